@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A small, strict config-file parser, table-driven, shared by every program.
+ *
+ * File format: one "key = value" per line; '#' starts a comment at the start of a
+ * line or after whitespace; blank lines ignored; the value is the rest of the line
+ * with surrounding whitespace removed, optionally in double quotes (then \" \\ \n
+ * escapes apply, and '#' is literal). A key given twice: the last one wins.
+ * Unknown keys, values of the wrong type or out of range are errors, reported as
+ * "file:line: message" in the caller's buffer. Lines longer than 4095 bytes and
+ * files with NUL bytes are errors.
+ *
+ * The same table sets values from command-line flags (kg_config_set), so a flag
+ * --broker X and a line "broker = X" mean the same thing.
+ * Pure module: never logs. Not thread-safe on one object; use from one thread.
+ */
+#ifndef KVMGRID_CONFIG_H
+#define KVMGRID_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum kg_config_type {
+    KG_CFG_STRING,      /* char[size] at offset; value must fit (size includes NUL) */
+    KG_CFG_INT,         /* long long at offset, within [min, max] */
+    KG_CFG_DOUBLE,      /* double at offset, finite, within [min, max] */
+    KG_CFG_BOOL,        /* bool at offset: true/false, yes/no, on/off, 1/0 */
+    KG_CFG_DURATION_MS, /* uint64_t ms at offset: "250ms", "5s", "2m", "1h", or a bare
+                           number of seconds ("5", "0.5"), within [min, max] ms */
+    KG_CFG_SIZE_BYTES,  /* uint64_t bytes: "512", "64k", "16M", "2G" (binary units),
+                           within [min, max] */
+    KG_CFG_ENUM,        /* int at offset: index of the value in choices[] */
+};
+
+struct kg_config_key {
+    const char *name;          /* key as written in the file, e.g. "broker" */
+    enum kg_config_type type;
+    size_t offset;             /* offsetof(struct your_config, field) */
+    size_t size;               /* KG_CFG_STRING: sizeof the char array */
+    double min, max;           /* numeric range; ignored when min == max == 0 */
+    const char *const *choices;/* KG_CFG_ENUM: NULL-terminated list */
+    const char *help;          /* one line for --help and docs */
+};
+/* Tables end with an entry whose name is NULL. */
+
+/* Sets one key from a string value. Returns 0, KG_ENOENT (unknown key), KG_EINVAL
+ * (wrong type/format) or KG_ERANGE (out of range, or a string that does not fit);
+ * errmsg (may be NULL) receives "message" without location. */
+int kg_config_set(const struct kg_config_key *table, void *obj, const char *key,
+                  const char *value, char *errmsg, size_t errlen);
+
+/* Parses the file at path into obj (which holds the defaults beforehand). On the
+ * first error returns a negative KG_* code and writes "path:line: message" into
+ * errmsg (or "path: <strerror>" when it cannot be read). obj may have been partly
+ * updated on error: parse into a copy when the old config must survive (SIGHUP). */
+int kg_config_parse_file(const struct kg_config_key *table, void *obj, const char *path,
+                         char *errmsg, size_t errlen);
+/* Same, from a buffer; name is used in messages in place of the path. */
+int kg_config_parse_buffer(const struct kg_config_key *table, void *obj, const char *name,
+                           const char *buf, size_t len, char *errmsg, size_t errlen);
+
+/* Finds a key in the table, or NULL. */
+const struct kg_config_key *kg_config_find(const struct kg_config_key *table, const char *key);
+
+/* Parses a duration ("250ms", "5s", "2m", "1h", "1.5", bare = seconds) into ms.
+ * 0 or KG_EINVAL/KG_ERANGE. Also used for command-line durations like --for 120s. */
+int kg_config_parse_duration_ms(const char *s, uint64_t *out_ms);
+
+#endif

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One MQTT session over Eclipse Paho's asynchronous C API (MQTT 3.1.1), the only
+ * place in kvmgrid that includes Paho. It owns connecting (tcp:// and ssl://
+ * URIs, credentials, CA file, client id, will, keepalive), reconnecting with
+ * exponential backoff forever (also when the very first connect fails),
+ * re-subscribing after every reconnect, and a clean shutdown that publishes a
+ * final retained message (the "offline" state) before it disconnects — a clean
+ * DISCONNECT suppresses the will, so the session publishes it itself.
+ *
+ * Threads: callbacks run on Paho's threads. They must copy what they need and
+ * return quickly; they must not call kg_mqtt_stop/free. kg_mqtt_publish and
+ * kg_mqtt_subscribe are safe from any thread, including from callbacks.
+ * No persistence files are written (MQTTCLIENT_PERSISTENCE_NONE).
+ */
+#ifndef KVMGRID_MQTT_H
+#define KVMGRID_MQTT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct kg_mqtt;
+
+/* A message arrived. topic is NUL-terminated (topic_len bytes); payload is NOT
+ * NUL-terminated. Both are borrowed for the duration of the call. retained is
+ * true for messages the broker delivered from its retained store. */
+typedef void (*kg_mqtt_message_cb)(void *ctx, const char *topic, size_t topic_len,
+                                   const void *payload, size_t len, bool retained);
+/* The session connected (first time or again); subscriptions are already renewed
+ * when this runs. A publisher republishes its current state here. */
+typedef void (*kg_mqtt_connect_cb)(void *ctx, bool reconnect);
+/* The connection was lost (cause may be NULL). The session is reconnecting. */
+typedef void (*kg_mqtt_lost_cb)(void *ctx, const char *cause);
+
+struct kg_mqtt_options {
+    const char *uri;            /* "tcp://host:port" or "ssl://host:port"; required */
+    const char *client_id;      /* NULL: "<program>-<hostname>-<pid>" */
+    const char *username;       /* NULL: none */
+    const char *password;       /* NULL: none */
+    const char *ca_file;        /* ssl://: CA bundle to verify the broker; NULL: system default */
+    const char *cert_file;      /* ssl://: client certificate, optional */
+    const char *key_file;       /* ssl://: client key, optional */
+    bool tls_insecure;          /* ssl://: skip host name verification (tests only) */
+    int keepalive_s;            /* 0: 30 */
+    int qos;                    /* default QoS for publish/subscribe: 0 or 1; default 1 */
+    const char *will_topic;     /* NULL: no will */
+    const char *will_payload;   /* NUL-terminated */
+    bool will_retained;
+    uint32_t reconnect_min_ms;  /* 0: 500 */
+    uint32_t reconnect_max_ms;  /* 0: 30000 */
+    int max_buffered;           /* messages queued while offline or in flight; 0: 10000 */
+    kg_mqtt_message_cb on_message; /* NULL for a pure publisher */
+    kg_mqtt_connect_cb on_connect; /* may be NULL */
+    kg_mqtt_lost_cb on_lost;       /* may be NULL */
+    void *ctx;                     /* passed to callbacks */
+};
+
+struct kg_mqtt_stats {
+    uint64_t published;         /* publish calls accepted */
+    uint64_t publish_failed;    /* publish calls refused (queue full, bad topic) */
+    uint64_t received;          /* messages delivered to on_message */
+    uint64_t connects;          /* successful connects, first included */
+    uint64_t connection_lost;
+};
+
+/* Validates the options and creates the session (nothing is sent yet). Strings are
+ * copied. Returns 0 and *out (free with kg_mqtt_free), or KG_EINVAL (bad URI or
+ * option; errmsg says which), KG_ENOMEM. */
+int kg_mqtt_create(const struct kg_mqtt_options *opt, struct kg_mqtt **out,
+                   char *errmsg, size_t errlen);
+
+/* Adds a subscription, kept for every reconnect. Sent at once when connected.
+ * Returns 0, KG_EINVAL (invalid filter). */
+int kg_mqtt_subscribe(struct kg_mqtt *m, const char *filter);
+
+/* Starts connecting in the background and returns at once; retries with backoff
+ * until connected, then reconnects whenever the connection is lost. 0 or KG_ESTATE. */
+int kg_mqtt_start(struct kg_mqtt *m);
+
+/* Queues one message. topic must be a valid topic name (UTF-8, no wildcards, no
+ * NUL, < 65536 bytes); an invalid one is refused with KG_EINVAL instead of letting
+ * the broker drop the connection. While disconnected, messages are buffered up to
+ * max_buffered (then KG_EAGAIN). Returns 0, KG_EINVAL, KG_EAGAIN, KG_ESTATE. */
+int kg_mqtt_publish(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
+                    bool retain);
+
+bool kg_mqtt_is_connected(const struct kg_mqtt *m);
+/* Waits until connected. 0 or KG_ETIMEDOUT. */
+int kg_mqtt_wait_connected(struct kg_mqtt *m, uint32_t timeout_ms);
+/* Waits until every queued message has been delivered (QoS 1: acknowledged).
+ * 0 or KG_ETIMEDOUT. */
+int kg_mqtt_flush(struct kg_mqtt *m, uint32_t timeout_ms);
+void kg_mqtt_get_stats(const struct kg_mqtt *m, struct kg_mqtt_stats *out);
+
+/* Clean shutdown: if connected and final_topic is not NULL, publishes final_payload
+ * retained and waits for it (at most timeout_ms), then disconnects. Without a
+ * connection the broker will publish the will. Idempotent. 0 or KG_ETIMEDOUT. */
+int kg_mqtt_stop(struct kg_mqtt *m, const char *final_topic, const char *final_payload,
+                 uint32_t timeout_ms);
+
+/* Stops if needed (without a final message) and frees. Accepts NULL. */
+void kg_mqtt_free(struct kg_mqtt *m);
+
+/* Checks a topic name (not a filter) as the broker would. */
+bool kg_mqtt_topic_valid(const char *topic, size_t len);
+
+#endif

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The metric schema: host, VM, load-command and load-state payloads as C structs,
+ * and their JSON encoders and decoders (docs/PROTOCOL.md documents every field).
+ *
+ * Conventions on the wire:
+ *  - every payload carries "schema" (KG_SCHEMA_VERSION) and "ts" (epoch ms, UTC);
+ *  - units live in field names: _pct (0..100), _kib, _bytes, _per_s, _ms, _s;
+ *  - flat numeric fields at the top level for what dashboards colour by
+ *    (Telegraf's json parser and Home Assistant value templates take them as is);
+ *    per-device detail in "disks" and "nets" arrays alongside;
+ *  - a figure that is not available is absent from the JSON; in C it is NaN
+ *    (KG_NA; test with kg_na()). Rates are absent on the first sample, after a
+ *    counter went backwards, and for domains that are not running.
+ *
+ * Decoders are strict and bounded: payloads over KG_PAYLOAD_MAX bytes, invalid
+ * JSON or UTF-8, nesting deeper than 8, a wrong type, a non-finite or out-of-range
+ * number, a missing required field ("schema", "ts", names, "state") or a newer
+ * major schema are errors: the decoder returns KG_EPARSE/KG_ETOOBIG/KG_ERANGE and
+ * writes a one-line reason naming the field into errmsg. Unknown fields are
+ * ignored (forward compatibility). Payloads are taken with a length and need not
+ * be NUL-terminated. On error *out is left zeroed/NaN, never half-filled garbage.
+ *
+ * Encoders write compact JSON into the caller's buffer and return the length, or
+ * KG_ETOOBIG (KG_PAYLOAD_MAX always suffices) / KG_EINVAL (a name not valid
+ * UTF-8 — names in payloads are JSON strings; invalid bytes are replaced by U+FFFD
+ * on encoding, while topics keep the exact bytes through escaping).
+ * Pure module: no logging, no global state. Thread-safe.
+ */
+#ifndef KVMGRID_SCHEMA_H
+#define KVMGRID_SCHEMA_H
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kvmgrid/topic.h"
+
+#define KG_SCHEMA_VERSION 1
+#define KG_PAYLOAD_MAX 16384          /* bytes, any payload */
+#define KG_DEV_MAX 16                 /* disks or interfaces detailed per VM */
+#define KG_DEV_NAME_MAX 32            /* bytes incl. NUL */
+#define KG_UUID_LEN 36
+#define KG_ERRMSG_MAX 160             /* recommended errmsg buffer size */
+
+#define KG_NA NAN
+static inline bool kg_na(double v) { return isnan(v); }
+
+/* ---- VM ---------------------------------------------------------------- */
+
+enum kg_vm_state {
+    KG_VM_NOSTATE = 0, KG_VM_RUNNING, KG_VM_BLOCKED, KG_VM_PAUSED, KG_VM_SHUTDOWN,
+    KG_VM_SHUTOFF, KG_VM_CRASHED, KG_VM_PMSUSPENDED,
+    KG_VM_STATE_COUNT
+};
+/* "nostate" "running" "blocked" "paused" "shutdown" "shutoff" "crashed" "pmsuspended" */
+const char *kg_vm_state_name(enum kg_vm_state s);
+int kg_vm_state_parse(const char *name, size_t len, enum kg_vm_state *out);
+
+struct kg_disk {
+    char name[KG_DEV_NAME_MAX];      /* target dev, e.g. "vda" */
+    double rd_bytes_per_s, wr_bytes_per_s;
+    double rd_iops, wr_iops;         /* requests per second */
+    double rd_lat_ms, wr_lat_ms;     /* mean latency per request over the interval */
+    double rd_bytes, wr_bytes;       /* cumulative counters */
+};
+
+struct kg_net {
+    char name[KG_DEV_NAME_MAX];      /* interface, e.g. "vnet3" */
+    double rx_bytes_per_s, tx_bytes_per_s;
+    double rx_pkts_per_s, tx_pkts_per_s;
+    double rx_errs_per_s, tx_errs_per_s;
+    double rx_drop_per_s, tx_drop_per_s;
+    double rx_bytes, tx_bytes;       /* cumulative counters */
+};
+
+struct kg_vm {
+    int64_t ts_ms;                   /* sample time, epoch ms */
+    char host[KG_NAME_MAX + 1];      /* hypervisor name (as in the topic) */
+    char name[KG_NAME_MAX + 1];      /* libvirt domain name */
+    char uuid[KG_UUID_LEN + 1];      /* "" when unknown */
+    enum kg_vm_state state;
+    bool stale;                      /* stats did not come back in time */
+    double age_s;                    /* stale only: age of the figures below */
+    double vcpus;
+    double cpu_pct;                  /* of its own vCPUs: 100 = all vCPUs busy */
+    double cpu_host_pct;             /* of the whole host's CPUs */
+    double steal_pct;                /* vCPU run-queue delay, % of its vCPU time */
+    double mem_max_kib;              /* maximum balloon */
+    double mem_cur_kib;              /* current balloon (guest memory size) */
+    double mem_used_kib;             /* guest-reported: cur/available - usable */
+    double mem_used_pct;             /* guest-reported used, % of available */
+    double mem_rss_kib;              /* host-side resident set of the QEMU process */
+    double disk_rd_bytes_per_s, disk_wr_bytes_per_s;  /* sums over disks */
+    double disk_rd_iops, disk_wr_iops;
+    double disk_rd_lat_ms, disk_wr_lat_ms;
+    double net_rx_bytes_per_s, net_tx_bytes_per_s;    /* sums over interfaces */
+    double net_rx_pkts_per_s, net_tx_pkts_per_s;
+    double net_errs_per_s, net_drop_per_s;            /* rx+tx */
+    unsigned n_disks, n_nets;
+    struct kg_disk disks[KG_DEV_MAX];
+    struct kg_net nets[KG_DEV_MAX];
+};
+
+/* Sets every figure to KG_NA, names empty, state NOSTATE. */
+void kg_vm_init(struct kg_vm *vm);
+int kg_vm_encode(const struct kg_vm *vm, char *buf, size_t size);
+int kg_vm_decode(const char *json, size_t len, struct kg_vm *out, char *errmsg, size_t errlen);
+
+/* ---- host -------------------------------------------------------------- */
+
+struct kg_host {
+    int64_t ts_ms;
+    char name[KG_NAME_MAX + 1];
+    char agent_version[16];
+    double interval_s;               /* the agent's sampling interval */
+    bool libvirt_ok;                 /* false: the agent cannot read VMs now */
+    char libvirt_error[128];         /* why not, when !libvirt_ok */
+    char collect_path[16];           /* "bulk", "fallback" or "mixed" */
+    double cpus;
+    double cpu_pct;
+    double mem_total_kib, mem_used_kib, mem_used_pct;
+    double load1, load5, load15;
+    double disk_rd_bytes_per_s, disk_wr_bytes_per_s;
+    double net_rx_bytes_per_s, net_tx_bytes_per_s;
+    double vms_running, vms_defined;
+};
+
+void kg_host_init(struct kg_host *h);
+int kg_host_encode(const struct kg_host *h, char *buf, size_t size);
+int kg_host_decode(const char *json, size_t len, struct kg_host *out, char *errmsg, size_t errlen);
+
+/* ---- load generator ---------------------------------------------------- */
+
+enum kg_load_kind { KG_LOAD_NONE = 0, KG_LOAD_CPU, KG_LOAD_MEM, KG_LOAD_DISK };
+const char *kg_load_kind_name(enum kg_load_kind k);       /* "none" "cpu" "mem" "disk" */
+
+enum kg_load_verb { KG_LOAD_START = 1, KG_LOAD_SCENARIO, KG_LOAD_STOP, KG_LOAD_STATUS };
+enum kg_disk_mode { KG_DISK_WRITE = 0, KG_DISK_READ, KG_DISK_RW };
+
+/* One load: used by commands, scenario steps and the state. */
+struct kg_load_spec {
+    enum kg_load_kind kind;
+    double duration_s;               /* NA = the node's configured default */
+    /* cpu */
+    double workers;                  /* NA = number of CPUs */
+    double pct;                      /* duty cycle per worker, 0..100 */
+    double ramp_to_pct;              /* NA = no ramp: pct -> ramp_to_pct over duration */
+    /* mem */
+    double mib;
+    double dirty_mib_per_s;          /* NA or 0 = touch once and hold */
+    /* disk */
+    enum kg_disk_mode disk_mode;
+    double mb_per_s;                 /* NA = as fast as possible (MB = 10^6 bytes) */
+    double block_kib;                /* NA = 1024 */
+    bool direct;                     /* O_DIRECT instead of fsync per block */
+};
+
+struct kg_load_cmd {
+    enum kg_load_verb verb;
+    char id[64];                     /* optional, echoed in the state ("" if none) */
+    struct kg_load_spec spec;        /* KG_LOAD_START */
+    char scenario[64];               /* KG_LOAD_SCENARIO: a shipped scenario's name */
+};
+
+void kg_load_spec_init(struct kg_load_spec *s);
+int kg_load_cmd_encode(const struct kg_load_cmd *c, char *buf, size_t size);
+/* Syntax only; the load generator applies its caps afterwards. */
+int kg_load_cmd_decode(const char *json, size_t len, struct kg_load_cmd *out,
+                       char *errmsg, size_t errlen);
+
+enum kg_load_status { KG_LOADST_IDLE = 0, KG_LOADST_RUNNING, KG_LOADST_OFFLINE };
+
+struct kg_load_state {
+    int64_t ts_ms;
+    char node[KG_NAME_MAX + 1];
+    enum kg_load_status status;      /* "idle" | "running" | "offline" */
+    char id[64];                     /* id of the command being run */
+    char scenario[64];               /* "" unless a scenario runs */
+    unsigned step, steps;            /* scenario progress (1-based step) */
+    struct kg_load_spec spec;        /* what runs now (kind NONE when idle) */
+    double elapsed_s, progress_pct;
+    double cpu_pct;                  /* achieved: CPU time used / wall time, per worker avg */
+    double mem_resident_mib;         /* achieved */
+    double disk_wr_mb_per_s, disk_rd_mb_per_s;  /* achieved */
+    char last_reject_id[64];         /* last rejected command ("" if none) */
+    char last_reject[160];           /* and why */
+};
+
+void kg_load_state_init(struct kg_load_state *s);
+int kg_load_state_encode(const struct kg_load_state *s, char *buf, size_t size);
+int kg_load_state_decode(const char *json, size_t len, struct kg_load_state *out,
+                         char *errmsg, size_t errlen);
+
+#endif

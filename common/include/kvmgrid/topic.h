@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The topic scheme (docs/PROTOCOL.md), in one place:
+ *
+ *   <prefix>/<host>/status        "online" | "offline"  retained; the agent's will is "offline"
+ *   <prefix>/<host>/metrics       host JSON             retained
+ *   <prefix>/<host>/vm/<vm>       VM JSON               retained; empty retained = VM removed
+ *   <prefix>/<node>/load/cmd      load command JSON
+ *   <prefix>/<node>/load/state    load state JSON       retained; will marks it offline
+ *
+ * <host>, <vm> and <node> are single topic levels, escaped reversibly: bytes that
+ * are safe and readable stay as they are (letters, digits, "-_.:@~,=", and valid
+ * non-control UTF-8 sequences beyond ASCII); every other byte — '/', '+', '#', '%',
+ * NUL, space, control characters (C0, DEL, C1), quotes, invalid UTF-8 — becomes
+ * %XX (uppercase hex). A leading '$' is escaped too. Escaping is a bijection
+ * between byte strings of 1..KG_NAME_MAX bytes and canonical escaped levels: the
+ * unescaper rejects anything the escaper would not produce (lowercase hex, an
+ * escaped byte that needs no escaping, a raw byte that should be escaped).
+ *
+ * The prefix is given by the operator: one or more levels ("kvmgrid",
+ * "site1/kvmgrid"), valid UTF-8, no '+', '#', NUL, no empty level, not starting
+ * with '$', at most KG_PREFIX_MAX bytes.
+ * Pure module: no allocation, never logs. Thread-safe.
+ */
+#ifndef KVMGRID_TOPIC_H
+#define KVMGRID_TOPIC_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#define KG_PREFIX_DEFAULT "kvmgrid"
+#define KG_PREFIX_MAX 128           /* bytes */
+#define KG_NAME_MAX 255             /* raw bytes of a host/VM/node name */
+#define KG_NAME_ESC_MAX (3 * KG_NAME_MAX) /* escaped level, without NUL */
+/* Longest topic this scheme builds, including the terminating NUL. */
+#define KG_TOPIC_MAX (KG_PREFIX_MAX + 2 * KG_NAME_ESC_MAX + 16)
+
+#define KG_STATUS_ONLINE "online"
+#define KG_STATUS_OFFLINE "offline"
+
+enum kg_topic_kind {
+    KG_TOPIC_STATUS = 1, /* <prefix>/<host>/status */
+    KG_TOPIC_METRICS,    /* <prefix>/<host>/metrics */
+    KG_TOPIC_VM,         /* <prefix>/<host>/vm/<vm> */
+    KG_TOPIC_LOAD_CMD,   /* <prefix>/<node>/load/cmd */
+    KG_TOPIC_LOAD_STATE, /* <prefix>/<node>/load/state */
+};
+
+/* Escapes name[0..len) into out (size bytes, NUL-terminated). Returns the escaped
+ * length (>0), KG_EINVAL when len is 0 or above KG_NAME_MAX, or KG_ETOOBIG when
+ * out is too small (KG_NAME_ESC_MAX + 1 always suffices). */
+int kg_topic_escape(const char *name, size_t len, char *out, size_t size);
+
+/* Unescapes one level[0..len) into out (size bytes; NUL appended after the *out_len
+ * raw bytes, which may themselves contain NUL). Returns 0, KG_EPARSE when the level
+ * is not canonical escaper output, or KG_ETOOBIG. */
+int kg_topic_unescape(const char *level, size_t len, char *out, size_t size, size_t *out_len);
+
+/* True when prefix is acceptable (see above); errmsg (may be NULL) says why not. */
+bool kg_topic_prefix_valid(const char *prefix, char *errmsg, size_t errlen);
+
+/* Builds a topic. name and vm are raw NUL-terminated names (vm only for
+ * KG_TOPIC_VM, else NULL). Returns the topic length, or KG_EINVAL (bad kind,
+ * prefix or name) or KG_ETOOBIG (out too small; KG_TOPIC_MAX suffices). */
+int kg_topic_build(char *out, size_t size, const char *prefix, enum kg_topic_kind kind,
+                   const char *name, const char *vm);
+
+/* The subscription filter for everything under the prefix: "<prefix>/#".
+ * And for one kind on every host: "<prefix>/+/status" etc. (KG_TOPIC_VM gives
+ * "<prefix>/+/vm/+"). Returns length or KG_EINVAL/KG_ETOOBIG. */
+int kg_topic_filter_all(char *out, size_t size, const char *prefix);
+int kg_topic_filter_kind(char *out, size_t size, const char *prefix, enum kg_topic_kind kind);
+
+/* A topic taken apart. Names are unescaped raw bytes, NUL-terminated, with their
+ * lengths (a name may contain NUL bytes). */
+struct kg_topic_parsed {
+    enum kg_topic_kind kind;
+    char name[KG_NAME_MAX + 1]; /* host or node */
+    size_t name_len;
+    char vm[KG_NAME_MAX + 1];   /* KG_TOPIC_VM only, else "" */
+    size_t vm_len;
+};
+
+/* Parses topic[0..len) under prefix. Returns 0, KG_ENOENT when it is not under
+ * the prefix or not one of the kinds above (a topic to ignore), or KG_EPARSE when
+ * it looks like ours but a name level is not canonically escaped. */
+int kg_topic_parse(const char *prefix, const char *topic, size_t len,
+                   struct kg_topic_parsed *out);
+
+#endif

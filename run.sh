@@ -1,0 +1,51 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# kvmgrid's two Quick start commands (README.md), for a fresh Debian 12 machine,
+# as root or with sudo:
+#
+#   ./run.sh demo    install what is missing, build, run the main job on embedded defaults
+#   ./run.sh test    install what is missing, build, run the whole test suite
+#                    (once with -Werror, once more under AddressSanitizer + UBSan)
+#
+# Environment: KG_JOBS (build parallelism, default: nproc), KG_TEST_BUILDS
+# ("werror asan" by default; "werror" alone for a quicker local run),
+# KG_CTEST_ARGS (extra ctest arguments, e.g. "-L unit").
+set -eu
+top=$(cd "$(dirname "$0")" && pwd)
+cd "$top"
+jobs=${KG_JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+usage() {
+    sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+build() { # build DIR CMAKE_ARGS...
+    dir=$1; shift
+    cmake -S "$top" -B "$top/$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+    cmake --build "$top/$dir" -j "$jobs"
+}
+
+case "${1:-}" in
+test)
+    "$top/third_party/install.sh" build run test e2e bench
+    for kind in ${KG_TEST_BUILDS:-werror asan}; do
+        case "$kind" in
+        werror) build build -DKVMGRID_WERROR=ON ;;
+        asan)   build build-asan -DKVMGRID_WERROR=ON -DKVMGRID_SANITIZE=address,undefined ;;
+        *) echo "run.sh: unknown build kind '$kind'" >&2; exit 2 ;;
+        esac
+        dir=build; [ "$kind" = asan ] && dir=build-asan
+        echo "== ctest ($kind)"
+        # shellcheck disable=SC2086
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+            ctest --test-dir "$top/$dir" --output-on-failure -j "$jobs" ${KG_CTEST_ARGS:-}
+    done
+    ;;
+demo)
+    "$top/third_party/install.sh" build run
+    build build
+    shift; exec "$top/tools/demo.sh" "$@"
+    ;;
+-h|--help|help) usage ;;
+*) usage >&2; exit 2 ;;
+esac
