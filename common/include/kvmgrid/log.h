@@ -4,6 +4,9 @@
  * timestamps): "<time> <program>[pid] <level>: message". Levels filter. Repeated
  * failures go through a kg_complain: logged once, then at a falling rate, then a
  * single line on recovery (collectd's c_complain/c_release).
+ * Lines are cut at 2047 bytes; CR/LF inside a message become spaces (one entry per
+ * line). The timestamp is UTC, "2026-11-29T23:22:14.123Z"; the journal priorities
+ * are <3> error, <4> warn, <6> info, <7> debug. Default level: info.
  * Pure modules never log; programs and the MQTT session do. Thread-safe.
  */
 #ifndef KVMGRID_LOG_H
@@ -40,10 +43,14 @@ struct kg_complain {
 #define KG_COMPLAIN_INIT {0, 0, 0, false}
 
 /* Records one failure: logs it now if it is the first, or if the quiet interval
- * has passed (then "... (N more since)"); otherwise counts it silently. */
+ * has passed (then "... (N more since last report)" when N > 0); otherwise counts
+ * it silently. The quiet interval starts at 10 s after the first line and doubles
+ * after each line, up to 1 h. The struct is guarded by the log's lock, so one
+ * kg_complain may be shared by threads. */
 void kg_complain(struct kg_complain *c, enum kg_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Records recovery: if a failure was active, logs fmt once at INFO and resets c. */
+/* Records recovery: if a failure was active, logs fmt once at INFO and resets c
+ * (the next failure is logged at once again); otherwise does nothing. */
 void kg_complain_release(struct kg_complain *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
