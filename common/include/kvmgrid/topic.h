@@ -16,10 +16,16 @@
  * between byte strings of 1..KG_NAME_MAX bytes and canonical escaped levels: the
  * unescaper rejects anything the escaper would not produce (lowercase hex, an
  * escaped byte that needs no escaping, a raw byte that should be escaped).
+ * Precisely: a multi-byte UTF-8 character stays literal when it is shortest-form,
+ * not a surrogate, at most U+10FFFF, not a C1 control (U+0080..U+009F) and not a
+ * Unicode noncharacter (U+FDD0..U+FDEF, U+xxFFFE/U+xxFFFF; mosquitto refuses
+ * those in topics); otherwise each of its bytes becomes %XX. So "web-01",
+ * "db_2.prod" and "münchen" are unchanged, "a/b c" becomes "a%2Fb%20c".
  *
  * The prefix is given by the operator: one or more levels ("kvmgrid",
  * "site1/kvmgrid"), valid UTF-8, no '+', '#', NUL, no empty level, not starting
- * with '$', at most KG_PREFIX_MAX bytes.
+ * with '$', at most KG_PREFIX_MAX bytes; also no control characters (C0, DEL,
+ * C1) and no Unicode noncharacters, which brokers refuse.
  * Pure module: no allocation, never logs. Thread-safe.
  */
 #ifndef KVMGRID_TOPIC_H
@@ -52,7 +58,9 @@ int kg_topic_escape(const char *name, size_t len, char *out, size_t size);
 
 /* Unescapes one level[0..len) into out (size bytes; NUL appended after the *out_len
  * raw bytes, which may themselves contain NUL). Returns 0, KG_EPARSE when the level
- * is not canonical escaper output, or KG_ETOOBIG. */
+ * is not canonical escaper output (including an empty level and one that decodes
+ * to more than KG_NAME_MAX bytes), or KG_ETOOBIG (out too small; KG_NAME_MAX + 1
+ * always suffices). out_len may be NULL. */
 int kg_topic_unescape(const char *level, size_t len, char *out, size_t size, size_t *out_len);
 
 /* True when prefix is acceptable (see above); errmsg (may be NULL) says why not. */
@@ -60,7 +68,9 @@ bool kg_topic_prefix_valid(const char *prefix, char *errmsg, size_t errlen);
 
 /* Builds a topic. name and vm are raw NUL-terminated names (vm only for
  * KG_TOPIC_VM, else NULL). Returns the topic length, or KG_EINVAL (bad kind,
- * prefix or name) or KG_ETOOBIG (out too small; KG_TOPIC_MAX suffices). */
+ * prefix or name: NULL, empty, longer than KG_NAME_MAX; also a vm given for
+ * another kind or missing for KG_TOPIC_VM) or KG_ETOOBIG (out too small;
+ * KG_TOPIC_MAX suffices). */
 int kg_topic_build(char *out, size_t size, const char *prefix, enum kg_topic_kind kind,
                    const char *name, const char *vm);
 
@@ -82,7 +92,10 @@ struct kg_topic_parsed {
 
 /* Parses topic[0..len) under prefix. Returns 0, KG_ENOENT when it is not under
  * the prefix or not one of the kinds above (a topic to ignore), or KG_EPARSE when
- * it looks like ours but a name level is not canonically escaped. */
+ * it looks like ours but a name level is not canonically escaped (or is empty, as
+ * in "kvmgrid//status"); KG_EINVAL when prefix is invalid or out is NULL.
+ * The shape is decided by the levels after the name: a host named "load" or "vm"
+ * is no ambiguity. out may have been partly written when an error is returned. */
 int kg_topic_parse(const char *prefix, const char *topic, size_t len,
                    struct kg_topic_parsed *out);
 
