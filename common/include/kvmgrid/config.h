@@ -9,6 +9,14 @@
  * Unknown keys, values of the wrong type or out of range are errors, reported as
  * "file:line: message" in the caller's buffer. Lines longer than 4095 bytes and
  * files with NUL bytes are errors.
+ * Details: keys are [A-Za-z0-9_.-]+ and case-sensitive; CRLF line ends are
+ * accepted; "key =" sets the empty string (an error for non-string types); in an
+ * unquoted value a '#' not preceded by whitespace is literal ("a#b"); after a
+ * closing quote only whitespace and a comment may follow; any other backslash
+ * escape in quotes is an error; files above 1 MiB are refused. Integers are
+ * decimal; ENUM values match choices[] exactly (case-sensitive).
+ * Error codes: KG_EPARSE for syntax (no '=', missing quote, NUL, bad escape),
+ * KG_ETOOBIG for a long line, else the code of kg_config_set for the value.
  *
  * The same table sets values from command-line flags (kg_config_set), so a flag
  * --broker X and a line "broker = X" mean the same thing.
@@ -28,7 +36,8 @@ enum kg_config_type {
     KG_CFG_DURATION_MS, /* uint64_t ms at offset: "250ms", "5s", "2m", "1h", or a bare
                            number of seconds ("5", "0.5"), within [min, max] ms */
     KG_CFG_SIZE_BYTES,  /* uint64_t bytes: "512", "64k", "16M", "2G" (binary units),
-                           within [min, max] */
+                           within [min, max]; also "1T", "4KiB", "16MB", "512B" (all
+                           binary), and fractions with a unit ("1.5G", rounded) */
     KG_CFG_ENUM,        /* int at offset: index of the value in choices[] */
 };
 
@@ -51,7 +60,8 @@ int kg_config_set(const struct kg_config_key *table, void *obj, const char *key,
 
 /* Parses the file at path into obj (which holds the defaults beforehand). On the
  * first error returns a negative KG_* code and writes "path:line: message" into
- * errmsg (or "path: <strerror>" when it cannot be read). obj may have been partly
+ * errmsg (or "path: <strerror>" when it cannot be read: KG_ENOENT when missing,
+ * KG_EPERM when not readable, KG_EIO otherwise). obj may have been partly
  * updated on error: parse into a copy when the old config must survive (SIGHUP). */
 int kg_config_parse_file(const struct kg_config_key *table, void *obj, const char *path,
                          char *errmsg, size_t errlen);
@@ -63,7 +73,10 @@ int kg_config_parse_buffer(const struct kg_config_key *table, void *obj, const c
 const struct kg_config_key *kg_config_find(const struct kg_config_key *table, const char *key);
 
 /* Parses a duration ("250ms", "5s", "2m", "1h", "1.5", bare = seconds) into ms.
- * 0 or KG_EINVAL/KG_ERANGE. Also used for command-line durations like --for 120s. */
+ * 0 or KG_EINVAL/KG_ERANGE. Also used for command-line durations like --for 120s.
+ * Units are lowercase, written right after the number; no sign, no spaces, no
+ * exponent; fractions are allowed with any unit and rounded to the nearest ms
+ * (at most 9 fraction digits count). KG_ERANGE when it overflows uint64_t ms. */
 int kg_config_parse_duration_ms(const char *s, uint64_t *out_ms);
 
 #endif
