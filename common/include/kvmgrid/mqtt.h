@@ -85,7 +85,8 @@ int kg_mqtt_publish(struct kg_mqtt *m, const char *topic, const void *payload, s
                     bool retain);
 
 bool kg_mqtt_is_connected(const struct kg_mqtt *m);
-/* Waits until connected. 0 or KG_ETIMEDOUT. */
+/* Waits until connected. 0 or KG_ETIMEDOUT (KG_ESTATE at once when the session
+ * was never started or is stopped). */
 int kg_mqtt_wait_connected(struct kg_mqtt *m, uint32_t timeout_ms);
 /* Waits until every queued message has been delivered (QoS 1: acknowledged).
  * 0 or KG_ETIMEDOUT. */
@@ -103,5 +104,15 @@ void kg_mqtt_free(struct kg_mqtt *m);
 
 /* Checks a topic name (not a filter) as the broker would. */
 bool kg_mqtt_topic_valid(const char *topic, size_t len);
+
+/* Added by the MQTT session's author: */
+
+/* Checks a subscription filter: the rules of kg_mqtt_topic_valid, except that
+ * '+' may stand alone in a level and '#' alone in the last level. */
+bool kg_mqtt_filter_valid(const char *filter, size_t len);
+
+/* The option checks kg_mqtt_create makes, without creating anything (config
+ * validation, tests). 0, or KG_EINVAL with errmsg saying which option is wrong. */
+int kg_mqtt_options_check(const struct kg_mqtt_options *opt, char *errmsg, size_t errlen);
 
 #endif
