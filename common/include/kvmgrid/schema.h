@@ -25,6 +25,27 @@
  * KG_ETOOBIG (KG_PAYLOAD_MAX always suffices) / KG_EINVAL (a name not valid
  * UTF-8 — names in payloads are JSON strings; invalid bytes are replaced by U+FFFD
  * on encoding, while topics keep the exact bytes through escaping).
+ *
+ * Refinements (the details docs/PROTOCOL.md states for the wire):
+ *  - the output is NUL-terminated, never longer than KG_PAYLOAD_MAX bytes, and
+ *    always accepted by the matching decoder;
+ *  - names: invalid UTF-8 bytes become U+FFFD; KG_EINVAL when a required name
+ *    (VM host/name, host name, load node) is empty or, after that replacement,
+ *    longer than KG_NAME_MAX bytes. Informational strings (libvirt_error,
+ *    last_reject, ids, device names, ...) are cut on a character boundary to fit
+ *    the decoder's buffer instead;
+ *  - measured figures: a _pct is clamped to 0..100 (timing jitter gives 100.3);
+ *    any other non-finite, negative or out-of-range figure is left out (not
+ *    available). Counters and _kib are written as integers, other figures with
+ *    up to 3 decimals (integers from 1e6 up);
+ *  - a VM payload that would exceed KG_PAYLOAD_MAX with its per-device detail
+ *    (only with pathological device names) is written without "disks"/"nets";
+ *    the sums stay;
+ *  - load commands and the "load" object of a load state are not measurements:
+ *    a value outside the range the decoder accepts gives KG_ERANGE, a missing
+ *    requirement (kind, pct for cpu, mib for mem, a valid scenario name) KG_EINVAL.
+ *  - "schema" is an integer major version; a decoder accepts exactly
+ *    KG_SCHEMA_VERSION. Fields may be added without a bump (decoders ignore them).
  * Pure module: no logging, no global state. Thread-safe.
  */
 #ifndef KVMGRID_SCHEMA_H
@@ -42,6 +63,7 @@
 #define KG_DEV_NAME_MAX 32            /* bytes incl. NUL */
 #define KG_UUID_LEN 36
 #define KG_ERRMSG_MAX 160             /* recommended errmsg buffer size */
+#define KG_JSON_DEPTH_MAX 8           /* deepest nesting of arrays/objects a decoder takes */
 
 #define KG_NA NAN
 static inline bool kg_na(double v) { return isnan(v); }
@@ -134,9 +156,13 @@ int kg_host_decode(const char *json, size_t len, struct kg_host *out, char *errm
 
 enum kg_load_kind { KG_LOAD_NONE = 0, KG_LOAD_CPU, KG_LOAD_MEM, KG_LOAD_DISK };
 const char *kg_load_kind_name(enum kg_load_kind k);       /* "none" "cpu" "mem" "disk" */
+/* Returns 0, or KG_EINVAL for a name not in the list above. */
+int kg_load_kind_parse(const char *name, size_t len, enum kg_load_kind *out);
 
 enum kg_load_verb { KG_LOAD_START = 1, KG_LOAD_SCENARIO, KG_LOAD_STOP, KG_LOAD_STATUS };
 enum kg_disk_mode { KG_DISK_WRITE = 0, KG_DISK_READ, KG_DISK_RW };
+const char *kg_load_verb_name(enum kg_load_verb v);  /* "start" "scenario" "stop" "status" */
+const char *kg_disk_mode_name(enum kg_disk_mode m);  /* "write" "read" "rw" */
 
 /* One load: used by commands, scenario steps and the state. */
 struct kg_load_spec {
@@ -164,12 +190,18 @@ struct kg_load_cmd {
 };
 
 void kg_load_spec_init(struct kg_load_spec *s);
+/* Zeroes the command: verb 0 (none yet), id and scenario "", spec as kg_load_spec_init. */
+void kg_load_cmd_init(struct kg_load_cmd *c);
+/* A scenario name on the wire: 1..63 bytes of [A-Za-z0-9._-], not starting with
+ * '.', so that a load generator can map it to a file safely. */
+bool kg_scenario_name_valid(const char *name);
 int kg_load_cmd_encode(const struct kg_load_cmd *c, char *buf, size_t size);
 /* Syntax only; the load generator applies its caps afterwards. */
 int kg_load_cmd_decode(const char *json, size_t len, struct kg_load_cmd *out,
                        char *errmsg, size_t errlen);
 
 enum kg_load_status { KG_LOADST_IDLE = 0, KG_LOADST_RUNNING, KG_LOADST_OFFLINE };
+const char *kg_load_status_name(enum kg_load_status s);  /* "idle" "running" "offline" */
 
 struct kg_load_state {
     int64_t ts_ms;
