@@ -33,7 +33,9 @@ int64_t kg_clock_real_ms(void)
 void kg_clock_sleep_ns(uint64_t ns, const volatile int *stop)
 {
     const uint64_t slice_ns = 50u * 1000000u;
-    uint64_t deadline = kg_clock_mono_ns() + ns;
+    uint64_t start = kg_clock_mono_ns();
+    /* A huge ns (e.g. UINT64_MAX for "until stopped") must not wrap the deadline. */
+    uint64_t deadline = ns > UINT64_MAX - start ? UINT64_MAX : start + ns;
 
     for (;;) {
         if (stop && *stop)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "kvmgrid/clock.h"
@@ -37,6 +38,16 @@ static void test_real_ms_plausible(void **state)
     assert_true(now < 4102444800000LL);     /* before 2100 */
 }
 
+static volatile int stop_flag;
+
+static void *raise_stop(void *arg)
+{
+    (void)arg;
+    kg_clock_sleep_ns(100u * 1000000u, NULL);
+    stop_flag = 1;
+    return NULL;
+}
+
 static void test_sleep(void **state)
 {
     (void)state;
@@ -58,6 +69,18 @@ static void test_sleep(void **state)
     assert_true(dt >= 120u * 1000000u);
 
     kg_clock_sleep_ns(0, NULL); /* returns at once */
+
+    /* "forever" does not wrap around into an immediate return, and stops once
+     * another thread raises the flag */
+    stop_flag = 0;
+    pthread_t th;
+    t0 = kg_clock_mono_ns();
+    assert_int_equal(pthread_create(&th, NULL, raise_stop, NULL), 0);
+    kg_clock_sleep_ns(UINT64_MAX, &stop_flag);
+    dt = kg_clock_mono_ns() - t0;
+    pthread_join(th, NULL);
+    assert_true(dt >= 100u * 1000000u);
+    assert_true(dt < 2000u * 1000000u);
 }
 
 static void test_format_utc(void **state)
