@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kvmgrid-load's configuration: the broker connection, the node name and the
+ * safety caps, as one table for kvmgrid/config.h, so that a line
+ * "max_mib = 512" in the file and a flag --max-mib 512 mean the same thing.
+ * Pure module: never logs.
+ */
+#ifndef LOADGEN_SETTINGS_H
+#define LOADGEN_SETTINGS_H
+#include <stdint.h>
+
+#include "caps.h"
+#include "kvmgrid/config.h"
+#include "kvmgrid/topic.h"
+
+struct loadgen_config {
+    char broker[256];                 /* tcp://host:port or ssl://host:port */
+    char prefix[KG_PREFIX_MAX + 1];
+    char node[KG_NAME_MAX + 1];       /* "" = the host name */
+    char username[128];
+    char password[256];
+    char password_file[512];
+    char ca_file[512];
+    char cert_file[512];
+    char key_file[512];
+    int log_level;                    /* enum kg_log_level */
+    char scenario_dir[512];           /* "" = next to the program, then the installed dir */
+    uint64_t state_interval_ms;       /* state republished this often while running */
+    struct caps caps;
+};
+
+extern const struct kg_config_key loadgen_config_table[];
+
+/* Defaults everywhere (caps from caps_defaults with the CPUs online). */
+void loadgen_config_defaults(struct loadgen_config *c);
+
+#endif
