@@ -1,0 +1,846 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The wall's grid model: what arrived over MQTT, decoded by libkvmgrid's schema
+ * codecs and reduced to the few figures the wall shows. It is not a renderer and
+ * not a layout: it only records, counts and marks what changed.
+ */
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvmgrid/error.h"
+#include "kvmgrid/schema.h"
+#include "kvmgrid/topic.h"
+
+#define TAB_EMPTY 0u
+#define TAB_DELETED UINT32_MAX
+#define LOADS_MAX 1024u
+
+static uint64_t fnv1a(const char *s, size_t len, uint64_t seed)
+{
+    uint64_t h = 1469598103934665603ull ^ seed;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return h ^ (h >> 29);
+}
+
+static uint64_t host_hash(const char *name, size_t len)
+{
+    return fnv1a(name, len, 0);
+}
+
+static uint64_t vm_hash(uint32_t host, const char *name, size_t len)
+{
+    return fnv1a(name, len, (uint64_t)host * 0x9E3779B97F4A7C15ull);
+}
+
+/* ---- open-addressing tables of indices -------------------------------- */
+
+struct tab_key {
+    uint32_t host;
+    const char *name;
+    size_t len;
+};
+
+enum tab_kind { TAB_HOST, TAB_VM };
+
+static bool tab_eq(const struct model *m, enum tab_kind kind, uint32_t idx, const struct tab_key *k)
+{
+    if (kind == TAB_HOST) {
+        const struct model_host *h = &m->hosts[idx];
+        return h->name_len == k->len && memcmp(h->name, k->name, k->len) == 0;
+    }
+    const struct model_vm *v = &m->vms[idx];
+    return v->host == k->host && v->name_len == k->len && memcmp(v->name, k->name, k->len) == 0;
+}
+
+static uint64_t tab_key_hash(enum tab_kind kind, const struct tab_key *k)
+{
+    return kind == TAB_HOST ? host_hash(k->name, k->len) : vm_hash(k->host, k->name, k->len);
+}
+
+/* Returns the slot holding the key, or -1. */
+static int64_t tab_find_slot(const struct model *m, enum tab_kind kind, const struct tab_key *k)
+{
+    const uint32_t *tab = kind == TAB_HOST ? m->host_tab : m->vm_tab;
+    uint32_t cap = kind == TAB_HOST ? m->host_tab_cap : m->vm_tab_cap;
+    if (cap == 0)
+        return -1;
+    uint32_t mask = cap - 1, i = (uint32_t)tab_key_hash(kind, k) & mask;
+    for (uint32_t probes = 0; probes < cap; probes++, i = (i + 1) & mask) {
+        if (tab[i] == TAB_EMPTY)
+            return -1;
+        if (tab[i] != TAB_DELETED && tab_eq(m, kind, tab[i] - 1, k))
+            return i;
+    }
+    return -1;
+}
+
+static void tab_put_raw(uint32_t *tab, uint32_t cap, uint64_t hash, uint32_t idx)
+{
+    uint32_t mask = cap - 1, i = (uint32_t)hash & mask;
+    while (tab[i] != TAB_EMPTY && tab[i] != TAB_DELETED)
+        i = (i + 1) & mask;
+    tab[i] = idx + 1;
+}
+
+/* Rebuilds a table from the live entries with at least want_cap slots. */
+static int tab_rebuild(struct model *m, enum tab_kind kind, uint32_t want_cap)
+{
+    uint32_t cap = 64;
+    while (cap < want_cap)
+        cap *= 2;
+    uint32_t *tab = calloc(cap, sizeof(*tab));
+    if (tab == NULL)
+        return KG_ENOMEM;
+    uint32_t used = 0;
+    if (kind == TAB_HOST) {
+        for (uint32_t i = 0; i < m->n_hosts; i++, used++)
+            tab_put_raw(tab, cap, host_hash(m->hosts[i].name, m->hosts[i].name_len), i);
+        free(m->host_tab);
+        m->host_tab = tab;
+        m->host_tab_cap = cap;
+        m->host_tab_used = used;
+    } else {
+        for (uint32_t i = 0; i < m->n_vm_slots; i++) {
+            const struct model_vm *v = &m->vms[i];
+            if (!(v->flags & MODEL_VM_LIVE))
+                continue;
+            tab_put_raw(tab, cap, vm_hash(v->host, v->name, v->name_len), i);
+            used++;
+        }
+        free(m->vm_tab);
+        m->vm_tab = tab;
+        m->vm_tab_cap = cap;
+        m->vm_tab_used = used;
+    }
+    return 0;
+}
+
+static int tab_insert(struct model *m, enum tab_kind kind, const struct tab_key *k, uint32_t idx)
+{
+    uint32_t cap = kind == TAB_HOST ? m->host_tab_cap : m->vm_tab_cap;
+    uint32_t used = kind == TAB_HOST ? m->host_tab_used : m->vm_tab_used;
+    if ((uint64_t)(used + 1) * 10 > (uint64_t)cap * 7) {
+        uint32_t live = kind == TAB_HOST ? m->n_hosts : m->n_vms;
+        int rc = tab_rebuild(m, kind, (live + 1) * 2 + 16);
+        if (rc != 0)
+            return rc;
+    }
+    if (kind == TAB_HOST) {
+        tab_put_raw(m->host_tab, m->host_tab_cap, tab_key_hash(kind, k), idx);
+        m->host_tab_used++;
+    } else {
+        tab_put_raw(m->vm_tab, m->vm_tab_cap, tab_key_hash(kind, k), idx);
+        m->vm_tab_used++;
+    }
+    return 0;
+}
+
+static void tab_delete(struct model *m, enum tab_kind kind, const struct tab_key *k)
+{
+    int64_t s = tab_find_slot(m, kind, k);
+    if (s < 0)
+        return;
+    if (kind == TAB_HOST)
+        m->host_tab[s] = TAB_DELETED;
+    else
+        m->vm_tab[s] = TAB_DELETED;
+}
+
+int32_t model_find_host(const struct model *m, const char *name, size_t len)
+{
+    struct tab_key k = {0, name, len};
+    int64_t s = tab_find_slot(m, TAB_HOST, &k);
+    return s < 0 ? -1 : (int32_t)(m->host_tab[s] - 1);
+}
+
+int32_t model_find_vm(const struct model *m, uint32_t host, const char *name, size_t len)
+{
+    struct tab_key k = {host, name, len};
+    int64_t s = tab_find_slot(m, TAB_VM, &k);
+    return s < 0 ? -1 : (int32_t)(m->vm_tab[s] - 1);
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+
+int model_create(const char *prefix, uint32_t stale_intervals, double default_interval_s,
+                 struct model **out)
+{
+    if (prefix == NULL || out == NULL || stale_intervals < 1 || !(default_interval_s > 0) ||
+        strlen(prefix) >= sizeof(((struct model *)0)->prefix) ||
+        !kg_topic_prefix_valid(prefix, NULL, 0))
+        return KG_EINVAL;
+    struct model *m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return KG_ENOMEM;
+    if (pthread_mutex_init(&m->lock, NULL) != 0) {
+        free(m);
+        return KG_ENOMEM;
+    }
+    snprintf(m->prefix, sizeof(m->prefix), "%s", prefix);
+    m->stale_intervals = stale_intervals;
+    m->default_interval_s = default_interval_s;
+    m->free_vm = -1;
+    for (int i = 0; i < MODEL_HOTTEST; i++)
+        m->hottest[i] = -1;
+    *out = m;
+    return 0;
+}
+
+void model_free(struct model *m)
+{
+    if (m == NULL)
+        return;
+    for (uint32_t i = 0; i < m->n_hosts; i++) {
+        free(m->hosts[i].name);
+        free(m->hosts[i].vms);
+    }
+    for (uint32_t i = 0; i < m->n_vm_slots; i++)
+        if (m->vms[i].flags & MODEL_VM_LIVE)
+            free(m->vms[i].name);
+    for (uint32_t i = 0; i < m->n_loads; i++)
+        free(m->loads[i].node);
+    free(m->hosts);
+    free(m->vms);
+    free(m->loads);
+    free(m->host_tab);
+    free(m->vm_tab);
+    free(m->dirty);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
+void model_lock(struct model *m)
+{
+    pthread_mutex_lock(&m->lock);
+}
+
+void model_unlock(struct model *m)
+{
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* ---- helpers (lock held) ---------------------------------------------- */
+
+static void push_dirty(struct model *m, uint32_t idx)
+{
+    struct model_vm *v = &m->vms[idx];
+    if (m->full_repaint || (v->flags & MODEL_VM_DIRTY))
+        return;
+    if (m->n_dirty == m->cap_dirty) {
+        uint32_t ncap = m->cap_dirty ? m->cap_dirty * 2 : 1024;
+        uint32_t *nd = ncap <= 2 * m->n_vm_slots + 1024 ? realloc(m->dirty, ncap * sizeof(*nd)) : NULL;
+        if (nd == NULL) {
+            m->full_repaint = true;
+            return;
+        }
+        m->dirty = nd;
+        m->cap_dirty = ncap;
+    }
+    v->flags |= MODEL_VM_DIRTY;
+    m->dirty[m->n_dirty++] = idx;
+}
+
+uint32_t model_take_dirty(struct model *m, const uint32_t **list)
+{
+    uint32_t n = m->n_dirty;
+    for (uint32_t i = 0; i < n; i++)
+        m->vms[m->dirty[i]].flags &= (uint8_t)~MODEL_VM_DIRTY;
+    m->n_dirty = 0;
+    *list = m->dirty;
+    return n;
+}
+
+static void set_bad(struct model *m, enum model_bad what, const char *topic, size_t topic_len,
+                    const char *why)
+{
+    m->bad[what]++;
+    char t[64];
+    size_t n = topic_len < sizeof(t) - 4 ? topic_len : sizeof(t) - 4;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)topic[i];
+        t[i] = c >= 0x20 && c < 0x7F ? (char)c : '?';
+    }
+    strcpy(t + n, n < topic_len ? "..." : "");
+    snprintf(m->last_bad, sizeof(m->last_bad), "%s: %s: %s", model_bad_name(what), t, why);
+    for (char *p = m->last_bad; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7F)
+            *p = '?';
+}
+
+static int32_t host_get(struct model *m, const char *name, size_t len, bool create)
+{
+    int32_t h = model_find_host(m, name, len);
+    if (h >= 0 || !create)
+        return h;
+    if (m->n_hosts == m->cap_hosts) {
+        uint32_t ncap = m->cap_hosts ? m->cap_hosts * 2 : 64;
+        struct model_host *nh = realloc(m->hosts, ncap * sizeof(*nh));
+        if (nh == NULL)
+            return -1;
+        m->hosts = nh;
+        m->cap_hosts = ncap;
+    }
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return -1;
+    memcpy(copy, name, len);
+    copy[len] = '\0';
+    struct model_host *hp = &m->hosts[m->n_hosts];
+    memset(hp, 0, sizeof(*hp));
+    hp->name = copy;
+    hp->name_len = (uint16_t)len;
+    hp->interval_s = hp->cpu_pct = hp->mem_used_pct = hp->cpus = hp->load1 = NAN;
+    hp->libvirt_ok = true;
+    struct tab_key k = {0, name, len};
+    /* Insert before counting it: a rebuild inside tab_insert walks the live hosts. */
+    if (tab_insert(m, TAB_HOST, &k, m->n_hosts) != 0) {
+        free(copy);
+        return -1;
+    }
+    m->n_hosts++;
+    m->structure_gen++;
+    return (int32_t)(m->n_hosts - 1);
+}
+
+/* Removes host h when nothing about it is left (no VMs, no status, no metrics). */
+static void host_maybe_remove(struct model *m, uint32_t h)
+{
+    struct model_host *hp = &m->hosts[h];
+    if (hp->n_vms > 0 || hp->status != MODEL_HOST_UNKNOWN || hp->has_metrics)
+        return;
+    free(hp->name);
+    free(hp->vms);
+    uint32_t last = m->n_hosts - 1;
+    if (h != last) {
+        /* Move the last host into h. The VM key holds the host index, so its VMs
+         * are re-keyed: a full rebuild, fine for this rare event. */
+        m->hosts[h] = m->hosts[last];
+        for (uint32_t i = 0; i < m->hosts[h].n_vms; i++)
+            m->vms[m->hosts[h].vms[i]].host = h;
+        if (m->hosts[h].n_vms > 0)
+            tab_rebuild(m, TAB_VM, m->vm_tab_cap);
+    }
+    m->n_hosts--;
+    tab_rebuild(m, TAB_HOST, m->host_tab_cap);
+    m->structure_gen++;
+}
+
+static int32_t vm_get(struct model *m, uint32_t h, const char *name, size_t len)
+{
+    int32_t v = model_find_vm(m, h, name, len);
+    if (v >= 0)
+        return v;
+    struct model_host *hp = &m->hosts[h];
+    if (hp->n_vms == hp->cap_vms) {
+        uint32_t ncap = hp->cap_vms ? hp->cap_vms * 2 : 8;
+        uint32_t *nv = realloc(hp->vms, ncap * sizeof(*nv));
+        if (nv == NULL)
+            return -1;
+        hp->vms = nv;
+        hp->cap_vms = ncap;
+    }
+    uint32_t idx;
+    if (m->free_vm >= 0) {
+        idx = (uint32_t)m->free_vm;
+    } else {
+        if (m->n_vm_slots == m->cap_vm_slots) {
+            uint32_t ncap = m->cap_vm_slots ? m->cap_vm_slots * 2 : 256;
+            struct model_vm *nv = realloc(m->vms, ncap * sizeof(*nv));
+            if (nv == NULL)
+                return -1;
+            m->vms = nv;
+            m->cap_vm_slots = ncap;
+        }
+        idx = m->n_vm_slots;
+    }
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return -1;
+    memcpy(copy, name, len);
+    copy[len] = '\0';
+    int32_t next_free = idx < m->n_vm_slots ? m->vms[idx].pos : -1;
+    struct model_vm *vp = &m->vms[idx];
+    memset(vp, 0, sizeof(*vp));
+    vp->name = copy;
+    vp->name_len = (uint16_t)len;
+    vp->host = h;
+    vp->pos = next_free; /* still free until inserted */
+    for (int i = 0; i < MODEL_FIG_COUNT; i++)
+        vp->fig[i] = NAN;
+    struct tab_key k = {h, name, len};
+    /* Insert while the slot is not LIVE: a rebuild inside tab_insert walks live slots. */
+    if (tab_insert(m, TAB_VM, &k, idx) != 0) {
+        free(copy);
+        vp->name = NULL;
+        return -1;
+    }
+    vp->flags = MODEL_VM_LIVE;
+    vp->pos = -1;
+    if (idx == m->n_vm_slots)
+        m->n_vm_slots++;
+    else
+        m->free_vm = next_free;
+    m->n_vms++;
+    hp->vms[hp->n_vms++] = idx;
+    m->structure_gen++;
+    return (int32_t)idx;
+}
+
+static void vm_remove(struct model *m, uint32_t h, const char *name, size_t len)
+{
+    int32_t v = model_find_vm(m, h, name, len);
+    if (v < 0)
+        return;
+    struct model_host *hp = &m->hosts[h];
+    for (uint32_t i = 0; i < hp->n_vms; i++) {
+        if (hp->vms[i] == (uint32_t)v) {
+            hp->vms[i] = hp->vms[--hp->n_vms];
+            break;
+        }
+    }
+    struct tab_key k = {h, name, len};
+    tab_delete(m, TAB_VM, &k);
+    struct model_vm *vp = &m->vms[v];
+    free(vp->name);
+    vp->name = NULL;
+    vp->flags = 0;
+    vp->pos = m->free_vm;
+    m->free_vm = v;
+    m->n_vms--;
+    m->removed++;
+    m->structure_gen++;
+}
+
+static int32_t load_find(const struct model *m, const char *node, size_t len)
+{
+    for (uint32_t i = 0; i < m->n_loads; i++)
+        if (m->loads[i].node_len == len && memcmp(m->loads[i].node, node, len) == 0)
+            return (int32_t)i;
+    return -1;
+}
+
+/* ---- apply ------------------------------------------------------------ */
+
+static float f(double v)
+{
+    return (float)v;
+}
+
+static void apply_vm(struct model *m, const struct kg_topic_parsed *tp, const struct kg_vm *vm,
+                     uint64_t now_ms, const char *topic, size_t topic_len)
+{
+    int32_t h = host_get(m, tp->name, tp->name_len, true);
+    int32_t v = h >= 0 ? vm_get(m, (uint32_t)h, tp->vm, tp->vm_len) : -1;
+    if (v < 0) {
+        set_bad(m, MODEL_BAD_VM, topic, topic_len, "out of memory");
+        return;
+    }
+    struct model_vm *vp = &m->vms[v];
+    vp->ts_ms = vm->ts_ms;
+    vp->seen_ms = now_ms;
+    vp->state = (uint8_t)vm->state;
+    bool was_stale = vp->flags & MODEL_VM_STALE;
+    vp->flags &= (uint8_t)~(MODEL_VM_STALE | MODEL_VM_AGENT_STALE);
+    if (vm->stale)
+        vp->flags |= MODEL_VM_AGENT_STALE;
+    (void)was_stale;
+    float *g = vp->fig;
+    g[MODEL_FIG_CPU_PCT] = f(vm->cpu_pct);
+    g[MODEL_FIG_CPU_HOST_PCT] = f(vm->cpu_host_pct);
+    g[MODEL_FIG_STEAL_PCT] = f(vm->steal_pct);
+    g[MODEL_FIG_VCPUS] = f(vm->vcpus);
+    g[MODEL_FIG_MEM_USED_PCT] = f(vm->mem_used_pct);
+    g[MODEL_FIG_MEM_USED_KIB] = f(vm->mem_used_kib);
+    g[MODEL_FIG_MEM_CUR_KIB] = f(vm->mem_cur_kib);
+    g[MODEL_FIG_MEM_MAX_KIB] = f(vm->mem_max_kib);
+    g[MODEL_FIG_MEM_RSS_KIB] = f(vm->mem_rss_kib);
+    g[MODEL_FIG_DISK_RD_BPS] = f(vm->disk_rd_bytes_per_s);
+    g[MODEL_FIG_DISK_WR_BPS] = f(vm->disk_wr_bytes_per_s);
+    g[MODEL_FIG_DISK_RD_IOPS] = f(vm->disk_rd_iops);
+    g[MODEL_FIG_DISK_WR_IOPS] = f(vm->disk_wr_iops);
+    g[MODEL_FIG_DISK_RD_LAT_MS] = f(vm->disk_rd_lat_ms);
+    g[MODEL_FIG_DISK_WR_LAT_MS] = f(vm->disk_wr_lat_ms);
+    g[MODEL_FIG_NET_RX_BPS] = f(vm->net_rx_bytes_per_s);
+    g[MODEL_FIG_NET_TX_BPS] = f(vm->net_tx_bytes_per_s);
+    g[MODEL_FIG_NET_RX_PPS] = f(vm->net_rx_pkts_per_s);
+    g[MODEL_FIG_NET_TX_PPS] = f(vm->net_tx_pkts_per_s);
+    g[MODEL_FIG_NET_ERRS_PS] = f(vm->net_errs_per_s);
+    g[MODEL_FIG_NET_DROP_PS] = f(vm->net_drop_per_s);
+    g[MODEL_FIG_AGE_S] = f(vm->age_s);
+    if (vm->ts_ms > m->newest_ts_ms)
+        m->newest_ts_ms = vm->ts_ms;
+    push_dirty(m, (uint32_t)v);
+}
+
+static void apply_host(struct model *m, const struct kg_topic_parsed *tp,
+                       const struct kg_host *host, uint64_t now_ms, const char *topic,
+                       size_t topic_len)
+{
+    int32_t h = host_get(m, tp->name, tp->name_len, true);
+    if (h < 0) {
+        set_bad(m, MODEL_BAD_HOST, topic, topic_len, "out of memory");
+        return;
+    }
+    struct model_host *hp = &m->hosts[h];
+    if (!hp->has_metrics || hp->stale || hp->libvirt_ok != host->libvirt_ok)
+        m->structure_gen++; /* its label and marks change */
+    hp->has_metrics = true;
+    hp->stale = false;
+    hp->libvirt_ok = host->libvirt_ok;
+    hp->ts_ms = host->ts_ms;
+    hp->seen_ms = now_ms;
+    hp->interval_s = host->interval_s > 0 ? f(host->interval_s) : NAN;
+    hp->cpu_pct = f(host->cpu_pct);
+    hp->mem_used_pct = f(host->mem_used_pct);
+    hp->cpus = f(host->cpus);
+    hp->load1 = f(host->load1);
+    if (host->ts_ms > m->newest_ts_ms)
+        m->newest_ts_ms = host->ts_ms;
+}
+
+static void apply_status(struct model *m, const struct kg_topic_parsed *tp, const char *p,
+                         size_t len, const char *topic, size_t topic_len)
+{
+    uint8_t st;
+    if (len == 0)
+        st = MODEL_HOST_UNKNOWN;
+    else if (len == strlen(KG_STATUS_ONLINE) && memcmp(p, KG_STATUS_ONLINE, len) == 0)
+        st = MODEL_HOST_ONLINE;
+    else if (len == strlen(KG_STATUS_OFFLINE) && memcmp(p, KG_STATUS_OFFLINE, len) == 0)
+        st = MODEL_HOST_OFFLINE;
+    else {
+        set_bad(m, MODEL_BAD_STATUS, topic, topic_len, "status is neither online nor offline");
+        return;
+    }
+    int32_t h = host_get(m, tp->name, tp->name_len, len > 0);
+    if (h < 0) {
+        if (len > 0)
+            set_bad(m, MODEL_BAD_STATUS, topic, topic_len, "out of memory");
+        return;
+    }
+    if (m->hosts[h].status != st) {
+        m->hosts[h].status = st;
+        m->structure_gen++;
+    }
+    if (len == 0)
+        host_maybe_remove(m, (uint32_t)h);
+}
+
+static void apply_load(struct model *m, const struct kg_topic_parsed *tp,
+                       const struct kg_load_state *ls, bool remove, const char *topic,
+                       size_t topic_len)
+{
+    int32_t i = load_find(m, tp->name, tp->name_len);
+    if (remove) {
+        if (i >= 0) {
+            free(m->loads[i].node);
+            m->loads[i] = m->loads[--m->n_loads];
+            m->structure_gen++;
+        }
+        return;
+    }
+    if (i < 0) {
+        if (m->n_loads >= LOADS_MAX) {
+            set_bad(m, MODEL_BAD_LOAD, topic, topic_len, "too many load generators");
+            return;
+        }
+        if (m->n_loads == m->cap_loads) {
+            uint32_t ncap = m->cap_loads ? m->cap_loads * 2 : 16;
+            struct model_load *nl = realloc(m->loads, ncap * sizeof(*nl));
+            if (nl == NULL)
+                return;
+            m->loads = nl;
+            m->cap_loads = ncap;
+        }
+        char *copy = malloc(tp->name_len + 1);
+        if (copy == NULL)
+            return;
+        memcpy(copy, tp->name, tp->name_len + 1);
+        i = (int32_t)m->n_loads++;
+        m->loads[i].node = copy;
+        m->loads[i].node_len = (uint16_t)tp->name_len;
+        m->loads[i].status = 0xFF;
+    }
+    bool changed = m->loads[i].status != (uint8_t)ls->status ||
+                   m->loads[i].kind != (uint8_t)ls->spec.kind;
+    m->loads[i].status = (uint8_t)ls->status;
+    m->loads[i].kind = (uint8_t)ls->spec.kind;
+    if (changed)
+        m->structure_gen++; /* the VMs named like this node repaint */
+}
+
+void model_apply(struct model *m, const char *topic, size_t topic_len, const void *payload,
+                 size_t len, bool retained, uint64_t now_ms)
+{
+    struct kg_topic_parsed tp;
+    char err[KG_ERRMSG_MAX] = "";
+    const char *p = payload;
+    int rc = kg_topic_parse(m->prefix, topic, topic_len, &tp);
+
+    if (rc == 0 && len > KG_PAYLOAD_MAX) {
+        model_lock(m);
+        set_bad(m, MODEL_BAD_OVERSIZED, topic, topic_len, "payload over 16 KiB");
+        goto done;
+    }
+    if (rc == 0 && tp.kind == KG_TOPIC_VM) {
+        if (len == 0) {
+            model_lock(m);
+            int32_t h = host_get(m, tp.name, tp.name_len, false);
+            if (h >= 0) {
+                vm_remove(m, (uint32_t)h, tp.vm, tp.vm_len);
+                host_maybe_remove(m, (uint32_t)h);
+            }
+            m->applied++;
+            goto done;
+        }
+        struct kg_vm vm;
+        rc = kg_vm_decode(p, len, &vm, err, sizeof(err));
+        model_lock(m);
+        if (rc != 0)
+            set_bad(m, MODEL_BAD_VM, topic, topic_len, err[0] ? err : kg_strerror(rc));
+        else {
+            apply_vm(m, &tp, &vm, now_ms, topic, topic_len);
+            m->applied++;
+        }
+        goto done;
+    }
+    if (rc == 0 && tp.kind == KG_TOPIC_METRICS) {
+        if (len == 0) {
+            model_lock(m);
+            int32_t h = host_get(m, tp.name, tp.name_len, false);
+            if (h >= 0) {
+                m->hosts[h].has_metrics = false;
+                m->structure_gen++;
+                host_maybe_remove(m, (uint32_t)h);
+            }
+            m->applied++;
+            goto done;
+        }
+        struct kg_host host;
+        rc = kg_host_decode(p, len, &host, err, sizeof(err));
+        model_lock(m);
+        if (rc != 0)
+            set_bad(m, MODEL_BAD_HOST, topic, topic_len, err[0] ? err : kg_strerror(rc));
+        else {
+            apply_host(m, &tp, &host, now_ms, topic, topic_len);
+            m->applied++;
+        }
+        goto done;
+    }
+    if (rc == 0 && tp.kind == KG_TOPIC_LOAD_STATE) {
+        struct kg_load_state ls;
+        if (len > 0)
+            rc = kg_load_state_decode(p, len, &ls, err, sizeof(err));
+        model_lock(m);
+        if (rc != 0)
+            set_bad(m, MODEL_BAD_LOAD, topic, topic_len, err[0] ? err : kg_strerror(rc));
+        else {
+            apply_load(m, &tp, &ls, len == 0, topic, topic_len);
+            m->applied++;
+        }
+        goto done;
+    }
+    model_lock(m);
+    if (rc == 0 && tp.kind == KG_TOPIC_STATUS) {
+        size_t before = m->bad[MODEL_BAD_STATUS];
+        apply_status(m, &tp, p, len, topic, topic_len);
+        if (m->bad[MODEL_BAD_STATUS] == before)
+            m->applied++;
+    } else if (rc == 0 || rc == KG_ENOENT) {
+        m->ignored++; /* load/cmd, or not one of ours */
+    } else {
+        set_bad(m, MODEL_BAD_TOPIC, topic, topic_len, "name level not canonically escaped");
+    }
+done:
+    m->values_gen++;
+    m->last_msg_ms = now_ms;
+    if (retained) {
+        m->retained_seen++;
+        m->last_retained_ms = now_ms;
+    }
+    model_unlock(m);
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+static double sum2(float a, float b)
+{
+    if (isnan(a))
+        return (double)b;
+    if (isnan(b))
+        return (double)a;
+    return (double)a + (double)b;
+}
+
+double model_vm_value(const struct model_vm *vm, enum colour_metric metric)
+{
+    const float *g = vm->fig;
+    switch (metric) {
+    case COLOUR_METRIC_CPU:
+        return (double)g[MODEL_FIG_CPU_PCT];
+    case COLOUR_METRIC_MEM:
+        if (!isnan(g[MODEL_FIG_MEM_USED_PCT]))
+            return (double)g[MODEL_FIG_MEM_USED_PCT];
+        if (!isnan(g[MODEL_FIG_MEM_USED_KIB]) && g[MODEL_FIG_MEM_CUR_KIB] > 0)
+            return 100.0 * (double)g[MODEL_FIG_MEM_USED_KIB] / (double)g[MODEL_FIG_MEM_CUR_KIB];
+        return (double)NAN;
+    case COLOUR_METRIC_DISK:
+        return sum2(g[MODEL_FIG_DISK_RD_BPS], g[MODEL_FIG_DISK_WR_BPS]);
+    case COLOUR_METRIC_NET:
+        return sum2(g[MODEL_FIG_NET_RX_BPS], g[MODEL_FIG_NET_TX_BPS]);
+    case COLOUR_METRIC_STEAL:
+        return (double)g[MODEL_FIG_STEAL_PCT];
+    default:
+        return (double)NAN;
+    }
+}
+
+bool model_vm_load_running(const struct model *m, const struct model_vm *vm)
+{
+    if (m->n_loads == 0)
+        return false;
+    int32_t i = load_find(m, vm->name, vm->name_len);
+    return i >= 0 && m->loads[i].status == KG_LOADST_RUNNING;
+}
+
+double model_host_load(const struct model *m, const struct model_host *h)
+{
+    if (!isnan(h->cpu_pct))
+        return (double)h->cpu_pct;
+    double sum = 0;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < h->n_vms; i++) {
+        float c = m->vms[h->vms[i]].fig[MODEL_FIG_CPU_PCT];
+        if (!isnan(c)) {
+            sum += (double)c;
+            n++;
+        }
+    }
+    return n ? sum / n : (double)NAN;
+}
+
+static double host_interval_ms(const struct model *m, const struct model_host *h)
+{
+    double s = isnan(h->interval_s) || h->interval_s <= 0 ? m->default_interval_s
+                                                           : (double)h->interval_s;
+    return s * 1000.0 * m->stale_intervals;
+}
+
+void model_tick(struct model *m, uint64_t now_ms, enum colour_metric metric)
+{
+    struct model_counts c;
+    memset(&c, 0, sizeof(c));
+    double hot_v[MODEL_HOTTEST];
+    for (int i = 0; i < MODEL_HOTTEST; i++) {
+        m->hottest[i] = -1;
+        hot_v[i] = -INFINITY;
+    }
+    for (uint32_t h = 0; h < m->n_hosts; h++) {
+        struct model_host *hp = &m->hosts[h];
+        double lim = host_interval_ms(m, hp);
+        bool stale = hp->has_metrics && (double)(now_ms - hp->seen_ms) > lim;
+        if (stale != hp->stale) {
+            hp->stale = stale;
+            m->structure_gen++;
+        }
+        c.hosts++;
+        if (hp->status == MODEL_HOST_OFFLINE)
+            c.hosts_offline++;
+        else if (hp->stale)
+            c.hosts_stale++;
+        else if (hp->status == MODEL_HOST_ONLINE)
+            c.hosts_online++;
+        else
+            c.hosts_unknown++;
+        for (uint32_t i = 0; i < hp->n_vms; i++) {
+            uint32_t idx = hp->vms[i];
+            struct model_vm *v = &m->vms[idx];
+            bool vstale = (double)(now_ms - v->seen_ms) > lim;
+            if (vstale != !!(v->flags & MODEL_VM_STALE)) {
+                v->flags ^= MODEL_VM_STALE;
+                push_dirty(m, idx);
+            }
+            c.vms++;
+            switch (v->state) {
+            case KG_VM_RUNNING:
+            case KG_VM_BLOCKED:
+                c.vms_running++;
+                break;
+            case KG_VM_PAUSED:
+            case KG_VM_PMSUSPENDED:
+                c.vms_paused++;
+                break;
+            case KG_VM_SHUTOFF:
+            case KG_VM_SHUTDOWN:
+                c.vms_shutoff++;
+                break;
+            default:
+                c.vms_other++;
+            }
+            if (hp->status == MODEL_HOST_OFFLINE) {
+                c.vms_offline++;
+                continue;
+            }
+            if (v->flags & (MODEL_VM_STALE | MODEL_VM_AGENT_STALE)) {
+                c.vms_stale++;
+                continue;
+            }
+            c.vms_online++;
+            double val = model_vm_value(v, metric);
+            if (isnan(val))
+                continue;
+            for (int k = 0; k < MODEL_HOTTEST; k++) {
+                if (val > hot_v[k]) {
+                    for (int j = MODEL_HOTTEST - 1; j > k; j--) {
+                        hot_v[j] = hot_v[j - 1];
+                        m->hottest[j] = m->hottest[j - 1];
+                    }
+                    hot_v[k] = val;
+                    m->hottest[k] = (int32_t)idx;
+                    break;
+                }
+            }
+        }
+    }
+    for (uint32_t i = 0; i < m->n_loads; i++)
+        if (m->loads[i].status == KG_LOADST_RUNNING)
+            c.loads_running++;
+    m->counts = c;
+}
+
+char *model_printable(const char *name, size_t len, char *buf, size_t size)
+{
+    if (size == 0)
+        return buf;
+    if (len == 0 || kg_topic_escape(name, len, buf, size) < 0) {
+        size_t n = 0;
+        for (size_t i = 0; i < len && n + 1 < size; i++) {
+            unsigned char c = (unsigned char)name[i];
+            buf[n++] = c >= 0x20 && c < 0x7F ? (char)c : '?';
+        }
+        buf[n] = '\0';
+    }
+    return buf;
+}
+
+uint64_t model_bad_total(const struct model *m)
+{
+    uint64_t t = 0;
+    for (int i = 0; i < MODEL_BAD_COUNT; i++)
+        t += m->bad[i];
+    return t;
+}
+
+const char *model_bad_name(enum model_bad b)
+{
+    static const char *const names[MODEL_BAD_COUNT] = {"topic", "status", "host", "vm", "load",
+                                                       "oversized"};
+    return (unsigned)b < MODEL_BAD_COUNT ? names[b] : "?";
+}

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The grid as the wall knows it: hosts (status, a few host figures), VMs (state
+ * and the figures the wall colours by or shows in its tooltip), load-generator
+ * states, and counters of malformed input.
+ *
+ * Threads: model_apply() runs on the MQTT thread; everything else on the main
+ * thread. Every access to the structures below happens with the model's mutex
+ * held (model_lock/model_unlock) — the MQTT thread holds it only to store decoded
+ * figures (decoding happens outside), the main thread while it reads what
+ * changed. Changes are announced by generation counters and a deduplicated list of
+ * dirty VMs, so the main thread's work follows what changed, not how many
+ * messages arrived.
+ *
+ * Memory: a VM costs one struct model_vm (~110 bytes) plus its name; the full
+ * struct kg_vm (with device arrays) is never kept.
+ * Never logs (malformed input is counted, with the last reason kept).
+ */
+#ifndef KG_WALL_MODEL_H
+#define KG_WALL_MODEL_H
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "colour.h"
+
+enum model_fig {
+    MODEL_FIG_CPU_PCT = 0, MODEL_FIG_CPU_HOST_PCT, MODEL_FIG_STEAL_PCT,
+    MODEL_FIG_VCPUS,
+    MODEL_FIG_MEM_USED_PCT, MODEL_FIG_MEM_USED_KIB, MODEL_FIG_MEM_CUR_KIB,
+    MODEL_FIG_MEM_MAX_KIB, MODEL_FIG_MEM_RSS_KIB,
+    MODEL_FIG_DISK_RD_BPS, MODEL_FIG_DISK_WR_BPS, MODEL_FIG_DISK_RD_IOPS,
+    MODEL_FIG_DISK_WR_IOPS, MODEL_FIG_DISK_RD_LAT_MS, MODEL_FIG_DISK_WR_LAT_MS,
+    MODEL_FIG_NET_RX_BPS, MODEL_FIG_NET_TX_BPS, MODEL_FIG_NET_RX_PPS,
+    MODEL_FIG_NET_TX_PPS, MODEL_FIG_NET_ERRS_PS, MODEL_FIG_NET_DROP_PS,
+    MODEL_FIG_AGE_S,
+    MODEL_FIG_COUNT
+};
+
+/* model_vm.flags */
+#define MODEL_VM_LIVE        0x01u /* slot in use */
+#define MODEL_VM_DIRTY       0x02u /* on the dirty list */
+#define MODEL_VM_STALE       0x04u /* not updated for stale_intervals intervals */
+#define MODEL_VM_AGENT_STALE 0x08u /* the agent itself said "stale" */
+
+struct model_vm {
+    char *name;             /* owned; raw bytes + NUL */
+    uint32_t host;          /* index into model.hosts */
+    int32_t pos;            /* index in the host's tile order (set by the view) */
+    int64_t ts_ms;          /* sample time, epoch ms */
+    uint64_t seen_ms;       /* monotonic ms when it was last updated */
+    float fig[MODEL_FIG_COUNT]; /* NaN = not available */
+    uint16_t name_len;
+    uint8_t state;          /* enum kg_vm_state */
+    uint8_t flags;
+};
+
+enum model_host_status { MODEL_HOST_UNKNOWN = 0, MODEL_HOST_ONLINE, MODEL_HOST_OFFLINE };
+
+struct model_host {
+    char *name;             /* owned; raw bytes + NUL */
+    uint16_t name_len;
+    uint8_t status;         /* enum model_host_status */
+    bool stale;             /* metrics not updated for stale_intervals intervals */
+    bool has_metrics;
+    bool libvirt_ok;
+    int64_t ts_ms;
+    uint64_t seen_ms;       /* monotonic ms of the last metrics */
+    float interval_s;       /* agent interval, NaN when unknown */
+    float cpu_pct, mem_used_pct, cpus, load1;
+    uint32_t *vms;          /* owned: indices into model.vms */
+    uint32_t n_vms, cap_vms;
+};
+
+struct model_load {
+    char *node;             /* owned */
+    uint16_t node_len;
+    uint8_t status;         /* enum kg_load_status */
+    uint8_t kind;           /* enum kg_load_kind */
+};
+
+enum model_bad {
+    MODEL_BAD_TOPIC = 0, MODEL_BAD_STATUS, MODEL_BAD_HOST, MODEL_BAD_VM, MODEL_BAD_LOAD,
+    MODEL_BAD_OVERSIZED,
+    MODEL_BAD_COUNT
+};
+
+struct model_counts {
+    uint32_t hosts, hosts_online, hosts_offline, hosts_stale, hosts_unknown;
+    uint32_t vms, vms_online, vms_offline, vms_stale;
+    uint32_t vms_running, vms_paused, vms_shutoff, vms_other;
+    uint32_t loads_running;
+};
+
+#define MODEL_HOTTEST 3
+
+struct model {
+    pthread_mutex_t lock;
+    char prefix[160];
+    uint32_t stale_intervals;
+    double default_interval_s;   /* used until a host tells its interval */
+
+    struct model_host *hosts;
+    uint32_t n_hosts, cap_hosts;
+    struct model_vm *vms;        /* slots; free ones linked through 'pos' */
+    uint32_t n_vm_slots, cap_vm_slots, n_vms;
+    int32_t free_vm;             /* head of the free list, -1 none */
+    struct model_load *loads;
+    uint32_t n_loads, cap_loads;
+
+    /* hash tables (open addressing, index + 1, 0 empty, UINT32_MAX deleted) */
+    uint32_t *host_tab, host_tab_cap, host_tab_used;
+    uint32_t *vm_tab, vm_tab_cap, vm_tab_used;
+
+    uint32_t *dirty;             /* VM slots with MODEL_VM_DIRTY */
+    uint32_t n_dirty, cap_dirty;
+    uint64_t structure_gen;      /* hosts/VMs added or removed, host status, loads */
+    uint64_t values_gen;         /* any applied change */
+    bool full_repaint;           /* too many dirty entries: repaint everything */
+
+    uint64_t applied;            /* messages applied (valid) */
+    uint64_t removed;            /* VMs removed by empty payloads */
+    uint64_t ignored;            /* topics not ours (load/cmd, other) */
+    uint64_t retained_seen;      /* messages flagged retained */
+    uint64_t last_msg_ms;        /* monotonic ms of the last message */
+    uint64_t last_retained_ms;
+    uint64_t bad[MODEL_BAD_COUNT];
+    char last_bad[200];          /* printable reason of the last malformed message */
+    int64_t newest_ts_ms;        /* newest sample time seen */
+
+    /* filled by model_tick */
+    struct model_counts counts;
+    int32_t hottest[MODEL_HOTTEST]; /* VM slots, -1 none */
+};
+
+/* Creates an empty model for topics under prefix. stale_intervals: a VM or host
+ * not updated for that many agent intervals turns stale (>= 1);
+ * default_interval_s is assumed until a host's metrics give its interval.
+ * Returns 0 and *out (free with model_free), KG_EINVAL, KG_ENOMEM. */
+int model_create(const char *prefix, uint32_t stale_intervals, double default_interval_s,
+                 struct model **out);
+void model_free(struct model *m);
+
+void model_lock(struct model *m);
+void model_unlock(struct model *m);
+
+/* Applies one MQTT message (takes the lock itself). topic/payload are borrowed;
+ * payload need not be NUL-terminated. now_ms is monotonic ms. Never fails:
+ * malformed input is counted in m->bad[] and m->last_bad. Out of memory drops
+ * the message (counted as MODEL_BAD_VM/HOST). */
+void model_apply(struct model *m, const char *topic, size_t topic_len, const void *payload,
+                 size_t len, bool retained, uint64_t now_ms);
+
+/* Main thread, lock held: re-evaluates staleness at now_ms (marking VMs whose
+ * staleness changed dirty), recounts m->counts and the hottest VMs by metric. O(VMs). */
+void model_tick(struct model *m, uint64_t now_ms, enum colour_metric metric);
+
+/* Value of a VM for metric (NaN when not available). */
+double model_vm_value(const struct model_vm *vm, enum colour_metric metric);
+/* True when a load generator named like the VM is running. Lock held. */
+bool model_vm_load_running(const struct model *m, const struct model_vm *vm);
+/* Host load used for sorting: its cpu_pct, or the mean of its VMs' cpu_pct. */
+double model_host_load(const struct model *m, const struct model_host *h);
+
+/* Lock held: takes the dirty list (VM slots; entries may repeat or be no longer
+ * live) and clears MODEL_VM_DIRTY on them. Returns the count; *list stays valid
+ * until the next model call. */
+uint32_t model_take_dirty(struct model *m, const uint32_t **list);
+
+/* Lookups, lock held. Return an index or -1. */
+int32_t model_find_host(const struct model *m, const char *name, size_t len);
+int32_t model_find_vm(const struct model *m, uint32_t host, const char *name, size_t len);
+
+/* Writes name as printable UTF-8 (the topic escaping of non-printable bytes) into
+ * buf. Returns buf. */
+char *model_printable(const char *name, size_t len, char *buf, size_t size);
+
+uint64_t model_bad_total(const struct model *m);
+const char *model_bad_name(enum model_bad b);
+
+#endif
