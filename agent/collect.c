@@ -1,0 +1,741 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvirt -> raw samples. One bulk virConnectGetAllDomainStats per cycle for the
+ * groups the driver supports; per-domain calls only for the groups it refuses
+ * (libvirt's test driver refuses all but "state"). Domain XML is read only for
+ * domains not seen before (or redefined), to learn disk and interface names for
+ * the per-domain calls. This is the only file that includes libvirt.
+ */
+#include "collect.h"
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvmgrid/error.h"
+#include "kvmgrid/log.h"
+
+/* ---- the libvirt event loop, once per process -------------------------- */
+
+static pthread_once_t event_once = PTHREAD_ONCE_INIT;
+static int event_rc = -1;
+
+static void *event_thread(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        if (virEventRunDefaultImpl() < 0)
+            kg_warn("libvirt event loop: %s", virGetLastErrorMessage());
+    }
+    return NULL;
+}
+
+static void silent_error(void *ctx, virErrorPtr err)
+{
+    (void)ctx;
+    (void)err; /* errors are fetched and logged where the call failed */
+}
+
+static void event_init(void)
+{
+    virSetErrorFunc(NULL, silent_error);
+    if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0)
+        return;
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &a, event_thread, NULL) == 0)
+        event_rc = 0;
+    pthread_attr_destroy(&a);
+}
+
+/* ---- per-domain cache: device names from the XML ------------------------ */
+
+struct dev_name {
+    char name[KG_DEV_NAME_MAX]; /* shown name: target dev */
+    char key[KG_DEV_NAME_MAX];  /* what the per-domain call takes: target dev or MAC */
+};
+
+struct dom_info {
+    char uuid[KG_UUID_LEN + 1];
+    bool seen;
+    bool have_xml;
+    bool balloon_set;
+    unsigned n_disks, n_nets;
+    struct dev_name disks[KG_DEV_MAX];
+    struct dev_name nets[KG_DEV_MAX];
+};
+
+#define EVQ_LEN 256
+
+enum { G_CPU, G_BALLOON, G_VCPU, G_NET, G_BLOCK, G_COUNT };
+static const unsigned group_bits[G_COUNT] = {
+    VIR_DOMAIN_STATS_CPU_TOTAL, VIR_DOMAIN_STATS_BALLOON, VIR_DOMAIN_STATS_VCPU,
+    VIR_DOMAIN_STATS_INTERFACE, VIR_DOMAIN_STATS_BLOCK,
+};
+static const char *const group_names[G_COUNT] = {"cpu", "balloon", "vcpu", "interface", "block"};
+
+struct kg_collect {
+    virConnectPtr conn;
+    int lifecycle_cb;
+    bool close_cb;
+    atomic_bool dead;
+    bool bulk[G_COUNT];      /* group supported by the bulk call */
+    unsigned bulk_flags;     /* NOWAIT when accepted */
+    int balloon_period_s;
+    char path[16];
+
+    struct dom_info *info;   /* sorted by uuid */
+    size_t n_info, cap_info;
+    struct kg_dom_sample *doms;
+    size_t cap_doms;
+
+    pthread_mutex_t lock;    /* guards the event queue */
+    struct kg_collect_event evq[EVQ_LEN];
+    unsigned ev_head, ev_count;
+    bool ev_overflow;
+};
+
+static void set_err(char *errmsg, size_t errlen, const char *what)
+{
+    snprintf(errmsg, errlen, "%s: %s", what, virGetLastErrorMessage());
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static void push_event(struct kg_collect *c, enum kg_collect_event_type t, virDomainPtr dom)
+{
+    struct kg_collect_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = t;
+    if (virDomainGetUUIDString(dom, ev.uuid) < 0)
+        ev.uuid[0] = '\0';
+    const char *name = virDomainGetName(dom);
+    snprintf(ev.name, sizeof ev.name, "%s", name ? name : "");
+    pthread_mutex_lock(&c->lock);
+    if (c->ev_count == EVQ_LEN) {
+        c->ev_overflow = true;
+    } else {
+        c->evq[(c->ev_head + c->ev_count) % EVQ_LEN] = ev;
+        c->ev_count++;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int detail,
+                        void *opaque)
+{
+    (void)conn;
+    (void)detail;
+    enum kg_collect_event_type t;
+    switch (event) {
+    case VIR_DOMAIN_EVENT_DEFINED: t = KG_COLLECT_EV_DEFINED; break;
+    case VIR_DOMAIN_EVENT_UNDEFINED: t = KG_COLLECT_EV_UNDEFINED; break;
+    case VIR_DOMAIN_EVENT_STARTED: t = KG_COLLECT_EV_STARTED; break;
+    case VIR_DOMAIN_EVENT_SUSPENDED: t = KG_COLLECT_EV_SUSPENDED; break;
+    case VIR_DOMAIN_EVENT_RESUMED: t = KG_COLLECT_EV_RESUMED; break;
+    case VIR_DOMAIN_EVENT_STOPPED: t = KG_COLLECT_EV_STOPPED; break;
+    default: t = KG_COLLECT_EV_OTHER; break;
+    }
+    push_event(opaque, t, dom);
+    return 0;
+}
+
+static void close_cb(virConnectPtr conn, int reason, void *opaque)
+{
+    (void)conn;
+    (void)reason;
+    struct kg_collect *c = opaque;
+    atomic_store(&c->dead, true);
+}
+
+bool kg_collect_next_event(struct kg_collect *c, struct kg_collect_event *ev)
+{
+    bool got = false;
+    pthread_mutex_lock(&c->lock);
+    if (c->ev_overflow) {
+        memset(ev, 0, sizeof *ev);
+        ev->type = KG_COLLECT_EV_OVERFLOW;
+        c->ev_overflow = false;
+        got = true;
+    } else if (c->ev_count) {
+        *ev = c->evq[c->ev_head];
+        c->ev_head = (c->ev_head + 1) % EVQ_LEN;
+        c->ev_count--;
+        got = true;
+        /* a redefined domain may have new devices: read its XML again */
+        if (ev->type == KG_COLLECT_EV_DEFINED)
+            for (size_t i = 0; i < c->n_info; i++)
+                if (!strcmp(c->info[i].uuid, ev->uuid))
+                    c->info[i].have_xml = false;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return got;
+}
+
+/* ---- open / probe / close ----------------------------------------------- */
+
+static void probe(struct kg_collect *c)
+{
+    virDomainStatsRecordPtr *recs = NULL;
+    int n = virConnectGetAllDomainStats(c->conn, VIR_DOMAIN_STATS_STATE, &recs,
+                                        VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
+    if (n >= 0) {
+        c->bulk_flags = VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT;
+        virDomainStatsRecordListFree(recs);
+    }
+    char bulk_list[128] = "", fb_list[128] = "";
+    unsigned n_bulk = 0;
+    for (int g = 0; g < G_COUNT; g++) {
+        recs = NULL;
+        n = virConnectGetAllDomainStats(c->conn, group_bits[g], &recs,
+                                        VIR_CONNECT_GET_ALL_DOMAINS_STATS_ENFORCE_STATS);
+        c->bulk[g] = n >= 0;
+        if (n >= 0)
+            virDomainStatsRecordListFree(recs);
+        char *list = c->bulk[g] ? bulk_list : fb_list;
+        size_t l = strlen(list);
+        snprintf(list + l, 128 - l, "%s%s", l ? "," : "", group_names[g]);
+        n_bulk += c->bulk[g];
+    }
+    snprintf(c->path, sizeof c->path, "%s",
+             n_bulk == G_COUNT ? "bulk" : n_bulk == 0 ? "fallback" : "mixed");
+    kg_info("libvirt %s: stats path %s (bulk: %s%s; per-domain: %s)",
+            virConnectGetURI(c->conn) ? "connected" : "connected", c->path,
+            bulk_list[0] ? bulk_list : "state only",
+            c->bulk_flags ? ", nowait" : "", fb_list[0] ? fb_list : "none");
+}
+
+int kg_collect_open(const struct kg_collect_options *opt, struct kg_collect **out,
+                    char *errmsg, size_t errlen)
+{
+    *out = NULL;
+    pthread_once(&event_once, event_init);
+    if (event_rc < 0) {
+        set_err(errmsg, errlen, "libvirt event loop");
+        return KG_ENOTCONN;
+    }
+    struct kg_collect *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(errmsg, errlen, "out of memory");
+        return KG_ENOMEM;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    c->lifecycle_cb = -1;
+    c->balloon_period_s = opt->read_only ? 0 : opt->balloon_period_s;
+    c->conn = opt->read_only ? virConnectOpenReadOnly(opt->uri) : virConnectOpen(opt->uri);
+    if (!c->conn) {
+        set_err(errmsg, errlen, "cannot connect to libvirt");
+        kg_collect_close(c);
+        return KG_ENOTCONN;
+    }
+    if (virConnectRegisterCloseCallback(c->conn, close_cb, c, NULL) == 0)
+        c->close_cb = true;
+    c->lifecycle_cb = virConnectDomainEventRegisterAny(
+        c->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), c,
+        NULL);
+    if (c->lifecycle_cb < 0)
+        kg_warn("libvirt: no lifecycle events (%s); vanished VMs are removed at the next "
+                "interval", virGetLastErrorMessage());
+    probe(c);
+    if (opt->force_fallback) {
+        memset(c->bulk, 0, sizeof c->bulk);
+        snprintf(c->path, sizeof c->path, "fallback");
+    }
+    *out = c;
+    return 0;
+}
+
+void kg_collect_close(struct kg_collect *c)
+{
+    if (!c)
+        return;
+    if (c->conn) {
+        if (c->lifecycle_cb >= 0)
+            virConnectDomainEventDeregisterAny(c->conn, c->lifecycle_cb);
+        if (c->close_cb)
+            virConnectUnregisterCloseCallback(c->conn, close_cb);
+        virConnectClose(c->conn);
+    }
+    pthread_mutex_destroy(&c->lock);
+    free(c->info);
+    free(c->doms);
+    free(c);
+}
+
+bool kg_collect_alive(struct kg_collect *c)
+{
+    return c && c->conn && !atomic_load(&c->dead) && virConnectIsAlive(c->conn) == 1;
+}
+
+const char *kg_collect_path(const struct kg_collect *c)
+{
+    return c ? c->path : "none";
+}
+
+/* ---- domain XML: device names ------------------------------------------- */
+
+/* Finds attr='value' or attr="value" in [p, end) and copies the value. */
+static bool xml_attr(const char *p, const char *end, const char *tag, const char *attr,
+                     char *out, size_t size)
+{
+    const char *t = p;
+    size_t tl = strlen(tag);
+    while ((t = strstr(t, tag)) && t < end) {
+        const char *te = strchr(t, '>');
+        if (!te || te > end)
+            return false;
+        char pat[32];
+        snprintf(pat, sizeof pat, " %s=", attr);
+        const char *a = strstr(t + tl - 1, pat); /* the tag ends in a space */
+        if (a && a < te) {
+            a += strlen(pat);
+            char q = *a++;
+            const char *ae = strchr(a, q);
+            if ((q != '\'' && q != '"') || !ae || ae > te)
+                return false;
+            size_t n = (size_t)(ae - a);
+            if (n >= size)
+                return false;
+            memcpy(out, a, n);
+            out[n] = '\0';
+            return true;
+        }
+        t = te;
+    }
+    return false;
+}
+
+/* Reads <disk> target devs and <interface> target devs / MACs. libvirt writes
+ * its own XML, so a plain scan of the elements is enough. */
+static void parse_devices(const char *xml, struct dom_info *di)
+{
+    di->n_disks = di->n_nets = 0;
+    const char *p = xml;
+    while ((p = strstr(p, "<disk ")) && di->n_disks < KG_DEV_MAX) {
+        const char *end = strstr(p, "</disk>");
+        if (!end)
+            break;
+        struct dev_name *d = &di->disks[di->n_disks];
+        if (xml_attr(p, end, "<target ", "dev", d->name, sizeof d->name)) {
+            memcpy(d->key, d->name, sizeof d->key);
+            di->n_disks++;
+        }
+        p = end;
+    }
+    p = xml;
+    while ((p = strstr(p, "<interface ")) && di->n_nets < KG_DEV_MAX) {
+        const char *end = strstr(p, "</interface>");
+        if (!end)
+            break;
+        struct dev_name *d = &di->nets[di->n_nets];
+        char mac[KG_DEV_NAME_MAX] = "";
+        bool have_mac = xml_attr(p, end, "<mac ", "address", mac, sizeof mac);
+        bool have_dev = xml_attr(p, end, "<target ", "dev", d->name, sizeof d->name);
+        if (have_dev || have_mac) {
+            if (!have_dev)
+                memcpy(d->name, mac, sizeof d->name);
+            /* a target dev is what the guest has now; the MAC works when it has none */
+            memcpy(d->key, have_dev ? d->name : mac, sizeof d->key);
+            di->n_nets++;
+        }
+        p = end;
+    }
+}
+
+static int cmp_info(const void *a, const void *b)
+{
+    return strcmp(((const struct dom_info *)a)->uuid, ((const struct dom_info *)b)->uuid);
+}
+
+static struct dom_info *find_info(struct kg_collect *c, const char *uuid)
+{
+    size_t lo = 0, hi = c->n_info;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int r = strcmp(uuid, c->info[mid].uuid);
+        if (!r)
+            return &c->info[mid];
+        if (r < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+/* Makes sure every uuid in doms has an info entry; drops the entries of domains
+ * gone. Only new (or redefined) domains get their XML read. */
+static int sync_info(struct kg_collect *c, virDomainPtr *domp, size_t n)
+{
+    size_t n_new = 0;
+    for (size_t i = 0; i < c->n_info; i++)
+        c->info[i].seen = false;
+    for (size_t i = 0; i < n; i++) {
+        struct dom_info *di = find_info(c, c->doms[i].uuid);
+        if (di)
+            di->seen = true;
+        else
+            n_new++;
+    }
+    size_t total = c->n_info;
+    if (n_new) {
+        if (total + n_new > c->cap_info) {
+            size_t cap = total + n_new + 16;
+            struct dom_info *ni = realloc(c->info, cap * sizeof *ni);
+            if (!ni)
+                return KG_ENOMEM;
+            c->info = ni;
+            c->cap_info = cap;
+        }
+        size_t sorted = c->n_info;
+        for (size_t i = 0; i < n; i++) {
+            struct dom_info key;
+            snprintf(key.uuid, sizeof key.uuid, "%s", c->doms[i].uuid);
+            if (bsearch(&key, c->info, sorted, sizeof *c->info, cmp_info))
+                continue;
+            struct dom_info *di = &c->info[total++];
+            memset(di, 0, sizeof *di);
+            memcpy(di->uuid, c->doms[i].uuid, sizeof di->uuid);
+            di->seen = true;
+        }
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < total; i++)
+        if (c->info[i].seen)
+            c->info[w++] = c->info[i];
+    c->n_info = w;
+    qsort(c->info, c->n_info, sizeof *c->info, cmp_info);
+    /* XML for the domains that need it (new or redefined), only for the groups
+     * that fall back to per-domain calls */
+    if (c->bulk[G_BLOCK] && c->bulk[G_NET])
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        struct dom_info *di = find_info(c, c->doms[i].uuid);
+        if (!di || di->have_xml)
+            continue;
+        char *xml = virDomainGetXMLDesc(domp[i], 0);
+        if (!xml) {
+            kg_debug("libvirt: XML of %s: %s", c->doms[i].name, virGetLastErrorMessage());
+            continue;
+        }
+        parse_devices(xml, di);
+        free(xml);
+        di->have_xml = true;
+    }
+    return 0;
+}
+
+/* ---- bulk records -> samples -------------------------------------------- */
+
+static enum kg_vm_state map_state(int s)
+{
+    switch (s) {
+    case VIR_DOMAIN_RUNNING: return KG_VM_RUNNING;
+    case VIR_DOMAIN_BLOCKED: return KG_VM_BLOCKED;
+    case VIR_DOMAIN_PAUSED: return KG_VM_PAUSED;
+    case VIR_DOMAIN_SHUTDOWN: return KG_VM_SHUTDOWN;
+    case VIR_DOMAIN_SHUTOFF: return KG_VM_SHUTOFF;
+    case VIR_DOMAIN_CRASHED: return KG_VM_CRASHED;
+    case VIR_DOMAIN_PMSUSPENDED: return KG_VM_PMSUSPENDED;
+    default: return KG_VM_NOSTATE;
+    }
+}
+
+static bool is_active(enum kg_vm_state s)
+{
+    return s != KG_VM_SHUTOFF && s != KG_VM_NOSTATE && s != KG_VM_CRASHED;
+}
+
+static bool is_running(enum kg_vm_state s)
+{
+    return s == KG_VM_RUNNING || s == KG_VM_BLOCKED;
+}
+
+static bool param_u64(const virTypedParameterPtr p, uint64_t *out)
+{
+    switch (p->type) {
+    case VIR_TYPED_PARAM_ULLONG: *out = p->value.ul; return true;
+    case VIR_TYPED_PARAM_LLONG: if (p->value.l < 0) return false; *out = (uint64_t)p->value.l; return true;
+    case VIR_TYPED_PARAM_UINT: *out = p->value.ui; return true;
+    case VIR_TYPED_PARAM_INT: if (p->value.i < 0) return false; *out = (uint64_t)p->value.i; return true;
+    default: return false;
+    }
+}
+
+/* "block.3.rd.bytes" -> idx 3, rest "rd.bytes" */
+static bool split_indexed(const char *field, const char *prefix, unsigned *idx, const char **rest)
+{
+    size_t pl = strlen(prefix);
+    if (strncmp(field, prefix, pl) != 0)
+        return false;
+    char *end;
+    unsigned long v = strtoul(field + pl, &end, 10);
+    if (end == field + pl || *end != '.' || v > 4096)
+        return false;
+    *idx = (unsigned)v;
+    *rest = end + 1;
+    return true;
+}
+
+static void fill_from_record(struct kg_collect *c, const virDomainStatsRecord *r,
+                             struct kg_dom_sample *s)
+{
+    int state = VIR_DOMAIN_NOSTATE;
+    /* bulk indices can exceed KG_DEV_MAX: only the first ones are detailed */
+    uint64_t vcpu_delay = 0;
+    bool any_delay = false;
+    for (int i = 0; i < r->nparams; i++) {
+        const virTypedParameterPtr p = &r->params[i];
+        const char *f = p->field;
+        uint64_t v = 0;
+        unsigned idx;
+        const char *rest;
+        if (!strcmp(f, "state.state")) {
+            if (p->type == VIR_TYPED_PARAM_INT)
+                state = p->value.i;
+        } else if (!strcmp(f, "cpu.time")) {
+            if (param_u64(p, &v)) { s->cpu_time_ns = v; s->have_cpu = true; }
+        } else if (!strcmp(f, "balloon.current")) {
+            if (param_u64(p, &v)) { s->mem_cur_kib = v; s->have_mem_cur = true; }
+        } else if (!strcmp(f, "balloon.maximum")) {
+            if (param_u64(p, &v)) { s->mem_max_kib = v; s->have_mem_max = true; }
+        } else if (!strcmp(f, "balloon.available")) {
+            if (param_u64(p, &v)) { s->mem_avail_kib = v; s->have_mem_avail = true; }
+        } else if (!strcmp(f, "balloon.usable")) {
+            if (param_u64(p, &v)) { s->mem_usable_kib = v; s->have_mem_usable = true; }
+        } else if (!strcmp(f, "balloon.rss")) {
+            if (param_u64(p, &v)) { s->mem_rss_kib = v; s->have_mem_rss = true; }
+        } else if (!strcmp(f, "vcpu.current")) {
+            if (param_u64(p, &v)) { s->vcpus = (unsigned)v; s->have_vcpus = true; }
+        } else if (split_indexed(f, "vcpu.", &idx, &rest)) {
+            if (!strcmp(rest, "delay") && param_u64(p, &v)) {
+                vcpu_delay += v;
+                any_delay = true;
+            }
+        } else if (split_indexed(f, "block.", &idx, &rest)) {
+            if (idx >= KG_DEV_MAX)
+                continue;
+            struct kg_disk_sample *d = &s->disks[idx];
+            if (idx + 1 > s->n_disks)
+                s->n_disks = idx + 1;
+            if (!strcmp(rest, "name") && p->type == VIR_TYPED_PARAM_STRING)
+                snprintf(d->name, sizeof d->name, "%s", p->value.s);
+            else if (!param_u64(p, &v))
+                continue;
+            else if (!strcmp(rest, "rd.bytes")) { d->rd_bytes = v; d->have_bytes = true; }
+            else if (!strcmp(rest, "wr.bytes")) { d->wr_bytes = v; d->have_bytes = true; }
+            else if (!strcmp(rest, "rd.reqs")) { d->rd_reqs = v; d->have_reqs = true; }
+            else if (!strcmp(rest, "wr.reqs")) { d->wr_reqs = v; d->have_reqs = true; }
+            else if (!strcmp(rest, "rd.times")) { d->rd_times_ns = v; d->have_times = true; }
+            else if (!strcmp(rest, "wr.times")) { d->wr_times_ns = v; d->have_times = true; }
+        } else if (split_indexed(f, "net.", &idx, &rest)) {
+            if (idx >= KG_DEV_MAX)
+                continue;
+            struct kg_net_sample *d = &s->nets[idx];
+            if (idx + 1 > s->n_nets)
+                s->n_nets = idx + 1;
+            if (!strcmp(rest, "name") && p->type == VIR_TYPED_PARAM_STRING) {
+                snprintf(d->name, sizeof d->name, "%s", p->value.s);
+                continue;
+            }
+            if (!param_u64(p, &v))
+                continue;
+            d->have = true;
+            if (!strcmp(rest, "rx.bytes")) d->rx_bytes = v;
+            else if (!strcmp(rest, "rx.pkts")) d->rx_pkts = v;
+            else if (!strcmp(rest, "rx.errs")) d->rx_errs = v;
+            else if (!strcmp(rest, "rx.drop")) d->rx_drop = v;
+            else if (!strcmp(rest, "tx.bytes")) d->tx_bytes = v;
+            else if (!strcmp(rest, "tx.pkts")) d->tx_pkts = v;
+            else if (!strcmp(rest, "tx.errs")) d->tx_errs = v;
+            else if (!strcmp(rest, "tx.drop")) d->tx_drop = v;
+        }
+    }
+    s->state = map_state(state);
+    if (any_delay) {
+        s->vcpu_delay_ns = vcpu_delay;
+        s->have_vcpu_delay = true;
+    }
+    /* cpu.* of a domain that is not running is not the guest's (FACTS.md) */
+    if (!is_running(s->state)) {
+        s->have_cpu = false;
+        s->have_vcpu_delay = false;
+    }
+    /* NOWAIT: a running domain whose job was busy comes back without its stats. */
+    if (is_running(s->state) && c->bulk[G_CPU] && !s->have_cpu)
+        s->incomplete = true;
+}
+
+/* ---- per-domain fallbacks ------------------------------------------------ */
+
+static void fallback(struct kg_collect *c, virDomainPtr dom, struct kg_dom_sample *s,
+                     const struct dom_info *di)
+{
+    bool need_info = !c->bulk[G_CPU] || !c->bulk[G_BALLOON] || !c->bulk[G_VCPU];
+    if (need_info) {
+        virDomainInfo info;
+        if (virDomainGetInfo(dom, &info) < 0) {
+            if (virGetLastErrorCode() != VIR_ERR_NO_DOMAIN)
+                s->incomplete = is_running(s->state);
+            return;
+        }
+        s->state = map_state(info.state);
+        if (!c->bulk[G_CPU] && is_running(s->state)) {
+            s->cpu_time_ns = info.cpuTime;
+            s->have_cpu = true;
+        }
+        if (!c->bulk[G_BALLOON]) {
+            s->mem_max_kib = info.maxMem;
+            s->have_mem_max = true;
+            s->mem_cur_kib = info.memory;
+            s->have_mem_cur = true;
+        }
+        if (!c->bulk[G_VCPU]) {
+            s->vcpus = info.nrVirtCpu;
+            s->have_vcpus = true;
+        }
+    }
+    if (!is_active(s->state))
+        return; /* stats calls fail with "domain is not running" */
+    if (!c->bulk[G_BALLOON]) {
+        virDomainMemoryStatStruct ms[VIR_DOMAIN_MEMORY_STAT_NR];
+        int n = virDomainMemoryStats(dom, ms, VIR_DOMAIN_MEMORY_STAT_NR, 0);
+        for (int i = 0; i < n; i++) {
+            switch (ms[i].tag) {
+            case VIR_DOMAIN_MEMORY_STAT_AVAILABLE:
+                s->mem_avail_kib = ms[i].val; s->have_mem_avail = true; break;
+            case VIR_DOMAIN_MEMORY_STAT_USABLE:
+                s->mem_usable_kib = ms[i].val; s->have_mem_usable = true; break;
+            case VIR_DOMAIN_MEMORY_STAT_RSS:
+                s->mem_rss_kib = ms[i].val; s->have_mem_rss = true; break;
+            case VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON:
+                s->mem_cur_kib = ms[i].val; s->have_mem_cur = true; break;
+            default: break;
+            }
+        }
+    }
+    if (!c->bulk[G_BLOCK] && di) {
+        s->n_disks = di->n_disks;
+        for (unsigned i = 0; i < di->n_disks; i++) {
+            struct kg_disk_sample *d = &s->disks[i];
+            memcpy(d->name, di->disks[i].name, sizeof d->name);
+            virDomainBlockStatsStruct bs;
+            if (virDomainBlockStats(dom, di->disks[i].key, &bs, sizeof bs) < 0)
+                continue;
+            if (bs.rd_bytes >= 0 && bs.wr_bytes >= 0) {
+                d->rd_bytes = (uint64_t)bs.rd_bytes;
+                d->wr_bytes = (uint64_t)bs.wr_bytes;
+                d->have_bytes = true;
+            }
+            if (bs.rd_req >= 0 && bs.wr_req >= 0) {
+                d->rd_reqs = (uint64_t)bs.rd_req;
+                d->wr_reqs = (uint64_t)bs.wr_req;
+                d->have_reqs = true;
+            }
+        }
+    }
+    if (!c->bulk[G_NET] && di) {
+        s->n_nets = di->n_nets;
+        for (unsigned i = 0; i < di->n_nets; i++) {
+            struct kg_net_sample *d = &s->nets[i];
+            memcpy(d->name, di->nets[i].name, sizeof d->name);
+            virDomainInterfaceStatsStruct is;
+            if (virDomainInterfaceStats(dom, di->nets[i].key, &is, sizeof is) < 0)
+                continue;
+            /* -1 means "not supported" for a single field: read as 0 */
+            d->rx_bytes = is.rx_bytes > 0 ? (uint64_t)is.rx_bytes : 0;
+            d->rx_pkts = is.rx_packets > 0 ? (uint64_t)is.rx_packets : 0;
+            d->rx_errs = is.rx_errs > 0 ? (uint64_t)is.rx_errs : 0;
+            d->rx_drop = is.rx_drop > 0 ? (uint64_t)is.rx_drop : 0;
+            d->tx_bytes = is.tx_bytes > 0 ? (uint64_t)is.tx_bytes : 0;
+            d->tx_pkts = is.tx_packets > 0 ? (uint64_t)is.tx_packets : 0;
+            d->tx_errs = is.tx_errs > 0 ? (uint64_t)is.tx_errs : 0;
+            d->tx_drop = is.tx_drop > 0 ? (uint64_t)is.tx_drop : 0;
+            d->have = true;
+        }
+    }
+}
+
+int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t *n,
+                      struct kg_node_sample *node, char *errmsg, size_t errlen)
+{
+    *doms = NULL;
+    *n = 0;
+    memset(node, 0, sizeof *node);
+    unsigned stats = VIR_DOMAIN_STATS_STATE;
+    for (int g = 0; g < G_COUNT; g++)
+        if (c->bulk[g])
+            stats |= group_bits[g];
+    virDomainStatsRecordPtr *recs = NULL;
+    int nr = virConnectGetAllDomainStats(c->conn, stats, &recs, c->bulk_flags);
+    if (nr < 0) {
+        set_err(errmsg, errlen, "virConnectGetAllDomainStats");
+        return KG_ENOTCONN;
+    }
+    if ((size_t)nr > c->cap_doms) {
+        struct kg_dom_sample *nd = realloc(c->doms, (size_t)nr * sizeof *nd);
+        if (!nd) {
+            virDomainStatsRecordListFree(recs);
+            snprintf(errmsg, errlen, "out of memory");
+            return KG_ENOMEM;
+        }
+        c->doms = nd;
+        c->cap_doms = (size_t)nr;
+    }
+    virDomainPtr *domp = nr ? malloc((size_t)nr * sizeof *domp) : NULL;
+    if (nr && !domp) {
+        virDomainStatsRecordListFree(recs);
+        snprintf(errmsg, errlen, "out of memory");
+        return KG_ENOMEM;
+    }
+    size_t k = 0;
+    for (int i = 0; i < nr; i++) {
+        struct kg_dom_sample *s = &c->doms[k];
+        kg_dom_sample_init(s);
+        if (virDomainGetUUIDString(recs[i]->dom, s->uuid) < 0)
+            continue;
+        const char *name = virDomainGetName(recs[i]->dom);
+        snprintf(s->name, sizeof s->name, "%s", name ? name : "");
+        fill_from_record(c, recs[i], s);
+        domp[k++] = recs[i]->dom;
+    }
+    int rc = sync_info(c, domp, k);
+    for (size_t i = 0; rc == 0 && i < k; i++) {
+        struct kg_dom_sample *s = &c->doms[i];
+        struct dom_info *di = find_info(c, s->uuid);
+        fallback(c, domp[i], s, di);
+        if (c->balloon_period_s > 0 && di && !di->balloon_set && is_running(s->state)) {
+            if (virDomainSetMemoryStatsPeriod(domp[i], c->balloon_period_s,
+                                              VIR_DOMAIN_AFFECT_LIVE) < 0)
+                kg_warn("libvirt: balloon stats period of %s: %s", s->name,
+                        virGetLastErrorMessage());
+            di->balloon_set = true; /* tried once per domain; a restart re-adds it */
+        }
+        if (di && !is_active(s->state))
+            di->balloon_set = false; /* the period does not survive a restart */
+        if (s->state == KG_VM_RUNNING || s->state == KG_VM_BLOCKED)
+            node->vms_running++;
+    }
+    free(domp);
+    virDomainStatsRecordListFree(recs);
+    if (rc) {
+        snprintf(errmsg, errlen, "out of memory");
+        return rc;
+    }
+    node->vms_defined = (unsigned)k;
+    virNodeInfo ni;
+    if (virNodeGetInfo(c->conn, &ni) == 0) {
+        node->cpus = ni.cpus;
+        node->mem_total_kib = ni.memory;
+        node->have_info = true;
+    }
+    *doms = c->doms;
+    *n = k;
+    return 0;
+}

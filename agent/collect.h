@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The collector: the only module that includes libvirt. Each sample is one bulk
+ * virConnectGetAllDomainStats call (with NOWAIT where the driver takes it) for
+ * every stats group the driver supports, and per-domain calls (virDomainGetInfo,
+ * virDomainBlockStats, virDomainInterfaceStats, virDomainMemoryStats) only for
+ * the groups it refuses; which path is in use is probed once per connection
+ * (ENFORCE_STATS, one group at a time) and logged once. Disk and interface names
+ * for the per-domain calls come from the domain XML, read only when a domain is
+ * first seen or redefined, never every cycle.
+ *
+ * Lifecycle events (defined, undefined, started, stopped, ...) arrive on a
+ * libvirt event-loop thread started once per process; they are queued here and
+ * taken by the agent's loop with kg_collect_next_event().
+ *
+ * Output is raw counters (sample.h); rates are rates.c's business.
+ * Threads: one thread uses a struct kg_collect; the event queue is locked inside.
+ */
+#ifndef KG_AGENT_COLLECT_H
+#define KG_AGENT_COLLECT_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sample.h"
+
+struct kg_collect;
+
+struct kg_collect_options {
+    const char *uri;           /* libvirt URI, e.g. "qemu:///system"; NULL: libvirt's default */
+    bool read_only;            /* virConnectOpenReadOnly */
+    int balloon_period_s;      /* >0 (read-write only): set on each running domain once */
+    bool force_fallback;       /* tests: use per-domain calls for every group */
+};
+
+/* Opens the connection (after registering libvirt's default event loop and
+ * starting its thread, once per process), probes the stats groups, registers for
+ * lifecycle and close events. Returns 0 and *out (free with kg_collect_close), or
+ * KG_ENOTCONN with libvirt's message in errmsg, KG_ENOMEM. */
+int kg_collect_open(const struct kg_collect_options *opt, struct kg_collect **out,
+                    char *errmsg, size_t errlen);
+/* Deregisters and closes. Accepts NULL. */
+void kg_collect_close(struct kg_collect *c);
+
+/* False once libvirt reported the connection closed (libvirtd stopped/restarted)
+ * or it is no longer alive: close it and open again. */
+bool kg_collect_alive(struct kg_collect *c);
+
+/* "bulk", "fallback" or "mixed" (bulk for some groups, per-domain for others). */
+const char *kg_collect_path(const struct kg_collect *c);
+
+/* Takes one sample of every defined domain and of the node. *doms points into a
+ * buffer owned by c, valid until the next call or kg_collect_close. Returns 0,
+ * or KG_ENOTCONN / KG_EIO with libvirt's message in errmsg (the connection is
+ * probably gone). */
+int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t *n,
+                      struct kg_node_sample *node, char *errmsg, size_t errlen);
+
+enum kg_collect_event_type {
+    KG_COLLECT_EV_DEFINED = 1, KG_COLLECT_EV_UNDEFINED, KG_COLLECT_EV_STARTED,
+    KG_COLLECT_EV_SUSPENDED, KG_COLLECT_EV_RESUMED, KG_COLLECT_EV_STOPPED,
+    KG_COLLECT_EV_OTHER,
+    KG_COLLECT_EV_OVERFLOW,    /* events were lost: resample everything */
+};
+
+struct kg_collect_event {
+    enum kg_collect_event_type type;
+    char uuid[KG_UUID_LEN + 1];
+    char name[KG_NAME_MAX + 1];
+};
+
+/* Takes the oldest queued lifecycle event. True when *ev was filled. */
+bool kg_collect_next_event(struct kg_collect *c, struct kg_collect_event *ev);
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * /proc readers for the host figures: /proc/stat (CPU ticks), /proc/meminfo,
+ * /proc/loadavg, /proc/diskstats (whole disks only) and /proc/net/dev (all but lo).
+ * Each takes the proc root as a path ("/proc" in production, a fixture directory
+ * in tests). Pure module: reads files, never logs, keeps no state. Thread-safe.
+ */
+#ifndef KG_AGENT_PROCFS_H
+#define KG_AGENT_PROCFS_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sample.h"
+
+/* Each reader fills its part of *out and sets its have_* flag. Returns 0,
+ * KG_ENOENT/KG_EIO (file missing or unreadable) or KG_EPARSE (unexpected format);
+ * on error the have_* flag stays false. proc_root is borrowed. */
+int kg_procfs_read_stat(const char *proc_root, struct kg_proc_sample *out);
+int kg_procfs_read_meminfo(const char *proc_root, struct kg_proc_sample *out);
+int kg_procfs_read_loadavg(const char *proc_root, struct kg_proc_sample *out);
+int kg_procfs_read_diskstats(const char *proc_root, struct kg_proc_sample *out);
+int kg_procfs_read_netdev(const char *proc_root, struct kg_proc_sample *out);
+
+/* Zeroes *out and runs every reader; returns the first error, if any (the readers
+ * that worked have filled their part anyway). */
+int kg_procfs_read_all(const char *proc_root, struct kg_proc_sample *out);
+
+/* True when a /proc/diskstats device name is a whole disk worth counting: not a
+ * partition (sda1, vda2, nvme0n1p1, mmcblk0p1), nor a stacked or virtual device
+ * (dm-*, md*, loop*, ram*, zram*, sr*, fd*) whose I/O is counted again below it. */
+bool kg_procfs_is_whole_disk(const char *name);
+
+#endif

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Counter samples -> rates. Every division is by the measured monotonic elapsed
+ * time (collectd's cpu_util divides by the configured interval; that reads wrong
+ * whenever a cycle runs late). Anything that cannot be a truthful rate is KG_NA.
+ */
+#include "rates.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvmgrid/error.h"
+
+void kg_dom_sample_init(struct kg_dom_sample *s)
+{
+    memset(s, 0, sizeof *s);
+    s->state = KG_VM_NOSTATE;
+}
+
+/* Per-second rate of a cumulative counter, or NA when it went backwards. */
+static double rate(uint64_t prev, uint64_t cur, double elapsed_s)
+{
+    if (cur < prev || !(elapsed_s > 0))
+        return KG_NA;
+    return (double)(cur - prev) / elapsed_s;
+}
+
+static bool is_running(enum kg_vm_state s)
+{
+    return s == KG_VM_RUNNING || s == KG_VM_BLOCKED;
+}
+
+/* Adds v to *sum, where NA + x = x and NA + NA = NA. */
+static void add_na(double *sum, double v)
+{
+    if (kg_na(v))
+        return;
+    *sum = kg_na(*sum) ? v : *sum + v;
+}
+
+static const struct kg_disk_sample *find_disk(const struct kg_dom_sample *s, const char *name)
+{
+    for (unsigned i = 0; s && i < s->n_disks; i++)
+        if (!strcmp(s->disks[i].name, name))
+            return &s->disks[i];
+    return NULL;
+}
+
+static const struct kg_net_sample *find_net(const struct kg_dom_sample *s, const char *name)
+{
+    for (unsigned i = 0; s && i < s->n_nets; i++)
+        if (!strcmp(s->nets[i].name, name))
+            return &s->nets[i];
+    return NULL;
+}
+
+static void vm_disks(const struct kg_dom_sample *prev, const struct kg_dom_sample *cur,
+                     double el, struct kg_vm *out)
+{
+    uint64_t sum_rd_reqs = 0, sum_wr_reqs = 0, sum_rd_ns = 0, sum_wr_ns = 0;
+    bool lat_ok = cur->n_disks > 0;
+    out->n_disks = cur->n_disks > KG_DEV_MAX ? KG_DEV_MAX : cur->n_disks;
+    for (unsigned i = 0; i < out->n_disks; i++) {
+        const struct kg_disk_sample *c = &cur->disks[i];
+        const struct kg_disk_sample *p = find_disk(prev, c->name);
+        struct kg_disk *d = &out->disks[i];
+        memcpy(d->name, c->name, sizeof d->name);
+        d->name[sizeof d->name - 1] = '\0';
+        d->rd_bytes_per_s = d->wr_bytes_per_s = d->rd_iops = d->wr_iops = KG_NA;
+        d->rd_lat_ms = d->wr_lat_ms = d->rd_bytes = d->wr_bytes = KG_NA;
+        if (c->have_bytes) {
+            d->rd_bytes = (double)c->rd_bytes;
+            d->wr_bytes = (double)c->wr_bytes;
+        }
+        if (p && p->have_bytes && c->have_bytes) {
+            d->rd_bytes_per_s = rate(p->rd_bytes, c->rd_bytes, el);
+            d->wr_bytes_per_s = rate(p->wr_bytes, c->wr_bytes, el);
+        }
+        bool reqs_ok = p && p->have_reqs && c->have_reqs && c->rd_reqs >= p->rd_reqs &&
+                       c->wr_reqs >= p->wr_reqs;
+        if (reqs_ok) {
+            d->rd_iops = rate(p->rd_reqs, c->rd_reqs, el);
+            d->wr_iops = rate(p->wr_reqs, c->wr_reqs, el);
+        }
+        bool times_ok = reqs_ok && p->have_times && c->have_times &&
+                        c->rd_times_ns >= p->rd_times_ns && c->wr_times_ns >= p->wr_times_ns;
+        if (times_ok) {
+            uint64_t drq = c->rd_reqs - p->rd_reqs, dwq = c->wr_reqs - p->wr_reqs;
+            uint64_t drt = c->rd_times_ns - p->rd_times_ns, dwt = c->wr_times_ns - p->wr_times_ns;
+            /* No request in the interval: no latency to report (not 0 ms). */
+            d->rd_lat_ms = drq ? (double)drt / (double)drq / 1e6 : (double)KG_NA;
+            d->wr_lat_ms = dwq ? (double)dwt / (double)dwq / 1e6 : (double)KG_NA;
+            sum_rd_reqs += drq;
+            sum_wr_reqs += dwq;
+            sum_rd_ns += drt;
+            sum_wr_ns += dwt;
+        } else {
+            lat_ok = false;
+        }
+        add_na(&out->disk_rd_bytes_per_s, d->rd_bytes_per_s);
+        add_na(&out->disk_wr_bytes_per_s, d->wr_bytes_per_s);
+        add_na(&out->disk_rd_iops, d->rd_iops);
+        add_na(&out->disk_wr_iops, d->wr_iops);
+    }
+    if (lat_ok) {
+        out->disk_rd_lat_ms = sum_rd_reqs ? (double)sum_rd_ns / (double)sum_rd_reqs / 1e6 : (double)KG_NA;
+        out->disk_wr_lat_ms = sum_wr_reqs ? (double)sum_wr_ns / (double)sum_wr_reqs / 1e6 : (double)KG_NA;
+    }
+}
+
+static void vm_nets(const struct kg_dom_sample *prev, const struct kg_dom_sample *cur,
+                    double el, struct kg_vm *out)
+{
+    out->n_nets = cur->n_nets > KG_DEV_MAX ? KG_DEV_MAX : cur->n_nets;
+    for (unsigned i = 0; i < out->n_nets; i++) {
+        const struct kg_net_sample *c = &cur->nets[i];
+        const struct kg_net_sample *p = find_net(prev, c->name);
+        struct kg_net *d = &out->nets[i];
+        memcpy(d->name, c->name, sizeof d->name);
+        d->name[sizeof d->name - 1] = '\0';
+        d->rx_bytes_per_s = d->tx_bytes_per_s = d->rx_pkts_per_s = d->tx_pkts_per_s = KG_NA;
+        d->rx_errs_per_s = d->tx_errs_per_s = d->rx_drop_per_s = d->tx_drop_per_s = KG_NA;
+        d->rx_bytes = c->have ? (double)c->rx_bytes : (double)KG_NA;
+        d->tx_bytes = c->have ? (double)c->tx_bytes : (double)KG_NA;
+        if (p && p->have && c->have) {
+            d->rx_bytes_per_s = rate(p->rx_bytes, c->rx_bytes, el);
+            d->tx_bytes_per_s = rate(p->tx_bytes, c->tx_bytes, el);
+            d->rx_pkts_per_s = rate(p->rx_pkts, c->rx_pkts, el);
+            d->tx_pkts_per_s = rate(p->tx_pkts, c->tx_pkts, el);
+            d->rx_errs_per_s = rate(p->rx_errs, c->rx_errs, el);
+            d->tx_errs_per_s = rate(p->tx_errs, c->tx_errs, el);
+            d->rx_drop_per_s = rate(p->rx_drop, c->rx_drop, el);
+            d->tx_drop_per_s = rate(p->tx_drop, c->tx_drop, el);
+        }
+        add_na(&out->net_rx_bytes_per_s, d->rx_bytes_per_s);
+        add_na(&out->net_tx_bytes_per_s, d->tx_bytes_per_s);
+        add_na(&out->net_rx_pkts_per_s, d->rx_pkts_per_s);
+        add_na(&out->net_tx_pkts_per_s, d->tx_pkts_per_s);
+        add_na(&out->net_errs_per_s, d->rx_errs_per_s);
+        add_na(&out->net_errs_per_s, d->tx_errs_per_s);
+        add_na(&out->net_drop_per_s, d->rx_drop_per_s);
+        add_na(&out->net_drop_per_s, d->tx_drop_per_s);
+    }
+}
+
+void kg_rates_vm(const struct kg_dom_sample *prev, const struct kg_dom_sample *cur,
+                 uint64_t elapsed_ns, double host_cpus, struct kg_vm *out)
+{
+    kg_vm_init(out);
+    memcpy(out->name, cur->name, sizeof out->name);
+    memcpy(out->uuid, cur->uuid, sizeof out->uuid);
+    out->state = cur->state;
+    double el = (double)elapsed_ns / 1e9;
+    if (cur->have_vcpus)
+        out->vcpus = cur->vcpus;
+
+    /* cpu.* only between two samples of a running domain: under qemu:///system a
+     * shut-off domain reports libvirtd's own CPU time (FACTS.md). */
+    if (prev && prev->have_cpu && cur->have_cpu && is_running(prev->state) &&
+        is_running(cur->state)) {
+        double ns_per_s = rate(prev->cpu_time_ns, cur->cpu_time_ns, el);
+        if (!kg_na(ns_per_s)) {
+            if (cur->have_vcpus && cur->vcpus > 0)
+                out->cpu_pct = ns_per_s / 1e9 / cur->vcpus * 100.0;
+            if (host_cpus > 0)
+                out->cpu_host_pct = ns_per_s / 1e9 / host_cpus * 100.0;
+        }
+        if (prev->have_vcpu_delay && cur->have_vcpu_delay && cur->have_vcpus &&
+            cur->vcpus > 0) {
+            double d = rate(prev->vcpu_delay_ns, cur->vcpu_delay_ns, el);
+            if (!kg_na(d))
+                out->steal_pct = d / 1e9 / cur->vcpus * 100.0;
+        }
+    }
+
+    if (cur->have_mem_max)
+        out->mem_max_kib = (double)cur->mem_max_kib;
+    if (cur->have_mem_cur)
+        out->mem_cur_kib = (double)cur->mem_cur_kib;
+    if (cur->have_mem_rss)
+        out->mem_rss_kib = (double)cur->mem_rss_kib;
+    if (cur->have_mem_avail && cur->have_mem_usable && cur->mem_avail_kib > 0 &&
+        cur->mem_usable_kib <= cur->mem_avail_kib) {
+        out->mem_used_kib = (double)(cur->mem_avail_kib - cur->mem_usable_kib);
+        out->mem_used_pct = out->mem_used_kib / (double)cur->mem_avail_kib * 100.0;
+    }
+
+    /* A restarted domain may come back with counters below the previous ones;
+     * rate() turns each of those into NA. */
+    const struct kg_dom_sample *p = prev && is_running(prev->state) ? prev : NULL;
+    vm_disks(p, cur, el, out);
+    vm_nets(p, cur, el, out);
+}
+
+void kg_rates_host(const struct kg_proc_sample *prev, const struct kg_proc_sample *cur,
+                   uint64_t elapsed_ns, const struct kg_node_sample *node,
+                   struct kg_host *out)
+{
+    kg_host_init(out);
+    double el = (double)elapsed_ns / 1e9;
+    if (node && node->have_info) {
+        out->cpus = node->cpus;
+        out->mem_total_kib = (double)node->mem_total_kib;
+    }
+    if (node) {
+        out->vms_running = node->vms_running;
+        out->vms_defined = node->vms_defined;
+    }
+    if (!cur)
+        return;
+    if (cur->have_cpu && cur->cpus > 0 && kg_na(out->cpus))
+        out->cpus = cur->cpus;
+    if (prev && prev->have_cpu && cur->have_cpu && cur->cpu_total_ticks > prev->cpu_total_ticks &&
+        cur->cpu_idle_ticks >= prev->cpu_idle_ticks) {
+        double dt = (double)(cur->cpu_total_ticks - prev->cpu_total_ticks);
+        double di = (double)(cur->cpu_idle_ticks - prev->cpu_idle_ticks);
+        double pct = (1.0 - di / dt) * 100.0;
+        out->cpu_pct = pct < 0 ? 0 : pct > 100 ? 100 : pct;
+    }
+    if (cur->have_mem) {
+        out->mem_total_kib = (double)cur->mem_total_kib;
+        out->mem_used_kib = (double)(cur->mem_total_kib - cur->mem_avail_kib);
+        if (cur->mem_total_kib > 0)
+            out->mem_used_pct = out->mem_used_kib / (double)cur->mem_total_kib * 100.0;
+    }
+    if (cur->have_load) {
+        out->load1 = cur->load1;
+        out->load5 = cur->load5;
+        out->load15 = cur->load15;
+    }
+    if (prev && prev->have_disk && cur->have_disk) {
+        out->disk_rd_bytes_per_s = rate(prev->disk_rd_bytes, cur->disk_rd_bytes, el);
+        out->disk_wr_bytes_per_s = rate(prev->disk_wr_bytes, cur->disk_wr_bytes, el);
+    }
+    if (prev && prev->have_net && cur->have_net) {
+        out->net_rx_bytes_per_s = rate(prev->net_rx_bytes, cur->net_rx_bytes, el);
+        out->net_tx_bytes_per_s = rate(prev->net_tx_bytes, cur->net_tx_bytes, el);
+    }
+}
+
+/* ---- the per-domain memory across cycles -------------------------------- */
+
+struct rates_entry {
+    char uuid[KG_UUID_LEN + 1];
+    bool seen;                   /* present in the current update */
+    bool have_sample;
+    struct kg_dom_sample sample; /* last complete sample */
+    uint64_t sample_ns;
+    bool have_good;
+    struct kg_vm good;           /* figures from the last complete sample */
+    uint64_t good_ns;
+};
+
+struct kg_rates {
+    struct rates_entry **e;      /* e[0..n) sorted by uuid; pointers, so sorting is cheap */
+    size_t n, cap;
+};
+
+int kg_rates_create(struct kg_rates **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? 0 : KG_ENOMEM;
+}
+
+void kg_rates_free(struct kg_rates *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n; i++)
+        free(r->e[i]);
+    free(r->e);
+    free(r);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp((*(struct rates_entry *const *)a)->uuid, (*(struct rates_entry *const *)b)->uuid);
+}
+
+static struct rates_entry *find_entry(struct rates_entry **e, size_t n, const char *uuid)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(uuid, e[mid]->uuid);
+        if (c == 0)
+            return e[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+/* Entries are marked seen, new ones appended, unseen ones dropped, then the
+ * pointer array is sorted again. */
+int kg_rates_update(struct kg_rates *r, const struct kg_dom_sample *cur, size_t n,
+                    uint64_t mono_ns, int64_t real_ms, double host_cpus, const char *host,
+                    struct kg_vm *out)
+{
+    size_t n_new = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!find_entry(r->e, r->n, cur[i].uuid))
+            n_new++;
+    if (r->n + n_new > r->cap) {
+        size_t cap = r->n + n_new + 16;
+        struct rates_entry **ne = realloc(r->e, cap * sizeof *ne);
+        if (!ne)
+            return KG_ENOMEM;
+        r->e = ne;
+        r->cap = cap;
+    }
+    size_t sorted = r->n, total = r->n;
+    for (size_t i = 0; i < sorted; i++)
+        r->e[i]->seen = false;
+    for (size_t i = 0; i < n; i++) {
+        const struct kg_dom_sample *c = &cur[i];
+        struct rates_entry *e = find_entry(r->e, sorted, c->uuid);
+        if (!e) {
+            e = calloc(1, sizeof *e);
+            if (!e) {
+                for (size_t j = sorted; j < total; j++)
+                    free(r->e[j]);
+                return KG_ENOMEM;
+            }
+            snprintf(e->uuid, sizeof e->uuid, "%s", c->uuid);
+            r->e[total++] = e;
+        }
+        e->seen = true;
+        struct kg_vm *vm = &out[i];
+        if (c->incomplete) {
+            if (e->have_good) {
+                *vm = e->good;
+                vm->age_s = (double)(mono_ns - e->good_ns) / 1e9;
+            } else {
+                kg_vm_init(vm);
+                memcpy(vm->uuid, c->uuid, sizeof vm->uuid);
+            }
+            vm->state = c->state;
+            vm->stale = true;
+            /* the name may have changed meanwhile; the topic follows the name */
+            memcpy(vm->name, c->name, sizeof vm->name);
+        } else {
+            kg_rates_vm(e->have_sample ? &e->sample : NULL, c,
+                        e->have_sample ? mono_ns - e->sample_ns : 0, host_cpus, vm);
+            e->sample = *c;
+            e->have_sample = true;
+            e->sample_ns = mono_ns;
+            e->good = *vm;
+            e->have_good = true;
+            e->good_ns = mono_ns;
+        }
+        snprintf(vm->host, sizeof vm->host, "%s", host ? host : "");
+        vm->ts_ms = real_ms;
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < total; i++) {
+        if (!r->e[i]->seen) {
+            free(r->e[i]);
+            continue;
+        }
+        r->e[w++] = r->e[i];
+    }
+    r->n = w;
+    qsort(r->e, r->n, sizeof *r->e, cmp_entry);
+    return 0;
+}
+
+void kg_rates_forget(struct kg_rates *r, const char *uuid)
+{
+    struct rates_entry *e = find_entry(r->e, r->n, uuid);
+    if (!e)
+        return;
+    size_t i = 0;
+    while (r->e[i] != e)
+        i++;
+    free(e);
+    memmove(&r->e[i], &r->e[i + 1], (r->n - i - 1) * sizeof *r->e);
+    r->n--;
+}

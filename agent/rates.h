@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Rate math: turns raw counter samples (sample.h) taken at measured monotonic
+ * times into the published figures (struct kg_vm, struct kg_host). A rate is a
+ * counter delta over the measured elapsed time. The first sample, a counter that
+ * went backwards (a restarted VM, a reset interface) and cpu.* of a domain that
+ * is not running give no rate (KG_NA), never a spike or a stale value.
+ *
+ * struct kg_rates keeps each domain's previous sample (by UUID) across cycles and
+ * its last complete figures, so that a domain whose stats did not come back in
+ * time is reported stale with its age instead of vanishing or showing zeros.
+ * Pure module: no I/O, never logs. Not thread-safe on one object.
+ */
+#ifndef KG_AGENT_RATES_H
+#define KG_AGENT_RATES_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kvmgrid/schema.h"
+#include "sample.h"
+
+/* One VM from two samples of the same domain. prev may be NULL (first sample:
+ * gauges only). elapsed_ns is the monotonic time between the samples; host_cpus
+ * the host's CPU count (0: cpu_host_pct stays NA). out is fully overwritten
+ * (kg_vm_init first); host and ts_ms are left for the caller. */
+void kg_rates_vm(const struct kg_dom_sample *prev, const struct kg_dom_sample *cur,
+                 uint64_t elapsed_ns, double host_cpus, struct kg_vm *out);
+
+/* The host's figures from the node sample (may be NULL) and two /proc samples
+ * (prev may be NULL: gauges only; cur may be NULL when /proc is not read).
+ * out is overwritten with kg_host_init first; name, ts, version, interval,
+ * libvirt_ok and collect_path are left for the caller to fill afterwards. */
+void kg_rates_host(const struct kg_proc_sample *prev, const struct kg_proc_sample *cur,
+                   uint64_t elapsed_ns, const struct kg_node_sample *node,
+                   struct kg_host *out);
+
+struct kg_rates;
+
+/* 0 and *out (free with kg_rates_free), or KG_ENOMEM. */
+int kg_rates_create(struct kg_rates **out);
+void kg_rates_free(struct kg_rates *r);
+
+/* Computes out[i] for each cur[i] (n of them, any order; UUIDs unique, non-empty)
+ * taken at monotonic time mono_ns, against the previous call's samples of the same
+ * UUIDs. A sample marked incomplete yields the domain's last complete figures with
+ * stale = true and age_s = their age (or, with none yet, NA figures marked stale);
+ * its previous sample is kept so the next complete one gets a rate over the whole
+ * gap. Domains absent from cur are forgotten. host and ts_ms of out[] are set from
+ * the arguments (host borrowed). Returns 0 or KG_ENOMEM (then the previous state
+ * is kept). */
+int kg_rates_update(struct kg_rates *r, const struct kg_dom_sample *cur, size_t n,
+                    uint64_t mono_ns, int64_t real_ms, double host_cpus, const char *host,
+                    struct kg_vm *out);
+
+/* Forgets one domain (e.g. undefined); no-op when unknown. */
+void kg_rates_forget(struct kg_rates *r, const char *uuid);
+
+#endif

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/* The collector against libvirt's test driver: the fixture node
+ * (tests/fixtures/agent/node.xml) through the per-domain fallback, counters moving
+ * at the driver's known rates, and lifecycle events on test:///default (shared
+ * within one process, so this test can change domains behind the collector). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "near.h"
+
+#include <libvirt/libvirt.h>
+
+#include "collect.h"
+#include "kvmgrid/clock.h"
+#include "kvmgrid/error.h"
+#include "rates.h"
+
+#define NODE_URI "test://" KG_FIXTURES "/agent/node.xml"
+
+static const struct kg_dom_sample *by_name(const struct kg_dom_sample *d, size_t n,
+                                           const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(d[i].name, name))
+            return &d[i];
+    fail_msg("domain %s not sampled", name);
+    return NULL;
+}
+
+static void test_open_bad_uri(void **state)
+{
+    (void)state;
+    struct kg_collect *c = NULL;
+    char err[256] = "";
+    struct kg_collect_options o = {.uri = "test:///nonexistent/node.xml", .read_only = true};
+    assert_int_equal(kg_collect_open(&o, &c, err, sizeof err), KG_ENOTCONN);
+    assert_null(c);
+    assert_true(strlen(err) > 0);
+    kg_collect_close(NULL);
+}
+
+static void test_fixture_domains(void **state)
+{
+    (void)state;
+    struct kg_collect *c = NULL;
+    char err[256] = "";
+    struct kg_collect_options o = {.uri = NODE_URI, .read_only = true};
+    assert_int_equal(kg_collect_open(&o, &c, err, sizeof err), 0);
+    /* the test driver's bulk call gives only "state": every group falls back */
+    assert_string_equal(kg_collect_path(c), "fallback");
+    assert_true(kg_collect_alive(c));
+
+    struct kg_dom_sample *d;
+    size_t n;
+    struct kg_node_sample node;
+    assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
+    assert_int_equal(n, 7);
+    assert_int_equal(node.vms_defined, 7);
+    assert_int_equal(node.vms_running, 4);
+    assert_true(node.have_info);
+    assert_true(node.cpus > 0);
+
+    const struct kg_dom_sample *web = by_name(d, n, "web+1");
+    assert_string_equal(web->uuid, "00000001-0000-4000-8000-000000000001");
+    assert_int_equal(web->state, KG_VM_RUNNING);
+    assert_true(web->have_cpu);
+    assert_true(web->have_vcpus);
+    assert_int_equal(web->vcpus, 2);
+    assert_int_equal(web->mem_max_kib, 1048576);
+    assert_true(web->have_mem_avail && web->have_mem_usable);
+    assert_int_equal(web->n_disks, 2);
+    assert_string_equal(web->disks[0].name, "vda");
+    assert_string_equal(web->disks[1].name, "vdb");
+    assert_true(web->disks[0].have_bytes && web->disks[0].have_reqs);
+    assert_int_equal(web->n_nets, 2);
+    assert_true(web->nets[0].have);
+    assert_false(web->incomplete);
+
+    const struct kg_dom_sample *paused = by_name(d, n, "100% cpu");
+    assert_int_equal(paused->state, KG_VM_PAUSED);
+    assert_false(paused->have_cpu);
+    const struct kg_dom_sample *off = by_name(d, n, "say \"hi\"");
+    assert_int_equal(off->state, KG_VM_SHUTOFF);
+    assert_false(off->have_cpu);
+    assert_false(off->disks[0].have_bytes);
+    assert_false(off->nets[0].have);
+    assert_int_equal(off->mem_max_kib, 1048576);
+    by_name(d, n, "back\\slash");
+    by_name(d, n, "it's $x");
+    const struct kg_dom_sample *intl = by_name(d, n, "grüße-虚拟机");
+    assert_int_equal(intl->n_disks, 3);
+    kg_collect_close(c);
+}
+
+static void test_counters_move_at_known_rates(void **state)
+{
+    (void)state;
+    struct kg_collect *c = NULL;
+    char err[256] = "";
+    struct kg_collect_options o = {.uri = NODE_URI, .read_only = true};
+    assert_int_equal(kg_collect_open(&o, &c, err, sizeof err), 0);
+    struct kg_rates *r;
+    assert_int_equal(kg_rates_create(&r), 0);
+    struct kg_dom_sample *d;
+    size_t n;
+    struct kg_node_sample node;
+    struct kg_vm vms[16];
+    assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
+    assert_int_equal(kg_rates_update(r, d, n, kg_clock_mono_ns(), 0, 4, "h", vms), 0);
+    struct timespec ts = {1, 0};
+    nanosleep(&ts, NULL);
+    assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
+    assert_int_equal(kg_rates_update(r, d, n, kg_clock_mono_ns(), 0, 4, "h", vms), 0);
+    for (size_t i = 0; i < n; i++) {
+        const struct kg_vm *vm = &vms[i];
+        if (!strcmp(vm->name, "web+1")) {
+            /* cpuTime is wall-clock ns: 1e9 ns/s over 2 vCPUs = 50 %, 25 % of 4 CPUs */
+            assert_near(vm->cpu_pct, 50.0, 5.0);
+            assert_near(vm->cpu_host_pct, 25.0, 2.5);
+            /* +50 kB/s read, +25 kB/s write per disk */
+            assert_near(vm->disks[0].rd_bytes_per_s, 50000, 5000);
+            assert_near(vm->disks[0].wr_bytes_per_s, 25000, 2500);
+            assert_near(vm->disk_rd_bytes_per_s, 100000, 10000);
+            assert_near(vm->disk_wr_bytes_per_s, 50000, 5000);
+            assert_true(vm->disk_rd_iops > 0);
+            assert_false(kg_na(vm->net_rx_bytes_per_s));
+            assert_true(vm->net_rx_bytes_per_s > 0);
+            assert_near(vm->mem_used_pct, 50.0, 0.01);
+        } else if (vm->state != KG_VM_RUNNING) {
+            assert_true(kg_na(vm->cpu_pct));
+            assert_true(kg_na(vm->disk_rd_bytes_per_s));
+        }
+    }
+    kg_rates_free(r);
+    kg_collect_close(c);
+}
+
+static const char *const new_dom_xml =
+    "<domain type='test'><name>ev test one</name>"
+    "<uuid>aaaaaaaa-0000-4000-8000-00000000000a</uuid>"
+    "<memory>65536</memory><os><type>hvm</type></os></domain>";
+
+/* Waits up to 5 s for an event of type t for the uuid. */
+static bool wait_event(struct kg_collect *c, enum kg_collect_event_type t, const char *uuid)
+{
+    uint64_t deadline = kg_clock_mono_ms() + 5000;
+    struct kg_collect_event ev;
+    while (kg_clock_mono_ms() < deadline) {
+        while (kg_collect_next_event(c, &ev))
+            if (ev.type == t && !strcmp(ev.uuid, uuid))
+                return true;
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+static void test_lifecycle_events(void **state)
+{
+    (void)state;
+    struct kg_collect *c = NULL;
+    char err[256] = "";
+    struct kg_collect_options o = {.uri = "test:///default", .read_only = true};
+    assert_int_equal(kg_collect_open(&o, &c, err, sizeof err), 0);
+    virConnectPtr conn = virConnectOpen("test:///default");
+    assert_non_null(conn);
+    const char *uuid = "aaaaaaaa-0000-4000-8000-00000000000a";
+
+    virDomainPtr dom = virDomainDefineXML(conn, new_dom_xml);
+    assert_non_null(dom);
+    assert_true(wait_event(c, KG_COLLECT_EV_DEFINED, uuid));
+    assert_int_equal(virDomainCreate(dom), 0);
+    assert_true(wait_event(c, KG_COLLECT_EV_STARTED, uuid));
+
+    struct kg_dom_sample *d;
+    size_t n;
+    struct kg_node_sample node;
+    assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
+    const struct kg_dom_sample *s = by_name(d, n, "ev test one");
+    assert_int_equal(s->state, KG_VM_RUNNING);
+
+    assert_int_equal(virDomainSuspend(dom), 0);
+    assert_true(wait_event(c, KG_COLLECT_EV_SUSPENDED, uuid));
+    assert_int_equal(virDomainResume(dom), 0);
+    assert_true(wait_event(c, KG_COLLECT_EV_RESUMED, uuid));
+    assert_int_equal(virDomainDestroy(dom), 0);
+    assert_true(wait_event(c, KG_COLLECT_EV_STOPPED, uuid));
+    assert_int_equal(virDomainUndefine(dom), 0);
+    assert_true(wait_event(c, KG_COLLECT_EV_UNDEFINED, uuid));
+    virDomainFree(dom);
+
+    assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_string_not_equal(d[i].uuid, uuid);
+    virConnectClose(conn);
+    kg_collect_close(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_bad_uri),
+        cmocka_unit_test(test_fixture_domains),
+        cmocka_unit_test(test_counters_move_at_known_rates),
+        cmocka_unit_test(test_lifecycle_events),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

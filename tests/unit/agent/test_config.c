@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/* The agent's config: defaults, a good file, flags over the file, and bad configs
+ * reported as file:line: message (tests/fixtures/agent/config/). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "near.h"
+
+#include "config.h"
+#include "kvmgrid/error.h"
+#include "kvmgrid/log.h"
+
+#define CFG KG_FIXTURES "/agent/config/"
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct kg_agent_config c;
+    char err[512] = "";
+    assert_int_equal(kg_agent_config_load(&c, NULL, NULL, NULL, 0, err, sizeof err), 0);
+    assert_string_equal(c.libvirt_uri, "qemu:///system");
+    assert_true(c.libvirt_read_only);
+    assert_int_equal(c.balloon_period_s, 0);
+    assert_string_equal(c.prefix, "kvmgrid");
+    assert_int_equal(c.interval_ms, 5000);
+    assert_int_equal(c.qos, 1);
+    assert_int_equal(c.log_level, KG_LOG_INFO);
+    assert_string_equal(c.proc_root, "/proc");
+    assert_true(c.host[0] != '\0'); /* gethostname() */
+}
+
+static void test_good_file_and_flags(void **state)
+{
+    (void)state;
+    struct kg_agent_config c;
+    char err[512] = "";
+    assert_int_equal(kg_agent_config_load(&c, CFG "good.conf", NULL, NULL, 0, err, sizeof err), 0);
+    assert_string_equal(c.libvirt_uri, "test:///default");
+    assert_string_equal(c.prefix, "site1/kvmgrid");
+    assert_string_equal(c.host, "hv 01");
+    assert_int_equal(c.interval_ms, 2000);
+    assert_near(c.deadband_pct, 5, 0);
+    assert_int_equal(c.deadband_max_skip, 6);
+    assert_int_equal(c.log_level, KG_LOG_DEBUG);
+    assert_string_equal(c.proc_root, "");
+    /* flags win over the file; '-' and '_' both work */
+    const char *keys[] = {"interval", "libvirt-uri", "deadband_pct"};
+    const char *vals[] = {"250ms", "test:///x.xml", "0"};
+    assert_int_equal(kg_agent_config_load(&c, CFG "good.conf", keys, vals, 3, err, sizeof err), 0);
+    assert_int_equal(c.interval_ms, 250);
+    assert_string_equal(c.libvirt_uri, "test:///x.xml");
+    assert_near(c.deadband_pct, 0, 0);
+}
+
+static void expect_error(const char *file, const char *needle)
+{
+    struct kg_agent_config c;
+    kg_agent_config_defaults(&c);
+    snprintf(c.host, sizeof c.host, "keep-me");
+    char err[512] = "";
+    int rc = kg_agent_config_load(&c, file, NULL, NULL, 0, err, sizeof err);
+    if (rc == 0 || !strstr(err, needle))
+        fail_msg("%s: rc %d, message [%s], expected [%s]", file, rc, err, needle);
+    /* a failed load leaves the old config as it was */
+    assert_string_equal(c.host, "keep-me");
+}
+
+static void test_errors_have_file_and_line(void **state)
+{
+    (void)state;
+    expect_error(CFG "unknown_key.conf", CFG "unknown_key.conf:4: ");
+    expect_error(CFG "unknown_key.conf", "intervall");
+    expect_error(CFG "interval_range.conf", CFG "interval_range.conf:2: ");
+    expect_error(CFG "balloon_ro.conf", CFG "balloon_ro.conf:2: balloon_period needs a read-write");
+    expect_error(CFG "bad_prefix.conf", CFG "bad_prefix.conf:2: prefix");
+    expect_error(CFG "bad_broker.conf", CFG "bad_broker.conf:1: broker");
+    expect_error(CFG "bad_level.conf", CFG "bad_level.conf:1: ");
+    expect_error(CFG "both_passwords.conf", CFG "both_passwords.conf:2: password and password_file");
+    expect_error(CFG "missing.conf", CFG "missing.conf: ");
+}
+
+static void test_balloon_needs_rw(void **state)
+{
+    (void)state;
+    struct kg_agent_config c;
+    char err[512] = "";
+    assert_int_equal(kg_agent_config_load(&c, CFG "balloon_rw.conf", NULL, NULL, 0, err, sizeof err), 0);
+    assert_false(c.libvirt_read_only);
+    assert_int_equal(c.balloon_period_s, 10);
+    /* the same rule for flags */
+    const char *keys[] = {"balloon-period"};
+    const char *vals[] = {"5"};
+    assert_int_not_equal(kg_agent_config_load(&c, NULL, keys, vals, 1, err, sizeof err), 0);
+    assert_non_null(strstr(err, "command line: balloon_period needs a read-write"));
+}
+
+static void test_bad_flags(void **state)
+{
+    (void)state;
+    struct kg_agent_config c;
+    char err[512] = "";
+    const char *keys[] = {"no-such-key"};
+    const char *vals[] = {"1"};
+    assert_int_equal(kg_agent_config_load(&c, NULL, keys, vals, 1, err, sizeof err), KG_ENOENT);
+    assert_non_null(strstr(err, "--no-such-key"));
+    const char *k2[] = {"interval"};
+    const char *v2[] = {"soon"};
+    assert_int_not_equal(kg_agent_config_load(&c, NULL, k2, v2, 1, err, sizeof err), 0);
+    assert_non_null(strstr(err, "--interval"));
+    const char *k3[] = {"host"};
+    const char *v3[] = {""};
+    /* empty host means "use the machine's name" */
+    assert_int_equal(kg_agent_config_load(&c, NULL, k3, v3, 1, err, sizeof err), 0);
+}
+
+static void test_password_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kg-agent-cfg.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char pw[64], conf[64];
+    snprintf(pw, sizeof pw, "%s/pw", dir);
+    snprintf(conf, sizeof conf, "%s/a.conf", dir);
+    FILE *f = fopen(pw, "w");
+    assert_non_null(f);
+    fputs("s3cret\nsecond line ignored\n", f);
+    fclose(f);
+    f = fopen(conf, "w");
+    assert_non_null(f);
+    fprintf(f, "username = agent\npassword_file = %s\n", pw);
+    fclose(f);
+    struct kg_agent_config c;
+    char err[512] = "";
+    assert_int_equal(kg_agent_config_load(&c, conf, NULL, NULL, 0, err, sizeof err), 0);
+    assert_string_equal(c.password, "s3cret");
+    remove(pw);
+    assert_int_not_equal(kg_agent_config_load(&c, conf, NULL, NULL, 0, err, sizeof err), 0);
+    char want[128];
+    snprintf(want, sizeof want, "%s:2: password_file", conf);
+    assert_non_null(strstr(err, want));
+    remove(conf);
+    remove(dir);
+}
+
+static void test_help_lists_every_key(void **state)
+{
+    (void)state;
+    char buf[8192];
+    kg_agent_config_help(buf, sizeof buf);
+    for (const struct kg_config_key *k = kg_agent_config_keys; k->name; k++) {
+        char flag[64];
+        snprintf(flag, sizeof flag, "--%s", k->name);
+        for (char *p = flag + 2; *p; p++)
+            if (*p == '_')
+                *p = '-';
+        assert_non_null(strstr(buf, flag));
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_good_file_and_flags),
+        cmocka_unit_test(test_errors_have_file_and_line),
+        cmocka_unit_test(test_balloon_needs_rw),
+        cmocka_unit_test(test_bad_flags),
+        cmocka_unit_test(test_password_file),
+        cmocka_unit_test(test_help_lists_every_key),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/* Rate math: first sample, counters going backwards, non-running domains, stale. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "near.h"
+
+#include "rates.h"
+
+#define SEC 1000000000ull
+
+static void mk(struct kg_dom_sample *s, const char *uuid, enum kg_vm_state st, uint64_t t)
+{
+    kg_dom_sample_init(s);
+    snprintf(s->uuid, sizeof s->uuid, "%s", uuid);
+    snprintf(s->name, sizeof s->name, "vm-%s", uuid);
+    s->state = st;
+    s->have_vcpus = true;
+    s->vcpus = 2;
+    s->have_cpu = true;
+    s->cpu_time_ns = t;
+    s->have_mem_max = s->have_mem_cur = true;
+    s->mem_max_kib = 2048;
+    s->mem_cur_kib = 1024;
+    s->n_disks = 2;
+    snprintf(s->disks[0].name, sizeof s->disks[0].name, "vda");
+    snprintf(s->disks[1].name, sizeof s->disks[1].name, "vdb");
+    for (int i = 0; i < 2; i++) {
+        s->disks[i].have_bytes = s->disks[i].have_reqs = s->disks[i].have_times = true;
+        s->disks[i].rd_bytes = t / 1000; /* 1e6 B/s when t moves 1e9/s */
+        s->disks[i].wr_bytes = t / 2000;
+        s->disks[i].rd_reqs = t / 1000000;  /* 1000 req/s */
+        s->disks[i].wr_reqs = t / 2000000;
+        s->disks[i].rd_times_ns = t * 2; /* 2e9 ns/s over 1000 req/s = 2 ms */
+        s->disks[i].wr_times_ns = t;
+    }
+    s->n_nets = 1;
+    snprintf(s->nets[0].name, sizeof s->nets[0].name, "vnet0");
+    s->nets[0].have = true;
+    s->nets[0].rx_bytes = t / 100;
+    s->nets[0].tx_bytes = t / 200;
+    s->nets[0].rx_pkts = t / 100000;
+    s->nets[0].tx_errs = t / 1000000000;
+}
+
+static void test_first_sample_no_rates(void **state)
+{
+    (void)state;
+    struct kg_dom_sample a;
+    mk(&a, "u1", KG_VM_RUNNING, 10 * SEC);
+    struct kg_vm vm;
+    kg_rates_vm(NULL, &a, 0, 4, &vm);
+    assert_string_equal(vm.name, "vm-u1");
+    assert_int_equal(vm.state, KG_VM_RUNNING);
+    assert_near(vm.vcpus, 2, 0);
+    assert_near(vm.mem_max_kib, 2048, 0);
+    assert_true(kg_na(vm.cpu_pct));
+    assert_true(kg_na(vm.cpu_host_pct));
+    assert_true(kg_na(vm.disk_rd_bytes_per_s));
+    assert_true(kg_na(vm.disks[0].rd_bytes_per_s));
+    assert_near(vm.disks[0].rd_bytes, 10e6, 0.5);
+    assert_true(kg_na(vm.net_rx_bytes_per_s));
+    assert_int_equal(vm.n_disks, 2);
+    assert_int_equal(vm.n_nets, 1);
+}
+
+static void test_rates_over_measured_time(void **state)
+{
+    (void)state;
+    struct kg_dom_sample a, b;
+    mk(&a, "u1", KG_VM_RUNNING, 10 * SEC);
+    mk(&b, "u1", KG_VM_RUNNING, 12 * SEC); /* +2 s of CPU */
+    struct kg_vm vm;
+    /* the cycle ran late: 4 s elapsed, not the configured interval */
+    kg_rates_vm(&a, &b, 4 * SEC, 4, &vm);
+    assert_near(vm.cpu_pct, 25.0, 1e-9);       /* 0.5 s/s over 2 vCPUs */
+    assert_near(vm.cpu_host_pct, 12.5, 1e-9);  /* over 4 host CPUs */
+    assert_near(vm.disks[0].rd_bytes_per_s, 2e9 / 1000 / 4, 1e-6);
+    assert_near(vm.disk_rd_bytes_per_s, 2 * 2e9 / 1000 / 4, 1e-6);
+    assert_near(vm.disk_wr_bytes_per_s, 2 * 2e9 / 2000 / 4, 1e-6);
+    assert_near(vm.disk_rd_iops, 2 * 2000.0 / 4, 1e-6);
+    assert_near(vm.disks[0].rd_lat_ms, 2.0, 1e-9);
+    assert_near(vm.disk_rd_lat_ms, 2.0, 1e-9);
+    assert_near(vm.disk_wr_lat_ms, 2.0, 1e-9);
+    assert_near(vm.net_rx_bytes_per_s, 2e9 / 100 / 4, 1e-6);
+    assert_near(vm.net_tx_bytes_per_s, 2e9 / 200 / 4, 1e-6);
+    assert_near(vm.net_rx_pkts_per_s, 2e9 / 100000 / 4, 1e-6);
+    assert_near(vm.net_errs_per_s, 0.5, 1e-9);
+    assert_near(vm.net_drop_per_s, 0, 0);
+    assert_true(kg_na(vm.steal_pct)); /* not reported */
+    assert_true(kg_na(vm.mem_used_pct)); /* guest did not report */
+}
+
+static void test_counter_backwards_gives_na(void **state)
+{
+    (void)state;
+    struct kg_dom_sample a, b;
+    mk(&a, "u1", KG_VM_RUNNING, 100 * SEC);
+    mk(&b, "u1", KG_VM_RUNNING, 3 * SEC); /* restarted between samples */
+    struct kg_vm vm;
+    kg_rates_vm(&a, &b, 5 * SEC, 4, &vm);
+    assert_true(kg_na(vm.cpu_pct));
+    assert_true(kg_na(vm.disk_rd_bytes_per_s));
+    assert_true(kg_na(vm.disk_rd_iops));
+    assert_true(kg_na(vm.disk_rd_lat_ms));
+    assert_true(kg_na(vm.net_rx_bytes_per_s));
+    /* only one interface counter reset: that one is NA, the other moves on */
+    mk(&b, "u1", KG_VM_RUNNING, 101 * SEC);
+    b.nets[0].tx_bytes = 0;
+    kg_rates_vm(&a, &b, 1 * SEC, 4, &vm);
+    assert_true(kg_na(vm.nets[0].tx_bytes_per_s));
+    assert_near(vm.nets[0].rx_bytes_per_s, 1e7, 1e-6);
+}
+
+static void test_not_running_no_cpu(void **state)
+{
+    (void)state;
+    struct kg_dom_sample a, b;
+    struct kg_vm vm;
+    mk(&a, "u1", KG_VM_PAUSED, 10 * SEC);
+    mk(&b, "u1", KG_VM_PAUSED, 10 * SEC);
+    kg_rates_vm(&a, &b, SEC, 4, &vm);
+    assert_true(kg_na(vm.cpu_pct));
+    assert_int_equal(vm.state, KG_VM_PAUSED);
+    /* shut off -> running: the shut-off sample's cpu.time is not the guest's */
+    mk(&a, "u1", KG_VM_SHUTOFF, 500 * SEC);
+    mk(&b, "u1", KG_VM_RUNNING, 501 * SEC);
+    kg_rates_vm(&a, &b, SEC, 4, &vm);
+    assert_true(kg_na(vm.cpu_pct));
+    assert_true(kg_na(vm.disk_rd_bytes_per_s));
+    /* running -> shut off */
+    kg_rates_vm(&b, &a, SEC, 4, &vm);
+    assert_true(kg_na(vm.cpu_pct));
+}
+
+static void test_zero_elapsed_and_no_requests(void **state)
+{
+    (void)state;
+    struct kg_dom_sample a, b;
+    struct kg_vm vm;
+    mk(&a, "u1", KG_VM_RUNNING, 10 * SEC);
+    mk(&b, "u1", KG_VM_RUNNING, 10 * SEC);
+    kg_rates_vm(&a, &b, 0, 4, &vm);
+    assert_true(kg_na(vm.cpu_pct));
+    kg_rates_vm(&a, &b, SEC, 4, &vm);
+    assert_near(vm.cpu_pct, 0, 0);
+    assert_near(vm.disk_rd_iops, 0, 0);
+    assert_true(kg_na(vm.disk_rd_lat_ms)); /* no request: no latency, not 0 ms */
+}
+
+static void test_balloon_and_steal(void **state)
+{
+    (void)state;
+    struct kg_dom_sample a, b;
+    struct kg_vm vm;
+    mk(&a, "u1", KG_VM_RUNNING, 10 * SEC);
+    mk(&b, "u1", KG_VM_RUNNING, 11 * SEC);
+    a.have_vcpu_delay = b.have_vcpu_delay = true;
+    a.vcpu_delay_ns = 0;
+    b.vcpu_delay_ns = SEC / 10; /* 0.1 s over 2 vCPUs in 1 s */
+    b.have_mem_avail = b.have_mem_usable = b.have_mem_rss = true;
+    b.mem_avail_kib = 1000;
+    b.mem_usable_kib = 250;
+    b.mem_rss_kib = 1500;
+    kg_rates_vm(&a, &b, SEC, 4, &vm);
+    assert_near(vm.steal_pct, 5.0, 1e-9);
+    assert_near(vm.mem_used_kib, 750, 0);
+    assert_near(vm.mem_used_pct, 75.0, 1e-9);
+    assert_near(vm.mem_rss_kib, 1500, 0);
+    /* usable above available (inconsistent guest report): no figure */
+    b.mem_usable_kib = 2000;
+    kg_rates_vm(&a, &b, SEC, 4, &vm);
+    assert_true(kg_na(vm.mem_used_pct));
+}
+
+static void test_tracker_and_stale(void **state)
+{
+    (void)state;
+    struct kg_rates *r;
+    assert_int_equal(kg_rates_create(&r), 0);
+    struct kg_dom_sample s[3];
+    struct kg_vm out[3];
+    mk(&s[0], "b", KG_VM_RUNNING, 10 * SEC);
+    mk(&s[1], "a", KG_VM_RUNNING, 20 * SEC);
+    assert_int_equal(kg_rates_update(r, s, 2, 100 * SEC, 1000, 4, "h1", out), 0);
+    assert_true(kg_na(out[0].cpu_pct));
+    assert_string_equal(out[0].host, "h1");
+    assert_int_equal(out[0].ts_ms, 1000);
+
+    mk(&s[0], "a", KG_VM_RUNNING, 21 * SEC); /* order changes: matched by UUID */
+    mk(&s[1], "b", KG_VM_RUNNING, 11 * SEC);
+    mk(&s[2], "c", KG_VM_RUNNING, 1 * SEC);
+    assert_int_equal(kg_rates_update(r, s, 3, 102 * SEC, 3000, 4, "h1", out), 0);
+    assert_near(out[0].cpu_pct, 25.0, 1e-9);
+    assert_near(out[1].cpu_pct, 25.0, 1e-9);
+    assert_true(kg_na(out[2].cpu_pct)); /* new domain: first sample */
+    assert_false(out[0].stale);
+
+    /* "a" does not come back in time: its last figures, stale, with their age */
+    mk(&s[0], "a", KG_VM_RUNNING, 0);
+    s[0].have_cpu = false;
+    s[0].incomplete = true;
+    mk(&s[1], "b", KG_VM_RUNNING, 12 * SEC);
+    assert_int_equal(kg_rates_update(r, s, 2, 105 * SEC, 6000, 4, "h1", out), 0);
+    assert_true(out[0].stale);
+    assert_near(out[0].age_s, 3.0, 1e-9);
+    assert_near(out[0].cpu_pct, 25.0, 1e-9);
+    assert_int_equal(out[0].ts_ms, 6000);
+    assert_false(out[1].stale);
+    assert_near(out[1].cpu_pct, 1.0 / 3.0 / 2 * 100, 1e-9);
+
+    /* back: the rate spans the whole gap since its last complete sample */
+    mk(&s[0], "a", KG_VM_RUNNING, 27 * SEC);
+    assert_int_equal(kg_rates_update(r, s, 1, 108 * SEC, 9000, 4, "h1", out), 0);
+    assert_false(out[0].stale);
+    assert_near(out[0].cpu_pct, 6.0 / 6.0 / 2 * 100, 1e-9);
+
+    /* "b" was forgotten when absent; coming back it is a first sample again */
+    mk(&s[0], "b", KG_VM_RUNNING, 13 * SEC);
+    assert_int_equal(kg_rates_update(r, s, 1, 109 * SEC, 9500, 4, "h1", out), 0);
+    assert_true(kg_na(out[0].cpu_pct));
+
+    /* stale before any complete sample: NA figures, still named and stale */
+    mk(&s[0], "new", KG_VM_RUNNING, 0);
+    s[0].incomplete = true;
+    assert_int_equal(kg_rates_update(r, s, 1, 110 * SEC, 9600, 4, "h1", out), 0);
+    assert_true(out[0].stale);
+    assert_string_equal(out[0].name, "vm-new");
+    assert_true(kg_na(out[0].cpu_pct));
+
+    kg_rates_forget(r, "new");
+    kg_rates_forget(r, "unknown");
+    assert_int_equal(kg_rates_update(r, s, 0, 111 * SEC, 9700, 4, "h1", out), 0);
+    kg_rates_free(r);
+    kg_rates_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_first_sample_no_rates),
+        cmocka_unit_test(test_rates_over_measured_time),
+        cmocka_unit_test(test_counter_backwards_gives_na),
+        cmocka_unit_test(test_not_running_no_cpu),
+        cmocka_unit_test(test_zero_elapsed_and_no_requests),
+        cmocka_unit_test(test_balloon_and_steal),
+        cmocka_unit_test(test_tracker_and_stale),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
