@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-interval publishing with removal, rename and deadband. VMs are tracked by
+ * UUID; the topic follows the name. Only the figures the deadband compares are
+ * kept per VM (not whole payloads), to stay small at thousands of VMs.
+ */
+#include "publish.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvmgrid/error.h"
+#include "kvmgrid/topic.h"
+
+/* What the deadband compares, with the floor under which changes are measured
+ * against the floor instead of the (near-zero) old value. */
+#define N_FIG 12
+static const double fig_floor[N_FIG] = {
+    1.0,    /* cpu_pct */
+    1.0,    /* mem_used_pct */
+    1024.0, /* mem_cur_kib */
+    1024.0, /* mem_rss_kib */
+    1024.0, /* disk_rd_bytes_per_s */
+    1024.0, /* disk_wr_bytes_per_s */
+    1.0,    /* disk_rd_iops */
+    1.0,    /* disk_wr_iops */
+    1024.0, /* net_rx_bytes_per_s */
+    1024.0, /* net_tx_bytes_per_s */
+    1.0,    /* steal_pct */
+    1.0,    /* net_errs_per_s + drops */
+};
+
+struct figs {
+    enum kg_vm_state state;
+    bool stale;
+    unsigned n_disks, n_nets;
+    double v[N_FIG];
+};
+
+static void figs_of(const struct kg_vm *vm, struct figs *f)
+{
+    f->state = vm->state;
+    f->stale = vm->stale;
+    f->n_disks = vm->n_disks;
+    f->n_nets = vm->n_nets;
+    double errs = vm->net_errs_per_s, drop = vm->net_drop_per_s;
+    double ed = kg_na(errs) ? drop : kg_na(drop) ? errs : errs + drop;
+    const double v[N_FIG] = {
+        vm->cpu_pct,            vm->mem_used_pct,        vm->mem_cur_kib,
+        vm->mem_rss_kib,        vm->disk_rd_bytes_per_s, vm->disk_wr_bytes_per_s,
+        vm->disk_rd_iops,       vm->disk_wr_iops,        vm->net_rx_bytes_per_s,
+        vm->net_tx_bytes_per_s, vm->steal_pct,           ed,
+    };
+    memcpy(f->v, v, sizeof v);
+}
+
+static bool figs_moved(const struct figs *a, const struct figs *b, double pct)
+{
+    if (a->state != b->state || a->stale != b->stale || a->n_disks != b->n_disks ||
+        a->n_nets != b->n_nets)
+        return true;
+    for (int i = 0; i < N_FIG; i++) {
+        double x = a->v[i], y = b->v[i];
+        if (kg_na(x) || kg_na(y)) {
+            if (kg_na(x) != kg_na(y))
+                return true;
+            continue;
+        }
+        double base = fabs(x) > fig_floor[i] ? fabs(x) : fig_floor[i];
+        if (fabs(y - x) > pct / 100.0 * base)
+            return true;
+    }
+    return false;
+}
+
+bool kg_publish_moved(const struct kg_vm *a, const struct kg_vm *b, double pct)
+{
+    struct figs fa, fb;
+    figs_of(a, &fa);
+    figs_of(b, &fb);
+    return figs_moved(&fa, &fb, pct);
+}
+
+struct entry {
+    char uuid[KG_UUID_LEN + 1];
+    char name[KG_NAME_MAX + 1];   /* the name its retained topic was published under */
+    bool on_broker;               /* a retained message of ours is (believed) there */
+    bool dirty;                   /* must be sent at the next chance */
+    bool seen;
+    unsigned skipped;             /* intervals skipped by the deadband in a row */
+    struct figs last;             /* figures last published */
+};
+
+struct kg_publish {
+    struct kg_publish_options o;
+    char prefix[KG_PREFIX_MAX + 1];
+    char host[KG_NAME_MAX + 1];
+    struct entry **e;             /* sorted by uuid */
+    size_t n, cap;
+    struct kg_publish_stats st;
+    bool resync;
+};
+
+int kg_publish_create(const struct kg_publish_options *opt, struct kg_publish **out)
+{
+    *out = NULL;
+    char t[KG_TOPIC_MAX];
+    if (!opt || !opt->prefix || !opt->host || !opt->send ||
+        kg_topic_build(t, sizeof t, opt->prefix, KG_TOPIC_STATUS, opt->host, NULL) < 0)
+        return KG_EINVAL;
+    struct kg_publish *p = calloc(1, sizeof *p);
+    if (!p)
+        return KG_ENOMEM;
+    p->o = *opt;
+    snprintf(p->prefix, sizeof p->prefix, "%s", opt->prefix);
+    snprintf(p->host, sizeof p->host, "%s", opt->host);
+    p->o.prefix = p->prefix;
+    p->o.host = p->host;
+    if (p->o.max_skip == 0)
+        p->o.max_skip = 1;
+    *out = p;
+    return 0;
+}
+
+void kg_publish_free(struct kg_publish *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n; i++)
+        free(p->e[i]);
+    free(p->e);
+    free(p);
+}
+
+static int send_msg(struct kg_publish *p, const char *topic, const void *payload, size_t len)
+{
+    int rc = p->o.send(p->o.send_ctx, topic, payload, len, true);
+    if (rc) {
+        p->st.failed++;
+        return rc;
+    }
+    p->st.messages++;
+    p->st.bytes += strlen(topic) + len;
+    return 0;
+}
+
+int kg_publish_status(struct kg_publish *p, bool online)
+{
+    char t[KG_TOPIC_MAX];
+    if (kg_topic_build(t, sizeof t, p->prefix, KG_TOPIC_STATUS, p->host, NULL) < 0)
+        return KG_EINVAL;
+    const char *s = online ? KG_STATUS_ONLINE : KG_STATUS_OFFLINE;
+    return send_msg(p, t, s, strlen(s));
+}
+
+int kg_publish_host(struct kg_publish *p, const struct kg_host *h)
+{
+    char t[KG_TOPIC_MAX];
+    char buf[KG_PAYLOAD_MAX];
+    if (kg_topic_build(t, sizeof t, p->prefix, KG_TOPIC_METRICS, p->host, NULL) < 0)
+        return KG_EINVAL;
+    int len = kg_host_encode(h, buf, sizeof buf);
+    if (len < 0) {
+        p->st.encode_errors++;
+        return len;
+    }
+    return send_msg(p, t, buf, (size_t)len);
+}
+
+static int remove_topic(struct kg_publish *p, const char *name)
+{
+    char t[KG_TOPIC_MAX];
+    if (kg_topic_build(t, sizeof t, p->prefix, KG_TOPIC_VM, p->host, name) < 0)
+        return KG_EINVAL;
+    int rc = send_msg(p, t, "", 0);
+    if (rc == 0)
+        p->st.removed++;
+    return rc;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp((*(struct entry *const *)a)->uuid, (*(struct entry *const *)b)->uuid);
+}
+
+static size_t find_idx(const struct kg_publish *p, size_t n, const char *uuid, bool *found)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(uuid, p->e[mid]->uuid);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    *found = false;
+    return lo;
+}
+
+static struct entry *find(const struct kg_publish *p, size_t n, const char *uuid)
+{
+    bool found;
+    size_t i = find_idx(p, n, uuid, &found);
+    return found ? p->e[i] : NULL;
+}
+
+int kg_publish_vms(struct kg_publish *p, const struct kg_vm *vms, size_t n, bool force)
+{
+    int first_err = 0;
+    if (p->resync) {
+        force = true;
+        p->resync = false;
+    }
+    if (p->n + n > p->cap) {
+        size_t cap = p->n + n + 16;
+        struct entry **ne = realloc(p->e, cap * sizeof *ne);
+        if (!ne)
+            return KG_ENOMEM;
+        p->e = ne;
+        p->cap = cap;
+    }
+    size_t sorted = p->n, total = p->n;
+    for (size_t i = 0; i < sorted; i++)
+        p->e[i]->seen = false;
+    char topic[KG_TOPIC_MAX];
+    char buf[KG_PAYLOAD_MAX];
+    for (size_t i = 0; i < n; i++) {
+        const struct kg_vm *vm = &vms[i];
+        struct entry *e = find(p, sorted, vm->uuid);
+        if (!e) {
+            e = calloc(1, sizeof *e);
+            if (!e) {
+                first_err = first_err ? first_err : KG_ENOMEM;
+                continue;
+            }
+            snprintf(e->uuid, sizeof e->uuid, "%s", vm->uuid);
+            snprintf(e->name, sizeof e->name, "%s", vm->name);
+            e->dirty = true;
+            p->e[total++] = e;
+        }
+        e->seen = true;
+        /* renamed: take the old retained topic away, publish under the new name */
+        if (strcmp(e->name, vm->name) != 0) {
+            if (e->on_broker) {
+                int rc = remove_topic(p, e->name);
+                if (rc) {
+                    first_err = first_err ? first_err : rc;
+                    continue; /* try the whole move again next cycle */
+                }
+                e->on_broker = false;
+            }
+            snprintf(e->name, sizeof e->name, "%s", vm->name);
+            e->dirty = true;
+        }
+        struct figs f;
+        figs_of(vm, &f);
+        bool send = force || e->dirty || !e->on_broker || p->o.deadband_pct <= 0 ||
+                    e->skipped + 1 >= p->o.max_skip ||
+                    figs_moved(&e->last, &f, p->o.deadband_pct);
+        if (!send) {
+            e->skipped++;
+            p->st.skipped++;
+            continue;
+        }
+        int len = kg_vm_encode(vm, buf, sizeof buf);
+        if (len < 0 ||
+            kg_topic_build(topic, sizeof topic, p->prefix, KG_TOPIC_VM, p->host, vm->name) < 0) {
+            p->st.encode_errors++;
+            continue;
+        }
+        int rc = send_msg(p, topic, buf, (size_t)len);
+        if (rc) {
+            e->dirty = true;
+            first_err = first_err ? first_err : rc;
+            continue;
+        }
+        e->on_broker = true;
+        e->dirty = false;
+        e->skipped = 0;
+        e->last = f;
+    }
+    /* vanished: remove their retained message; keep the entry until that worked */
+    size_t w = 0;
+    for (size_t i = 0; i < total; i++) {
+        struct entry *e = p->e[i];
+        if (!e->seen && e->on_broker) {
+            int rc = remove_topic(p, e->name);
+            if (rc == 0)
+                e->on_broker = false;
+            else
+                first_err = first_err ? first_err : rc;
+        }
+        if (!e->seen && !e->on_broker) {
+            free(e);
+            continue;
+        }
+        p->e[w++] = e;
+    }
+    p->n = w;
+    qsort(p->e, p->n, sizeof *p->e, cmp_entry);
+    return first_err;
+}
+
+int kg_publish_remove(struct kg_publish *p, const char *uuid)
+{
+    bool found;
+    size_t i = find_idx(p, p->n, uuid, &found);
+    if (!found)
+        return 0;
+    struct entry *e = p->e[i];
+    if (e->on_broker) {
+        int rc = remove_topic(p, e->name);
+        if (rc)
+            return rc; /* stays; the next cycle removes it when it is gone */
+    }
+    free(e);
+    memmove(&p->e[i], &p->e[i + 1], (p->n - i - 1) * sizeof *p->e);
+    p->n--;
+    return 0;
+}
+
+void kg_publish_resync(struct kg_publish *p)
+{
+    p->resync = true;
+}
+
+size_t kg_publish_count(const struct kg_publish *p)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < p->n; i++)
+        c += p->e[i]->on_broker;
+    return c;
+}
+
+void kg_publish_get_stats(const struct kg_publish *p, struct kg_publish_stats *out)
+{
+    *out = p->st;
+}

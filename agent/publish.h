@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What goes on the wire each interval, and what is taken off it: the host's
+ * status and metrics, one retained message per VM (topics by name, identity by
+ * UUID, so a renamed VM moves topics), an empty retained message for a VM that
+ * vanished or was undefined, and the optional deadband (skip a VM whose figures
+ * moved less than deadband_pct, yet republish it at least every max_skip
+ * intervals). Topics and payloads come from libkvmgrid (kg_topic_build,
+ * kg_vm_encode, kg_host_encode).
+ *
+ * The transport is a callback, so this module runs against a fake sink in unit
+ * tests and kg_mqtt_publish in the agent. A send that fails (not connected,
+ * queue full) leaves the VM marked unpublished and a removal pending, so the next
+ * cycle (or kg_publish_resync after a reconnect) catches up with the *current*
+ * state: no backlog of old samples is ever replayed.
+ * Not thread-safe on one object; does not log.
+ */
+#ifndef KG_AGENT_PUBLISH_H
+#define KG_AGENT_PUBLISH_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kvmgrid/schema.h"
+
+/* Sends one message; returns 0 or a negative KG_* code (the message was not sent). */
+typedef int (*kg_publish_send_fn)(void *ctx, const char *topic, const void *payload,
+                                  size_t len, bool retain);
+
+struct kg_publish_options {
+    const char *prefix;        /* borrowed for the object's lifetime */
+    const char *host;          /* raw host name; borrowed */
+    double deadband_pct;       /* 0: publish every VM every interval */
+    unsigned max_skip;         /* with a deadband: at most this many intervals skipped */
+    kg_publish_send_fn send;
+    void *send_ctx;
+};
+
+struct kg_publish_stats {
+    uint64_t messages;         /* messages sent (publishes and removals) */
+    uint64_t bytes;            /* topic + payload bytes sent */
+    uint64_t skipped;          /* VMs skipped by the deadband */
+    uint64_t removed;          /* empty retained messages sent */
+    uint64_t failed;           /* sends refused by the transport */
+    uint64_t encode_errors;    /* VMs that could not be encoded (bad name...) */
+};
+
+struct kg_publish;
+
+/* 0 and *out (free with kg_publish_free), KG_EINVAL (bad prefix/host), KG_ENOMEM. */
+int kg_publish_create(const struct kg_publish_options *opt, struct kg_publish **out);
+void kg_publish_free(struct kg_publish *p);
+
+/* Retained "online"/"offline" on <prefix>/<host>/status. 0 or the send's error. */
+int kg_publish_status(struct kg_publish *p, bool online);
+/* Retained host JSON on <prefix>/<host>/metrics. */
+int kg_publish_host(struct kg_publish *p, const struct kg_host *h);
+
+/* One interval's VMs (n of them, unique UUIDs): publishes each one that moved
+ * (all of them when force or no deadband), moves renamed ones, removes every VM
+ * published before and absent now. Returns 0, or the first send error (the cycle
+ * still went through every VM). */
+int kg_publish_vms(struct kg_publish *p, const struct kg_vm *vms, size_t n, bool force);
+
+/* Removes one VM now (libvirt said it was undefined). No-op when unknown. */
+int kg_publish_remove(struct kg_publish *p, const char *uuid);
+
+/* After a reconnect (the broker may have lost retained messages): the next
+ * kg_publish_vms sends every VM whatever the deadband. */
+void kg_publish_resync(struct kg_publish *p);
+
+/* Number of VMs currently believed published (retained on the broker). */
+size_t kg_publish_count(const struct kg_publish *p);
+
+void kg_publish_get_stats(const struct kg_publish *p, struct kg_publish_stats *out);
+
+/* The deadband rule on its own (exposed for tests): true when any compared figure
+ * of b moved from a by more than pct percent (of a, or of a floor near zero), or
+ * the state, staleness or device counts changed. */
+bool kg_publish_moved(const struct kg_vm *a, const struct kg_vm *b, double pct);
+
+#endif
