@@ -23,9 +23,10 @@
 
 #include "kvmgrid/error.h"
 
-/* Largest quantity any field takes: just under 2^64, so that every counter a
- * uint64_t holds fits and converting to uint64_t for printing is defined. */
-#define QMAX 1.8e19
+/* Largest quantity any field takes: the largest double below 2^64, so that a
+ * uint64_t counter (as a double) fits and converting to uint64_t for printing
+ * is defined. */
+#define QMAX 18446744073709549568.0
 /* Latest timestamp: 9999-12-31T23:59:59.999Z in epoch ms. */
 #define TS_MAX_MS INT64_C(253402300799999)
 #define NUM_TOKEN_MAX 40  /* characters of one JSON number */
@@ -931,6 +932,8 @@ static int scan_number(const unsigned char *s, size_t n, size_t *pi, struct dctx
         i++;
     if (i < n && s[i] == '0') {
         i++;
+        if (i < n && is_digit(s[i]))
+            return fail(d, KG_EPARSE, "number with a leading zero at byte %zu", start);
     } else if (i < n && is_digit(s[i])) {
         while (i < n && is_digit(s[i]))
             i++;
@@ -1099,10 +1102,10 @@ static int decode_field(const struct field *f, const cJSON *v, void *base, const
         if (!isfinite(x))
             return fail(d, KG_ERANGE, "field \"%s%s\": not a finite number", path, f->key);
         if (x < lo || x > hi)
-            return fail(d, KG_ERANGE, "field \"%s%s\": %g is outside %g..%g", path, f->key, x,
-                        lo, hi);
+            return fail(d, KG_ERANGE, "field \"%s%s\": %.15g is outside %.15g..%.15g", path,
+                        f->key, x, lo, hi);
         if ((f->flags & F_INT || f->type != FT_NUM) && x != floor(x))
-            return fail(d, KG_ERANGE, "field \"%s%s\": %g is not an integer", path, f->key, x);
+            return fail(d, KG_ERANGE, "field \"%s%s\": %.15g is not an integer", path, f->key, x);
         if (f->type == FT_TS) {
             int64_t ts = (int64_t)x;
             memcpy(p, &ts, sizeof(ts));
