@@ -542,8 +542,10 @@ static void on_connected(void *context, MQTTAsync_successData *resp)
     pthread_cond_broadcast(&m->cond);
     pthread_mutex_unlock(&m->lock);
 
-    if (recovered)
+    if (recovered && reconnect)
         kg_complain_release(&m->conn_complain, "mqtt: connected to %s again", m->uri);
+    else if (recovered)
+        kg_complain_release(&m->conn_complain, "mqtt: connected to %s as %s", m->uri, m->client_id);
     else if (!reconnect)
         kg_info("mqtt: connected to %s as %s", m->uri, m->client_id);
     else
@@ -719,6 +721,7 @@ static void *connector_main(void *arg)
         }
         m->connect_due = false;
         pthread_mutex_unlock(&m->lock);
+        kg_debug("mqtt: connecting to %s", m->uri);
         int rc = issue_connect(m);
         pthread_mutex_lock(&m->lock);
         if (rc != MQTTASYNC_SUCCESS && !m->quit && !m->stopping) {
