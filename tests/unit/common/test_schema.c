@@ -1286,7 +1286,7 @@ static void test_schema_version(void **state)
 static void test_long_names(void **state)
 {
     (void)state;
-    static char text[4096], name[600];
+    static char text[4096], name[1024];
     char err[KG_ERRMSG_MAX];
     struct kg_host h;
     /* host name: 255 bytes fit, 256 do not (counted after unescaping) */
