@@ -1,0 +1,310 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# kvmgrid's e2e rig: real QEMU guests under libvirtd's qemu:///system, started and
+# torn down by PID and by name. It starts virtlogd and libvirtd itself when they are
+# not running (as root, without systemd), boots tiny guests built by build-image.sh
+# (direct kernel boot, an ext4 virtio disk, a virtio balloon with a stats period, a
+# user-mode NIC that reaches the host's loopback broker as 10.0.2.2, optionally a tap
+# NIC so that net.* statistics exist), and removes all of it again: domains destroyed
+# and undefined, their files and qemu logs removed, the daemons it started stopped.
+# KVM when the CPU has vmx/svm and /dev/kvm is usable, TCG otherwise.
+#
+# It is not a VM manager: every guest it knows of lives in one state directory, and
+# "down" forgets nothing it started.
+#
+# Usage: rig.sh COMMAND [ARGS]    state directory: $KG_RIG_DIR (required)
+#   up                          start virtlogd/libvirtd if missing, build the guest image
+#                               (KG_GUEST_LOAD: static kvmgrid-load, else the placeholder;
+#                               KG_GUEST_CACHE: image cache)
+#   boot NAME --port PORT [--mem MIB] [--vcpus N] [--disk MIB] [--tap] [--prefix P]
+#        [--args a,b,c]         define and start guest NAME; its kvmgrid-load connects to
+#                               tcp://10.0.2.2:PORT (= 127.0.0.1:PORT on the host) as node NAME
+#   wait NAME REGEX [SECONDS]   wait until NAME's serial console matches REGEX (default 180 s)
+#   console NAME                print the path of NAME's serial console log
+#   taps NAME                   print the host tap devices of NAME, one per line
+#   destroy NAME                destroy and undefine NAME, remove its files
+#   down                        destroy every guest of this rig, stop the daemons it started,
+#                               remove the state directory
+#   env                         print the rig's settings (URI, VIRT, KERNEL, INITRD) as shell
+#   virsh ARGS...               virsh on the rig's URI
+# Environment: KG_RIG_URI (default qemu:///system), KG_RIG_VIRT (kvm|qemu, default: probe).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+uri=${KG_RIG_URI:-qemu:///system}
+: "${KG_RIG_DIR:?set KG_RIG_DIR to the rig state directory}"
+state=$KG_RIG_DIR
+
+log() { printf 'rig: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+vsh() { virsh -q -c "$uri" "$@"; }
+
+# alive PID NAME: PID runs a program called NAME.
+alive() { [ -n "$1" ] && [ -r "/proc/$1/comm" ] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
+
+# wait_until SECONDS CMD...: polls CMD every 0.2 s.
+wait_until() {
+    local deadline=$(($(date +%s) + $1)); shift
+    until "$@" >/dev/null 2>&1; do
+        [ "$(date +%s)" -ge "$deadline" ] && return 1
+        sleep 0.2
+    done
+}
+
+# stop_pid PID NAME: TERM, up to 20 s, then KILL; only if PID still runs NAME.
+stop_pid() {
+    local pid=$1 name=$2 i=0
+    alive "$pid" "$name" || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    while alive "$pid" "$name" && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
+    if alive "$pid" "$name"; then
+        log "$name ($pid) ignored SIGTERM; killing"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+}
+
+virt_type() {
+    if [ -n "${KG_RIG_VIRT:-}" ]; then
+        case "$KG_RIG_VIRT" in kvm|qemu) echo "$KG_RIG_VIRT"; return ;; esac
+        die "KG_RIG_VIRT must be kvm or qemu, not '$KG_RIG_VIRT'"
+    fi
+    # /dev/kvm can exist and even create VMs without hardware virtualisation (nested
+    # setups without vmx/svm): its guests then hang. Trust the CPU flags.
+    if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then echo kvm; else echo qemu; fi
+}
+
+libvirtd_up() { virsh -c "$uri" uri >/dev/null 2>&1; }
+
+start_daemons() {
+    : > "$state/daemons"
+    if [ "$uri" != qemu:///system ]; then
+        libvirtd_up || die "$uri does not answer"
+        return 0
+    fi
+    if libvirtd_up; then
+        log "libvirtd is already running; using it (and leaving it running)"
+        return 0
+    fi
+    [ "$(id -u)" -eq 0 ] || die "libvirtd is not running and starting it needs root"
+    command -v libvirtd >/dev/null || die "libvirtd is missing (third_party/install.sh e2e)"
+    local pid
+    if ! alive "$(cat /run/virtlogd.pid 2>/dev/null || true)" virtlogd; then
+        setsid virtlogd </dev/null >>"$state/virtlogd.log" 2>&1 &
+        pid=$!
+        echo "virtlogd $pid" >> "$state/daemons"
+        wait_until 20 test -S /run/libvirt/virtlogd-sock || die "virtlogd did not start (see $state/virtlogd.log)"
+        log "started virtlogd ($pid)"
+    fi
+    # libvirtd gets its own qemu.conf, bind-mounted in a private mount namespace so
+    # the host's file is untouched: QEMU runs as root without relabelling. With the
+    # stock config QEMU runs as libvirt-qemu, and where /dev/kvm is root-only (no udev)
+    # libvirt finds its cached capabilities "invalid" (KVM seen when probing, not
+    # usable now) and re-probes QEMU on every domain start: ~50 s each, measured here.
+    cat > "$state/qemu.conf" <<'EOF'
+# kvmgrid e2e rig (tools/guest/rig.sh): private settings for the libvirtd it started
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+namespaces = [ ]
+security_driver = "none"
+EOF
+    command -v unshare >/dev/null || die "unshare (util-linux) is missing"
+    setsid unshare -m --propagation private sh -c \
+        'mount --bind "$1" /etc/libvirt/qemu.conf && exec libvirtd' sh "$state/qemu.conf" \
+        </dev/null >>"$state/libvirtd.log" 2>&1 &
+    pid=$!
+    echo "libvirtd $pid" >> "$state/daemons"
+    wait_until 60 libvirtd_up || die "libvirtd did not answer on $uri within 60 s (see $state/libvirtd.log)"
+    log "started libvirtd ($pid)"
+}
+
+stop_daemons() {
+    [ -f "$state/daemons" ] || return 0
+    local name pid
+    # libvirtd first: it is virtlogd's client.
+    for name in libvirtd virtlogd; do
+        while read -r n pid; do
+            [ "$n" = "$name" ] || continue
+            stop_pid "$pid" "$name"
+            log "stopped $name ($pid)"
+        done < "$state/daemons"
+    done
+    rm -f "$state/daemons"
+}
+
+cmd_up() {
+    mkdir -p "$state/guests"
+    chmod 755 "$state"
+    [ -f "$state/rig.env" ] && { log "already up ($state)"; return 0; }
+    local t0 virt img
+    t0=$(date +%s)
+    start_daemons
+    virt=$(virt_type)
+    img=$("$here/build-image.sh") || die "guest image build failed"
+    eval "$img"
+    # The first domain-related call makes libvirtd probe QEMU's capabilities: do it now,
+    # so that boot times measure boots.
+    vsh capabilities >/dev/null || die "libvirt capabilities failed on $uri"
+    {
+        printf 'KG_RIG_URI=%s\nKG_RIG_VIRT=%s\n' "$uri" "$virt"
+        printf 'KG_GUEST_KERNEL=%s\nKG_GUEST_INITRD=%s\n' "$KG_GUEST_KERNEL" "$KG_GUEST_INITRD"
+    } > "$state/rig.env"
+    log "up in $(($(date +%s) - t0)) s: $uri, domain type '$virt', image ${KG_GUEST_KEY}"
+}
+
+load_env() {
+    [ -f "$state/rig.env" ] || die "rig is not up (run: rig.sh up)"
+    # shellcheck disable=SC1091
+    . "$state/rig.env"
+}
+
+valid_name() {
+    case "$1" in ''|*[!A-Za-z0-9_.-]*) die "guest name '$1' must be [A-Za-z0-9_.-]+" ;; esac
+    [ ${#1} -le 48 ] || die "guest name '$1' is longer than 48 characters"
+}
+
+num() { case "$2" in ''|*[!0-9]*) die "$1 needs a number, not '$2'" ;; esac; }
+
+xml_escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e "s/'/\&apos;/g"; }
+
+cmd_boot() {
+    load_env
+    local name=${1:-}; shift || true
+    valid_name "$name"
+    local port="" mem=160 vcpus=1 disk=256 tap=0 prefix="" args=""
+    while [ $# -gt 0 ]; do
+        case "$1" in
+        --port) port=${2:-}; num --port "$port"; shift 2 ;;
+        --mem) mem=${2:-}; num --mem "$mem"; shift 2 ;;
+        --vcpus) vcpus=${2:-}; num --vcpus "$vcpus"; shift 2 ;;
+        --disk) disk=${2:-}; num --disk "$disk"; shift 2 ;;
+        --tap) tap=1; shift ;;
+        --prefix) prefix=${2:-}; shift 2 ;;
+        --args) args=${2:-}; shift 2 ;;
+        *) die "boot: unknown argument '$1'" ;;
+        esac
+    done
+    [ -n "$port" ] || die "boot $name: --port PORT (the broker's port on 127.0.0.1) is required"
+    case "$prefix$args" in *[[:space:]]*) die "--prefix and --args cannot contain spaces (use commas in --args)" ;; esac
+    local g="$state/guests/$name"
+    [ ! -e "$g" ] || die "guest $name exists in this rig already"
+    if vsh dominfo "$name" >/dev/null 2>&1; then die "a domain named $name exists already (not ours)"; fi
+    mkdir -p "$g"
+    command -v mke2fs >/dev/null || die "mke2fs is missing (e2fsprogs)"
+    truncate -s "${disk}M" "$g/disk.img"
+    # Initialise inode tables and journal now, so an idle guest does not write in the
+    # background (ext4lazyinit) and stays idle on the hypervisor's block counters.
+    mke2fs -q -t ext4 -F -E lazy_itable_init=0,lazy_journal_init=0 -L kgdata "$g/disk.img"
+    : > "$g/console.log"
+    local cmdline="console=ttyS0 quiet panic=-1 kg.broker=tcp://10.0.2.2:$port kg.node=$name"
+    [ -n "$prefix" ] && cmdline="$cmdline kg.prefix=$prefix"
+    [ -n "$args" ] && cmdline="$cmdline kg.args=$args"
+    local tapxml=""
+    if [ $tap -eq 1 ]; then
+        # libvirt creates this tap, names it vnetN and deletes it with the domain. It
+        # is connected to nothing: it exists so that the hypervisor reports net.*.
+        tapxml="    <interface type='ethernet'><model type='virtio'/></interface>"
+    fi
+    cat > "$g/domain.xml" <<EOF
+<domain type='$KG_RIG_VIRT'>
+  <name>$name</name>
+  <description>kvmgrid e2e guest (tools/guest/rig.sh, state $(echo "$state" | xml_escape))</description>
+  <memory unit='MiB'>$mem</memory>
+  <currentMemory unit='MiB'>$mem</currentMemory>
+  <vcpu>$vcpus</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$KG_GUEST_KERNEL</kernel>
+    <initrd>$KG_GUEST_INITRD</initrd>
+    <cmdline>$(echo "$cmdline" | xml_escape)</cmdline>
+  </os>
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='$g/disk.img'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <interface type='user'><model type='virtio'/></interface>
+$tapxml
+    <serial type='file'><source path='$g/console.log'/><target port='0'/></serial>
+    <console type='file'><source path='$g/console.log'/><target type='serial' port='0'/></console>
+    <memballoon model='virtio'><stats period='2'/></memballoon>
+  </devices>
+</domain>
+EOF
+    vsh define "$g/domain.xml" >/dev/null || die "virsh define $name failed"
+    date +%s.%N > "$g/started"
+    if ! vsh start "$name" >/dev/null; then
+        vsh undefine "$name" >/dev/null 2>&1 || true
+        rm -rf "$g"
+        die "virsh start $name failed"
+    fi
+    vsh domiflist "$name" | awk '$2 == "ethernet" { print $1 }' > "$g/taps"
+    log "booted $name ($KG_RIG_VIRT, ${mem} MiB, $vcpus vCPU, ${disk} MiB disk$([ $tap -eq 1 ] && echo ", tap $(tr '\n' ' ' < "$g/taps")"))"
+}
+
+cmd_wait() {
+    local name=${1:-} re=${2:-} secs=${3:-180}
+    valid_name "$name"; [ -n "$re" ] || die "wait: REGEX needed"; num SECONDS "$secs"
+    local g="$state/guests/$name"
+    [ -d "$g" ] || die "no guest $name in this rig"
+    if ! wait_until "$secs" grep -qE "$re" "$g/console.log"; then
+        log "guest $name: no console line matching /$re/ within $secs s; console tail:"
+        tail -n 20 "$g/console.log" >&2 || true
+        return 1
+    fi
+    log "$name: /$re/ after $(awk -v a="$(date +%s.%N)" -v b="$(cat "$g/started")" 'BEGIN { printf "%.1f", a - b }') s"
+}
+
+destroy_one() {
+    local name=$1 g="$state/guests/$1"
+    if vsh domstate "$name" >/dev/null 2>&1; then
+        vsh destroy "$name" >/dev/null 2>&1 || true
+        vsh undefine "$name" >/dev/null 2>&1 || log "undefine $name failed"
+    fi
+    rm -f "/var/log/libvirt/qemu/$name.log"
+    rm -rf "$g"
+}
+
+cmd_destroy() {
+    local name=${1:-}
+    valid_name "$name"
+    [ -d "$state/guests/$name" ] || die "no guest $name in this rig"
+    load_env
+    destroy_one "$name"
+    log "destroyed $name"
+}
+
+cmd_down() {
+    [ -d "$state" ] || { log "nothing to tear down ($state absent)"; return 0; }
+    local g
+    if [ -f "$state/rig.env" ]; then load_env; fi
+    for g in "$state"/guests/*; do
+        [ -d "$g" ] || continue
+        destroy_one "$(basename "$g")"
+        log "destroyed $(basename "$g")"
+    done
+    stop_daemons
+    rm -rf "$state"
+}
+
+cmd="${1:-}"
+[ $# -gt 0 ] && shift
+case "$cmd" in
+up) cmd_up ;;
+boot) cmd_boot "$@" ;;
+wait) cmd_wait "$@" ;;
+console) valid_name "${1:-}"; echo "$state/guests/$1/console.log" ;;
+taps) valid_name "${1:-}"; cat "$state/guests/$1/taps" ;;
+destroy) cmd_destroy "$@" ;;
+down) cmd_down ;;
+env) load_env; cat "$state/rig.env" ;;
+virsh) vsh "$@" ;;
+-h|--help|help) sed -n '3,33p' "$0" | sed 's/^# \{0,1\}//' ;;
+*) sed -n '15,33p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac
