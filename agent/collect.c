@@ -273,6 +273,17 @@ bool kg_collect_alive(struct kg_collect *c)
     return c && c->conn && !atomic_load(&c->dead) && virConnectIsAlive(c->conn) == 1;
 }
 
+bool kg_collect_domain_exists(struct kg_collect *c, const char *uuid)
+{
+    if (!c || !c->conn)
+        return false;
+    virDomainPtr d = virDomainLookupByUUIDString(c->conn, uuid);
+    if (!d)
+        return false;
+    virDomainFree(d);
+    return true;
+}
+
 const char *kg_collect_path(const struct kg_collect *c)
 {
     return c ? c->path : "none";

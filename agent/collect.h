@@ -68,6 +68,10 @@ struct kg_collect_event {
     char name[KG_NAME_MAX + 1];
 };
 
+/* True when a domain with this UUID still exists (an undefined domain that is
+ * still running lives on as a transient one). False also on error. */
+bool kg_collect_domain_exists(struct kg_collect *c, const char *uuid);
+
 /* Takes the oldest queued lifecycle event. True when *ev was filled. */
 bool kg_collect_next_event(struct kg_collect *c, struct kg_collect_event *ev);
 
