@@ -340,8 +340,13 @@ int scenario_parse(const char *buf, size_t len, const char *name, struct scenari
     cJSON *root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
     if (!root) {
         size_t off = end && end >= buf ? (size_t)(end - buf) : len;
+        size_t trimmed = len;
+        while (trimmed && (buf[trimmed - 1] == ' ' || buf[trimmed - 1] == '\n' ||
+                           buf[trimmed - 1] == '\r' || buf[trimmed - 1] == '\t'))
+            trimmed--;
+        /* cJSON stops at or next to the end when the document is cut short */
         snprintf(errmsg, errlen, "%s:%u: invalid JSON%s", c.name, line_of(buf, len, off),
-                 off >= len ? " (truncated?)" : "");
+                 off + 1 >= trimmed ? " (truncated?)" : "");
         return KG_EPARSE;
     }
     if (end && skip_ws(buf, len, (size_t)(end - buf)) < len) {
