@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kg-wall-gridpub: a grid publisher for the wall's tests and benchmark. Fills a
+ * broker with N hosts x M VMs of retained payloads made by libkvmgrid's encoders
+ * (so they follow docs/PROTOCOL.md by construction), optionally keeps updating a
+ * share of them per second, or prints one payload for mosquitto_pub.
+ *
+ *   kg-wall-gridpub --broker URI [--prefix P] --hosts N --vms M
+ *                   [--rate UPDATES_PER_S --duration S] [--status online]
+ *   kg-wall-gridpub --print-vm HOST VM CPU_PCT STATE [stale]
+ *   kg-wall-gridpub --print-host HOST INTERVAL_S
+ *
+ * Values are deterministic: VM j of host i gets cpu_pct (i * 7 + j * 13) % 101.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvmgrid/clock.h"
+#include "kvmgrid/error.h"
+#include "kvmgrid/mqtt.h"
+#include "kvmgrid/schema.h"
+#include "kvmgrid/topic.h"
+
+static void make_vm(struct kg_vm *v, const char *host, const char *name, double cpu,
+                    enum kg_vm_state st)
+{
+    kg_vm_init(v);
+    v->ts_ms = kg_clock_real_ms();
+    snprintf(v->host, sizeof(v->host), "%s", host);
+    snprintf(v->name, sizeof(v->name), "%s", name);
+    v->state = st;
+    v->vcpus = 2;
+    if (st == KG_VM_RUNNING || st == KG_VM_PAUSED) {
+        v->cpu_pct = cpu;
+        v->cpu_host_pct = cpu / 4;
+        v->steal_pct = cpu / 10;
+        v->mem_cur_kib = 2097152;
+        v->mem_max_kib = 4194304;
+        v->mem_used_pct = cpu;
+        v->mem_used_kib = 2097152 * cpu / 100;
+        v->mem_rss_kib = 1500000;
+        v->disk_rd_bytes_per_s = cpu * 1e6;
+        v->disk_wr_bytes_per_s = 0;
+        v->net_rx_bytes_per_s = cpu * 1e5;
+        v->net_tx_bytes_per_s = 0;
+    }
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: kg-wall-gridpub --broker URI [--prefix P] --hosts N --vms M "
+                    "[--rate N --duration S]\n"
+                    "       kg-wall-gridpub --print-vm HOST VM CPU_PCT STATE [stale]\n"
+                    "       kg-wall-gridpub --print-host HOST INTERVAL_S\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    static char buf[KG_PAYLOAD_MAX];
+    if (argc >= 6 && !strcmp(argv[1], "--print-vm")) {
+        struct kg_vm v;
+        enum kg_vm_state st;
+        if (kg_vm_state_parse(argv[5], strlen(argv[5]), &st) != 0)
+            return usage();
+        make_vm(&v, argv[2], argv[3], atof(argv[4]), st);
+        v.ts_ms = 1764420000000; /* fixed: deterministic pictures */
+        if (argc >= 7 && !strcmp(argv[6], "stale")) {
+            v.stale = true;
+            v.age_s = 30;
+        }
+        int n = kg_vm_encode(&v, buf, sizeof(buf));
+        if (n < 0)
+            return 1;
+        fwrite(buf, 1, (size_t)n, stdout);
+        return 0;
+    }
+    if (argc >= 4 && !strcmp(argv[1], "--print-host")) {
+        struct kg_host h;
+        kg_host_init(&h);
+        h.ts_ms = 1764420000000;
+        snprintf(h.name, sizeof(h.name), "%s", argv[2]);
+        snprintf(h.agent_version, sizeof(h.agent_version), "0.1.0");
+        snprintf(h.collect_path, sizeof(h.collect_path), "bulk");
+        h.libvirt_ok = true;
+        h.interval_s = atof(argv[3]);
+        h.cpus = 16;
+        h.cpu_pct = 25;
+        int n = kg_host_encode(&h, buf, sizeof(buf));
+        if (n < 0)
+            return 1;
+        fwrite(buf, 1, (size_t)n, stdout);
+        return 0;
+    }
+    const char *broker = NULL, *prefix = KG_PREFIX_DEFAULT;
+    long hosts = 0, vms = 0, rate = 0;
+    double duration = 0;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--broker")) broker = argv[i + 1];
+        else if (!strcmp(argv[i], "--prefix")) prefix = argv[i + 1];
+        else if (!strcmp(argv[i], "--hosts")) hosts = atol(argv[i + 1]);
+        else if (!strcmp(argv[i], "--vms")) vms = atol(argv[i + 1]);
+        else if (!strcmp(argv[i], "--rate")) rate = atol(argv[i + 1]);
+        else if (!strcmp(argv[i], "--duration")) duration = atof(argv[i + 1]);
+        else return usage();
+    }
+    if (broker == NULL || hosts <= 0 || vms < 0)
+        return usage();
+    struct kg_mqtt_options o;
+    memset(&o, 0, sizeof(o));
+    o.uri = broker;
+    o.qos = 0;
+    o.max_buffered = 200000;
+    struct kg_mqtt *m;
+    char err[256];
+    if (kg_mqtt_create(&o, &m, err, sizeof(err)) != 0 || kg_mqtt_start(m) != 0) {
+        fprintf(stderr, "gridpub: %s\n", err);
+        return 1;
+    }
+    if (kg_mqtt_wait_connected(m, 10000) != 0) {
+        fprintf(stderr, "gridpub: cannot connect to %s\n", broker);
+        return 1;
+    }
+    char topic[KG_TOPIC_MAX], host[64], name[64];
+    struct kg_vm v;
+    uint64_t t0 = kg_clock_mono_ns(), sent = 0;
+    for (long i = 0; i < hosts; i++) {
+        snprintf(host, sizeof(host), "hv%04ld", i);
+        kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_STATUS, host, NULL);
+        while (kg_mqtt_publish(m, topic, "online", 6, true) == KG_EAGAIN)
+            kg_clock_sleep_ns(1000000, NULL);
+        for (long j = 0; j < vms; j++) {
+            snprintf(name, sizeof(name), "vm%03ld", j);
+            make_vm(&v, host, name, (double)((i * 7 + j * 13) % 101), KG_VM_RUNNING);
+            int n = kg_vm_encode(&v, buf, sizeof(buf));
+            kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_VM, host, name);
+            while (kg_mqtt_publish(m, topic, buf, (size_t)n, true) == KG_EAGAIN)
+                kg_clock_sleep_ns(1000000, NULL);
+            sent++;
+        }
+    }
+    kg_mqtt_flush(m, 60000);
+    fprintf(stderr, "gridpub: %llu retained VM payloads in %.2f s\n", (unsigned long long)sent,
+            (double)(kg_clock_mono_ns() - t0) / 1e9);
+    if (rate > 0 && duration > 0 && vms > 0) {
+        uint64_t end = kg_clock_mono_ns() + (uint64_t)(duration * 1e9), k = 0;
+        while (kg_clock_mono_ns() < end) {
+            uint64_t sec0 = kg_clock_mono_ns();
+            for (long u = 0; u < rate; u++, k = k * 6364136223846793005ull + 1442695040888963407ull) {
+                long i = (long)((k >> 33) % (uint64_t)hosts), j = (long)((k >> 13) % (uint64_t)vms);
+                snprintf(host, sizeof(host), "hv%04ld", i);
+                snprintf(name, sizeof(name), "vm%03ld", j);
+                make_vm(&v, host, name, (double)((k >> 40) % 101), KG_VM_RUNNING);
+                int n = kg_vm_encode(&v, buf, sizeof(buf));
+                kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_VM, host, name);
+                kg_mqtt_publish(m, topic, buf, (size_t)n, true);
+            }
+            uint64_t spent = kg_clock_mono_ns() - sec0;
+            if (spent < 1000000000ull)
+                kg_clock_sleep_ns(1000000000ull - spent, NULL);
+        }
+        kg_mqtt_flush(m, 10000);
+    }
+    kg_mqtt_stop(m, NULL, NULL, 2000);
+    kg_mqtt_free(m);
+    return 0;
+}

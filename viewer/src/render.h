@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The wall's picture: an SDL2 window, the wall's own ARGB8888 pixel buffer into
+ * which only changed tiles are repainted, dirty-rectangle texture uploads, text
+ * with SDL2_ttf (host names once per layout, header and status lines only when
+ * their text changes), the tooltip and help overlays, and input events turned into
+ * render_event values. The only module besides main that includes SDL.
+ *
+ * Threads: main thread only. It takes the model's lock while it reads the model.
+ */
+#ifndef KG_WALL_RENDER_H
+#define KG_WALL_RENDER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "colour.h"
+#include "layout.h"
+#include "model.h"
+
+struct render;
+
+struct render_options {
+    int width, height;          /* window size in points; 0: 1280x720 */
+    bool fullscreen;            /* desktop full screen */
+    const char *font_path;      /* TTF file; NULL: the DejaVu Sans default */
+    const char *title;          /* window title */
+    const char *prefix;         /* shown in the header (borrowed, must outlive) */
+    const char *broker;         /* shown in the header (borrowed, must outlive) */
+};
+
+enum render_key {
+    RENDER_KEY_NONE = 0, RENDER_KEY_METRIC_1, RENDER_KEY_METRIC_2, RENDER_KEY_METRIC_3,
+    RENDER_KEY_METRIC_4, RENDER_KEY_METRIC_5, RENDER_KEY_METRIC_NEXT, RENDER_KEY_SORT,
+    RENDER_KEY_FULLSCREEN, RENDER_KEY_ZOOM, RENDER_KEY_BACK, RENDER_KEY_PAUSE,
+    RENDER_KEY_HELP, RENDER_KEY_QUIT
+};
+
+enum render_event_type { RENDER_EV_NONE = 0, RENDER_EV_QUIT, RENDER_EV_KEY, RENDER_EV_CLICK };
+
+struct render_event {
+    enum render_event_type type;
+    enum render_key key;
+    int x, y;                   /* CLICK: output pixels */
+};
+
+/* Opens the window (SDL video and TTF initialised here). Returns 0 and *out (free
+ * with render_free), or KG_EIO with the SDL/TTF error in errmsg. */
+int render_create(const struct render_options *opt, struct render **out, char *errmsg,
+                  size_t errlen);
+void render_free(struct render *r);
+
+/* Handles window and mouse events internally; returns 1 and fills *ev for events
+ * the program acts on, 0 when the queue is empty. */
+int render_poll(struct render *r, struct render_event *ev);
+/* Waits up to timeout_ms for an event (it stays queued for render_poll). */
+void render_wait(struct render *r, int timeout_ms);
+
+/* View settings; each takes effect at the next frame. */
+void render_set_metric(struct render *r, enum colour_metric m);
+enum colour_metric render_get_metric(const struct render *r);
+void render_set_sort(struct render *r, enum layout_sort_by by);
+enum layout_sort_by render_get_sort(const struct render *r);
+void render_set_paused(struct render *r, bool paused);
+bool render_get_paused(const struct render *r);
+void render_toggle_help(struct render *r);
+void render_toggle_fullscreen(struct render *r);
+void render_set_connected(struct render *r, bool connected);
+/* Zooms into the host under output pixel (x, y), or into the first host when
+ * x < 0. Lock not held by the caller. Returns true when it zoomed. */
+bool render_zoom_at(struct render *r, struct model *m, int x, int y);
+void render_zoom_out(struct render *r);
+bool render_zoomed(const struct render *r);
+
+/* Draws what changed since the last frame and presents it when something did.
+ * force: lay out now even if the host set is changing quickly. When
+ * screenshot_path is not NULL, the composed frame is saved there as PNG
+ * (returns KG_EIO on failure). Returns 0 or a KG_* code. Takes the model lock. */
+int render_frame(struct render *r, struct model *m, uint64_t now_ms, bool force,
+                 const char *screenshot_path);
+
+/* Writes the current layout as text (one "host" line per block, one "tile" line
+ * per VM tile with its rectangle) for tests. Takes the model lock. 0 or KG_EIO. */
+int render_dump_layout(struct render *r, struct model *m, const char *path);
+
+/* Frame statistics for benchmarks. */
+struct render_stats {
+    uint64_t frames_presented;
+    uint64_t tiles_painted;
+    uint64_t layouts;
+    uint64_t rects_uploaded;
+};
+void render_get_stats(const struct render *r, struct render_stats *out);
+
+#endif
