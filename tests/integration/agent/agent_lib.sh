@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: MIT
+# Helpers for the agent's integration tests; source after tests/integration/lib.sh.
+
+AGENT=$(kg_bin kvmgrid-agent)
+NODE_XML="$KG_SOURCE_DIR/tests/fixtures/agent/node.xml"
+
+# json_get FILE_OR_PAYLOAD EXPR: evaluates a python expression on the JSON payload d.
+json_get() {
+    python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# payload TOPIC: the retained payload of one topic ("" when none).
+payload() {
+    "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "$1" -C 1 -W 2 --retained-only 2>/dev/null
+    return 0
+}
+
+# retained_topics FILTER: sorted topic names with a retained message.
+retained_topics() {
+    "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "$1" -F '%t' --retained-only -W 2 2>/dev/null | sort
+    return 0
+}
+
+has_retained() { [ -n "$(payload "$1")" ]; }
+no_retained() { [ -z "$(payload "$1")" ]; }
+# payload_matches TOPIC PYEXPR: true when the JSON payload satisfies PYEXPR (on d).
+payload_matches() {
+    _p=$(payload "$1")
+    [ -n "$_p" ] && [ "$(json_get "$_p" "$2" 2>/dev/null)" = "True" ]
+}
+
+# agent_start LOGNAME ARGS...: the agent on the private broker; sets AGENT_PID.
+agent_start() {
+    _n=$1; shift
+    kg_spawn "$_n" "$AGENT" --broker "$KG_BROKER_URI" --host hv1 --proc-root "" "$@"
+    AGENT_PID=$KG_LAST_PID
+}
+
+# libvirtd_start: a private, unprivileged libvirtd (session mode, as "nobody" when
+# run as root) whose socket is $LV_SOCK; the test driver behind it keeps one state
+# for every client, so virsh can change domains under the agent.
+libvirtd_start() {
+    LV_DIR="$KG_TMP/libvirt"
+    mkdir -p "$LV_DIR"
+    chmod 777 "$KG_TMP" "$LV_DIR"
+    cat > "$LV_DIR/libvirtd.conf" <<EOC
+unix_sock_dir = "$LV_DIR"
+unix_sock_ro_perms = "0777"
+unix_sock_rw_perms = "0777"
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+EOC
+    chmod 644 "$LV_DIR/libvirtd.conf"
+    LV_SOCK="$LV_DIR/libvirt-sock"
+    rm -f "$LV_SOCK"
+    _env="HOME=$LV_DIR XDG_RUNTIME_DIR=$LV_DIR XDG_CONFIG_HOME=$LV_DIR/cfg XDG_CACHE_HOME=$LV_DIR/cache"
+    if [ "$(id -u)" = 0 ]; then
+        kg_spawn libvirtd setpriv --reuid=nobody --regid=nogroup --clear-groups \
+            env $_env libvirtd -f "$LV_DIR/libvirtd.conf"
+    else
+        kg_spawn libvirtd env $_env libvirtd -f "$LV_DIR/libvirtd.conf"
+    fi
+    LV_PID=$KG_LAST_PID
+    kg_wait_for 20 test -S "$LV_SOCK" || kg_die "libvirtd did not create $LV_SOCK"
+    LV_URI="test+unix://$1?socket=$LV_SOCK"
+    kg_wait_for 20 virsh -c "$LV_URI" list || kg_die "libvirtd does not answer on $LV_SOCK"
+}
