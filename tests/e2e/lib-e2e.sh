@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: MIT
+# Helpers for kvmgrid's end-to-end tests on real QEMU guests, on top of
+# tests/integration/lib.sh (source that first). The rig (tools/guest/rig.sh) keeps
+# its state in $KG_TMP/rig; kg_e2e_up registers its teardown so that guests,
+# taps, files and the daemons the rig started go away however the test ends, and
+# copies every guest's serial console into $KG_TMP so that a failure shows it.
+
+KG_RIG="$KG_SOURCE_DIR/tools/guest/rig.sh"
+export KG_RIG_DIR="$KG_TMP/rig"
+KG_E2E_GUESTS=""
+
+# kg_e2e_load_binary: the static kvmgrid-load to put in the guest. KG_GUEST_LOAD
+# wins; else a static build in the build tree; else "" (build-image.sh then uses
+# its placeholder). Prints the path or nothing.
+kg_e2e_load_binary() {
+    if [ -n "${KG_GUEST_LOAD:-}" ]; then echo "$KG_GUEST_LOAD"; return 0; fi
+    for f in "$KG_BUILD_DIR/loadgen/kvmgrid-load-static" "$KG_BUILD_DIR/loadgen/kvmgrid-load"; do
+        [ -x "$f" ] || continue
+        if ! LC_ALL=C grep -aq '/lib64/ld-linux-x86-64.so' "$f"; then echo "$f"; return 0; fi
+    done
+    echo ""
+}
+
+kg_e2e_save_consoles() {
+    for g in $KG_E2E_GUESTS; do
+        c="$KG_RIG_DIR/guests/$g/console.log"
+        [ -f "$c" ] && cp "$c" "$KG_TMP/console-$g.log"
+    done
+    return 0
+}
+
+kg_e2e_cleanup() {
+    _rc=$?
+    kg_e2e_save_consoles
+    if [ -d "$KG_RIG_DIR" ]; then "$KG_RIG" down >>"$KG_TMP/rig.log" 2>&1 || kg_log "rig down failed (see rig.log)"; fi
+    (exit $_rc)
+    kg_cleanup
+}
+
+# kg_e2e_up: starts the rig (daemons if missing, guest image), with teardown on exit.
+kg_e2e_up() {
+    trap kg_e2e_cleanup EXIT
+    # The rig directory lives in KG_TMP: a libvirtd that runs QEMU as libvirt-qemu
+    # must be able to traverse it.
+    chmod 711 "$KG_TMP"
+    _load=$(kg_e2e_load_binary)
+    if [ -n "$_load" ]; then
+        kg_log "guest load generator: $_load"
+        export KG_GUEST_LOAD="$_load"
+    else
+        kg_log "guest load generator: no static kvmgrid-load built; using tools/guest/placeholder-load.c"
+    fi
+    _t0=$(date +%s)
+    "$KG_RIG" up >>"$KG_TMP/rig.log" 2>&1 || kg_die "rig up failed (see rig.log)"
+    kg_log "rig up in $(($(date +%s) - _t0)) s: $(grep -E '^KG_RIG_(URI|VIRT)=' "$KG_RIG_DIR/rig.env" | tr '\n' ' ')"
+}
+
+# kg_e2e_boot NAME [rig boot options]: boots a guest whose load generator uses the
+# private broker ($KG_PORT).
+kg_e2e_boot() {
+    _n=$1; shift
+    KG_E2E_GUESTS="$KG_E2E_GUESTS $_n"
+    "$KG_RIG" boot "$_n" --port "$KG_PORT" "$@" >>"$KG_TMP/rig.log" 2>&1 || kg_die "rig boot $_n failed (see rig.log)"
+}
+
+# kg_e2e_domstat NAME FIELD: prints FIELD of `virsh domstats NAME` (empty if absent).
+kg_e2e_domstat() {
+    "$KG_RIG" virsh domstats "$1" 2>/dev/null | sed -n "s/^ *$2=//p" | head -n 1
+}
+
+# kg_e2e_retained_has TOPIC: a retained, non-empty message exists on TOPIC.
+kg_e2e_retained_has() {
+    [ -n "$("$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "$1" --retained-only -C 1 -W 1 2>/dev/null)" ]
+}
+
+# kg_e2e_rate NAME FIELD SECONDS: average increase per second of a domstats counter.
+kg_e2e_rate() {
+    _a=$(kg_e2e_domstat "$1" "$2"); _ta=$(date +%s.%N)
+    sleep "$3"
+    _b=$(kg_e2e_domstat "$1" "$2"); _tb=$(date +%s.%N)
+    awk -v a="${_a:-0}" -v b="${_b:-0}" -v ta="$_ta" -v tb="$_tb" 'BEGIN { printf "%.0f", (b - a) / (tb - ta) }'
+}
+
+# kg_e2e_ge WHAT VALUE MIN: passes when VALUE >= MIN (numbers).
+kg_e2e_ge() {
+    if awk -v v="$2" -v m="$3" 'BEGIN { exit !(v != "" && v + 0 >= m + 0) }'; then kg_pass "$1 ($2 >= $3)"
+    else kg_fail "$1: $2 < $3"; fi
+}
+# kg_e2e_le WHAT VALUE MAX
+kg_e2e_le() {
+    if awk -v v="$2" -v m="$3" 'BEGIN { exit !(v != "" && v + 0 <= m + 0) }'; then kg_pass "$1 ($2 <= $3)"
+    else kg_fail "$1: $2 > $3"; fi
+}
