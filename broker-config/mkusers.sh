@@ -5,6 +5,7 @@
 #
 #   mkusers.sh [-d DIR] [-p PREFIX]... [--print] ROLE:NAME...
 #   mkusers.sh [-d DIR] [-p PREFIX]... --acl-only ROLE:NAME...   (ACL to stdout)
+#   mkusers.sh [-d DIR] [-p PREFIX]... --remove ROLE:NAME...     (delete users)
 #
 # Roles and the MQTT user name each gets (README.md, "Users and ACLs"):
 #   agent:HOST      user HOST           writes <prefix>/HOST/{status,metrics,vm/+}
@@ -33,7 +34,7 @@
 set -eu
 umask 077
 
-usage() { sed -n '3,33p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,34p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "mkusers.sh: $*" >&2; exit 2; }
 
 dir=.
@@ -41,6 +42,7 @@ prefixes=""
 print=0
 acl_only=0
 reset=0
+remove=0
 specs=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -49,6 +51,7 @@ while [ $# -gt 0 ]; do
     --print) print=1; shift ;;
     --acl-only) acl_only=1; shift ;;
     --reset) reset=1; shift ;;
+    --remove) remove=1; shift ;;
     -h|--help) usage; exit 0 ;;
     -*) die "unknown option $1 (try --help)" ;;
     *) specs="$specs $1"; shift ;;
@@ -96,10 +99,24 @@ if [ $acl_only -eq 0 ] && [ -f "$dir/users" ]; then
         all="$all $line"
     done < "$dir/users"
 fi
-for s in $specs; do
-    case " $all " in *" $s "*) ;; *) all="$all $s" ;; esac
-done
-[ -n "$all" ] || die "no users given (try --help)"
+if [ $remove -eq 1 ]; then
+    [ -n "$specs" ] || die "--remove needs ROLE:NAME arguments"
+    kept=""
+    for s in $all; do
+        case " $specs " in *" $s "*) ;; *) kept="$kept $s" ;; esac
+    done
+    for s in $specs; do
+        case " $all " in *" $s "*) ;; *) die "'$s' is not a user in $dir/users" ;; esac
+    done
+    all=$kept
+    specs_removed=$specs
+    specs=""
+else
+    for s in $specs; do
+        case " $all " in *" $s "*) ;; *) all="$all $s" ;; esac
+    done
+    [ -n "$all" ] || die "no users given (try --help)"
+fi
 
 # Two specs must not map to one user name (e.g. the same node twice is fine,
 # a role clash cannot happen since only agents lack '@').
@@ -180,6 +197,14 @@ gen_password() {
 }
 
 [ -f "$dir/passwd" ] || : > "$dir/passwd"
+if [ $remove -eq 1 ]; then
+    for s in $specs_removed; do
+        u=$(user_of "$s")
+        mosquitto_passwd -D "$dir/passwd" "$u" >/dev/null 2>&1 || die "mosquitto_passwd -D failed for $u"
+        rm -f "$dir/credentials/$u.pass"
+        echo "mkusers.sh: removed user $u ($s)" >&2
+    done
+fi
 for s in $all; do
     u=$(user_of "$s")
     cred="$dir/credentials/$u.pass"

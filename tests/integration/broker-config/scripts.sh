@@ -100,3 +100,11 @@ kg_assert_eq "mkusers passes passwords to mosquitto_passwd through a pipe, never
 acl=$("$CFG/mkusers.sh" --acl-only -p kvmgrid bridge:site1 wall:hq)
 kg_assert_contains "a bridge site prefix is readable by walls" "$acl" "topic read site1/kvmgrid/#"
 kg_assert_contains "the bridge writes only under its site prefix" "$acl" "topic write site1/kvmgrid/+/vm/+"
+
+# --- mkusers --remove: gone from passwd, users, credentials and ACL
+"$CFG/mkusers.sh" -d "$D" --remove load:vm-7 2>/dev/null || kg_fail "mkusers.sh --remove failed"
+kg_assert_eq "removed user gone from passwd" 0 "$(grep -c '^load@vm-7:' "$D/passwd")"
+kg_assert_not_contains "removed user gone from the ACL" "$(cat "$D/acl")" "load@vm-7"
+kg_assert_eq "removed user's credentials deleted" 0 "$([ -e "$D/credentials/load@vm-7.pass" ] && echo 1 || echo 0)"
+kg_assert_contains "other users stay" "$(cat "$D/acl")" "user wall@lobby"
+expect_error "mkusers: removing an unknown user" "is not a user" "$CFG/mkusers.sh" -d "$D" --remove agent:nope
