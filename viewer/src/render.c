@@ -1124,6 +1124,17 @@ int render_dump_layout(struct render *r, struct model *m, const char *path)
     model_lock(m);
     fprintf(f, "output %d %d pitch %d tile %d labels %d\n", r->out_w, r->out_h, r->lr.pitch_px,
             r->lr.tile_px, r->lr.labels ? 1 : 0);
+    const struct model_counts *c = &m->counts;
+    fprintf(f, "counts hosts %u online %u offline %u stale %u vms %u online %u offline %u stale %u "
+            "running %u paused %u shutoff %u loads %u\n",
+            c->hosts, c->hosts_online, c->hosts_offline, c->hosts_stale, c->vms, c->vms_online,
+            c->vms_offline, c->vms_stale, c->vms_running, c->vms_paused, c->vms_shutoff,
+            c->loads_running);
+    fprintf(f, "malformed %llu", (unsigned long long)model_bad_total(m));
+    for (int i = 0; i < MODEL_BAD_COUNT; i++)
+        fprintf(f, " %s %llu", model_bad_name((enum model_bad)i), (unsigned long long)m->bad[i]);
+    fprintf(f, " applied %llu removed %llu ignored %llu\n", (unsigned long long)m->applied,
+            (unsigned long long)m->removed, (unsigned long long)m->ignored);
     char hn[KG_NAME_ESC_MAX + 1], vn[KG_NAME_ESC_MAX + 1];
     for (size_t b = 0; b < r->n_blocks; b++) {
         const struct model_host *h = &m->hosts[r->order[b]];

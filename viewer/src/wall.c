@@ -282,12 +282,6 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop)
                     (unsigned long long)m->retained_seen,
                     (unsigned long long)(m->retained_seen ? m->last_retained_ms - cms : 0));
         }
-        if (last_tick == 0 || now - last_tick >= TICK_MS) {
-            model_tick(m, now, render_get_metric(r));
-            last_tick = now;
-        }
-        model_unlock(m);
-
         bool take = false, timed_out = false;
         if (shot) {
             if (c->frames > 0)
@@ -297,6 +291,11 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop)
             if (!take && now - start_ms >= c->timeout_ms)
                 take = timed_out = true;
         }
+        if (take || last_tick == 0 || now - last_tick >= TICK_MS) {
+            model_tick(m, now, render_get_metric(r));
+            last_tick = now;
+        }
+        model_unlock(m);
         uint64_t t0 = kg_clock_mono_ns();
         struct render_stats before;
         render_get_stats(r, &before);
@@ -341,9 +340,12 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop)
         render_get_stats(r, &rs);
         print_stats(frame_us, n_frames, &rs);
         model_lock(m);
-        printf("applied %llu retained %llu malformed %llu vms %u hosts %u\n",
-               (unsigned long long)m->applied, (unsigned long long)m->retained_seen,
-               (unsigned long long)model_bad_total(m), m->n_vms, m->n_hosts);
+        printf("applied %llu retained %llu vms %u hosts %u malformed %llu",
+               (unsigned long long)m->applied, (unsigned long long)m->retained_seen, m->n_vms,
+               m->n_hosts, (unsigned long long)model_bad_total(m));
+        for (int i = 0; i < MODEL_BAD_COUNT; i++)
+            printf(" %s %llu", model_bad_name((enum model_bad)i), (unsigned long long)m->bad[i]);
+        printf("\n");
         model_unlock(m);
         fflush(stdout);
     }

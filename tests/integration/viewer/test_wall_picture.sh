@@ -1,0 +1,119 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The wall against a real mosquitto: retained payloads with known values go in, the
+# headless screenshot comes out, and the pixels at the tile positions the wall
+# reports (--dump-layout) must have the specified colours and marks: viridis for
+# 0/50/100 %, the paused bars, the hollow shut-off square, the stale checkerboard,
+# the offline stripes and frame; a removed VM has no tile; an escaped name works.
+# Then VMs that stop updating turn stale.
+. "$KG_SOURCE_DIR/tests/integration/lib.sh"
+
+WALL=$(kg_bin kvmgrid-wall)
+GRIDPUB=$(kg_bin kg-wall-gridpub)
+PIXELS=$(kg_bin kg-wall-pixels)
+export SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software SDL_FRAMEBUFFER_ACCELERATION=0
+
+kg_broker_start
+
+vm() { # HOST VM CPU STATE [stale]
+    "$MOSQUITTO_PUB" -h 127.0.0.1 -p "$KG_PORT" -r -t "kvmgrid/$1/vm/$2" -m "$("$GRIDPUB" --print-vm "$1" "$2" "$3" "$4" ${5:-})" ||
+        kg_die "publish $1/$2"
+}
+kg_pub kvmgrid/hv1/status online -r
+kg_pub kvmgrid/hv1/metrics "$("$GRIDPUB" --print-host hv1 5)" -r
+vm hv1 a 0 running
+vm hv1 b 50 running
+vm hv1 c 100 running
+vm hv1 p 100 paused
+vm hv1 s 0 shutoff
+vm hv1 st 100 running stale
+vm hv1 gone 100 running
+kg_pub kvmgrid/hv1/vm/gone "" -r            # removed again: no tile
+kg_pub kvmgrid/hv2/status offline -r
+vm hv2 o 100 running
+"$MOSQUITTO_PUB" -h 127.0.0.1 -p "$KG_PORT" -r -t 'kvmgrid/hv3/vm/x%2Fy%20z' \
+    -m "$("$GRIDPUB" --print-vm hv3 'x/y z' 50 running)"
+
+SHOT=$KG_TMP/wall.png LAYOUT=$KG_TMP/layout.txt
+"$WALL" --broker "$KG_BROKER_URI" --size 800x600 --screenshot "$SHOT" --dump-layout "$LAYOUT" \
+    >"$KG_TMP/wall.log" 2>&1
+kg_assert_eq "wall exit status" 0 $?
+[ -s "$SHOT" ] || kg_die "no screenshot"
+[ -s "$LAYOUT" ] || kg_die "no layout"
+cp "$LAYOUT" "$KG_TMP/layout.log"
+
+counts=$(grep '^counts' "$LAYOUT")
+kg_assert_contains "host counts (hv3 never sent a status)" "$counts" "hosts 3 online 1 offline 1 stale 0"
+kg_assert_contains "VM counts" "$counts" "vms 8 online 6 offline 1 stale 1"
+kg_assert_contains "VM states" "$counts" "running 6 paused 1 shutoff 1"
+kg_assert_contains "no malformed payloads" "$(grep '^malformed' "$LAYOUT")" "malformed 0 "
+kg_assert_not_contains "removed VM has no tile" "$(cat "$LAYOUT")" "tile hv1 gone"
+kg_assert_contains "escaped name shown escaped" "$(cat "$LAYOUT")" "tile hv3 x%2Fy%20z"
+kg_assert_contains "offline host" "$(grep '^host hv2' "$LAYOUT")" "offline"
+
+tile() { grep "^tile $1 $2 " "$LAYOUT" | head -n 1; }
+px() { echo "$1 $2" | "$PIXELS" "$SHOT" | tail -n 1 | cut -d' ' -f3; }
+# centre pixel of a tile
+centre() { set -- $(tile "$1" "$2"); px $(( $4 + $6 / 2 )) $(( $5 + $6 / 2 )); }
+
+kg_assert_eq "0 % is viridis[0]" 440154 "$(centre hv1 a)"
+kg_assert_eq "50 % is viridis[128]" 21918C "$(centre hv1 b)"
+kg_assert_eq "100 % is viridis[255]" FDE725 "$(centre hv1 c)"
+kg_assert_eq "escaped-name VM coloured" 21918C "$(centre hv3 'x%2Fy%20z')"
+
+set -- $(tile hv1 p); x=$4 y=$5 t=$6
+[ "$t" -ge 6 ] || kg_die "tiles too small for the mark checks ($t px)"
+bw=$(( t / 6 )); sp=$(( t / 10 )); [ $sp -ge 1 ] || sp=1
+kg_assert_eq "paused tile keeps its colour" FDE725 "$(px $x $y)"
+kg_assert_eq "paused tile has a bar" FFFFFF "$(px $(( x + t / 2 - sp - bw )) $(( y + t / 2 )))"
+kg_assert_eq "paused tile has a second bar" FFFFFF "$(px $(( x + t / 2 + sp )) $(( y + t / 2 )))"
+
+set -- $(tile hv1 s); x=$4 y=$5 t=$6
+kg_assert_eq "shut-off tile is hollow" 101014 "$(px $(( x + t / 2 )) $(( y + t / 2 )))"
+kg_assert_eq "shut-off tile has an outline" 9A9AA0 "$(px $x $(( y + t / 2 )))"
+
+set -- $(tile hv1 st); x=$4 y=$5 t=$6
+cell=1; [ "$t" -ge 6 ] && cell=2; [ "$t" -ge 12 ] && cell=3
+kg_assert_contains "stale tile flagged" "$(tile hv1 st)" " stale"
+kg_assert_eq "stale checkerboard: colour cell" FDE725 "$(px $x $y)"
+kg_assert_eq "stale checkerboard: dark cell" 000000 "$(px $(( x + cell )) $y)"
+kg_assert_eq "stale checkerboard: next row" 000000 "$(px $x $(( y + cell )))"
+
+set -- $(tile hv2 o); x=$4 y=$5 t=$6
+kg_assert_eq "offline tile: dimmed colour row" 6C630F "$(px $(( x + t / 2 )) $y)"
+kg_assert_eq "offline tile: dark stripe row" 000000 "$(px $(( x + t / 2 )) $(( y + 1 )))"
+set -- $(grep '^host hv2 ' "$LAYOUT"); bx=$3 by=$4
+kg_assert_eq "offline host has a frame" FF5A36 "$(px $(( bx - 1 )) $(( by + 3 )))"
+
+# Same input again: deterministic pixels.
+"$WALL" --broker "$KG_BROKER_URI" --size 800x600 --screenshot "$KG_TMP/again.png" >>"$KG_TMP/wall.log" 2>&1
+if cmp -s "$SHOT" "$KG_TMP/again.png"; then kg_pass "identical pixels on a second run"; else kg_fail "pixels differ between runs"; fi
+
+# Nothing updates: with a 200 ms interval and 1 missed interval, hv3's VM (its host never
+# told its own interval; hv1 said 5 s) turns stale, next to the agent-flagged one.
+"$WALL" --broker "$KG_BROKER_URI" --size 800x600 --interval 200ms --stale-intervals 1 \
+    --screenshot "$KG_TMP/stale.png" --dump-layout "$KG_TMP/stale.txt" >>"$KG_TMP/wall.log" 2>&1
+kg_assert_eq "stale run exit status" 0 $?
+kg_assert_contains "VMs without updates turn stale" "$(grep '^counts' "$KG_TMP/stale.txt")" "online 5 offline 1 stale 2"
+LAYOUT=$KG_TMP/stale.txt SHOT=$KG_TMP/stale.png
+set -- $(tile hv3 'x%2Fy%20z'); x=$4 y=$5 t=$6
+cell=1; [ "$t" -ge 6 ] && cell=2; [ "$t" -ge 12 ] && cell=3
+kg_assert_contains "time-stale VM flagged" "$(tile hv3 'x%2Fy%20z')" " stale"
+kg_assert_eq "time-stale tile has the checkerboard" 000000 "$(px $(( x + cell )) $y)"
+set -- $(tile hv1 c); x=$4 y=$5
+kg_assert_eq "hv1 (5 s interval) is not stale yet" FDE725 "$(px $(( x + cell )) $y)"
+
+# Bad invocations: clear errors, exit 2.
+"$WALL" --size 12 >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "bad --size exits 2" 2 $?
+"$WALL" --metric gpu >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "bad --metric exits 2" 2 $?
+kg_assert_contains "bad --metric message" "$(cat "$KG_TMP/bad.log")" "metric"
+"$WALL" --prefix 'a/+' >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "bad --prefix exits 2" 2 $?
+"$WALL" --no-such-flag >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "unknown flag exits 2" 2 $?
+printf 'broker = tcp://127.0.0.1:1\nbogus = 1\n' >"$KG_TMP/bad.conf"
+"$WALL" --config "$KG_TMP/bad.conf" >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "bad config exits 2" 2 $?
+kg_assert_contains "config error names file:line" "$(cat "$KG_TMP/bad.log")" "bad.conf:2"
+"$WALL" --version | grep -q '^kvmgrid-wall ' && kg_pass "--version" || kg_fail "--version"
+# No broker at all: the screenshot is still written, exit 3.
+"$WALL" --broker tcp://127.0.0.1:1 --timeout 1s --screenshot "$KG_TMP/none.png" >"$KG_TMP/none.log" 2>&1
+kg_assert_eq "no broker: timeout exit status" 3 $?
+[ -s "$KG_TMP/none.png" ] && kg_pass "no broker: picture still saved" || kg_fail "no picture without broker"
