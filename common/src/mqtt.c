@@ -89,6 +89,7 @@ struct kg_mqtt {
     unsigned int rand_state;
     char **filters;
     size_t n_filters, cap_filters;
+    size_t renewing;      /* filters in the SUBSCRIBE sent after the last connect */
     pthread_t connector;
 
     /* Rate limiters (guarded by log.c's own lock). */
@@ -479,7 +480,21 @@ static void ready(struct kg_mqtt *m)
 static void on_subscribed(void *context, MQTTAsync_successData *resp)
 {
     struct kg_mqtt *m = context;
-    (void)resp;
+    /* MQTT 3.1.1 grants or refuses each filter in the SUBACK (0x80: refused, e.g.
+     * by an ACL); a refusal would otherwise leave a silent, empty subscription. */
+    pthread_mutex_lock(&m->lock);
+    size_t n = m->renewing;
+    pthread_mutex_unlock(&m->lock);
+    size_t refused = 0;
+    if (resp && n == 1 && resp->alt.qos == MQTT_BAD_SUBSCRIBE)
+        refused = 1;
+    for (size_t i = 0; resp && n > 1 && resp->alt.qosList && i < n; i++)
+        if (resp->alt.qosList[i] == MQTT_BAD_SUBSCRIBE)
+            refused++;
+    if (refused)
+        kg_complain(&m->sub_complain, KG_LOG_ERROR,
+                    "mqtt: broker %s refused %zu of %zu subscriptions (not authorized?)", m->uri,
+                    refused, n);
     ready(m);
 }
 
@@ -539,6 +554,7 @@ static void on_connected(void *context, MQTTAsync_successData *resp)
             n = 0;
     }
     m->state = ST_SUBSCRIBING;
+    m->renewing = n;
     pthread_cond_broadcast(&m->cond);
     pthread_mutex_unlock(&m->lock);
 
