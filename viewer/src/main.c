@@ -6,6 +6,7 @@
  * Exit status: 0 quit (q, window closed, SIGTERM/SIGINT) or --help/--version;
  * 1 runtime failure (window, font, screenshot file); 2 usage or configuration
  * error; 3 --screenshot gave up waiting for the retained state (picture saved).
+ * SIGUSR1 prints the message counters on stdout.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -17,12 +18,18 @@
 #include "kvmgrid/version.h"
 #include "wall.h"
 
-static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_flag, report_flag;
 
 static void on_stop(int sig)
 {
     (void)sig;
     stop_flag = 1;
+}
+
+static void on_report(int sig)
+{
+    (void)sig;
+    report_flag = 1;
 }
 
 static void usage(FILE *f)
@@ -139,6 +146,8 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_report;
+    sigaction(SIGUSR1, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    return wall_run(&c, &stop_flag);
+    return wall_run(&c, &stop_flag, &report_flag);
 }

@@ -159,7 +159,21 @@ static void print_stats(const uint32_t *us, size_t n, const struct render_stats 
     free(s);
 }
 
-int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop)
+static void print_counters(struct model *m)
+{
+    model_lock(m);
+    printf("applied %llu retained %llu vms %u hosts %u malformed %llu",
+           (unsigned long long)m->applied, (unsigned long long)m->retained_seen, m->n_vms,
+           m->n_hosts, (unsigned long long)model_bad_total(m));
+    for (int i = 0; i < MODEL_BAD_COUNT; i++)
+        printf(" %s %llu", model_bad_name((enum model_bad)i), (unsigned long long)m->bad[i]);
+    printf("\n");
+    model_unlock(m);
+    fflush(stdout);
+}
+
+int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
+             volatile sig_atomic_t *report)
 {
     int w = 0, h = 0, status = WALL_EXIT_OK;
     char err[256];
@@ -226,6 +240,10 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop)
     for (;;) {
         if (stop != NULL && *stop)
             break;
+        if (report != NULL && *report) {
+            *report = 0;
+            print_counters(m);
+        }
         bool quit = false;
         struct render_event ev;
         while (render_poll(r, &ev)) {
@@ -339,15 +357,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop)
         struct render_stats rs;
         render_get_stats(r, &rs);
         print_stats(frame_us, n_frames, &rs);
-        model_lock(m);
-        printf("applied %llu retained %llu vms %u hosts %u malformed %llu",
-               (unsigned long long)m->applied, (unsigned long long)m->retained_seen, m->n_vms,
-               m->n_hosts, (unsigned long long)model_bad_total(m));
-        for (int i = 0; i < MODEL_BAD_COUNT; i++)
-            printf(" %s %llu", model_bad_name((enum model_bad)i), (unsigned long long)m->bad[i]);
-        printf("\n");
-        model_unlock(m);
-        fflush(stdout);
+        print_counters(m);
     }
 out:
     if (mq != NULL) {

@@ -52,8 +52,10 @@ enum {
     WALL_EXIT_TIMEOUT = 3,      /* --screenshot: no retained state in time (picture saved) */
 };
 
-/* Runs the wall until q, the window closes or *stop; returns an exit status. stop is set by
- * signal handlers (may be NULL). */
-int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop);
+/* Runs the wall until q, the window closes or *stop; returns an exit status. stop and
+ * report are set by signal handlers (may be NULL): when *report becomes non-zero the
+ * wall prints its counters on stdout (the --stats line) and clears it. */
+int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
+             volatile sig_atomic_t *report);
 
 #endif
