@@ -130,6 +130,11 @@ static void handle(struct listener *l, const struct queued *q)
 {
     char why[KG_ERRMSG_MAX + 64];
     struct kg_load_cmd cmd;
+    if (q->len == 0) {
+        /* an empty message clears a retained command on the broker: nothing to do */
+        kg_debug("empty command ignored");
+        return;
+    }
     if (q->retained) {
         reject(l, "", "retained command ignored (publish commands without -r)");
         return;
