@@ -619,8 +619,8 @@ static void on_connection_lost(void *context, char *cause)
     uint32_t delay = next_delay_locked(m);
     schedule_connect_locked(m, delay);
     pthread_mutex_unlock(&m->lock);
-    kg_complain(&m->conn_complain, KG_LOG_WARN, "mqtt: connection to %s lost (%s); reconnecting",
-                m->uri, cause ? cause : "no reason given");
+    kg_complain(&m->conn_complain, KG_LOG_WARN, "mqtt: connection to %s lost%s%s; reconnecting",
+                m->uri, cause ? ": " : "", cause ? cause : "");
     if (m->on_lost)
         m->on_lost(m->ctx, cause);
 }

@@ -44,6 +44,7 @@ struct tool {
     struct kg_mqtt *m;
     pthread_mutex_t out_lock;
     long received;
+    long losses; /* only touched by on_lost, on Paho's thread */
 };
 
 static volatile sig_atomic_t g_stop;
@@ -112,7 +113,17 @@ static void on_connect(void *ctx, bool reconnect)
 
 static void on_lost(void *ctx, const char *cause)
 {
-    event(ctx, "lost %s", cause ? cause : "-");
+    struct tool *t = ctx;
+    event(t, "lost %s", cause ? cause : "-");
+    /* Published while disconnected: Paho buffers it, and the reconnect delivers it. */
+    if (t->prefix && strcmp(t->mode, "run") == 0) {
+        char topic[512], payload[32];
+        snprintf(topic, sizeof topic, "%s/lost", t->prefix);
+        int n = snprintf(payload, sizeof payload, "%ld", ++t->losses);
+        int rc = kg_mqtt_publish(t->m, topic, payload, (size_t)n, true);
+        if (rc != 0)
+            event(t, "publish-failed %s %s", topic, kg_strerror(rc));
+    }
 }
 
 static long received(struct tool *t)

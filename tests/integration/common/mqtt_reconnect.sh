@@ -26,6 +26,9 @@ kg_assert_contains "recovery logged once" "$(cat "$KG_TMP/run.log")" "connected 
 kg_assert_eq "3 ticks after the restart" 3 "$(grep -c '^[0-9]' "$KG_TMP/ticks.txt")"
 # State republished from on_connect (the restarted broker had no retained store).
 kg_assert_eq "status republished online" "kgtest/h1/status online" "$(kg_retained kgtest/h1/status)"
+# A message published while disconnected (from on_lost) was buffered and sent.
+kg_assert_eq "message published during the outage delivered" "kgtest/h1/lost 1" \
+    "$(kg_retained kgtest/h1/lost)"
 # Subscription renewed: a command from an outside client arrives.
 kg_pub kgtest/h1/cmd/y after
 if kg_wait_for 10 grep -q "^kgtest/h1/cmd/y after" "$KG_TMP/run.log"; then
