@@ -65,7 +65,7 @@
 #define KG_ERRMSG_MAX 160             /* recommended errmsg buffer size */
 #define KG_JSON_DEPTH_MAX 8           /* deepest nesting of arrays/objects a decoder takes */
 
-#define KG_NA NAN
+#define KG_NA ((double)NAN)  /* a double: NAN alone is a float (clang -Wdouble-promotion) */
 static inline bool kg_na(double v) { return isnan(v); }
 
 /* ---- VM ---------------------------------------------------------------- */
