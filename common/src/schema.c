@@ -1171,14 +1171,23 @@ static int decode_fields(const cJSON *obj, const struct field *t, size_t n, void
                          const char *path, struct dctx *d)
 {
     uint64_t seen = 0;
+    size_t hint = 0;
     for (const cJSON *c = obj->child; c; c = c->next) {
         if (!c->string)
             continue;
-        size_t i = 0;
-        while (i < n && strcmp(t[i].key, c->string) != 0)
-            i++;
+        /* Publishers write members in table order: look from just after the
+         * previous match first, so a lookup is usually one comparison. */
+        size_t i = n;
+        for (size_t k = 0; k < n; k++) {
+            size_t j = hint + k < n ? hint + k : hint + k - n;
+            if (t[j].key[0] == c->string[0] && strcmp(t[j].key, c->string) == 0) {
+                i = j;
+                break;
+            }
+        }
         if (i == n)
             continue;
+        hint = i + 1 < n ? i + 1 : 0;
         if (seen & (UINT64_C(1) << i))
             return fail(d, KG_EPARSE, "field \"%s%s\" appears twice", path, t[i].key);
         seen |= UINT64_C(1) << i;
