@@ -9,16 +9,19 @@ KG_RIG="$KG_SOURCE_DIR/tools/guest/rig.sh"
 export KG_RIG_DIR="$KG_TMP/rig"
 KG_E2E_GUESTS=""
 
-# kg_e2e_load_binary: the static kvmgrid-load to put in the guest. KG_GUEST_LOAD
-# wins; else a static build in the build tree; else "" (build-image.sh then uses
-# its placeholder). Prints the path or nothing.
+# kg_e2e_load_binary: the kvmgrid-load to put in the guest. KG_GUEST_LOAD wins
+# ("placeholder" selects tools/guest/placeholder-load.c); else a static build in the
+# build tree; else the build tree's kvmgrid-load (build-image.sh copies its shared
+# libraries along). Prints the path, "" for the placeholder; fails when none exists.
 kg_e2e_load_binary() {
-    if [ -n "${KG_GUEST_LOAD:-}" ]; then echo "$KG_GUEST_LOAD"; return 0; fi
+    case "${KG_GUEST_LOAD:-}" in
+    placeholder) echo ""; return 0 ;;
+    ?*) echo "$KG_GUEST_LOAD"; return 0 ;;
+    esac
     for f in "$KG_BUILD_DIR/loadgen/kvmgrid-load-static" "$KG_BUILD_DIR/loadgen/kvmgrid-load"; do
-        [ -x "$f" ] || continue
-        if ! LC_ALL=C grep -aq '/lib64/ld-linux-x86-64.so' "$f"; then echo "$f"; return 0; fi
+        if [ -x "$f" ]; then echo "$f"; return 0; fi
     done
-    echo ""
+    return 1
 }
 
 kg_e2e_save_consoles() {
@@ -43,12 +46,13 @@ kg_e2e_up() {
     # The rig directory lives in KG_TMP: a libvirtd that runs QEMU as libvirt-qemu
     # must be able to traverse it.
     chmod 711 "$KG_TMP"
-    _load=$(kg_e2e_load_binary)
+    _load=$(kg_e2e_load_binary) || kg_die "kvmgrid-load is not built under $KG_BUILD_DIR/loadgen (KG_GUEST_LOAD=placeholder to use tools/guest/placeholder-load.c)"
     if [ -n "$_load" ]; then
         kg_log "guest load generator: $_load"
         export KG_GUEST_LOAD="$_load"
     else
-        kg_log "guest load generator: no static kvmgrid-load built; using tools/guest/placeholder-load.c"
+        kg_log "guest load generator: tools/guest/placeholder-load.c (KG_GUEST_LOAD=placeholder)"
+        unset KG_GUEST_LOAD
     fi
     _t0=$(date +%s)
     "$KG_RIG" up >>"$KG_TMP/rig.log" 2>&1 || kg_die "rig up failed (see rig.log)"

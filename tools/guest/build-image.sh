@@ -16,8 +16,9 @@
 # Usage: build-image.sh [--cache DIR] [--load BIN] [--kernel-pkg PKG] [--force]
 #   --cache DIR       cache directory (default: $KG_GUEST_CACHE, else
 #                     ${XDG_CACHE_HOME:-/var/cache}/kvmgrid/guest)
-#   --load BIN        the static kvmgrid-load to embed (default: $KG_GUEST_LOAD; without
-#                     one, tools/guest/placeholder-load.c is built static and used)
+#   --load BIN        the kvmgrid-load to embed (default: $KG_GUEST_LOAD; without one,
+#                     tools/guest/placeholder-load.c is built static and used). Static
+#                     is best; a dynamic one gets its shared libraries copied along.
 #   --kernel-pkg PKG  kernel package (default: what linux-image-cloud-amd64 depends on,
 #                     i.e. bookworm's current cloud kernel; else the newest cached one)
 #   --force           rebuild the initramfs even when the cached one matches
@@ -88,8 +89,10 @@ case "$kpkg" in linux-image-*) ;; *) die "--kernel-pkg '$kpkg' is not a linux-im
 kdeb=$(fetch "$kpkg")
 bdeb=$(fetch busybox-static)
 
-# The load generator: the given static binary, or the placeholder built here.
+# The load generator: the given binary, or the placeholder built here.
+load_kind=kvmgrid-load
 if [ -z "$load" ]; then
+    load_kind=placeholder
     command -v cc >/dev/null || die "no --load given and no C compiler to build the placeholder"
     load="$cache/placeholder-load"
     src="$here/placeholder-load.c"
@@ -100,18 +103,30 @@ if [ -z "$load" ]; then
     fi
 fi
 [ -f "$load" ] && [ -x "$load" ] || die "load generator '$load' is not an executable file"
+load=$(cd "$(dirname "$load")" && pwd)/$(basename "$load")
 if ! file_out=$(LC_ALL=C od -An -c -N 4 "$load" | tr -d ' \n') || [ "$file_out" != '177ELF' ]; then
     die "load generator '$load' is not an ELF executable"
 fi
-# A dynamically linked program would die in the guest, which has no libc: refuse it.
-if LC_ALL=C grep -aq '/lib64/ld-linux-x86-64.so' "$load"; then
-    die "load generator '$load' is dynamically linked; the guest needs a static build"
+# A dynamically linked program gets its shared libraries (the host's, from Debian
+# packages too) and loader copied into the initramfs at the same paths: a static
+# build is smaller, but the image does not depend on one existing.
+libs=""
+if LC_ALL=C grep -aq 'ld-linux-x86-64.so' "$load"; then
+    command -v ldd >/dev/null || die "$load is dynamically linked and ldd is missing"
+    libs=$(ldd "$load" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)
+    [ -n "$libs" ] || die "ldd found no libraries for the dynamically linked $load"
+    if echo "$libs" | grep -q 'libasan\|libubsan'; then
+        log "warning: $load is built with sanitizers; it will be slow and large in the guest"
+    fi
 fi
 
-key=$( { echo "modules=$modules"
-        sha256sum "$kdeb" "$bdeb" "$load" "${BASH_SOURCE[0]}" | cut -d' ' -f1; } | sha256sum | cut -c1-16)
+key=$( { echo "modules=$modules kind=$load_kind"
+        sha256sum "$kdeb" "$bdeb" "$load" "${BASH_SOURCE[0]}" $libs | cut -d' ' -f1; } | sha256sum | cut -c1-16)
 img="$cache/img-$key"
+# Images unused for a week go (a build tree's every kvmgrid-load makes a new one).
+find "$cache" -maxdepth 1 -name 'img-*' -type d -mtime +7 -exec rm -rf {} + 2>/dev/null || true
 if [ $force -eq 0 ] && [ -s "$img/vmlinuz" ] && [ -s "$img/initrd.gz" ]; then
+    touch "$img"
     log "cached image $img"
     printf 'KG_GUEST_KERNEL=%s\nKG_GUEST_INITRD=%s\nKG_GUEST_KEY=%s\n' "$img/vmlinuz" "$img/initrd.gz" "$key"
     exit 0
@@ -151,6 +166,11 @@ for applet in $("$root/bin/busybox" --list); do
     [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
 done
 cp "$load" "$root/bin/kvmgrid-load"
+echo "$load_kind" > "$root/etc/kg-load-kind"
+for l in $libs; do
+    mkdir -p "$root$(dirname "$l")"
+    cp -L "$l" "$root$l"
+done
 for m in $order; do cp "$(modpath "$m")" "$root/lib/modules/$m.ko"; done
 echo "$order" | tr ' ' '\n' | sed '/^$/d' > "$root/lib/modules/load-order"
 # The kernel opens /dev/console for init before anything is mounted.
@@ -215,6 +235,11 @@ if [ -z "$broker" ] || [ -z "$node" ]; then
 fi
 set -- --listen --broker "$broker" --node "$node"
 [ -n "$prefix" ] && set -- "$@" --prefix "$prefix"
+if [ "$(cat /etc/kg-load-kind)" = kvmgrid-load ]; then
+    # Disk loads write into /data, within three quarters of its free space.
+    avail_kib=$(df -k /data | awk 'NR == 2 { print $4 }')
+    set -- "$@" --disk-dir /data --max-disk-bytes $((avail_kib * 768))
+fi
 while true; do
     say "starting kvmgrid-load $* $args"
     # shellcheck disable=SC2086
@@ -229,8 +254,8 @@ mkdir -p "$img.tmp"
 cp "$work/k/boot/vmlinuz-$kver" "$img.tmp/vmlinuz"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 --reproducible) |
     gzip -9n > "$img.tmp/initrd.gz"
-printf 'kernel_pkg=%s\nkernel=%s\nbusybox_deb=%s\nload=%s\nmodules=%s\n' \
-    "$kpkg" "$kver" "$(basename "$bdeb")" "$load" "$order" > "$img.tmp/inputs.txt"
+printf 'kernel_pkg=%s\nkernel=%s\nbusybox_deb=%s\nload=%s (%s)\nlibs=%s\nmodules=%s\n' \
+    "$kpkg" "$kver" "$(basename "$bdeb")" "$load" "$load_kind" "$(echo $libs)" "$order" > "$img.tmp/inputs.txt"
 rm -rf "$img"
 mv "$img.tmp" "$img"
 chmod 755 "$img"; chmod 644 "$img"/*

@@ -197,7 +197,10 @@ cmd_boot() {
     # background (ext4lazyinit) and stays idle on the hypervisor's block counters.
     mke2fs -q -t ext4 -F -E lazy_itable_init=0,lazy_journal_init=0 -L kgdata "$g/disk.img"
     : > "$g/console.log"
-    local cmdline="console=ttyS0 quiet panic=-1 kg.broker=tcp://10.0.2.2:$port kg.node=$name"
+    # clocksource=hpet: under TCG on a busy host the guest's TSC calibration can be
+    # far off (seen: the guest clock hours ahead after a minute, RCU stall reports);
+    # QEMU emulates the HPET from the host's clock.
+    local cmdline="console=ttyS0 quiet panic=-1 clocksource=hpet kg.broker=tcp://10.0.2.2:$port kg.node=$name"
     [ -n "$prefix" ] && cmdline="$cmdline kg.prefix=$prefix"
     [ -n "$args" ] && cmdline="$cmdline kg.args=$args"
     local tapxml=""

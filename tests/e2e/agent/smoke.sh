@@ -49,15 +49,18 @@ kg_e2e_ge "$g1 balloon.available (KiB)" "$(kg_e2e_domstat "$g1" balloon.availabl
 idle1=$(kg_e2e_rate "$g1" cpu.time 3)
 kg_log "$g1 idle: cpu.time +$idle1 ns/s"
 kg_pub "kvmgrid/$g1/load/cmd" '{"schema":1,"cmd":"start","id":"smoke-cpu","kind":"cpu","pct":100,"workers":1,"duration_s":120}'
-busy_now() { [ "$(kg_e2e_rate "$1" cpu.time 2)" -ge 700000000 ]; }
-kg_wait_for 30 busy_now "$g1" && kg_pass "$g1 cpu.time rises under a CPU load" || kg_fail "$g1: cpu.time did not reach 0.7 s/s"
+# Thresholds leave room for a host whose 2 cores are shared with compilers: a
+# busy vCPU gets ~1 s/s alone, ~0.5 s/s at a load of 4; an idle guest ~0.02 s/s.
+busy_now() { [ "$(kg_e2e_rate "$1" cpu.time 2)" -ge 350000000 ]; }
+kg_wait_for 30 busy_now "$g1" && kg_pass "$g1 cpu.time rises under a CPU load" || kg_fail "$g1: cpu.time did not reach 0.35 s/s"
 busy1=$(kg_e2e_rate "$g1" cpu.time 3)
 other=$(kg_e2e_rate "$g2" cpu.time 3)
 kg_log "$g1 busy: cpu.time +$busy1 ns/s; $g2 meanwhile: +$other ns/s"
-kg_e2e_ge "$g1 busy cpu.time rate" "$busy1" 700000000
-kg_e2e_le "$g2 stays idle" "$other" 400000000
+kg_e2e_ge "$g1 busy cpu.time rate" "$busy1" 350000000
+kg_e2e_le "$g2 stays idle" "$other" 150000000
+kg_e2e_ge "$g1 busy at least 4x the idle guest" "$busy1" "$((other * 4))"
 kg_pub "kvmgrid/$g1/load/cmd" '{"schema":1,"cmd":"stop","id":"smoke-stop"}'
-idle_now() { [ "$(kg_e2e_rate "$1" cpu.time 2)" -le 400000000 ]; }
+idle_now() { [ "$(kg_e2e_rate "$1" cpu.time 2)" -le 150000000 ]; }
 kg_wait_for 30 idle_now "$g1" && kg_pass "$g1 back to idle after stop" || kg_fail "$g1: still busy after stop"
 
 # A disk load raises the guest's block write counter.
