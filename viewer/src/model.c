@@ -813,6 +813,7 @@ void model_tick(struct model *m, uint64_t now_ms, enum colour_metric metric)
         if (m->loads[i].status == KG_LOADST_RUNNING)
             c.loads_running++;
     m->counts = c;
+    m->ticks++;
 }
 
 char *model_printable(const char *name, size_t len, char *buf, size_t size)

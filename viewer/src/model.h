@@ -130,6 +130,7 @@ struct model {
     int64_t newest_ts_ms;        /* newest sample time seen */
 
     /* filled by model_tick */
+    uint64_t ticks;              /* model_tick calls: counts below are new */
     struct model_counts counts;
     int32_t hottest[MODEL_HOTTEST]; /* VM slots, -1 none */
 };

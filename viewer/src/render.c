@@ -80,7 +80,7 @@ struct render {
 
     char header_text[3][TEXT_MAX];
     char status_text[TEXT_MAX];
-    uint64_t chrome_values_gen;
+    uint64_t chrome_values_gen, chrome_ticks;
 
     int mouse_x, mouse_y;
     bool mouse_in, overlay_changed;
@@ -1075,12 +1075,16 @@ int render_frame(struct render *r, struct model *m, uint64_t now_ms, bool force,
                 paint_vm(r, m, list[i]);
         }
     }
-    if (r->need_chrome || m->values_gen != r->chrome_values_gen || force) {
+    /* Header and status text: composed only when counts were recomputed (model_tick,
+     * twice a second) or messages arrived, drawn only when the text differs. */
+    if (r->need_chrome || m->values_gen != r->chrome_values_gen || m->ticks != r->chrome_ticks ||
+        force) {
         if (r->need_chrome)
             draw_legend(r);
         update_chrome(r, m, r->need_chrome);
         r->need_chrome = false;
         r->chrome_values_gen = m->values_gen;
+        r->chrome_ticks = m->ticks;
     }
     char tip[sizeof(r->tip_text)];
     tooltip_text(r, m, now_ms, tip, sizeof(tip));
