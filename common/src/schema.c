@@ -671,7 +671,9 @@ static void w_begin(struct wbuf *w, char *buf, size_t size)
 {
     w->p = buf;
     w->len = 0;
-    w->cap = size - 1 < KG_PAYLOAD_MAX ? size - 1 : KG_PAYLOAD_MAX;
+    /* At most KG_PAYLOAD_MAX - 1 bytes, so that a KG_PAYLOAD_MAX buffer with its
+     * NUL always suffices (the decoders take up to KG_PAYLOAD_MAX). */
+    w->cap = size - 1 < KG_PAYLOAD_MAX - 1 ? size - 1 : KG_PAYLOAD_MAX - 1;
     w->full = false;
     w->first = true;
     w_ch(w, '{');
@@ -756,7 +758,7 @@ int kg_vm_encode(const struct kg_vm *vm, char *buf, size_t size)
     int rc = vm_encode_once(vm, buf, size, true);
     /* Only pathological device names can push a VM over the payload limit:
      * publish the VM without its per-device detail rather than not at all. */
-    if (rc == KG_ETOOBIG && size - 1 >= KG_PAYLOAD_MAX && (vm->n_disks || vm->n_nets))
+    if (rc == KG_ETOOBIG && size >= KG_PAYLOAD_MAX && (vm->n_disks || vm->n_nets))
         rc = vm_encode_once(vm, buf, size, false);
     if (rc < 0)
         buf[0] = '\0';

@@ -27,8 +27,9 @@
  * on encoding, while topics keep the exact bytes through escaping).
  *
  * Refinements (the details docs/PROTOCOL.md states for the wire):
- *  - the output is NUL-terminated, never longer than KG_PAYLOAD_MAX bytes, and
- *    always accepted by the matching decoder;
+ *  - the output is NUL-terminated and shorter than KG_PAYLOAD_MAX bytes (so a
+ *    buffer of KG_PAYLOAD_MAX bytes always suffices), and always accepted by the
+ *    matching decoder;
  *  - names: invalid UTF-8 bytes become U+FFFD; KG_EINVAL when a required name
  *    (VM host/name, host name, load node) is empty or, after that replacement,
  *    longer than KG_NAME_MAX bytes. Informational strings (libvirt_error,
@@ -46,6 +47,11 @@
  *    requirement (kind, pct for cpu, mib for mem, a valid scenario name) KG_EINVAL.
  *  - "schema" is an integer major version; a decoder accepts exactly
  *    KG_SCHEMA_VERSION. Fields may be added without a bump (decoders ignore them).
+ *  - required fields: "schema" everywhere; "ts" in host, VM and load state
+ *    (a command is not a sample and carries none); "host", "name", "state" in a
+ *    VM, "name" in a host and in each disk/net; "node", "status" in a load state;
+ *    "cmd" in a command, "kind" for start ("pct" for cpu, "mib" for mem),
+ *    "scenario" for the scenario verb; "kind" in a state's "load" object.
  * Pure module: no logging, no global state. Thread-safe.
  */
 #ifndef KVMGRID_SCHEMA_H

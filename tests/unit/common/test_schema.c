@@ -741,8 +741,13 @@ static void test_encode_vm_worst_case(void **state)
         for (size_t f = 0; f < sizeof(figs) / sizeof(figs[0]); f++)
             *figs[f] = 1.7e19;
     }
-    int n = kg_vm_encode(&a, g_buf, sizeof(g_buf));
-    assert_true(n > 0 && n <= KG_PAYLOAD_MAX);
+    /* callers size their buffers KG_PAYLOAD_MAX exactly */
+    static char exact[KG_PAYLOAD_MAX];
+    int n = kg_vm_encode(&a, exact, sizeof(exact));
+    assert_true(n > 0 && n < KG_PAYLOAD_MAX);
+    n = kg_vm_encode(&a, g_buf, sizeof(g_buf));
+    assert_true(n > 0 && n < KG_PAYLOAD_MAX);
+    assert_string_equal(exact, g_buf);
     char err[KG_ERRMSG_MAX];
     assert_int_equal(kg_vm_decode(g_buf, (size_t)n, &b, err, sizeof(err)), 0);
     assert_string_equal(a.host, b.host);
