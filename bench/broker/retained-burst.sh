@@ -10,7 +10,7 @@
 # retained 400-byte messages published on kvmgrid/host-NNN/vm/vm-NNNNN by
 # mqtt_burst_pub.py (one connection, QoS 0, confirmed by a PINGRESP); then a
 # fresh `mosquitto_sub -t 'kvmgrid/#' --retained-only` at QoS 0 and at QoS 1
-# counts what it receives (until COUNT arrived or nothing more came for 2 s),
+# counts what it receives (until COUNT arrived or nothing more came for 5 s),
 # and $SYS/broker/publish/messages/dropped says what the broker threw away
 # (sys_interval is set to 1 s in both configurations for that; nothing else differs
 # from the configuration named).
@@ -30,18 +30,19 @@ count_burst() {
     "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -q "$2" -t 'kvmgrid/#' --retained-only \
         -C "$COUNT" -W 120 > "$1" 2>/dev/null &
     sp=$!
-    last=-1; tlast=$t0; still=0
+    last=-1; tlast=$t0; still=0; why=stalled
     while :; do
         n=$(wc -l < "$1")
         if [ "$n" -ne "$last" ]; then last=$n; tlast=$(date +%s.%N); still=0
         else still=$((still + 1)); fi
-        [ "$n" -ge "$COUNT" ] && break
-        kill -0 "$sp" 2>/dev/null || break
-        [ "$still" -ge 20 ] && break          # nothing new for 2 s
+        [ "$n" -ge "$COUNT" ] && { why=all; break; }
+        kill -0 "$sp" 2>/dev/null || { why=exited; break; }
+        [ "$still" -ge 50 ] && break          # nothing new for 5 s
         sleep 0.1
     done
     kill "$sp" 2>/dev/null; wait "$sp" 2>/dev/null
-    echo "$last $(awk "BEGIN { printf \"%.2f\", $tlast - $t0 }")"
+    [ "$why" = exited ] && last=$(wc -l < "$1")   # what it wrote before exiting
+    echo "$last $(awk "BEGIN { printf \"%.2f\", $tlast - $t0 }") $why"
 }
 
 dropped() { # the $SYS counter is republished every second (sys_interval 1 below)
@@ -61,7 +62,7 @@ run() { # NAME CONF_LINES_FILE
     for q in 0 1; do
         set -- $(count_burst "$KG_TMP/$name-q$q.out" "$q")
         eval "r_${name}_$q=$1 s_${name}_$q=$2"
-        echo "RESULT config=$name qos=$q received=$1 of=$COUNT secs=$2"
+        echo "RESULT config=$name qos=$q received=$1 of=$COUNT secs=$2 end=$3"
     done
     eval "d_$name=\$(dropped)"
     kg_stop "$bpid"
