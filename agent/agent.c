@@ -237,6 +237,7 @@ static void cycle(struct agent *a)
             lv_failed(a, now, err[0] ? err : kg_strerror(rc));
         }
     }
+    kg_debug("cycle: libvirt %s, %zu VMs", lv_ok ? "ok" : "unavailable", a->n_vms);
     if (!lv_ok) {
         /* keep the VMs' last figures on the wire, marked stale with their age */
         for (size_t i = 0; i < a->n_vms; i++) {
@@ -393,9 +394,13 @@ int kg_agent_run(const struct kg_agent_config *cfg, const struct kg_agent_hooks 
         bool early_due = a->early && now >= a->last_cycle_ns +
                                                  (interval < EARLY_MIN_NS ? interval : EARLY_MIN_NS);
         if (now >= next || early_due) {
+            bool scheduled = now >= next;
             cycle(a);
+            if (scheduled)
+                next += interval;
+            else /* an event-triggered cycle restarts the schedule from itself */
+                next = a->last_cycle_ns + interval;
             now = kg_clock_mono_ns();
-            next += interval;
             if (next <= now) /* fell behind (slow libvirt, suspend): no catch-up burst */
                 next = now + interval;
         }
