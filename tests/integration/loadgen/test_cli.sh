@@ -76,3 +76,10 @@ kg_wait_for 5 has_file || kg_fail "no disk file while running"
 kg_stop "$pid" TERM
 kg_assert_eq "SIGTERM exit status" 0 "$KG_EXIT_STATUS"
 kg_assert_eq "no file after SIGTERM" 0 "$(find "$DISK" -type f | wc -l)"
+
+# the guest-image build: Paho and OpenSSL linked in, runs the same
+MIN=$(kg_bin kvmgrid-load-min)
+libs=$(ldd "$MIN")
+kg_assert_not_contains "no shared Paho" "$libs" "libpaho"
+kg_assert_not_contains "no shared OpenSSL" "$libs" "libssl"
+expect_status "kvmgrid-load-min runs" 0 "$MIN" cpu --workers 1 --pct 10 --for 300ms
