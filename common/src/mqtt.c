@@ -600,7 +600,8 @@ static void on_connect_failed(void *context, MQTTAsync_failureData *resp)
     schedule_connect_locked(m, delay);
     pthread_mutex_unlock(&m->lock);
     int code = resp ? resp->code : 0;
-    const char *msg = resp && resp->message ? resp->message : connack_reason(code);
+    /* Paho's own text for a CONNACK refusal is only "CONNACK return code". */
+    const char *msg = code > 0 || !resp || !resp->message ? connack_reason(code) : resp->message;
     kg_complain(&m->conn_complain, KG_LOG_WARN, "mqtt: cannot connect to %s: %s (code %d); retrying",
                 m->uri, msg, code);
 }
@@ -651,11 +652,13 @@ static void on_publish_done(void *context, MQTTAsync_successData *resp)
 static void on_publish_failed(void *context, MQTTAsync_failureData *resp)
 {
     struct kg_mqtt *m = context;
-    kg_complain(&m->queue_complain, KG_LOG_WARN, "mqtt: a publish to %s failed: %s", m->uri,
-                resp && resp->message ? resp->message : connack_reason(resp ? resp->code : 0));
     pthread_mutex_lock(&m->lock);
+    bool stopping = m->stopping; /* kg_mqtt_free counts the discarded ones itself */
     pthread_cond_broadcast(&m->cond);
     pthread_mutex_unlock(&m->lock);
+    if (!stopping)
+        kg_complain(&m->queue_complain, KG_LOG_WARN, "mqtt: a publish to %s failed: %s", m->uri,
+                    resp && resp->message ? resp->message : connack_reason(resp ? resp->code : 0));
 }
 
 static void on_disconnected(void *context, MQTTAsync_successData *resp)
@@ -1121,6 +1124,10 @@ void kg_mqtt_free(struct kg_mqtt *m)
         return;
     if (m->client) {
         kg_mqtt_stop(m, NULL, NULL, 1000);
+        size_t lost = pending_count(m);
+        if (lost > 0)
+            kg_warn("mqtt: %zu queued messages for %s were never delivered; discarded", lost,
+                    m->uri);
         MQTTAsync_destroy(&m->client);
         pthread_cond_destroy(&m->cond);
         pthread_mutex_destroy(&m->lock);

@@ -95,11 +95,14 @@ void kg_mqtt_get_stats(const struct kg_mqtt *m, struct kg_mqtt_stats *out);
 
 /* Clean shutdown: if connected and final_topic is not NULL, publishes final_payload
  * retained and waits for it (at most timeout_ms), then disconnects. Without a
- * connection the broker will publish the will. Idempotent. 0 or KG_ETIMEDOUT. */
+ * connection the broker will publish the will. Idempotent. 0 or KG_ETIMEDOUT
+ * (also KG_EINVAL for an invalid final_topic, KG_EAGAIN when the queue is full;
+ * the session is stopped in every case). */
 int kg_mqtt_stop(struct kg_mqtt *m, const char *final_topic, const char *final_payload,
                  uint32_t timeout_ms);
 
-/* Stops if needed (without a final message) and frees. Accepts NULL. */
+/* Stops if needed (without a final message) and frees. Messages still queued
+ * are discarded (and counted in a warning). Accepts NULL. */
 void kg_mqtt_free(struct kg_mqtt *m);
 
 /* Checks a topic name (not a filter) as the broker would. */
