@@ -34,7 +34,7 @@
 set -eu
 umask 077
 
-usage() { sed -n '3,34p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,33p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "mkusers.sh: $*" >&2; exit 2; }
 
 dir=.
