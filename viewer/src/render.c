@@ -29,7 +29,7 @@
 #endif
 
 #define RELAYOUT_MIN_MS 250  /* while the host set changes, lay out at most 4x/s */
-#define DIRTY_MAX_RECTS 512  /* beyond this, upload one bounding rectangle */
+#define DIRTY_MAX_RECTS 4096  /* beyond this, upload one bounding rectangle */
 #define TEXT_MAX 640
 
 enum {
@@ -1076,9 +1076,8 @@ int render_frame(struct render *r, struct model *m, uint64_t now_ms, bool force,
         }
     }
     /* Header and status text: composed only when counts were recomputed (model_tick,
-     * twice a second) or messages arrived, drawn only when the text differs. */
-    if (r->need_chrome || m->values_gen != r->chrome_values_gen || m->ticks != r->chrome_ticks ||
-        force) {
+     * twice a second), drawn only when the text differs; never per message. */
+    if (r->need_chrome || m->ticks != r->chrome_ticks || force) {
         if (r->need_chrome)
             draw_legend(r);
         update_chrome(r, m, r->need_chrome);

@@ -159,12 +159,16 @@ static void print_stats(const uint32_t *us, size_t n, const struct render_stats 
     free(s);
 }
 
-static void print_counters(struct model *m)
+static void print_counters(struct model *m, uint64_t connected_ms)
 {
     model_lock(m);
-    printf("applied %llu retained %llu vms %u hosts %u malformed %llu",
-           (unsigned long long)m->applied, (unsigned long long)m->retained_seen, m->n_vms,
-           m->n_hosts, (unsigned long long)model_bad_total(m));
+    uint64_t burst = m->retained_seen && connected_ms && m->last_retained_ms >= connected_ms
+                         ? m->last_retained_ms - connected_ms : 0;
+    printf("applied %llu retained %llu last_retained_after_connect_ms %llu vms %u hosts %u "
+           "malformed %llu",
+           (unsigned long long)m->applied, (unsigned long long)m->retained_seen,
+           (unsigned long long)burst, m->n_vms, m->n_hosts,
+           (unsigned long long)model_bad_total(m));
     for (int i = 0; i < MODEL_BAD_COUNT; i++)
         printf(" %s %llu", model_bad_name((enum model_bad)i), (unsigned long long)m->bad[i]);
     printf("\n");
@@ -242,7 +246,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
             break;
         if (report != NULL && *report) {
             *report = 0;
-            print_counters(m);
+            print_counters(m, atomic_load(&ctx.connected_ms));
         }
         bool quit = false;
         struct render_event ev;
@@ -357,7 +361,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         struct render_stats rs;
         render_get_stats(r, &rs);
         print_stats(frame_us, n_frames, &rs);
-        print_counters(m);
+        print_counters(m, atomic_load(&ctx.connected_ms));
     }
 out:
     if (mq != NULL) {

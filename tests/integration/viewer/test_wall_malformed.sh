@@ -52,7 +52,7 @@ kg_stop "$WALL_PID" TERM
 kg_assert_eq "wall exit status on SIGTERM" 0 "$KG_EXIT_STATUS"
 stats=$(grep '^applied' "$KG_TMP/wall.log")
 kg_assert_contains "malformed counters" "$stats" "$expect"
-kg_assert_contains "good VM applied" "$stats" "vms 1 hosts"
+kg_assert_contains "good VM applied" "$stats" " vms 1 hosts"
 grep -q "frames " "$KG_TMP/wall.log" && kg_pass "frame statistics printed" || kg_fail "no frame statistics"
 
 # A second wall sees the retained leftovers: the last retained bad payload per topic.

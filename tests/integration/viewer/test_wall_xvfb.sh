@@ -21,7 +21,7 @@ if [ "${1:-}" = "--inner" ]; then
     WID=$(xdotool search --name '^kvmgrid-wall$' | head -n 1)
     xdotool windowfocus --sync "$WID" 2>/dev/null || xdotool windowfocus "$WID"
     # shot: saves the screen into a new file and prints its name (runs in $(...), so no counters)
-    shot() { f=$(mktemp "$KG_TMP/shot.XXXXXX"); xwd -root -silent | convert xwd:- "png:$f"; echo "$f"; }
+    shot() { f=$(mktemp "$KG_TMP/shot.XXXXXX"); xwd -root -silent | convert xwd:- "ppm:$f"; echo "$f"; }  # PPM: no timestamps inside
     # differs FILE: a new screen differs from FILE (sets LAST)
     differs() { LAST=$(shot); ! cmp -s "$1" "$LAST"; }
     # stable: two screens in a row are the same (the retained burst has been drawn)
