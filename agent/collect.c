@@ -205,8 +205,7 @@ static void probe(struct kg_collect *c)
     }
     snprintf(c->path, sizeof c->path, "%s",
              n_bulk == G_COUNT ? "bulk" : n_bulk == 0 ? "fallback" : "mixed");
-    kg_info("libvirt %s: stats path %s (bulk: %s%s; per-domain: %s)",
-            virConnectGetURI(c->conn) ? "connected" : "connected", c->path,
+    kg_info("libvirt connected: stats path %s (bulk: %s%s; per-domain: %s)", c->path,
             bulk_list[0] ? bulk_list : "state only",
             c->bulk_flags ? ", nowait" : "", fb_list[0] ? fb_list : "none");
 }
