@@ -24,7 +24,7 @@
 
 #define TICK_MS 500
 #define FRAME_MS 16
-#define SETTLE_MS 700        /* no retained message for this long: the burst is in */
+#define SETTLE_MS 1000       /* no retained message for this long: the burst is in */
 #define EMPTY_SETTLE_MS 1500 /* connected, nothing retained at all for this long */
 
 static const char *const metric_choices[] = {"cpu", "mem", "disk", "net", "steal", NULL};
