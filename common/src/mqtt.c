@@ -46,8 +46,10 @@
 #define KG_MQTT_MAX_TOPIC_BYTES 65535u
 /* MQTT's remaining-length limit, minus room for the topic and header. */
 #define KG_MQTT_MAX_PAYLOAD_BYTES (268435455u - 65540u)
-/* flush re-checks Paho's pending list at least this often (callbacks also wake it). */
-#define KG_MQTT_FLUSH_POLL_MS 20u
+/* flush also asks Paho for its pending list this often, in case Paho dropped a
+ * message without calling back (it can, when a clean session ends). Not more
+ * often: the list walk is O(queued messages) under Paho's mutex. */
+#define KG_MQTT_FLUSH_POLL_MS 100u
 
 enum kg_mqtt_state {
     ST_IDLE,        /* created, not started */
@@ -90,6 +92,7 @@ struct kg_mqtt {
     char **filters;
     size_t n_filters, cap_filters;
     size_t renewing;      /* filters in the SUBSCRIBE sent after the last connect */
+    uint64_t outstanding; /* publishes handed to Paho whose outcome is not known yet */
     pthread_t connector;
 
     /* Rate limiters (guarded by log.c's own lock). */
@@ -640,22 +643,29 @@ static int on_message_arrived(void *context, char *topic, int topic_len, MQTTAsy
     return 1;
 }
 
+/* One publish has an outcome; wakes flush waiters when none is left. */
+static bool publish_settled(struct kg_mqtt *m)
+{
+    pthread_mutex_lock(&m->lock);
+    if (m->outstanding > 0)
+        m->outstanding--;
+    if (m->outstanding == 0)
+        pthread_cond_broadcast(&m->cond);
+    bool stopping = m->stopping;
+    pthread_mutex_unlock(&m->lock);
+    return stopping;
+}
+
 static void on_publish_done(void *context, MQTTAsync_successData *resp)
 {
-    struct kg_mqtt *m = context;
     (void)resp;
-    pthread_mutex_lock(&m->lock);
-    pthread_cond_broadcast(&m->cond);
-    pthread_mutex_unlock(&m->lock);
+    publish_settled(context);
 }
 
 static void on_publish_failed(void *context, MQTTAsync_failureData *resp)
 {
     struct kg_mqtt *m = context;
-    pthread_mutex_lock(&m->lock);
-    bool stopping = m->stopping; /* kg_mqtt_free counts the discarded ones itself */
-    pthread_cond_broadcast(&m->cond);
-    pthread_mutex_unlock(&m->lock);
+    bool stopping = publish_settled(m); /* when stopping, kg_mqtt_free counts them itself */
     if (!stopping)
         kg_complain(&m->queue_complain, KG_LOG_WARN, "mqtt: a publish to %s failed: %s", m->uri,
                     resp && resp->message ? resp->message : connack_reason(resp ? resp->code : 0));
@@ -927,11 +937,19 @@ static int publish_raw(struct kg_mqtt *m, const char *topic, const void *payload
     ro.onSuccess = on_publish_done;
     ro.onFailure = on_publish_failed;
     ro.context = m;
+    /* Counted before the call: the outcome callback may run before it returns. */
+    pthread_mutex_lock(&m->lock);
+    m->outstanding++;
+    pthread_mutex_unlock(&m->lock);
     int rc = MQTTAsync_sendMessage(m->client, topic, &msg, &ro);
     if (rc == MQTTASYNC_SUCCESS) {
         atomic_fetch_add_explicit(&m->st_published, 1, memory_order_relaxed);
         return 0;
     }
+    pthread_mutex_lock(&m->lock);
+    if (m->outstanding > 0)
+        m->outstanding--;
+    pthread_mutex_unlock(&m->lock);
     atomic_fetch_add_explicit(&m->st_publish_failed, 1, memory_order_relaxed);
     switch (rc) {
     case MQTTASYNC_MAX_BUFFERED_MESSAGES:
@@ -1021,15 +1039,17 @@ static size_t pending_count(struct kg_mqtt *m)
 static int flush_until(struct kg_mqtt *m, uint64_t deadline)
 {
     for (;;) {
-        if (pending_count(m) == 0)
-            return 0;
-        uint64_t now = now_ms();
-        if (now >= deadline)
-            return KG_ETIMEDOUT;
-        uint64_t wake = now + KG_MQTT_FLUSH_POLL_MS;
+        uint64_t poll_at = now_ms() + KG_MQTT_FLUSH_POLL_MS;
         pthread_mutex_lock(&m->lock);
-        wait_until(m, wake < deadline ? wake : deadline);
+        while (m->outstanding > 0 && now_ms() < poll_at && now_ms() < deadline)
+            wait_until(m, poll_at < deadline ? poll_at : deadline);
+        bool done = m->outstanding == 0;
         pthread_mutex_unlock(&m->lock);
+        /* Paho's own list is the authority when a callback never came. */
+        if (done || pending_count(m) == 0)
+            return 0;
+        if (now_ms() >= deadline)
+            return KG_ETIMEDOUT;
     }
 }
 
