@@ -8,6 +8,7 @@
 KG_RIG="$KG_SOURCE_DIR/tools/guest/rig.sh"
 export KG_RIG_DIR="$KG_TMP/rig"
 KG_E2E_GUESTS=""
+KG_E2E_GONE=""
 
 # kg_e2e_load_binary: the kvmgrid-load to put in the guest. KG_GUEST_LOAD wins
 # ("placeholder" selects tools/guest/placeholder-load.c); else a static build in the
@@ -94,4 +95,29 @@ kg_e2e_ge() {
 kg_e2e_le() {
     if awk -v v="$2" -v m="$3" 'BEGIN { exit !(v != "" && v + 0 <= m + 0) }'; then kg_pass "$1 ($2 <= $3)"
     else kg_fail "$1: $2 > $3"; fi
+}
+
+# kg_e2e_check_consoles: no guest console shows a kernel panic, an oops or a
+# sanitizer report (an ASan build of kvmgrid-load runs in the guest under run.sh test).
+kg_e2e_check_consoles() {
+    for g in $KG_E2E_GUESTS $KG_E2E_GONE; do
+        c="$KG_RIG_DIR/guests/$g/console.log"
+        [ -f "$c" ] || c="$KG_TMP/console-$g.log"
+        [ -f "$c" ] || continue
+        if grep -qE 'Kernel panic|Oops|BUG:|AddressSanitizer|LeakSanitizer|runtime error:' "$c"; then
+            kg_fail "$g's console shows a crash or a sanitizer report: $(grep -m 1 -E 'Kernel panic|Oops|BUG:|AddressSanitizer|LeakSanitizer|runtime error:' "$c")"
+        else
+            kg_pass "$g's console is clean"
+        fi
+    done
+}
+
+# kg_e2e_destroy NAME: destroys and undefines a guest (its console kept in $KG_TMP).
+kg_e2e_destroy() {
+    kg_e2e_save_consoles
+    "$KG_RIG" destroy "$1" >>"$KG_TMP/rig.log" 2>&1 || kg_fail "rig destroy $1"
+    _rest=""
+    for _g in $KG_E2E_GUESTS; do [ "$_g" = "$1" ] || _rest="$_rest $_g"; done
+    KG_E2E_GUESTS=$_rest
+    KG_E2E_GONE="$KG_E2E_GONE $1"
 }

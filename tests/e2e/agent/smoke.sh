@@ -71,10 +71,11 @@ kg_wait_for 60 wrote "$g1" "${wr0:-0}" && kg_pass "$g1 block.0.wr.bytes rises un
 kg_pub "kvmgrid/$g1/load/cmd" '{"schema":1,"cmd":"stop","id":"smoke-stop2"}'
 
 # Destroying one guest removes it from libvirt and its files; the other runs on.
-"$KG_RIG" destroy "$g2" >>"$KG_TMP/rig.log" 2>&1 || kg_fail "rig destroy $g2"
-KG_E2E_GUESTS="$g1"
+kg_e2e_destroy "$g2"
 if "$KG_RIG" virsh domstate "$g2" >/dev/null 2>&1; then kg_fail "$g2 still defined"; else kg_pass "$g2 undefined"; fi
 kg_assert_eq "$g1 still running" running "$("$KG_RIG" virsh domstate "$g1" 2>/dev/null)"
+
+kg_e2e_check_consoles
 
 # Teardown leaves nothing behind.
 kg_e2e_save_consoles
