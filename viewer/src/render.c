@@ -665,7 +665,7 @@ static void tooltip_text(struct render *r, const struct model *m, uint64_t now_m
         if (v->ts_ms > 0)
             kg_clock_format_utc(v->ts_ms, ts, sizeof(ts));
         fmt_num(x[MODEL_FIG_AGE_S], " s", g, sizeof(g));
-        snprintf(hh, sizeof(hh), "%.1f s", (double)(now_ms - v->seen_ms) / 1000.0);
+        snprintf(hh, sizeof(hh), "%llu s", (unsigned long long)((now_ms - v->seen_ms) / 1000));
         if (off < size)
             snprintf(out + off, size - off, "sample %s   received %s ago   agent age %s", ts, hh, g);
         return;
