@@ -17,8 +17,9 @@
 #   --cache DIR       cache directory (default: $KG_GUEST_CACHE, else
 #                     ${XDG_CACHE_HOME:-/var/cache}/kvmgrid/guest)
 #   --load BIN        the kvmgrid-load to embed (default: $KG_GUEST_LOAD; without one,
-#                     tools/guest/placeholder-load.c is built static and used). Static
-#                     is best; a dynamic one gets its shared libraries copied along.
+#                     or with "placeholder", tools/guest/placeholder-load.c is built
+#                     static and used). Static is best; a dynamic one gets its
+#                     shared libraries copied along.
 #   --kernel-pkg PKG  kernel package (default: what linux-image-cloud-amd64 depends on,
 #                     i.e. bookworm's current cloud kernel; else the newest cached one)
 #   --force           rebuild the initramfs even when the cached one matches
@@ -54,8 +55,13 @@ done
 for tool in dpkg-deb cpio gzip sha256sum; do
     command -v "$tool" >/dev/null || die "$tool is missing (third_party/install.sh e2e)"
 done
-mkdir -p "$cache/debs"
+mkdir -p "$cache/debs" || die "cannot create the cache directory $cache"
 cache=$(cd "$cache" && pwd)
+# One builder at a time per cache (parallel test runs share it).
+if command -v flock >/dev/null; then
+    exec 9>"$cache/.lock"
+    flock -w 600 9 || die "another build-image.sh holds $cache/.lock"
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/kg-guest-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -75,22 +81,9 @@ fetch() {
     echo "$deb"
 }
 
-if [ -z "$kpkg" ]; then
-    kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-        sed -n 's/^ *Depends: \(linux-image-[^ ]*-cloud-amd64\)$/\1/p' | head -n 1 || true)
-    if [ -z "$kpkg" ]; then
-        kpkg=$(ls -1 "$cache/debs"/linux-image-*-cloud-amd64_*.deb 2>/dev/null | sort -V | tail -n 1 |
-            sed 's|.*/\(linux-image-[^_]*\)_.*|\1|' || true)
-    fi
-    [ -n "$kpkg" ] || die "cannot resolve linux-image-cloud-amd64 (apt-get update?) and none is cached"
-fi
-case "$kpkg" in linux-image-*) ;; *) die "--kernel-pkg '$kpkg' is not a linux-image-* package" ;; esac
-
-kdeb=$(fetch "$kpkg")
-bdeb=$(fetch busybox-static)
-
 # The load generator: the given binary, or the placeholder built here.
 load_kind=kvmgrid-load
+[ "$load" = placeholder ] && load=""
 if [ -z "$load" ]; then
     load_kind=placeholder
     command -v cc >/dev/null || die "no --load given and no C compiler to build the placeholder"
@@ -111,14 +104,28 @@ fi
 # packages too) and loader copied into the initramfs at the same paths: a static
 # build is smaller, but the image does not depend on one existing.
 libs=""
-if LC_ALL=C grep -aq 'ld-linux-x86-64.so' "$load"; then
-    command -v ldd >/dev/null || die "$load is dynamically linked and ldd is missing"
+command -v ldd >/dev/null || die "ldd (libc-bin) is missing"
+if ldd "$load" >/dev/null 2>&1; then # "not a dynamic executable" fails
     libs=$(ldd "$load" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)
     [ -n "$libs" ] || die "ldd found no libraries for the dynamically linked $load"
     if echo "$libs" | grep -q 'libasan\|libubsan'; then
         log "warning: $load is built with sanitizers; it will be slow and large in the guest"
     fi
 fi
+
+if [ -z "$kpkg" ]; then
+    kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+        sed -n 's/^ *Depends: \(linux-image-[^ ]*-cloud-amd64\)$/\1/p' | head -n 1 || true)
+    if [ -z "$kpkg" ]; then
+        kpkg=$(ls -1 "$cache/debs"/linux-image-*-cloud-amd64_*.deb 2>/dev/null | sort -V | tail -n 1 |
+            sed 's|.*/\(linux-image-[^_]*\)_.*|\1|' || true)
+    fi
+    [ -n "$kpkg" ] || die "cannot resolve linux-image-cloud-amd64 (apt-get update?) and none is cached"
+fi
+case "$kpkg" in linux-image-*) ;; *) die "--kernel-pkg '$kpkg' is not a linux-image-* package" ;; esac
+
+kdeb=$(fetch "$kpkg")
+bdeb=$(fetch busybox-static)
 
 key=$( { echo "modules=$modules kind=$load_kind"
         sha256sum "$kdeb" "$bdeb" "$load" "${BASH_SOURCE[0]}" $libs | cut -d' ' -f1; } | sha256sum | cut -c1-16)
@@ -250,14 +257,15 @@ done
 INIT
 chmod 755 "$root/init"
 
-mkdir -p "$img.tmp"
-cp "$work/k/boot/vmlinuz-$kver" "$img.tmp/vmlinuz"
+out="$work/img"
+mkdir -p "$out"
+cp "$work/k/boot/vmlinuz-$kver" "$out/vmlinuz"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 --reproducible) |
-    gzip -9n > "$img.tmp/initrd.gz"
+    gzip -9n > "$out/initrd.gz"
 printf 'kernel_pkg=%s\nkernel=%s\nbusybox_deb=%s\nload=%s (%s)\nlibs=%s\nmodules=%s\n' \
-    "$kpkg" "$kver" "$(basename "$bdeb")" "$load" "$load_kind" "$(echo $libs)" "$order" > "$img.tmp/inputs.txt"
+    "$kpkg" "$kver" "$(basename "$bdeb")" "$load" "$load_kind" "$(echo $libs)" "$order" > "$out/inputs.txt"
 rm -rf "$img"
-mv "$img.tmp" "$img"
+mv "$out" "$img"
 chmod 755 "$img"; chmod 644 "$img"/*
 log "built $img (initramfs $(du -k "$img/initrd.gz" | cut -f1) KiB)"
 printf 'KG_GUEST_KERNEL=%s\nKG_GUEST_INITRD=%s\nKG_GUEST_KEY=%s\n' "$img/vmlinuz" "$img/initrd.gz" "$key"

@@ -157,6 +157,7 @@ load_env() {
     [ -f "$state/rig.env" ] || die "rig is not up (run: rig.sh up)"
     # shellcheck disable=SC1091
     . "$state/rig.env"
+    uri=$KG_RIG_URI
 }
 
 valid_name() {
