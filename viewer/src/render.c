@@ -359,8 +359,9 @@ static int do_layout(struct render *r, struct model *m, uint64_t now_ms)
     }
     uint32_t nk = 0;
     uint32_t max_vms = 0;
+    for (size_t i = 0; i < r->cap_host_block; i++)
+        r->host_block[i] = -1; /* hosts created after this layout map to no block */
     for (uint32_t i = 0; i < n; i++) {
-        r->host_block[i] = -1;
         struct model_host *h = &m->hosts[i];
         for (uint32_t j = 0; j < h->n_vms; j++)
             m->vms[h->vms[j]].pos = -1;
