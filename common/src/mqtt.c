@@ -93,6 +93,7 @@ struct kg_mqtt {
     size_t n_filters, cap_filters;
     size_t renewing;      /* filters in the SUBSCRIBE sent after the last connect */
     uint64_t outstanding; /* publishes handed to Paho whose outcome is not known yet */
+    uint64_t publish_seq; /* publishes handed to Paho, ever */
     pthread_t connector;
 
     /* Rate limiters (guarded by log.c's own lock). */
@@ -940,6 +941,7 @@ static int publish_raw(struct kg_mqtt *m, const char *topic, const void *payload
     /* Counted before the call: the outcome callback may run before it returns. */
     pthread_mutex_lock(&m->lock);
     m->outstanding++;
+    m->publish_seq++;
     pthread_mutex_unlock(&m->lock);
     int rc = MQTTAsync_sendMessage(m->client, topic, &msg, &ro);
     if (rc == MQTTASYNC_SUCCESS) {
@@ -1036,20 +1038,36 @@ static size_t pending_count(struct kg_mqtt *m)
     return n;
 }
 
+/* Paho's pending list is the authority (it also drops messages without calling
+ * back when a clean session ends); our outstanding count only tells us when it is
+ * worth asking, so the O(queued) list walk runs about once per 100 ms. */
 static int flush_until(struct kg_mqtt *m, uint64_t deadline)
 {
     for (;;) {
-        uint64_t poll_at = now_ms() + KG_MQTT_FLUSH_POLL_MS;
         pthread_mutex_lock(&m->lock);
-        while (m->outstanding > 0 && now_ms() < poll_at && now_ms() < deadline)
-            wait_until(m, poll_at < deadline ? poll_at : deadline);
-        bool done = m->outstanding == 0;
+        uint64_t seq = m->publish_seq;
         pthread_mutex_unlock(&m->lock);
-        /* Paho's own list is the authority when a callback never came. */
-        if (done || pending_count(m) == 0)
+        if (pending_count(m) == 0) {
+            pthread_mutex_lock(&m->lock);
+            if (m->publish_seq == seq) /* forget a count Paho never settled */
+                m->outstanding = 0;
+            pthread_mutex_unlock(&m->lock);
             return 0;
-        if (now_ms() >= deadline)
+        }
+        uint64_t now = now_ms();
+        if (now >= deadline)
             return KG_ETIMEDOUT;
+        uint64_t until = now + KG_MQTT_FLUSH_POLL_MS;
+        if (until > deadline)
+            until = deadline;
+        pthread_mutex_lock(&m->lock);
+        if (m->outstanding == 0) {
+            wait_until(m, until); /* the count is out of step with Paho: just poll */
+        } else {
+            while (m->outstanding > 0 && now_ms() < until)
+                wait_until(m, until);
+        }
+        pthread_mutex_unlock(&m->lock);
     }
 }
 
