@@ -11,9 +11,11 @@
  * go straight to Paho (buffered by Paho while disconnected, no persistence
  * files); flush waits on Paho's own list of pending tokens.
  *
- * It is not a message store: QoS 1 messages in flight when a connection drops
- * are lost with the clean session (callers republish their retained state from
- * on_connect), and nothing survives the process.
+ * It is not a message store: sessions are clean, so QoS 1 messages in flight
+ * (sent, not yet acknowledged) when a connection drops may be lost; callers
+ * republish their retained state from on_connect. Messages queued while
+ * disconnected are kept (up to max_buffered) and sent after the reconnect.
+ * Nothing survives the process.
  *
  * Locking: m->lock guards the session state and is never held while calling
  * into Paho (Paho calls us back with its own mutex held, so holding ours across
