@@ -23,7 +23,7 @@ g2="kge2e-$$-cold"
 
 kg_broker_start
 kg_e2e_up
-kg_e2e_boot "$g1"
+kg_e2e_boot "$g1" --tap      # a tap NIC: the hypervisor reports net.* for it
 kg_e2e_boot "$g2"
 for g in "$g1" "$g2"; do
     kg_wait_for 180 kg_e2e_retained_has "kvmgrid/$g/load/state" || kg_die "$g: load generator not connected within 180 s"
@@ -77,6 +77,7 @@ for g in "$g1" "$g2"; do
 done
 kg_wait_for 30 field_at_least "$g2" mem_used_kib 1 && kg_pass "$g2 published mem_used_kib" || kg_fail "$g2: no mem_used_kib (balloon stats)"
 kg_e2e_le "$g2 idle cpu_pct" "$(vmf "$g2" cpu_pct)" 20
+kg_wait_for 30 field_at_least "$g1" net_rx_bytes_per_s 0 && kg_pass "$g1 (tap) publishes network rates" || kg_fail "$g1: no net_rx_bytes_per_s though it has a tap"
 mem1_idle=$(vmf "$g1" mem_used_kib)
 mem2_idle=$(vmf "$g2" mem_used_kib)
 
