@@ -409,8 +409,10 @@ void runner_fill_state(struct runner *r, struct kg_load_state *st)
         st->status = KG_LOADST_RUNNING;
         snprintf(st->id, sizeof st->id, "%s", r->id);
         snprintf(st->scenario, sizeof st->scenario, "%s", r->scenario);
-        st->step = r->step + 1;
-        st->steps = r->plan->n_steps;
+        if (r->scenario[0]) { /* the contract: step/steps only while a scenario runs */
+            st->step = r->step + 1;
+            st->steps = r->plan->n_steps;
+        }
         const struct scenario_step *s = &r->plan->steps[r->step];
         if (s->n_loads)
             st->spec = s->loads[0];

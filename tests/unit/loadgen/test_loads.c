@@ -299,6 +299,7 @@ static void test_runner_stop_ends_all_at_once(void **state)
     runner_fill_state(r, &st);
     assert_int_equal(st.status, KG_LOADST_RUNNING);
     assert_string_equal(st.id, "id-1");
+    assert_string_equal(st.scenario, "t");
     assert_int_equal(st.step, 1);
     assert_int_equal(st.steps, 1);
     assert_int_equal(st.spec.kind, KG_LOAD_CPU);
