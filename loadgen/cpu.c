@@ -57,19 +57,28 @@ static void *worker_main(void *arg)
     struct cpu_load *c = w->load;
     uint64_t cpu0 = thread_cpu_ns();
     uint64_t period_start = c->start_ns;
+    uint64_t owed_ns = 0;
 
     while (!stopper_requested(&c->stop)) {
         uint64_t now = kg_clock_mono_ns();
-        if (now > period_start + 2 * CPU_PERIOD_NS)
+        if (now > period_start + 2 * CPU_PERIOD_NS) {
             period_start = now; /* fell behind (suspended, starved): no catch-up burst */
+            owed_ns = 0;
+        }
         uint64_t period_end = period_start + CPU_PERIOD_NS;
         double pct = target_at(c, period_start);
-        uint64_t busy_ns = (uint64_t)(pct / 100.0 * (double)CPU_PERIOD_NS);
-        uint64_t busy0 = thread_cpu_ns();
-        while (thread_cpu_ns() - busy0 < busy_ns && kg_clock_mono_ns() < period_end &&
+        uint64_t busy_ns = (uint64_t)(pct / 100.0 * (double)CPU_PERIOD_NS) + owed_ns;
+        uint64_t busy0 = thread_cpu_ns(), used_ns;
+        while ((used_ns = thread_cpu_ns() - busy0) < busy_ns && kg_clock_mono_ns() < period_end &&
                !stopper_requested(&c->stop)) {
             /* spin: the load is the clock reads themselves */
         }
+        /* CPU time the scheduler did not give us this period is owed to the next
+         * one (at most one period), so the average over a monitoring interval
+         * stays at pct on a busy machine; never more than asked in total. */
+        owed_ns = used_ns < busy_ns ? busy_ns - used_ns : 0;
+        if (owed_ns > CPU_PERIOD_NS)
+            owed_ns = CPU_PERIOD_NS;
         atomic_store(&w->cpu_ns, thread_cpu_ns() - cpu0);
         if (stopper_sleep_until(&c->stop, period_end))
             break;

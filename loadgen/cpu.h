@@ -4,7 +4,8 @@
  * asleep for the rest, so that a monitoring interval of a few seconds sees a
  * steady P %. The busy part is measured on the thread's own CPU clock, so a
  * worker that is preempted still consumes the CPU time it was asked for (up to
- * the end of its period). An optional ramp moves P linearly from pct to
+ * the end of its period; what the scheduler withheld is owed to the next
+ * period, at most one period's worth, never more than asked in total). An optional ramp moves P linearly from pct to
  * ramp_to_pct over the load's duration. Not a benchmark of the CPU: the work is
  * reading clocks.
  */

@@ -120,8 +120,9 @@ static void describe(const struct scenario *p, char *buf, size_t size)
     else if (s && s->kind == KG_LOAD_MEM)
         snprintf(buf, size, "mem %g MiB for %g s", s->mib, s->duration_s);
     else if (s && s->kind == KG_LOAD_DISK)
-        snprintf(buf, size, "disk %s %g MB/s for %g s", s->disk_mode == KG_DISK_READ ? "read"
-                 : s->disk_mode == KG_DISK_RW ? "rw" : "write", s->mb_per_s, s->duration_s);
+        snprintf(buf, size, "disk %s at %s%g MB/s for %g s", s->disk_mode == KG_DISK_READ ? "read"
+                 : s->disk_mode == KG_DISK_RW ? "rw" : "write", kg_na(s->mb_per_s) ? "max " : "",
+                 kg_na(s->mb_per_s) ? 0.0 : s->mb_per_s, s->duration_s);
     else
         snprintf(buf, size, "a plan");
 }

@@ -359,7 +359,19 @@ static int send_cmd(const struct loadgen_config *cfg, const char *node, const ch
     memset(&o, 0, sizeof o);
     o.uri = cfg->broker;
     o.username = cfg->username[0] ? cfg->username : NULL;
-    o.password = cfg->password[0] ? cfg->password : NULL;
+    char password[256] = "";
+    if (cfg->password_file[0]) {
+        FILE *f = fopen(cfg->password_file, "r");
+        if (!f || !fgets(password, sizeof password, f)) {
+            fprintf(stderr, "kvmgrid-load: cannot read password_file %s\n", cfg->password_file);
+            if (f)
+                fclose(f);
+            return EXIT_USAGE;
+        }
+        fclose(f);
+        password[strcspn(password, "\r\n")] = '\0';
+    }
+    o.password = password[0] ? password : cfg->password[0] ? cfg->password : NULL;
     o.ca_file = cfg->ca_file[0] ? cfg->ca_file : NULL;
     o.cert_file = cfg->cert_file[0] ? cfg->cert_file : NULL;
     o.key_file = cfg->key_file[0] ? cfg->key_file : NULL;
