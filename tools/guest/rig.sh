@@ -25,6 +25,8 @@
 #   destroy NAME                destroy and undefine NAME, remove its files
 #   down                        destroy every guest of this rig, stop the daemons it started,
 #                               remove the state directory
+#   gc                          destroy and undefine guests of rigs whose state directory is
+#                               gone (a test killed before its teardown); "up" runs it too
 #   env                         print the rig's settings (URI, VIRT, KERNEL, INITRD) as shell
 #   virsh ARGS...               virsh on the rig's URI
 # Environment: KG_RIG_URI (default qemu:///system), KG_RIG_VIRT (kvm|qemu, default: probe).
@@ -75,23 +77,62 @@ virt_type() {
 
 libvirtd_up() { virsh -c "$uri" uri >/dev/null 2>&1; }
 
+# The daemons rigs started are listed in $reg ("name pid rig-state-dir" lines), so
+# that a rig killed before its "down" leaves them to the next rig (adopted by its
+# "up") and a rig never stops a libvirtd that another live rig's guests still use.
+reg_dir=/run/kvmgrid-rig
+reg=$reg_dir/daemons
+reg_lock() {
+    mkdir -p "$reg_dir"
+    exec 8>"$reg_dir/lock"
+    flock -w 60 8 || die "cannot lock $reg_dir/lock"
+}
+reg_unlock() { exec 8>&-; }
+
+# reg_adopt: daemons of rigs whose state directory is gone become ours; entries of
+# processes that no longer run are dropped.
+reg_adopt() {
+    [ -f "$reg" ] || return 0
+    local name pid dir
+    while read -r name pid dir; do
+        alive "$pid" "$name" || continue
+        if [ ! -d "$dir" ]; then
+            log "adopting $name ($pid), left by the rig in $dir"
+            dir=$state
+        fi
+        echo "$name $pid $dir"
+    done < "$reg" > "$reg.new"
+    mv "$reg.new" "$reg"
+}
+
+# other_rig: prints the state directory of another live rig with guests, if any.
+other_rig() {
+    local name desc dir
+    for name in $(vsh list --all --name 2>/dev/null); do
+        desc=$(vsh desc "$name" 2>/dev/null) || continue
+        case "$desc" in "kvmgrid e2e guest (tools/guest/rig.sh, state "*")") ;; *) continue ;; esac
+        dir=${desc#"kvmgrid e2e guest (tools/guest/rig.sh, state "}
+        dir=${dir%")"}
+        if [ "$dir" != "$state" ] && [ -d "$dir" ]; then echo "$dir"; return 0; fi
+    done
+}
+
 start_daemons() {
-    : > "$state/daemons"
     if [ "$uri" != qemu:///system ]; then
         libvirtd_up || die "$uri does not answer"
         return 0
     fi
     if libvirtd_up; then
-        log "libvirtd is already running; using it (and leaving it running)"
+        log "libvirtd is already running; using it (stopped only by the rig that started it, when no other rig has guests)"
         return 0
     fi
     [ "$(id -u)" -eq 0 ] || die "libvirtd is not running and starting it needs root"
     command -v libvirtd >/dev/null || die "libvirtd is missing (third_party/install.sh e2e)"
     local pid
     if ! alive "$(cat /run/virtlogd.pid 2>/dev/null || true)" virtlogd; then
-        setsid virtlogd </dev/null >>"$state/virtlogd.log" 2>&1 &
+        setsid virtlogd </dev/null >>"$state/virtlogd.log" 2>&1 8>&- &
         pid=$!
-        echo "virtlogd $pid" >> "$state/daemons"
+        echo "virtlogd $pid $state" >> "$reg"
         wait_until 20 test -S /run/libvirt/virtlogd-sock || die "virtlogd did not start (see $state/virtlogd.log)"
         log "started virtlogd ($pid)"
     fi
@@ -112,25 +153,34 @@ EOF
     command -v unshare >/dev/null || die "unshare (util-linux) is missing"
     setsid unshare -m --propagation private sh -c \
         'mount --bind "$1" /etc/libvirt/qemu.conf && exec libvirtd' sh "$state/qemu.conf" \
-        </dev/null >>"$state/libvirtd.log" 2>&1 &
+        </dev/null >>"$state/libvirtd.log" 2>&1 8>&- &
     pid=$!
-    echo "libvirtd $pid" >> "$state/daemons"
+    echo "libvirtd $pid $state" >> "$reg"
     wait_until 60 libvirtd_up || die "libvirtd did not answer on $uri within 60 s (see $state/libvirtd.log)"
     log "started libvirtd ($pid)"
 }
 
 stop_daemons() {
-    [ -f "$state/daemons" ] || return 0
-    local name pid
-    # libvirtd first: it is virtlogd's client.
-    for name in libvirtd virtlogd; do
-        while read -r n pid; do
-            [ "$n" = "$name" ] || continue
+    [ -f "$reg" ] || return 0
+    reg_lock
+    local name pid dir heir
+    heir=""
+    grep -q " $state\$" "$reg" && heir=$(other_rig)
+    # Sorted: libvirtd before virtlogd, whose client it is.
+    sort "$reg" | while read -r name pid dir; do
+        if [ "$dir" != "$state" ]; then
+            echo "$name $pid $dir"
+        elif [ -n "$heir" ] && alive "$pid" "$name"; then
+            log "leaving $name ($pid) running for the rig in $heir"
+            echo "$name $pid $heir"
+        else
             stop_pid "$pid" "$name"
             log "stopped $name ($pid)"
-        done < "$state/daemons"
-    done
-    rm -f "$state/daemons"
+        fi
+    done > "$reg.new"
+    mv "$reg.new" "$reg"
+    [ -s "$reg" ] || rm -f "$reg"
+    reg_unlock
 }
 
 cmd_up() {
@@ -139,13 +189,17 @@ cmd_up() {
     [ -f "$state/rig.env" ] && { log "already up ($state)"; return 0; }
     local t0 virt img
     t0=$(date +%s)
+    reg_lock
+    reg_adopt
     start_daemons
+    reg_unlock
     virt=$(virt_type)
     img=$("$here/build-image.sh") || die "guest image build failed"
     eval "$img"
     # The first domain-related call makes libvirtd probe QEMU's capabilities: do it now,
     # so that boot times measure boots.
     vsh capabilities >/dev/null || die "libvirt capabilities failed on $uri"
+    cmd_gc
     {
         printf 'KG_RIG_URI=%s\nKG_RIG_VIRT=%s\n' "$uri" "$virt"
         printf 'KG_GUEST_KERNEL=%s\nKG_GUEST_INITRD=%s\n' "$KG_GUEST_KERNEL" "$KG_GUEST_INITRD"
@@ -265,14 +319,25 @@ cmd_wait() {
     log "$name: /$re/ after $(awk -v a="$(date +%s.%N)" -v b="$(cat "$g/started")" 'BEGIN { printf "%.1f", a - b }') s"
 }
 
+# destroy_one NAME: 0 when NAME is no longer defined. When libvirtd cannot be
+# reached the guest may live on: say so and fail (a later "gc" finds it by its
+# description once this rig's directory is gone).
 destroy_one() {
-    local name=$1 g="$state/guests/$1"
+    local name=$1 g="$state/guests/$1" rc=0
+    if ! libvirtd_up; then
+        log "error: $uri does not answer: cannot destroy $name"
+        return 1
+    fi
     if vsh domstate "$name" >/dev/null 2>&1; then
         vsh destroy "$name" >/dev/null 2>&1 || true
-        vsh undefine "$name" >/dev/null 2>&1 || log "undefine $name failed"
+        if ! vsh undefine "$name" >/dev/null; then
+            log "error: undefine $name failed"
+            rc=1
+        fi
     fi
     rm -f "/var/log/libvirt/qemu/$name.log"
     rm -rf "$g"
+    return $rc
 }
 
 cmd_destroy() {
@@ -280,21 +345,38 @@ cmd_destroy() {
     valid_name "$name"
     [ -d "$state/guests/$name" ] || die "no guest $name in this rig"
     load_env
-    destroy_one "$name"
+    destroy_one "$name" || die "destroy $name failed"
     log "destroyed $name"
 }
 
 cmd_down() {
     [ -d "$state" ] || { log "nothing to tear down ($state absent)"; return 0; }
-    local g
+    local g rc=0
     if [ -f "$state/rig.env" ]; then load_env; fi
     for g in "$state"/guests/*; do
         [ -d "$g" ] || continue
-        destroy_one "$(basename "$g")"
-        log "destroyed $(basename "$g")"
+        if destroy_one "$(basename "$g")"; then log "destroyed $(basename "$g")"; else rc=1; fi
     done
     stop_daemons
     rm -rf "$state"
+    return $rc
+}
+
+# Guests carry their rig's state directory in their description; a guest whose
+# directory is gone was left by a rig that never ran "down".
+cmd_gc() {
+    local name desc dir
+    for name in $(vsh list --all --name 2>/dev/null); do
+        desc=$(vsh desc "$name" 2>/dev/null) || continue
+        case "$desc" in "kvmgrid e2e guest (tools/guest/rig.sh, state "*")") ;; *) continue ;; esac
+        dir=${desc#"kvmgrid e2e guest (tools/guest/rig.sh, state "}
+        dir=${dir%")"}
+        [ -d "$dir" ] && continue
+        vsh destroy "$name" >/dev/null 2>&1 || true
+        vsh undefine "$name" >/dev/null 2>&1 || true
+        rm -f "/var/log/libvirt/qemu/$name.log"
+        log "gc: removed $name, left behind by the rig in $dir"
+    done
 }
 
 cmd="${1:-}"
@@ -307,8 +389,9 @@ console) valid_name "${1:-}"; echo "$state/guests/$1/console.log" ;;
 taps) valid_name "${1:-}"; cat "$state/guests/$1/taps" ;;
 destroy) cmd_destroy "$@" ;;
 down) cmd_down ;;
+gc) [ -f "$state/rig.env" ] && load_env; cmd_gc ;;
 env) load_env; cat "$state/rig.env" ;;
 virsh) vsh "$@" ;;
--h|--help|help) sed -n '3,33p' "$0" | sed 's/^# \{0,1\}//' ;;
-*) sed -n '15,33p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+-h|--help|help) sed -n '3,35p' "$0" | sed 's/^# \{0,1\}//' ;;
+*) sed -n '15,35p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
