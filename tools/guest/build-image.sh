@@ -13,13 +13,15 @@
 #
 # It is not a general image builder: no package manager, no udev, no DHCP.
 #
-# Usage: build-image.sh [--cache DIR] [--load BIN] [--kernel-pkg PKG] [--force]
+# Usage: build-image.sh [--cache DIR] [--load BIN] [--scenarios DIR] [--kernel-pkg PKG] [--force]
 #   --cache DIR       cache directory (default: $KG_GUEST_CACHE, else
 #                     ${XDG_CACHE_HOME:-/var/cache}/kvmgrid/guest)
 #   --load BIN        the kvmgrid-load to embed (default: $KG_GUEST_LOAD; without one,
 #                     or with "placeholder", tools/guest/placeholder-load.c is built
 #                     static and used). Static is best; a dynamic one gets its
 #                     shared libraries copied along.
+#   --scenarios DIR   scenario files (*.json) for "cmd":"scenario" commands, put where
+#                     kvmgrid-load looks next to itself (default: loadgen/scenarios)
 #   --kernel-pkg PKG  kernel package (default: what linux-image-cloud-amd64 depends on,
 #                     i.e. bookworm's current cloud kernel; else the newest cached one)
 #   --force           rebuild the initramfs even when the cached one matches
@@ -33,6 +35,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${KG_GUEST_CACHE:-${XDG_CACHE_HOME:-/var/cache}/kvmgrid/guest}
 load=${KG_GUEST_LOAD:-}
 kpkg=${KG_GUEST_KERNEL_PKG:-}
+scenarios=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/loadgen/scenarios
 force=0
 # The drivers the guest needs; their dependencies are resolved from the modules' own
 # .modinfo "depends=" entries (ext4 is built into Debian's cloud kernel).
@@ -45,6 +48,8 @@ while [ $# -gt 0 ]; do
     case "$1" in
     --cache) cache=${2:?--cache needs a directory}; shift 2 ;;
     --load) load=${2:?--load needs a path}; shift 2 ;;
+    --scenarios) scenarios=${2:?--scenarios needs a directory}; shift 2
+        [ -d "$scenarios" ] || die "--scenarios: $scenarios is not a directory" ;;
     --kernel-pkg) kpkg=${2:?--kernel-pkg needs a package name}; shift 2 ;;
     --force) force=1; shift ;;
     -h|--help) sed -n '3,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -127,8 +132,14 @@ case "$kpkg" in linux-image-*) ;; *) die "--kernel-pkg '$kpkg' is not a linux-im
 kdeb=$(fetch "$kpkg")
 bdeb=$(fetch busybox-static)
 
+scen_files=""
+if [ "$load_kind" = kvmgrid-load ] && [ -d "$scenarios" ]; then
+    scen_files=$(ls -1 "$scenarios"/*.json 2>/dev/null | LC_ALL=C sort || true)
+fi
 key=$( { echo "modules=$modules kind=$load_kind"
-        sha256sum "$kdeb" "$bdeb" "$load" "${BASH_SOURCE[0]}" $libs | cut -d' ' -f1; } | sha256sum | cut -c1-16)
+        for f in $scen_files; do echo "scenario $(basename "$f")"; done
+        sha256sum "$kdeb" "$bdeb" "$load" "${BASH_SOURCE[0]}" $libs $scen_files | cut -d' ' -f1; } |
+    sha256sum | cut -c1-16)
 img="$cache/img-$key"
 # Images unused for a week go (a build tree's every kvmgrid-load makes a new one).
 find "$cache" -maxdepth 1 -name 'img-*' -type d -mtime +7 -exec rm -rf {} + 2>/dev/null || true
@@ -174,6 +185,11 @@ for applet in $("$root/bin/busybox" --list); do
 done
 cp "$load" "$root/bin/kvmgrid-load"
 echo "$load_kind" > "$root/etc/kg-load-kind"
+# kvmgrid-load finds shipped scenarios in <its dir>/../share/kvmgrid/scenarios.
+if [ -n "$scen_files" ]; then
+    mkdir -p "$root/share/kvmgrid/scenarios"
+    cp $scen_files "$root/share/kvmgrid/scenarios/"
+fi
 for l in $libs; do
     mkdir -p "$root$(dirname "$l")"
     cp -L "$l" "$root$l"
@@ -262,8 +278,8 @@ mkdir -p "$out"
 cp "$work/k/boot/vmlinuz-$kver" "$out/vmlinuz"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 --reproducible) |
     gzip -9n > "$out/initrd.gz"
-printf 'kernel_pkg=%s\nkernel=%s\nbusybox_deb=%s\nload=%s (%s)\nlibs=%s\nmodules=%s\n' \
-    "$kpkg" "$kver" "$(basename "$bdeb")" "$load" "$load_kind" "$(echo $libs)" "$order" > "$out/inputs.txt"
+printf 'kernel_pkg=%s\nkernel=%s\nbusybox_deb=%s\nload=%s (%s)\nlibs=%s\nscenarios=%s\nmodules=%s\n' \
+    "$kpkg" "$kver" "$(basename "$bdeb")" "$load" "$load_kind" "$(echo $libs)" "$(echo $scen_files)" "$order" > "$out/inputs.txt"
 rm -rf "$img"
 mv "$out" "$img"
 chmod 755 "$img"; chmod 644 "$img"/*

@@ -85,15 +85,15 @@ mem2_idle=$(vmf "$g2" mem_used_kib)
 since() { awk -v a="$(date +%s.%N)" -v b="$1" 'BEGIN { printf "%.1f", a - b }'; }
 load_cmd '{"schema":1,"cmd":"start","id":"e2e-cpu","kind":"cpu","pct":100,"workers":1,"duration_s":600}'
 t_cmd=$(date +%s.%N)
-# 2 shared cores: a busy vCPU under TCG gets 50-100 % of a core.
-if kg_wait_for 60 field_at_least "$g1" cpu_pct 35; then
+# 2 shared cores: a busy vCPU under TCG gets 40-100 % of a core; idle is 2-5 %.
+if kg_wait_for 60 field_at_least "$g1" cpu_pct 25; then
     kg_pass "$g1 cpu_pct rises after a CPU load command ($(since "$t_cmd") s, agent interval 1 s)"
 else
-    kg_fail "$g1 cpu_pct did not reach 35 (now $(vmf "$g1" cpu_pct))"
+    kg_fail "$g1 cpu_pct did not reach 25 (now $(vmf "$g1" cpu_pct))"
 fi
 # Load command to hot tile, as a freshly started wall draws it (an upper bound for a
-# running wall, which redraws on the message itself); viridis green 90 ~ 30 %.
-tile_hot() { shot poll cpu && [ "$(green poll "$g1")" -ge 90 ]; }
+# running wall, which redraws on the message itself); viridis green 75 ~ 22 %.
+tile_hot() { shot poll cpu && [ "$(green poll "$g1")" -ge 75 ]; }
 kg_wait_for 60 tile_hot && kg_pass "wall tile hot $(since "$t_cmd") s after the load command" || kg_fail "wall tile not hot within 60 s"
 kg_e2e_le "$g2 stays idle during $g1's CPU load" "$(vmf "$g2" cpu_pct)" 20
 # Agreement with virsh domstats over the same seconds.

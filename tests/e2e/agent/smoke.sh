@@ -50,13 +50,13 @@ idle1=$(kg_e2e_rate "$g1" cpu.time 3)
 kg_log "$g1 idle: cpu.time +$idle1 ns/s"
 kg_pub "kvmgrid/$g1/load/cmd" '{"schema":1,"cmd":"start","id":"smoke-cpu","kind":"cpu","pct":100,"workers":1,"duration_s":120}'
 # Thresholds leave room for a host whose 2 cores are shared with compilers: a
-# busy vCPU gets ~1 s/s alone, ~0.5 s/s at a load of 4; an idle guest ~0.02 s/s.
-busy_now() { [ "$(kg_e2e_rate "$1" cpu.time 2)" -ge 350000000 ]; }
-kg_wait_for 30 busy_now "$g1" && kg_pass "$g1 cpu.time rises under a CPU load" || kg_fail "$g1: cpu.time did not reach 0.35 s/s"
+# busy vCPU gets ~1 s/s alone, 0.4-0.7 s/s at a load of 4; an idle guest ~0.03 s/s.
+busy_now() { [ "$(kg_e2e_rate "$1" cpu.time 2)" -ge 250000000 ]; }
+kg_wait_for 30 busy_now "$g1" && kg_pass "$g1 cpu.time rises under a CPU load" || kg_fail "$g1: cpu.time did not reach 0.25 s/s"
 busy1=$(kg_e2e_rate "$g1" cpu.time 3)
 other=$(kg_e2e_rate "$g2" cpu.time 3)
 kg_log "$g1 busy: cpu.time +$busy1 ns/s; $g2 meanwhile: +$other ns/s"
-kg_e2e_ge "$g1 busy cpu.time rate" "$busy1" 350000000
+kg_e2e_ge "$g1 busy cpu.time rate" "$busy1" 250000000
 kg_e2e_le "$g2 stays idle" "$other" 150000000
 kg_e2e_ge "$g1 busy at least 4x the idle guest" "$busy1" "$((other * 4))"
 kg_pub "kvmgrid/$g1/load/cmd" '{"schema":1,"cmd":"stop","id":"smoke-stop"}'
@@ -69,6 +69,18 @@ kg_pub "kvmgrid/$g1/load/cmd" '{"schema":1,"cmd":"start","id":"smoke-disk","kind
 wrote() { [ "$(kg_e2e_domstat "$1" block.0.wr.bytes)" -ge $(($2 + 4194304)) ]; }
 kg_wait_for 60 wrote "$g1" "${wr0:-0}" && kg_pass "$g1 block.0.wr.bytes rises under a disk load" || kg_fail "$g1: block writes did not grow by 4 MiB"
 kg_pub "kvmgrid/$g1/load/cmd" '{"schema":1,"cmd":"stop","id":"smoke-stop2"}'
+
+# The shipped scenarios are in the image: a scenario command runs one.
+if [ -n "${KG_GUEST_LOAD:-}" ]; then
+    kg_pub "kvmgrid/$g1/load/cmd" '{"schema":1,"cmd":"scenario","id":"smoke-scen","scenario":"cpu-ramp"}'
+    scen_running() {
+        "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "kvmgrid/$g1/load/state" -C 1 -W 2 2>/dev/null |
+            grep '"status":"running"' | grep -q '"scenario":"cpu-ramp"'
+    }
+    kg_wait_for 30 scen_running && kg_pass "$g1 runs the shipped scenario cpu-ramp" ||
+        kg_fail "$g1: scenario cpu-ramp not running: $("$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "kvmgrid/$g1/load/state" -C 1 -W 2 2>/dev/null)"
+    kg_pub "kvmgrid/$g1/load/cmd" '{"schema":1,"cmd":"stop","id":"smoke-stop3"}'
+fi
 
 # Destroying one guest removes it from libvirt and its files; the other runs on.
 kg_e2e_destroy "$g2"
