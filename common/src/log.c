@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kvmgrid/clock.h"
@@ -100,13 +101,36 @@ void kg_log_set_journal(bool on)
     pthread_mutex_unlock(&log_lock);
 }
 
+/* Is stderr the journal's stream? systemd sets JOURNAL_STREAM="<dev>:<inode>" of
+ * that stream; a child whose stderr was redirected (a script run by a service,
+ * `prog 2>file`) inherits the variable, so its value must match stderr itself
+ * (systemd.exec(5) says testing that it is set is not enough). */
+static bool stderr_is_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    char tail;
+    struct stat st;
+
+    if (!js || sscanf(js, "%llu:%llu%c", &dev, &ino, &tail) != 2)
+        return false;
+    if (fstat(STDERR_FILENO, &st) != 0)
+        return false;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+void kg_log__detect_journal(void)
+{
+    pthread_mutex_lock(&log_lock);
+    log_journal = -1;
+    pthread_mutex_unlock(&log_lock);
+}
+
 /* Called with log_lock held. */
 static bool journal_mode(void)
 {
-    if (log_journal < 0) {
-        const char *js = getenv("JOURNAL_STREAM");
-        log_journal = (js && *js && !isatty(STDERR_FILENO)) ? 1 : 0;
-    }
+    if (log_journal < 0)
+        log_journal = stderr_is_journal() ? 1 : 0;
     return log_journal == 1;
 }
 

@@ -20,4 +20,8 @@ void kg_log__set_clock(uint64_t (*now_ns)(void));
 void kg_log__set_sink(void (*sink)(enum kg_log_level level, const char *line, void *arg),
                       void *arg);
 
+/* Forgets kg_log_set_journal() and detects the journal again on the next line, as
+ * at start-up (from JOURNAL_STREAM and stderr). */
+void kg_log__detect_journal(void);
+
 #endif

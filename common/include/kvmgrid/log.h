@@ -22,8 +22,10 @@ void kg_log_set_level(enum kg_log_level level);
 enum kg_log_level kg_log_get_level(void);
 /* Parses "error", "warn", "info", "debug" (case-insensitive). 0 or KG_EINVAL. */
 int kg_log_level_parse(const char *name, enum kg_log_level *out);
-/* When true (the default when stderr is not a terminal and JOURNAL_STREAM is set),
- * lines carry "<N>" priority prefixes instead of a timestamp. */
+/* When true, lines carry "<N>" priority prefixes instead of a timestamp. The
+ * default is true when stderr is systemd's journal stream: JOURNAL_STREAM is set
+ * and names stderr's own device and inode (a process whose stderr was redirected
+ * elsewhere, but which inherited the variable, keeps timestamps). */
 void kg_log_set_journal(bool on);
 
 void kg_log(enum kg_log_level level, const char *fmt, ...)

@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kvmgrid/error.h"
@@ -128,6 +130,51 @@ static void test_journal_format(void **state)
     assert_memory_equal(cap.line, "<6>", 3);
     kg_debug("d");
     assert_memory_equal(cap.line, "<7>", 3);
+}
+
+/* Journal mode is detected from JOURNAL_STREAM only when it names stderr itself:
+ * a process whose stderr went elsewhere inherits the variable from its service. */
+static void test_journal_detection(void **state)
+{
+    (void)state;
+    struct stat st;
+    char js[64];
+    assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+
+    unsetenv("JOURNAL_STREAM");
+    kg_log__detect_journal();
+    kg_info("x");
+    assert_int_not_equal(cap.line[0], '<');
+
+    /* Set, but another stream's device and inode: plain lines with timestamps. */
+    snprintf(js, sizeof js, "%llu:%llu", (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino + 1);
+    assert_int_equal(setenv("JOURNAL_STREAM", js, 1), 0);
+    kg_log__detect_journal();
+    kg_info("x");
+    assert_int_not_equal(cap.line[0], '<');
+
+    static const char *const junk[] = { "", "1", "1:", ":1", "a:b", "1:2x", "1:2:3" };
+    for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+        assert_int_equal(setenv("JOURNAL_STREAM", junk[i], 1), 0);
+        kg_log__detect_journal();
+        kg_info("x");
+        assert_int_not_equal(cap.line[0], '<');
+    }
+
+    /* stderr's own device and inode: journal lines. */
+    snprintf(js, sizeof js, "%llu:%llu", (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino);
+    assert_int_equal(setenv("JOURNAL_STREAM", js, 1), 0);
+    kg_log__detect_journal();
+    kg_info("x");
+    assert_memory_equal(cap.line, "<6>", 3);
+
+    /* An explicit choice wins over detection. */
+    kg_log_set_journal(false);
+    kg_info("x");
+    assert_int_not_equal(cap.line[0], '<');
+    unsetenv("JOURNAL_STREAM");
 }
 
 static void test_one_line_and_truncation(void **state)
@@ -253,6 +300,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_level_filter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plain_format, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_format, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_detection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_line_and_truncation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_complain_rate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_complain_release, setup, teardown),
