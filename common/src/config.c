@@ -90,8 +90,11 @@ static int scale(uint64_t ip, uint64_t fnum, uint64_t fden, uint64_t mult, uint6
     if (mult != 0 && ip > UINT64_MAX / mult)
         return KG_ERANGE;
     uint64_t v = ip * mult;
-    /* fnum < fden <= 1e9 and mult <= 2^40: the product fits in 64 bits. */
-    uint64_t frac = (fnum * mult + fden / 2) / fden;
+    /* round(fnum * mult / fden) without forming fnum * mult, which overflows for
+     * size units (1e9 * 2^40): with mult = q * fden + r, it is fnum * q plus
+     * round(fnum * r / fden), and fnum, r < fden <= 1e9 keep that product small. */
+    uint64_t q = mult / fden, r = mult % fden;
+    uint64_t frac = fnum * q + (fnum * r + fden / 2) / fden;
     if (v > UINT64_MAX - frac)
         return KG_ERANGE;
     *out = v + frac;

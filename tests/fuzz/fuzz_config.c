@@ -145,6 +145,43 @@ static size_t count_lines(const char *buf, size_t len)
     return lines + (len > 0 && buf[len - 1] != '\n');
 }
 
+/* What an accepted duration or size should come to: the number (at most 9
+ * fraction digits count) times its unit, in long double. The parser's integer
+ * result must be within rounding of it. */
+static void check_scaled(const char *value, uint64_t got, bool size)
+{
+    const char *p = value;
+    long double ip = 0, fn = 0, fd = 1;
+    while (*p >= '0' && *p <= '9')
+        ip = ip * 10 + (*p++ - '0');
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++) {
+            if (fd < 1e9L) {
+                fn = fn * 10 + (*p - '0');
+                fd *= 10;
+            }
+        }
+    }
+    long double mult;
+    if (size) {
+        switch (*p) {
+        case 'k': case 'K': mult = 1024.0L; break;
+        case 'm': case 'M': mult = 1048576.0L; break;
+        case 'g': case 'G': mult = 1073741824.0L; break;
+        case 't': case 'T': mult = 1099511627776.0L; break;
+        default: mult = 1; break;
+        }
+    } else {
+        mult = p[0] == 'm' ? (p[1] == 's' ? 1 : 60000) : p[0] == 'h' ? 3600000 : 1000;
+    }
+    long double want = ip * mult + fn * mult / fd;
+    long double diff = (long double)got - want;
+    if (diff < 0)
+        diff = -diff;
+    check(diff <= 1.0L + want * 1e-17L, size ? "size: wrong value" : "duration: wrong value",
+          value);
+}
+
 /* The first line alone, as a value of every key. */
 static void fuzz_values(const char *buf, size_t len)
 {
@@ -166,6 +203,10 @@ static void fuzz_values(const char *buf, size_t len)
             check(err[0] != '\0', "kg_config_set: error without a message", value);
         }
         check_valid(&c, value);
+        if (r == 0 && strcmp(k->name, "size-any") == 0)
+            check_scaled(value, c.sz_any_bytes, true);
+        if (r == 0 && strcmp(k->name, "dur.any") == 0)
+            check_scaled(value, c.dur_any_ms, false);
     }
 
     uint64_t ms, again;

@@ -287,6 +287,11 @@ static void test_sizes(void **state)
     static const struct { const char *s; uint64_t b; } good[] = {
         { "512", 512 }, { "64k", 65536 }, { "64K", 65536 }, { "16M", 16u << 20 },
         { "2G", 2ull << 30 }, { "1T", 1ull << 40 }, { "4KiB", 4096 }, { "16MB", 16u << 20 },
+        /* Many fraction digits with a large unit: fraction times unit does not fit
+         * 64 bits (once gave 11153726328 for 0.999999999T). */
+        { "0.999999999T", 1099511626676ull }, { "0.99999999T", 1099511616781ull },
+        { "16777215.999999999T", 18446744073709551615ull - 1099 },
+        { "1.000000001T", 1099511628876ull }, { "0.000000001T", 1100 },
         { "512B", 512 }, { "1.5G", 3ull << 29 }, { "0", 0 }, { "0.5k", 512 },
     };
     struct cfg c;
