@@ -295,7 +295,12 @@ int kg_topic_parse(const char *prefix, const char *topic, size_t len,
     size_t lvlen[4];
     size_t nlv = 0;
 
-    if (!out || !kg_topic_prefix_valid(prefix, NULL, 0))
+    if (!out)
+        return KG_EINVAL;
+    /* Zeroed up front and again on a bad name: an error never leaves a kind or
+     * half a name behind for a caller that forgets to check the result. */
+    memset(out, 0, sizeof *out);
+    if (!kg_topic_prefix_valid(prefix, NULL, 0))
         return KG_EINVAL;
     if (!topic)
         return KG_ENOENT;
@@ -333,12 +338,12 @@ int kg_topic_parse(const char *prefix, const char *topic, size_t len,
     else
         return KG_ENOENT;
 
-    memset(out, 0, sizeof *out);
+    if (kg_topic_unescape(lv[0], lvlen[0], out->name, sizeof out->name, &out->name_len) < 0 ||
+        (kind == KG_TOPIC_VM &&
+         kg_topic_unescape(lv[2], lvlen[2], out->vm, sizeof out->vm, &out->vm_len) < 0)) {
+        memset(out, 0, sizeof *out);
+        return KG_EPARSE;
+    }
     out->kind = kind;
-    if (kg_topic_unescape(lv[0], lvlen[0], out->name, sizeof out->name, &out->name_len) < 0)
-        return KG_EPARSE;
-    if (kind == KG_TOPIC_VM &&
-        kg_topic_unescape(lv[2], lvlen[2], out->vm, sizeof out->vm, &out->vm_len) < 0)
-        return KG_EPARSE;
     return 0;
 }

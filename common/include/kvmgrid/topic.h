@@ -95,7 +95,8 @@ struct kg_topic_parsed {
  * it looks like ours but a name level is not canonically escaped (or is empty, as
  * in "kvmgrid//status"); KG_EINVAL when prefix is invalid or out is NULL.
  * The shape is decided by the levels after the name: a host named "load" or "vm"
- * is no ambiguity. out may have been partly written when an error is returned. */
+ * is no ambiguity. On any error *out (when not NULL) is left zeroed, never half
+ * parsed. */
 int kg_topic_parse(const char *prefix, const char *topic, size_t len,
                    struct kg_topic_parsed *out);
 

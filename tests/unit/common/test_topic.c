@@ -520,6 +520,26 @@ static void test_parse_not_ours(void **state)
     assert_int_equal(parse_str("kvmgrid", "kvmgrid/h/status", NULL), KG_EINVAL);
 }
 
+/* An error leaves the output zeroed: no kind, no half-unescaped name. */
+static void test_parse_error_zeroes_output(void **state)
+{
+    (void)state;
+    static const struct { const char *prefix, *topic; int rc; } cases[] = {
+        { "kvmgrid", "kvmgrid/web-01/vm/a%2f", KG_EPARSE },   /* name fine, vm not */
+        { "kvmgrid", "kvmgrid/a%20b%2/status", KG_EPARSE },
+        { "kvmgrid", "kvmgrid/web-01/unknown", KG_ENOENT },
+        { "kvmgrid", "other/web-01/status", KG_ENOENT },
+        { "kv/#", "kv/#/h/status", KG_EINVAL },
+    };
+    struct kg_topic_parsed p, zero;
+    memset(&zero, 0, sizeof zero);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(&p, 0xAA, sizeof p);
+        assert_int_equal(parse_str(cases[i].prefix, cases[i].topic, &p), cases[i].rc);
+        assert_memory_equal(&p, &zero, sizeof p);
+    }
+}
+
 static void test_parse_details(void **state)
 {
     (void)state;
@@ -564,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_build_errors),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_parse_not_ours),
+        cmocka_unit_test(test_parse_error_zeroes_output),
         cmocka_unit_test(test_parse_details),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
