@@ -4,6 +4,7 @@
  * and topics that are not ours. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -193,6 +194,47 @@ static void test_plain_and_examples(void **state)
     char esc[16];
     assert_int_equal(kg_topic_escape(nul, 3, esc, sizeof esc), 5);
     assert_string_equal(esc, "a%00b");
+}
+
+/* The escaping table of docs/PROTOCOL.md ("| Name | Topic level |"), row by
+ * row: `name` | `level`, where a name cell may end in "followed by byte 0xNN". */
+static void test_protocol_escape_table(void **state)
+{
+    (void)state;
+    FILE *f = fopen(KG_SOURCE_DIR "/docs/PROTOCOL.md", "r");
+    assert_non_null(f);
+    char line[512];
+    bool in = false;
+    int rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "| Name | Topic level |", 22) == 0) {
+            in = true;
+            continue;
+        }
+        if (!in || strncmp(line, "|---", 4) == 0)
+            continue;
+        if (line[0] != '|')
+            break;
+        char name[64], level[64];
+        char *a = strchr(line, '`'), *b = a ? strchr(a + 1, '`') : NULL;
+        char *bar = strchr(line + 1, '|');
+        char *c = bar ? strchr(bar, '`') : NULL, *d = c ? strchr(c + 1, '`') : NULL;
+        if (!a || !b || !c || !d || b > bar)
+            fail_msg("PROTOCOL.md escape table: unreadable row: %s", line);
+        snprintf(name, sizeof name, "%.*s", (int)(b - a - 1), a + 1);
+        snprintf(level, sizeof level, "%.*s", (int)(d - c - 1), c + 1);
+        unsigned byte;
+        const char *extra = strstr(b, "followed by byte 0x");
+        if (extra && extra < bar && sscanf(extra, "followed by byte 0x%x", &byte) == 1) {
+            size_t n = strlen(name);
+            name[n] = (char)byte;
+            name[n + 1] = '\0';
+        }
+        expect_escape(name, level);
+        rows++;
+    }
+    fclose(f);
+    assert_true(rows >= 5);
 }
 
 static void test_escape_errors(void **state)
@@ -576,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_every_byte_pair),
         cmocka_unit_test(test_random_strings),
         cmocka_unit_test(test_plain_and_examples),
+        cmocka_unit_test(test_protocol_escape_table),
         cmocka_unit_test(test_escape_errors),
         cmocka_unit_test(test_unescape_canonical),
         cmocka_unit_test(test_unescape_too_big),
