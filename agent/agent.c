@@ -71,12 +71,13 @@ static void on_connect(void *ctx, bool reconnect)
 
 /* The publisher's transport: while disconnected nothing is queued, so a
  * reconnect sends the current state instead of a backlog of old samples. */
-static int mqtt_send(void *ctx, const char *topic, const void *payload, size_t len, bool retain)
+static int mqtt_send(void *ctx, const char *topic, const void *payload, size_t len, bool retain,
+                     int qos)
 {
     struct agent *a = ctx;
     if (!kg_mqtt_is_connected(a->mqtt))
         return KG_ENOTCONN;
-    return kg_mqtt_publish(a->mqtt, topic, payload, len, retain);
+    return kg_mqtt_publish_qos(a->mqtt, topic, payload, len, retain, qos);
 }
 
 static int session_start(struct agent *a)
@@ -93,7 +94,7 @@ static int session_start(struct agent *a)
     mo.username = c->username[0] ? c->username : NULL;
     mo.password = c->password[0] ? c->password : NULL;
     mo.ca_file = c->ca_file[0] ? c->ca_file : NULL;
-    mo.qos = (int)c->qos;
+    mo.qos = 1; /* the will, status and removals; c->qos is for the periodic figures */
     mo.will_topic = a->status_topic;
     mo.will_payload = KG_STATUS_OFFLINE;
     mo.will_retained = true;
@@ -108,7 +109,8 @@ static int session_start(struct agent *a)
     }
     struct kg_publish_options po = {
         .prefix = c->prefix, .host = c->host, .deadband_pct = c->deadband_pct,
-        .max_skip = (unsigned)c->deadband_max_skip, .send = mqtt_send, .send_ctx = a,
+        .max_skip = (unsigned)c->deadband_max_skip, .metrics_qos = (int)c->qos,
+        .send = mqtt_send, .send_ctx = a,
     };
     rc = kg_publish_create(&po, &a->pub);
     if (rc) {
@@ -182,7 +184,9 @@ static bool lv_ensure(struct agent *a, uint64_t now)
 
 static void publish_all(struct agent *a, bool force)
 {
-    if (!a->pub)
+    /* Disconnected: every send would be refused, so do not encode 1000s of
+     * payloads for nothing; the reconnect publishes the current state (forced). */
+    if (!a->pub || !kg_mqtt_is_connected(a->mqtt))
         return;
     int rc = 0, r;
     if (a->have_host && (r = kg_publish_host(a->pub, &a->host)) != 0)

@@ -41,7 +41,7 @@ const struct kg_config_key kg_agent_config_keys[] = {
      "topic prefix (default kvmgrid)"},
     {"host", KG_CFG_STRING, OFF(host), SZ(host), 0, 0, NULL,
      "host name in topics (default: the machine's host name)"},
-    {"qos", KG_CFG_INT, OFF(qos), 0, 0, 1, NULL, "MQTT QoS of publishes, 0 or 1 (default 1)"},
+    {"qos", KG_CFG_INT, OFF(qos), 0, 0, 1, NULL, "MQTT QoS of the periodic host and VM figures, 0 or 1 (default 1); status and removals are always QoS 1"},
     {"interval", KG_CFG_DURATION_MS, OFF(interval_ms), 0, 100, 3600000, NULL,
      "sampling and publishing interval, e.g. 5s (default 5s)"},
     {"deadband_pct", KG_CFG_DOUBLE, OFF(deadband_pct), 0, 0, 100, NULL,

@@ -120,6 +120,8 @@ int kg_publish_create(const struct kg_publish_options *opt, struct kg_publish **
     p->o.host = p->host;
     if (p->o.max_skip == 0)
         p->o.max_skip = 1;
+    if (p->o.metrics_qos != 0)
+        p->o.metrics_qos = 1;
     *out = p;
     return 0;
 }
@@ -134,9 +136,10 @@ void kg_publish_free(struct kg_publish *p)
     free(p);
 }
 
-static int send_msg(struct kg_publish *p, const char *topic, const void *payload, size_t len)
+static int send_msg(struct kg_publish *p, const char *topic, const void *payload, size_t len,
+                    int qos)
 {
-    int rc = p->o.send(p->o.send_ctx, topic, payload, len, true);
+    int rc = p->o.send(p->o.send_ctx, topic, payload, len, true, qos);
     if (rc) {
         p->st.failed++;
         return rc;
@@ -152,7 +155,7 @@ int kg_publish_status(struct kg_publish *p, bool online)
     if (kg_topic_build(t, sizeof t, p->prefix, KG_TOPIC_STATUS, p->host, NULL) < 0)
         return KG_EINVAL;
     const char *s = online ? KG_STATUS_ONLINE : KG_STATUS_OFFLINE;
-    return send_msg(p, t, s, strlen(s));
+    return send_msg(p, t, s, strlen(s), 1);
 }
 
 int kg_publish_host(struct kg_publish *p, const struct kg_host *h)
@@ -166,7 +169,7 @@ int kg_publish_host(struct kg_publish *p, const struct kg_host *h)
         p->st.encode_errors++;
         return len;
     }
-    return send_msg(p, t, buf, (size_t)len);
+    return send_msg(p, t, buf, (size_t)len, p->o.metrics_qos);
 }
 
 static int remove_topic(struct kg_publish *p, const char *name)
@@ -174,7 +177,7 @@ static int remove_topic(struct kg_publish *p, const char *name)
     char t[KG_TOPIC_MAX];
     if (kg_topic_build(t, sizeof t, p->prefix, KG_TOPIC_VM, p->host, name) < 0)
         return KG_EINVAL;
-    int rc = send_msg(p, t, "", 0);
+    int rc = send_msg(p, t, "", 0, 1);
     if (rc == 0)
         p->st.removed++;
     return rc;
@@ -275,7 +278,7 @@ int kg_publish_vms(struct kg_publish *p, const struct kg_vm *vms, size_t n, bool
             p->st.encode_errors++;
             continue;
         }
-        int rc = send_msg(p, topic, buf, (size_t)len);
+        int rc = send_msg(p, topic, buf, (size_t)len, p->o.metrics_qos);
         if (rc) {
             e->dirty = true;
             first_err = first_err ? first_err : rc;

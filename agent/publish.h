@@ -23,15 +23,19 @@
 
 #include "kvmgrid/schema.h"
 
-/* Sends one message; returns 0 or a negative KG_* code (the message was not sent). */
+/* Sends one message at QoS qos (0 or 1); returns 0 or a negative KG_* code (the
+ * message was not sent). */
 typedef int (*kg_publish_send_fn)(void *ctx, const char *topic, const void *payload,
-                                  size_t len, bool retain);
+                                  size_t len, bool retain, int qos);
 
 struct kg_publish_options {
     const char *prefix;        /* borrowed for the object's lifetime */
     const char *host;          /* raw host name; borrowed */
     double deadband_pct;       /* 0: publish every VM every interval */
     unsigned max_skip;         /* with a deadband: at most this many intervals skipped */
+    int metrics_qos;           /* QoS of the periodic host and VM figures (0 or 1). The
+                                * status and the removals (empty retained) are always
+                                * QoS 1: they are sent once, never refreshed. */
     kg_publish_send_fn send;
     void *send_ctx;
 };

@@ -975,8 +975,18 @@ static int publish_raw(struct kg_mqtt *m, const char *topic, const void *payload
 int kg_mqtt_publish(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
                     bool retain)
 {
+    return kg_mqtt_publish_qos(m, topic, payload, len, retain, m ? m->qos : 0);
+}
+
+int kg_mqtt_publish_qos(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
+                        bool retain, int qos)
+{
     if (!m)
         return KG_EINVAL;
+    if (qos != 0 && qos != 1) {
+        atomic_fetch_add_explicit(&m->st_publish_failed, 1, memory_order_relaxed);
+        return KG_EINVAL;
+    }
     if (!topic || (len > 0 && !payload) || len > KG_MQTT_MAX_PAYLOAD_BYTES ||
         !kg_mqtt_topic_valid(topic, strlen(topic))) {
         atomic_fetch_add_explicit(&m->st_publish_failed, 1, memory_order_relaxed);
@@ -989,7 +999,7 @@ int kg_mqtt_publish(struct kg_mqtt *m, const char *topic, const void *payload, s
         atomic_fetch_add_explicit(&m->st_publish_failed, 1, memory_order_relaxed);
         return KG_ESTATE;
     }
-    return publish_raw(m, topic, payload, len, retain, m->qos);
+    return publish_raw(m, topic, payload, len, retain, qos);
 }
 
 bool kg_mqtt_is_connected(const struct kg_mqtt *m)

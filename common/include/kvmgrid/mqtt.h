@@ -118,4 +118,13 @@ bool kg_mqtt_filter_valid(const char *filter, size_t len);
  * validation, tests). 0, or KG_EINVAL with errmsg saying which option is wrong. */
 int kg_mqtt_options_check(const struct kg_mqtt_options *opt, char *errmsg, size_t errlen);
 
+/* Added by the agent's author: */
+
+/* kg_mqtt_publish with this message's own QoS (0 or 1) instead of the session's
+ * default, e.g. periodic retained figures at QoS 0 while removals and status stay
+ * at QoS 1. Same contract and return codes as kg_mqtt_publish; KG_EINVAL for
+ * another QoS. */
+int kg_mqtt_publish_qos(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
+                        bool retain, int qos);
+
 #endif

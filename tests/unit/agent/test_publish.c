@@ -21,10 +21,12 @@ struct sink {
     char payload[MAXMSG][KG_PAYLOAD_MAX];
     size_t len[MAXMSG];
     bool retain[MAXMSG];
+    int qos[MAXMSG];
     bool down;      /* refuse everything, like a disconnected session */
 };
 
-static int sink_send(void *ctx, const char *topic, const void *payload, size_t len, bool retain)
+static int sink_send(void *ctx, const char *topic, const void *payload, size_t len, bool retain,
+                     int qos)
 {
     struct sink *s = ctx;
     if (s->down)
@@ -35,6 +37,7 @@ static int sink_send(void *ctx, const char *topic, const void *payload, size_t l
     s->payload[s->n][len] = '\0';
     s->len[s->n] = len;
     s->retain[s->n] = retain;
+    s->qos[s->n] = qos;
     s->n++;
     return 0;
 }
@@ -62,7 +65,7 @@ static void mkvm(struct kg_vm *vm, const char *uuid, const char *name, double cp
 static struct kg_publish *mk(struct sink *s, double deadband, unsigned max_skip)
 {
     struct kg_publish_options o = {.prefix = "kvmgrid", .host = "hv1",
-                                   .deadband_pct = deadband, .max_skip = max_skip,
+                                   .deadband_pct = deadband, .max_skip = max_skip, .metrics_qos = 1,
                                    .send = sink_send, .send_ctx = s};
     struct kg_publish *p = NULL;
     assert_int_equal(kg_publish_create(&o, &p), 0);
@@ -268,6 +271,46 @@ static void test_broker_down_then_resync(void **state)
     kg_publish_free(p);
 }
 
+/* qos 0 for the periodic figures; the status and the removals (sent once, never
+ * refreshed) stay QoS 1 whatever the option says. */
+static void test_qos_per_message(void **state)
+{
+    (void)state;
+    static struct sink s;
+    memset(&s, 0, sizeof s);
+    struct kg_publish_options o = {.prefix = "kvmgrid", .host = "hv1", .metrics_qos = 0,
+                                   .send = sink_send, .send_ctx = &s};
+    struct kg_publish *p = NULL;
+    assert_int_equal(kg_publish_create(&o, &p), 0);
+    assert_int_equal(kg_publish_status(p, true), 0);
+    struct kg_host h;
+    kg_host_init(&h);
+    snprintf(h.name, sizeof h.name, "hv1");
+    assert_int_equal(kg_publish_host(p, &h), 0);
+    struct kg_vm vms[2];
+    mkvm(&vms[0], "u1", "a", 1);
+    mkvm(&vms[1], "u2", "b", 1);
+    assert_int_equal(kg_publish_vms(p, vms, 2, false), 0);
+    mkvm(&vms[0], "u1", "a2", 1);                        /* renamed */
+    assert_int_equal(kg_publish_vms(p, vms, 1, false), 0); /* b vanished */
+    assert_int_equal(kg_publish_remove(p, "u1"), 0);
+    assert_int_equal(s.n, 8); /* status, host, a, b; a removed + a2, b removed; a2 removed */
+    for (int i = 0; i < s.n; i++) {
+        bool removal = s.len[i] == 0;
+        bool status = strstr(s.topic[i], "/status") != NULL;
+        assert_true(s.retain[i]);
+        assert_int_equal(s.qos[i], removal || status ? 1 : 0);
+    }
+    kg_publish_free(p);
+    /* the default (and anything but 0) is QoS 1 for everything */
+    memset(&s, 0, sizeof s);
+    o.metrics_qos = 7;
+    assert_int_equal(kg_publish_create(&o, &p), 0);
+    assert_int_equal(kg_publish_vms(p, vms, 1, false), 0);
+    assert_int_equal(s.qos[0], 1);
+    kg_publish_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_deadband),
         cmocka_unit_test(test_moved_rule),
         cmocka_unit_test(test_broker_down_then_resync),
+        cmocka_unit_test(test_qos_per_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
