@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for log.c: level names and filtering, line format (plain and journal),
  * one line per message, and kg_complain/kg_complain_release with a fake clock. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -190,6 +191,50 @@ static void test_one_line_and_truncation(void **state)
     assert_int_equal(strlen(cap.line), 2047);
 }
 
+/* Threads logging at once: every line whole, none lost, and one kg_complain
+ * shared by all of them counts every failure once (the log's lock guards it). */
+#define T_THREADS 4
+#define T_LINES 500
+static struct kg_complain shared_complain = KG_COMPLAIN_INIT;
+static int bad_lines;
+
+static void thread_sink(enum kg_log_level level, const char *line, void *arg)
+{
+    (void)level;
+    (void)arg;
+    unsigned t, i;
+    char tail;
+    cap.count++; /* called under the log's lock */
+    if (strcmp(msg_of(line), "failing") != 0 &&
+        sscanf(msg_of(line), "thread %u line %u%c", &t, &i, &tail) != 2)
+        bad_lines++;
+}
+
+static void *log_thread(void *arg)
+{
+    unsigned t = (unsigned)(uintptr_t)arg;
+    for (unsigned i = 0; i < T_LINES; i++) {
+        kg_info("thread %u line %u", t, i);
+        kg_complain(&shared_complain, KG_LOG_WARN, "failing");
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    pthread_t th[T_THREADS];
+    kg_log__set_sink(thread_sink, NULL);
+    for (unsigned t = 0; t < T_THREADS; t++)
+        assert_int_equal(pthread_create(&th[t], NULL, log_thread, (void *)(uintptr_t)t), 0);
+    for (unsigned t = 0; t < T_THREADS; t++)
+        assert_int_equal(pthread_join(th[t], NULL), 0);
+    /* The fake clock stands still: one complaint line, the rest counted. */
+    assert_int_equal(cap.count, T_THREADS * T_LINES + 1);
+    assert_int_equal(bad_lines, 0);
+    assert_int_equal(shared_complain.suppressed, T_THREADS * T_LINES - 1);
+}
+
 static void test_complain_rate(void **state)
 {
     (void)state;
@@ -302,6 +347,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_format, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_detection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_line_and_truncation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_complain_rate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_complain_release, setup, teardown),
         cmocka_unit_test_setup_teardown(test_complain_filtered_level, setup, teardown),
