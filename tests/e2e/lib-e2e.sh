@@ -97,15 +97,15 @@ kg_e2e_le() {
     else kg_fail "$1: $2 > $3"; fi
 }
 
-# kg_e2e_check_consoles: no guest console shows a kernel panic, an oops or a
+# kg_e2e_check_consoles: no guest console shows a kernel panic, an oops, the OOM killer or a
 # sanitizer report (an ASan build of kvmgrid-load runs in the guest under run.sh test).
 kg_e2e_check_consoles() {
     for g in $KG_E2E_GUESTS $KG_E2E_GONE; do
         c="$KG_RIG_DIR/guests/$g/console.log"
         [ -f "$c" ] || c="$KG_TMP/console-$g.log"
         [ -f "$c" ] || continue
-        if grep -qE 'Kernel panic|Oops|BUG:|AddressSanitizer|LeakSanitizer|runtime error:' "$c"; then
-            kg_fail "$g's console shows a crash or a sanitizer report: $(grep -m 1 -E 'Kernel panic|Oops|BUG:|AddressSanitizer|LeakSanitizer|runtime error:' "$c")"
+        if grep -qE 'Kernel panic|Oops|BUG:|Out of memory|AddressSanitizer|LeakSanitizer|runtime error:' "$c"; then
+            kg_fail "$g's console shows a crash or a sanitizer report: $(grep -m 1 -E 'Kernel panic|Oops|BUG:|Out of memory|AddressSanitizer|LeakSanitizer|runtime error:' "$c")"
         else
             kg_pass "$g's console is clean"
         fi
