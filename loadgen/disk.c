@@ -227,6 +227,10 @@ int disk_load_start(const struct kg_load_spec *spec, const char *dir, uint64_t f
                  e == EINVAL && d->direct ? " (O_DIRECT not supported here)" : "");
         goto fail;
     }
+    /* no readahead: it would read more than asked from the device, and the
+     * dropped pages would be read again (measured: 32 MB/s for 20 asked) */
+    if (!d->direct)
+        posix_fadvise(d->fd, 0, 0, POSIX_FADV_RANDOM);
     int e = 0;
     if (d->mode != KG_DISK_WRITE)
         e = prefill(d);

@@ -88,7 +88,7 @@ if want disk; then
 echo
 
 printf '%-26s %12s %12s %10s\n' "Disk (dir $(df --output=source "$DIR" | tail -1))" "requested MB/s" "achieved MB/s" "diff %"
-for spec in "write 5 1024" "write 20 1024" "write 50 1024" "write 20 1024 --direct" "read 20 1024 --direct" "write 20 64"; do
+for spec in "write 5 1024" "write 20 1024" "write 50 1024" "write 20 1024 --direct" "read 20 1024" "read 20 1024 --direct" "write 20 64"; do
     set -- $spec
     mode=$1 rate=$2 blk=$3; shift 3
     key=write_bytes; [ "$mode" = read ] && key=read_bytes
