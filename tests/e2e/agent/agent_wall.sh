@@ -122,6 +122,12 @@ kg_wait_for 60 field_at_least "$g1" mem_used_kib "$want" && kg_pass "$g1 mem_use
     kg_fail "$g1 mem_used_kib $(vmf "$g1" mem_used_kib), wanted >= $want (idle $mem1_idle)"
 m2=$(vmf "$g2" mem_used_kib)
 kg_e2e_le "$g2 memory unchanged (KiB difference)" "$(awk -v a="$m2" -v b="${mem2_idle:-0}" 'BEGIN { d = a - b; if (d < 0) d = -d; print d }')" 10240
+# Agreement: the agent's "used" is the balloon's available minus usable (KiB).
+virsh_used=$(( $(kg_e2e_domstat "$g1" balloon.available) - $(kg_e2e_domstat "$g1" balloon.usable) ))
+agent_used=$(vmf "$g1" mem_used_kib)
+kg_log "memory used: agent $agent_used KiB, virsh domstats $virsh_used KiB"
+kg_e2e_le "agent mem_used_kib agrees with virsh domstats (KiB difference)" \
+    "$(awk -v a="$agent_used" -v b="$virsh_used" 'BEGIN { d = a - b; if (d < 0) d = -d; print d }')" 8192
 shot mem-busy mem
 hot_cold mem-busy
 load_cmd '{"schema":1,"cmd":"stop","id":"e2e-mem-stop"}'
