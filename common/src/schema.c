@@ -245,7 +245,7 @@ struct field {
 #define FSTR(k, T, m, fl) {k, FT_STR, fl, (unsigned short)sizeof(((T *)0)->m), offsetof(T, m), 0, 0, NULL}
 #define FNUM(k, T, m, fl, lo, hi) {k, FT_NUM, fl, 0, offsetof(T, m), lo, hi, NULL}
 #define FRATE(k, T, m) FNUM(k, T, m, 0, 0, QMAX)          /* rates, seconds, ms */
-#define FCOUNT(k, T, m) FNUM(k, T, m, F_WHOLE, 0, QMAX)   /* counters, KiB */
+#define FCOUNT(k, T, m) FNUM(k, T, m, F_WHOLE | F_INT, 0, QMAX) /* counters, KiB: integers */
 #define FPCT(k, T, m) FNUM(k, T, m, F_PCT, 0, 100)
 #define FINT(k, T, m) FNUM(k, T, m, F_INT, 0, QMAX)
 #define FUINT(k, T, m, fl, hi) {k, FT_UINT, fl, 0, offsetof(T, m), 0, hi, NULL}

@@ -5,7 +5,8 @@
  * command, load state) must be exactly the JSON keys that the encoders write
  * for fully populated structs, table by table, and every documented field must
  * be known to its decoder (given a value of the wrong type, the decoder rejects
- * the payload and names that field). A field added to schema.c without a line
+ * the payload and names that field) with the documented type (an "integer"
+ * refuses 1.5, a "number" takes it). A field added to schema.c without a line
  * in PROTOCOL.md, or documented but never written or read, fails here.
  */
 #include <setjmp.h>
@@ -33,6 +34,7 @@ static const char *const table_names[T_COUNT] = {
 struct names {
     unsigned n;
     char name[MAX_FIELDS][48];
+    char type[MAX_FIELDS][16]; /* documented: the Type column ("" when not read) */
 };
 
 static struct names documented[T_COUNT];
@@ -101,6 +103,17 @@ static void load_documented(void)
         } else if (in_table && line[0] == '|' && strncmp(line, "|---", 4) != 0) {
             char *cell_end = strchr(line + 1, '|');
             assert_non_null(cell_end);
+            /* Type column: the second cell, trimmed. */
+            char type[16] = "";
+            char *t0 = cell_end + 1, *t1 = strchr(t0, '|');
+            assert_non_null(t1);
+            while (*t0 == ' ')
+                t0++;
+            while (t1 > t0 && t1[-1] == ' ')
+                t1--;
+            assert_true((size_t)(t1 - t0) < sizeof type);
+            memcpy(type, t0, (size_t)(t1 - t0));
+            type[t1 - t0] = '\0';
             for (char *p = line + 1; p < cell_end;) {
                 char *q = memchr(p, '`', (size_t)(cell_end - p));
                 if (!q)
@@ -108,6 +121,10 @@ static void load_documented(void)
                 char *r = memchr(q + 1, '`', (size_t)(cell_end - q - 1));
                 assert_non_null(r);
                 add_name(&documented[cur], q + 1, (size_t)(r - q - 1));
+                for (unsigned i = 0; i < documented[cur].n; i++)
+                    if (strlen(documented[cur].name[i]) == (size_t)(r - q - 1) &&
+                        memcmp(documented[cur].name[i], q + 1, (size_t)(r - q - 1)) == 0)
+                        strcpy(documented[cur].type[i], type);
                 p = r + 1;
             }
         } else if (line[0] != '|') {
@@ -361,9 +378,10 @@ static void test_state_load_is_command_start_fields(void **state)
 }
 
 /* Replaces the value of key (at the top level, or in the first element of the
- * array/object under `in`) with a value of the wrong type, decodes, and expects
- * a rejection that names the field. */
-static void expect_decoder_knows(enum table t, const char *in, const char *key)
+ * array/object under `in`) with repl (taken), decodes, and returns the decoder's
+ * result; err receives its message. */
+static int decode_with(enum table t, const char *in, const char *key, cJSON *repl, char *err,
+                       size_t errlen, char **json_out)
 {
     cJSON *root = cJSON_Parse(g_buf);
     assert_non_null(root);
@@ -374,16 +392,14 @@ static void expect_decoder_knows(enum table t, const char *in, const char *key)
             obj = obj->child;
         assert_true(cJSON_IsObject(obj));
     }
-    cJSON *old = cJSON_GetObjectItemCaseSensitive(obj, key);
-    /* An object is the wrong type for every field but the objects themselves. */
-    cJSON *wrong = cJSON_IsObject(old) ? cJSON_CreateString("x") : cJSON_CreateObject();
-    if (old)
-        cJSON_ReplaceItemInObjectCaseSensitive(obj, key, wrong);
+    if (cJSON_GetObjectItemCaseSensitive(obj, key))
+        cJSON_ReplaceItemInObjectCaseSensitive(obj, key, repl);
     else
-        cJSON_AddItemToObject(obj, key, wrong);
+        cJSON_AddItemToObject(obj, key, repl);
     char *json = cJSON_PrintUnformatted(root);
     assert_non_null(json);
-    char err[KG_ERRMSG_MAX] = "";
+    cJSON_Delete(root);
+    err[0] = '\0';
     int rc;
     size_t len = strlen(json);
     static struct kg_vm vm;
@@ -391,18 +407,54 @@ static void expect_decoder_knows(enum table t, const char *in, const char *key)
     struct kg_load_cmd c;
     struct kg_load_state s;
     switch (t) {
-    case T_HOST: rc = kg_host_decode(json, len, &h, err, sizeof err); break;
-    case T_CMD: rc = kg_load_cmd_decode(json, len, &c, err, sizeof err); break;
-    case T_STATE: rc = kg_load_state_decode(json, len, &s, err, sizeof err); break;
-    default: rc = kg_vm_decode(json, len, &vm, err, sizeof err); break;
+    case T_HOST: rc = kg_host_decode(json, len, &h, err, errlen); break;
+    case T_CMD: rc = kg_load_cmd_decode(json, len, &c, err, errlen); break;
+    case T_STATE: rc = kg_load_state_decode(json, len, &s, err, errlen); break;
+    default: rc = kg_vm_decode(json, len, &vm, err, errlen); break;
     }
+    *json_out = json;
+    return rc;
+}
+
+/* Given a value of the wrong type, the decoder rejects the payload naming key. */
+static void expect_decoder_knows(enum table t, const char *in, const char *key)
+{
+    cJSON *root = cJSON_Parse(g_buf), *obj = root;
+    assert_non_null(root);
+    if (in) {
+        obj = cJSON_GetObjectItemCaseSensitive(root, in);
+        if (cJSON_IsArray(obj))
+            obj = obj->child;
+    }
+    /* An object is the wrong type for every field but the objects themselves. */
+    bool is_obj = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(obj, key));
+    cJSON_Delete(root);
+    cJSON *wrong = is_obj ? cJSON_CreateString("x") : cJSON_CreateObject();
+    char err[KG_ERRMSG_MAX], *json;
+    int rc = decode_with(t, in, key, wrong, err, sizeof err, &json);
     char quoted[80];
     snprintf(quoted, sizeof quoted, "%s\"", key);
     if (rc >= 0 || !strstr(err, quoted))
         fail_msg("%s: decoder does not know documented field \"%s\" (rc %d, \"%s\"): %s",
                  table_names[t], key, rc, err, json);
     cJSON_free(json);
-    cJSON_Delete(root);
+}
+
+/* A field documented as "integer" is refused with a fraction (naming the field);
+ * one documented as "number" takes 1.5. */
+static void expect_number_type(enum table t, const char *in, const char *key, const char *type)
+{
+    char err[KG_ERRMSG_MAX], *json;
+    int rc = decode_with(t, in, key, cJSON_CreateNumber(1.5), err, sizeof err, &json);
+    char quoted[80];
+    snprintf(quoted, sizeof quoted, "%s\"", key);
+    if (strcmp(type, "integer") == 0 && (rc >= 0 || !strstr(err, quoted)))
+        fail_msg("%s: \"%s\" is documented as an integer but 1.5 is accepted (rc %d): %s",
+                 table_names[t], key, rc, json);
+    if (strcmp(type, "number") == 0 && rc != 0)
+        fail_msg("%s: \"%s\" is documented as a number but 1.5 is refused: %s",
+                 table_names[t], key, err);
+    cJSON_free(json);
 }
 
 static void test_documented_fields_are_decoded(void **state)
@@ -448,6 +500,13 @@ static void test_documented_fields_are_decoded(void **state)
             }
             }
             expect_decoder_knows(t, in, f);
+            const char *type = documented[t].type[i];
+            if (strcmp(type, "integer") == 0 || strcmp(type, "number") == 0)
+                expect_number_type(t, in, f, type);
+            else if (strcmp(type, "string") != 0 && strcmp(type, "boolean") != 0 &&
+                     strcmp(type, "array") != 0 && strcmp(type, "object") != 0)
+                fail_msg("%s: \"%s\" has an unknown type \"%s\" in PROTOCOL.md",
+                         table_names[t], f, type);
         }
     }
     /* And the command's start fields inside a state's "load" object. */
