@@ -118,9 +118,17 @@ if ldd "$load" >/dev/null 2>&1; then # "not a dynamic executable" fails
     fi
 fi
 
+resolve_kernel() {
+    apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+        sed -n 's/^ *Depends: \(linux-image-[^ ]*-cloud-amd64\)$/\1/p' | head -n 1 || true
+}
 if [ -z "$kpkg" ]; then
-    kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-        sed -n 's/^ *Depends: \(linux-image-[^ ]*-cloud-amd64\)$/\1/p' | head -n 1 || true)
+    kpkg=$(resolve_kernel)
+    if [ -z "$kpkg" ] && [ "$(id -u)" -eq 0 ] && ! ls "$cache/debs"/linux-image-*-cloud-amd64_*.deb >/dev/null 2>&1; then
+        log "no package lists know linux-image-cloud-amd64: apt-get update"
+        apt-get update -q >&2 || true
+        kpkg=$(resolve_kernel)
+    fi
     if [ -z "$kpkg" ]; then
         kpkg=$(ls -1 "$cache/debs"/linux-image-*-cloud-amd64_*.deb 2>/dev/null | sort -V | tail -n 1 |
             sed 's|.*/\(linux-image-[^_]*\)_.*|\1|' || true)

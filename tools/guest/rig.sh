@@ -165,7 +165,7 @@ stop_daemons() {
     reg_lock
     local name pid dir heir
     heir=""
-    grep -q " $state\$" "$reg" && heir=$(other_rig)
+    if awk -v s="$state" '$3 == s { found = 1 } END { exit !found }' "$reg"; then heir=$(other_rig); fi
     # Sorted: libvirtd before virtlogd, whose client it is.
     sort "$reg" | while read -r name pid dir; do
         if [ "$dir" != "$state" ]; then
