@@ -31,9 +31,21 @@ cpu_pct() {
         'BEGIN { printf "%.0f", (b - a) / hz / (e - s) * 100 }'
 }
 
+# scenarios by name come from this directory only
+SCEN=$KG_TMP/scenarios
+mkdir -p "$SCEN"
+cp "$KG_SOURCE_DIR/loadgen/scenarios/cpu-ramp.json" "$SCEN/"
+cat >"$SCEN/quick.json" <<'JSON'
+{"name": "quick", "steps": [
+  {"loads": [{"kind": "cpu", "workers": 1, "pct": 20, "duration_s": 1.5}]},
+  {"loads": [{"kind": "mem", "mib": 16, "duration_s": 1.5}]}
+]}
+JSON
+
 listen() {
     kg_spawn "listen$1" "$LOAD" --listen --broker "$KG_BROKER_URI" --node "$NODE" \
-        --dir "$DISK" --max-mib 256 --max-workers 2 --state-interval 500ms --log-level debug
+        --dir "$DISK" --max-mib 256 --max-workers 2 --state-interval 500ms --log-level debug \
+        --scenario-dir "$SCEN"
     LPID=$KG_LAST_PID
 }
 
@@ -90,6 +102,15 @@ s=$(state)
 kg_assert_contains "scenario progress" "$s" '"steps":3'
 send '{"schema":1,"cmd":"stop"}'
 wait_state '"status":"idle"' 3
+
+# --- a scenario walks its steps, then goes idle by itself
+send '{"schema":1,"cmd":"scenario","id":"q","scenario":"quick"}'
+wait_state '"step":1,"steps":2'
+wait_state '"step":2,"steps":2' 5
+kg_assert_contains "step 2 runs the memory load" "$(state)" '"kind":"mem"'
+wait_state '"status":"idle"' 5
+send '{"schema":1,"cmd":"scenario","id":"nf","scenario":"mixed"}'
+wait_state 'no shipped scenario named'
 
 # --- memory: resident in the process while running, released on stop
 rss() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$LPID/status"; }
