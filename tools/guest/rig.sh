@@ -241,6 +241,10 @@ cmd_boot() {
         esac
     done
     [ -n "$port" ] || die "boot $name: --port PORT (the broker's port on 127.0.0.1) is required"
+    [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || die "--port $port is not a TCP port"
+    [ "$mem" -ge 64 ] || die "--mem $mem: the guest needs at least 64 MiB"
+    [ "$vcpus" -ge 1 ] && [ "$vcpus" -le 64 ] || die "--vcpus $vcpus: 1 to 64"
+    [ "$disk" -ge 16 ] || die "--disk $disk: at least 16 MiB"
     case "$prefix$args" in *[[:space:]]*) die "--prefix and --args cannot contain spaces (use commas in --args)" ;; esac
     local g="$state/guests/$name"
     [ ! -e "$g" ] || die "guest $name exists in this rig already"

@@ -32,6 +32,9 @@ expect_err "guest name with a slash" "must be" "$RIG" boot '../x' --port 1
 expect_err "over-long guest name" "longer than 48" "$RIG" boot "$(printf 'x%.0s' $(seq 1 60))" --port 1
 expect_err "missing --port" "--port PORT" "$RIG" boot g1
 expect_err "non-numeric --mem" "--mem needs a number" "$RIG" boot g1 --port 1 --mem lots
+expect_err "port out of range" "not a TCP port" "$RIG" boot g1 --port 70000
+expect_err "too little memory" "at least 64 MiB" "$RIG" boot g1 --port 1 --mem 8
+expect_err "no vCPU" "1 to 64" "$RIG" boot g1 --port 1 --vcpus 0
 expect_err "unknown boot option" "unknown argument" "$RIG" boot g1 --port 1 --gpu
 expect_err "spaces in --args" "cannot contain spaces" "$RIG" boot g1 --port 1 --args 'a b'
 expect_err "destroy an unknown guest" "no guest" "$RIG" destroy g1
