@@ -37,6 +37,7 @@ kg_assert_contains "config file:line" "$(cat "$KG_TMP/out.txt")" "bad.conf:2"
 printf 'max_mib = 64\n' >"$KG_TMP/good.conf"
 expect_status "config cap applies" 3 "$LOAD" --config "$KG_TMP/good.conf" mem --mib 65 --for 1s
 expect_status "flag overrides config" 0 "$LOAD" --config "$KG_TMP/good.conf" --max-mib 128 mem --mib 65 --for 200ms
+expect_status "example config parses" 0 "$LOAD" --config "$KG_SOURCE_DIR/loadgen/kvmgrid-load.conf.example" check cpu-ramp
 printf 'default_duration = 2h\n' >"$KG_TMP/incoherent.conf"
 expect_status "default above max" 2 "$LOAD" --config "$KG_TMP/incoherent.conf" cpu --pct 5
 
