@@ -6,7 +6,8 @@
  * Exit status: 0 quit (q, window closed, SIGTERM/SIGINT) or --help/--version;
  * 1 runtime failure (window, font, screenshot file); 2 usage or configuration
  * error; 3 --screenshot gave up waiting for the retained state (picture saved).
- * SIGUSR1 prints the message counters on stdout.
+ * SIGUSR1 prints the message counters and a "view ..." line (what is on screen,
+ * and "pending 0" once everything received and handled has been drawn) on stdout.
  */
 #include <signal.h>
 #include <stdio.h>

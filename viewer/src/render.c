@@ -1167,3 +1167,30 @@ void render_get_stats(const struct render *r, struct render_stats *out)
 {
     *out = r->stats;
 }
+
+void render_get_view(struct render *r, struct model *m, struct render_view *out)
+{
+    SDL_GetWindowSize(r->win, &r->win_w, &r->win_h);
+    out->help = r->help;
+    out->tooltip = r->tip_text[0] != '\0';
+    out->fullscreen = r->fullscreen;
+    out->zoomed = r->zoomed;
+    out->paused = r->paused;
+    out->win_w = r->win_w;
+    out->win_h = r->win_h;
+    out->out_w = r->out_w;
+    out->out_h = r->out_h;
+    int ow = 0, oh = 0;
+    SDL_GetRendererOutputSize(r->ren, &ow, &oh);
+    /* Events SDL has already taken from the window system but render_poll has not
+     * handled yet (a resize, a key) count as pending too. */
+    bool p = r->need_layout || r->need_repaint || r->need_chrome || r->overlay_changed ||
+             r->dirty_all || r->n_dirty > 0 || (r->help && r->help_tex == NULL) ||
+             ow != r->out_w || oh != r->out_h || SDL_HasEvents(SDL_FIRSTEVENT, SDL_LASTEVENT);
+    model_lock(m);
+    if (!r->paused)
+        p = p || m->structure_gen != r->layout_gen || m->n_dirty > 0 || m->full_repaint;
+    p = p || m->ticks != r->chrome_ticks;
+    model_unlock(m);
+    out->pending = p;
+}

@@ -92,4 +92,18 @@ struct render_stats {
 };
 void render_get_stats(const struct render *r, struct render_stats *out);
 
+/* What the wall shows right now, for tests and the SIGUSR1 report. */
+struct render_view {
+    bool help, tooltip, fullscreen, zoomed, paused;
+    int win_w, win_h;           /* window size in points */
+    int out_w, out_h;           /* output size in pixels */
+    /* true when the next render_frame would still change the picture: a layout
+     * or repaint asked for, dirty tiles or rectangles not yet presented, an
+     * overlay changed, the model's structure ahead of the layout (while not
+     * paused). False right after a frame that drew everything. */
+    bool pending;
+};
+/* Fills *out. Takes the model lock. */
+void render_get_view(struct render *r, struct model *m, struct render_view *out);
+
 #endif

@@ -176,6 +176,27 @@ static void print_counters(struct model *m, uint64_t connected_ms)
     fflush(stdout);
 }
 
+/* The second line of the SIGUSR1 report: what is on screen, so that tests can
+ * wait for a state instead of sleeping ("pending 0" once everything received and
+ * every input handled has been drawn). */
+static void print_view(struct render *r, struct model *m, uint64_t inputs, bool settled,
+                       bool model_ahead)
+{
+    struct render_view v;
+    render_get_view(r, m, &v);
+    struct render_stats rs;
+    render_get_stats(r, &rs);
+    printf("view inputs %llu frames %llu settled %d pending %d metric %s sort %s paused %d help %d "
+           "tooltip %d zoomed %d fullscreen %d size %dx%d output %dx%d\n",
+           (unsigned long long)inputs, (unsigned long long)rs.frames_presented, settled ? 1 : 0,
+           (v.pending || model_ahead || !settled) ? 1 : 0,
+           colour_metric_key(render_get_metric(r)),
+           render_get_sort(r) == LAYOUT_SORT_NAME ? "name" : "load", v.paused ? 1 : 0,
+           v.help ? 1 : 0, v.tooltip ? 1 : 0, v.zoomed ? 1 : 0, v.fullscreen ? 1 : 0, v.win_w,
+           v.win_h, v.out_w, v.out_h);
+    fflush(stdout);
+}
+
 int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
              volatile sig_atomic_t *report)
 {
@@ -239,7 +260,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
 
     const bool shot = c->screenshot[0] != '\0';
     const uint64_t start_ms = kg_clock_mono_ms();
-    uint64_t last_tick = 0, frames = 0;
+    uint64_t last_tick = 0, frames = 0, inputs = 0, tick_values_gen = 0;
     bool burst_logged = false;
     for (;;) {
         if (stop != NULL && *stop)
@@ -247,10 +268,16 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         if (report != NULL && *report) {
             *report = 0;
             print_counters(m, atomic_load(&ctx.connected_ms));
+            model_lock(m);
+            bool ahead = m->values_gen != tick_values_gen;
+            model_unlock(m);
+            print_view(r, m, inputs, burst_logged, ahead);
         }
         bool quit = false;
         struct render_event ev;
         while (render_poll(r, &ev)) {
+            if (ev.type != RENDER_EV_NONE)
+                inputs++;
             if (ev.type == RENDER_EV_QUIT) {
                 quit = true;
             } else if (ev.type == RENDER_EV_CLICK) {
@@ -315,6 +342,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         }
         if (take || last_tick == 0 || now - last_tick >= TICK_MS) {
             model_tick(m, now, render_get_metric(r));
+            tick_values_gen = m->values_gen;
             last_tick = now;
         }
         model_unlock(m);

@@ -54,7 +54,9 @@ enum {
 
 /* Runs the wall until q, the window closes or *stop; returns an exit status. stop and
  * report are set by signal handlers (may be NULL): when *report becomes non-zero the
- * wall prints its counters on stdout (the --stats line) and clears it. */
+ * wall prints its counters on stdout (the --stats "applied ..." line) and a "view ..."
+ * line (inputs handled, frames, settled, pending, metric, sort, paused, help,
+ * tooltip, zoomed, fullscreen, size, output), and clears it. */
 int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
              volatile sig_atomic_t *report);
 

@@ -20,62 +20,81 @@ if [ "${1:-}" = "--inner" ]; then
     export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
     # --interval 1h: nothing turns stale while the test runs, so pictures can be compared
     kg_spawn wall "$WALL" --broker "$OUTER_BROKER_URI" --size 1024x640 --metric cpu --interval 1h
-    WALL_PID=$KG_LAST_PID
-    kg_wait_for 10 xdotool search --name '^kvmgrid-wall$' || kg_die "no window appeared"
+    WALL_PID=$KG_LAST_PID LOG=$KG_TMP/wall.log INPUTS=0
+    kg_wait_for 30 xdotool search --name '^kvmgrid-wall$' || kg_die "no window appeared"
     WID=$(xdotool search --name '^kvmgrid-wall$' | head -n 1)
     xdotool windowfocus --sync "$WID" 2>/dev/null || xdotool windowfocus "$WID"
-    # shot: saves the screen into a new file and prints its name (runs in $(...), so no counters)
-    shot() { f=$(mktemp "$KG_TMP/shot.XXXXXX"); xwd -root -silent | convert xwd:- "ppm:$f"; echo "$f"; }  # PPM: no timestamps inside
-    # differs FILE: a new screen differs from FILE (sets LAST)
-    differs() { LAST=$(shot); ! cmp -s "$1" "$LAST"; }
-    # stable: two screens in a row are the same (the retained burst has been drawn)
+
+    # No timing anywhere: after each action the test asks the wall what it shows
+    # (SIGUSR1 -> a "view ..." line: inputs handled, metric, help, tooltip, size,
+    # and "pending 0" once everything received and handled has been presented),
+    # and only then reads the screen, until two screens in a row agree (the X
+    # server may still be copying the last frame when the wall reports it).
+    # view: prints the wall's answer to a fresh SIGUSR1
+    view() {
+        n=$(grep -c '^view ' "$LOG")
+        kill -USR1 "$WALL_PID" || return 1
+        kg_wait_for 10 sh -c "[ \$(grep -c '^view ' '$LOG') -gt $n ]" || return 1
+        grep '^view ' "$LOG" | tail -n 1
+    }
+    # view_has "KEY VALUE"...: the wall's state has every pair, and nothing pending
+    view_has() {
+        VIEW=$(view) || return 1
+        for w in "$@" "pending 0"; do case "$VIEW " in *" $w "*) ;; *) return 1 ;; esac; done
+    }
+    # shot: saves the screen into a new file and prints its name (PPM: no timestamps inside)
+    shot() { f=$(mktemp "$KG_TMP/shot.XXXXXX"); xwd -root -silent | convert xwd:- "ppm:$f"; echo "$f"; }
+    # stable: two screens in a row are the same (sets LAST)
     stable() { a=$(shot); b=$(shot); cmp -s "$a" "$b" && LAST=$b; }
-    kg_wait_for 10 grep -q "retained state" "$KG_TMP/wall.log" || kg_fail "wall never got the retained state"
-    kg_wait_for 10 stable || kg_fail "picture never settled"
+    # settle WHAT "KEY VALUE"...: waits for that state, then for a stable screen in LAST
+    settle() {
+        _what=$1; shift
+        if kg_wait_for 30 view_has "$@"; then kg_pass "$_what (wall reports: $*)"
+        else kg_fail "$_what: the wall never reported [$*]; last: ${VIEW:-none}"; fi
+        kg_wait_for 10 stable || kg_fail "$_what: the screen never settled"
+    }
+    # key KEY: one key press, counted (the wall counts every key it acts on)
+    key() { xdotool key "$1"; INPUTS=$((INPUTS + 1)); }
+    # differs WHAT A B / same WHAT A B: compare two screens
+    differs() { if cmp -s "$2" "$3"; then kg_fail "$1: the picture did not change"; else kg_pass "$1: the picture changed"; fi; }
+    same() { if cmp -s "$2" "$3"; then kg_pass "$1"; else kg_fail "$1"; fi; }
+
+    settle "retained state drawn" "settled 1" "inputs 0" "metric cpu"
     base=$LAST
     colours=$(convert "$base" -format %k info:)
     [ "$colours" -gt 20 ] && kg_pass "window shows the heatmap ($colours colours)" || kg_fail "window nearly empty ($colours colours)"
 
-    xdotool key 3
-    kg_wait_for 5 differs "$base" && kg_pass "key 3 (disk metric) changes the picture" || kg_fail "key 3 changed nothing"
-    kg_wait_for 5 stable; disk=$LAST
-    xdotool key 1
-    kg_wait_for 5 differs "$disk" && kg_pass "key 1 changes it back" || kg_fail "key 1 changed nothing"
-    kg_wait_for 5 stable
-    if cmp -s "$base" "$LAST"; then kg_pass "back to the same CPU picture"; else kg_fail "CPU picture differs after 3, 1"; fi
+    key 3; settle "key 3" "inputs $INPUTS" "metric disk"; disk=$LAST
+    differs "key 3 (disk metric)" "$base" "$disk"
+    key 1; settle "key 1" "inputs $INPUTS" "metric cpu"
+    same "back to the same CPU picture after 3, 1" "$base" "$LAST"
 
     eval "$(xdotool getwindowgeometry --shell "$WID")"
     xdotool mousemove $((X + 40)) $((Y + 110))
-    kg_wait_for 5 differs "$base" && kg_pass "hovering a tile shows the tooltip" || kg_fail "no tooltip"
-    kg_wait_for 5 stable; tip=$LAST
-    xdotool key h
-    kg_wait_for 5 differs "$tip" && kg_pass "h shows the help" || kg_fail "h changed nothing"
-    kg_wait_for 5 stable; help=$LAST
-    xdotool key h
-    kg_wait_for 5 differs "$help" && kg_pass "h hides the help" || kg_fail "help stays"
-    kg_wait_for 5 stable; nohelp=$LAST
-    xdotool key Return
-    kg_wait_for 5 differs "$nohelp" && kg_pass "Enter zooms into the host" || kg_fail "Enter changed nothing"
-    kg_wait_for 5 stable; zoom=$LAST
-    xdotool key Escape
-    kg_wait_for 5 differs "$zoom" && kg_pass "Esc leaves the zoom" || kg_fail "Esc changed nothing"
-    kg_wait_for 5 stable; unzoomed=$LAST
-    xdotool key s
-    kg_wait_for 5 differs "$unzoomed" && kg_pass "s sorts by load" || kg_fail "s changed nothing"
-    kg_wait_for 5 stable; sorted=$LAST
-    xdotool key p
-    kg_wait_for 5 differs "$sorted" && kg_pass "p pauses (header says so)" || kg_fail "p changed nothing"
-    kg_wait_for 5 stable; paused=$LAST
-    xdotool key p
-    kg_wait_for 5 differs "$paused" && kg_pass "p resumes" || kg_fail "p again changed nothing"
-    kg_wait_for 5 stable; resumed=$LAST
+    settle "hovering a tile" "tooltip 1"; tip=$LAST
+    differs "hovering a tile shows the tooltip" "$base" "$tip"
+    key h; settle "h" "inputs $INPUTS" "help 1"; help=$LAST
+    differs "h shows the help" "$tip" "$help"
+    key h; settle "h again" "inputs $INPUTS" "help 0"; nohelp=$LAST
+    differs "h hides the help" "$help" "$nohelp"
+    key Return; settle "Enter" "inputs $INPUTS" "zoomed 1"; zoom=$LAST
+    differs "Enter zooms into the host" "$nohelp" "$zoom"
+    key Escape; settle "Esc" "inputs $INPUTS" "zoomed 0"; unzoomed=$LAST
+    differs "Esc leaves the zoom" "$zoom" "$unzoomed"
+    key s; settle "s" "inputs $INPUTS" "sort load"; sorted=$LAST
+    differs "s sorts by load" "$unzoomed" "$sorted"
+    key p; settle "p" "inputs $INPUTS" "paused 1"; paused=$LAST
+    differs "p pauses (header says so)" "$sorted" "$paused"
+    key p; settle "p again" "inputs $INPUTS" "paused 0"; resumed=$LAST
+    differs "p resumes" "$paused" "$resumed"
     xdotool windowsize "$WID" 800 500
-    kg_wait_for 5 differs "$resumed" && kg_pass "resize re-lays out the picture" || kg_fail "resize changed nothing"
-    kg_wait_for 5 stable; small=$LAST
-    xdotool key F11
-    kg_wait_for 5 differs "$small" && kg_pass "F11 goes full screen" || kg_fail "F11 changed nothing"
+    settle "resize" "size 800x500"; small=$LAST
+    differs "resize re-lays out the picture" "$resumed" "$small"
+    # full screen = the whole 1280x800 Xvfb screen, once X has resized the window
+    key F11; settle "F11" "inputs $INPUTS" "fullscreen 1" "size 1280x800"
+    differs "F11 goes full screen" "$small" "$LAST"
     # (Xvfb has no window manager, so where a full-screen window ends up is not checked.)
-    grep -q "ERROR\|runtime error" "$KG_TMP/wall.log" && kg_fail "errors in the wall's log" || kg_pass "no errors logged"
+    grep -q "ERROR\|runtime error" "$LOG" && kg_fail "errors in the wall's log" || kg_pass "no errors logged"
     xdotool key q
     kg_wait_for 5 sh -c "! kill -0 $WALL_PID" || kg_fail "q did not quit"
     kg_stop "$WALL_PID"
