@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The agent's main loop and its resilience: interval timing on the monotonic
- * clock, the libvirt connection retried with backoff (the host is published with
- * libvirt_ok = false meanwhile, and the VMs' last figures as stale), the MQTT
- * session's reconnects answered with the current state (never a backlog),
- * lifecycle events removing undefined VMs at once, SIGHUP reloads, and a clean
- * "offline" on SIGTERM/SIGINT.
+ * clock; every libvirt call on the collector thread (lvworker.c), which retries
+ * the connection with backoff, so that a hanging libvirtd never holds up this
+ * loop: a sample not answered by the time the next one is due is a hung cycle,
+ * published with libvirt_ok = false and the VMs' last figures stale with their
+ * age; the MQTT session's reconnects answered with the current state (never a
+ * backlog); lifecycle events removing undefined VMs at once; SIGHUP reloads; and
+ * "offline" plus a return within a second on SIGTERM/SIGINT, even while the
+ * collector thread is stuck inside libvirt.
  */
 #include "agent.h"
 
@@ -16,6 +19,7 @@
 #include <time.h>
 
 #include "collect.h"
+#include "lvworker.h"
 #include "kvmgrid/clock.h"
 #include "kvmgrid/error.h"
 #include "kvmgrid/log.h"
@@ -27,25 +31,23 @@
 #include "rates.h"
 
 #define MS 1000000ull
-#define LV_BACKOFF_MIN_NS (1000 * MS)
-#define LV_BACKOFF_MAX_NS (30000 * MS)
-#define TICK_NS (100 * MS)          /* how often flags and events are looked at */
+#define TICK_NS (100 * MS)          /* how often signal flags are looked at */
 #define EARLY_MIN_NS (1000 * MS)    /* an event-triggered cycle at most this often */
-#define STOP_TIMEOUT_MS 700         /* "offline" must be out within a second */
+#define STOP_TIMEOUT_MS 600         /* "offline" must be out within a second */
+#define WORKER_STOP_MS 200          /* then the collector thread gets this long to end */
 
 struct agent {
     struct kg_agent_config cfg;
     struct kg_mqtt *mqtt;
     struct kg_publish *pub;
     struct kg_rates *rates;
-    struct kg_collect *lv;
+    struct kg_lvworker *worker;     /* owns the libvirt connection */
     atomic_bool connected;          /* set by the session's connect callback */
     char status_topic[KG_TOPIC_MAX];
 
-    uint64_t lv_next_try_ns, lv_backoff_ns;
-    struct kg_complain lv_complain, pub_complain, proc_complain;
+    struct kg_complain pub_complain, proc_complain, hung_complain;
     char lv_error[128];
-    bool lv_path_logged;
+    char lv_path[16];
 
     struct kg_proc_sample proc_prev;
     bool have_proc_prev;
@@ -56,7 +58,7 @@ struct agent {
     uint64_t lv_ok_ns;              /* last successful libvirt sample */
     struct kg_host host;
     bool have_host;
-    uint64_t last_cycle_ns;
+    uint64_t last_cycle_ns;         /* last request to the collector */
     bool early;                     /* a lifecycle event asks for a cycle soon */
 };
 
@@ -139,45 +141,12 @@ static void session_stop(struct agent *a, bool remove_all)
 
 /* ---- libvirt ------------------------------------------------------------- */
 
-static void lv_close(struct agent *a)
+static void collect_options(const struct kg_agent_config *c, struct kg_collect_options *o)
 {
-    kg_collect_close(a->lv);
-    a->lv = NULL;
-}
-
-static void lv_failed(struct agent *a, uint64_t now, const char *msg)
-{
-    snprintf(a->lv_error, sizeof a->lv_error, "%s", msg);
-    kg_complain(&a->lv_complain, KG_LOG_WARN, "libvirt %s: %s; retrying", a->cfg.libvirt_uri,
-                msg);
-    a->lv_backoff_ns = a->lv_backoff_ns ? a->lv_backoff_ns * 2 : LV_BACKOFF_MIN_NS;
-    if (a->lv_backoff_ns > LV_BACKOFF_MAX_NS)
-        a->lv_backoff_ns = LV_BACKOFF_MAX_NS;
-    a->lv_next_try_ns = now + a->lv_backoff_ns;
-}
-
-/* Returns true with a usable connection. */
-static bool lv_ensure(struct agent *a, uint64_t now)
-{
-    if (a->lv && !kg_collect_alive(a->lv)) {
-        lv_close(a);
-        lv_failed(a, now, "connection to libvirt lost");
-        return false;
-    }
-    if (a->lv)
-        return true;
-    if (now < a->lv_next_try_ns)
-        return false;
-    struct kg_collect_options o = {
-        .uri = a->cfg.libvirt_uri, .read_only = a->cfg.libvirt_read_only,
-        .balloon_period_s = (int)a->cfg.balloon_period_s,
-    };
-    char err[256] = "";
-    if (kg_collect_open(&o, &a->lv, err, sizeof err) != 0) {
-        lv_failed(a, now, err);
-        return false;
-    }
-    return true;
+    memset(o, 0, sizeof *o);
+    o->uri = c->libvirt_uri;
+    o->read_only = c->libvirt_read_only;
+    o->balloon_period_s = (int)c->balloon_period_s;
 }
 
 /* ---- one cycle ----------------------------------------------------------- */
@@ -211,46 +180,11 @@ static int ensure_vms(struct agent *a, size_t n)
     return 0;
 }
 
-static void cycle(struct agent *a)
+/* /proc, the host JSON, and every message of the cycle. node is NULL when
+ * libvirt gave nothing this cycle. */
+static void publish_cycle(struct agent *a, uint64_t now, int64_t real, bool lv_ok,
+                          const struct kg_node_sample *node)
 {
-    uint64_t now = kg_clock_mono_ns();
-    int64_t real = kg_clock_real_ms();
-    a->last_cycle_ns = now;
-    a->early = false;
-
-    struct kg_node_sample node;
-    memset(&node, 0, sizeof node);
-    bool lv_ok = false;
-    if (lv_ensure(a, now)) {
-        struct kg_dom_sample *doms;
-        size_t n;
-        char err[256] = "";
-        int rc = kg_collect_sample(a->lv, &doms, &n, &node, err, sizeof err);
-        if (rc == 0 && (rc = ensure_vms(a, n)) == 0)
-            rc = kg_rates_update(a->rates, doms, n, now, real, node.cpus, a->cfg.host, a->vms);
-        if (rc == 0) {
-            a->n_vms = n;
-            lv_ok = true;
-            a->lv_ok_ns = now;
-            a->lv_backoff_ns = 0;
-            a->lv_error[0] = '\0';
-            kg_complain_release(&a->lv_complain, "libvirt %s: reading VMs again (%s path)",
-                                a->cfg.libvirt_uri, kg_collect_path(a->lv));
-        } else {
-            lv_close(a);
-            lv_failed(a, now, err[0] ? err : kg_strerror(rc));
-        }
-    }
-    kg_debug("cycle: libvirt %s, %zu VMs", lv_ok ? "ok" : "unavailable", a->n_vms);
-    if (!lv_ok) {
-        /* keep the VMs' last figures on the wire, marked stale with their age */
-        for (size_t i = 0; i < a->n_vms; i++) {
-            a->vms[i].stale = true;
-            a->vms[i].age_s = (double)(now - a->lv_ok_ns) / 1e9;
-            a->vms[i].ts_ms = real;
-        }
-    }
-
     struct kg_proc_sample proc;
     bool have_proc = false;
     if (a->cfg.proc_root[0]) {
@@ -263,7 +197,7 @@ static void cycle(struct agent *a)
         have_proc = true; /* the readers that worked filled their part */
     }
     kg_rates_host(a->have_proc_prev ? &a->proc_prev : NULL, have_proc ? &proc : NULL,
-                  now - a->proc_prev_ns, lv_ok ? &node : NULL, &a->host);
+                  now - a->proc_prev_ns, lv_ok ? node : NULL, &a->host);
     if (have_proc) {
         a->proc_prev = proc;
         a->have_proc_prev = true;
@@ -277,15 +211,63 @@ static void cycle(struct agent *a)
     snprintf(a->host.libvirt_error, sizeof a->host.libvirt_error, "%s",
              lv_ok ? "" : a->lv_error[0] ? a->lv_error : "not connected");
     snprintf(a->host.collect_path, sizeof a->host.collect_path, "%s",
-             a->lv ? kg_collect_path(a->lv) : "none");
+             a->lv_path[0] ? a->lv_path : "none");
     a->have_host = true;
     publish_all(a, false);
 }
 
+/* Without fresh libvirt figures: the VMs' last ones stay on the wire, marked
+ * stale with their age. */
+static void mark_stale(struct agent *a, uint64_t now, int64_t real)
+{
+    for (size_t i = 0; i < a->n_vms; i++) {
+        a->vms[i].stale = true;
+        a->vms[i].age_s = (double)(now - a->lv_ok_ns) / 1e9;
+        a->vms[i].ts_ms = real;
+    }
+}
+
+/* The collector answered: rates from its sample, then publish. */
+static void finish_cycle(struct agent *a, const struct kg_lvworker_result *r)
+{
+    uint64_t now = kg_clock_mono_ns();
+    int64_t real = kg_clock_real_ms();
+    snprintf(a->lv_path, sizeof a->lv_path, "%s", r->path);
+    int rc = r->rc;
+    if (rc == 0 && (rc = ensure_vms(a, r->n)) == 0)
+        rc = kg_rates_update(a->rates, r->doms, r->n, r->mono_ns, r->real_ms, r->node.cpus,
+                             a->cfg.host, a->vms);
+    bool lv_ok = rc == 0;
+    if (lv_ok) {
+        a->n_vms = r->n;
+        a->lv_ok_ns = r->mono_ns;
+        a->lv_error[0] = '\0';
+        kg_complain_release(&a->hung_complain, "libvirt answers again");
+    } else {
+        snprintf(a->lv_error, sizeof a->lv_error, "%.*s", (int)sizeof a->lv_error - 1,
+                 r->err[0] ? r->err : kg_strerror(rc));
+        mark_stale(a, now, real);
+    }
+    kg_debug("cycle: libvirt %s, %zu VMs", lv_ok ? "ok" : "unavailable", a->n_vms);
+    publish_cycle(a, now, real, lv_ok, &r->node);
+}
+
+/* A cycle is due and the previous sample is still inside libvirt. */
+static void hung_cycle(struct agent *a, uint64_t since_ns)
+{
+    uint64_t now = kg_clock_mono_ns();
+    int64_t real = kg_clock_real_ms();
+    double s = (double)(now - since_ns) / 1e9;
+    snprintf(a->lv_error, sizeof a->lv_error, "libvirt has not answered for %.1f s", s);
+    kg_complain(&a->hung_complain, KG_LOG_WARN, "%s; VMs published as stale", a->lv_error);
+    mark_stale(a, now, real);
+    kg_debug("cycle: libvirt hung, %zu VMs stale", a->n_vms);
+    publish_cycle(a, now, real, false, NULL);
+}
+
+/* The collector saw a domain undefined and gone. */
 static void remove_vm(struct agent *a, const char *uuid, const char *name)
 {
-    if (a->lv && kg_collect_domain_exists(a->lv, uuid))
-        return; /* undefined while running: it lives on as a transient domain */
     kg_info("VM %s undefined: removing its topic", name);
     if (a->pub)
         kg_publish_remove(a->pub, uuid);
@@ -299,16 +281,16 @@ static void remove_vm(struct agent *a, const char *uuid, const char *name)
     }
 }
 
-static void drain_events(struct agent *a)
+static void drain_worker(struct agent *a)
 {
-    struct kg_collect_event ev;
-    while (a->lv && kg_collect_next_event(a->lv, &ev)) {
-        kg_debug("libvirt event %d for %s", (int)ev.type, ev.name);
-        if (ev.type == KG_COLLECT_EV_UNDEFINED)
-            remove_vm(a, ev.uuid, ev.name);
-        else
-            a->early = true;
-    }
+    struct kg_lvworker_removal rm;
+    while (kg_lvworker_take_removal(a->worker, &rm))
+        remove_vm(a, rm.uuid, rm.name);
+    if (kg_lvworker_take_early(a->worker))
+        a->early = true;
+    struct kg_lvworker_result r;
+    if (kg_lvworker_take_result(a->worker, &r))
+        finish_cycle(a, &r);
 }
 
 /* ---- reload ---------------------------------------------------------------- */
@@ -348,9 +330,9 @@ static void reload(struct agent *a, const struct kg_agent_hooks *h)
             kg_error("reload: the new MQTT settings do not work; fix them and reload again");
     }
     if (new_libvirt) {
-        lv_close(a);
-        a->lv_next_try_ns = 0;
-        a->lv_backoff_ns = 0;
+        struct kg_collect_options o;
+        collect_options(n, &o);
+        kg_lvworker_reset(a->worker, &o); /* copies the URI */
     }
     if (renamed)
         for (size_t i = 0; i < a->n_vms; i++)
@@ -371,8 +353,14 @@ int kg_agent_run(const struct kg_agent_config *cfg, const struct kg_agent_hooks 
     a->cfg = *cfg;
     kg_log_set_level((enum kg_log_level)a->cfg.log_level);
     int status = KG_AGENT_EXIT_FAILURE;
+    struct kg_collect_options co;
+    collect_options(&a->cfg, &co);
     if (kg_rates_create(&a->rates) != 0 || session_start(a) != 0)
         goto out;
+    if (kg_lvworker_start(&co, &a->worker) != 0) {
+        kg_error("cannot start the collector thread");
+        goto out;
+    }
     kg_info("kvmgrid-agent %s: host %s, libvirt %s (%s), broker %s, prefix %s, every %.3g s",
             KG_VERSION, a->cfg.host, a->cfg.libvirt_uri,
             a->cfg.libvirt_read_only ? "read-only" : "read-write", a->cfg.broker, a->cfg.prefix,
@@ -392,18 +380,24 @@ int kg_agent_run(const struct kg_agent_config *cfg, const struct kg_agent_hooks 
             kg_publish_resync(a->pub);
             publish_all(a, true);
         }
-        drain_events(a);
+        drain_worker(a);
         uint64_t now = kg_clock_mono_ns();
         uint64_t interval = a->cfg.interval_ms * MS;
         bool early_due = a->early && now >= a->last_cycle_ns +
                                                  (interval < EARLY_MIN_NS ? interval : EARLY_MIN_NS);
         if (now >= next || early_due) {
             bool scheduled = now >= next;
-            cycle(a);
+            uint64_t since;
+            if (kg_lvworker_request(a->worker)) {
+                a->last_cycle_ns = now;
+                a->early = false;
+            } else if (scheduled && kg_lvworker_pending(a->worker, &since)) {
+                hung_cycle(a, since);
+            }
             if (scheduled)
                 next += interval;
             else /* an event-triggered cycle restarts the schedule from itself */
-                next = a->last_cycle_ns + interval;
+                next = now + interval;
             now = kg_clock_mono_ns();
             if (next <= now) /* fell behind (slow libvirt, suspend): no catch-up burst */
                 next = now + interval;
@@ -411,14 +405,14 @@ int kg_agent_run(const struct kg_agent_config *cfg, const struct kg_agent_hooks 
         uint64_t wait = next > now ? next - now : 0;
         if (wait > TICK_NS)
             wait = TICK_NS;
-        struct timespec ts = {(time_t)(wait / 1000000000ull), (long)(wait % 1000000000ull)};
-        nanosleep(&ts, NULL); /* a signal cuts it short */
+        kg_lvworker_wait(a->worker, wait); /* wakes at once for a result or an event */
     }
     kg_info("stopping: publishing offline");
     status = KG_AGENT_EXIT_OK;
 out:
     session_stop(a, false);
-    lv_close(a);
+    /* after "offline" is out: the collector may be stuck in libvirt for good */
+    kg_lvworker_stop(a->worker, WORKER_STOP_MS);
     kg_rates_free(a->rates);
     free(a->vms);
     free(a);

@@ -440,7 +440,8 @@ static int sync_info(struct kg_collect *c, virDomainPtr *domp, size_t n)
         if (c->info[i].seen)
             c->info[w++] = c->info[i];
     c->n_info = w;
-    qsort(c->info, c->n_info, sizeof *c->info, cmp_info);
+    if (c->n_info > 1) /* qsort must not get NULL, even for 0 elements */
+        qsort(c->info, c->n_info, sizeof *c->info, cmp_info);
     /* XML for the domains that need it (new or redefined), only for the groups
      * that fall back to per-domain calls */
     if (c->bulk[G_BLOCK] && c->bulk[G_NET])

@@ -138,7 +138,8 @@ int kg_agent_config_finalize(struct kg_agent_config *c, const char *path, char *
         if (gethostname(h, sizeof h - 1) != 0 || !h[0])
             return fail(path, "host", errmsg, errlen, KG_EINVAL,
                         "host: not set and gethostname() failed");
-        snprintf(c->host, sizeof c->host, "%s", h);
+        /* gethostname may fill h to the brim: cut explicitly at KG_NAME_MAX */
+        snprintf(c->host, sizeof c->host, "%.*s", (int)sizeof c->host - 1, h);
     }
     char esc[KG_NAME_ESC_MAX + 1];
     if (kg_topic_escape(c->host, strlen(c->host), esc, sizeof esc) < 0)
@@ -158,7 +159,7 @@ int kg_agent_config_finalize(struct kg_agent_config *c, const char *path, char *
         if (strlen(pw) >= sizeof c->password)
             return fail(path, "password_file", errmsg, errlen, KG_ERANGE,
                         "password_file: password too long");
-        snprintf(c->password, sizeof c->password, "%s", pw);
+        memcpy(c->password, pw, strlen(pw) + 1); /* length checked above */
     }
     return 0;
 }

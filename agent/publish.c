@@ -307,7 +307,8 @@ int kg_publish_vms(struct kg_publish *p, const struct kg_vm *vms, size_t n, bool
         p->e[w++] = e;
     }
     p->n = w;
-    qsort(p->e, p->n, sizeof *p->e, cmp_entry);
+    if (p->n > 1) /* qsort must not get NULL, even for 0 elements */
+        qsort(p->e, p->n, sizeof *p->e, cmp_entry);
     return first_err;
 }
 

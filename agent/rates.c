@@ -364,7 +364,8 @@ int kg_rates_update(struct kg_rates *r, const struct kg_dom_sample *cur, size_t 
         r->e[w++] = r->e[i];
     }
     r->n = w;
-    qsort(r->e, r->n, sizeof *r->e, cmp_entry);
+    if (r->n > 1) /* qsort must not get NULL, even for 0 elements */
+        qsort(r->e, r->n, sizeof *r->e, cmp_entry);
     return 0;
 }
 

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The collector thread: every libvirt call the agent makes runs here, so that a
+ * libvirtd that hangs (stopped, deadlocked, a domain stuck in a job) can never
+ * hold up the main loop. The main loop asks for a sample, waits for it with a
+ * deadline, and goes on publishing (the VMs stale, the host with libvirt_ok =
+ * false) and answering signals when the answer does not come; on SIGTERM it
+ * publishes "offline" and exits even while this thread is still inside libvirt.
+ *
+ * The thread owns the connection (struct kg_collect): opening it, retrying with
+ * backoff (1 s doubling to 30 s), logging failures once and the recovery once,
+ * draining lifecycle events (an undefined domain that no longer exists becomes
+ * a removal for the main loop; any other event asks for an early cycle).
+ * Not a pure module: it logs. One main thread drives one worker.
+ */
+#ifndef KG_AGENT_LVWORKER_H
+#define KG_AGENT_LVWORKER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collect.h"
+
+struct kg_lvworker;
+
+struct kg_lvworker_result {
+    int rc;                      /* 0, or KG_ENOTCONN / KG_EIO / KG_ENOMEM with err */
+    char err[256];
+    struct kg_dom_sample *doms;  /* owned by the worker; valid until the next request */
+    size_t n;
+    struct kg_node_sample node;
+    uint64_t mono_ns;            /* when the sample was taken (monotonic) */
+    int64_t real_ms;             /* the same, epoch ms */
+    char path[16];               /* kg_collect_path, "none" without a connection */
+};
+
+struct kg_lvworker_removal {
+    char uuid[KG_UUID_LEN + 1];
+    char name[KG_NAME_MAX + 1];
+};
+
+/* Starts the thread (all signals blocked in it; they belong to the main loop).
+ * opt is copied (uri included). 0 and *out, or KG_ENOMEM / KG_EIO. */
+int kg_lvworker_start(const struct kg_collect_options *opt, struct kg_lvworker **out);
+
+/* Asks for one sample (connecting first if needed). False, and nothing asked,
+ * while the previous request has not been answered: libvirt is hanging. */
+bool kg_lvworker_request(struct kg_lvworker *w);
+
+/* True while a request is unanswered; *since_ns (may be NULL) gets the monotonic
+ * time it was made. */
+bool kg_lvworker_pending(struct kg_lvworker *w, uint64_t *since_ns);
+
+/* Waits until the worker has something for the main loop (a result, a removal,
+ * an early-cycle wish) or timeout_ns passed. */
+void kg_lvworker_wait(struct kg_lvworker *w, uint64_t timeout_ns);
+
+/* Takes the answer to the last request: true and *res (res->doms stays valid
+ * until the next kg_lvworker_request), false when none is ready. */
+bool kg_lvworker_take_result(struct kg_lvworker *w, struct kg_lvworker_result *res);
+
+/* Takes one removal (a domain undefined and gone). True when *out was filled. */
+bool kg_lvworker_take_removal(struct kg_lvworker *w, struct kg_lvworker_removal *out);
+
+/* True (once) when a lifecycle event asked for an early cycle since the last call. */
+bool kg_lvworker_take_early(struct kg_lvworker *w);
+
+/* New connection options (SIGHUP): the connection is closed and opened with
+ * these at the next request, backoff reset. opt is copied. */
+void kg_lvworker_reset(struct kg_lvworker *w, const struct kg_collect_options *opt);
+
+/* Stops the thread and waits for it at most timeout_ms. True: it ended and
+ * everything is freed. False: it is still inside a libvirt call; it is detached
+ * and left to the process's exit (its memory stays reachable, never freed under
+ * it). Accepts NULL (true). */
+bool kg_lvworker_stop(struct kg_lvworker *w, uint32_t timeout_ms);
+
+#endif
