@@ -53,6 +53,9 @@ static void usage(FILE *f)
     }
     fprintf(f, "\nKeys: 1-5 or m metric, s sort, F11 full screen, Enter/click zoom, Esc back,\n"
                "p pause, h or ? help, q quit. Mouse over a tile: its figures.\n"
+               "Operator mode (--operator, an operator's credentials): click or arrows select\n"
+               "a VM; F5 CPU 80 %%, F6 memory 256 MiB, F7 disk write 20 MB/s (60 s each), F8 stop\n"
+               "go to <prefix>/<VM name>/load/cmd; Esc clears the selection.\n"
                "Headless: SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software "
                "SDL_FRAMEBUFFER_ACCELERATION=0 kvmgrid-wall --screenshot out.png\n"
                "Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error,\n"

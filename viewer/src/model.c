@@ -702,6 +702,12 @@ double model_vm_value(const struct model_vm *vm, enum colour_metric metric)
     }
 }
 
+int model_load_status(const struct model *m, const char *node, size_t len)
+{
+    int32_t i = load_find(m, node, len);
+    return i >= 0 ? (int)m->loads[i].status : -1;
+}
+
 bool model_vm_load_running(const struct model *m, const struct model_vm *vm)
 {
     if (m->n_loads == 0)

@@ -161,6 +161,9 @@ void model_tick(struct model *m, uint64_t now_ms, enum colour_metric metric);
 double model_vm_value(const struct model_vm *vm, enum colour_metric metric);
 /* True when a load generator named like the VM is running. Lock held. */
 bool model_vm_load_running(const struct model *m, const struct model_vm *vm);
+/* Status (enum kg_load_status) of the load generator on node (raw, len bytes), or
+ * -1 when none has reported. Lock held. */
+int model_load_status(const struct model *m, const char *node, size_t len);
 /* Host load used for sorting: its cpu_pct, or the mean of its VMs' cpu_pct. */
 double model_host_load(const struct model *m, const struct model_host *h);
 

@@ -90,6 +90,13 @@ struct render {
     SDL_Texture *help_tex;
     int help_w, help_h;
 
+    /* operator mode: the selected VM by name (survives layouts), its frame */
+    bool operator_mode, selected, sel_visible;
+    char sel_host[KG_NAME_MAX + 1], sel_vm[KG_NAME_MAX + 1];
+    size_t sel_host_len, sel_vm_len;
+    struct layout_rect sel_rect;
+    char op_msg[TEXT_MAX];
+
     const char *prefix, *broker;
     struct render_stats stats;
 };
@@ -527,7 +534,23 @@ static void compose_chrome(struct render *r, const struct model *m, char h[3][TE
     if (m->hottest[0] < 0 && off < TEXT_MAX)
         snprintf(h[2] + off, TEXT_MAX - off, "   -");
     uint64_t bad = model_bad_total(m);
-    off = (size_t)snprintf(status, TEXT_MAX, "malformed payloads: %llu", (unsigned long long)bad);
+    off = 0;
+    if (r->operator_mode) {
+        char sel[KG_NAME_ESC_MAX * 2 + 8] = "none (click a tile or use the arrow keys)";
+        if (r->selected) {
+            char hn[KG_NAME_ESC_MAX + 1], vn[KG_NAME_ESC_MAX + 1];
+            model_printable(r->sel_host, r->sel_host_len, hn, sizeof(hn));
+            model_printable(r->sel_vm, r->sel_vm_len, vn, sizeof(vn));
+            snprintf(sel, sizeof(sel), "%.60s/%.60s", hn, vn);
+        }
+        off = (size_t)snprintf(status, TEXT_MAX,
+                               "OPERATOR  %.200s   selected %s (F5 cpu 80%%, F6 mem 256 MiB, "
+                               "F7 disk 20 MB/s, F8 stop)   ",
+                               r->op_msg[0] ? r->op_msg : "ready", sel);
+        if (off >= TEXT_MAX)
+            off = TEXT_MAX - 1;
+    }
+    off += (size_t)snprintf(status + off, TEXT_MAX - off, "malformed payloads: %llu", (unsigned long long)bad);
     if (bad > 0 && off < TEXT_MAX) {
         for (int i = 0; i < MODEL_BAD_COUNT && off < TEXT_MAX; i++)
             off += (size_t)snprintf(status + off, TEXT_MAX - off, "%s %s %llu", i ? "," : " (",
@@ -679,6 +702,8 @@ static const char help_text[] =
     "s sort by name / by load        F11 full screen\n"
     "Enter or click: zoom into the host under the mouse    Esc: back\n"
     "p pause the picture        h or ?: this help        q quit\n"
+    "operator mode: click or arrows select a VM; F5 CPU 80 %, F6 memory 256 MiB,\n"
+    "F7 disk write 20 MB/s (each 60 s), F8 stop: sent to the VM's load generator\n"
     "\n"
     "Tiles: one per VM, grouped by host, coloured by the metric (viridis).\n"
     "Checkerboard = stale (no update for N intervals)   stripes + frame + OFFLINE = host offline\n"
@@ -842,6 +867,14 @@ static enum render_key map_key(const SDL_KeyboardEvent *k)
     case SDLK_h: case SDLK_QUESTION: case SDLK_F1: return RENDER_KEY_HELP;
     case SDLK_SLASH: return (k->keysym.mod & KMOD_SHIFT) ? RENDER_KEY_HELP : RENDER_KEY_NONE;
     case SDLK_q: return RENDER_KEY_QUIT;
+    case SDLK_LEFT: return RENDER_KEY_LEFT;
+    case SDLK_RIGHT: return RENDER_KEY_RIGHT;
+    case SDLK_UP: return RENDER_KEY_UP;
+    case SDLK_DOWN: return RENDER_KEY_DOWN;
+    case SDLK_F5: return RENDER_KEY_OP_1;
+    case SDLK_F6: return RENDER_KEY_OP_2;
+    case SDLK_F7: return RENDER_KEY_OP_3;
+    case SDLK_F8: return RENDER_KEY_OP_4;
     default: return RENDER_KEY_NONE;
     }
 }
@@ -988,6 +1021,184 @@ void render_zoom_out(struct render *r)
 
 bool render_zoomed(const struct render *r) { return r->zoomed; }
 
+/* ---- operator selection ---------------------------------------------------- */
+
+/* The VM of host h shown at tile pos, or -1 (lock held). */
+static int32_t vm_at(const struct model *m, const struct model_host *h, int32_t pos)
+{
+    for (uint32_t j = 0; j < h->n_vms; j++)
+        if (m->vms[h->vms[j]].pos == pos)
+            return (int32_t)h->vms[j];
+    return -1;
+}
+
+/* Tiles shown in block b (lock held). */
+static int32_t block_tiles(const struct render *r, const struct model *m, size_t b)
+{
+    const struct model_host *h = &m->hosts[r->order[b]];
+    int32_t n = 0;
+    for (uint32_t j = 0; j < h->n_vms; j++)
+        if (m->vms[h->vms[j]].pos >= n)
+            n = m->vms[h->vms[j]].pos + 1;
+    return n;
+}
+
+/* Where the selected VM is on screen (lock held): its block and VM slot. */
+static bool find_selected(const struct render *r, const struct model *m, int32_t *block,
+                          int32_t *vm)
+{
+    if (!r->selected)
+        return false;
+    int32_t h = model_find_host(m, r->sel_host, r->sel_host_len);
+    if (h < 0 || (size_t)h >= r->cap_host_block || r->host_block[h] < 0 ||
+        (size_t)r->host_block[h] >= r->n_blocks)
+        return false;
+    int32_t v = model_find_vm(m, (uint32_t)h, r->sel_vm, r->sel_vm_len);
+    if (v < 0 || m->vms[v].pos < 0)
+        return false;
+    *block = r->host_block[h];
+    *vm = v;
+    return true;
+}
+
+/* Selects the VM at tile pos of block b (lock held). */
+static bool select_tile(struct render *r, const struct model *m, size_t b, int32_t pos)
+{
+    if (b >= r->n_blocks)
+        return false;
+    const struct model_host *h = &m->hosts[r->order[b]];
+    int32_t v = vm_at(m, h, pos);
+    if (v < 0)
+        return false;
+    memcpy(r->sel_host, h->name, h->name_len);
+    r->sel_host[h->name_len] = '\0';
+    r->sel_host_len = h->name_len;
+    memcpy(r->sel_vm, m->vms[v].name, m->vms[v].name_len);
+    r->sel_vm[m->vms[v].name_len] = '\0';
+    r->sel_vm_len = m->vms[v].name_len;
+    r->selected = true;
+    r->need_chrome = r->overlay_changed = true;
+    return true;
+}
+
+void render_set_operator(struct render *r, bool on)
+{
+    r->operator_mode = on;
+    if (!on)
+        r->selected = false;
+    r->need_chrome = r->overlay_changed = true;
+}
+
+bool render_select_at(struct render *r, struct model *m, int x, int y)
+{
+    if (!r->operator_mode)
+        return false;
+    bool done = false;
+    model_lock(m);
+    for (size_t b = 0; b < r->n_blocks && !done; b++) {
+        int t = layout_tile_at(&r->lr, &r->blocks[b], x, y);
+        if (t >= 0)
+            done = select_tile(r, m, b, t);
+    }
+    model_unlock(m);
+    return done;
+}
+
+bool render_select_move(struct render *r, struct model *m, int dx, int dy)
+{
+    if (!r->operator_mode)
+        return false;
+    bool done = false;
+    model_lock(m);
+    int32_t b, v;
+    if (!find_selected(r, m, &b, &v)) {
+        for (size_t i = 0; i < r->n_blocks && !done; i++)
+            done = select_tile(r, m, i, 0);
+        model_unlock(m);
+        return done;
+    }
+    int32_t pos = m->vms[v].pos, n = block_tiles(r, m, (size_t)b);
+    int cols = r->blocks[b].tiles_x > 0 ? r->blocks[b].tiles_x : 1;
+    int32_t nb = b, np = pos;
+    if (dx != 0) {
+        np = pos + dx;
+        if (np < 0) {
+            nb = b - 1;
+            np = nb >= 0 ? block_tiles(r, m, (size_t)nb) - 1 : 0;
+        } else if (np >= n) {
+            nb = b + 1;
+            np = 0;
+        }
+    } else if (dy != 0) {
+        np = pos + dy * cols;
+        if (np < 0 || np >= n) {
+            nb = b + (dy < 0 ? -1 : 1);
+            if (nb >= 0 && (size_t)nb < r->n_blocks) {
+                int ncols = r->blocks[nb].tiles_x > 0 ? r->blocks[nb].tiles_x : 1;
+                int32_t nn = block_tiles(r, m, (size_t)nb), col = pos % cols;
+                if (col >= ncols)
+                    col = ncols - 1;
+                np = dy < 0 ? ((nn - 1) / ncols) * ncols + col : col;
+                if (np >= nn)
+                    np = nn - 1;
+            }
+        }
+    }
+    if (nb >= 0 && (size_t)nb < r->n_blocks && np >= 0)
+        done = select_tile(r, m, (size_t)nb, np);
+    model_unlock(m);
+    return done;
+}
+
+bool render_select_name(struct render *r, struct model *m, const char *vm, size_t len)
+{
+    if (!r->operator_mode)
+        return false;
+    bool done = false;
+    model_lock(m);
+    for (size_t b = 0; b < r->n_blocks && !done; b++) {
+        const struct model_host *h = &m->hosts[r->order[b]];
+        int32_t v = model_find_vm(m, r->order[b], vm, len);
+        (void)h;
+        if (v >= 0 && m->vms[v].pos >= 0)
+            done = select_tile(r, m, b, m->vms[v].pos);
+    }
+    model_unlock(m);
+    return done;
+}
+
+bool render_selected(struct render *r, struct model *m, char *vm, size_t vm_size,
+                     size_t *vm_len, char *host, size_t host_size)
+{
+    if (!r->operator_mode || !r->selected || vm_size <= r->sel_vm_len ||
+        host_size <= r->sel_host_len)
+        return false;
+    model_lock(m);
+    int32_t h = model_find_host(m, r->sel_host, r->sel_host_len);
+    bool ok = h >= 0 && model_find_vm(m, (uint32_t)h, r->sel_vm, r->sel_vm_len) >= 0;
+    model_unlock(m);
+    if (ok) {
+        memcpy(vm, r->sel_vm, r->sel_vm_len + 1);
+        *vm_len = r->sel_vm_len;
+        memcpy(host, r->sel_host, r->sel_host_len + 1);
+    }
+    return ok;
+}
+
+void render_clear_selection(struct render *r)
+{
+    if (r->selected) {
+        r->selected = false;
+        r->need_chrome = r->overlay_changed = true;
+    }
+}
+
+void render_set_operator_message(struct render *r, const char *msg)
+{
+    snprintf(r->op_msg, sizeof(r->op_msg), "%s", msg ? msg : "");
+    r->need_chrome = true;
+}
+
 /* ---- frame -------------------------------------------------------------- */
 
 static void upload(struct render *r)
@@ -1088,7 +1299,21 @@ int render_frame(struct render *r, struct model *m, uint64_t now_ms, bool force,
     }
     char tip[sizeof(r->tip_text)];
     tooltip_text(r, m, now_ms, tip, sizeof(tip));
+    struct layout_rect sel = {0, 0, 0, 0};
+    bool sel_visible = false;
+    if (r->operator_mode && r->selected) {
+        int32_t b, vi;
+        if (find_selected(r, m, &b, &vi)) {
+            sel = layout_tile_rect(&r->lr, &r->blocks[b], (uint32_t)m->vms[vi].pos);
+            sel_visible = true;
+        }
+    }
     model_unlock(m);
+    if (sel_visible != r->sel_visible || memcmp(&sel, &r->sel_rect, sizeof(sel)) != 0) {
+        r->sel_visible = sel_visible;
+        r->sel_rect = sel;
+        r->overlay_changed = true;
+    }
 
     if (strcmp(tip, r->tip_text) != 0) {
         memcpy(r->tip_text, tip, sizeof(tip));
@@ -1105,6 +1330,18 @@ int render_frame(struct render *r, struct model *m, uint64_t now_ms, bool force,
         return 0;
     upload(r);
     SDL_RenderCopy(r->ren, r->tex, NULL, NULL);
+    if (r->sel_visible) {
+        /* the selected tile: a white frame outside a black one, visible on any colour */
+        int g = r->lr.tile_px >= 8 ? 2 : 1;
+        SDL_Rect in = {r->sel_rect.x - g, r->sel_rect.y - g, r->sel_rect.w + 2 * g, r->sel_rect.h + 2 * g};
+        SDL_Rect outr = {in.x - g, in.y - g, in.w + 2 * g, in.h + 2 * g};
+        SDL_SetRenderDrawColor(r->ren, 0xFF, 0xFF, 0xFF, 0xFF);
+        SDL_RenderFillRect(r->ren, &outr);
+        SDL_SetRenderDrawColor(r->ren, 0x00, 0x00, 0x00, 0xFF);
+        SDL_RenderFillRect(r->ren, &in);
+        SDL_Rect tile = {r->sel_rect.x, r->sel_rect.y, r->sel_rect.w, r->sel_rect.h};
+        SDL_RenderCopy(r->ren, r->tex, &tile, &tile);
+    }
     if (r->tip_tex)
         draw_box(r, r->tip_tex, r->tip_w, r->tip_h, r->mouse_x + (int)(16 * r->scale),
                  r->mouse_y + (int)(16 * r->scale));
@@ -1176,6 +1413,8 @@ void render_get_view(struct render *r, struct model *m, struct render_view *out)
     out->fullscreen = r->fullscreen;
     out->zoomed = r->zoomed;
     out->paused = r->paused;
+    out->operator = r->operator_mode;
+    out->selected = r->operator_mode && r->selected;
     out->win_w = r->win_w;
     out->win_h = r->win_h;
     out->out_w = r->out_w;

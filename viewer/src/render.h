@@ -33,7 +33,10 @@ enum render_key {
     RENDER_KEY_NONE = 0, RENDER_KEY_METRIC_1, RENDER_KEY_METRIC_2, RENDER_KEY_METRIC_3,
     RENDER_KEY_METRIC_4, RENDER_KEY_METRIC_5, RENDER_KEY_METRIC_NEXT, RENDER_KEY_SORT,
     RENDER_KEY_FULLSCREEN, RENDER_KEY_ZOOM, RENDER_KEY_BACK, RENDER_KEY_PAUSE,
-    RENDER_KEY_HELP, RENDER_KEY_QUIT
+    RENDER_KEY_HELP, RENDER_KEY_QUIT,
+    /* operator mode: move the selection, send preset 1..4 (F5..F8) */
+    RENDER_KEY_LEFT, RENDER_KEY_RIGHT, RENDER_KEY_UP, RENDER_KEY_DOWN,
+    RENDER_KEY_OP_1, RENDER_KEY_OP_2, RENDER_KEY_OP_3, RENDER_KEY_OP_4
 };
 
 enum render_event_type { RENDER_EV_NONE = 0, RENDER_EV_QUIT, RENDER_EV_KEY, RENDER_EV_CLICK };
@@ -72,6 +75,27 @@ bool render_zoom_at(struct render *r, struct model *m, int x, int y);
 void render_zoom_out(struct render *r);
 bool render_zoomed(const struct render *r);
 
+/* Operator mode: a selected VM (framed on screen, kept by name across layouts)
+ * and a message on the status line. Without operator mode nothing is selected. */
+void render_set_operator(struct render *r, bool on);
+/* Selects the VM under output pixel (x, y). Lock not held by the caller. True when
+ * a VM is selected. */
+bool render_select_at(struct render *r, struct model *m, int x, int y);
+/* Moves the selection: dx -1/+1 to the previous/next VM in screen order (across
+ * hosts), dy -1/+1 one tile row up/down in the host block (to the previous/next
+ * block past its edge). Selects the first VM when none is. Lock not held. */
+bool render_select_move(struct render *r, struct model *m, int dx, int dy);
+/* Selects the first VM named vm (raw bytes, len) in screen order. Lock not held. */
+bool render_select_name(struct render *r, struct model *m, const char *vm, size_t len);
+/* Copies the selected VM's raw name (NUL-terminated; KG_NAME_MAX + 1 suffices; its
+ * length in *vm_len, as a raw name may hold a NUL) and its host's into the
+ * buffers; false when nothing (or a VM that is gone) is selected. Lock not held. */
+bool render_selected(struct render *r, struct model *m, char *vm, size_t vm_size,
+                     size_t *vm_len, char *host, size_t host_size);
+void render_clear_selection(struct render *r);
+/* The operator's line at the start of the status bar (copied; NULL or "" clears). */
+void render_set_operator_message(struct render *r, const char *msg);
+
 /* Draws what changed since the last frame and presents it when something did.
  * force: lay out now even if the host set is changing quickly. When
  * screenshot_path is not NULL, the composed frame is saved there as PNG
@@ -94,7 +118,7 @@ void render_get_stats(const struct render *r, struct render_stats *out);
 
 /* What the wall shows right now, for tests and the SIGUSR1 report. */
 struct render_view {
-    bool help, tooltip, fullscreen, zoomed, paused;
+    bool help, tooltip, fullscreen, zoomed, paused, operator, selected;
     int win_w, win_h;           /* window size in points */
     int out_w, out_h;           /* output size in pixels */
     /* true when the next render_frame would still change the picture: a layout

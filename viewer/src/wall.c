@@ -8,6 +8,7 @@
 #include "wall.h"
 
 #include <math.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,10 @@
 #include "kvmgrid/error.h"
 #include "kvmgrid/log.h"
 #include "kvmgrid/mqtt.h"
+#include "kvmgrid/schema.h"
 #include "layout.h"
 #include "model.h"
+#include "operator.h"
 #include "render.h"
 
 #define TICK_MS 500
@@ -52,6 +55,8 @@ const struct kg_config_key wall_config_keys[] = {
     {"timeout", KG_CFG_DURATION_MS, OFF(timeout_ms), 0, 100, 3600000, NULL, "with --screenshot: give up waiting after this (default 20s, exit 3)"},
     {"dump_layout", KG_CFG_STRING, OFF(dump_layout), SZ(dump_layout), 0, 0, NULL, "with --screenshot: write the tile layout as text"},
     {"stats", KG_CFG_BOOL, OFF(stats), 0, 0, 0, NULL, "print frame-time statistics at exit"},
+    {"operator", KG_CFG_BOOL, OFF(operator_mode), 0, 0, 0, NULL, "operator mode: select a VM and send its load generator a preset (needs username, an operator's credentials)"},
+    {"operator_send", KG_CFG_STRING, OFF(operator_send), SZ(operator_send), 0, 0, NULL, "PRESET:VM, with --operator: once the retained state is in, send PRESET (cpu80, mem256, disk20, stop) to VM's load generator"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -102,6 +107,24 @@ int wall_config_check(const struct wall_config *c, char *errmsg, size_t errlen)
     if (c->broker[0] == '\0') {
         snprintf(errmsg, errlen, "broker: empty");
         return KG_EINVAL;
+    }
+    if (c->operator_mode && c->username[0] == '\0') {
+        snprintf(errmsg, errlen, "operator: needs the operator's username (and password or password_file)");
+        return KG_EINVAL;
+    }
+    if (c->operator_send[0] != '\0') {
+        if (!c->operator_mode) {
+            snprintf(errmsg, errlen, "operator_send: operator mode is off (set operator = true)");
+            return KG_EINVAL;
+        }
+        const char *colon = strchr(c->operator_send, ':');
+        enum operator_preset p;
+        if (colon == NULL || colon[1] == '\0' ||
+            operator_preset_parse(c->operator_send, (size_t)(colon - c->operator_send), &p) != 0) {
+            snprintf(errmsg, errlen, "operator_send: expected PRESET:VM with PRESET one of cpu80, "
+                     "mem256, disk20, stop; got \"%.100s\"", c->operator_send);
+            return KG_EINVAL;
+        }
     }
     return 0;
 }
@@ -176,24 +199,80 @@ static void print_counters(struct model *m, uint64_t connected_ms)
     fflush(stdout);
 }
 
+/* Operator mode: a second session, a pure publisher at QoS 1 (PROTOCOL.md: commands
+ * are QoS 1), so that the reading session keeps QoS 0 for fast retained bursts. */
+struct wall_op {
+    struct kg_mqtt *mq;
+    uint64_t seq;           /* commands handed to the session, also their id */
+    uint64_t failed;
+};
+
+/* Sends preset p to the selected VM's load generator; the outcome goes to the
+ * status line and the log. Returns 0 or a KG_* code. */
+static int op_send(struct wall_op *op, struct render *r, struct model *m, const char *prefix,
+                   enum operator_preset p)
+{
+    char vm[KG_NAME_MAX + 1], host[KG_NAME_MAX + 1], msg[600];
+    char topic[KG_TOPIC_MAX], json[512];
+    size_t vlen = 0, jlen = 0;
+    int rc = KG_EINVAL;
+    if (!render_selected(r, m, vm, sizeof(vm), &vlen, host, sizeof(host))) {
+        snprintf(msg, sizeof(msg), "not sent: no VM selected");
+    } else if (strlen(vm) != vlen) {
+        snprintf(msg, sizeof(msg), "not sent: the VM's name holds a NUL byte");
+    } else if ((rc = operator_command(p, op->seq + 1, prefix, vm, topic, sizeof(topic), json,
+                                      sizeof(json), &jlen)) != 0) {
+        snprintf(msg, sizeof(msg), "not sent: %s", kg_strerror(rc));
+    } else if ((rc = kg_mqtt_publish(op->mq, topic, json, jlen, false)) != 0) {
+        snprintf(msg, sizeof(msg), "not sent to %.100s: %s", topic, kg_strerror(rc));
+    } else {
+        op->seq++;
+        model_lock(m);
+        int ls = model_load_status(m, vm, vlen);
+        model_unlock(m);
+        snprintf(msg, sizeof(msg), "sent %s (id wall-%llu) to %.200s%s", operator_preset_label(p),
+                 (unsigned long long)op->seq, topic,
+                 ls < 0 ? "; no load generator has reported from it yet"
+                 : ls == KG_LOADST_OFFLINE ? "; its load generator is offline" : "");
+    }
+    if (rc != 0)
+        op->failed++;
+    render_set_operator_message(r, msg);
+    if (rc == 0)
+        kg_info("operator: %s", msg);
+    else
+        kg_warn("operator: %s", msg);
+    return rc;
+}
+
 /* The second line of the SIGUSR1 report: what is on screen, so that tests can
  * wait for a state instead of sleeping ("pending 0" once everything received and
  * every input handled has been drawn). */
 static void print_view(struct render *r, struct model *m, uint64_t inputs, bool settled,
-                       bool model_ahead)
+                       bool model_ahead, const struct wall_op *op)
 {
     struct render_view v;
     render_get_view(r, m, &v);
     struct render_stats rs;
     render_get_stats(r, &rs);
+    char vm[KG_NAME_MAX + 1], host[KG_NAME_MAX + 1], sel[2 * KG_NAME_ESC_MAX + 2] = "-";
+    size_t vlen;
+    if (render_selected(r, m, vm, sizeof(vm), &vlen, host, sizeof(host))) {
+        char hn[KG_NAME_ESC_MAX + 1], vn[KG_NAME_ESC_MAX + 1];
+        model_printable(host, strlen(host), hn, sizeof(hn));
+        model_printable(vm, vlen, vn, sizeof(vn));
+        snprintf(sel, sizeof(sel), "%s/%s", hn, vn);
+    }
     printf("view inputs %llu frames %llu settled %d pending %d metric %s sort %s paused %d help %d "
-           "tooltip %d zoomed %d fullscreen %d size %dx%d output %dx%d\n",
+           "tooltip %d zoomed %d fullscreen %d size %dx%d output %dx%d operator %d sent %llu "
+           "failed %llu selected %s\n",
            (unsigned long long)inputs, (unsigned long long)rs.frames_presented, settled ? 1 : 0,
            (v.pending || model_ahead || !settled) ? 1 : 0,
            colour_metric_key(render_get_metric(r)),
            render_get_sort(r) == LAYOUT_SORT_NAME ? "name" : "load", v.paused ? 1 : 0,
            v.help ? 1 : 0, v.tooltip ? 1 : 0, v.zoomed ? 1 : 0, v.fullscreen ? 1 : 0, v.win_w,
-           v.win_h, v.out_w, v.out_h);
+           v.win_h, v.out_w, v.out_h, v.operator ? 1 : 0, (unsigned long long)op->seq,
+           (unsigned long long)op->failed, sel);
     fflush(stdout);
 }
 
@@ -206,6 +285,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
     struct model *m = NULL;
     struct render *r = NULL;
     struct kg_mqtt *mq = NULL;
+    struct wall_op op = {NULL, 0, 0};
     uint32_t *frame_us = NULL;
     size_t n_frames = 0, cap_frames = 0;
 
@@ -230,6 +310,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         status = WALL_EXIT_RUNTIME;
         goto out;
     }
+    render_set_operator(r, c->operator_mode);
     render_set_metric(r, (enum colour_metric)c->metric);
     render_set_sort(r, (enum layout_sort_by)c->sort);
 
@@ -251,6 +332,31 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         status = WALL_EXIT_USAGE;
         goto out;
     }
+    if (c->operator_mode) {
+        /* A client id of its own: two sessions with one id would throw each other off. */
+        char cid[256], hn[64] = "wall";
+        if (c->client_id[0])
+            snprintf(cid, sizeof(cid), "%.200s-cmd", c->client_id);
+        else {
+            gethostname(hn, sizeof(hn) - 1);
+            hn[sizeof(hn) - 1] = '\0';
+            snprintf(cid, sizeof(cid), "kvmgrid-wall-cmd-%.60s-%ld", hn, (long)getpid());
+        }
+        struct kg_mqtt_options oo = mo;
+        oo.client_id = cid;
+        oo.qos = 1;
+        oo.max_buffered = 64;
+        oo.on_message = NULL;
+        oo.on_connect = NULL;
+        oo.on_lost = NULL;
+        oo.ctx = NULL;
+        if (kg_mqtt_create(&oo, &op.mq, err, sizeof(err)) != 0 || kg_mqtt_start(op.mq) != 0) {
+            kg_error("operator session to %s: %s", c->broker, err);
+            status = WALL_EXIT_RUNTIME;
+            goto out;
+        }
+        kg_info("operator mode: F5..F8 send load commands as %s", c->username);
+    }
     if (kg_topic_filter_all(filter, sizeof(filter), c->prefix) < 0 ||
         kg_mqtt_subscribe(mq, filter) != 0 || kg_mqtt_start(mq) != 0) {
         kg_error("cannot subscribe to %s/#", c->prefix);
@@ -261,6 +367,8 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
     const bool shot = c->screenshot[0] != '\0';
     const uint64_t start_ms = kg_clock_mono_ms();
     uint64_t last_tick = 0, frames = 0, inputs = 0, tick_values_gen = 0;
+    bool send_pending = c->operator_send[0] != '\0';
+    int send_status = WALL_EXIT_OK;
     bool burst_logged = false;
     for (;;) {
         if (stop != NULL && *stop)
@@ -271,7 +379,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
             model_lock(m);
             bool ahead = m->values_gen != tick_values_gen;
             model_unlock(m);
-            print_view(r, m, inputs, burst_logged, ahead);
+            print_view(r, m, inputs, burst_logged, ahead, &op);
         }
         bool quit = false;
         struct render_event ev;
@@ -281,7 +389,10 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
             if (ev.type == RENDER_EV_QUIT) {
                 quit = true;
             } else if (ev.type == RENDER_EV_CLICK) {
-                render_zoom_at(r, m, ev.x, ev.y);
+                if (c->operator_mode)
+                    render_select_at(r, m, ev.x, ev.y); /* operators zoom with Enter */
+                else
+                    render_zoom_at(r, m, ev.x, ev.y);
             } else if (ev.type == RENDER_EV_KEY) {
                 switch (ev.key) {
                 case RENDER_KEY_QUIT: quit = true; break;
@@ -302,7 +413,22 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
                     if (!render_zoom_at(r, m, ev.x, ev.y))
                         render_zoom_at(r, m, -1, -1);
                     break;
-                case RENDER_KEY_BACK: render_zoom_out(r); break;
+                case RENDER_KEY_BACK:
+                    if (render_zoomed(r))
+                        render_zoom_out(r);
+                    else
+                        render_clear_selection(r);
+                    break;
+                case RENDER_KEY_LEFT: case RENDER_KEY_RIGHT: case RENDER_KEY_UP: case RENDER_KEY_DOWN:
+                    if (c->operator_mode)
+                        render_select_move(r, m, ev.key == RENDER_KEY_LEFT ? -1 : ev.key == RENDER_KEY_RIGHT,
+                                           ev.key == RENDER_KEY_UP ? -1 : ev.key == RENDER_KEY_DOWN);
+                    break;
+                case RENDER_KEY_OP_1: case RENDER_KEY_OP_2: case RENDER_KEY_OP_3: case RENDER_KEY_OP_4:
+                    /* without operator mode there is no command session: nothing can be sent */
+                    if (op.mq != NULL)
+                        op_send(&op, r, m, c->prefix, (enum operator_preset)(ev.key - RENDER_KEY_OP_1));
+                    break;
                 case RENDER_KEY_PAUSE: render_set_paused(r, !render_get_paused(r)); break;
                 case RENDER_KEY_HELP: render_toggle_help(r); break;
                 default: break;
@@ -339,6 +465,26 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
                 take = settled;
             if (!take && now - start_ms >= c->timeout_ms)
                 take = timed_out = true;
+        }
+        if (send_pending && settled) {
+            /* --operator-send: select the VM as a click would, send, and let the
+             * screenshot show the status line */
+            send_pending = false;
+            model_unlock(m);
+            render_frame(r, m, now, true, NULL); /* lay out, so that the VM has a tile */
+            const char *colon = strchr(c->operator_send, ':');
+            enum operator_preset p = OPERATOR_STOP;
+            operator_preset_parse(c->operator_send, (size_t)(colon - c->operator_send), &p);
+            if (!render_select_name(r, m, colon + 1, strlen(colon + 1))) {
+                char msg[300];
+                snprintf(msg, sizeof(msg), "not sent: no VM named %.200s on the wall", colon + 1);
+                render_set_operator_message(r, msg);
+                kg_error("operator: %s", msg);
+                send_status = WALL_EXIT_RUNTIME;
+            } else if (op_send(&op, r, m, c->prefix, p) != 0) {
+                send_status = WALL_EXIT_RUNTIME;
+            }
+            model_lock(m);
         }
         if (take || last_tick == 0 || now - last_tick >= TICK_MS) {
             model_tick(m, now, render_get_metric(r));
@@ -391,7 +537,23 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         print_stats(frame_us, n_frames, &rs);
         print_counters(m, atomic_load(&ctx.connected_ms));
     }
+    if (send_pending && status == WALL_EXIT_OK) {
+        kg_error("operator: %s not sent: the retained state had not arrived", c->operator_send);
+        send_status = WALL_EXIT_RUNTIME;
+    }
+    if (status == WALL_EXIT_OK)
+        status = send_status;
 out:
+    if (op.mq != NULL) {
+        /* commands handed over must reach the broker before we go */
+        if (op.seq > 0 && kg_mqtt_flush(op.mq, 5000) != 0) {
+            kg_error("operator: commands not acknowledged by %s before exit", c->broker);
+            if (status == WALL_EXIT_OK)
+                status = WALL_EXIT_RUNTIME;
+        }
+        kg_mqtt_stop(op.mq, NULL, NULL, 1000);
+        kg_mqtt_free(op.mq);
+    }
     if (mq != NULL) {
         kg_mqtt_stop(mq, NULL, NULL, 1000);
         kg_mqtt_free(mq); /* no more callbacks into the model after this */

@@ -35,6 +35,9 @@ struct wall_config {
     uint64_t timeout_ms;        /* screenshot: give up waiting after this (exit 3) */
     char dump_layout[512];      /* with --screenshot: also write the layout as text */
     bool stats;                 /* print frame-time statistics at exit */
+    /* operator mode (off unless asked for, and only with a user name) */
+    bool operator_mode;
+    char operator_send[KG_NAME_MAX + 32]; /* "PRESET:VM": headless, send once settled */
 };
 
 extern const struct kg_config_key wall_config_keys[];
@@ -47,7 +50,8 @@ int wall_config_check(const struct wall_config *c, char *errmsg, size_t errlen);
 /* Exit statuses of kvmgrid-wall. */
 enum {
     WALL_EXIT_OK = 0,
-    WALL_EXIT_RUNTIME = 1,      /* SDL, font, MQTT session or screenshot file failed */
+    WALL_EXIT_RUNTIME = 1,      /* SDL, font, MQTT session or screenshot file failed;
+                                   --operator-send could not send */
     WALL_EXIT_USAGE = 2,        /* bad flag or config */
     WALL_EXIT_TIMEOUT = 3,      /* --screenshot: no retained state in time (picture saved) */
 };

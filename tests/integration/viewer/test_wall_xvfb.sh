@@ -3,6 +3,9 @@
 # The wall in a real X window (Xvfb), driven by xdotool like an operator would:
 # the picture appears, a metric key changes it, hovering shows a tooltip, h shows
 # the help, Enter zooms into a host and Esc comes back, q quits with status 0.
+# The operator's keys do nothing on a plain wall; on a wall in operator mode,
+# arrows and a click select a VM, F5/F8 send its load generator a command that
+# a subscriber sees byte for byte, and nothing else reaches the broker.
 # Screens are read with xwd (FACTS.md: identical to SDL's own pixels).
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 
@@ -95,15 +98,69 @@ if [ "${1:-}" = "--inner" ]; then
     differs "F11 goes full screen" "$small" "$LAST"
     # (Xvfb has no window manager, so where a full-screen window ends up is not checked.)
     grep -q "ERROR\|runtime error" "$LOG" && kg_fail "errors in the wall's log" || kg_pass "no errors logged"
+
+    # Everything published on any load/cmd topic from now on.
+    kg_spawn cmds "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$OUTER_PORT" -t 'kvmgrid/+/load/cmd' -v
+    marker() { # NAME: publishes NAME once, waits until the subscriber has it
+        "$MOSQUITTO_PUB" -h 127.0.0.1 -p "$OUTER_PORT" -t kvmgrid/marker/load/cmd -m "$1"
+        kg_wait_for 5 grep -q "^kvmgrid/marker/load/cmd $1\$" "$KG_TMP/cmds.log"
+    }
+    i=0; until marker "start-$i"; do i=$((i + 1)); [ $i -lt 10 ] || kg_die "no marker came back"; done
+
+    # Without operator mode, the operator's keys select and send nothing.
+    key Right; key F5; key F8
+    settle "operator keys without operator mode" "inputs $INPUTS" "operator 0" "sent 0" "selected -"
     xdotool key q
     kg_wait_for 5 sh -c "! kill -0 $WALL_PID" || kg_fail "q did not quit"
     kg_stop "$WALL_PID"
     kg_assert_eq "exit status after q" 0 "$KG_EXIT_STATUS"
+
+    # Operator mode: arrows and a click select, F5 and F8 send.
+    kg_spawn wall-op "$WALL" --broker "$OUTER_BROKER_URI" --size 1024x640 --metric cpu --interval 1h \
+        --operator --username operator@xvfb
+    WALL_PID=$KG_LAST_PID LOG=$KG_TMP/wall-op.log INPUTS=0
+    # (the first wall has exited, so its window is gone)
+    kg_wait_for 30 xdotool search --name '^kvmgrid-wall$' || kg_die "no operator window appeared"
+    WID=$(xdotool search --name '^kvmgrid-wall$' | head -n 1)
+    xdotool windowfocus --sync "$WID" 2>/dev/null || xdotool windowfocus "$WID"
+    settle "operator wall: retained state drawn" "settled 1" "operator 1" "selected -"
+    opbase=$LAST
+    key Right; settle "first arrow selects the first VM" "inputs $INPUTS" "selected hv0000/vm000"
+    differs "the selected tile is framed" "$opbase" "$LAST"
+    key Right; settle "Right: next VM" "inputs $INPUTS" "selected hv0000/vm001"
+    key Down; settle "Down: one row down" "inputs $INPUTS"
+    down=$(echo "$VIEW" | sed -n 's/.* selected hv0000\/\(vm[0-9]*\)$/\1/p')
+    [ -n "$down" ] && [ "$down" != vm001 ] && kg_pass "Down moved to $down" || kg_fail "Down: [$VIEW]"
+    before=$LAST
+    key F5; settle "F5 sends" "inputs $INPUTS" "sent 1" "failed 0"
+    differs "the status bar confirms" "$before" "$LAST"
+    eval "$(xdotool getwindowgeometry --shell "$WID")"
+    xdotool mousemove $((X + 40)) $((Y + 110)) click 1
+    INPUTS=$((INPUTS + 1))
+    settle "a click selects the tile under the mouse" "inputs $INPUTS" "selected hv0000/vm000"
+    key F8; settle "F8 sends stop" "inputs $INPUTS" "sent 2" "failed 0"
+    key Escape; settle "Esc clears the selection" "inputs $INPUTS" "selected -"
+    key F5; settle "F5 with nothing selected" "inputs $INPUTS" "sent 2" "failed 1"
+    marker end || kg_fail "the closing marker never came back"
+    grep -v '^kvmgrid/marker/load/cmd start-' "$KG_TMP/cmds.log" >"$KG_TMP/seen.txt"
+    printf '%s\n' \
+        "kvmgrid/$down/load/cmd {\"schema\":1,\"cmd\":\"start\",\"id\":\"wall-1\",\"kind\":\"cpu\",\"duration_s\":60,\"pct\":80}" \
+        'kvmgrid/vm000/load/cmd {"schema":1,"cmd":"stop","id":"wall-2"}' \
+        'kvmgrid/marker/load/cmd end' >"$KG_TMP/expected.txt"
+    if cmp -s "$KG_TMP/expected.txt" "$KG_TMP/seen.txt"; then
+        kg_pass "the broker saw exactly the operator's two commands (none from the plain wall)"
+    else
+        kg_fail "commands on the wire differ: $(diff "$KG_TMP/expected.txt" "$KG_TMP/seen.txt")"
+    fi
+    xdotool key q
+    kg_wait_for 5 sh -c "! kill -0 $WALL_PID" || kg_fail "q did not quit the operator wall"
+    kg_stop "$WALL_PID"
+    kg_assert_eq "operator wall: exit status after q" 0 "$KG_EXIT_STATUS"
     exit 0
 fi
 
 kg_broker_start
 "$(kg_bin kg-wall-gridpub)" --broker "$KG_BROKER_URI" --hosts 12 --vms 20 >"$KG_TMP/gridpub.log" 2>&1 ||
     kg_die "grid publisher failed"
-OUTER_BROKER_URI=$KG_BROKER_URI xvfb-run -a -s "-screen 0 1280x800x24" "$0" --inner
+OUTER_BROKER_URI=$KG_BROKER_URI OUTER_PORT=$KG_PORT xvfb-run -a -s "-screen 0 1280x800x24" "$0" --inner
 kg_assert_eq "window test under Xvfb" 0 $?
