@@ -140,6 +140,10 @@ int main(int argc, char **argv)
             return WALL_EXIT_USAGE;
         }
     }
+    if (wall_config_read_password(&c, err, sizeof(err)) != 0) {
+        fprintf(stderr, "kvmgrid-wall: %s\n", err);
+        return WALL_EXIT_USAGE;
+    }
     enum kg_log_level lvl;
     if (kg_log_level_parse(c.log_level, &lvl) == 0)
         kg_log_set_level(lvl);

@@ -7,6 +7,7 @@
  */
 #include "wall.h"
 
+#include <errno.h>
 #include <math.h>
 #include <unistd.h>
 #include <stdatomic.h>
@@ -39,7 +40,8 @@ const struct kg_config_key wall_config_keys[] = {
     {"broker", KG_CFG_STRING, OFF(broker), SZ(broker), 0, 0, NULL, "broker URI, tcp://HOST:PORT or ssl://HOST:PORT"},
     {"prefix", KG_CFG_STRING, OFF(prefix), SZ(prefix), 0, 0, NULL, "topic prefix (default kvmgrid)"},
     {"username", KG_CFG_STRING, OFF(username), SZ(username), 0, 0, NULL, "MQTT user name (read-only wall role)"},
-    {"password", KG_CFG_STRING, OFF(password), SZ(password), 0, 0, NULL, "MQTT password"},
+    {"password", KG_CFG_STRING, OFF(password), SZ(password), 0, 0, NULL, "MQTT password (prefer password_file)"},
+    {"password_file", KG_CFG_STRING, OFF(password_file), SZ(password_file), 0, 0, NULL, "file whose first line is the MQTT password"},
     {"ca_file", KG_CFG_STRING, OFF(ca_file), SZ(ca_file), 0, 0, NULL, "CA bundle for ssl:// brokers"},
     {"client_id", KG_CFG_STRING, OFF(client_id), SZ(client_id), 0, 0, NULL, "MQTT client id (default: generated)"},
     {"metric", KG_CFG_ENUM, OFF(metric), 0, 0, 0, metric_choices, "metric to colour by: cpu, mem, disk, net, steal"},
@@ -70,6 +72,38 @@ void wall_config_defaults(struct wall_config *c)
     c->timeout_ms = 20000;
     snprintf(c->size, sizeof(c->size), "1280x720");
     snprintf(c->log_level, sizeof(c->log_level), "info");
+}
+
+int wall_config_read_password(struct wall_config *c, char *errmsg, size_t errlen)
+{
+    if (c->password_file[0] == '\0')
+        return 0;
+    if (c->password[0] != '\0') {
+        snprintf(errmsg, errlen, "password_file: password and password_file are exclusive");
+        return KG_EINVAL;
+    }
+    FILE *f = fopen(c->password_file, "re");
+    if (f == NULL) {
+        snprintf(errmsg, errlen, "password_file %s: %s", c->password_file, strerror(errno));
+        return KG_EIO;
+    }
+    char pw[sizeof(c->password) + 2];
+    if (fgets(pw, sizeof(pw), f) == NULL)
+        pw[0] = '\0';
+    fclose(f);
+    pw[strcspn(pw, "\r\n")] = '\0';
+    if (strlen(pw) >= sizeof(c->password)) {
+        snprintf(errmsg, errlen, "password_file %s: password longer than %zu bytes",
+                 c->password_file, sizeof(c->password) - 1);
+        return KG_ERANGE;
+    }
+    if (pw[0] == '\0') {
+        snprintf(errmsg, errlen, "password_file %s: empty first line", c->password_file);
+        return KG_EINVAL;
+    }
+    memcpy(c->password, pw, strlen(pw) + 1);
+    memset(pw, 0, sizeof(pw));
+    return 0;
 }
 
 static int parse_size(const char *s, int *w, int *h)

@@ -19,6 +19,7 @@ struct wall_config {
     char prefix[KG_PREFIX_MAX + 1];
     char username[128];
     char password[256];
+    char password_file[512];    /* first line is the password (keeps it off command lines) */
     char ca_file[512];
     char client_id[128];
     int metric;                 /* enum colour_metric */
@@ -46,6 +47,11 @@ extern const struct kg_config_key wall_config_keys[];
 void wall_config_defaults(struct wall_config *c);
 /* Checks values that the table cannot (size syntax, prefix). 0 or KG_EINVAL with errmsg. */
 int wall_config_check(const struct wall_config *c, char *errmsg, size_t errlen);
+/* Reads password_file's first line (without its line end) into c->password, once
+ * every flag and file has been parsed. 0 when there is no password_file; KG_EINVAL
+ * when password is set too, KG_EIO when the file cannot be read, KG_ERANGE when
+ * the password is too long; errmsg says which. */
+int wall_config_read_password(struct wall_config *c, char *errmsg, size_t errlen);
 
 /* Exit statuses of kvmgrid-wall. */
 enum {

@@ -5,11 +5,14 @@
 # driver) publishes its host and VMs; kvmgrid-load --listen serves its node's
 # commands, sent by an operator with kvmgrid-load --send; a wall user sees it
 # all. An agent whose host does not match its user name gets nothing through.
+# kvmgrid-wall logs in as wall@lobby (password_file) over TLS, draws hv01's VM
+# headless and exits 0; told to send a load command, the broker drops it.
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 . "$KG_SOURCE_DIR/tests/integration/broker-config/broker-lib.sh"
 
 AGENT=$(kg_bin kvmgrid-agent)
 LOAD=$(kg_bin kvmgrid-load)
+WALL=$(kg_bin kvmgrid-wall)
 kgb_prod_setup prod agent:hv01 wall:lobby load:vm-7 operator:alice
 kgb_prod_start
 CA="$KGB_DIR/etc/tls/ca.crt"
@@ -54,12 +57,29 @@ kg_wait_for 20 seen '^kvmgrid/vm-7/load/state .*"status":"running".*"ops-1"' &&
 "$LOAD" --send vm-7 '{"schema":1,"cmd":"stop","id":"ops-2"}' --broker "$URI" --ca-file "$CA" \
     --username wall@lobby --password "$(kgb_password wall@lobby)" >"$KG_TMP/send2.log" 2>&1
 
+# kvmgrid-wall itself, headless, over TLS with wall@lobby's password file: the picture
+# holds hv01's VM. In operator mode (which a wall user should not be given) its stop
+# command to VM "test" goes out and the broker drops it.
+SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software SDL_FRAMEBUFFER_ACCELERATION=0 \
+    "$WALL" --broker "$URI" --ca-file "$CA" --username wall@lobby --password-file "$(cred wall@lobby)" \
+    --size 640x480 --screenshot "$KG_TMP/kvmgrid-wall.png" --dump-layout "$KG_TMP/kvmgrid-wall-layout.txt" \
+    >"$KG_TMP/kvmgrid-wall.log" 2>&1
+kg_assert_eq "kvmgrid-wall over TLS as wall@lobby (password_file): exit 0" 0 "$?"
+kg_assert_contains "kvmgrid-wall shows hv01's VM 'test'" "$(cat "$KG_TMP/kvmgrid-wall-layout.txt" 2>/dev/null)" "tile hv01 test "
+kg_assert_not_contains "kvmgrid-wall does not log the password" "$(cat "$KG_TMP/kvmgrid-wall.log")" "$(kgb_password wall@lobby)"
+SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software SDL_FRAMEBUFFER_ACCELERATION=0 \
+    "$WALL" --broker "$URI" --ca-file "$CA" --username wall@lobby --password-file "$(cred wall@lobby)" \
+    --operator --operator-send stop:test --size 640x480 --screenshot "$KG_TMP/kvmgrid-wall-op.png" \
+    >"$KG_TMP/kvmgrid-wall-op.log" 2>&1
+kg_assert_eq "kvmgrid-wall as wall@lobby in operator mode: runs (exit 0)" 0 "$?"
+
 # The wall's refused send finished before this command was published, so once
 # the wall sees it, ops-2 would have been delivered already had it got through.
 kgb_pub operator@alice kvmgrid/vm-7/load/cmd '{"schema":1,"cmd":"status","id":"sync-1"}' >/dev/null
 kg_wait_for 20 seen '^kvmgrid/vm-7/load/cmd .*"sync-1"' || kg_fail "the operator's sync command never reached the wall"
 kg_assert_eq "nothing from the agent that claims another host" "" "$(grep '^kvmgrid/hv99/' "$KG_TMP/wall.out")"
 kg_assert_eq "the wall's stop command did not reach vm-7" "" "$(grep 'ops-2' "$KG_TMP/wall.out")"
+kg_assert_eq "kvmgrid-wall as wall@lobby published nothing" "" "$(grep '^kvmgrid/test/load/cmd' "$KG_TMP/wall.out")"
 kill -0 "$WRONG_PID" 2>/dev/null && kg_pass "the refused agent keeps running (no crash, no reconnect storm needed)" ||
     kg_log "note: the refused agent exited"
 

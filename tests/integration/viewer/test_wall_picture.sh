@@ -116,6 +116,13 @@ kg_assert_contains "bad --metric message" "$(cat "$KG_TMP/bad.log")" "metric"
 printf 'broker = tcp://127.0.0.1:1\nbogus = 1\n' >"$KG_TMP/bad.conf"
 "$WALL" --config "$KG_TMP/bad.conf" >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "bad config exits 2" 2 $?
 kg_assert_contains "config error names file:line" "$(cat "$KG_TMP/bad.log")" "bad.conf:2"
+"$WALL" --password-file "$KG_TMP/no-such-file" >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "missing password file exits 2" 2 $?
+kg_assert_contains "missing password file named" "$(cat "$KG_TMP/bad.log")" "no-such-file"
+printf 'secret\n' >"$KG_TMP/pw"
+"$WALL" --password x --password-file "$KG_TMP/pw" >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "password and password_file exit 2" 2 $?
+kg_assert_contains "... exclusive" "$(cat "$KG_TMP/bad.log")" "exclusive"
+: >"$KG_TMP/pw-empty"
+"$WALL" --password-file "$KG_TMP/pw-empty" >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "empty password file exits 2" 2 $?
 "$WALL" --version | grep -q '^kvmgrid-wall ' && kg_pass "--version" || kg_fail "--version"
 # No broker at all: the screenshot is still written, exit 3.
 "$WALL" --broker tcp://127.0.0.1:1 --timeout 1s --screenshot "$KG_TMP/none.png" >"$KG_TMP/none.log" 2>&1
