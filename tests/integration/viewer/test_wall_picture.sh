@@ -124,6 +124,15 @@ kg_assert_contains "... exclusive" "$(cat "$KG_TMP/bad.log")" "exclusive"
 : >"$KG_TMP/pw-empty"
 "$WALL" --password-file "$KG_TMP/pw-empty" >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "empty password file exits 2" 2 $?
 "$WALL" --version | grep -q '^kvmgrid-wall ' && kg_pass "--version" || kg_fail "--version"
+# The shipped example config works as it is, and shows every key the wall knows.
+EXAMPLE=$KG_SOURCE_DIR/viewer/kvmgrid-wall.conf.example
+"$WALL" --config "$EXAMPLE" --broker "$KG_BROKER_URI" --screenshot "$KG_TMP/example.png" >"$KG_TMP/example.log" 2>&1
+kg_assert_eq "viewer/kvmgrid-wall.conf.example works" 0 $?
+keys=$("$WALL" --help | sed -n 's/^  --\([a-z-]*\) .*/\1/p' | tr - _)
+[ "$(echo "$keys" | wc -w)" -ge 20 ] || kg_fail "--help lists too few keys: $keys"
+missing=""
+for k in $keys; do grep -Eq "^#?$k =" "$EXAMPLE" || missing="$missing $k"; done
+kg_assert_eq "every key is in the example config" "" "$missing"
 # No broker at all: the screenshot is still written, exit 3.
 "$WALL" --broker tcp://127.0.0.1:1 --timeout 1s --screenshot "$KG_TMP/none.png" >"$KG_TMP/none.log" 2>&1
 kg_assert_eq "no broker: timeout exit status" 3 $?
