@@ -42,7 +42,7 @@ test)
     done
     ;;
 demo)
-    "$top/third_party/install.sh" build run
+    "$top/third_party/install.sh" build run e2e
     build build
     shift; exec "$top/tools/demo.sh" "$@"
     ;;

@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -1031,7 +1032,13 @@ static int parse(const char *json, size_t len, cJSON **root, struct dctx *d)
     if (rc)
         return rc;
     const char *end = NULL;
+    /* cJSON's parser records its error position in a process-wide variable on
+     * every call: serialise parses so that decoders stay thread-safe as schema.h
+     * promises (we read the position through 'end' only). */
+    static pthread_mutex_t parse_lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&parse_lock);
     cJSON *r = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    pthread_mutex_unlock(&parse_lock);
     if (!r) {
         size_t at = end && end >= json && end <= json + len ? (size_t)(end - json) : 0;
         return fail(d, KG_EPARSE, "invalid JSON near byte %zu", at);
