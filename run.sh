@@ -12,6 +12,15 @@
 # KG_CTEST_ARGS (extra ctest arguments, e.g. "-L unit").
 set -eu
 top=$(cd "$(dirname "$0")" && pwd)
+# The demo's guests and the end-to-end tests run under libvirtd's system instance,
+# and packages install through apt-get: both need root. A user with sudo gets it here.
+case "${1:-}" in
+demo|test)
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || { echo "run.sh: $1 needs root (or sudo)" >&2; exit 1; }
+        exec sudo -E "$0" "$@"
+    fi ;;
+esac
 cd "$top"
 jobs=${KG_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
