@@ -53,9 +53,8 @@ struct agent {
     bool have_proc_prev;
     uint64_t proc_prev_ns;
 
-    struct kg_vm *vms;              /* the latest figures of every VM */
-    size_t n_vms, cap_vms;
-    uint64_t lv_ok_ns;              /* last successful libvirt sample */
+    struct kg_vm scratch;           /* one VM at a time on its way to the wire; the
+                                     * VMs' figures live compactly in rates */
     struct kg_host host;
     bool have_host;
     uint64_t last_cycle_ns;         /* last request to the collector */
@@ -160,24 +159,18 @@ static void publish_all(struct agent *a, bool force)
     int rc = 0, r;
     if (a->have_host && (r = kg_publish_host(a->pub, &a->host)) != 0)
         rc = r;
-    if ((r = kg_publish_vms(a->pub, a->vms, a->n_vms, force)) != 0 && !rc)
+    size_t n = kg_rates_count(a->rates);
+    kg_publish_begin(a->pub, n, force);
+    for (size_t i = 0; i < n; i++) {
+        kg_rates_get(a->rates, i, a->cfg.host, &a->scratch);
+        kg_publish_vm(a->pub, &a->scratch);
+    }
+    if ((r = kg_publish_end(a->pub)) != 0 && !rc)
         rc = r;
     if (rc && rc != KG_ENOTCONN)
         kg_complain(&a->pub_complain, KG_LOG_WARN, "publish: %s", kg_strerror(rc));
     else if (!rc)
         kg_complain_release(&a->pub_complain, "publish: working again");
-}
-
-static int ensure_vms(struct agent *a, size_t n)
-{
-    if (n <= a->cap_vms)
-        return 0;
-    struct kg_vm *v = realloc(a->vms, n * sizeof *v);
-    if (!v)
-        return KG_ENOMEM;
-    a->vms = v;
-    a->cap_vms = n;
-    return 0;
 }
 
 /* /proc, the host JSON, and every message of the cycle. node is NULL when
@@ -216,17 +209,6 @@ static void publish_cycle(struct agent *a, uint64_t now, int64_t real, bool lv_o
     publish_all(a, false);
 }
 
-/* Without fresh libvirt figures: the VMs' last ones stay on the wire, marked
- * stale with their age. */
-static void mark_stale(struct agent *a, uint64_t now, int64_t real)
-{
-    for (size_t i = 0; i < a->n_vms; i++) {
-        a->vms[i].stale = true;
-        a->vms[i].age_s = (double)(now - a->lv_ok_ns) / 1e9;
-        a->vms[i].ts_ms = real;
-    }
-}
-
 /* The collector answered: rates from its sample, then publish. */
 static void finish_cycle(struct agent *a, const struct kg_lvworker_result *r)
 {
@@ -234,21 +216,19 @@ static void finish_cycle(struct agent *a, const struct kg_lvworker_result *r)
     int64_t real = kg_clock_real_ms();
     snprintf(a->lv_path, sizeof a->lv_path, "%s", r->path);
     int rc = r->rc;
-    if (rc == 0 && (rc = ensure_vms(a, r->n)) == 0)
-        rc = kg_rates_update(a->rates, r->doms, r->n, r->mono_ns, r->real_ms, r->node.cpus,
-                             a->cfg.host, a->vms);
+    if (rc == 0)
+        rc = kg_rates_update(a->rates, r->doms, r->n, r->mono_ns, r->real_ms, r->node.cpus);
     bool lv_ok = rc == 0;
     if (lv_ok) {
-        a->n_vms = r->n;
-        a->lv_ok_ns = r->mono_ns;
         a->lv_error[0] = '\0';
         kg_complain_release(&a->hung_complain, "libvirt answers again");
     } else {
         snprintf(a->lv_error, sizeof a->lv_error, "%.*s", (int)sizeof a->lv_error - 1,
                  r->err[0] ? r->err : kg_strerror(rc));
-        mark_stale(a, now, real);
+        kg_rates_mark_stale(a->rates, now, real);
     }
-    kg_debug("cycle: libvirt %s, %zu VMs", lv_ok ? "ok" : "unavailable", a->n_vms);
+    kg_debug("cycle: libvirt %s, %zu VMs", lv_ok ? "ok" : "unavailable",
+             kg_rates_count(a->rates));
     publish_cycle(a, now, real, lv_ok, &r->node);
 }
 
@@ -260,8 +240,8 @@ static void hung_cycle(struct agent *a, uint64_t since_ns)
     double s = (double)(now - since_ns) / 1e9;
     snprintf(a->lv_error, sizeof a->lv_error, "libvirt has not answered for %.1f s", s);
     kg_complain(&a->hung_complain, KG_LOG_WARN, "%s; VMs published as stale", a->lv_error);
-    mark_stale(a, now, real);
-    kg_debug("cycle: libvirt hung, %zu VMs stale", a->n_vms);
+    kg_rates_mark_stale(a->rates, now, real);
+    kg_debug("cycle: libvirt hung, %zu VMs stale", kg_rates_count(a->rates));
     publish_cycle(a, now, real, false, NULL);
 }
 
@@ -272,13 +252,6 @@ static void remove_vm(struct agent *a, const char *uuid, const char *name)
     if (a->pub)
         kg_publish_remove(a->pub, uuid);
     kg_rates_forget(a->rates, uuid);
-    for (size_t i = 0; i < a->n_vms; i++) {
-        if (!strcmp(a->vms[i].uuid, uuid)) {
-            memmove(&a->vms[i], &a->vms[i + 1], (a->n_vms - i - 1) * sizeof *a->vms);
-            a->n_vms--;
-            break;
-        }
-    }
 }
 
 static void drain_worker(struct agent *a)
@@ -334,9 +307,6 @@ static void reload(struct agent *a, const struct kg_agent_hooks *h)
         collect_options(n, &o);
         kg_lvworker_reset(a->worker, &o); /* copies the URI */
     }
-    if (renamed)
-        for (size_t i = 0; i < a->n_vms; i++)
-            snprintf(a->vms[i].host, sizeof a->vms[i].host, "%s", n->host);
     a->cfg = *n;
     free(n);
     kg_info("configuration reloaded%s%s", new_session ? " (new MQTT session)" : "",
@@ -414,7 +384,6 @@ out:
     /* after "offline" is out: the collector may be stuck in libvirt for good */
     kg_lvworker_stop(a->worker, WORKER_STOP_MS);
     kg_rates_free(a->rates);
-    free(a->vms);
     free(a);
     return status;
 }

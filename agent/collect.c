@@ -12,6 +12,7 @@
 #include <libvirt/virterror.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +68,8 @@ struct dom_info {
     bool have_xml;
     bool balloon_set;
     unsigned n_disks, n_nets;
-    struct dev_name disks[KG_DEV_MAX];
-    struct dev_name nets[KG_DEV_MAX];
+    struct dev_name *disks;  /* n_disks, then n_nets in the same allocation */
+    struct dev_name *nets;
 };
 
 #define EVQ_LEN 256
@@ -94,6 +95,15 @@ struct kg_collect {
     size_t n_info, cap_info;
     struct kg_dom_sample *doms;
     size_t cap_doms;
+    /* the devices of every sample, packed; grown, never shrunk (no allocation
+     * per cycle once the host is steady) */
+    struct kg_disk_sample *disk_pool;
+    struct kg_net_sample *net_pool;
+    size_t n_disk_pool, cap_disk_pool, n_net_pool, cap_net_pool;
+    size_t *disk_off, *net_off;  /* per sample: where its devices start in the pools */
+    /* the last sample's records: the samples' names point into their domains */
+    virDomainStatsRecordPtr *recs;
+    virDomainPtr *domp;          /* per sample: its domain (owned by recs) */
 
     pthread_mutex_t lock;    /* guards the event queue */
     struct kg_collect_event evq[EVQ_LEN];
@@ -274,6 +284,8 @@ void kg_collect_close(struct kg_collect *c)
 {
     if (!c)
         return;
+    if (c->recs)
+        virDomainStatsRecordListFree(c->recs);
     if (c->conn) {
         if (c->lifecycle_cb >= 0)
             virConnectDomainEventDeregisterAny(c->conn, c->lifecycle_cb);
@@ -282,8 +294,15 @@ void kg_collect_close(struct kg_collect *c)
         virConnectClose(c->conn);
     }
     pthread_mutex_destroy(&c->lock);
+    for (size_t i = 0; i < c->n_info; i++)
+        free(c->info[i].disks);
     free(c->info);
     free(c->doms);
+    free(c->disk_pool);
+    free(c->net_pool);
+    free(c->disk_off);
+    free(c->net_off);
+    free(c->domp);
     free(c);
 }
 
@@ -342,28 +361,30 @@ static bool xml_attr(const char *p, const char *end, const char *tag, const char
 }
 
 /* Reads <disk> target devs and <interface> target devs / MACs. libvirt writes
- * its own XML, so a plain scan of the elements is enough. */
+ * its own XML, so a plain scan of the elements is enough. The names are kept in
+ * one allocation of exactly the devices found. */
 static void parse_devices(const char *xml, struct dom_info *di)
 {
-    di->n_disks = di->n_nets = 0;
+    struct dev_name disks[KG_DEV_MAX], nets[KG_DEV_MAX];
+    unsigned nd = 0, nn = 0;
     const char *p = xml;
-    while ((p = strstr(p, "<disk ")) && di->n_disks < KG_DEV_MAX) {
+    while ((p = strstr(p, "<disk ")) && nd < KG_DEV_MAX) {
         const char *end = strstr(p, "</disk>");
         if (!end)
             break;
-        struct dev_name *d = &di->disks[di->n_disks];
+        struct dev_name *d = &disks[nd];
         if (xml_attr(p, end, "<target ", "dev", d->name, sizeof d->name)) {
             memcpy(d->key, d->name, sizeof d->key);
-            di->n_disks++;
+            nd++;
         }
         p = end;
     }
     p = xml;
-    while ((p = strstr(p, "<interface ")) && di->n_nets < KG_DEV_MAX) {
+    while ((p = strstr(p, "<interface ")) && nn < KG_DEV_MAX) {
         const char *end = strstr(p, "</interface>");
         if (!end)
             break;
-        struct dev_name *d = &di->nets[di->n_nets];
+        struct dev_name *d = &nets[nn];
         char mac[KG_DEV_NAME_MAX] = "";
         bool have_mac = xml_attr(p, end, "<mac ", "address", mac, sizeof mac);
         bool have_dev = xml_attr(p, end, "<target ", "dev", d->name, sizeof d->name);
@@ -372,10 +393,24 @@ static void parse_devices(const char *xml, struct dom_info *di)
                 memcpy(d->name, mac, sizeof d->name);
             /* a target dev is what the guest has now; the MAC works when it has none */
             memcpy(d->key, have_dev ? d->name : mac, sizeof d->key);
-            di->n_nets++;
+            nn++;
         }
         p = end;
     }
+    free(di->disks);
+    di->disks = di->nets = NULL;
+    di->n_disks = di->n_nets = 0;
+    if (nd + nn == 0)
+        return;
+    struct dev_name *all = malloc((nd + nn) * sizeof *all);
+    if (!all)
+        return; /* no device figures for this domain this time; XML read again next cycle */
+    memcpy(all, disks, nd * sizeof *all);
+    memcpy(all + nd, nets, nn * sizeof *all);
+    di->disks = all;
+    di->nets = all + nd;
+    di->n_disks = nd;
+    di->n_nets = nn;
 }
 
 static int cmp_info(const void *a, const void *b)
@@ -436,9 +471,12 @@ static int sync_info(struct kg_collect *c, virDomainPtr *domp, size_t n)
         }
     }
     size_t w = 0;
-    for (size_t i = 0; i < total; i++)
+    for (size_t i = 0; i < total; i++) {
         if (c->info[i].seen)
             c->info[w++] = c->info[i];
+        else
+            free(c->info[i].disks);
+    }
     c->n_info = w;
     if (c->n_info > 1) /* qsort must not get NULL, even for 0 elements */
         qsort(c->info, c->n_info, sizeof *c->info, cmp_info);
@@ -514,8 +552,31 @@ static bool split_indexed(const char *field, const char *prefix, unsigned *idx, 
     return true;
 }
 
+/* Room for n more devices at the end of a pool: the offset of the first one
+ * (zeroed), or SIZE_MAX when memory ran out. */
+static size_t pool_take(void **pool, size_t *used, size_t *cap, size_t n, size_t size)
+{
+    if (*used + n > *cap) {
+        size_t nc = *cap ? *cap * 2 : 256;
+        while (nc < *used + n)
+            nc *= 2;
+        void *np = realloc(*pool, nc * size);
+        if (!np)
+            return SIZE_MAX;
+        *pool = np;
+        *cap = nc;
+    }
+    size_t off = *used;
+    memset((char *)*pool + off * size, 0, n * size);
+    *used += n;
+    return off;
+}
+
+/* Fills s from a bulk record; its devices go to sd/sn (KG_DEV_MAX each, entries
+ * zeroed as they are first used), s->disks/nets are left for the caller. */
 static void fill_from_record(struct kg_collect *c, const virDomainStatsRecord *r,
-                             struct kg_dom_sample *s)
+                             struct kg_dom_sample *s, struct kg_disk_sample *sd,
+                             struct kg_net_sample *sn)
 {
     int state = VIR_DOMAIN_NOSTATE;
     /* bulk indices can exceed KG_DEV_MAX: only the first ones are detailed */
@@ -552,9 +613,11 @@ static void fill_from_record(struct kg_collect *c, const virDomainStatsRecord *r
         } else if (split_indexed(f, "block.", &idx, &rest)) {
             if (idx >= KG_DEV_MAX)
                 continue;
-            struct kg_disk_sample *d = &s->disks[idx];
-            if (idx + 1 > s->n_disks)
+            if (idx + 1 > s->n_disks) {
+                memset(&sd[s->n_disks], 0, (idx + 1 - s->n_disks) * sizeof *sd);
                 s->n_disks = idx + 1;
+            }
+            struct kg_disk_sample *d = &sd[idx];
             if (!strcmp(rest, "name") && p->type == VIR_TYPED_PARAM_STRING)
                 snprintf(d->name, sizeof d->name, "%s", p->value.s);
             else if (!param_u64(p, &v))
@@ -568,9 +631,11 @@ static void fill_from_record(struct kg_collect *c, const virDomainStatsRecord *r
         } else if (split_indexed(f, "net.", &idx, &rest)) {
             if (idx >= KG_DEV_MAX)
                 continue;
-            struct kg_net_sample *d = &s->nets[idx];
-            if (idx + 1 > s->n_nets)
+            if (idx + 1 > s->n_nets) {
+                memset(&sn[s->n_nets], 0, (idx + 1 - s->n_nets) * sizeof *sn);
                 s->n_nets = idx + 1;
+            }
+            struct kg_net_sample *d = &sn[idx];
             if (!strcmp(rest, "name") && p->type == VIR_TYPED_PARAM_STRING) {
                 snprintf(d->name, sizeof d->name, "%s", p->value.s);
                 continue;
@@ -605,8 +670,10 @@ static void fill_from_record(struct kg_collect *c, const virDomainStatsRecord *r
 
 /* ---- per-domain fallbacks ------------------------------------------------ */
 
+/* Per-domain calls for the groups the bulk call refused; devices read here go
+ * to the pools, their offsets to *disk_off / *net_off. */
 static void fallback(struct kg_collect *c, virDomainPtr dom, struct kg_dom_sample *s,
-                     const struct dom_info *di)
+                     const struct dom_info *di, size_t *disk_off, size_t *net_off)
 {
     bool need_info = !c->bulk[G_CPU] || !c->bulk[G_BALLOON] || !c->bulk[G_VCPU];
     if (need_info) {
@@ -651,10 +718,15 @@ static void fallback(struct kg_collect *c, virDomainPtr dom, struct kg_dom_sampl
             }
         }
     }
-    if (!c->bulk[G_BLOCK] && di) {
+    if (!c->bulk[G_BLOCK] && di && di->n_disks) {
+        size_t off = pool_take((void **)&c->disk_pool, &c->n_disk_pool, &c->cap_disk_pool,
+                               di->n_disks, sizeof *c->disk_pool);
+        if (off == SIZE_MAX)
+            return;
+        *disk_off = off;
         s->n_disks = di->n_disks;
         for (unsigned i = 0; i < di->n_disks; i++) {
-            struct kg_disk_sample *d = &s->disks[i];
+            struct kg_disk_sample *d = &c->disk_pool[off + i];
             memcpy(d->name, di->disks[i].name, sizeof d->name);
             virDomainBlockStatsStruct bs;
             if (virDomainBlockStats(dom, di->disks[i].key, &bs, sizeof bs) < 0)
@@ -671,10 +743,15 @@ static void fallback(struct kg_collect *c, virDomainPtr dom, struct kg_dom_sampl
             }
         }
     }
-    if (!c->bulk[G_NET] && di) {
+    if (!c->bulk[G_NET] && di && di->n_nets) {
+        size_t off = pool_take((void **)&c->net_pool, &c->n_net_pool, &c->cap_net_pool,
+                               di->n_nets, sizeof *c->net_pool);
+        if (off == SIZE_MAX)
+            return;
+        *net_off = off;
         s->n_nets = di->n_nets;
         for (unsigned i = 0; i < di->n_nets; i++) {
-            struct kg_net_sample *d = &s->nets[i];
+            struct kg_net_sample *d = &c->net_pool[off + i];
             memcpy(d->name, di->nets[i].name, sizeof d->name);
             virDomainInterfaceStatsStruct is;
             if (virDomainInterfaceStats(dom, di->nets[i].key, &is, sizeof is) < 0)
@@ -693,12 +770,40 @@ static void fallback(struct kg_collect *c, virDomainPtr dom, struct kg_dom_sampl
     }
 }
 
+/* Per-sample arrays, grown to n and kept (no allocation per cycle). */
+static int ensure_cap(struct kg_collect *c, size_t n)
+{
+    if (n <= c->cap_doms)
+        return 0;
+    struct kg_dom_sample *d = realloc(c->doms, n * sizeof *d);
+    if (d)
+        c->doms = d;
+    virDomainPtr *p = realloc(c->domp, n * sizeof *p);
+    if (p)
+        c->domp = p;
+    size_t *o1 = realloc(c->disk_off, n * sizeof *o1);
+    if (o1)
+        c->disk_off = o1;
+    size_t *o2 = realloc(c->net_off, n * sizeof *o2);
+    if (o2)
+        c->net_off = o2;
+    if (!d || !p || !o1 || !o2)
+        return KG_ENOMEM;
+    c->cap_doms = n;
+    return 0;
+}
+
 int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t *n,
                       struct kg_node_sample *node, char *errmsg, size_t errlen)
 {
     *doms = NULL;
     *n = 0;
     memset(node, 0, sizeof *node);
+    /* the previous samples (and their borrowed names) end here */
+    if (c->recs) {
+        virDomainStatsRecordListFree(c->recs);
+        c->recs = NULL;
+    }
     unsigned stats = VIR_DOMAIN_STATS_STATE;
     for (int g = 0; g < G_COUNT; g++)
         if (c->bulk[g])
@@ -709,40 +814,51 @@ int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t 
         set_err(errmsg, errlen, "virConnectGetAllDomainStats");
         return KG_ENOTCONN;
     }
-    if ((size_t)nr > c->cap_doms) {
-        struct kg_dom_sample *nd = realloc(c->doms, (size_t)nr * sizeof *nd);
-        if (!nd) {
-            virDomainStatsRecordListFree(recs);
-            snprintf(errmsg, errlen, "out of memory");
-            return KG_ENOMEM;
-        }
-        c->doms = nd;
-        c->cap_doms = (size_t)nr;
-    }
-    virDomainPtr *domp = nr ? malloc((size_t)nr * sizeof *domp) : NULL;
-    if (nr && !domp) {
-        virDomainStatsRecordListFree(recs);
+    c->recs = recs;
+    if (ensure_cap(c, (size_t)nr) != 0) {
         snprintf(errmsg, errlen, "out of memory");
         return KG_ENOMEM;
     }
+    c->n_disk_pool = c->n_net_pool = 0;
+    struct kg_disk_sample sd[KG_DEV_MAX];
+    struct kg_net_sample sn[KG_DEV_MAX];
     size_t k = 0;
     for (int i = 0; i < nr; i++) {
         struct kg_dom_sample *s = &c->doms[k];
         kg_dom_sample_init(s);
         if (uuid_string(recs[i]->dom, s->uuid) < 0)
             continue;
-        const char *name = virDomainGetName(recs[i]->dom);
-        snprintf(s->name, sizeof s->name, "%s", name ? name : "");
-        fill_from_record(c, recs[i], s);
-        domp[k++] = recs[i]->dom;
+        const char *name = virDomainGetName(recs[i]->dom); /* lives as long as recs */
+        s->name = name ? name : "";
+        fill_from_record(c, recs[i], s, sd, sn);
+        c->disk_off[k] = c->net_off[k] = SIZE_MAX;
+        if (s->n_disks) {
+            size_t off = pool_take((void **)&c->disk_pool, &c->n_disk_pool, &c->cap_disk_pool,
+                                   s->n_disks, sizeof *sd);
+            if (off == SIZE_MAX)
+                s->n_disks = 0;
+            else
+                memcpy(&c->disk_pool[off], sd, s->n_disks * sizeof *sd);
+            c->disk_off[k] = off;
+        }
+        if (s->n_nets) {
+            size_t off = pool_take((void **)&c->net_pool, &c->n_net_pool, &c->cap_net_pool,
+                                   s->n_nets, sizeof *sn);
+            if (off == SIZE_MAX)
+                s->n_nets = 0;
+            else
+                memcpy(&c->net_pool[off], sn, s->n_nets * sizeof *sn);
+            c->net_off[k] = off;
+        }
+        c->domp[k++] = recs[i]->dom;
     }
-    int rc = sync_info(c, domp, k);
+    int rc = sync_info(c, c->domp, k);
     for (size_t i = 0; rc == 0 && i < k; i++) {
         struct kg_dom_sample *s = &c->doms[i];
         struct dom_info *di = find_info(c, s->uuid);
-        fallback(c, domp[i], s, di);
+        fallback(c, c->domp[i], s, di, &c->disk_off[i], &c->net_off[i]);
         if (c->balloon_period_s > 0 && di && !di->balloon_set && is_running(s->state)) {
-            if (virDomainSetMemoryStatsPeriod(domp[i], c->balloon_period_s,
+            if (virDomainSetMemoryStatsPeriod(c->domp[i], c->balloon_period_s,
                                               VIR_DOMAIN_AFFECT_LIVE) < 0)
                 kg_warn("libvirt: balloon stats period of %s: %s", s->name,
                         virGetLastErrorMessage());
@@ -753,11 +869,19 @@ int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t 
         if (s->state == KG_VM_RUNNING || s->state == KG_VM_BLOCKED)
             node->vms_running++;
     }
-    free(domp);
-    virDomainStatsRecordListFree(recs);
     if (rc) {
         snprintf(errmsg, errlen, "out of memory");
         return rc;
+    }
+    /* the pools stopped moving: point the samples at their devices */
+    for (size_t i = 0; i < k; i++) {
+        struct kg_dom_sample *s = &c->doms[i];
+        s->disks = s->n_disks && c->disk_off[i] != SIZE_MAX ? &c->disk_pool[c->disk_off[i]] : NULL;
+        s->nets = s->n_nets && c->net_off[i] != SIZE_MAX ? &c->net_pool[c->net_off[i]] : NULL;
+        if (!s->disks)
+            s->n_disks = 0;
+        if (!s->nets)
+            s->n_nets = 0;
     }
     node->vms_defined = (unsigned)k;
     virNodeInfo ni;

@@ -85,7 +85,7 @@ bool kg_publish_moved(const struct kg_vm *a, const struct kg_vm *b, double pct)
 
 struct entry {
     char uuid[KG_UUID_LEN + 1];
-    char name[KG_NAME_MAX + 1];   /* the name its retained topic was published under */
+    char *name;                   /* the name its retained topic was published under */
     bool on_broker;               /* a retained message of ours is (believed) there */
     bool dirty;                   /* must be sent at the next chance */
     bool seen;
@@ -101,7 +101,33 @@ struct kg_publish {
     size_t n, cap;
     struct kg_publish_stats st;
     bool resync;
+    /* the cycle in progress (kg_publish_begin .. kg_publish_end) */
+    bool in_cycle, force;
+    size_t sorted, total;
+    int first_err;
+    char topic[KG_TOPIC_MAX];
+    char buf[KG_PAYLOAD_MAX];
 };
+
+static void entry_free(struct entry *e)
+{
+    if (e)
+        free(e->name);
+    free(e);
+}
+
+/* e->name = name; 0 or KG_ENOMEM (e->name unchanged). */
+static int entry_rename(struct entry *e, const char *name)
+{
+    size_t l = strlen(name);
+    char *n = malloc(l + 1);
+    if (!n)
+        return KG_ENOMEM;
+    memcpy(n, name, l + 1);
+    free(e->name);
+    e->name = n;
+    return 0;
+}
 
 int kg_publish_create(const struct kg_publish_options *opt, struct kg_publish **out)
 {
@@ -131,7 +157,7 @@ void kg_publish_free(struct kg_publish *p)
     if (!p)
         return;
     for (size_t i = 0; i < p->n; i++)
-        free(p->e[i]);
+        entry_free(p->e[i]);
     free(p->e);
     free(p);
 }
@@ -214,94 +240,121 @@ static struct entry *find(const struct kg_publish *p, size_t n, const char *uuid
     return found ? p->e[i] : NULL;
 }
 
-int kg_publish_vms(struct kg_publish *p, const struct kg_vm *vms, size_t n, bool force)
+int kg_publish_begin(struct kg_publish *p, size_t n_hint, bool force)
 {
-    int first_err = 0;
-    if (p->resync) {
-        force = true;
-        p->resync = false;
-    }
-    if (p->n + n > p->cap) {
-        size_t cap = p->n + n + 16;
+    p->in_cycle = true;
+    p->first_err = 0;
+    p->force = force || p->resync;
+    p->resync = false;
+    if (p->n + n_hint > p->cap) {
+        size_t cap = p->n + n_hint + 16;
         struct entry **ne = realloc(p->e, cap * sizeof *ne);
-        if (!ne)
-            return KG_ENOMEM;
-        p->e = ne;
-        p->cap = cap;
+        if (ne) {
+            p->e = ne;
+            p->cap = cap;
+        } /* else: kg_publish_vm grows it one by one */
     }
-    size_t sorted = p->n, total = p->n;
-    for (size_t i = 0; i < sorted; i++)
+    p->sorted = p->total = p->n;
+    for (size_t i = 0; i < p->sorted; i++)
         p->e[i]->seen = false;
-    char topic[KG_TOPIC_MAX];
-    char buf[KG_PAYLOAD_MAX];
-    for (size_t i = 0; i < n; i++) {
-        const struct kg_vm *vm = &vms[i];
-        struct entry *e = find(p, sorted, vm->uuid);
-        if (!e) {
-            e = calloc(1, sizeof *e);
-            if (!e) {
-                first_err = first_err ? first_err : KG_ENOMEM;
-                continue;
+    return 0;
+}
+
+static void cycle_err(struct kg_publish *p, int rc)
+{
+    if (!p->first_err)
+        p->first_err = rc;
+}
+
+int kg_publish_vm(struct kg_publish *p, const struct kg_vm *vm)
+{
+    if (!p->in_cycle)
+        return KG_ESTATE;
+    struct entry *e = find(p, p->sorted, vm->uuid);
+    if (!e) {
+        if (p->total == p->cap) {
+            size_t cap = p->cap ? p->cap * 2 : 64;
+            struct entry **ne = realloc(p->e, cap * sizeof *ne);
+            if (!ne) {
+                cycle_err(p, KG_ENOMEM);
+                return KG_ENOMEM;
             }
-            snprintf(e->uuid, sizeof e->uuid, "%s", vm->uuid);
-            snprintf(e->name, sizeof e->name, "%s", vm->name);
-            e->dirty = true;
-            p->e[total++] = e;
+            p->e = ne;
+            p->cap = cap;
         }
-        e->seen = true;
-        /* renamed: take the old retained topic away, publish under the new name */
-        if (strcmp(e->name, vm->name) != 0) {
-            if (e->on_broker) {
-                int rc = remove_topic(p, e->name);
-                if (rc) {
-                    first_err = first_err ? first_err : rc;
-                    continue; /* try the whole move again next cycle */
-                }
-                e->on_broker = false;
-            }
-            snprintf(e->name, sizeof e->name, "%s", vm->name);
-            e->dirty = true;
+        e = calloc(1, sizeof *e);
+        if (!e || entry_rename(e, vm->name) != 0) {
+            free(e);
+            cycle_err(p, KG_ENOMEM);
+            return KG_ENOMEM;
         }
-        struct figs f;
-        figs_of(vm, &f);
-        bool send = force || e->dirty || !e->on_broker || p->o.deadband_pct <= 0 ||
-                    e->skipped + 1 >= p->o.max_skip ||
-                    figs_moved(&e->last, &f, p->o.deadband_pct);
-        if (!send) {
-            e->skipped++;
-            p->st.skipped++;
-            continue;
-        }
-        int len = kg_vm_encode(vm, buf, sizeof buf);
-        if (len < 0 ||
-            kg_topic_build(topic, sizeof topic, p->prefix, KG_TOPIC_VM, p->host, vm->name) < 0) {
-            p->st.encode_errors++;
-            continue;
-        }
-        int rc = send_msg(p, topic, buf, (size_t)len, p->o.metrics_qos);
-        if (rc) {
-            e->dirty = true;
-            first_err = first_err ? first_err : rc;
-            continue;
-        }
-        e->on_broker = true;
-        e->dirty = false;
-        e->skipped = 0;
-        e->last = f;
+        snprintf(e->uuid, sizeof e->uuid, "%s", vm->uuid);
+        e->dirty = true;
+        p->e[p->total++] = e;
     }
+    e->seen = true;
+    /* renamed: take the old retained topic away, publish under the new name */
+    if (strcmp(e->name, vm->name) != 0) {
+        if (e->on_broker) {
+            int rc = remove_topic(p, e->name);
+            if (rc) {
+                cycle_err(p, rc);
+                return rc; /* try the whole move again next cycle */
+            }
+            e->on_broker = false;
+        }
+        if (entry_rename(e, vm->name) != 0) {
+            cycle_err(p, KG_ENOMEM);
+            return KG_ENOMEM;
+        }
+        e->dirty = true;
+    }
+    struct figs f;
+    figs_of(vm, &f);
+    bool send = p->force || e->dirty || !e->on_broker || p->o.deadband_pct <= 0 ||
+                e->skipped + 1 >= p->o.max_skip || figs_moved(&e->last, &f, p->o.deadband_pct);
+    if (!send) {
+        e->skipped++;
+        p->st.skipped++;
+        return 0;
+    }
+    int len = kg_vm_encode(vm, p->buf, sizeof p->buf);
+    if (len < 0 ||
+        kg_topic_build(p->topic, sizeof p->topic, p->prefix, KG_TOPIC_VM, p->host, vm->name) < 0) {
+        p->st.encode_errors++;
+        return 0;
+    }
+    int rc = send_msg(p, p->topic, p->buf, (size_t)len, p->o.metrics_qos);
+    if (rc) {
+        e->dirty = true;
+        cycle_err(p, rc);
+        return rc;
+    }
+    e->on_broker = true;
+    e->dirty = false;
+    e->skipped = 0;
+    e->last = f;
+    return 0;
+}
+
+int kg_publish_end(struct kg_publish *p)
+{
+    if (!p->in_cycle)
+        return KG_ESTATE;
+    p->in_cycle = false;
     /* vanished: remove their retained message; keep the entry until that worked */
     size_t w = 0;
-    for (size_t i = 0; i < total; i++) {
+    for (size_t i = 0; i < p->total; i++) {
         struct entry *e = p->e[i];
         if (!e->seen && e->on_broker) {
             int rc = remove_topic(p, e->name);
             if (rc == 0)
                 e->on_broker = false;
             else
-                first_err = first_err ? first_err : rc;
+                cycle_err(p, rc);
         }
         if (!e->seen && !e->on_broker) {
-            free(e);
+            entry_free(e);
             continue;
         }
         p->e[w++] = e;
@@ -309,7 +362,15 @@ int kg_publish_vms(struct kg_publish *p, const struct kg_vm *vms, size_t n, bool
     p->n = w;
     if (p->n > 1) /* qsort must not get NULL, even for 0 elements */
         qsort(p->e, p->n, sizeof *p->e, cmp_entry);
-    return first_err;
+    return p->first_err;
+}
+
+int kg_publish_vms(struct kg_publish *p, const struct kg_vm *vms, size_t n, bool force)
+{
+    kg_publish_begin(p, n, force);
+    for (size_t i = 0; i < n; i++)
+        kg_publish_vm(p, &vms[i]);
+    return kg_publish_end(p);
 }
 
 int kg_publish_remove(struct kg_publish *p, const char *uuid)
@@ -324,7 +385,7 @@ int kg_publish_remove(struct kg_publish *p, const char *uuid)
         if (rc)
             return rc; /* stays; the next cycle removes it when it is gone */
     }
-    free(e);
+    entry_free(e);
     memmove(&p->e[i], &p->e[i + 1], (p->n - i - 1) * sizeof *p->e);
     p->n--;
     return 0;

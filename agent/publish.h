@@ -66,6 +66,17 @@ int kg_publish_host(struct kg_publish *p, const struct kg_host *h);
  * still went through every VM). */
 int kg_publish_vms(struct kg_publish *p, const struct kg_vm *vms, size_t n, bool force);
 
+/* kg_publish_vms one VM at a time, so that the caller needs no array of struct
+ * kg_vm (4 kB each): kg_publish_begin (n_hint: how many VMs will come, for one
+ * allocation), kg_publish_vm for each VM (vm borrowed for the call), then
+ * kg_publish_end, which removes the VMs published before and not seen in between
+ * and returns the cycle's first error (0 when all went out). kg_publish_vm
+ * returns its own send error too; KG_ESTATE outside begin/end. No other call of
+ * this module may come between begin and end. */
+int kg_publish_begin(struct kg_publish *p, size_t n_hint, bool force);
+int kg_publish_vm(struct kg_publish *p, const struct kg_vm *vm);
+int kg_publish_end(struct kg_publish *p);
+
 /* Removes one VM now (libvirt said it was undefined). No-op when unknown. */
 int kg_publish_remove(struct kg_publish *p, const char *uuid);
 

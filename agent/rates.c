@@ -6,6 +6,7 @@
  */
 #include "rates.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +149,7 @@ void kg_rates_vm(const struct kg_dom_sample *prev, const struct kg_dom_sample *c
                  uint64_t elapsed_ns, double host_cpus, struct kg_vm *out)
 {
     kg_vm_init(out);
-    memcpy(out->name, cur->name, sizeof out->name);
+    snprintf(out->name, sizeof out->name, "%s", cur->name ? cur->name : "");
     memcpy(out->uuid, cur->uuid, sizeof out->uuid);
     out->state = cur->state;
     double el = (double)elapsed_ns / 1e9;
@@ -241,21 +242,100 @@ void kg_rates_host(const struct kg_proc_sample *prev, const struct kg_proc_sampl
 
 /* ---- the per-domain memory across cycles -------------------------------- */
 
+/* A struct kg_vm is ~4 kB, almost all of it the KG_DEV_MAX-long device arrays
+ * and the host and name strings; kept per VM that is 4 MB per 1000 VMs. The
+ * tracker keeps instead the figures between `state` and `disks` as they are
+ * (FIG_BYTES, ~200 bytes), and only the devices the VM has. */
+#define FIG_OFF offsetof(struct kg_vm, state)
+#define FIG_BYTES (offsetof(struct kg_vm, disks) - offsetof(struct kg_vm, state))
+
+struct figs {
+    unsigned char scalars[FIG_BYTES]; /* struct kg_vm from state to n_nets */
+    struct kg_disk *disks;            /* the VM's disks (n_disks), malloc'd */
+    struct kg_net *nets;
+    unsigned nd, nn;                  /* lengths of disks and nets */
+};
+
 struct rates_entry {
     char uuid[KG_UUID_LEN + 1];
     bool seen;                   /* present in the current update */
+    char *name;                  /* current name, malloc'd */
     bool have_sample;
-    struct kg_dom_sample sample; /* last complete sample */
+    struct kg_dom_sample sample; /* last complete sample: name NULL, devices own */
     uint64_t sample_ns;
     bool have_good;
-    struct kg_vm good;           /* figures from the last complete sample */
+    struct figs good;            /* figures from the last complete sample (NA before one) */
     uint64_t good_ns;
+    /* this cycle's sample was incomplete (or libvirt gave nothing): good's
+     * figures go out stale, with this age and state */
+    bool stale;
+    double age_s;
+    enum kg_vm_state state;
+    int64_t ts_ms;
 };
 
 struct kg_rates {
     struct rates_entry **e;      /* e[0..n) sorted by uuid; pointers, so sorting is cheap */
     size_t n, cap;
+    struct rates_entry **order;  /* the last update's order (what kg_rates_get indexes) */
+    size_t n_order, cap_order;
 };
+
+/* *dst (holding *have elements) becomes a copy of src's n elements; memory is
+ * only (re)allocated when the count changes, so a steady VM allocates nothing
+ * per cycle. 0 or KG_ENOMEM (then *dst and *have are unchanged). */
+static int copy_into(void **dst, unsigned *have, const void *src, unsigned n, size_t size)
+{
+    if (n != *have) {
+        void *d = NULL;
+        if (n && !(d = malloc(n * size)))
+            return KG_ENOMEM;
+        free(*dst);
+        *dst = d;
+        *have = n;
+    }
+    if (n)
+        memcpy(*dst, src, n * size);
+    return 0;
+}
+
+static unsigned clip(unsigned n)
+{
+    return n > KG_DEV_MAX ? KG_DEV_MAX : n;
+}
+
+/* A field inside the packed range, by its offset. */
+#define FIG_AT(f, field) ((f)->scalars + offsetof(struct kg_vm, field) - FIG_OFF)
+
+static int figs_pack(struct figs *f, const struct kg_vm *vm)
+{
+    unsigned nd = clip(vm->n_disks), nn = clip(vm->n_nets);
+    if (copy_into((void **)&f->disks, &f->nd, vm->disks, nd, sizeof *vm->disks) ||
+        copy_into((void **)&f->nets, &f->nn, vm->nets, nn, sizeof *vm->nets))
+        return KG_ENOMEM;
+    memcpy(f->scalars, (const unsigned char *)vm + FIG_OFF, FIG_BYTES);
+    memcpy(FIG_AT(f, n_disks), &nd, sizeof nd);
+    memcpy(FIG_AT(f, n_nets), &nn, sizeof nn);
+    return 0;
+}
+
+static void figs_clear(struct figs *f)
+{
+    free(f->disks);
+    free(f->nets);
+    memset(f, 0, sizeof *f);
+}
+
+static void entry_free(struct rates_entry *e)
+{
+    if (!e)
+        return;
+    free(e->name);
+    free(e->sample.disks);
+    free(e->sample.nets);
+    figs_clear(&e->good);
+    free(e);
+}
 
 int kg_rates_create(struct kg_rates **out)
 {
@@ -268,8 +348,9 @@ void kg_rates_free(struct kg_rates *r)
     if (!r)
         return;
     for (size_t i = 0; i < r->n; i++)
-        free(r->e[i]);
+        entry_free(r->e[i]);
     free(r->e);
+    free(r->order);
     free(r);
 }
 
@@ -294,11 +375,83 @@ static struct rates_entry *find_entry(struct rates_entry **e, size_t n, const ch
     return NULL;
 }
 
+/* Keeps c as the entry's previous sample, with its own copy of the devices. */
+static int keep_sample(struct rates_entry *e, const struct kg_dom_sample *c)
+{
+    struct kg_dom_sample *k = &e->sample;
+    unsigned nd = k->disks ? k->n_disks : 0, nn = k->nets ? k->n_nets : 0;
+    struct kg_disk_sample *d = k->disks;
+    struct kg_net_sample *n = k->nets;
+    if (copy_into((void **)&d, &nd, c->disks, clip(c->n_disks), sizeof *d)) {
+        k->disks = d;
+        k->n_disks = nd;
+        return KG_ENOMEM;
+    }
+    int rc = copy_into((void **)&n, &nn, c->nets, clip(c->n_nets), sizeof *n);
+    *k = *c;
+    k->name = NULL;
+    k->disks = d;
+    k->n_disks = nd;
+    k->nets = n;
+    k->n_nets = nn;
+    return rc;
+}
+
+static int set_name(struct rates_entry *e, const char *name)
+{
+    if (!name)
+        name = "";
+    if (e->name && !strcmp(e->name, name))
+        return 0;
+    size_t l = strlen(name);
+    if (l > KG_NAME_MAX)
+        l = KG_NAME_MAX;
+    char *n = malloc(l + 1);
+    if (!n)
+        return KG_ENOMEM;
+    memcpy(n, name, l);
+    n[l] = '\0';
+    free(e->name);
+    e->name = n;
+    return 0;
+}
+
+/* One domain of an update. One struct kg_vm of scratch, shared by the calls. */
+static int update_one(struct rates_entry *e, const struct kg_dom_sample *c, uint64_t mono_ns,
+                      int64_t real_ms, double host_cpus, struct kg_vm *vm)
+{
+    int rc = set_name(e, c->name);
+    e->ts_ms = real_ms;
+    if (rc)
+        return rc;
+    if (c->incomplete) {
+        /* its last complete figures, stale with their age; or NA ones */
+        if (!e->have_good) {
+            kg_vm_init(vm);
+            if ((rc = figs_pack(&e->good, vm)) != 0)
+                return rc;
+        }
+        e->stale = true;
+        e->age_s = e->have_good ? (double)(mono_ns - e->good_ns) / 1e9 : (double)KG_NA;
+        e->state = c->state;
+        return 0;
+    }
+    kg_rates_vm(e->have_sample ? &e->sample : NULL, c,
+                e->have_sample ? mono_ns - e->sample_ns : 0, host_cpus, vm);
+    if ((rc = figs_pack(&e->good, vm)) != 0 || (rc = keep_sample(e, c)) != 0)
+        return rc;
+    e->have_sample = true;
+    e->sample_ns = mono_ns;
+    e->have_good = true;
+    e->good_ns = mono_ns;
+    e->stale = false;
+    return 0;
+}
+
 /* Entries are marked seen, new ones appended, unseen ones dropped, then the
  * pointer array is sorted again. */
 int kg_rates_update(struct kg_rates *r, const struct kg_dom_sample *cur, size_t n,
-                    uint64_t mono_ns, int64_t real_ms, double host_cpus, const char *host,
-                    struct kg_vm *out)
+                    uint64_t mono_ns, int64_t real_ms, double host_cpus)
 {
     size_t n_new = 0;
     for (size_t i = 0; i < n; i++)
@@ -312,6 +465,15 @@ int kg_rates_update(struct kg_rates *r, const struct kg_dom_sample *cur, size_t 
         r->e = ne;
         r->cap = cap;
     }
+    if (n > r->cap_order) {
+        struct rates_entry **no = realloc(r->order, n * sizeof *no);
+        if (!no)
+            return KG_ENOMEM;
+        r->order = no;
+        r->cap_order = n;
+    }
+    static _Thread_local struct kg_vm scratch; /* 4 kB: not on the stack per call */
+    int rc = 0;
     size_t sorted = r->n, total = r->n;
     for (size_t i = 0; i < sorted; i++)
         r->e[i]->seen = false;
@@ -321,52 +483,76 @@ int kg_rates_update(struct kg_rates *r, const struct kg_dom_sample *cur, size_t 
         if (!e) {
             e = calloc(1, sizeof *e);
             if (!e) {
-                for (size_t j = sorted; j < total; j++)
-                    free(r->e[j]);
-                return KG_ENOMEM;
+                rc = KG_ENOMEM;
+                break;
             }
             snprintf(e->uuid, sizeof e->uuid, "%s", c->uuid);
             r->e[total++] = e;
         }
         e->seen = true;
-        struct kg_vm *vm = &out[i];
-        if (c->incomplete) {
-            if (e->have_good) {
-                *vm = e->good;
-                vm->age_s = (double)(mono_ns - e->good_ns) / 1e9;
-            } else {
-                kg_vm_init(vm);
-                memcpy(vm->uuid, c->uuid, sizeof vm->uuid);
-            }
-            vm->state = c->state;
-            vm->stale = true;
-            /* the name may have changed meanwhile; the topic follows the name */
-            memcpy(vm->name, c->name, sizeof vm->name);
-        } else {
-            kg_rates_vm(e->have_sample ? &e->sample : NULL, c,
-                        e->have_sample ? mono_ns - e->sample_ns : 0, host_cpus, vm);
-            e->sample = *c;
-            e->have_sample = true;
-            e->sample_ns = mono_ns;
-            e->good = *vm;
-            e->have_good = true;
-            e->good_ns = mono_ns;
-        }
-        snprintf(vm->host, sizeof vm->host, "%s", host ? host : "");
-        vm->ts_ms = real_ms;
+        r->order[i] = e;
+        if ((rc = update_one(e, c, mono_ns, real_ms, host_cpus, &scratch)) != 0)
+            break;
+    }
+    if (rc) {
+        /* keep the known entries; a half-done update shows nothing new */
+        for (size_t j = sorted; j < total; j++)
+            entry_free(r->e[j]);
+        for (size_t j = 0; j < sorted; j++)
+            r->e[j]->seen = true;
+        r->n_order = 0;
+        return rc;
     }
     size_t w = 0;
     for (size_t i = 0; i < total; i++) {
         if (!r->e[i]->seen) {
-            free(r->e[i]);
+            entry_free(r->e[i]);
             continue;
         }
         r->e[w++] = r->e[i];
     }
     r->n = w;
+    r->n_order = n;
     if (r->n > 1) /* qsort must not get NULL, even for 0 elements */
         qsort(r->e, r->n, sizeof *r->e, cmp_entry);
     return 0;
+}
+
+size_t kg_rates_count(const struct kg_rates *r)
+{
+    return r->n_order;
+}
+
+void kg_rates_get(const struct kg_rates *r, size_t i, const char *host, struct kg_vm *out)
+{
+    const struct rates_entry *e = r->order[i];
+    /* only what the encoder reads: the devices past n_disks/n_nets stay as they were */
+    out->ts_ms = e->ts_ms;
+    snprintf(out->host, sizeof out->host, "%s", host ? host : "");
+    snprintf(out->name, sizeof out->name, "%s", e->name ? e->name : "");
+    memcpy(out->uuid, e->uuid, sizeof out->uuid);
+    memcpy((unsigned char *)out + FIG_OFF, e->good.scalars, FIG_BYTES);
+    if (out->n_disks)
+        memcpy(out->disks, e->good.disks, out->n_disks * sizeof *out->disks);
+    if (out->n_nets)
+        memcpy(out->nets, e->good.nets, out->n_nets * sizeof *out->nets);
+    if (e->stale) {
+        out->stale = true;
+        out->age_s = e->age_s;
+        out->state = e->state;
+    }
+}
+
+void kg_rates_mark_stale(struct kg_rates *r, uint64_t mono_ns, int64_t real_ms)
+{
+    for (size_t i = 0; i < r->n_order; i++) {
+        struct rates_entry *e = r->order[i];
+        if (!e->stale) /* keeps the state it was last seen in */
+            memcpy(&e->state, FIG_AT(&e->good, state), sizeof e->state);
+        e->stale = true;
+        e->age_s = e->have_good ? (double)(mono_ns - e->good_ns) / 1e9 : (double)KG_NA;
+        e->ts_ms = real_ms;
+    }
 }
 
 void kg_rates_forget(struct kg_rates *r, const char *uuid)
@@ -377,7 +563,14 @@ void kg_rates_forget(struct kg_rates *r, const char *uuid)
     size_t i = 0;
     while (r->e[i] != e)
         i++;
-    free(e);
     memmove(&r->e[i], &r->e[i + 1], (r->n - i - 1) * sizeof *r->e);
     r->n--;
+    for (i = 0; i < r->n_order; i++) {
+        if (r->order[i] == e) {
+            memmove(&r->order[i], &r->order[i + 1], (r->n_order - i - 1) * sizeof *r->order);
+            r->n_order--;
+            break;
+        }
+    }
+    entry_free(e);
 }

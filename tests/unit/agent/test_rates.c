@@ -14,11 +14,26 @@
 
 #define SEC 1000000000ull
 
+/* Samples borrow their name and devices: mk() gives each one a slot of a ring
+ * big enough for every sample a test keeps alive at once. */
+#define SLOTS 32
+static struct slot {
+    char name[64];
+    struct kg_disk_sample disks[KG_DEV_MAX];
+    struct kg_net_sample nets[KG_DEV_MAX];
+} slots[SLOTS];
+static unsigned next_slot;
+
 static void mk(struct kg_dom_sample *s, const char *uuid, enum kg_vm_state st, uint64_t t)
 {
+    struct slot *sl = &slots[next_slot++ % SLOTS];
+    memset(sl, 0, sizeof *sl);
     kg_dom_sample_init(s);
+    s->disks = sl->disks;
+    s->nets = sl->nets;
     snprintf(s->uuid, sizeof s->uuid, "%s", uuid);
-    snprintf(s->name, sizeof s->name, "vm-%s", uuid);
+    snprintf(sl->name, sizeof sl->name, "vm-%s", uuid);
+    s->name = sl->name;
     s->state = st;
     s->have_vcpus = true;
     s->vcpus = 2;
@@ -178,6 +193,23 @@ static void test_balloon_and_steal(void **state)
     assert_true(kg_na(vm.mem_used_pct));
 }
 
+/* kg_rates_update, then every VM read back with kg_rates_get into out[]. */
+static int upd(struct kg_rates *r, const struct kg_dom_sample *s, size_t n, uint64_t mono,
+               int64_t real, struct kg_vm *out)
+{
+    int rc = kg_rates_update(r, s, n, mono, real, 4);
+    if (rc)
+        return rc;
+    assert_int_equal(kg_rates_count(r), n);
+    for (size_t i = 0; i < n; i++) {
+        kg_vm_init(&out[i]);
+        kg_rates_get(r, i, "h1", &out[i]);
+        assert_string_equal(out[i].uuid, s[i].uuid);
+        assert_string_equal(out[i].name, s[i].name);
+    }
+    return 0;
+}
+
 static void test_tracker_and_stale(void **state)
 {
     (void)state;
@@ -187,7 +219,7 @@ static void test_tracker_and_stale(void **state)
     struct kg_vm out[3];
     mk(&s[0], "b", KG_VM_RUNNING, 10 * SEC);
     mk(&s[1], "a", KG_VM_RUNNING, 20 * SEC);
-    assert_int_equal(kg_rates_update(r, s, 2, 100 * SEC, 1000, 4, "h1", out), 0);
+    assert_int_equal(upd(r, s, 2, 100 * SEC, 1000, out), 0);
     assert_true(kg_na(out[0].cpu_pct));
     assert_string_equal(out[0].host, "h1");
     assert_int_equal(out[0].ts_ms, 1000);
@@ -195,7 +227,7 @@ static void test_tracker_and_stale(void **state)
     mk(&s[0], "a", KG_VM_RUNNING, 21 * SEC); /* order changes: matched by UUID */
     mk(&s[1], "b", KG_VM_RUNNING, 11 * SEC);
     mk(&s[2], "c", KG_VM_RUNNING, 1 * SEC);
-    assert_int_equal(kg_rates_update(r, s, 3, 102 * SEC, 3000, 4, "h1", out), 0);
+    assert_int_equal(upd(r, s, 3, 102 * SEC, 3000, out), 0);
     assert_near(out[0].cpu_pct, 25.0, 1e-9);
     assert_near(out[1].cpu_pct, 25.0, 1e-9);
     assert_true(kg_na(out[2].cpu_pct)); /* new domain: first sample */
@@ -206,7 +238,7 @@ static void test_tracker_and_stale(void **state)
     s[0].have_cpu = false;
     s[0].incomplete = true;
     mk(&s[1], "b", KG_VM_RUNNING, 12 * SEC);
-    assert_int_equal(kg_rates_update(r, s, 2, 105 * SEC, 6000, 4, "h1", out), 0);
+    assert_int_equal(upd(r, s, 2, 105 * SEC, 6000, out), 0);
     assert_true(out[0].stale);
     assert_near(out[0].age_s, 3.0, 1e-9);
     assert_near(out[0].cpu_pct, 25.0, 1e-9);
@@ -216,28 +248,106 @@ static void test_tracker_and_stale(void **state)
 
     /* back: the rate spans the whole gap since its last complete sample */
     mk(&s[0], "a", KG_VM_RUNNING, 27 * SEC);
-    assert_int_equal(kg_rates_update(r, s, 1, 108 * SEC, 9000, 4, "h1", out), 0);
+    assert_int_equal(upd(r, s, 1, 108 * SEC, 9000, out), 0);
     assert_false(out[0].stale);
     assert_near(out[0].cpu_pct, 6.0 / 6.0 / 2 * 100, 1e-9);
 
     /* "b" was forgotten when absent; coming back it is a first sample again */
     mk(&s[0], "b", KG_VM_RUNNING, 13 * SEC);
-    assert_int_equal(kg_rates_update(r, s, 1, 109 * SEC, 9500, 4, "h1", out), 0);
+    assert_int_equal(upd(r, s, 1, 109 * SEC, 9500, out), 0);
     assert_true(kg_na(out[0].cpu_pct));
 
     /* stale before any complete sample: NA figures, still named and stale */
     mk(&s[0], "new", KG_VM_RUNNING, 0);
     s[0].incomplete = true;
-    assert_int_equal(kg_rates_update(r, s, 1, 110 * SEC, 9600, 4, "h1", out), 0);
+    assert_int_equal(upd(r, s, 1, 110 * SEC, 9600, out), 0);
     assert_true(out[0].stale);
     assert_string_equal(out[0].name, "vm-new");
     assert_true(kg_na(out[0].cpu_pct));
 
     kg_rates_forget(r, "new");
     kg_rates_forget(r, "unknown");
-    assert_int_equal(kg_rates_update(r, s, 0, 111 * SEC, 9700, 4, "h1", out), 0);
+    assert_int_equal(upd(r, s, 0, 111 * SEC, 9700, out), 0);
     kg_rates_free(r);
     kg_rates_free(NULL);
+}
+
+/* libvirt gave nothing: every VM goes out with its last figures, stale, aged
+ * from its own last complete sample; kg_rates_forget drops one from the order. */
+static void test_mark_stale_and_forget(void **state)
+{
+    (void)state;
+    struct kg_rates *r;
+    assert_int_equal(kg_rates_create(&r), 0);
+    struct kg_dom_sample s[3];
+    struct kg_vm out[3];
+    mk(&s[0], "a", KG_VM_RUNNING, 10 * SEC);
+    mk(&s[1], "b", KG_VM_PAUSED, 10 * SEC);
+    mk(&s[2], "c", KG_VM_RUNNING, 10 * SEC);
+    assert_int_equal(upd(r, s, 3, 100 * SEC, 1000, out), 0);
+    mk(&s[0], "a", KG_VM_RUNNING, 12 * SEC);
+    mk(&s[1], "b", KG_VM_PAUSED, 10 * SEC);
+    mk(&s[2], "c", KG_VM_RUNNING, 12 * SEC);
+    assert_int_equal(upd(r, s, 3, 102 * SEC, 3000, out), 0);
+    assert_near(out[0].cpu_pct, 50.0, 1e-9);
+    kg_rates_mark_stale(r, 107 * SEC, 8000);
+    kg_rates_forget(r, "b");
+    assert_int_equal(kg_rates_count(r), 2);
+    struct kg_vm v;
+    kg_vm_init(&v);
+    kg_rates_get(r, 0, "h2", &v);
+    assert_string_equal(v.uuid, "a");
+    assert_string_equal(v.host, "h2");
+    assert_true(v.stale);
+    assert_near(v.age_s, 5.0, 1e-9);
+    assert_int_equal(v.ts_ms, 8000);
+    assert_int_equal(v.state, KG_VM_RUNNING);
+    assert_near(v.cpu_pct, 50.0, 1e-9); /* the last figures, not NA */
+    assert_int_equal(v.n_disks, 2);
+    assert_near(v.disks[1].rd_bytes_per_s, 2e9 / 1000 / 2, 1e-6);
+    kg_rates_get(r, 1, "h2", &v);
+    assert_string_equal(v.uuid, "c");
+    assert_true(v.stale);
+    /* the next complete sample is fresh again, its rate over the whole gap */
+    mk(&s[0], "a", KG_VM_RUNNING, 22 * SEC);
+    assert_int_equal(upd(r, s, 1, 112 * SEC, 13000, out), 0);
+    assert_false(out[0].stale);
+    assert_near(out[0].cpu_pct, 10.0 / 10.0 / 2 * 100, 1e-9);
+    kg_rates_free(r);
+}
+
+/* A VM whose devices come and go: figures follow the current devices, matched
+ * by name; one stored per device, not KG_DEV_MAX. */
+static void test_device_count_changes(void **state)
+{
+    (void)state;
+    struct kg_rates *r;
+    assert_int_equal(kg_rates_create(&r), 0);
+    struct kg_dom_sample s;
+    struct kg_vm out;
+    mk(&s, "a", KG_VM_RUNNING, 10 * SEC);
+    assert_int_equal(upd(r, &s, 1, 100 * SEC, 1, &out), 0);
+    mk(&s, "a", KG_VM_RUNNING, 11 * SEC);
+    s.n_disks = 1; /* vdb unplugged */
+    s.n_nets = 0;
+    assert_int_equal(upd(r, &s, 1, 101 * SEC, 2, &out), 0);
+    assert_int_equal(out.n_disks, 1);
+    assert_int_equal(out.n_nets, 0);
+    assert_near(out.disks[0].rd_bytes_per_s, 1e6, 1e-6);
+    mk(&s, "a", KG_VM_RUNNING, 12 * SEC);
+    s.n_disks = 3; /* two more, one of them new */
+    snprintf(s.disks[2].name, sizeof s.disks[2].name, "vdc");
+    s.disks[2].have_bytes = true;
+    s.disks[2].rd_bytes = 5;
+    assert_int_equal(upd(r, &s, 1, 102 * SEC, 3, &out), 0);
+    assert_int_equal(out.n_disks, 3);
+    assert_near(out.disks[0].rd_bytes_per_s, 1e6, 1e-6);
+    assert_true(kg_na(out.disks[1].rd_bytes_per_s)); /* vdb: not in the previous sample */
+    assert_true(kg_na(out.disks[2].rd_bytes_per_s)); /* vdc: new */
+    assert_near(out.disks[2].rd_bytes, 5, 0);
+    assert_int_equal(out.n_nets, 1);
+    assert_true(kg_na(out.nets[0].rx_bytes_per_s));
+    kg_rates_free(r);
 }
 
 int main(void)
@@ -250,6 +360,8 @@ int main(void)
         cmocka_unit_test(test_zero_elapsed_and_no_requests),
         cmocka_unit_test(test_balloon_and_steal),
         cmocka_unit_test(test_tracker_and_stale),
+        cmocka_unit_test(test_mark_stale_and_forget),
+        cmocka_unit_test(test_device_count_changes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
