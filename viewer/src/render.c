@@ -1150,6 +1150,26 @@ bool render_select_move(struct render *r, struct model *m, int dx, int dy)
     return done;
 }
 
+bool render_tile_colour(struct render *r, struct model *m, const char *vm, size_t len,
+                        uint32_t *argb)
+{
+    bool found = false;
+    model_lock(m);
+    for (size_t b = 0; b < r->n_blocks && !found; b++) {
+        int32_t v = model_find_vm(m, r->order[b], vm, len);
+        if (v < 0 || m->vms[v].pos < 0)
+            continue;
+        struct layout_rect t = layout_tile_rect(&r->lr, &r->blocks[b], (uint32_t)m->vms[v].pos);
+        int x = t.x + t.w / 2, y = t.y + t.h / 2;
+        if (r->px != NULL && x >= 0 && y >= 0 && x < r->out_w && y < r->out_h) {
+            *argb = r->px[(size_t)y * r->out_w + x];
+            found = true;
+        }
+    }
+    model_unlock(m);
+    return found;
+}
+
 bool render_select_name(struct render *r, struct model *m, const char *vm, size_t len)
 {
     if (!r->operator_mode)

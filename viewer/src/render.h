@@ -93,6 +93,11 @@ bool render_select_name(struct render *r, struct model *m, const char *vm, size_
 bool render_selected(struct render *r, struct model *m, char *vm, size_t vm_size,
                      size_t *vm_len, char *host, size_t host_size);
 void render_clear_selection(struct render *r);
+/* The colour (0xAARRGGBB) at the centre of the first tile of a VM named vm (raw
+ * bytes, len) in screen order, as last drawn; false when no such VM has a tile.
+ * For latency tracing (--trace-tile). Lock not held by the caller. */
+bool render_tile_colour(struct render *r, struct model *m, const char *vm, size_t len,
+                        uint32_t *argb);
 /* The operator's line at the start of the status bar (copied; NULL or "" clears). */
 void render_set_operator_message(struct render *r, const char *msg);
 

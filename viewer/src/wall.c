@@ -57,6 +57,7 @@ const struct kg_config_key wall_config_keys[] = {
     {"timeout", KG_CFG_DURATION_MS, OFF(timeout_ms), 0, 100, 3600000, NULL, "with --screenshot: give up waiting after this (default 20s, exit 3)"},
     {"dump_layout", KG_CFG_STRING, OFF(dump_layout), SZ(dump_layout), 0, 0, NULL, "with --screenshot: write the tile layout as text"},
     {"stats", KG_CFG_BOOL, OFF(stats), 0, 0, 0, NULL, "print frame-time statistics at exit"},
+    {"trace_tile", KG_CFG_STRING, OFF(trace_tile), SZ(trace_tile), 0, 0, NULL, "VM name: print a timestamped line each time its tile changes colour (latency measurements)"},
     {"operator", KG_CFG_BOOL, OFF(operator_mode), 0, 0, 0, NULL, "operator mode: select a VM and send its load generator a preset (needs username, an operator's credentials)"},
     {"operator_send", KG_CFG_STRING, OFF(operator_send), SZ(operator_send), 0, 0, NULL, "PRESET:VM, with --operator: once the retained state is in, send PRESET (cpu80, mem256, disk20, stop) to VM's load generator"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL},
@@ -310,6 +311,25 @@ static void print_view(struct render *r, struct model *m, uint64_t inputs, bool 
     fflush(stdout);
 }
 
+/* --trace-tile: after a presented frame, one stdout line whenever the VM's tile
+ * shows another colour than last time (its centre pixel, as presented), stamped
+ * with the realtime clock so that scripts can compare it with when they sent a
+ * command; "none" when the VM has no tile (yet, or any more). */
+static void trace_tile(struct render *r, struct model *m, const char *vm, int64_t *last)
+{
+    uint32_t argb = 0;
+    int64_t now = render_tile_colour(r, m, vm, strlen(vm), &argb) ? (int64_t)(argb & 0xFFFFFFu) : -2;
+    if (now == *last)
+        return;
+    *last = now;
+    if (now < 0)
+        printf("trace-tile %s none real_ms %lld\n", vm, (long long)kg_clock_real_ms());
+    else
+        printf("trace-tile %s colour %06llX real_ms %lld\n", vm, (long long)now,
+               (long long)kg_clock_real_ms());
+    fflush(stdout);
+}
+
 int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
              volatile sig_atomic_t *report)
 {
@@ -404,6 +424,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
     bool send_pending = c->operator_send[0] != '\0';
     int send_status = WALL_EXIT_OK;
     bool burst_logged = false;
+    int64_t trace_argb = -1; /* --trace-tile: colour last reported, -1 none */
     for (;;) {
         if (stop != NULL && *stop)
             break;
@@ -544,6 +565,8 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
             if (n_frames < cap_frames)
                 frame_us[n_frames++] = (uint32_t)((kg_clock_mono_ns() - t0) / 1000);
         }
+        if (c->trace_tile[0] && after.frames_presented > before.frames_presented)
+            trace_tile(r, m, c->trace_tile, &trace_argb);
         frames++;
         if (take) {
             if (rc != 0) {
