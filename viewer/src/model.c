@@ -739,6 +739,13 @@ static double host_interval_ms(const struct model *m, const struct model_host *h
     return s * 1000.0 * m->stale_intervals;
 }
 
+/* now - then, or 0 when then is later: the MQTT thread stamps messages with its own
+ * reading of the clock, which may be newer than the caller's now. */
+static uint64_t age_ms(uint64_t now, uint64_t then)
+{
+    return now > then ? now - then : 0;
+}
+
 void model_tick(struct model *m, uint64_t now_ms, enum colour_metric metric)
 {
     struct model_counts c;
@@ -751,7 +758,7 @@ void model_tick(struct model *m, uint64_t now_ms, enum colour_metric metric)
     for (uint32_t h = 0; h < m->n_hosts; h++) {
         struct model_host *hp = &m->hosts[h];
         double lim = host_interval_ms(m, hp);
-        bool stale = hp->has_metrics && (double)(now_ms - hp->seen_ms) > lim;
+        bool stale = hp->has_metrics && (double)age_ms(now_ms, hp->seen_ms) > lim;
         if (stale != hp->stale) {
             hp->stale = stale;
             m->structure_gen++;
@@ -768,7 +775,7 @@ void model_tick(struct model *m, uint64_t now_ms, enum colour_metric metric)
         for (uint32_t i = 0; i < hp->n_vms; i++) {
             uint32_t idx = hp->vms[i];
             struct model_vm *v = &m->vms[idx];
-            bool vstale = (double)(now_ms - v->seen_ms) > lim;
+            bool vstale = (double)age_ms(now_ms, v->seen_ms) > lim;
             if (vstale != !!(v->flags & MODEL_VM_STALE)) {
                 v->flags ^= MODEL_VM_STALE;
                 push_dirty(m, idx);

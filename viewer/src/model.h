@@ -154,7 +154,9 @@ void model_apply(struct model *m, const char *topic, size_t topic_len, const voi
                  size_t len, bool retained, uint64_t now_ms);
 
 /* Main thread, lock held: re-evaluates staleness at now_ms (marking VMs whose
- * staleness changed dirty), recounts m->counts and the hottest VMs by metric. O(VMs). */
+ * staleness changed dirty), recounts m->counts and the hottest VMs by metric. O(VMs).
+ * Anything stamped later than now_ms (applied by the MQTT thread after the caller
+ * read the clock) counts as age 0, never as a wrapped-around huge age. */
 void model_tick(struct model *m, uint64_t now_ms, enum colour_metric metric);
 
 /* Value of a VM for metric (NaN when not available). */

@@ -689,7 +689,8 @@ static void tooltip_text(struct render *r, const struct model *m, uint64_t now_m
         if (v->ts_ms > 0)
             kg_clock_format_utc(v->ts_ms, ts, sizeof(ts));
         fmt_num(x[MODEL_FIG_AGE_S], " s", g, sizeof(g));
-        snprintf(hh, sizeof(hh), "%llu s", (unsigned long long)((now_ms - v->seen_ms) / 1000));
+        snprintf(hh, sizeof(hh), "%llu s",
+                 (unsigned long long)(now_ms > v->seen_ms ? (now_ms - v->seen_ms) / 1000 : 0));
         if (off < size)
             snprintf(out + off, size - off, "sample %s   received %s ago   agent age %s", ts, hh, g);
         return;
@@ -1288,7 +1289,8 @@ int render_frame(struct render *r, struct model *m, uint64_t now_ms, bool force,
     model_lock(m);
     bool structure_changed = m->structure_gen != r->layout_gen;
     if (r->need_layout || (structure_changed && !r->paused &&
-                           (force || now_ms - r->last_layout_ms >= RELAYOUT_MIN_MS))) {
+                           (force || now_ms < r->last_layout_ms ||
+                            now_ms - r->last_layout_ms >= RELAYOUT_MIN_MS))) {
         if (do_layout(r, m, now_ms) != 0) {
             model_unlock(m);
             return KG_ENOMEM;

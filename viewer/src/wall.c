@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "colour.h"
 #include "kvmgrid/clock.h"
@@ -198,23 +199,47 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void print_stats(const uint32_t *us, size_t n, const struct render_stats *rs)
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Sorts a copy of us[0..n) into s. */
+static void sorted_copy(const uint32_t *us, size_t n, uint32_t *s)
+{
+    memcpy(s, us, n * sizeof(*s));
+    qsort(s, n, sizeof(*s), cmp_u32);
+}
+
+/* Frame statistics: wall-clock time of each presented frame (what the screen sees,
+ * including time lost to other processes) and the main thread's CPU time for it
+ * (the wall's own work, immune to a busy machine). */
+static void print_stats(const uint32_t *us, const uint32_t *cpu_us, size_t n,
+                        const struct render_stats *rs)
 {
     if (n == 0) {
         printf("frames 0\n");
         return;
     }
-    uint32_t *s = malloc(n * sizeof(*s));
-    if (s == NULL)
+    uint32_t *s = malloc(n * sizeof(*s)), *c = malloc(n * sizeof(*c));
+    if (s == NULL || c == NULL) {
+        free(s);
+        free(c);
         return;
-    memcpy(s, us, n * sizeof(*s));
-    qsort(s, n, sizeof(*s), cmp_u32);
-    printf("frames %zu frame_ms_median %.3f frame_ms_p99 %.3f frame_ms_max %.3f tiles_painted %llu "
+    }
+    sorted_copy(us, n, s);
+    sorted_copy(cpu_us, n, c);
+    size_t p99 = (size_t)((double)n * 0.99) < n ? (size_t)((double)n * 0.99) : n - 1;
+    printf("frames %zu frame_ms_median %.3f frame_ms_p99 %.3f frame_ms_max %.3f "
+           "frame_cpu_ms_median %.3f frame_cpu_ms_p99 %.3f tiles_painted %llu "
            "layouts %llu rects_uploaded %llu\n",
-           n, s[n / 2] / 1000.0, s[(size_t)((double)n * 0.99) < n ? (size_t)((double)n * 0.99) : n - 1] / 1000.0,
-           s[n - 1] / 1000.0, (unsigned long long)rs->tiles_painted,
+           n, s[n / 2] / 1000.0, s[p99] / 1000.0, s[n - 1] / 1000.0, c[n / 2] / 1000.0,
+           c[p99] / 1000.0, (unsigned long long)rs->tiles_painted,
            (unsigned long long)rs->layouts, (unsigned long long)rs->rects_uploaded);
     free(s);
+    free(c);
 }
 
 static void print_counters(struct model *m, uint64_t connected_ms)
@@ -340,7 +365,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
     struct render *r = NULL;
     struct kg_mqtt *mq = NULL;
     struct wall_op op = {NULL, 0, 0};
-    uint32_t *frame_us = NULL;
+    uint32_t *frame_us = NULL, *frame_cpu_us = NULL;
     size_t n_frames = 0, cap_frames = 0;
 
     if (wall_config_check(c, err, sizeof(err)) != 0) {
@@ -496,15 +521,19 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         bool connected = atomic_load(&ctx.connected) != 0;
         render_set_connected(r, connected);
 
-        /* Has the retained state arrived? Quiet for a moment after the burst. */
+        /* Has the retained state arrived? Quiet for a moment after the burst.
+         * last_retained_ms and connected_ms come from the MQTT threads' own clock
+         * readings and may be newer than now: such a difference is 0, not a huge
+         * unsigned number (that wrap-around once called bursts complete after a
+         * few thousand of 100,000 messages). */
         bool settled = false;
         model_lock(m);
         uint64_t cms = atomic_load(&ctx.connected_ms);
         if (connected && cms > 0) {
             if (m->retained_seen > 0)
-                settled = now - m->last_retained_ms >= SETTLE_MS;
+                settled = now > m->last_retained_ms && now - m->last_retained_ms >= SETTLE_MS;
             else
-                settled = now - cms >= EMPTY_SETTLE_MS;
+                settled = now > cms && now - cms >= EMPTY_SETTLE_MS;
         }
         if (settled && !burst_logged) {
             burst_logged = true;
@@ -547,7 +576,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
             last_tick = now;
         }
         model_unlock(m);
-        uint64_t t0 = kg_clock_mono_ns();
+        uint64_t t0 = kg_clock_mono_ns(), c0 = c->stats ? thread_cpu_ns() : 0;
         struct render_stats before;
         render_get_stats(r, &before);
         int rc = render_frame(r, m, now, take, take ? c->screenshot : NULL);
@@ -557,13 +586,18 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
             if (n_frames == cap_frames) {
                 size_t ncap = cap_frames ? cap_frames * 2 : 1024;
                 uint32_t *nf = realloc(frame_us, ncap * sizeof(*nf));
-                if (nf != NULL) {
+                if (nf != NULL)
                     frame_us = nf;
+                uint32_t *nc = realloc(frame_cpu_us, ncap * sizeof(*nc));
+                if (nc != NULL)
+                    frame_cpu_us = nc;
+                if (nf != NULL && nc != NULL)
                     cap_frames = ncap;
-                }
             }
-            if (n_frames < cap_frames)
+            if (n_frames < cap_frames) {
+                frame_cpu_us[n_frames] = (uint32_t)((thread_cpu_ns() - c0) / 1000);
                 frame_us[n_frames++] = (uint32_t)((kg_clock_mono_ns() - t0) / 1000);
+            }
         }
         if (c->trace_tile[0] && after.frames_presented > before.frames_presented)
             trace_tile(r, m, c->trace_tile, &trace_argb);
@@ -591,7 +625,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
     if (c->stats) {
         struct render_stats rs;
         render_get_stats(r, &rs);
-        print_stats(frame_us, n_frames, &rs);
+        print_stats(frame_us, frame_cpu_us, n_frames, &rs);
         print_counters(m, atomic_load(&ctx.connected_ms));
     }
     if (send_pending && status == WALL_EXIT_OK) {
@@ -618,5 +652,6 @@ out:
     render_free(r);
     model_free(m);
     free(frame_us);
+    free(frame_cpu_us);
     return status;
 }

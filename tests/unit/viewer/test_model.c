@@ -231,6 +231,23 @@ static void staleness(void **state)
     model_free(m);
 }
 
+/* The MQTT thread stamps a message with its own clock reading, which can be newer
+ * than the main thread's now: that is age 0, not a wrapped-around huge age. */
+static void applied_after_now(void **state)
+{
+    (void)state;
+    struct model *m = mk();
+    pub_host(m, "hv1", 2.0, 10000);
+    pub_vm(m, "hv1", "a", 10, KG_VM_RUNNING, 10000);
+    model_lock(m);
+    model_tick(m, 9990, COLOUR_METRIC_CPU); /* now read just before the message landed */
+    assert_int_equal(m->counts.vms_stale, 0);
+    assert_int_equal(m->counts.hosts_stale, 0);
+    assert_false(m->vms[model_find_vm(m, 0, "a", 1)].flags & MODEL_VM_STALE);
+    model_unlock(m);
+    model_free(m);
+}
+
 static void malformed_counted(void **state)
 {
     (void)state;
@@ -400,6 +417,7 @@ int main(void)
         cmocka_unit_test(create_update_remove),
         cmocka_unit_test(offline_keeps_vms),
         cmocka_unit_test(staleness),
+        cmocka_unit_test(applied_after_now),
         cmocka_unit_test(malformed_counted),
         cmocka_unit_test(load_generators),
         cmocka_unit_test(many_vms_compact),
