@@ -73,6 +73,7 @@ struct dom_info {
 };
 
 #define EVQ_LEN 256
+#define LIST_EVERY 30 /* samples at most between two listings of the domains */
 
 enum { G_CPU, G_BALLOON, G_VCPU, G_NET, G_BLOCK, G_COUNT };
 static const unsigned group_bits[G_COUNT] = {
@@ -86,6 +87,7 @@ struct kg_collect {
     int lifecycle_cb;
     bool close_cb;
     atomic_bool dead;
+    atomic_bool list_dirty;  /* a lifecycle event: the domain list may have changed */
     bool bulk[G_COUNT];      /* group supported by the bulk call */
     unsigned bulk_flags;     /* NOWAIT when accepted */
     int balloon_period_s;
@@ -101,9 +103,16 @@ struct kg_collect {
     struct kg_net_sample *net_pool;
     size_t n_disk_pool, cap_disk_pool, n_net_pool, cap_net_pool;
     size_t *disk_off, *net_off;  /* per sample: where its devices start in the pools */
-    /* the last sample's records: the samples' names point into their domains */
+    /* the last listing's records: the samples' names point into their domains */
     virDomainStatsRecordPtr *recs;
     virDomainPtr *domp;          /* per sample: its domain (owned by recs) */
+    /* Every group on per-domain calls and lifecycle events working: the list of
+     * domains (records, UUIDs) is reused between events instead of asking the
+     * bulk call again, whose records cost ~25 k instructions per domain to make
+     * and free (libvirt formats each UUID for its debug log). */
+    size_t n_listed;             /* domains in recs/domp/uuids */
+    char (*uuids)[KG_UUID_LEN + 1];
+    unsigned reused;             /* samples since the last listing */
 
     pthread_mutex_t lock;    /* guards the event queue */
     struct kg_collect_event evq[EVQ_LEN];
@@ -143,6 +152,7 @@ static void push_event(struct kg_collect *c, enum kg_collect_event_type t, virDo
     struct kg_collect_event ev;
     memset(&ev, 0, sizeof ev);
     ev.type = t;
+    atomic_store(&c->list_dirty, true);
     if (uuid_string(dom, ev.uuid) < 0)
         ev.uuid[0] = '\0';
     const char *name = virDomainGetName(dom);
@@ -303,6 +313,7 @@ void kg_collect_close(struct kg_collect *c)
     free(c->disk_off);
     free(c->net_off);
     free(c->domp);
+    free(c->uuids);
     free(c);
 }
 
@@ -672,16 +683,17 @@ static void fill_from_record(struct kg_collect *c, const virDomainStatsRecord *r
 
 /* Per-domain calls for the groups the bulk call refused; devices read here go
  * to the pools, their offsets to *disk_off / *net_off. */
-static void fallback(struct kg_collect *c, virDomainPtr dom, struct kg_dom_sample *s,
-                     const struct dom_info *di, size_t *disk_off, size_t *net_off)
+static int fallback(struct kg_collect *c, virDomainPtr dom, struct kg_dom_sample *s,
+                    const struct dom_info *di, size_t *disk_off, size_t *net_off)
 {
     bool need_info = !c->bulk[G_CPU] || !c->bulk[G_BALLOON] || !c->bulk[G_VCPU];
     if (need_info) {
         virDomainInfo info;
         if (virDomainGetInfo(dom, &info) < 0) {
-            if (virGetLastErrorCode() != VIR_ERR_NO_DOMAIN)
-                s->incomplete = is_running(s->state);
-            return;
+            if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
+                return KG_ENOENT;
+            s->incomplete = is_running(s->state);
+            return 0;
         }
         s->state = map_state(info.state);
         if (!c->bulk[G_CPU] && is_running(s->state)) {
@@ -700,7 +712,7 @@ static void fallback(struct kg_collect *c, virDomainPtr dom, struct kg_dom_sampl
         }
     }
     if (!is_active(s->state))
-        return; /* stats calls fail with "domain is not running" */
+        return 0; /* stats calls fail with "domain is not running" */
     if (!c->bulk[G_BALLOON]) {
         virDomainMemoryStatStruct ms[VIR_DOMAIN_MEMORY_STAT_NR];
         int n = virDomainMemoryStats(dom, ms, VIR_DOMAIN_MEMORY_STAT_NR, 0);
@@ -722,7 +734,7 @@ static void fallback(struct kg_collect *c, virDomainPtr dom, struct kg_dom_sampl
         size_t off = pool_take((void **)&c->disk_pool, &c->n_disk_pool, &c->cap_disk_pool,
                                di->n_disks, sizeof *c->disk_pool);
         if (off == SIZE_MAX)
-            return;
+            return KG_ENOMEM;
         *disk_off = off;
         s->n_disks = di->n_disks;
         for (unsigned i = 0; i < di->n_disks; i++) {
@@ -747,7 +759,7 @@ static void fallback(struct kg_collect *c, virDomainPtr dom, struct kg_dom_sampl
         size_t off = pool_take((void **)&c->net_pool, &c->n_net_pool, &c->cap_net_pool,
                                di->n_nets, sizeof *c->net_pool);
         if (off == SIZE_MAX)
-            return;
+            return KG_ENOMEM;
         *net_off = off;
         s->n_nets = di->n_nets;
         for (unsigned i = 0; i < di->n_nets; i++) {
@@ -768,6 +780,7 @@ static void fallback(struct kg_collect *c, virDomainPtr dom, struct kg_dom_sampl
             d->have = true;
         }
     }
+    return 0;
 }
 
 /* Per-sample arrays, grown to n and kept (no allocation per cycle). */
@@ -787,7 +800,10 @@ static int ensure_cap(struct kg_collect *c, size_t n)
     size_t *o2 = realloc(c->net_off, n * sizeof *o2);
     if (o2)
         c->net_off = o2;
-    if (!d || !p || !o1 || !o2)
+    char(*u)[KG_UUID_LEN + 1] = realloc(c->uuids, n * sizeof *u);
+    if (u)
+        c->uuids = u;
+    if (!d || !p || !o1 || !o2 || !u)
         return KG_ENOMEM;
     c->cap_doms = n;
     return 0;
@@ -799,22 +815,42 @@ int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t 
     *doms = NULL;
     *n = 0;
     memset(node, 0, sizeof *node);
-    /* the previous samples (and their borrowed names) end here */
-    if (c->recs) {
-        virDomainStatsRecordListFree(c->recs);
-        c->recs = NULL;
-    }
-    unsigned stats = VIR_DOMAIN_STATS_STATE;
+    /* Reuse the last listing? Only when the bulk call brings nothing but the
+     * list and the states (every group falls back: per-domain calls give the
+     * state again), and lifecycle events tell when the list changes; still
+     * listed afresh every LIST_EVERY samples, in case an event was missed. */
+    bool all_fallback = true;
     for (int g = 0; g < G_COUNT; g++)
-        if (c->bulk[g])
-            stats |= group_bits[g];
-    virDomainStatsRecordPtr *recs = NULL;
-    int nr = virConnectGetAllDomainStats(c->conn, stats, &recs, c->bulk_flags);
-    if (nr < 0) {
-        set_err(errmsg, errlen, "virConnectGetAllDomainStats");
-        return KG_ENOTCONN;
+        all_fallback &= !c->bulk[g];
+    bool reuse = all_fallback && c->lifecycle_cb >= 0 && c->recs && c->n_listed > 0 &&
+                 c->reused < LIST_EVERY && !atomic_exchange(&c->list_dirty, false);
+    int nr;
+    virDomainStatsRecordPtr *recs;
+    if (reuse) {
+        c->reused++;
+        recs = c->recs;
+        nr = (int)c->n_listed;
+    } else {
+        /* the previous samples (and their borrowed names) end here */
+        if (c->recs) {
+            virDomainStatsRecordListFree(c->recs);
+            c->recs = NULL;
+            c->n_listed = 0;
+        }
+        atomic_store(&c->list_dirty, false);
+        c->reused = 0;
+        unsigned stats = VIR_DOMAIN_STATS_STATE;
+        for (int g = 0; g < G_COUNT; g++)
+            if (c->bulk[g])
+                stats |= group_bits[g];
+        recs = NULL;
+        nr = virConnectGetAllDomainStats(c->conn, stats, &recs, c->bulk_flags);
+        if (nr < 0) {
+            set_err(errmsg, errlen, "virConnectGetAllDomainStats");
+            return KG_ENOTCONN;
+        }
+        c->recs = recs;
     }
-    c->recs = recs;
     if (ensure_cap(c, (size_t)nr) != 0) {
         snprintf(errmsg, errlen, "out of memory");
         return KG_ENOMEM;
@@ -826,8 +862,14 @@ int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t 
     for (int i = 0; i < nr; i++) {
         struct kg_dom_sample *s = &c->doms[k];
         kg_dom_sample_init(s);
-        if (uuid_string(recs[i]->dom, s->uuid) < 0)
-            continue;
+        if (reuse) {
+            memcpy(s->uuid, c->uuids[i], sizeof s->uuid); /* listed: i == k */
+        } else {
+            if (uuid_string(recs[i]->dom, s->uuid) < 0)
+                continue;
+            /* kept in listing order, the order of recs, for reuse */
+            memmove(c->uuids[k], s->uuid, sizeof s->uuid);
+        }
         const char *name = virDomainGetName(recs[i]->dom); /* lives as long as recs */
         s->name = name ? name : "";
         fill_from_record(c, recs[i], s, sd, sn);
@@ -852,11 +894,22 @@ int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t 
         }
         c->domp[k++] = recs[i]->dom;
     }
-    int rc = sync_info(c, c->domp, k);
+    if (!reuse && (size_t)nr != k) {
+        /* a record without a UUID was skipped: no reuse of this listing */
+        atomic_store(&c->list_dirty, true);
+    }
+    if (!reuse)
+        c->n_listed = (size_t)nr == k ? k : 0;
+    int rc = reuse ? 0 : sync_info(c, c->domp, k);
     for (size_t i = 0; rc == 0 && i < k; i++) {
         struct kg_dom_sample *s = &c->doms[i];
         struct dom_info *di = find_info(c, s->uuid);
-        fallback(c, c->domp[i], s, di, &c->disk_off[i], &c->net_off[i]);
+        if (fallback(c, c->domp[i], s, di, &c->disk_off[i], &c->net_off[i]) == KG_ENOENT &&
+            reuse) {
+            /* gone since the listing (its event not seen yet): list again next
+             * time; this sample shows its last listed state */
+            atomic_store(&c->list_dirty, true);
+        }
         if (c->balloon_period_s > 0 && di && !di->balloon_set && is_running(s->state)) {
             if (virDomainSetMemoryStatsPeriod(c->domp[i], c->balloon_period_s,
                                               VIR_DOMAIN_AFFECT_LIVE) < 0)

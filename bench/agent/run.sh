@@ -5,48 +5,65 @@
 # cycle, peak RSS, and messages and bytes per cycle on the wire. Prints figures;
 # never fails on time.
 #   bench/agent/run.sh [SECONDS] [SIZES...]      (defaults: 20 s; 10 100 1000)
-# Needs a built kvmgrid-agent (KG_BUILD_DIR, default ./build) and collectd-core.
+# Needs a built kvmgrid-agent and kg-bench-lv-baseline (KG_BUILD_DIR, default
+# ./build) and collectd-core.
+#
+# CPU: user+system time of all the process's threads over the measuring window,
+# from /proc/PID/task/*/schedstat (nanoseconds, not 10 ms ticks). RSS: VmHWM (the
+# peak). "own MB" is VmHWM minus kg-bench-lv-baseline's on the same node: with
+# test:///FILE.xml libvirt's test driver and all its domains live inside the
+# client process, so that share is the same for any client and is not the
+# client's own cost (against a real libvirtd it lives in the daemon).
 set -u
 KG_SOURCE_DIR=${KG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 KG_BUILD_DIR=${KG_BUILD_DIR:-$KG_SOURCE_DIR/build}
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 AGENT=$(kg_bin kvmgrid-agent)
+BASELINE=$(kg_bin kg-bench-lv-baseline)
 SECS=${1:-20}
 [ $# -gt 0 ] && shift
 SIZES=${*:-10 100 1000}
+WINDOW=$((SECS > 13 ? SECS - 3 : 10))
 command -v collectd >/dev/null || [ -x /usr/sbin/collectd ] || kg_die "collectd not installed"
 COLLECTD=$(command -v collectd || echo /usr/sbin/collectd)
 
-# cpu_s PID: user+system CPU seconds of a live process
-cpu_s() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat"; }
-hwm_mb() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+# cpu_ns PID: on-CPU nanoseconds of every thread of a live process
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'; }
+hwm_kib() { awk '/VmHWM/ { print $2 }' "/proc/$1/status"; }
 
-# measure NAME PID: waits, counts the wire for 10 s, prints one result line
+# measure NAME PID: warm-up, then CPU and the wire over WINDOW s; one result line
 measure() {
     sleep 3 # warm-up: connection, first samples
-    c0=$(cpu_s "$2")
-    "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t '#' -W 10 -F '%t %l' > "$KG_TMP/wire.txt" 2>/dev/null
-    c1=$(cpu_s "$2")
-    sleep $((SECS > 13 ? SECS - 13 : 0))
+    c0=$(cpu_ns "$2")
+    "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t '#' -R -W "$WINDOW" -F '%t %l' > "$KG_TMP/wire.txt" 2>/dev/null
+    c1=$(cpu_ns "$2")
     msgs=$(grep -c . "$KG_TMP/wire.txt")
     bytes=$(awk '{ b += length($1) + $2 } END { print b + 0 }' "$KG_TMP/wire.txt")
-    printf '%-9s %6s %12.1f %10s %14.0f %14.0f\n' "$1" "$N" \
-        "$(echo "($c1 - $c0) * 1000 / 10" | bc -l)" "$(hwm_mb "$2")" \
-        "$(echo "$msgs / 10" | bc -l)" "$(echo "$bytes / 10" | bc -l)"
+    hwm=$(hwm_kib "$2")
+    printf '%-14s %6s %12.1f %9.1f %8.1f %11.0f %12.0f\n' "$1" "$N" \
+        "$(echo "($c1 - $c0) / 1000000 / $WINDOW" | bc -l)" \
+        "$(echo "$hwm / 1024" | bc -l)" "$(echo "($hwm - $BASE) / 1024" | bc -l)" \
+        "$(echo "$msgs / $WINDOW" | bc -l)" "$(echo "$bytes / $WINDOW" | bc -l)"
 }
 
-printf '%-9s %6s %12s %10s %14s %14s\n' program domains "CPU ms/cycle" "peak MB" "msgs/cycle" "bytes/cycle"
+printf '%-14s %6s %12s %9s %8s %11s %12s\n' program domains "CPU ms/cycle" "peak MB" "own MB" \
+    "msgs/cycle" "bytes/cycle"
 for N in $SIZES; do
     python3 "$KG_SOURCE_DIR/bench/agent/gen_node.py" "$N" "$KG_TMP/node-$N.xml"
+    BASE=$("$BASELINE" "test://$KG_TMP/node-$N.xml" | awk '{ print $2 }')
+    printf '%-14s %6s %12s %9.1f %8s\n' "libvirt alone" "$N" - "$(echo "$BASE / 1024" | bc -l)" 0
 
-    kg_broker_start
-    kg_spawn "agent-$N" "$AGENT" --libvirt-uri "test://$KG_TMP/node-$N.xml" --broker "$KG_BROKER_URI" \
-        --host bench --interval 1s --proc-root /proc --log-level warn
-    pid=$KG_LAST_PID
-    measure kvmgrid "$pid"
-    kg_stop "$pid"
-    kg_broker_stop
-    KG_PORT=""
+    for q in 1 0; do
+        kg_broker_start
+        kg_spawn "agent-$N-q$q" "$AGENT" --libvirt-uri "test://$KG_TMP/node-$N.xml" \
+            --broker "$KG_BROKER_URI" --host bench --interval 1s --proc-root /proc \
+            --log-level warn --qos "$q"
+        pid=$KG_LAST_PID
+        measure "kvmgrid qos$q" "$pid"
+        kg_stop "$pid"
+        kg_broker_stop
+        KG_PORT=""
+    done
 
     kg_broker_start
     cat > "$KG_TMP/collectd-$N.conf" <<EOC
@@ -72,7 +89,7 @@ LoadPlugin mqtt
 EOC
     kg_spawn "collectd-$N" "$COLLECTD" -f -C "$KG_TMP/collectd-$N.conf"
     pid=$KG_LAST_PID
-    measure collectd "$pid"
+    measure "collectd qos0" "$pid"
     kg_stop "$pid"
     kg_broker_stop
     KG_PORT=""

@@ -181,16 +181,33 @@ static void test_lifecycle_events(void **state)
     assert_non_null(conn);
     const char *uuid = "aaaaaaaa-0000-4000-8000-00000000000a";
 
+    /* every group on per-domain calls and events working: the second sample
+     * reuses the first one's listing, and must read the same */
+    struct kg_dom_sample *d;
+    size_t n, n0;
+    struct kg_node_sample node;
+    assert_int_equal(kg_collect_sample(c, &d, &n0, &node, err, sizeof err), 0);
+    assert_true(n0 >= 1);
+    char first_uuid[KG_UUID_LEN + 1];
+    snprintf(first_uuid, sizeof first_uuid, "%s", d[0].uuid);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
+        assert_int_equal(n, n0);
+        assert_string_equal(d[0].uuid, first_uuid);
+        const struct kg_dom_sample *t = by_name(d, n, "test");
+        assert_int_equal(t->state, KG_VM_RUNNING);
+        assert_true(t->have_cpu);
+    }
+
     virDomainPtr dom = virDomainDefineXML(conn, new_dom_xml);
     assert_non_null(dom);
     assert_true(wait_event(c, KG_COLLECT_EV_DEFINED, uuid));
     assert_int_equal(virDomainCreate(dom), 0);
     assert_true(wait_event(c, KG_COLLECT_EV_STARTED, uuid));
 
-    struct kg_dom_sample *d;
-    size_t n;
-    struct kg_node_sample node;
+    /* the events made the collector list the domains again */
     assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
+    assert_int_equal(n, n0 + 1);
     const struct kg_dom_sample *s = by_name(d, n, "ev test one");
     assert_int_equal(s->state, KG_VM_RUNNING);
 
@@ -204,9 +221,12 @@ static void test_lifecycle_events(void **state)
     assert_true(wait_event(c, KG_COLLECT_EV_UNDEFINED, uuid));
     virDomainFree(dom);
 
-    assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
-    for (size_t i = 0; i < n; i++)
-        assert_string_not_equal(d[i].uuid, uuid);
+    for (int k = 0; k < 2; k++) { /* a listing, then its reuse */
+        assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
+        assert_int_equal(n, n0);
+        for (size_t i = 0; i < n; i++)
+            assert_string_not_equal(d[i].uuid, uuid);
+    }
     virConnectClose(conn);
     kg_collect_close(c);
 }
