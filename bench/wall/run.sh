@@ -6,6 +6,9 @@
 # peak RSS; then the publisher updates RATE VMs per second for SECONDS while the
 # wall runs, and the wall reports its frame times. Then the in-process frame bench
 # (1 % of tiles changing per frame at 1920x1080). Prints figures; never fails on time.
+# Wall-clock figures move with whatever else runs on the machine: the script prints
+# the load average and the CPU time the wall itself used next to them. Run it
+# several times and quote min/median (docs/BENCHMARKS.md, "Wall").
 #
 #   bench/wall/run.sh [BUILD_DIR] [HOSTS 2000] [VMS 50] [RATE 6000] [SECONDS 10]
 set -u
@@ -17,17 +20,29 @@ export KG_SOURCE_DIR KG_BUILD_DIR
 export SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software SDL_FRAMEBUFFER_ACCELERATION=0
 
 WALL=$(kg_bin kvmgrid-wall) GRIDPUB=$(kg_bin kg-wall-gridpub) FRAMES=$(kg_bin kg-bench-wall-frames)
+# cpu_s PID: user + system CPU seconds of a process so far (all its threads)
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+echo "bench: load average at start $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
 printf 'max_queued_messages 400000\nmax_inflight_messages 0\n' >"$KG_TMP/extra.conf"
 kg_broker_start "$KG_TMP/extra.conf"
 "$GRIDPUB" --broker "$KG_BROKER_URI" --hosts "$HOSTS" --vms "$VMS" 2>&1 | grep gridpub:
+# The publisher's flush only means its messages left its socket: wait until the broker
+# has stored the last one (one client's publishes are processed in order), so the wall
+# below measures its own burst, not the broker still digesting the fill.
+LAST_TOPIC=$(printf 'kvmgrid/hv%04d/vm/vm%03d' $((HOSTS - 1)) $((VMS - 1)))
+has_last() { [ -n "$("$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "$LAST_TOPIC" --retained-only -C 1 -W 2 2>/dev/null)" ]; }
+kg_wait_for 120 has_last || kg_die "the broker never stored $LAST_TOPIC"
 
 kg_spawn wall "$WALL" --broker "$KG_BROKER_URI" --size 1920x1080 --interval 1h --stats
 WALL_PID=$KG_LAST_PID
 kg_wait_for 60 grep -q "retained state:" "$KG_TMP/wall.log" || kg_die "no retained state"
 echo "wall: $(grep -o 'retained state:.*' "$KG_TMP/wall.log")"
 echo "wall: peak RSS after the burst $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' /proc/$WALL_PID/status)"
+echo "wall: CPU time after the burst (start, burst, 1 s settle; all threads) $(cpu_s "$WALL_PID") s"
+cpu0=$(cpu_s "$WALL_PID")
 "$GRIDPUB" --broker "$KG_BROKER_URI" --hosts "$HOSTS" --vms "$VMS" --rate "$RATE" --duration "$SECS" >/dev/null 2>&1
 echo "wall: peak RSS after $SECS s of $RATE updates/s $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' /proc/$WALL_PID/status)"
+echo "wall: CPU time during $SECS s of $RATE updates/s $(echo "$(cpu_s "$WALL_PID") $cpu0" | awk '{ printf "%.2f", $1 - $2 }') s"
 kg_stop "$WALL_PID" TERM
 echo "wall: $(grep '^frames' "$KG_TMP/wall.log")"
 echo "wall: $(grep '^applied' "$KG_TMP/wall.log" | tail -n 1)"
