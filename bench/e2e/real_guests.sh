@@ -14,8 +14,8 @@ KG_SOURCE_DIR=${KG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 KG_BUILD_DIR=${KG_BUILD_DIR:-$KG_SOURCE_DIR/build}
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 . "$KG_SOURCE_DIR/tests/e2e/lib-e2e.sh"
-AGENT=$(kg_bin kvmgrid-agent)
-WALL=$(kg_bin kvmgrid-wall)
+AGENT=$(kg_bin kvmgrid-agent) || exit 1
+WALL=$(kg_bin kvmgrid-wall) || exit 1
 N=${1:-2} SECS=${2:-20} TRIALS=${3:-5} INTERVALS=${4:-1 5}
 for v in "$N" "$SECS" "$TRIALS" $INTERVALS; do case "$v" in ''|*[!0-9]*) kg_die "usage: $0 [GUESTS] [SECONDS] [TRIALS] [INTERVALS (agent intervals in s, e.g. \"1 5\")]" ;; esac; done
 export SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software SDL_FRAMEBUFFER_ACCELERATION=0

@@ -12,9 +12,10 @@
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 . "$KG_SOURCE_DIR/tests/e2e/lib-e2e.sh"
 
-AGENT=$(kg_bin kvmgrid-agent)
-WALL=$(kg_bin kvmgrid-wall)
-PIXELS=$(kg_bin kg-wall-pixels)
+# kg_bin's kg_die runs in a command substitution's subshell: exit here too.
+AGENT=$(kg_bin kvmgrid-agent) || exit 1
+WALL=$(kg_bin kvmgrid-wall) || exit 1
+PIXELS=$(kg_bin kg-wall-pixels) || exit 1
 export SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software SDL_FRAMEBUFFER_ACCELERATION=0
 
 hv="e2e-hv-$$"
@@ -32,6 +33,15 @@ for g in "$g1" "$g2"; do
 done
 kg_pass "both guests' load generators are connected"
 
+# Every message under kvmgrid/ with its arrival time (%U): the agent's figures are
+# averaged over the same seconds as `virsh domstats` deltas, never one sample
+# against a window (a TCG vCPU's share of a shared core moves by tens of points
+# from one second to the next).
+kg_spawn msglog "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t 'kvmgrid/#' -F '%U %t %p'
+# A wall that runs throughout and reports each colour change of g1's tile
+# (--trace-tile): the test waits for the tile itself, not for a fresh wall's start.
+kg_spawn wall-running "$WALL" --broker "$KG_BROKER_URI" --size 800x600 --metric cpu --trace-tile "$g1"
+WALL_PID=$KG_LAST_PID
 kg_spawn agent "$AGENT" --libvirt-uri "$(. "$KG_RIG_DIR/rig.env"; echo "$KG_RIG_URI")" \
     --broker "$KG_BROKER_URI" --host "$hv" --interval 1s --log-level info
 AGENT_PID=$KG_LAST_PID
@@ -51,6 +61,50 @@ print("" if v is None else v)' "$2"
 field_at_least() { v=$(vmf "$1" "$2"); [ -n "$v" ] && awk -v v="$v" -v m="$3" 'BEGIN { exit !(v >= m) }'; }
 field_at_most() { v=$(vmf "$1" "$2"); [ -n "$v" ] && awk -v v="$v" -v m="$3" 'BEGIN { exit !(v <= m) }'; }
 load_cmd() { kg_pub "kvmgrid/$g1/load/cmd" "$1" || kg_fail "publish load command"; }
+# window_mean VM FIELD T0 T1: mean of FIELD over the agent's samples for VM taken
+# (their "ts") within [T0 + 1, T1] (epoch seconds), i.e. rates over intervals
+# inside [T0, T1] at a 1 s interval; "" when there is none.
+window_mean() {
+    python3 - "$KG_TMP/msglog.log" "kvmgrid/$hv/vm/$1" "$2" "$3" "$4" <<'PY'
+import json, sys
+log, topic, field, t0, t1 = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
+vals = []
+for line in open(log, errors="replace"):
+    p = line.rstrip("\n").split(" ", 2)
+    if len(p) < 3 or p[1] != topic:
+        continue
+    try:
+        d = json.loads(p[2])
+    except ValueError:
+        continue
+    ts = d.get("ts", 0) / 1000.0
+    if t0 + 1 <= ts <= t1 and isinstance(d.get(field), (int, float)):
+        vals.append(d[field])
+print("%.3f" % (sum(vals) / len(vals)) if vals else "")
+PY
+}
+# domstat_window VM FIELD SECONDS: sets W_T0, W_T1 (epoch seconds) and W_RATE, the
+# increase per second of a domstats counter over them; then waits for the agent's
+# sample that closes the window.
+domstat_window() {
+    _a=$(kg_e2e_domstat "$1" "$2"); W_T0=$(date +%s.%N)
+    sleep "$3"
+    _b=$(kg_e2e_domstat "$1" "$2"); W_T1=$(date +%s.%N)
+    W_RATE=$(awk -v a="$_a" -v b="$_b" -v ta="$W_T0" -v tb="$W_T1" 'BEGIN { if (a == "" || b == "") print ""; else printf "%.0f", (b - a) / (tb - ta) }')
+    sleep 1.5
+}
+# trace_since MS: the running wall's trace lines for g1 at or after MS (epoch ms),
+# as "green real_ms" (green channel of the tile's colour; viridis' green rises
+# monotonically from cold 0x01 to hot 0xE7).
+trace_since() {
+    grep '^trace-tile .* colour ' "$KG_TMP/wall-running.log" | awk -v t="$1" '
+        function hex(s) { return 16 * (index("0123456789ABCDEF", substr(s, 1, 1)) - 1) + index("0123456789ABCDEF", substr(s, 2, 1)) - 1 }
+        $6 >= t { print hex(substr($4, 3, 2)), $6 }'
+}
+# tile_hot_since MS / tile_cold_since MS: the running wall showed g1's tile hot
+# (green >= 75, cpu ~23 %) / cold (green < 50, cpu < ~14 %) at or after MS.
+tile_hot_since() { trace_since "$1" | awk '$1 >= 75 { f = 1 } END { exit !f }'; }
+tile_cold_since() { trace_since "$1" | awk '$1 < 50 { f = 1 } END { exit !f }'; }
 
 # shot NAME METRIC: headless wall screenshot + layout into $KG_TMP/NAME.{png,txt}.
 shot() {
@@ -78,42 +132,53 @@ for g in "$g1" "$g2"; do
     kg_wait_for 60 field_at_least "$g" cpu_pct 0 && kg_pass "$g published with cpu_pct" || kg_die "$g: no cpu_pct from the agent within 60 s"
 done
 kg_wait_for 30 field_at_least "$g2" mem_used_kib 1 && kg_pass "$g2 published mem_used_kib" || kg_fail "$g2: no mem_used_kib (balloon stats)"
-kg_e2e_le "$g2 idle cpu_pct" "$(vmf "$g2" cpu_pct)" 20
+kg_wait_for 60 field_at_most "$g2" cpu_pct 20 && kg_pass "$g2 idle (cpu_pct $(vmf "$g2" cpu_pct) <= 20)" || kg_fail "$g2 not idle: cpu_pct $(vmf "$g2" cpu_pct)"
 kg_wait_for 30 field_at_least "$g1" net_rx_bytes_per_s 0 && kg_pass "$g1 (tap) publishes network rates" || kg_fail "$g1: no net_rx_bytes_per_s though it has a tap"
 mem1_idle=$(vmf "$g1" mem_used_kib)
 mem2_idle=$(vmf "$g2" mem_used_kib)
 
 # ---- CPU ----
 since() { awk -v a="$(date +%s.%N)" -v b="$1" 'BEGIN { printf "%.1f", a - b }'; }
+cmd_ms=$(date +%s%3N)
 load_cmd '{"schema":1,"cmd":"start","id":"e2e-cpu","kind":"cpu","pct":100,"workers":1,"duration_s":600}'
 t_cmd=$(date +%s.%N)
 # 2 shared cores: a busy vCPU under TCG gets 40-100 % of a core; idle is 2-5 %.
-if kg_wait_for 60 field_at_least "$g1" cpu_pct 25; then
+if kg_wait_for 90 field_at_least "$g1" cpu_pct 25; then
     kg_pass "$g1 cpu_pct rises after a CPU load command ($(since "$t_cmd") s, agent interval 1 s)"
 else
     kg_fail "$g1 cpu_pct did not reach 25 (now $(vmf "$g1" cpu_pct))"
 fi
-# Load command to hot tile, as a freshly started wall draws it (an upper bound for a
-# running wall, which redraws on the message itself); viridis green 75 ~ 22 %.
-tile_hot() { shot poll cpu && [ "$(green poll "$g1")" -ge 75 ]; }
-kg_wait_for 60 tile_hot && kg_pass "wall tile hot $(since "$t_cmd") s after the load command" || kg_fail "wall tile not hot within 60 s"
-kg_e2e_le "$g2 stays idle during $g1's CPU load" "$(vmf "$g2" cpu_pct)" 20
-# Agreement with virsh domstats over the same seconds.
-c0=$(kg_e2e_domstat "$g1" cpu.time); t0=$(date +%s.%N)
-sleep 3
-c1=$(kg_e2e_domstat "$g1" cpu.time); t1=$(date +%s.%N)
-agent_pct=$(vmf "$g1" cpu_pct)
-virsh_pct=$(awk -v a="$c0" -v b="$c1" -v ta="$t0" -v tb="$t1" 'BEGIN { printf "%.1f", (b - a) / (tb - ta) / 1e7 }')
-kg_log "cpu: agent $agent_pct %, virsh domstats $virsh_pct %"
-diff=$(awk -v a="$agent_pct" -v b="$virsh_pct" 'BEGIN { d = a - b; if (d < 0) d = -d; printf "%.1f", d }')
-kg_e2e_le "agent cpu_pct agrees with virsh domstats (difference, points)" "$diff" 20
+# Load command to hot tile on the running wall (bench/e2e measures it in detail).
+kg_wait_for 90 tile_hot_since "$cmd_ms" && kg_pass "running wall: tile hot $(since "$t_cmd") s after the load command" ||
+    kg_fail "running wall: $g1's tile not hot within 90 s (trace: $(trace_since "$cmd_ms" | tail -n 3 | tr '\n' ' '))"
+# Agreement with virsh domstats over the same seconds, up to 3 windows of 5 s (a
+# genuine disagreement, e.g. a unit error, never agrees).
+agreed=0
+for try in 1 2 3; do
+    domstat_window "$g1" cpu.time 5
+    agent_pct=$(window_mean "$g1" cpu_pct "$W_T0" "$W_T1")
+    other_pct=$(window_mean "$g2" cpu_pct "$W_T0" "$W_T1")
+    virsh_pct=$(awk -v r="$W_RATE" 'BEGIN { printf "%.1f", r / 1e7 }')
+    kg_log "cpu, window $try: agent $agent_pct % (mean), virsh domstats $virsh_pct %; $g2 $other_pct %"
+    if [ -n "$agent_pct" ] && [ -n "$W_RATE" ] &&
+        awk -v a="$agent_pct" -v b="$virsh_pct" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 15) }'; then
+        agreed=1; break
+    fi
+done
+[ $agreed -eq 1 ] && kg_pass "agent cpu_pct agrees with virsh domstats within 15 points ($agent_pct vs $virsh_pct)" ||
+    kg_fail "agent cpu_pct $agent_pct vs virsh domstats $virsh_pct: more than 15 points apart in 3 windows"
+kg_e2e_ge "$g1 busy over the window (mean cpu_pct)" "$agent_pct" 25
+kg_e2e_le "$g2 stays idle during $g1's CPU load (mean cpu_pct)" "$other_pct" 20
 shot cpu-busy cpu
 hot_cold cpu-busy
+stop_ms=$(date +%s%3N)
 load_cmd '{"schema":1,"cmd":"stop","id":"e2e-cpu-stop"}'
-kg_wait_for 60 field_at_most "$g1" cpu_pct 15 && kg_pass "$g1 cpu_pct back down after stop" || kg_fail "$g1 cpu_pct still $(vmf "$g1" cpu_pct) after stop"
+kg_wait_for 90 field_at_most "$g1" cpu_pct 10 && kg_pass "$g1 cpu_pct back down after stop" || kg_fail "$g1 cpu_pct still $(vmf "$g1" cpu_pct) after stop"
+kg_wait_for 30 tile_cold_since "$stop_ms" && kg_pass "running wall: tile cold again after stop" ||
+    kg_fail "running wall: $g1's tile not cold after stop (trace: $(trace_since "$stop_ms" | tail -n 3 | tr '\n' ' '))"
 shot cpu-idle cpu
 h=$(green cpu-idle "$g1"); c=$(green cpu-idle "$g2")
-kg_e2e_le "after stop the tile is cold again" "$h" "$((c + 30))"
+kg_e2e_le "after stop the tile is cold again (screenshot)" "$h" "$((c + 40))"
 
 # ---- memory ----
 load_cmd '{"schema":1,"cmd":"start","id":"e2e-mem","kind":"mem","mib":64,"duration_s":600}'
@@ -122,12 +187,20 @@ kg_wait_for 60 field_at_least "$g1" mem_used_kib "$want" && kg_pass "$g1 mem_use
     kg_fail "$g1 mem_used_kib $(vmf "$g1" mem_used_kib), wanted >= $want (idle $mem1_idle)"
 m2=$(vmf "$g2" mem_used_kib)
 kg_e2e_le "$g2 memory unchanged (KiB difference)" "$(awk -v a="$m2" -v b="${mem2_idle:-0}" 'BEGIN { d = a - b; if (d < 0) d = -d; print d }')" 10240
-# Agreement: the agent's "used" is the balloon's available minus usable (KiB).
-virsh_used=$(( $(kg_e2e_domstat "$g1" balloon.available) - $(kg_e2e_domstat "$g1" balloon.usable) ))
-agent_used=$(vmf "$g1" mem_used_kib)
-kg_log "memory used: agent $agent_used KiB, virsh domstats $virsh_used KiB"
-kg_e2e_le "agent mem_used_kib agrees with virsh domstats (KiB difference)" \
-    "$(awk -v a="$agent_used" -v b="$virsh_used" 'BEGIN { d = a - b; if (d < 0) d = -d; print d }')" 8192
+# Agreement: the agent's "used" is the balloon's available minus usable (KiB), from
+# the same balloon statistics (period 2 s): polled, as the agent's figure may be a
+# second older than virsh's.
+mem_agrees() {
+    virsh_used=$(awk -v a="$(kg_e2e_domstat "$g1" balloon.available)" -v u="$(kg_e2e_domstat "$g1" balloon.usable)" \
+        'BEGIN { if (a != "" && u != "") print a - u }')
+    agent_used=$(vmf "$g1" mem_used_kib)
+    [ -n "$agent_used" ] && [ -n "$virsh_used" ] && awk -v a="$agent_used" -v b="$virsh_used" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 8192) }'
+}
+if kg_wait_for 30 mem_agrees; then
+    kg_pass "agent mem_used_kib agrees with virsh domstats within 8 MiB ($agent_used vs $virsh_used KiB)"
+else
+    kg_fail "agent mem_used_kib $(vmf "$g1" mem_used_kib) vs virsh domstats balloon available - usable: more than 8 MiB apart for 30 s"
+fi
 shot mem-busy mem
 hot_cold mem-busy
 load_cmd '{"schema":1,"cmd":"stop","id":"e2e-mem-stop"}'
@@ -138,20 +211,22 @@ kg_wait_for 60 field_at_most "$g1" mem_used_kib $(( ${mem1_idle:-0} + 16 * 1024 
 load_cmd '{"schema":1,"cmd":"start","id":"e2e-disk","kind":"disk","mode":"write","mb_per_s":4,"duration_s":600}'
 kg_wait_for 60 field_at_least "$g1" disk_wr_bytes_per_s 2000000 && kg_pass "$g1 disk_wr_bytes_per_s rises under a 4 MB/s write load" ||
     kg_fail "$g1 disk_wr_bytes_per_s $(vmf "$g1" disk_wr_bytes_per_s)"
-kg_e2e_le "$g2 writes nothing meanwhile (B/s)" "$(vmf "$g2" disk_wr_bytes_per_s)" 100000
-w0=$(kg_e2e_domstat "$g1" block.0.wr.bytes); t0=$(date +%s.%N)
-sleep 4
-w1=$(kg_e2e_domstat "$g1" block.0.wr.bytes); t1=$(date +%s.%N)
-agent_wr=$(vmf "$g1" disk_wr_bytes_per_s)
-virsh_wr=$(awk -v a="$w0" -v b="$w1" -v ta="$t0" -v tb="$t1" 'BEGIN { printf "%.0f", (b - a) / (tb - ta) }')
-kg_log "disk writes: agent $agent_wr B/s, virsh domstats $virsh_wr B/s"
-ratio=$(awk -v a="$agent_wr" -v b="$virsh_wr" 'BEGIN { if (b <= 0) print 99; else printf "%.2f", a / b }')
-kg_e2e_ge "agent disk writes agree with virsh (ratio)" "$ratio" 0.5
-kg_e2e_le "agent disk writes agree with virsh (ratio)" "$ratio" 2
+agreed=0
+for try in 1 2 3; do
+    domstat_window "$g1" block.0.wr.bytes 5
+    agent_wr=$(window_mean "$g1" disk_wr_bytes_per_s "$W_T0" "$W_T1")
+    other_wr=$(window_mean "$g2" disk_wr_bytes_per_s "$W_T0" "$W_T1")
+    ratio=$(awk -v a="$agent_wr" -v b="$W_RATE" 'BEGIN { if (a == "" || b == "" || b <= 0) print 99; else printf "%.2f", a / b }')
+    kg_log "disk writes, window $try: agent $agent_wr B/s (mean), virsh domstats $W_RATE B/s, ratio $ratio; $g2 $other_wr B/s"
+    if awk -v r="$ratio" 'BEGIN { exit !(r >= 0.67 && r <= 1.5) }'; then agreed=1; break; fi
+done
+[ $agreed -eq 1 ] && kg_pass "agent disk writes agree with virsh domstats (ratio $ratio)" ||
+    kg_fail "agent disk writes vs virsh domstats: ratio $ratio, outside 0.67-1.5 in 3 windows"
+kg_e2e_le "$g2 writes nothing meanwhile (mean B/s)" "$other_wr" 100000
 shot disk-busy disk
 hot_cold disk-busy
 load_cmd '{"schema":1,"cmd":"stop","id":"e2e-disk-stop"}'
-kg_wait_for 60 field_at_most "$g1" disk_wr_bytes_per_s 200000 && kg_pass "$g1 disk writes stop" || kg_fail "$g1 still writes $(vmf "$g1" disk_wr_bytes_per_s) B/s"
+kg_wait_for 90 field_at_most "$g1" disk_wr_bytes_per_s 200000 && kg_pass "$g1 disk writes stop" || kg_fail "$g1 still writes $(vmf "$g1" disk_wr_bytes_per_s) B/s"
 
 # ---- a guest goes away ----
 kg_e2e_destroy "$g2"
@@ -162,6 +237,11 @@ kg_assert_not_contains "destroyed guest has no tile" "$(cat "$KG_TMP/after-destr
 kg_assert_contains "the other guest keeps its tile" "$(cat "$KG_TMP/after-destroy.txt")" "tile $hv $g1 "
 
 kg_e2e_check_consoles
+# A sanitizer build on a loaded host may take longer than kg_stop's 5 s to close
+# its libvirt and MQTT sessions: wait for it before kg_stop would SIGKILL it.
+kill -TERM "$AGENT_PID" 2>/dev/null
+agent_gone() { ! kill -0 "$AGENT_PID" 2>/dev/null || [ "$(cut -d' ' -f3 "/proc/$AGENT_PID/stat" 2>/dev/null)" = Z ]; }
+kg_wait_for 30 agent_gone || kg_log "agent still running 30 s after SIGTERM"
 kg_stop "$AGENT_PID"
 kg_assert_eq "agent exits 0 on SIGTERM" 0 "$KG_EXIT_STATUS"
 kg_assert_eq "agent status offline" "kvmgrid/$hv/status offline" "$(kg_retained "kvmgrid/$hv/status")"

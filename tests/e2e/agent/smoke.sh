@@ -52,7 +52,7 @@ kg_pub "kvmgrid/$g1/load/cmd" '{"schema":1,"cmd":"start","id":"smoke-cpu","kind"
 # Thresholds leave room for a host whose 2 cores are shared with compilers: a
 # busy vCPU gets ~1 s/s alone, 0.4-0.7 s/s at a load of 4; an idle guest ~0.03 s/s.
 busy_now() { [ "$(kg_e2e_rate "$1" cpu.time 2)" -ge 250000000 ]; }
-kg_wait_for 30 busy_now "$g1" && kg_pass "$g1 cpu.time rises under a CPU load" || kg_fail "$g1: cpu.time did not reach 0.25 s/s"
+kg_wait_for 60 busy_now "$g1" && kg_pass "$g1 cpu.time rises under a CPU load" || kg_fail "$g1: cpu.time did not reach 0.25 s/s"
 busy1=$(kg_e2e_rate "$g1" cpu.time 3)
 other=$(kg_e2e_rate "$g2" cpu.time 3)
 kg_log "$g1 busy: cpu.time +$busy1 ns/s; $g2 meanwhile: +$other ns/s"
@@ -61,7 +61,7 @@ kg_e2e_le "$g2 stays idle" "$other" 150000000
 kg_e2e_ge "$g1 busy at least 4x the idle guest" "$busy1" "$((other * 4))"
 kg_pub "kvmgrid/$g1/load/cmd" '{"schema":1,"cmd":"stop","id":"smoke-stop"}'
 idle_now() { [ "$(kg_e2e_rate "$1" cpu.time 2)" -le 150000000 ]; }
-kg_wait_for 30 idle_now "$g1" && kg_pass "$g1 back to idle after stop" || kg_fail "$g1: still busy after stop"
+kg_wait_for 60 idle_now "$g1" && kg_pass "$g1 back to idle after stop" || kg_fail "$g1: still busy after stop"
 
 # A disk load raises the guest's block write counter.
 wr0=$(kg_e2e_domstat "$g1" block.0.wr.bytes)
@@ -77,7 +77,7 @@ if [ -n "${KG_GUEST_LOAD:-}" ]; then
         "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "kvmgrid/$g1/load/state" -C 1 -W 2 2>/dev/null |
             grep '"status":"running"' | grep -q '"scenario":"cpu-ramp"'
     }
-    kg_wait_for 30 scen_running && kg_pass "$g1 runs the shipped scenario cpu-ramp" ||
+    kg_wait_for 60 scen_running && kg_pass "$g1 runs the shipped scenario cpu-ramp" ||
         kg_fail "$g1: scenario cpu-ramp not running: $("$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "kvmgrid/$g1/load/state" -C 1 -W 2 2>/dev/null)"
     kg_pub "kvmgrid/$g1/load/cmd" '{"schema":1,"cmd":"stop","id":"smoke-stop3"}'
 fi
