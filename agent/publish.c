@@ -86,6 +86,8 @@ bool kg_publish_moved(const struct kg_vm *a, const struct kg_vm *b, double pct)
 struct entry {
     char uuid[KG_UUID_LEN + 1];
     char *name;                   /* the name its retained topic was published under */
+    char *topic;                  /* that topic, built once per name; NULL when the
+                                   * name cannot make one */
     bool on_broker;               /* a retained message of ours is (believed) there */
     bool dirty;                   /* must be sent at the next chance */
     bool seen;
@@ -105,27 +107,37 @@ struct kg_publish {
     bool in_cycle, force;
     size_t sorted, total;
     int first_err;
-    char topic[KG_TOPIC_MAX];
     char buf[KG_PAYLOAD_MAX];
 };
 
 static void entry_free(struct entry *e)
 {
-    if (e)
+    if (e) {
         free(e->name);
+        free(e->topic);
+    }
     free(e);
 }
 
-/* e->name = name; 0 or KG_ENOMEM (e->name unchanged). */
-static int entry_rename(struct entry *e, const char *name)
+/* e->name = name, e->topic its topic (escaping a name costs more than the rest
+ * of the bookkeeping of a VM, so it is done when the name changes, not every
+ * interval). 0 or KG_ENOMEM (e unchanged). */
+static int entry_rename(const struct kg_publish *p, struct entry *e, const char *name)
 {
-    size_t l = strlen(name);
-    char *n = malloc(l + 1);
-    if (!n)
+    char t[KG_TOPIC_MAX];
+    char *topic = NULL;
+    if (kg_topic_build(t, sizeof t, p->prefix, KG_TOPIC_VM, p->host, name) >= 0 &&
+        !(topic = strdup(t)))
         return KG_ENOMEM;
-    memcpy(n, name, l + 1);
+    char *n = strdup(name);
+    if (!n) {
+        free(topic);
+        return KG_ENOMEM;
+    }
     free(e->name);
+    free(e->topic);
     e->name = n;
+    e->topic = topic;
     return 0;
 }
 
@@ -198,12 +210,12 @@ int kg_publish_host(struct kg_publish *p, const struct kg_host *h)
     return send_msg(p, t, buf, (size_t)len, p->o.metrics_qos);
 }
 
-static int remove_topic(struct kg_publish *p, const char *name)
+/* An empty retained message on e's current topic. */
+static int remove_topic(struct kg_publish *p, const struct entry *e)
 {
-    char t[KG_TOPIC_MAX];
-    if (kg_topic_build(t, sizeof t, p->prefix, KG_TOPIC_VM, p->host, name) < 0)
+    if (!e->topic)
         return KG_EINVAL;
-    int rc = send_msg(p, t, "", 0, 1);
+    int rc = send_msg(p, e->topic, "", 0, 1);
     if (rc == 0)
         p->st.removed++;
     return rc;
@@ -283,7 +295,7 @@ int kg_publish_vm(struct kg_publish *p, const struct kg_vm *vm)
             p->cap = cap;
         }
         e = calloc(1, sizeof *e);
-        if (!e || entry_rename(e, vm->name) != 0) {
+        if (!e || entry_rename(p, e, vm->name) != 0) {
             free(e);
             cycle_err(p, KG_ENOMEM);
             return KG_ENOMEM;
@@ -296,14 +308,14 @@ int kg_publish_vm(struct kg_publish *p, const struct kg_vm *vm)
     /* renamed: take the old retained topic away, publish under the new name */
     if (strcmp(e->name, vm->name) != 0) {
         if (e->on_broker) {
-            int rc = remove_topic(p, e->name);
+            int rc = remove_topic(p, e);
             if (rc) {
                 cycle_err(p, rc);
                 return rc; /* try the whole move again next cycle */
             }
             e->on_broker = false;
         }
-        if (entry_rename(e, vm->name) != 0) {
+        if (entry_rename(p, e, vm->name) != 0) {
             cycle_err(p, KG_ENOMEM);
             return KG_ENOMEM;
         }
@@ -318,13 +330,12 @@ int kg_publish_vm(struct kg_publish *p, const struct kg_vm *vm)
         p->st.skipped++;
         return 0;
     }
-    int len = kg_vm_encode(vm, p->buf, sizeof p->buf);
-    if (len < 0 ||
-        kg_topic_build(p->topic, sizeof p->topic, p->prefix, KG_TOPIC_VM, p->host, vm->name) < 0) {
+    int len = e->topic ? kg_vm_encode(vm, p->buf, sizeof p->buf) : -1;
+    if (len < 0) {
         p->st.encode_errors++;
         return 0;
     }
-    int rc = send_msg(p, p->topic, p->buf, (size_t)len, p->o.metrics_qos);
+    int rc = send_msg(p, e->topic, p->buf, (size_t)len, p->o.metrics_qos);
     if (rc) {
         e->dirty = true;
         cycle_err(p, rc);
@@ -347,7 +358,7 @@ int kg_publish_end(struct kg_publish *p)
     for (size_t i = 0; i < p->total; i++) {
         struct entry *e = p->e[i];
         if (!e->seen && e->on_broker) {
-            int rc = remove_topic(p, e->name);
+            int rc = remove_topic(p, e);
             if (rc == 0)
                 e->on_broker = false;
             else
@@ -381,7 +392,7 @@ int kg_publish_remove(struct kg_publish *p, const char *uuid)
         return 0;
     struct entry *e = p->e[i];
     if (e->on_broker) {
-        int rc = remove_topic(p, e->name);
+        int rc = remove_topic(p, e);
         if (rc)
             return rc; /* stays; the next cycle removes it when it is gone */
     }
