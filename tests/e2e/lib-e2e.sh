@@ -41,9 +41,31 @@ kg_e2e_cleanup() {
     kg_cleanup
 }
 
+# kg_e2e_watchdog SECONDS: SIGTERM to this test after SECONDS, so that its EXIT trap
+# tears the rig down. ctest ends a test past its TIMEOUT with SIGKILL (cmake 3.25 has
+# no TIMEOUT_SIGNAL_NAME), and then no trap runs: the guests would live on until the
+# next rig's gc (which finds them through KG_RIG_OWNER). Stopped by kg_cleanup.
+kg_e2e_watchdog() {
+    (
+        trap 'kill "$_sp" 2>/dev/null; exit 0' TERM
+        sleep "$1" &
+        _sp=$!
+        if wait "$_sp"; then
+            kg_log "FATAL: still running after $1 s (KG_E2E_DEADLINE_S): tearing down before ctest's SIGKILL"
+            kill -TERM $$
+        fi
+    ) &
+    KG_PIDS="$KG_PIDS $!"
+}
+
 # kg_e2e_up: starts the rig (daemons if missing, guest image), with teardown on exit.
+# KG_E2E_DEADLINE_S (default 840, under the tests' ctest TIMEOUT of 900): the watchdog.
 kg_e2e_up() {
     trap kg_e2e_cleanup EXIT
+    kg_e2e_watchdog "${KG_E2E_DEADLINE_S:-840}"
+    # The rig belongs to this shell: if it dies without teardown (SIGKILL), the next
+    # rig's "up" destroys its guests and removes its state directory.
+    export KG_RIG_OWNER=$$
     # The rig directory lives in KG_TMP: a libvirtd that runs QEMU as libvirt-qemu
     # must be able to traverse it.
     chmod 711 "$KG_TMP"

@@ -149,8 +149,13 @@ key=$( { echo "modules=$modules kind=$load_kind"
         sha256sum "$kdeb" "$bdeb" "$load" "${BASH_SOURCE[0]}" $libs $scen_files | cut -d' ' -f1; } |
     sha256sum | cut -c1-16)
 img="$cache/img-$key"
-# Images unused for a week go (a build tree's every kvmgrid-load makes a new one).
+# Images unused for a week go, and all but the 8 used last (a build tree's every
+# kvmgrid-load makes a new one, ~20 MB; seen: 10 in an hour of development). Use
+# refreshes an image's mtime; this one is about to be used or made.
 find "$cache" -maxdepth 1 -name 'img-*' -type d -mtime +7 -exec rm -rf {} + 2>/dev/null || true
+ls -1dt "$cache"/img-* 2>/dev/null | grep -vxF "$img" | tail -n +8 | while read -r old; do
+    rm -rf "$old"
+done
 if [ $force -eq 0 ] && [ -s "$img/vmlinuz" ] && [ -s "$img/initrd.gz" ]; then
     touch "$img"
     log "cached image $img"

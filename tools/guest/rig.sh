@@ -29,7 +29,9 @@
 #                               gone (a test killed before its teardown); "up" runs it too
 #   env                         print the rig's settings (URI, VIRT, KERNEL, INITRD) as shell
 #   virsh ARGS...               virsh on the rig's URI
-# Environment: KG_RIG_URI (default qemu:///system), KG_RIG_VIRT (kvm|qemu, default: probe).
+# Environment: KG_RIG_URI (default qemu:///system), KG_RIG_VIRT (kvm|qemu, default: probe),
+# KG_RIG_OWNER (at "up": the PID of the process the rig belongs to, e.g. a test's shell;
+# once it is gone, the rig counts as abandoned as if its state directory were gone).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -77,6 +79,31 @@ virt_type() {
 
 libvirtd_up() { virsh -c "$uri" uri >/dev/null 2>&1; }
 
+# proc_start PID: the process's start time (clock ticks since boot), which tells a
+# PID from a later process that reuses it; fails when PID does not run.
+proc_start() {
+    local s
+    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    s=${s##*) }
+    # shellcheck disable=SC2086
+    set -- $s
+    echo "${20}"
+}
+
+# rig_dead DIR: the rig whose state is DIR was abandoned: DIR is gone, or the owner
+# it recorded at "up" (KG_RIG_OWNER) no longer runs. A test killed by SIGKILL (ctest
+# on timeout) keeps its directory; its owner check lets the next rig clean up.
+rig_dead() {
+    local dir=$1 owner start
+    [ -d "$dir" ] || return 0
+    [ -f "$dir/rig.env" ] || return 1
+    owner=$(sed -n 's/^KG_RIG_OWNER=//p' "$dir/rig.env")
+    start=$(sed -n 's/^KG_RIG_OWNER_START=//p' "$dir/rig.env")
+    [ -n "$owner" ] || return 1
+    [ "$(proc_start "$owner" || true)" = "$start" ] && return 1
+    return 0
+}
+
 # The daemons rigs started are listed in $reg ("name pid rig-state-dir" lines), so
 # that a rig killed before its "down" leaves them to the next rig (adopted by its
 # "up") and a rig never stops a libvirtd that another live rig's guests still use.
@@ -96,7 +123,7 @@ reg_adopt() {
     local name pid dir
     while read -r name pid dir; do
         alive "$pid" "$name" || continue
-        if [ ! -d "$dir" ]; then
+        if [ "$dir" != "$state" ] && rig_dead "$dir"; then
             log "adopting $name ($pid), left by the rig in $dir"
             dir=$state
         fi
@@ -113,7 +140,7 @@ other_rig() {
         case "$desc" in "kvmgrid e2e guest (tools/guest/rig.sh, state "*")") ;; *) continue ;; esac
         dir=${desc#"kvmgrid e2e guest (tools/guest/rig.sh, state "}
         dir=${dir%")"}
-        if [ "$dir" != "$state" ] && [ -d "$dir" ]; then echo "$dir"; return 0; fi
+        if [ "$dir" != "$state" ] && ! rig_dead "$dir"; then echo "$dir"; return 0; fi
     done
 }
 
@@ -184,6 +211,11 @@ stop_daemons() {
 }
 
 cmd_up() {
+    local owner="${KG_RIG_OWNER:-}" owner_start=""
+    if [ -n "$owner" ]; then
+        case "$owner" in *[!0-9]*) die "KG_RIG_OWNER must be a PID, not '$owner'" ;; esac
+        owner_start=$(proc_start "$owner") || die "KG_RIG_OWNER $owner does not run"
+    fi
     mkdir -p "$state/guests"
     chmod 755 "$state"
     [ -f "$state/rig.env" ] && { log "already up ($state)"; return 0; }
@@ -203,6 +235,7 @@ cmd_up() {
     {
         printf 'KG_RIG_URI=%s\nKG_RIG_VIRT=%s\n' "$uri" "$virt"
         printf 'KG_GUEST_KERNEL=%s\nKG_GUEST_INITRD=%s\n' "$KG_GUEST_KERNEL" "$KG_GUEST_INITRD"
+        if [ -n "$owner" ]; then printf 'KG_RIG_OWNER=%s\nKG_RIG_OWNER_START=%s\n' "$owner" "$owner_start"; fi
     } > "$state/rig.env"
     log "up in $(($(date +%s) - t0)) s: $uri, domain type '$virt', image ${KG_GUEST_KEY}"
 }
@@ -366,8 +399,9 @@ cmd_down() {
     return $rc
 }
 
-# Guests carry their rig's state directory in their description; a guest whose
-# directory is gone was left by a rig that never ran "down".
+# Guests carry their rig's state directory in their description; a guest whose rig
+# is dead (directory gone, or its owner gone: rig_dead) was left by a rig that never
+# ran "down". A dead owner's state directory (disk images, consoles) goes too.
 cmd_gc() {
     local name desc dir
     for name in $(vsh list --all --name 2>/dev/null); do
@@ -375,11 +409,17 @@ cmd_gc() {
         case "$desc" in "kvmgrid e2e guest (tools/guest/rig.sh, state "*")") ;; *) continue ;; esac
         dir=${desc#"kvmgrid e2e guest (tools/guest/rig.sh, state "}
         dir=${dir%")"}
-        [ -d "$dir" ] && continue
+        [ "$dir" != "$state" ] || continue
+        rig_dead "$dir" || continue
         vsh destroy "$name" >/dev/null 2>&1 || true
         vsh undefine "$name" >/dev/null 2>&1 || true
         rm -f "/var/log/libvirt/qemu/$name.log"
         log "gc: removed $name, left behind by the rig in $dir"
+        # Its other guests, if any, follow: their rig is now dead by directory.
+        if [ -f "$dir/rig.env" ] && [ -d "$dir/guests" ]; then
+            rm -rf "$dir"
+            log "gc: removed the state directory $dir of a rig whose owner is gone"
+        fi
     done
 }
 

@@ -23,6 +23,10 @@ export KG_RIG_DIR="$KG_TMP/rig"
 "$RIG" bogus >/dev/null 2>&1; kg_assert_eq "unknown command exits 2" 2 $?
 "$RIG" down 2>/dev/null; kg_assert_eq "down with nothing up is fine" 0 $?
 expect_err "boot before up" "not up" "$RIG" boot g1 --port 1883
+expect_err "owner not a PID" "must be a PID" env KG_RIG_OWNER=me "$RIG" up
+sh -c 'exit 0' & dead=$!; wait "$dead"
+expect_err "owner not running" "does not run" env KG_RIG_OWNER="$dead" "$RIG" up
+[ -e "$KG_RIG_DIR" ] && kg_fail "refused up left $KG_RIG_DIR" || kg_pass "refused up leaves no state directory"
 expect_err "wait on an unknown guest" "no guest" "$RIG" wait g1 x 1
 
 mkdir -p "$KG_RIG_DIR/guests"
