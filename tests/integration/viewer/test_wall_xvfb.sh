@@ -24,9 +24,14 @@ if [ "${1:-}" = "--inner" ]; then
     # --interval 1h: nothing turns stale while the test runs, so pictures can be compared
     kg_spawn wall "$WALL" --broker "$OUTER_BROKER_URI" --size 1024x640 --metric cpu --interval 1h
     WALL_PID=$KG_LAST_PID LOG=$KG_TMP/wall.log INPUTS=0
-    kg_wait_for 30 xdotool search --name '^kvmgrid-wall$' || kg_die "no window appeared"
-    WID=$(xdotool search --name '^kvmgrid-wall$' | head -n 1)
-    xdotool windowfocus --sync "$WID" 2>/dev/null || xdotool windowfocus "$WID"
+    # find_window: the wall's window id in WID. Only once the wall answers a report:
+    # its renderer then exists, and SDL may replace the first window it made by an
+    # OpenGL-capable one while creating it (a search before that found a window id
+    # that was gone a moment later).
+    find_window() {
+        WID=$(xdotool search --name '^kvmgrid-wall$' 2>/dev/null | head -n 1)
+        [ -n "$WID" ] && xdotool getwindowgeometry "$WID" >/dev/null 2>&1
+    }
 
     # No timing anywhere: after each action the test asks the wall what it shows
     # (SIGUSR1 -> a "view ..." line: inputs handled, metric, help, tooltip, size,
@@ -62,8 +67,13 @@ if [ "${1:-}" = "--inner" ]; then
     differs() { if cmp -s "$2" "$3"; then kg_fail "$1: the picture did not change"; else kg_pass "$1: the picture changed"; fi; }
     same() { if cmp -s "$2" "$3"; then kg_pass "$1"; else kg_fail "$1"; fi; }
 
+    # a window exists only after the wall installed its signal handlers: only then
+    # may SIGUSR1 come (its default action would end the wall)
+    kg_wait_for 30 xdotool search --name '^kvmgrid-wall$' || kg_die "no window appeared"
     settle "retained state drawn" "settled 1" "inputs 0" "metric cpu"
     base=$LAST
+    kg_wait_for 30 find_window || kg_die "no window found"
+    xdotool windowfocus --sync "$WID" 2>/dev/null || xdotool windowfocus "$WID"
     colours=$(convert "$base" -format %k info:)
     [ "$colours" -gt 20 ] && kg_pass "window shows the heatmap ($colours colours)" || kg_fail "window nearly empty ($colours colours)"
 
@@ -72,7 +82,7 @@ if [ "${1:-}" = "--inner" ]; then
     key 1; settle "key 1" "inputs $INPUTS" "metric cpu"
     same "back to the same CPU picture after 3, 1" "$base" "$LAST"
 
-    eval "$(xdotool getwindowgeometry --shell "$WID")"
+    eval "$(xdotool getwindowgeometry --shell "$WID")" || kg_die "no geometry for window [$WID]"
     xdotool mousemove $((X + 40)) $((Y + 110))
     settle "hovering a tile" "tooltip 1"; tip=$LAST
     differs "hovering a tile shows the tooltip" "$base" "$tip"
@@ -119,11 +129,10 @@ if [ "${1:-}" = "--inner" ]; then
     kg_spawn wall-op "$WALL" --broker "$OUTER_BROKER_URI" --size 1024x640 --metric cpu --interval 1h \
         --operator --username operator@xvfb
     WALL_PID=$KG_LAST_PID LOG=$KG_TMP/wall-op.log INPUTS=0
-    # (the first wall has exited, so its window is gone)
     kg_wait_for 30 xdotool search --name '^kvmgrid-wall$' || kg_die "no operator window appeared"
-    WID=$(xdotool search --name '^kvmgrid-wall$' | head -n 1)
-    xdotool windowfocus --sync "$WID" 2>/dev/null || xdotool windowfocus "$WID"
     settle "operator wall: retained state drawn" "settled 1" "operator 1" "selected -"
+    kg_wait_for 30 find_window || kg_die "no operator window found"
+    xdotool windowfocus --sync "$WID" 2>/dev/null || xdotool windowfocus "$WID"
     opbase=$LAST
     key Right; settle "first arrow selects the first VM" "inputs $INPUTS" "selected hv0000/vm000"
     differs "the selected tile is framed" "$opbase" "$LAST"
@@ -134,7 +143,7 @@ if [ "${1:-}" = "--inner" ]; then
     before=$LAST
     key F5; settle "F5 sends" "inputs $INPUTS" "sent 1" "failed 0"
     differs "the status bar confirms" "$before" "$LAST"
-    eval "$(xdotool getwindowgeometry --shell "$WID")"
+    eval "$(xdotool getwindowgeometry --shell "$WID")" || kg_die "no geometry for window [$WID]"
     xdotool mousemove $((X + 40)) $((Y + 110)) click 1
     INPUTS=$((INPUTS + 1))
     settle "a click selects the tile under the mouse" "inputs $INPUTS" "selected hv0000/vm000"
