@@ -1120,29 +1120,23 @@ bool render_select_move(struct render *r, struct model *m, int dx, int dy)
     }
     int32_t pos = m->vms[v].pos, n = block_tiles(r, m, (size_t)b);
     int cols = r->blocks[b].tiles_x > 0 ? r->blocks[b].tiles_x : 1;
-    int32_t nb = b, np = pos;
-    if (dx != 0) {
-        np = pos + dx;
-        if (np < 0) {
-            nb = b - 1;
-            np = nb >= 0 ? block_tiles(r, m, (size_t)nb) - 1 : 0;
-        } else if (np >= n) {
-            nb = b + 1;
-            np = 0;
-        }
-    } else if (dy != 0) {
-        np = pos + dy * cols;
-        if (np < 0 || np >= n) {
-            nb = b + (dy < 0 ? -1 : 1);
-            if (nb >= 0 && (size_t)nb < r->n_blocks) {
-                int ncols = r->blocks[nb].tiles_x > 0 ? r->blocks[nb].tiles_x : 1;
-                int32_t nn = block_tiles(r, m, (size_t)nb), col = pos % cols;
-                if (col >= ncols)
-                    col = ncols - 1;
-                np = dy < 0 ? ((nn - 1) / ncols) * ncols + col : col;
-                if (np >= nn)
-                    np = nn - 1;
-            }
+    int32_t np = dx != 0 ? pos + dx : pos + dy * cols, nb = b;
+    if (np < 0 || np >= n) {
+        /* past the block's edge: the nearest host that way with a VM on screen */
+        int step = (dx != 0 ? dx : dy) < 0 ? -1 : 1;
+        int32_t nn = 0;
+        for (nb = b + step; nb >= 0 && (size_t)nb < r->n_blocks; nb += step)
+            if ((nn = block_tiles(r, m, (size_t)nb)) > 0)
+                break;
+        if (nb >= 0 && (size_t)nb < r->n_blocks) {
+            int ncols = r->blocks[nb].tiles_x > 0 ? r->blocks[nb].tiles_x : 1;
+            int32_t col = pos % cols < ncols ? pos % cols : ncols - 1;
+            if (dx != 0)
+                np = step < 0 ? nn - 1 : 0;
+            else
+                np = step < 0 ? ((nn - 1) / ncols) * ncols + col : col;
+            if (np >= nn)
+                np = nn - 1;
         }
     }
     if (nb >= 0 && (size_t)nb < r->n_blocks && np >= 0)
