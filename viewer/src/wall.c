@@ -283,6 +283,10 @@ static int op_send(struct wall_op *op, struct render *r, struct model *m, const 
     } else if ((rc = operator_command(p, op->seq + 1, prefix, vm, topic, sizeof(topic), json,
                                       sizeof(json), &jlen)) != 0) {
         snprintf(msg, sizeof(msg), "not sent: %s", kg_strerror(rc));
+    } else if (!kg_mqtt_is_connected(op->mq)) {
+        /* a command queued now could start a load minutes later: refuse instead */
+        rc = KG_ESTATE;
+        snprintf(msg, sizeof(msg), "not sent: not connected to the broker");
     } else if ((rc = kg_mqtt_publish(op->mq, topic, json, jlen, false)) != 0) {
         snprintf(msg, sizeof(msg), "not sent to %.100s: %s", topic, kg_strerror(rc));
     } else {
@@ -559,6 +563,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
             const char *colon = strchr(c->operator_send, ':');
             enum operator_preset p = OPERATOR_STOP;
             operator_preset_parse(c->operator_send, (size_t)(colon - c->operator_send), &p);
+            kg_mqtt_wait_connected(op.mq, 5000); /* op_send refuses without a connection */
             if (!render_select_name(r, m, colon + 1, strlen(colon + 1))) {
                 char msg[300];
                 snprintf(msg, sizeof(msg), "not sent: no VM named %.200s on the wall", colon + 1);
