@@ -421,7 +421,7 @@ static int do_layout(struct render *r, struct model *m, uint64_t now_ms)
     p.area = (struct layout_rect){r->grid.x, r->grid.y, r->grid.w, r->grid.h};
     p.label_px = r->small_h + 2;
     p.label_min_pitch_px = 6;
-    p.max_pitch_px = (int)(160 * r->scale);
+    p.max_pitch_px = 0; /* tiles as large as the area allows (issue #4: read across a room) */
     layout_compute(&p, counts, nk, r->blocks, &r->lr); /* KG_ERANGE: drawn clipped */
     for (uint32_t i = 0; i < nk; i++)
         r->host_block[r->order[i]] = (int32_t)i;
