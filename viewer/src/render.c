@@ -31,10 +31,26 @@
 #define RELAYOUT_MIN_MS 250  /* while the host set changes, lay out at most 4x/s */
 #define DIRTY_MAX_RECTS 4096  /* beyond this, upload one bounding rectangle */
 #define TEXT_MAX 640
+#define NAME_MIN_TILE_PX 48   /* VM names inside tiles from this tile size */
+#define VALUE_MIN_TILE_PX 120 /* and the metric's value too from this one */
+#define HOST_BIG_TILE_PX 48   /* host labels grow with tiles from this size */
 
 enum {
     MARK_STALE = 1, MARK_OFFLINE = 2, MARK_PAUSED = 4, MARK_SHUTOFF = 8, MARK_CRASHED = 16,
     MARK_LOAD = 32
+};
+
+/* A VM's text as last rendered, both in dark and in light (the other one is the
+ * shadow), so that repainting a tile blits instead of rendering text again. The
+ * name is re-rendered only when the VM slot's name, the font size or the tile
+ * size changed; the value only when its text changed. */
+struct tile_text {
+    char *name;               /* owned: printable name the surfaces show; NULL: none */
+    int name_pt, tile_px;
+    SDL_Surface *name_s[2];   /* [0] dark, [1] light */
+    char value[32];
+    int value_pt;
+    SDL_Surface *value_s[2];
 };
 
 struct render {
@@ -42,6 +58,13 @@ struct render {
     SDL_Renderer *ren;
     SDL_Texture *tex;
     TTF_Font *font, *font_small;
+    /* fonts sized by the layout: host labels, VM names (tiles >= NAME_MIN_TILE_PX),
+     * values (tiles >= VALUE_MIN_TILE_PX); 0 pt: not open */
+    TTF_Font *font_host, *font_name, *font_value;
+    int host_pt, name_pt, value_pt;
+    int host_h, name_h, value_h;
+    struct tile_text *ttext;  /* per VM slot: cached name and value surfaces */
+    size_t cap_ttext;
     char font_path[512];
     int out_w, out_h, win_w, win_h;
     float scale;
@@ -187,9 +210,244 @@ static int text_width(TTF_Font *f, const char *s)
     return w;
 }
 
+/* ---- text inside tiles ------------------------------------------------------ */
+
+#define TILE_TEXT_DARK 0xFF000000u
+#define TILE_TEXT_LIGHT 0xFFFFFFFFu
+
+/* Space kept free between a tile's edges and its text. */
+static int tile_inset(int t)
+{
+    return t / 24 > 2 ? t / 24 : 2;
+}
+
+/* First row (relative to the tile's top) where text may be drawn: names and values
+ * stay in the bottom 40 % of a tile, so its top rows and centre always show the
+ * bare colour and marks (the picture test samples there; so does --trace-tile). */
+static int tile_text_top(const struct render *r)
+{
+    int t = r->lr.tile_px;
+    if (r->name_pt <= 0)
+        return t;
+    return t - tile_inset(t) - r->name_h - (r->value_pt > 0 ? r->value_h : 0);
+}
+
+static void tile_text_clear(struct tile_text *e)
+{
+    for (int i = 0; i < 2; i++) {
+        if (e->name_s[i])
+            SDL_FreeSurface(e->name_s[i]);
+        if (e->value_s[i])
+            SDL_FreeSurface(e->value_s[i]);
+        e->name_s[i] = e->value_s[i] = NULL;
+    }
+    free(e->name);
+    e->name = NULL;
+    e->name_pt = e->tile_px = e->value_pt = 0;
+    e->value[0] = '\0';
+}
+
+static void tile_text_free_all(struct render *r)
+{
+    for (size_t i = 0; i < r->cap_ttext; i++)
+        tile_text_clear(&r->ttext[i]);
+    free(r->ttext);
+    r->ttext = NULL;
+    r->cap_ttext = 0;
+}
+
+static void close_font(TTF_Font **f, int *pt, int *h)
+{
+    if (*f)
+        TTF_CloseFont(*f);
+    *f = NULL;
+    *pt = *h = 0;
+}
+
+/* Opens *f at want_pt or smaller so that its height is at most max_h; keeps it when
+ * it is open at that size already. False (font closed) when nothing fits. */
+static bool open_fit(struct render *r, TTF_Font **f, int *pt, int *h, int want_pt, int max_h)
+{
+    for (int tries = 0; tries < 6 && want_pt >= 6; tries++) {
+        if (*f == NULL || *pt != want_pt) {
+            close_font(f, pt, h);
+            *f = TTF_OpenFont(r->font_path, want_pt);
+            if (*f == NULL)
+                return false;
+            *pt = want_pt;
+            *h = TTF_FontHeight(*f);
+        }
+        if (*h <= max_h)
+            return true;
+        int next = want_pt * max_h / (*h > 0 ? *h : 1);
+        want_pt = next < want_pt ? next : want_pt - 1;
+    }
+    close_font(f, pt, h);
+    return false;
+}
+
+static int clampi(int v, int lo, int hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Chooses the name and value fonts for tiles of t px (after a layout). */
+static void size_tile_fonts(struct render *r)
+{
+    int t = r->lr.tile_px;
+    if (t < NAME_MIN_TILE_PX) {
+        close_font(&r->font_name, &r->name_pt, &r->name_h);
+        close_font(&r->font_value, &r->value_pt, &r->value_h);
+        tile_text_free_all(r); /* small tiles: no text, no cache */
+        return;
+    }
+    int budget = t - (3 * t + 4) / 5 - tile_inset(t); /* bottom 40 % minus the inset */
+    int name_pt = clampi(t / 7, 8, (int)(48 * r->scale));
+    if (!open_fit(r, &r->font_name, &r->name_pt, &r->name_h, name_pt, budget)) {
+        close_font(&r->font_value, &r->value_pt, &r->value_h);
+        return;
+    }
+    if (t < VALUE_MIN_TILE_PX ||
+        !open_fit(r, &r->font_value, &r->value_pt, &r->value_h,
+                  clampi(t / 4, 8, (int)(96 * r->scale)), budget - r->name_h))
+        close_font(&r->font_value, &r->value_pt, &r->value_h);
+}
+
+/* Longest start of s (whole UTF-8 characters) that fits avail px, with "…" when cut. */
+static void fit_text(TTF_Font *f, const char *s, int avail, char *out, size_t size)
+{
+    int w = 0, h = 0;
+    snprintf(out, size, "%s", s);
+    if (TTF_SizeUTF8(f, out, &w, &h) != 0 || w <= avail)
+        return;
+    size_t lo = 0, hi = strlen(out);
+    while (lo < hi) { /* largest n with width(s[0..n) + "…") <= avail */
+        size_t mid = (lo + hi + 1) / 2;
+        snprintf(out, size, "%.*s\xE2\x80\xA6", (int)mid, s);
+        if (TTF_SizeUTF8(f, out, &w, &h) == 0 && w <= avail)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    while (lo > 0 && ((unsigned char)s[lo] & 0xC0) == 0x80)
+        lo--; /* never cut a character in two */
+    if (lo == 0)
+        out[0] = '\0';
+    else
+        snprintf(out, size, "%.*s\xE2\x80\xA6", (int)lo, s);
+}
+
+static bool render_pair(TTF_Font *f, const char *s, SDL_Surface *out[2])
+{
+    SDL_Color dark = {0, 0, 0, 255}, light = {255, 255, 255, 255};
+    if (s[0] == '\0')
+        return false;
+    out[0] = TTF_RenderUTF8_Blended(f, s, dark);
+    out[1] = TTF_RenderUTF8_Blended(f, s, light);
+    if (out[0] == NULL || out[1] == NULL) {
+        if (out[0])
+            SDL_FreeSurface(out[0]);
+        if (out[1])
+            SDL_FreeSurface(out[1]);
+        out[0] = out[1] = NULL;
+        return false;
+    }
+    return true;
+}
+
+/* 0: dark text, 1: light text, for a tile painted in c with marks. The other one
+ * is drawn 1+ px down-right as a shadow, so text stays legible on every colour. */
+static int text_variant(uint32_t c, unsigned marks)
+{
+    if (marks & (MARK_SHUTOFF | MARK_CRASHED))
+        return 1; /* hollow square: the dark background shows */
+    if (marks & MARK_OFFLINE)
+        c = colour_dim(c, 110);
+    unsigned lum = (2126u * ((c >> 16) & 0xFF) + 7152u * ((c >> 8) & 0xFF) + 722u * (c & 0xFF)) / 10000u;
+    if (marks & (MARK_STALE | MARK_OFFLINE))
+        lum /= 2; /* every other cell or row is black */
+    return lum >= 128 ? 0 : 1;
+}
+
+static void blit_pair(struct render *r, SDL_Surface *s[2], int variant, int x, int y, int off,
+                      SDL_Rect *clip)
+{
+    SDL_SetClipRect(r->surf, clip);
+    SDL_Rect d = {x + off, y + off, 0, 0};
+    SDL_BlitSurface(s[1 - variant], NULL, r->surf, &d);
+    d = (SDL_Rect){x, y, 0, 0};
+    SDL_BlitSurface(s[variant], NULL, r->surf, &d);
+    SDL_SetClipRect(r->surf, NULL);
+}
+
+/* The VM's name (and, on large tiles, its value) in the bottom of its tile. Text is
+ * rendered only when it changed (cache per VM slot); otherwise blitted. */
+static void draw_tile_text(struct render *r, uint32_t idx, const struct model_vm *v,
+                           struct layout_rect tr, uint32_t c, unsigned marks, double value)
+{
+    if (r->name_pt <= 0 || r->font_name == NULL)
+        return;
+    if (idx >= r->cap_ttext) {
+        size_t ncap = r->cap_ttext ? r->cap_ttext : 64;
+        while (ncap <= idx)
+            ncap *= 2;
+        struct tile_text *nt = realloc(r->ttext, ncap * sizeof(*nt));
+        if (nt == NULL)
+            return;
+        memset(nt + r->cap_ttext, 0, (ncap - r->cap_ttext) * sizeof(*nt));
+        r->ttext = nt;
+        r->cap_ttext = ncap;
+    }
+    struct tile_text *e = &r->ttext[idx];
+    int t = tr.w, inset = tile_inset(t);
+    char name[KG_NAME_ESC_MAX + 1];
+    model_printable(v->name, v->name_len, name, sizeof(name));
+    if (e->name == NULL || e->name_pt != r->name_pt || e->tile_px != t || strcmp(e->name, name) != 0) {
+        tile_text_clear(e);
+        char shown[KG_NAME_ESC_MAX + 4];
+        fit_text(r->font_name, name, t - 2 * inset, shown, sizeof(shown));
+        e->name = strdup(name);
+        if (e->name == NULL)
+            return;
+        e->name_pt = r->name_pt;
+        e->tile_px = t;
+        render_pair(r->font_name, shown, e->name_s); /* NULL surfaces: nothing fits */
+    }
+    int variant = text_variant(c, marks);
+    int top = tile_text_top(r);
+    SDL_Rect clip = {tr.x + 2, tr.y + top, t - 4, t - top - 2};
+    int name_y = tr.y + t - inset - r->name_h;
+    if (e->name_s[0] != NULL)
+        blit_pair(r, e->name_s, variant, tr.x + (t - e->name_s[0]->w) / 2, name_y,
+                  r->name_pt >= 16 ? r->name_pt / 16 : 1, &clip);
+    if (r->value_pt <= 0 || r->font_value == NULL || isnan(value) ||
+        (marks & (MARK_SHUTOFF | MARK_CRASHED)))
+        return;
+    char val[32];
+    colour_format(r->metric, value, val, sizeof(val));
+    if (e->value_pt != r->value_pt || strcmp(e->value, val) != 0) {
+        for (int i = 0; i < 2; i++) {
+            if (e->value_s[i])
+                SDL_FreeSurface(e->value_s[i]);
+            e->value_s[i] = NULL;
+        }
+        char shown[40];
+        fit_text(r->font_value, val, t - 2 * inset, shown, sizeof(shown));
+        memcpy(e->value, val, sizeof(val));
+        e->value_pt = r->value_pt;
+        render_pair(r->font_value, shown, e->value_s);
+    }
+    if (e->value_s[0] != NULL)
+        blit_pair(r, e->value_s, variant, tr.x + (t - e->value_s[0]->w) / 2, name_y - r->value_h,
+                  r->value_pt >= 16 ? r->value_pt / 16 : 1, &clip);
+}
+
 /* ---- tiles ------------------------------------------------------------- */
 
-static void paint_tile(struct render *r, struct layout_rect tr, uint32_t c, unsigned marks)
+/* text_top: first row (relative) where the tile's text goes; the paused bars end
+ * above it. tr.w for none. */
+static void paint_tile(struct render *r, struct layout_rect tr, uint32_t c, unsigned marks,
+                       int text_top)
 {
     int t = tr.w;
     if (marks & (MARK_SHUTOFF | MARK_CRASHED)) {
@@ -221,6 +479,8 @@ static void paint_tile(struct render *r, struct layout_rect tr, uint32_t c, unsi
             if (t >= 6) {
                 int bw = t / 6 > 0 ? t / 6 : 1, sp = t / 10 > 0 ? t / 10 : 1;
                 int y0 = t / 4, bh = t - 2 * (t / 4);
+                if (y0 + bh > text_top - 2 && text_top - 2 - y0 > t / 4)
+                    bh = text_top - 2 - y0; /* still across the centre */
                 fill(r, tr.x + t / 2 - sp - bw, tr.y + y0, bw, bh, COLOUR_MARK);
                 fill(r, tr.x + t / 2 + sp, tr.y + y0, bw, bh, COLOUR_MARK);
             } else {
@@ -268,7 +528,10 @@ static void paint_vm(struct render *r, struct model *m, uint32_t idx)
     }
     if (model_vm_load_running(m, v))
         marks |= MARK_LOAD;
-    paint_tile(r, tr, colour_of(r->metric, model_vm_value(v, r->metric)), marks);
+    double value = model_vm_value(v, r->metric);
+    uint32_t c = colour_of(r->metric, value);
+    paint_tile(r, tr, c, marks, tile_text_top(r));
+    draw_tile_text(r, idx, v, tr, c, marks, value);
     add_dirty(r, tr.x, tr.y, tr.w, tr.h);
     r->stats.tiles_painted++;
 }
@@ -304,10 +567,11 @@ static void draw_host_chrome(struct render *r, const struct model_host *h,
     host_label(h, label, sizeof(label));
     bool offline = h->status == MODEL_HOST_OFFLINE;
     if (r->lr.labels) {
+        TTF_Font *f = r->font_host ? r->font_host : r->font_small;
         SDL_Rect clip = {b->rect.x, b->rect.y, b->rect.w, r->lr.label_h_px};
-        int w = text(r, r->font_small, label, b->rect.x, b->rect.y, COLOUR_TEXT, &clip);
+        int w = text(r, f, label, b->rect.x, b->rect.y, COLOUR_TEXT, &clip);
         const char *tag = offline ? " OFFLINE" : (h->stale ? " stale" : (!h->libvirt_ok ? " libvirt?" : ""));
-        text(r, r->font_small, tag, b->rect.x + w, b->rect.y,
+        text(r, f, tag, b->rect.x + w, b->rect.y,
              offline ? COLOUR_OFFLINE : COLOUR_TEXT_DIM, &clip);
     }
     if (offline) {
@@ -423,6 +687,17 @@ static int do_layout(struct render *r, struct model *m, uint64_t now_ms)
     p.label_min_pitch_px = 6;
     p.max_pitch_px = 0; /* tiles as large as the area allows (issue #4: read across a room) */
     layout_compute(&p, counts, nk, r->blocks, &r->lr); /* KG_ERANGE: drawn clipped */
+    /* Large tiles get larger host labels: lay out again with their band. */
+    int host_pt = clampi(r->lr.tile_px / 8, (int)lroundf(11.0f * r->scale), (int)(28 * r->scale));
+    if (r->lr.labels && r->lr.tile_px >= HOST_BIG_TILE_PX &&
+        host_pt > (int)lroundf(11.0f * r->scale) &&
+        open_fit(r, &r->font_host, &r->host_pt, &r->host_h, host_pt, r->lr.tile_px / 3)) {
+        p.label_px = TTF_FontLineSkip(r->font_host) + 2;
+        layout_compute(&p, counts, nk, r->blocks, &r->lr);
+    } else {
+        close_font(&r->font_host, &r->host_pt, &r->host_h);
+    }
+    size_tile_fonts(r);
     for (uint32_t i = 0; i < nk; i++)
         r->host_block[r->order[i]] = (int32_t)i;
 
@@ -483,7 +758,7 @@ static void draw_legend(struct render *r)
     for (size_t i = 0; i < sizeof(sw) / sizeof(sw[0]); i++) {
         if (x + s + 8 > L.x + L.w)
             break;
-        paint_tile(r, (struct layout_rect){x, L.y + 1, s, s}, sw[i].c, sw[i].marks);
+        paint_tile(r, (struct layout_rect){x, L.y + 1, s, s}, sw[i].c, sw[i].marks, s);
         if (sw[i].marks & MARK_OFFLINE)
             frame_rect(r, x - 2, L.y - 1, s + 4, s + 4, 1, COLOUR_OFFLINE);
         x += s + 5;
@@ -742,6 +1017,10 @@ static int make_buffer(struct render *r)
         TTF_CloseFont(r->font);
     if (r->font_small)
         TTF_CloseFont(r->font_small);
+    close_font(&r->font_host, &r->host_pt, &r->host_h);
+    close_font(&r->font_name, &r->name_pt, &r->name_h);
+    close_font(&r->font_value, &r->value_pt, &r->value_h);
+    tile_text_free_all(r);
     r->font = TTF_OpenFont(r->font_path, (int)lroundf(14.0f * r->scale));
     r->font_small = TTF_OpenFont(r->font_path, (int)lroundf(11.0f * r->scale));
     if (r->font == NULL || r->font_small == NULL)
@@ -831,6 +1110,10 @@ void render_free(struct render *r)
         TTF_CloseFont(r->font);
     if (r->font_small)
         TTF_CloseFont(r->font_small);
+    close_font(&r->font_host, &r->host_pt, &r->host_h);
+    close_font(&r->font_name, &r->name_pt, &r->name_h);
+    close_font(&r->font_value, &r->value_pt, &r->value_h);
+    tile_text_free_all(r);
     if (r->surf)
         SDL_FreeSurface(r->surf);
     if (r->tex)
