@@ -2,7 +2,8 @@
 /*
  * The wall's picture: an SDL2 window, the wall's own ARGB8888 pixel buffer into
  * which only changed tiles are repainted, dirty-rectangle texture uploads, text
- * with SDL2_ttf (host names once per layout, header and status lines only when
+ * with SDL2_ttf (host names once per layout; VM names, and values on large tiles,
+ * in the bottom 40 % of each tile, cached per VM; header and status lines only when
  * their text changes), the tooltip and help overlays, and input events turned into
  * render_event values. The only module besides main that includes SDL.
  *

@@ -5,7 +5,9 @@
 # reports (--dump-layout) must have the specified colours and marks: viridis for
 # 0/50/100 %, the paused bars, the hollow shut-off square, the stale checkerboard,
 # the offline stripes and frame; a removed VM has no tile; an escaped name works.
-# Then VMs that stop updating turn stale.
+# Then VMs that stop updating turn stale. Samples are taken only in a tile's top rows,
+# left column and centre: the wall draws VM names and values (tiles >= 48 px) only in
+# the bottom 40 % of a tile (docs/kvmgrid-wall.md, "Text in tiles").
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 
 WALL=$(kg_bin kvmgrid-wall)
