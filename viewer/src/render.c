@@ -302,7 +302,7 @@ static void size_tile_fonts(struct render *r)
         return;
     }
     int budget = t - (3 * t + 4) / 5 - tile_inset(t); /* bottom 40 % minus the inset */
-    int name_pt = clampi(t / 7, 8, (int)(48 * r->scale));
+    int name_pt = clampi(t / 9, 8, (int)(40 * r->scale)); /* ~14 characters fit */
     if (!open_fit(r, &r->font_name, &r->name_pt, &r->name_h, name_pt, budget)) {
         close_font(&r->font_value, &r->value_pt, &r->value_h);
         return;
