@@ -91,14 +91,14 @@ proc_start() {
 }
 
 # rig_dead DIR: the rig whose state is DIR was abandoned: DIR is gone, or the owner
-# it recorded at "up" (KG_RIG_OWNER) no longer runs. A test killed by SIGKILL (ctest
-# on timeout) keeps its directory; its owner check lets the next rig clean up.
+# it recorded first thing at "up" (KG_RIG_OWNER, in DIR/owner) no longer runs. A test
+# killed by SIGKILL (ctest on timeout) keeps its directory; the owner check lets the
+# next rig clean up.
 rig_dead() {
-    local dir=$1 owner start
+    local dir=$1 owner="" start=""
     [ -d "$dir" ] || return 0
-    [ -f "$dir/rig.env" ] || return 1
-    owner=$(sed -n 's/^KG_RIG_OWNER=//p' "$dir/rig.env")
-    start=$(sed -n 's/^KG_RIG_OWNER_START=//p' "$dir/rig.env")
+    [ -f "$dir/owner" ] || return 1
+    read -r owner start < "$dir/owner" || true
     [ -n "$owner" ] || return 1
     [ "$(proc_start "$owner" || true)" = "$start" ] && return 1
     return 0
@@ -116,12 +116,26 @@ reg_lock() {
 }
 reg_unlock() { exec 8>&-; }
 
-# reg_adopt: daemons of rigs whose state directory is gone become ours; entries of
-# processes that no longer run are dropped.
+# The registry also lists every rig that is up ("rig 0 DIR", from its "up" to its
+# "down"), so that the rig that started the daemons hands them over to another rig
+# using them even before that one has booted a guest (seen: a rig's "up" found
+# another rig's libvirtd, which that rig's "down" then stopped under it).
+#
+# reg_adopt: daemons of dead rigs (rig_dead) become ours; entries of processes that
+# no longer run, and dead rigs' "rig" lines, are dropped.
 reg_adopt() {
     [ -f "$reg" ] || return 0
     local name pid dir
     while read -r name pid dir; do
+        if [ "$name" = rig ]; then
+            if [ "$dir" = "$state" ] || ! rig_dead "$dir"; then
+                echo "$name $pid $dir"
+            elif [ -f "$dir/owner" ]; then
+                rm -rf "$dir"
+                log "removed the state directory $dir of a rig whose owner is gone"
+            fi
+            continue
+        fi
         alive "$pid" "$name" || continue
         if [ "$dir" != "$state" ] && rig_dead "$dir"; then
             log "adopting $name ($pid), left by the rig in $dir"
@@ -150,7 +164,7 @@ start_daemons() {
         return 0
     fi
     if libvirtd_up; then
-        log "libvirtd is already running; using it (stopped only by the rig that started it, when no other rig has guests)"
+        log "libvirtd is already running; using it (stopped only by the rig that started it, when no other rig is up)"
         return 0
     fi
     [ "$(id -u)" -eq 0 ] || die "libvirtd is not running and starting it needs root"
@@ -188,14 +202,21 @@ EOF
 }
 
 stop_daemons() {
-    [ -f "$reg" ] || return 0
     reg_lock
-    local name pid dir heir
-    heir=""
-    if awk -v s="$state" '$3 == s { found = 1 } END { exit !found }' "$reg"; then heir=$(other_rig); fi
+    if [ ! -f "$reg" ]; then reg_unlock; return 0; fi
+    local name pid dir heir="" mine=0
+    # Our daemons go to another live rig that is up, or that has guests (a rig of
+    # before the "rig" lines).
+    while read -r name pid dir; do
+        if [ "$name" != rig ] && [ "$dir" = "$state" ]; then mine=1; fi
+        if [ -z "$heir" ] && [ "$name" = rig ] && [ "$dir" != "$state" ] && ! rig_dead "$dir"; then heir=$dir; fi
+    done < "$reg"
+    if [ $mine -eq 0 ]; then heir=""; elif [ -z "$heir" ]; then heir=$(other_rig); fi
     # Sorted: libvirtd before virtlogd, whose client it is.
     sort "$reg" | while read -r name pid dir; do
-        if [ "$dir" != "$state" ]; then
+        if [ "$name" = rig ]; then
+            [ "$dir" = "$state" ] || echo "$name $pid $dir"
+        elif [ "$dir" != "$state" ]; then
             echo "$name $pid $dir"
         elif [ -n "$heir" ] && alive "$pid" "$name"; then
             log "leaving $name ($pid) running for the rig in $heir"
@@ -219,11 +240,13 @@ cmd_up() {
     mkdir -p "$state/guests"
     chmod 755 "$state"
     [ -f "$state/rig.env" ] && { log "already up ($state)"; return 0; }
+    if [ -n "$owner" ]; then echo "$owner $owner_start" > "$state/owner"; fi
     local t0 virt img
     t0=$(date +%s)
     reg_lock
     reg_adopt
     start_daemons
+    grep -qxF "rig 0 $state" "$reg" 2>/dev/null || echo "rig 0 $state" >> "$reg"
     reg_unlock
     virt=$(virt_type)
     img=$("$here/build-image.sh") || die "guest image build failed"
@@ -235,7 +258,6 @@ cmd_up() {
     {
         printf 'KG_RIG_URI=%s\nKG_RIG_VIRT=%s\n' "$uri" "$virt"
         printf 'KG_GUEST_KERNEL=%s\nKG_GUEST_INITRD=%s\n' "$KG_GUEST_KERNEL" "$KG_GUEST_INITRD"
-        if [ -n "$owner" ]; then printf 'KG_RIG_OWNER=%s\nKG_RIG_OWNER_START=%s\n' "$owner" "$owner_start"; fi
     } > "$state/rig.env"
     log "up in $(($(date +%s) - t0)) s: $uri, domain type '$virt', image ${KG_GUEST_KEY}"
 }
@@ -416,7 +438,7 @@ cmd_gc() {
         rm -f "/var/log/libvirt/qemu/$name.log"
         log "gc: removed $name, left behind by the rig in $dir"
         # Its other guests, if any, follow: their rig is now dead by directory.
-        if [ -f "$dir/rig.env" ] && [ -d "$dir/guests" ]; then
+        if [ -f "$dir/owner" ] && [ -d "$dir/guests" ]; then
             rm -rf "$dir"
             log "gc: removed the state directory $dir of a rig whose owner is gone"
         fi
