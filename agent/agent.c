@@ -3,12 +3,12 @@
  * The agent's main loop and its resilience: interval timing on the monotonic
  * clock; every libvirt call on the collector thread (lvworker.c), which retries
  * the connection with backoff, so that a hanging libvirtd never holds up this
- * loop: a sample not answered by the time the next one is due is a hung cycle,
- * published with libvirt_ok = false and the VMs' last figures stale with their
- * age; the MQTT session's reconnects answered with the current state (never a
- * backlog); lifecycle events removing undefined VMs at once; SIGHUP reloads; and
- * "offline" plus a return within a second on SIGTERM/SIGINT, even while the
- * collector thread is stuck inside libvirt.
+ * loop: a sample not answered by the time the next one is due (and for at least
+ * HUNG_MIN_NS) is a hung cycle, published with libvirt_ok = false and the VMs'
+ * last figures stale with their age; the MQTT session's reconnects answered with
+ * the current state (never a backlog); lifecycle events removing undefined VMs at
+ * once; SIGHUP reloads; and "offline" plus a return within a second on
+ * SIGTERM/SIGINT, even while the collector thread is stuck inside libvirt.
  */
 #include "agent.h"
 
@@ -35,6 +35,10 @@
 #define EARLY_MIN_NS (1000 * MS)    /* an event-triggered cycle at most this often */
 #define STOP_TIMEOUT_MS 600         /* "offline" must be out within a second */
 #define WORKER_STOP_MS 200          /* then the collector thread gets this long to end */
+/* A sample unanswered for an interval, and at least this long, is a hung cycle
+ * (host libvirt_ok = false, VMs stale); a shorter delay is only a late cycle, so
+ * a host whose sample takes about an interval does not flap. */
+#define HUNG_MIN_NS (2000 * MS)
 /* At QoS 1 Paho keeps a copy of every message until its PUBACK and looks each
  * PUBACK up in its list of messages in flight: a burst of 1000 VMs costs ~1.5 MB
  * of copies at the peak and a walk of a long list per PUBACK. Waiting for the
@@ -376,9 +380,10 @@ int kg_agent_run(const struct kg_agent_config *cfg, const struct kg_agent_hooks 
             if (kg_lvworker_request(a->worker)) {
                 a->last_cycle_ns = now;
                 a->early = false;
-            } else if (scheduled && kg_lvworker_pending(a->worker, &since)) {
+            } else if (scheduled && kg_lvworker_pending(a->worker, &since) &&
+                       now - since >= (interval > HUNG_MIN_NS ? interval : HUNG_MIN_NS)) {
                 hung_cycle(a, since);
-            }
+            } /* else merely late: its answer is published when it comes */
             if (scheduled)
                 next += interval;
             else /* an event-triggered cycle restarts the schedule from itself */
