@@ -585,7 +585,7 @@ static size_t pool_take(void **pool, size_t *used, size_t *cap, size_t n, size_t
 
 /* Fills s from a bulk record; its devices go to sd/sn (KG_DEV_MAX each, entries
  * zeroed as they are first used), s->disks/nets are left for the caller. */
-static void fill_from_record(struct kg_collect *c, const virDomainStatsRecord *r,
+static void fill_from_record(const struct kg_collect *c, const virDomainStatsRecord *r,
                              struct kg_dom_sample *s, struct kg_disk_sample *sd,
                              struct kg_net_sample *sn)
 {
@@ -677,6 +677,16 @@ static void fill_from_record(struct kg_collect *c, const virDomainStatsRecord *r
     /* NOWAIT: a running domain whose job was busy comes back without its stats. */
     if (is_running(s->state) && c->bulk[G_CPU] && !s->have_cpu)
         s->incomplete = true;
+}
+
+void kg_collect_record_to_sample(const void *record, struct kg_dom_sample *s,
+                                 struct kg_disk_sample *sd, struct kg_net_sample *sn)
+{
+    static const struct kg_collect all_bulk = {.bulk = {true, true, true, true, true}};
+    kg_dom_sample_init(s);
+    fill_from_record(&all_bulk, record, s, sd, sn);
+    s->disks = s->n_disks ? sd : NULL;
+    s->nets = s->n_nets ? sn : NULL;
 }
 
 /* ---- per-domain fallbacks ------------------------------------------------ */

@@ -75,4 +75,12 @@ bool kg_collect_domain_exists(struct kg_collect *c, const char *uuid);
 /* Takes the oldest queued lifecycle event. True when *ev was filled. */
 bool kg_collect_next_event(struct kg_collect *c, struct kg_collect_event *ev);
 
+/* For tests of the bulk path (the test driver has none): one bulk stats record
+ * (a virDomainStatsRecordPtr, borrowed) read as a driver that supports every
+ * group would, into *s (initialised here); its devices go to sd and sn
+ * (KG_DEV_MAX entries each), which s->disks and s->nets then point to. The UUID
+ * and name are left to the caller. */
+void kg_collect_record_to_sample(const void *record, struct kg_dom_sample *s,
+                                 struct kg_disk_sample *sd, struct kg_net_sample *sn);
+
 #endif

@@ -231,6 +231,111 @@ static void test_lifecycle_events(void **state)
     kg_collect_close(c);
 }
 
+static void tp_ull(virTypedParameterPtr p, const char *field, unsigned long long v)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->field, sizeof p->field, "%s", field);
+    p->type = VIR_TYPED_PARAM_ULLONG;
+    p->value.ul = v;
+}
+
+static void tp_int(virTypedParameterPtr p, const char *field, int v)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->field, sizeof p->field, "%s", field);
+    p->type = VIR_TYPED_PARAM_INT;
+    p->value.i = v;
+}
+
+static void tp_str(virTypedParameterPtr p, const char *field, char *v)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->field, sizeof p->field, "%s", field);
+    p->type = VIR_TYPED_PARAM_STRING;
+    p->value.s = v;
+}
+
+/* The bulk path, which the test driver never takes: a record as QEMU gives it. */
+static void test_bulk_record(void **state)
+{
+    (void)state;
+    virTypedParameter tp[32];
+    int n = 0;
+    static char vda[] = "vda", vdb[] = "vdb", vnet[] = "vnet7";
+    tp_int(&tp[n++], "state.state", VIR_DOMAIN_RUNNING);
+    tp_ull(&tp[n++], "cpu.time", 123456789);
+    tp_ull(&tp[n++], "balloon.current", 524288);
+    tp_ull(&tp[n++], "balloon.maximum", 1048576);
+    tp_ull(&tp[n++], "balloon.available", 500000);
+    tp_ull(&tp[n++], "balloon.usable", 300000);
+    tp_ull(&tp[n++], "vcpu.current", 2);
+    tp_ull(&tp[n++], "vcpu.0.delay", 1000);
+    tp_ull(&tp[n++], "vcpu.1.delay", 500);
+    tp_ull(&tp[n++], "block.count", 2);
+    tp_str(&tp[n++], "block.0.name", vda);
+    tp_ull(&tp[n++], "block.0.rd.bytes", 4096);
+    tp_ull(&tp[n++], "block.0.rd.reqs", 2);
+    tp_ull(&tp[n++], "block.0.rd.times", 10000);
+    tp_str(&tp[n++], "block.1.name", vdb);
+    tp_ull(&tp[n++], "block.1.wr.bytes", 8192);
+    tp_ull(&tp[n++], "block.99.rd.bytes", 1); /* beyond KG_DEV_MAX: not detailed */
+    tp_ull(&tp[n++], "net.count", 1);
+    tp_str(&tp[n++], "net.0.name", vnet);
+    tp_ull(&tp[n++], "net.0.rx.bytes", 777);
+    tp_ull(&tp[n++], "net.0.tx.pkts", 3);
+    virDomainStatsRecord rec = {.dom = NULL, .params = tp, .nparams = n};
+    struct kg_dom_sample s;
+    struct kg_disk_sample sd[KG_DEV_MAX];
+    struct kg_net_sample sn[KG_DEV_MAX];
+    memset(sd, 0xa5, sizeof sd); /* whatever was there: entries in use are cleared */
+    memset(sn, 0xa5, sizeof sn);
+    kg_collect_record_to_sample(&rec, &s, sd, sn);
+    assert_int_equal(s.state, KG_VM_RUNNING);
+    assert_false(s.incomplete);
+    assert_true(s.have_cpu);
+    assert_int_equal(s.cpu_time_ns, 123456789);
+    assert_int_equal(s.mem_cur_kib, 524288);
+    assert_true(s.have_mem_avail && s.have_mem_usable);
+    assert_int_equal(s.vcpus, 2);
+    assert_true(s.have_vcpu_delay);
+    assert_int_equal(s.vcpu_delay_ns, 1500);
+    assert_int_equal(s.n_disks, 2);
+    assert_ptr_equal(s.disks, sd);
+    assert_string_equal(s.disks[0].name, "vda");
+    assert_true(s.disks[0].have_bytes && s.disks[0].have_reqs && s.disks[0].have_times);
+    assert_int_equal(s.disks[0].rd_bytes, 4096);
+    assert_int_equal(s.disks[0].wr_bytes, 0);
+    assert_int_equal(s.disks[0].rd_times_ns, 10000);
+    assert_string_equal(s.disks[1].name, "vdb");
+    assert_int_equal(s.disks[1].wr_bytes, 8192);
+    assert_false(s.disks[1].have_reqs);
+    assert_int_equal(s.n_nets, 1);
+    assert_string_equal(s.nets[0].name, "vnet7");
+    assert_true(s.nets[0].have);
+    assert_int_equal(s.nets[0].rx_bytes, 777);
+    assert_int_equal(s.nets[0].tx_pkts, 3);
+    assert_int_equal(s.nets[0].rx_errs, 0);
+
+    /* running without cpu.time (NOWAIT: its job was busy): incomplete, published
+     * stale; a paused one gives no CPU figure at all */
+    tp_ull(&tp[1], "cpu.timeX", 1);
+    kg_collect_record_to_sample(&rec, &s, sd, sn);
+    assert_true(s.incomplete);
+    tp_int(&tp[0], "state.state", VIR_DOMAIN_PAUSED);
+    tp_ull(&tp[1], "cpu.time", 5);
+    kg_collect_record_to_sample(&rec, &s, sd, sn);
+    assert_int_equal(s.state, KG_VM_PAUSED);
+    assert_false(s.have_cpu);
+    assert_false(s.have_vcpu_delay);
+    assert_false(s.incomplete);
+    /* only the state: no devices */
+    rec.nparams = 1;
+    kg_collect_record_to_sample(&rec, &s, sd, sn);
+    assert_int_equal(s.n_disks, 0);
+    assert_null(s.disks);
+    assert_null(s.nets);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_fixture_domains),
         cmocka_unit_test(test_counters_move_at_known_rates),
         cmocka_unit_test(test_lifecycle_events),
+        cmocka_unit_test(test_bulk_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
