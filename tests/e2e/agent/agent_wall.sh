@@ -5,10 +5,11 @@
 # headless. Through MQTT alone (a load command to one guest) it starts a CPU load,
 # then memory, then disk, and checks that the agent's published figures for that
 # VM rise (cpu_pct, mem_used_kib, disk_wr_bytes_per_s) while the other guest stays
-# idle; that the wall's screenshot shows the loaded VM's tile hot and the other
-# cold; that stopping the load brings it back; that the agent's figures agree with
-# `virsh domstats` taken at the same time; and that destroying a guest removes its
-# retained topic and its tile.
+# idle; that a running wall turns the loaded VM's tile hot (--trace-tile) and that
+# the wall's screenshot shows it hot and the other cold; that stopping the load
+# brings it back; that the agent's figures, averaged over the same seconds, agree
+# with `virsh domstats` deltas; and that destroying a guest removes its retained
+# topic and its tile.
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 . "$KG_SOURCE_DIR/tests/e2e/lib-e2e.sh"
 
