@@ -57,7 +57,8 @@ static void fill_random(unsigned char *buf, size_t len, uint64_t seed)
     }
 }
 
-static int write_block(struct disk_load *d, uint64_t off)
+/* Writes one whole block at off, resuming after short writes and EINTR: 0 or errno. */
+static int pwrite_block(const struct disk_load *d, uint64_t off)
 {
     size_t done = 0;
     while (done < d->block) {
@@ -69,6 +70,14 @@ static int write_block(struct disk_load *d, uint64_t off)
         }
         done += (size_t)n;
     }
+    return 0;
+}
+
+static int write_block(struct disk_load *d, uint64_t off)
+{
+    int rc = pwrite_block(d, off);
+    if (rc)
+        return rc;
     if (!d->direct && fdatasync(d->fd) != 0)
         return errno;
     return 0;
@@ -148,16 +157,9 @@ static int prefill(struct disk_load *d)
     for (uint64_t off = 0; off < d->file_bytes; off += d->block) {
         if (stopper_requested(&d->stop))
             return 0;
-        size_t done = 0;
-        while (done < d->block) {
-            ssize_t n = pwrite(d->fd, d->buf + done, d->block - done, (off_t)(off + done));
-            if (n < 0) {
-                if (errno == EINTR)
-                    continue;
-                return errno;
-            }
-            done += (size_t)n;
-        }
+        int rc = pwrite_block(d, off);
+        if (rc)
+            return rc;
     }
     if (fdatasync(d->fd) != 0)
         return errno;
