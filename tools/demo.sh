@@ -84,7 +84,9 @@ say "private broker $broker (broker-config/dev.conf)"
 # 2. The guests.
 names=""
 if [ $existing -eq 0 ]; then
-    export KG_RIG_DIR="$run/rig" KG_GUEST_LOAD="$build/loadgen/kvmgrid-load"
+    # KG_RIG_OWNER: if this script is killed outright (SIGKILL, no trap), the next rig's
+    # "up" finds its owner gone and removes its guests, files and daemons.
+    export KG_RIG_DIR="$run/rig" KG_GUEST_LOAD="$build/loadgen/kvmgrid-load" KG_RIG_OWNER=$$
     say "starting libvirtd if needed and building the guest image (first time: ~1 min) ..."
     rig_up=1
     "$top/tools/guest/rig.sh" up >>"$run/rig.log" 2>&1 || { keep=1; say "rig up failed: see $run/rig.log"; exit 1; }
