@@ -47,6 +47,7 @@ test)
         echo "== ctest ($kind)"
         # shellcheck disable=SC2086
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        LSAN_OPTIONS="suppressions=$top/tests/lsan.supp" \
             ctest --test-dir "$top/$dir" --output-on-failure -j "$jobs" ${KG_CTEST_ARGS:-}
     done
     ;;

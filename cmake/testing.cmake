@@ -8,7 +8,8 @@ function(kg_add_unit_test)
   target_compile_definitions(${T_NAME} PRIVATE
     KG_SOURCE_DIR="${PROJECT_SOURCE_DIR}" KG_FIXTURES="${PROJECT_SOURCE_DIR}/tests/fixtures")
   add_test(NAME ${T_NAME} COMMAND ${T_NAME})
-  set_tests_properties(${T_NAME} PROPERTIES LABELS unit TIMEOUT 120)
+  set_tests_properties(${T_NAME} PROPERTIES LABELS unit TIMEOUT 120
+    ENVIRONMENT "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/lsan.supp")
 endfunction()
 
 # kg_add_integration_test(NAME name COMMAND cmd ... [TIMEOUT s] [LABELS ...])
@@ -21,5 +22,5 @@ function(kg_add_integration_test)
   endif()
   add_test(NAME ${T_NAME} COMMAND ${T_COMMAND})
   set_tests_properties(${T_NAME} PROPERTIES LABELS "integration;${T_LABELS}" TIMEOUT ${T_TIMEOUT}
-    ENVIRONMENT "KG_BUILD_DIR=${PROJECT_BINARY_DIR};KG_SOURCE_DIR=${PROJECT_SOURCE_DIR};MOSQUITTO=${MOSQUITTO_BIN};MOSQUITTO_PUB=${MOSQUITTO_PUB};MOSQUITTO_SUB=${MOSQUITTO_SUB}")
+    ENVIRONMENT "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/lsan.supp;KG_BUILD_DIR=${PROJECT_BINARY_DIR};KG_SOURCE_DIR=${PROJECT_SOURCE_DIR};MOSQUITTO=${MOSQUITTO_BIN};MOSQUITTO_PUB=${MOSQUITTO_PUB};MOSQUITTO_SUB=${MOSQUITTO_SUB}")
 endfunction()
