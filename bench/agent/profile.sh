@@ -17,6 +17,7 @@ set -u
 KG_SOURCE_DIR=${KG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 KG_BUILD_DIR=${KG_BUILD_DIR:-$KG_SOURCE_DIR/build}
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
+. "$KG_SOURCE_DIR/bench/agent/collectd_conf.sh"
 AGENT=$(kg_bin kvmgrid-agent)
 N=${1:-1000}
 CYCLES=${2:-5}
@@ -34,27 +35,7 @@ if [ "${1:-}" = "collectd" ]; then
     # The peer on the same node: collectd's virt + mqtt plugins. It logs no
     # cycles, so they are counted on the wire: 6 values per domain per cycle.
     COLLECTD=$(command -v collectd || echo /usr/sbin/collectd)
-    cat > "$KG_TMP/collectd.conf" <<EOC
-Hostname "bench"
-FQDNLookup false
-Interval 15
-BaseDir "$KG_TMP"
-PIDFile "$KG_TMP/collectd.pid"
-TypesDB "/usr/share/collectd/types.db"
-LoadPlugin virt
-LoadPlugin mqtt
-<Plugin virt>
-  Connection "test://$KG_TMP/node.xml"
-  RefreshInterval 3600
-</Plugin>
-<Plugin mqtt>
-  <Publish "bench">
-    Host "127.0.0.1"
-    Port "$KG_PORT"
-    ClientId "collectd-bench"
-  </Publish>
-</Plugin>
-EOC
+    collectd_conf "$KG_TMP/collectd.conf" "$KG_TMP/node.xml" 15 3600
     kg_spawn wire "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t '#' -F '%t'
     kg_spawn collectd valgrind --tool=callgrind --callgrind-out-file="$OUT" \
         "$COLLECTD" -f -C "$KG_TMP/collectd.conf"

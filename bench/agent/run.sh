@@ -18,6 +18,7 @@ set -u
 KG_SOURCE_DIR=${KG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 KG_BUILD_DIR=${KG_BUILD_DIR:-$KG_SOURCE_DIR/build}
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
+. "$KG_SOURCE_DIR/bench/agent/collectd_conf.sh"
 AGENT=$(kg_bin kvmgrid-agent)
 BASELINE=$(kg_bin kg-bench-lv-baseline)
 SECS=${1:-20}
@@ -66,27 +67,7 @@ for N in $SIZES; do
     done
 
     kg_broker_start
-    cat > "$KG_TMP/collectd-$N.conf" <<EOC
-Hostname "bench"
-FQDNLookup false
-Interval 1
-BaseDir "$KG_TMP"
-PIDFile "$KG_TMP/collectd.pid"
-TypesDB "/usr/share/collectd/types.db"
-LoadPlugin virt
-LoadPlugin mqtt
-<Plugin virt>
-  Connection "test://$KG_TMP/node-$N.xml"
-  RefreshInterval 60
-</Plugin>
-<Plugin mqtt>
-  <Publish "bench">
-    Host "127.0.0.1"
-    Port "$KG_PORT"
-    ClientId "collectd-bench"
-  </Publish>
-</Plugin>
-EOC
+    collectd_conf "$KG_TMP/collectd-$N.conf" "$KG_TMP/node-$N.xml" 1 60
     kg_spawn "collectd-$N" "$COLLECTD" -f -C "$KG_TMP/collectd-$N.conf"
     pid=$KG_LAST_PID
     measure "collectd qos0" "$pid"

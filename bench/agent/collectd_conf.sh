@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: MIT
+# The peer's configuration, in one place for bench/agent/run.sh (CPU and RSS) and
+# bench/agent/profile.sh (instruction counts), so that both measure the same collectd:
+# its virt plugin on a libvirt test-driver XML, publishing through its mqtt plugin to
+# the benchmark's private broker ($KG_PORT).
+#   collectd_conf OUT_FILE NODE_XML INTERVAL_S REFRESH_S
+collectd_conf() {
+    cat > "$1" <<EOC
+Hostname "bench"
+FQDNLookup false
+Interval $3
+BaseDir "$KG_TMP"
+PIDFile "$KG_TMP/collectd.pid"
+TypesDB "/usr/share/collectd/types.db"
+LoadPlugin virt
+LoadPlugin mqtt
+<Plugin virt>
+  Connection "test://$2"
+  RefreshInterval $4
+</Plugin>
+<Plugin mqtt>
+  <Publish "bench">
+    Host "127.0.0.1"
+    Port "$KG_PORT"
+    ClientId "collectd-bench"
+  </Publish>
+</Plugin>
+EOC
+}
