@@ -3,10 +3,11 @@
 # kvmgrid's e2e rig: real QEMU guests under libvirtd's qemu:///system, started and
 # torn down by PID and by name. It starts virtlogd and libvirtd itself when they are
 # not running (as root, without systemd), boots tiny guests built by build-image.sh
-# (direct kernel boot, an ext4 virtio disk, a virtio balloon with a stats period, a
-# user-mode NIC that reaches the host's loopback broker as 10.0.2.2, optionally a tap
-# NIC so that net.* statistics exist), and removes all of it again: domains destroyed
-# and undefined, their files and qemu logs removed, the daemons it started stopped.
+# (direct kernel boot, an ext4 virtio disk, a virtio balloon with a stats period unless
+# --balloon-period 0, a user-mode NIC that reaches the host's loopback broker as
+# 10.0.2.2, optionally a tap NIC so that net.* statistics exist), and removes all of
+# it again: domains destroyed and undefined, their files and qemu logs removed, the
+# daemons it started stopped.
 # KVM when the CPU has vmx/svm and /dev/kvm is usable, TCG otherwise.
 #
 # It is not a VM manager: every guest it knows of lives in one state directory, and
@@ -17,8 +18,12 @@
 #                               (KG_GUEST_LOAD: static kvmgrid-load, else the placeholder;
 #                               KG_GUEST_CACHE: image cache)
 #   boot NAME --port PORT [--mem MIB] [--vcpus N] [--disk MIB] [--tap] [--prefix P]
-#        [--args a,b,c]         define and start guest NAME; its kvmgrid-load connects to
-#                               tcp://10.0.2.2:PORT (= 127.0.0.1:PORT on the host) as node NAME
+#        [--args a,b,c] [--balloon-period S]
+#                               define and start guest NAME; its kvmgrid-load connects to
+#                               tcp://10.0.2.2:PORT (= 127.0.0.1:PORT on the host) as node NAME;
+#                               the balloon's stats period is S seconds (default 2; 0: none,
+#                               the guest's memory figures then stay at its boot-time report
+#                               until a period is set live)
 #   wait NAME REGEX [SECONDS]   wait until NAME's serial console matches REGEX (default 180 s)
 #   console NAME                print the path of NAME's serial console log
 #   taps NAME                   print the host tap devices of NAME, one per line
@@ -282,7 +287,7 @@ cmd_boot() {
     load_env
     local name=${1:-}; shift || true
     valid_name "$name"
-    local port="" mem=160 vcpus=1 disk=256 tap=0 prefix="" args=""
+    local port="" mem=160 vcpus=1 disk=256 tap=0 prefix="" args="" period=2
     while [ $# -gt 0 ]; do
         case "$1" in
         --port) port=${2:-}; num --port "$port"; shift 2 ;;
@@ -292,6 +297,7 @@ cmd_boot() {
         --tap) tap=1; shift ;;
         --prefix) prefix=${2:-}; shift 2 ;;
         --args) args=${2:-}; shift 2 ;;
+        --balloon-period) period=${2:-}; num --balloon-period "$period"; shift 2 ;;
         *) die "boot: unknown argument '$1'" ;;
         esac
     done
@@ -317,6 +323,11 @@ cmd_boot() {
     local cmdline="console=ttyS0 quiet panic=-1 clocksource=hpet kg.broker=tcp://10.0.2.2:$port kg.node=$name"
     [ -n "$prefix" ] && cmdline="$cmdline kg.prefix=$prefix"
     [ -n "$args" ] && cmdline="$cmdline kg.args=$args"
+    # Without <stats period>, QEMU never asks the guest for balloon statistics: libvirt
+    # keeps returning the one report the guest's driver sent at boot until a period is
+    # set live (kvmgrid-agent's balloon_period, or virsh dommemstat --period).
+    local statsxml="<stats period='$period'/>"
+    [ "$period" -eq 0 ] && statsxml=""
     local tapxml=""
     if [ $tap -eq 1 ]; then
         # libvirt creates this tap, names it vnetN and deletes it with the domain. It
@@ -350,7 +361,7 @@ cmd_boot() {
 $tapxml
     <serial type='file'><source path='$g/console.log'/><target port='0'/></serial>
     <console type='file'><source path='$g/console.log'/><target type='serial' port='0'/></console>
-    <memballoon model='virtio'><stats period='2'/></memballoon>
+    <memballoon model='virtio'>$statsxml</memballoon>
   </devices>
 </domain>
 EOF
@@ -362,7 +373,7 @@ EOF
         die "virsh start $name failed"
     fi
     vsh domiflist "$name" | awk '$2 == "ethernet" { print $1 }' > "$g/taps"
-    log "booted $name ($KG_RIG_VIRT, ${mem} MiB, $vcpus vCPU, ${disk} MiB disk$([ $tap -eq 1 ] && echo ", tap $(tr '\n' ' ' < "$g/taps")"))"
+    log "booted $name ($KG_RIG_VIRT, ${mem} MiB, $vcpus vCPU, ${disk} MiB disk$([ $tap -eq 1 ] && echo ", tap $(tr '\n' ' ' < "$g/taps")"), balloon stats period ${period} s)"
 }
 
 cmd_wait() {
@@ -458,6 +469,6 @@ down) cmd_down ;;
 gc) [ -f "$state/rig.env" ] && load_env; cmd_gc ;;
 env) load_env; cat "$state/rig.env" ;;
 virsh) vsh "$@" ;;
--h|--help|help) sed -n '3,35p' "$0" | sed 's/^# \{0,1\}//' ;;
-*) sed -n '15,35p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+-h|--help|help) sed -n '3,/^set -euo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//' ;;
+*) sed -n '/^# Usage:/,/^set -euo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
