@@ -39,6 +39,11 @@
  * (host libvirt_ok = false, VMs stale); a shorter delay is only a late cycle, so
  * a host whose sample takes about an interval does not flap. */
 #define HUNG_MIN_NS (2000 * MS)
+/* A hung cycle first retires the collector thread and asks a new one (see
+ * kg_lvworker_replace), which usually answers at once for every domain but the
+ * one libvirt hangs on; the host is published as hung only if that answer has
+ * not come after REPLACE_GRACE_NS. */
+#define REPLACE_GRACE_NS (1000 * MS)
 /* At QoS 1 Paho keeps a copy of every message until its PUBACK and looks each
  * PUBACK up in its list of messages in flight: a burst of 1000 VMs costs ~1.5 MB
  * of copies at the peak and a walk of a long list per PUBACK. Waiting for the
@@ -72,6 +77,7 @@ struct agent {
     struct kg_host host;
     bool have_host;
     uint64_t last_cycle_ns;         /* last request to the collector */
+    uint64_t grace_until_ns;        /* a new collector thread took a hung request */
     bool early;                     /* a lifecycle event asks for a cycle soon */
 };
 
@@ -232,6 +238,7 @@ static void finish_cycle(struct agent *a, const struct kg_lvworker_result *r)
 {
     uint64_t now = kg_clock_mono_ns();
     int64_t real = kg_clock_real_ms();
+    a->grace_until_ns = 0;
     snprintf(a->lv_path, sizeof a->lv_path, "%s", r->path);
     int rc = r->rc;
     if (rc == 0)
@@ -261,6 +268,24 @@ static void hung_cycle(struct agent *a, uint64_t since_ns)
     kg_rates_mark_stale(a->rates, now, real);
     kg_debug("cycle: libvirt hung, %zu VMs stale", kg_rates_count(a->rates));
     publish_cycle(a, now, real, false, NULL);
+}
+
+/* A cycle is due and the previous sample has been inside libvirt for hung_ns:
+ * a new collector thread if one may be started (the host is published as hung
+ * only if it does not answer within the grace), else the hung cycle. */
+static void overdue_cycle(struct agent *a, uint64_t since_ns, uint64_t hung_ns)
+{
+    char what[KG_NAME_MAX + 16] = "";
+    uint64_t now = kg_clock_mono_ns();
+    if (kg_lvworker_replace(a->worker, hung_ns, what, sizeof what)) {
+        kg_warn("libvirt: no answer for %.1f s from %s; reading the others on a new "
+                "connection (what hangs stays stale until its call returns)",
+                (double)(now - since_ns) / 1e9, what);
+        a->grace_until_ns = now + REPLACE_GRACE_NS;
+    } else if (!a->grace_until_ns || now >= a->grace_until_ns) {
+        a->grace_until_ns = 0;
+        hung_cycle(a, since_ns);
+    }
 }
 
 /* The collector saw a domain undefined and gone. */
@@ -372,17 +397,24 @@ int kg_agent_run(const struct kg_agent_config *cfg, const struct kg_agent_hooks 
         drain_worker(a);
         uint64_t now = kg_clock_mono_ns();
         uint64_t interval = a->cfg.interval_ms * MS;
+        uint64_t hung_ns = interval > HUNG_MIN_NS ? interval : HUNG_MIN_NS;
+        uint64_t since;
+        if (a->grace_until_ns && now >= a->grace_until_ns) {
+            /* the new collector thread did not answer either */
+            a->grace_until_ns = 0;
+            if (kg_lvworker_pending(a->worker, &since))
+                hung_cycle(a, since);
+        }
         bool early_due = a->early && now >= a->last_cycle_ns +
                                                  (interval < EARLY_MIN_NS ? interval : EARLY_MIN_NS);
         if (now >= next || early_due) {
             bool scheduled = now >= next;
-            uint64_t since;
             if (kg_lvworker_request(a->worker)) {
                 a->last_cycle_ns = now;
                 a->early = false;
             } else if (scheduled && kg_lvworker_pending(a->worker, &since) &&
-                       now - since >= (interval > HUNG_MIN_NS ? interval : HUNG_MIN_NS)) {
-                hung_cycle(a, since);
+                       now - since >= hung_ns) {
+                overdue_cycle(a, since, hung_ns);
             } /* else merely late: its answer is published when it comes */
             if (scheduled)
                 next += interval;

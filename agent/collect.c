@@ -92,6 +92,11 @@ struct kg_collect {
     unsigned bulk_flags;     /* NOWAIT when accepted */
     int balloon_period_s;
     char path[16];
+    bool (*progress)(void *ctx, const char *uuid, const char *name);
+    void *progress_ctx;
+    char skip[KG_COLLECT_SKIP_MAX][KG_UUID_LEN + 1];
+    size_t n_skip;
+    atomic_bool rss_seen;    /* see kg_collect_reports_rss */
 
     struct dom_info *info;   /* sorted by uuid */
     size_t n_info, cap_info;
@@ -233,8 +238,11 @@ static void probe(struct kg_collect *c)
     unsigned n_bulk = 0;
     for (int g = 0; g < G_COUNT; g++) {
         recs = NULL;
+        /* NOWAIT too: a domain busy in a hanging call (the reason a new
+         * connection may be opened) must not hold up the probe */
         n = virConnectGetAllDomainStats(c->conn, group_bits[g], &recs,
-                                        VIR_CONNECT_GET_ALL_DOMAINS_STATS_ENFORCE_STATS);
+                                        VIR_CONNECT_GET_ALL_DOMAINS_STATS_ENFORCE_STATS |
+                                            c->bulk_flags);
         c->bulk[g] = n >= 0;
         if (n >= 0)
             virDomainStatsRecordListFree(recs);
@@ -267,6 +275,9 @@ int kg_collect_open(const struct kg_collect_options *opt, struct kg_collect **ou
     pthread_mutex_init(&c->lock, NULL);
     c->lifecycle_cb = -1;
     c->balloon_period_s = opt->read_only ? 0 : opt->balloon_period_s;
+    c->progress = opt->progress;
+    c->progress_ctx = opt->progress_ctx;
+    atomic_store(&c->rss_seen, opt->expect_rss);
     c->conn = opt->read_only ? virConnectOpenReadOnly(opt->uri) : virConnectOpen(opt->uri);
     if (!c->conn) {
         set_err(errmsg, errlen, "cannot connect to libvirt");
@@ -336,6 +347,26 @@ bool kg_collect_domain_exists(struct kg_collect *c, const char *uuid)
 const char *kg_collect_path(const struct kg_collect *c)
 {
     return c ? c->path : "none";
+}
+
+void kg_collect_skip(struct kg_collect *c, const char (*uuids)[KG_UUID_LEN + 1], size_t n)
+{
+    c->n_skip = n < KG_COLLECT_SKIP_MAX ? n : KG_COLLECT_SKIP_MAX;
+    for (size_t i = 0; i < c->n_skip; i++)
+        memcpy(c->skip[i], uuids[i], sizeof c->skip[i]);
+}
+
+bool kg_collect_reports_rss(struct kg_collect *c)
+{
+    return c && atomic_load(&c->rss_seen);
+}
+
+static bool skipped(const struct kg_collect *c, const char *uuid)
+{
+    for (size_t i = 0; i < c->n_skip; i++)
+        if (!strcmp(c->skip[i], uuid))
+            return true;
+    return false;
 }
 
 /* ---- domain XML: device names ------------------------------------------- */
@@ -829,9 +860,11 @@ int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t 
      * list and the states (every group falls back: per-domain calls give the
      * state again), and lifecycle events tell when the list changes; still
      * listed afresh every LIST_EVERY samples, in case an event was missed. */
-    bool all_fallback = true;
-    for (int g = 0; g < G_COUNT; g++)
+    bool all_fallback = true, all_bulk = true;
+    for (int g = 0; g < G_COUNT; g++) {
         all_fallback &= !c->bulk[g];
+        all_bulk &= c->bulk[g];
+    }
     bool reuse = all_fallback && c->lifecycle_cb >= 0 && c->recs && c->n_listed > 0 &&
                  c->reused < LIST_EVERY && !atomic_exchange(&c->list_dirty, false);
     int nr;
@@ -883,6 +916,16 @@ int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t 
         const char *name = virDomainGetName(recs[i]->dom); /* lives as long as recs */
         s->name = name ? name : "";
         fill_from_record(c, recs[i], s, sd, sn);
+        if (c->bulk[G_BALLOON] && is_running(s->state)) {
+            /* With NOWAIT, a domain busy in another call (a hanging monitor)
+             * comes back without the figures that need its monitor: once the
+             * driver has shown it gives balloon.rss, a record without it is
+             * such a domain, published stale rather than without figures. */
+            if (s->have_mem_rss)
+                atomic_store(&c->rss_seen, true);
+            else if (atomic_load(&c->rss_seen))
+                s->incomplete = true;
+        }
         c->disk_off[k] = c->net_off[k] = SIZE_MAX;
         if (s->n_disks) {
             size_t off = pool_take((void **)&c->disk_pool, &c->n_disk_pool, &c->cap_disk_pool,
@@ -911,9 +954,24 @@ int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t 
     if (!reuse)
         c->n_listed = (size_t)nr == k ? k : 0;
     int rc = reuse ? 0 : sync_info(c, c->domp, k);
+    bool per_domain_calls = !all_bulk || c->balloon_period_s > 0;
+    bool watched = false;
     for (size_t i = 0; rc == 0 && i < k; i++) {
         struct kg_dom_sample *s = &c->doms[i];
+        if (is_running(s->state))
+            node->vms_running++;
+        if (skipped(c, s->uuid)) {
+            s->incomplete = true; /* a call on it hangs elsewhere: stale, no calls */
+            continue;
+        }
         struct dom_info *di = find_info(c, s->uuid);
+        if (c->progress && per_domain_calls) {
+            watched = true;
+            if (!c->progress(c->progress_ctx, s->uuid, s->name)) {
+                rc = KG_ESTATE;
+                break;
+            }
+        }
         if (fallback(c, c->domp[i], s, di, &c->disk_off[i], &c->net_off[i]) == KG_ENOENT &&
             reuse) {
             /* gone since the listing (its event not seen yet): list again next
@@ -929,11 +987,11 @@ int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t 
         }
         if (di && !is_active(s->state))
             di->balloon_set = false; /* the period does not survive a restart */
-        if (s->state == KG_VM_RUNNING || s->state == KG_VM_BLOCKED)
-            node->vms_running++;
     }
+    if (watched && rc != KG_ESTATE)
+        c->progress(c->progress_ctx, NULL, NULL);
     if (rc) {
-        snprintf(errmsg, errlen, "out of memory");
+        snprintf(errmsg, errlen, "%s", rc == KG_ESTATE ? "sample abandoned" : "out of memory");
         return rc;
     }
     /* the pools stopped moving: point the samples at their devices */

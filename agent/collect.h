@@ -30,7 +30,19 @@ struct kg_collect_options {
     bool read_only;            /* virConnectOpenReadOnly */
     int balloon_period_s;      /* >0 (read-write only): set on each running domain once */
     bool force_fallback;       /* tests: use per-domain calls for every group */
+    /* The driver is known (from an earlier connection) to give a running
+     * domain's monitor figures (balloon.rss) in the bulk call: a record
+     * without them is a domain that NOWAIT skipped because it was busy. */
+    bool expect_rss;
+    /* Called before a domain's per-domain calls (with its UUID and name) and
+     * after the last (NULL, NULL), so that whoever watches the collector knows
+     * which domain a hanging call is about; returning false ends the sample at
+     * once (kg_collect_sample returns KG_ESTATE). NULL: not called. */
+    bool (*progress)(void *ctx, const char *uuid, const char *name);
+    void *progress_ctx;
 };
+
+#define KG_COLLECT_SKIP_MAX 8
 
 /* Opens the connection (after registering libvirt's default event loop and
  * starting its thread, once per process), probes the stats groups, registers for
@@ -51,9 +63,19 @@ const char *kg_collect_path(const struct kg_collect *c);
 /* Takes one sample of every defined domain and of the node. *doms points into a
  * buffer owned by c, valid until the next call or kg_collect_close. Returns 0,
  * or KG_ENOTCONN / KG_EIO with libvirt's message in errmsg (the connection is
- * probably gone). */
+ * probably gone), or KG_ESTATE when the progress callback stopped it. */
 int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t *n,
                       struct kg_node_sample *node, char *errmsg, size_t errlen);
+
+/* Domains to leave alone in the next samples (another thread's call on them is
+ * hanging): they are listed with the state the bulk call gives and marked
+ * incomplete, and no per-domain call is made for them. At most
+ * KG_COLLECT_SKIP_MAX; replaces the previous list. */
+void kg_collect_skip(struct kg_collect *c, const char (*uuids)[KG_UUID_LEN + 1], size_t n);
+
+/* True once a running domain's bulk record carried balloon.rss on this
+ * connection (see expect_rss). Any thread. */
+bool kg_collect_reports_rss(struct kg_collect *c);
 
 enum kg_collect_event_type {
     KG_COLLECT_EV_DEFINED = 1, KG_COLLECT_EV_UNDEFINED, KG_COLLECT_EV_STARTED,

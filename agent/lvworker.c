@@ -26,24 +26,19 @@
 #define BACKOFF_MAX_NS (30000 * MS)
 #define REMOVALS_MAX 64             /* more at once: the next full cycle removes the rest */
 
-struct kg_lvworker {
+/* One collector thread: the current one, or one retired while stuck inside a
+ * libvirt call, which ends by itself when the call returns. */
+struct lvthread {
+    struct kg_lvworker *w;
     pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake, done;
-
-    /* guarded by lock */
-    bool quit, exited;
-    bool request;                   /* asked, not answered yet */
-    uint64_t request_ns;
-    bool reset;                     /* new options in next_opt/next_uri */
-    struct kg_collect_options next_opt;
-    char next_uri[512];
-    bool ready;                     /* res answers the last request */
-    struct kg_lvworker_result res;
-    bool early;
-    struct kg_lvworker_removal removals[REMOVALS_MAX];
-    unsigned n_removals;
-    struct kg_lvworker_removal scratch[REMOVALS_MAX]; /* the thread's, while unlocked */
+    struct lvthread *next;          /* in w->stuck */
+    /* guarded by w->lock */
+    bool retired;
+    uint64_t born_ns;               /* started (monotonic ns) */
+    uint64_t busy_since;            /* on the request since it was made, or since this
+                                     * thread took it over; 0: idle */
+    char in_uuid[KG_UUID_LEN + 1];  /* the domain whose per-domain calls it is in, or "" */
+    char in_name[KG_NAME_MAX + 1];
 
     /* the thread's own */
     struct kg_collect_options opt;
@@ -52,6 +47,32 @@ struct kg_lvworker {
     uint64_t next_try_ns, backoff_ns;
     struct kg_complain complain;
     char last_err[256];
+    struct kg_lvworker_removal scratch[REMOVALS_MAX];
+    char skip[KG_LVWORKER_MAX_STUCK][KG_UUID_LEN + 1];
+    size_t n_skip;
+};
+
+struct kg_lvworker {
+    pthread_mutex_t lock;
+    pthread_cond_t wake, done;
+
+    /* guarded by lock */
+    bool quit, exited;              /* exited: the current thread ended after quit */
+    bool request;                   /* asked, not answered yet */
+    uint64_t request_ns;
+    bool reset;                     /* new options in next_opt/next_uri */
+    struct kg_collect_options next_opt;
+    char next_uri[512];
+    struct kg_collect_options opt;  /* the options in force: a new thread starts with them */
+    char uri[512];
+    bool ready;                     /* res answers the last request */
+    struct kg_lvworker_result res;
+    bool early;
+    struct kg_lvworker_removal removals[REMOVALS_MAX];
+    unsigned n_removals;
+    struct lvthread *cur;           /* answers requests */
+    struct lvthread *stuck;         /* retired, still inside libvirt */
+    unsigned n_stuck;
 };
 
 /* A worker that did not end in time is parked here, so that leak checkers see
@@ -68,70 +89,86 @@ static void copy_opt(struct kg_collect_options *dst, char *uri, size_t urisz,
     }
 }
 
-static void lv_failed(struct kg_lvworker *w, uint64_t now, const char *msg)
+static void lv_failed(struct lvthread *t, uint64_t now, const char *msg)
 {
-    snprintf(w->last_err, sizeof w->last_err, "%s", msg);
-    kg_complain(&w->complain, KG_LOG_WARN, "libvirt %s: %s; retrying",
-                w->opt.uri ? w->opt.uri : "(default)", msg);
-    w->backoff_ns = w->backoff_ns ? w->backoff_ns * 2 : BACKOFF_MIN_NS;
-    if (w->backoff_ns > BACKOFF_MAX_NS)
-        w->backoff_ns = BACKOFF_MAX_NS;
-    w->next_try_ns = now + w->backoff_ns;
+    snprintf(t->last_err, sizeof t->last_err, "%s", msg);
+    kg_complain(&t->complain, KG_LOG_WARN, "libvirt %s: %s; retrying",
+                t->opt.uri ? t->opt.uri : "(default)", msg);
+    t->backoff_ns = t->backoff_ns ? t->backoff_ns * 2 : BACKOFF_MIN_NS;
+    if (t->backoff_ns > BACKOFF_MAX_NS)
+        t->backoff_ns = BACKOFF_MAX_NS;
+    t->next_try_ns = now + t->backoff_ns;
 }
 
-/* One sample into w->res (the caller publishes it under the lock). */
-static void sample(struct kg_lvworker *w, struct kg_lvworker_result *r)
+/* The collector's progress callback: which domain this thread's per-domain
+ * calls are about (NULL: none), and whether to go on (not once retired). */
+static bool progress(void *ctx, const char *uuid, const char *name)
+{
+    struct lvthread *t = ctx;
+    pthread_mutex_lock(&t->w->lock);
+    bool go = !t->retired && !t->w->quit;
+    snprintf(t->in_uuid, sizeof t->in_uuid, "%s", go && uuid ? uuid : "");
+    snprintf(t->in_name, sizeof t->in_name, "%s", go && name ? name : "");
+    pthread_mutex_unlock(&t->w->lock);
+    return go;
+}
+
+/* One sample into *r (the caller publishes it under the lock). */
+static void sample(struct lvthread *t, struct kg_lvworker_result *r)
 {
     uint64_t now = kg_clock_mono_ns();
     memset(r, 0, sizeof *r);
     r->mono_ns = now;
     r->real_ms = kg_clock_real_ms();
-    if (w->lv && !kg_collect_alive(w->lv)) {
-        kg_collect_close(w->lv);
-        w->lv = NULL;
-        lv_failed(w, now, "connection to libvirt lost");
+    if (t->lv && !kg_collect_alive(t->lv)) {
+        kg_collect_close(t->lv);
+        t->lv = NULL;
+        lv_failed(t, now, "connection to libvirt lost");
     }
-    if (!w->lv && now >= w->next_try_ns) {
+    if (!t->lv && now >= t->next_try_ns) {
         char err[256] = "";
-        if (kg_collect_open(&w->opt, &w->lv, err, sizeof err) != 0)
-            lv_failed(w, now, err[0] ? err : "cannot connect");
+        if (kg_collect_open(&t->opt, &t->lv, err, sizeof err) != 0)
+            lv_failed(t, now, err[0] ? err : "cannot connect");
     }
-    if (!w->lv) {
+    if (!t->lv) {
         r->rc = KG_ENOTCONN;
-        snprintf(r->err, sizeof r->err, "%s", w->last_err[0] ? w->last_err : "not connected");
+        snprintf(r->err, sizeof r->err, "%s", t->last_err[0] ? t->last_err : "not connected");
         snprintf(r->path, sizeof r->path, "none");
         return;
     }
+    kg_collect_skip(t->lv, (const char(*)[KG_UUID_LEN + 1])t->skip, t->n_skip);
     /* the sample time is when libvirt was asked: rates divide by the time
      * between two askings */
     r->mono_ns = kg_clock_mono_ns();
     r->real_ms = kg_clock_real_ms();
-    r->rc = kg_collect_sample(w->lv, &r->doms, &r->n, &r->node, r->err, sizeof r->err);
-    snprintf(r->path, sizeof r->path, "%s", kg_collect_path(w->lv));
+    r->rc = kg_collect_sample(t->lv, &r->doms, &r->n, &r->node, r->err, sizeof r->err);
+    snprintf(r->path, sizeof r->path, "%s", kg_collect_path(t->lv));
+    if (r->rc == KG_ESTATE) /* retired or stopping: the answer goes nowhere */
+        return;
     if (r->rc) {
-        kg_collect_close(w->lv);
-        w->lv = NULL;
-        lv_failed(w, kg_clock_mono_ns(), r->err[0] ? r->err : kg_strerror(r->rc));
+        kg_collect_close(t->lv);
+        t->lv = NULL;
+        lv_failed(t, kg_clock_mono_ns(), r->err[0] ? r->err : kg_strerror(r->rc));
         r->doms = NULL;
         r->n = 0;
         return;
     }
-    w->backoff_ns = 0;
-    w->last_err[0] = '\0';
-    kg_complain_release(&w->complain, "libvirt %s: reading VMs again (%s path)",
-                        w->opt.uri ? w->opt.uri : "(default)", r->path);
+    t->backoff_ns = 0;
+    t->last_err[0] = '\0';
+    kg_complain_release(&t->complain, "libvirt %s: reading VMs again (%s path)",
+                        t->opt.uri ? t->opt.uri : "(default)", r->path);
 }
 
 /* Lifecycle events since the last look: removals (undefined and gone; a domain
  * undefined while running lives on as a transient one) and early-cycle wishes. */
-static void drain_events(struct kg_lvworker *w, struct kg_lvworker_removal *rm, unsigned *n_rm,
-                         bool *early)
+static void drain_events(struct lvthread *t, unsigned *n_rm, bool *early)
 {
+    struct kg_lvworker_removal *rm = t->scratch;
     struct kg_collect_event ev;
-    while (w->lv && *n_rm < REMOVALS_MAX && kg_collect_next_event(w->lv, &ev)) {
+    while (t->lv && *n_rm < REMOVALS_MAX && kg_collect_next_event(t->lv, &ev)) {
         kg_debug("libvirt event %d for %s", (int)ev.type, ev.name);
         if (ev.type == KG_COLLECT_EV_UNDEFINED) {
-            if (kg_collect_domain_exists(w->lv, ev.uuid))
+            if (kg_collect_domain_exists(t->lv, ev.uuid))
                 continue;
             memcpy(rm[*n_rm].uuid, ev.uuid, sizeof rm[*n_rm].uuid);
             memcpy(rm[*n_rm].name, ev.name, sizeof rm[*n_rm].name);
@@ -150,18 +187,27 @@ static void deadline_in(struct timespec *ts, uint64_t ns)
     ts->tv_nsec = (long)(t % 1000000000ull);
 }
 
+/* Under w->lock: the domains retired threads hang on, for t's next sample. */
+static void take_skips(struct kg_lvworker *w, struct lvthread *t)
+{
+    t->n_skip = 0;
+    for (struct lvthread *s = w->stuck; s && t->n_skip < KG_LVWORKER_MAX_STUCK; s = s->next)
+        if (s->in_uuid[0])
+            memcpy(t->skip[t->n_skip++], s->in_uuid, sizeof t->skip[0]);
+}
+
 static void *worker_main(void *arg)
 {
-    struct kg_lvworker *w = arg;
-    struct kg_lvworker_removal *rm = w->scratch;
+    struct lvthread *t = arg;
+    struct kg_lvworker *w = t->w;
     pthread_mutex_lock(&w->lock);
     for (;;) {
-        if (!w->quit && !w->request) {
+        if (!w->quit && !t->retired && !w->request) {
             struct timespec ts;
             deadline_in(&ts, TICK_NS);
             pthread_cond_timedwait(&w->wake, &w->lock, &ts);
         }
-        if (w->quit)
+        if (w->quit || t->retired)
             break;
         bool req = w->request;
         bool reset = req && w->reset;
@@ -169,31 +215,45 @@ static void *worker_main(void *arg)
             copy_opt(&w->opt, w->uri, sizeof w->uri, &w->next_opt);
             w->reset = false;
         }
+        if (reset || !t->lv) {
+            copy_opt(&t->opt, t->uri, sizeof t->uri, &w->opt);
+            t->opt.progress = progress;
+            t->opt.progress_ctx = t;
+        }
+        if (req) {
+            t->busy_since = w->request_ns > t->born_ns ? w->request_ns : t->born_ns;
+            take_skips(w, t);
+        }
         pthread_mutex_unlock(&w->lock);
 
         if (reset) {
-            kg_collect_close(w->lv);
-            w->lv = NULL;
-            w->backoff_ns = 0;
-            w->next_try_ns = 0;
+            kg_collect_close(t->lv);
+            t->lv = NULL;
+            t->backoff_ns = 0;
+            t->next_try_ns = 0;
         }
         unsigned n_rm = 0;
         bool early = false;
-        drain_events(w, rm, &n_rm, &early);
+        drain_events(t, &n_rm, &early);
         struct kg_lvworker_result r;
         if (req)
-            sample(w, &r);
+            sample(t, &r);
 
         pthread_mutex_lock(&w->lock);
+        t->busy_since = 0;
+        if (t->retired || w->quit)
+            break; /* a newer thread answers; what this one got goes nowhere */
         for (unsigned i = 0; i < n_rm; i++) {
             if (w->n_removals == REMOVALS_MAX) {
                 early = true; /* the full cycle removes what did not fit */
                 break;
             }
-            w->removals[w->n_removals++] = rm[i];
+            w->removals[w->n_removals++] = t->scratch[i];
         }
         w->early |= early;
         if (req) {
+            if (kg_collect_reports_rss(t->lv))
+                w->opt.expect_rss = true; /* for a thread that may replace this one */
             w->res = r;
             w->ready = true;
             w->request = false;
@@ -201,14 +261,46 @@ static void *worker_main(void *arg)
         if (req || n_rm || early)
             pthread_cond_broadcast(&w->done);
     }
+    bool retired = t->retired;
     pthread_mutex_unlock(&w->lock);
-    kg_collect_close(w->lv); /* may itself hang on a dead daemon: before `exited` */
-    w->lv = NULL;
+    kg_collect_close(t->lv); /* may itself hang on a dead daemon: before `exited` */
+    t->lv = NULL;
     pthread_mutex_lock(&w->lock);
-    w->exited = true;
+    if (retired) {
+        struct lvthread **pp = &w->stuck;
+        while (*pp != t)
+            pp = &(*pp)->next;
+        *pp = t->next;
+        w->n_stuck--;
+    } else {
+        w->exited = true;
+    }
     pthread_cond_broadcast(&w->done);
     pthread_mutex_unlock(&w->lock);
+    if (retired)
+        free(t); /* detached; w may be gone from here on */
     return NULL;
+}
+
+/* Under w->lock: a new current thread. Signals stay with the main loop (and
+ * libvirt's event thread, started from a collector thread, inherits the mask). */
+static struct lvthread *thread_start(struct kg_lvworker *w)
+{
+    struct lvthread *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->w = w;
+    t->born_ns = kg_clock_mono_ns();
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&t->thread, NULL, worker_main, t);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        free(t);
+        return NULL;
+    }
+    return t;
 }
 
 int kg_lvworker_start(const struct kg_collect_options *opt, struct kg_lvworker **out)
@@ -225,14 +317,10 @@ int kg_lvworker_start(const struct kg_collect_options *opt, struct kg_lvworker *
     pthread_cond_init(&w->wake, &ca);
     pthread_cond_init(&w->done, &ca);
     pthread_condattr_destroy(&ca);
-    /* signals stay with the main loop (and libvirt's event thread, started from
-     * this one, inherits the mask) */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&w->thread, NULL, worker_main, w);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
+    pthread_mutex_lock(&w->lock);
+    w->cur = thread_start(w);
+    pthread_mutex_unlock(&w->lock);
+    if (!w->cur) {
         pthread_cond_destroy(&w->wake);
         pthread_cond_destroy(&w->done);
         pthread_mutex_destroy(&w->lock);
@@ -251,7 +339,7 @@ bool kg_lvworker_request(struct kg_lvworker *w)
         w->request = true;
         w->request_ns = kg_clock_mono_ns();
         w->ready = false; /* the previous result (and its doms) is no longer valid */
-        pthread_cond_signal(&w->wake);
+        pthread_cond_broadcast(&w->wake);
     }
     pthread_mutex_unlock(&w->lock);
     return ok;
@@ -321,6 +409,33 @@ void kg_lvworker_reset(struct kg_lvworker *w, const struct kg_collect_options *o
     pthread_mutex_unlock(&w->lock);
 }
 
+bool kg_lvworker_replace(struct kg_lvworker *w, uint64_t busy_ns, char *what, size_t whatlen)
+{
+    pthread_mutex_lock(&w->lock);
+    struct lvthread *old = w->cur;
+    uint64_t now = kg_clock_mono_ns();
+    bool ok = w->request && !w->ready && !w->quit && old->busy_since &&
+              now - old->busy_since >= busy_ns && w->n_stuck < KG_LVWORKER_MAX_STUCK;
+    struct lvthread *t = ok ? thread_start(w) : NULL;
+    if (t) {
+        /* the new thread takes the pending request; the old one ends when its
+         * call returns (progress() tells it to stop) */
+        if (what && old->in_name[0])
+            snprintf(what, whatlen, "VM '%s'", old->in_name);
+        else if (what)
+            snprintf(what, whatlen, "libvirt");
+        old->retired = true;
+        old->next = w->stuck;
+        w->stuck = old;
+        w->n_stuck++;
+        pthread_detach(old->thread);
+        w->cur = t;
+        pthread_cond_broadcast(&w->wake);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return t != NULL;
+}
+
 bool kg_lvworker_stop(struct kg_lvworker *w, uint32_t timeout_ms)
 {
     if (!w)
@@ -334,14 +449,21 @@ bool kg_lvworker_stop(struct kg_lvworker *w, uint32_t timeout_ms)
         if (pthread_cond_timedwait(&w->done, &w->lock, &ts) == ETIMEDOUT)
             break;
     bool ended = w->exited;
+    /* a retired thread still inside libvirt keeps using w: then w stays */
+    bool clean = ended && w->n_stuck == 0;
     pthread_mutex_unlock(&w->lock);
-    if (!ended) {
+    if (ended) {
+        pthread_join(w->cur->thread, NULL);
+        free(w->cur);
+        w->cur = NULL;
+    } else {
+        pthread_detach(w->cur->thread);
+    }
+    if (!clean) {
         kg_warn("libvirt: a call is still hanging; exiting without waiting for it");
-        pthread_detach(w->thread);
         abandoned = w;
         return false;
     }
-    pthread_join(w->thread, NULL);
     pthread_cond_destroy(&w->wake);
     pthread_cond_destroy(&w->done);
     pthread_mutex_destroy(&w->lock);

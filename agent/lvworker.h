@@ -11,6 +11,12 @@
  * backoff (1 s doubling to 30 s), logging failures once and the recovery once,
  * draining lifecycle events (an undefined domain that no longer exists becomes
  * a removal for the main loop; any other event asks for an early cycle).
+ *
+ * One domain stuck in libvirt (a QEMU monitor that does not answer, storage that
+ * hangs) must not stop the others: when the thread has been inside libvirt too
+ * long, the main loop retires it (kg_lvworker_replace) and a new thread, with a
+ * connection of its own, answers instead, leaving that domain alone (stale)
+ * until the old thread's call returns; the old thread then ends by itself.
  * Not a pure module: it logs. One main thread drives one worker.
  */
 #ifndef KG_AGENT_LVWORKER_H
@@ -65,14 +71,30 @@ bool kg_lvworker_take_removal(struct kg_lvworker *w, struct kg_lvworker_removal 
 /* True (once) when a lifecycle event asked for an early cycle since the last call. */
 bool kg_lvworker_take_early(struct kg_lvworker *w);
 
+/* At most this many retired collector threads may be stuck inside libvirt at
+ * once; with that many, kg_lvworker_replace refuses and the host goes stale. */
+#define KG_LVWORKER_MAX_STUCK 4
+
+/* The collector thread has been inside libvirt on the pending request for at
+ * least busy_ns: it is retired (left to finish its call and end on its own) and
+ * the request goes to a new thread on a new connection, which answers for every
+ * domain but the one the old thread hangs on: that one is marked incomplete
+ * (published stale) for as long as the call hangs. On the bulk path the new
+ * call's NOWAIT skips a domain whose job is held and its record comes back
+ * incomplete the same way. True when a new thread took the request; false when
+ * nothing is pending, it has not been busy_ns, KG_LVWORKER_MAX_STUCK threads are
+ * stuck already, or a thread cannot be started. *what gets (may be NULL) what
+ * the old thread hangs on: "VM 'name'" or "libvirt". */
+bool kg_lvworker_replace(struct kg_lvworker *w, uint64_t busy_ns, char *what, size_t whatlen);
+
 /* New connection options (SIGHUP): the connection is closed and opened with
  * these at the next request, backoff reset. opt is copied. */
 void kg_lvworker_reset(struct kg_lvworker *w, const struct kg_collect_options *opt);
 
 /* Stops the thread and waits for it at most timeout_ms. True: it ended and
- * everything is freed. False: it is still inside a libvirt call; it is detached
- * and left to the process's exit (its memory stays reachable, never freed under
- * it). Accepts NULL (true). */
+ * everything is freed. False: it (or a retired one) is still inside a libvirt
+ * call; it is detached and left to the process's exit (its memory stays
+ * reachable, never freed under it). Accepts NULL (true). */
 bool kg_lvworker_stop(struct kg_lvworker *w, uint32_t timeout_ms);
 
 #endif

@@ -101,6 +101,73 @@ static void test_fixture_domains(void **state)
     kg_collect_close(c);
 }
 
+/* The progress callback: counts domains, remembers the last one, and stops the
+ * sample at the domain named in stop_at. */
+struct progress_log {
+    unsigned calls, ends;
+    char last[KG_NAME_MAX + 1];
+    const char *stop_at;
+};
+
+static bool progress_cb(void *ctx, const char *uuid, const char *name)
+{
+    struct progress_log *p = ctx;
+    if (!uuid) {
+        assert_null(name);
+        p->ends++;
+        return true;
+    }
+    assert_int_equal(strlen(uuid), KG_UUID_LEN);
+    p->calls++;
+    snprintf(p->last, sizeof p->last, "%s", name);
+    return !p->stop_at || strcmp(name, p->stop_at) != 0;
+}
+
+/* Skipped domains come back incomplete and without per-domain figures; the
+ * progress callback sees every other domain before its calls and can stop the
+ * sample. */
+static void test_skip_and_progress(void **state)
+{
+    (void)state;
+    struct progress_log pl = {0};
+    struct kg_collect *c = NULL;
+    char err[256] = "";
+    struct kg_collect_options o = {.uri = NODE_URI, .read_only = true,
+                                   .progress = progress_cb, .progress_ctx = &pl};
+    assert_int_equal(kg_collect_open(&o, &c, err, sizeof err), 0);
+    const char skip[1][KG_UUID_LEN + 1] = {"00000001-0000-4000-8000-000000000001"};
+    kg_collect_skip(c, skip, 1);
+    struct kg_dom_sample *d;
+    size_t n;
+    struct kg_node_sample node;
+    assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
+    assert_int_equal(n, 7);
+    assert_int_equal(node.vms_running, 4); /* the skipped one still counts */
+    const struct kg_dom_sample *web = by_name(d, n, "web+1");
+    assert_true(web->incomplete);
+    assert_int_equal(web->state, KG_VM_RUNNING); /* from the listing */
+    assert_false(web->have_cpu);
+    assert_int_equal(web->n_disks, 0);
+    const struct kg_dom_sample *db = by_name(d, n, "db#2");
+    assert_false(db->incomplete);
+    assert_true(db->have_cpu);
+    assert_int_equal(pl.calls, 6); /* every domain but the skipped one */
+    assert_int_equal(pl.ends, 1);
+
+    /* no skip: all 7; a false answer stops the sample */
+    kg_collect_skip(c, NULL, 0);
+    pl = (struct progress_log){.stop_at = "db#2"};
+    assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), KG_ESTATE);
+    assert_string_equal(pl.last, "db#2");
+    assert_int_equal(pl.ends, 0);
+    pl = (struct progress_log){0};
+    assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
+    assert_int_equal(pl.calls, 7);
+    assert_false(by_name(d, n, "web+1")->incomplete);
+    assert_false(kg_collect_reports_rss(c)); /* no bulk balloon on the test driver */
+    kg_collect_close(c);
+}
+
 static void test_counters_move_at_known_rates(void **state)
 {
     (void)state;
@@ -341,6 +408,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_bad_uri),
         cmocka_unit_test(test_fixture_domains),
+        cmocka_unit_test(test_skip_and_progress),
         cmocka_unit_test(test_counters_move_at_known_rates),
         cmocka_unit_test(test_lifecycle_events),
         cmocka_unit_test(test_bulk_record),

@@ -61,6 +61,13 @@ static void test_request_result(void **state)
     assert_true(wait_result(w, &r));
     assert_int_equal(r.rc, 0);
     assert_int_equal(r.n, 7);
+    /* nothing pending, or not busy that long: no new thread */
+    char what[64] = "";
+    assert_false(kg_lvworker_replace(w, 0, what, sizeof what));
+    assert_true(kg_lvworker_request(w));
+    assert_false(kg_lvworker_replace(w, 3600 * SEC, what, sizeof what));
+    assert_true(wait_result(w, &r));
+    assert_int_equal(r.rc, 0);
     assert_true(kg_lvworker_stop(w, 1000));
     assert_true(kg_lvworker_stop(NULL, 0));
 }

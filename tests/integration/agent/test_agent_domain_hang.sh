@@ -1,0 +1,114 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# One domain whose libvirt call hangs must not stop the others (issue #3: "a
+# domain whose stats do not come back in time is published as stale with its
+# age, and the others keep updating"). An LD_PRELOAD shim (lvhang.c, argument 1)
+# makes virDomainBlockStats hang for one test-driver domain while a file exists.
+#   1. web+1 hangs: it goes stale with a growing age; db#2 and the host keep
+#      being published fresh (libvirt_ok stays true); the log names web+1.
+#   2. The hang ends: web+1 is fresh again and the retired thread is gone.
+#   3. Every domain hangs: after the most threads it may leave stuck, the host
+#      is published as hung (libvirt_ok=false, every VM stale); when the hang
+#      ends everything is fresh and the threads are back to their number.
+#   4. SIGTERM while threads are stuck: "offline" and exit 0 within a second.
+. "$KG_SOURCE_DIR/tests/integration/lib.sh"
+. "$KG_SOURCE_DIR/tests/integration/agent/agent_lib.sh"
+SHIM=${1:?usage: test_agent_domain_hang.sh LVHANG_SO}
+[ -f "$SHIM" ] || kg_die "no shim $SHIM"
+P=kvmgrid/hv1
+WEB="$P/vm/web%2B1"
+DB="$P/vm/db%232"
+HANG="$KG_TMP/hang"
+
+# a sanitizer runtime must come first in LD_PRELOAD
+PRELOAD="$(ldd "$AGENT" | awk '/lib(asan|ubsan)\.so/ { printf "%s ", $3 }')$SHIM"
+# hang_agent LOGNAME DOMAIN: the agent with the shim, hanging DOMAIN's calls
+hang_agent() {
+    kg_spawn "$1" env KG_HANG_FILE="$HANG" KG_HANG_DOMAIN="$2" LD_PRELOAD="$PRELOAD" \
+        "$AGENT" --broker "$KG_BROKER_URI" --host hv1 --proc-root "" \
+        --libvirt-uri "test://$NODE_XML" --interval 1s --log-level debug
+    AGENT_PID=$KG_LAST_PID
+}
+kg_broker_start
+hang_agent agent 'web+1'
+kg_wait_for 15 payload_matches "$WEB" "d['stale']==False and d.get('cpu_pct') is not None" \
+    || kg_die "agent never published web+1 fresh"
+threads0=$(ls "/proc/$AGENT_PID/task" | wc -l)
+
+# ts of TOPIC's retained payload
+ts_of() { json_get "$(payload "$1")" "d['ts']"; }
+# fresh_and_moving TOPIC: fresh, and its ts moves past the current one
+fresh_and_moving() {
+    _t=$(ts_of "$1")
+    kg_wait_for 5 payload_matches "$1" "d['stale']==False and d['ts']>$_t"
+}
+
+# 1. one domain hangs
+touch "$HANG"
+kg_wait_for 10 payload_matches "$WEB" "d['stale']==True and d['age_s']>=1" \
+    && kg_pass "hung domain web+1 published stale with its age" || kg_fail "web+1 not stale"
+fresh_and_moving "$DB" && kg_pass "db#2 keeps updating while web+1 hangs" \
+    || kg_fail "db#2 stopped updating while web+1 hangs"
+ts=$(ts_of "$P/metrics")
+kg_wait_for 5 payload_matches "$P/metrics" "d['libvirt_ok']==True and d['ts']>$ts" \
+    && kg_pass "host keeps updating with libvirt_ok=true" || kg_fail "host not fresh while one VM hangs"
+age1=$(json_get "$(payload "$WEB")" "d['age_s']")
+kg_wait_for 5 payload_matches "$WEB" "d['stale']==True and d['age_s']>$age1" \
+    && kg_pass "web+1's age grows ($age1 s and on)" || kg_fail "web+1's age does not grow"
+fresh_and_moving "$DB" && kg_pass "db#2 still updating" || kg_fail "db#2 stopped updating"
+kg_assert_contains "the log names the hung VM" "$(cat "$KG_TMP/agent.log")" "from VM 'web+1'"
+
+# 2. the hang ends
+rm -f "$HANG"
+kg_wait_for 10 payload_matches "$WEB" "d['stale']==False" \
+    && kg_pass "web+1 fresh again after its call returned" || kg_fail "web+1 still stale"
+kg_wait_for 10 sh -c "[ \$(ls /proc/$AGENT_PID/task | wc -l) -eq $threads0 ]" \
+    && kg_pass "retired thread ended ($threads0 threads)" \
+    || kg_fail "threads: $(ls "/proc/$AGENT_PID/task" | wc -l), were $threads0"
+
+# 3. every domain hangs: at most KG_LVWORKER_MAX_STUCK (4) threads are left stuck
+kg_stop "$AGENT_PID"
+hang_agent agent2 '*'
+cycles_ok() { [ "$(grep -c 'cycle: libvirt ok' "$KG_TMP/agent2.log")" -ge "$1" ]; }
+replaced() { grep -c "reading the others on a new connection" "$KG_TMP/agent2.log"; }
+kg_wait_for 15 cycles_ok 2 || kg_die "second agent never read libvirt"
+threads0=$(ls "/proc/$AGENT_PID/task" | wc -l)
+touch "$HANG"
+kg_wait_for 40 sh -c "[ \$(grep -c 'reading the others on a new connection' '$KG_TMP/agent2.log') -ge 4 ]" \
+    || kg_fail "fewer than 4 new collector threads with every domain hanging: $(replaced)"
+kg_wait_for 5 payload_matches "$P/metrics" "d['libvirt_ok']==False" \
+    && kg_pass "every domain hanging: host published hung ($(json_get "$(payload "$P/metrics")" "d['libvirt_error']"))" \
+    || kg_fail "host not published hung with every domain hanging"
+kg_wait_for 5 payload_matches "$DB" "d['stale']==True" && kg_pass "db#2 stale" || kg_fail "db#2 not stale"
+sleep 4 # two more hung cycles: no more threads are started
+kg_assert_eq "new collector threads started, then no more" 4 "$(replaced)"
+extra=$(( $(ls "/proc/$AGENT_PID/task" | wc -l) - threads0 ))
+[ "$extra" -ge 4 ] && [ "$extra" -le 5 ] && kg_pass "$extra threads more while stuck" \
+    || kg_fail "$extra threads more while stuck (expected 4 or 5)"
+rm -f "$HANG"
+kg_wait_for 15 payload_matches "$P/metrics" "d['libvirt_ok']==True" \
+    && kg_pass "hang over: libvirt_ok=true" || kg_fail "libvirt_ok not back"
+kg_wait_for 10 payload_matches "$WEB" "d['stale']==False" && payload_matches "$DB" "d['stale']==False" \
+    && kg_pass "VMs fresh again" || kg_fail "VMs still stale"
+kg_wait_for 10 sh -c "[ \$(ls /proc/$AGENT_PID/task | wc -l) -eq $threads0 ]" \
+    && kg_pass "every retired thread ended" \
+    || kg_fail "threads: $(ls "/proc/$AGENT_PID/task" | wc -l), were $threads0"
+
+# 4. SIGTERM with threads stuck
+touch "$HANG"
+kg_wait_for 15 sh -c "[ \$(grep -c 'reading the others on a new connection' '$KG_TMP/agent2.log') -ge 5 ]" \
+    || kg_fail "no thread retired on the second hang"
+t0=$(date +%s%N)
+kill -TERM "$AGENT_PID"
+i=0
+while kill -0 "$AGENT_PID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+if kill -0 "$AGENT_PID" 2>/dev/null; then
+    kg_fail "agent still running $ms ms after SIGTERM with threads stuck"
+    kill -KILL "$AGENT_PID"
+fi
+wait "$AGENT_PID"
+kg_assert_eq "exit status 0 after SIGTERM with threads stuck" 0 "$?"
+[ "$ms" -lt 1000 ] && kg_pass "exited $ms ms after SIGTERM" || kg_fail "exit took $ms ms"
+kg_assert_eq "status offline" offline "$(payload "$P/status")"
+rm -f "$HANG"
