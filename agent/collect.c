@@ -66,7 +66,8 @@ struct dom_info {
     char uuid[KG_UUID_LEN + 1];
     bool seen;
     bool have_xml;
-    bool balloon_set;
+    bool balloon_set;        /* balloon_period set on the process with dom_id */
+    unsigned dom_id;
     unsigned n_disks, n_nets;
     struct dev_name *disks;  /* n_disks, then n_nets in the same allocation */
     struct dev_name *nets;
@@ -978,15 +979,22 @@ int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t 
              * time; this sample shows its last listed state */
             atomic_store(&c->list_dirty, true);
         }
-        if (c->balloon_period_s > 0 && di && !di->balloon_set && is_running(s->state)) {
-            if (virDomainSetMemoryStatsPeriod(c->domp[i], c->balloon_period_s,
-                                              VIR_DOMAIN_AFFECT_LIVE) < 0)
-                kg_warn("libvirt: balloon stats period of %s: %s", s->name,
-                        virGetLastErrorMessage());
-            di->balloon_set = true; /* tried once per domain; a restart re-adds it */
+        if (c->balloon_period_s > 0 && di && is_running(s->state)) {
+            /* The period lives in the QEMU process: set it once per process.
+             * The domain ID changes with every start, also one between two
+             * samples that no sample saw shut off. */
+            unsigned id = virDomainGetID(c->domp[i]);
+            if (id != di->dom_id)
+                di->balloon_set = false;
+            di->dom_id = id;
+            if (!di->balloon_set) {
+                if (virDomainSetMemoryStatsPeriod(c->domp[i], c->balloon_period_s,
+                                                  VIR_DOMAIN_AFFECT_LIVE) < 0)
+                    kg_warn("libvirt: balloon stats period of %s: %s", s->name,
+                            virGetLastErrorMessage());
+                di->balloon_set = true; /* tried once per process */
+            }
         }
-        if (di && !is_active(s->state))
-            di->balloon_set = false; /* the period does not survive a restart */
     }
     if (watched && rc != KG_ESTATE)
         c->progress(c->progress_ctx, NULL, NULL);

@@ -158,5 +158,22 @@ l2=$(kg_e2e_domstat "$g" balloon.last-update)
 l1=$l2
 kg_wait_for 10 advanced && kg_pass "statistics still refreshed after the agent exited" || kg_fail "last_update still $l2 after the agent exited"
 
+# ---- d: a restart between two samples gets the period again ----
+# The period lives in the QEMU process. The agent sets it once per process (by
+# domain ID), also when a destroy + start falls between two of its samples.
+agent_start agent-rw2 --config "$KG_TMP/agent-rw.conf" --libvirt-uri "$URI" --interval 5s
+RW_PID=$AGENT_PID
+kg_wait_for 15 grep -q 'libvirt connected' "$KG_TMP/agent-rw2.log" || kg_fail "agent-rw2 never connected"
+sleep 1 # its first sample (taken at once) has seen the running process
+id0=$("$KG_RIG" virsh domid "$g")
+"$KG_RIG" virsh destroy "$g" >/dev/null && "$KG_RIG" virsh start "$g" >/dev/null ||
+    kg_fail "could not restart $g"
+id1=$("$KG_RIG" virsh domid "$g")
+kg_log "restarted $g: domain id $id0 -> $id1"
+t_re=$(date +%s.%N)
+kg_wait_for 20 period_is_2 && kg_pass "period set again on the restarted guest ($(since "$t_re") s after its start)" ||
+    kg_fail "restarted guest has period '$(period)' 20 s after its start"
+agent_exit "$RW_PID"
+
 kg_e2e_check_consoles
 exit 0
