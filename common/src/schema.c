@@ -231,8 +231,13 @@ enum ftype {
 #define F_SCEN 0x80u  /* string: empty or a valid scenario name */
 #define F_UUID 0x100u /* string: empty or 8-4-4-4-12 hex */
 
+#define KEY_MAX 24 /* bytes of the longest key */
+
 struct field {
     const char *key;
+    char jkey[KEY_MAX + 5];    /* the encoder's ,"key": (the comma left out first),
+                                * padded so that it is copied at a fixed size */
+    unsigned char jlen;        /* strlen(jkey) */
     unsigned char type;
     unsigned short flags;
     unsigned short size;       /* FT_STR: buffer size in bytes incl. NUL */
@@ -241,19 +246,22 @@ struct field {
     const char *const *names;  /* FT_ENUM */
 };
 
-#define FSCHEMA {"schema", FT_SCHEMA, F_REQ | F_INT, 0, 0, 0, 0, NULL}
-#define FTS(T) {"ts", FT_TS, F_REQ | F_INT, 0, offsetof(T, ts_ms), 0, 0, NULL}
-#define FSTR(k, T, m, fl) {k, FT_STR, fl, (unsigned short)sizeof(((T *)0)->m), offsetof(T, m), 0, 0, NULL}
-#define FNUM(k, T, m, fl, lo, hi) {k, FT_NUM, fl, 0, offsetof(T, m), lo, hi, NULL}
+/* ,"k": and its length, for the encoder; no key is longer than KEY_MAX (checked
+ * here, at compile time: the array size turns negative). */
+#define JKEY(k) ",\"" k "\":", (unsigned char)(sizeof(k) + 3 + 0 * sizeof(char[sizeof(k) <= KEY_MAX + 1 ? 1 : -1]))
+#define FSCHEMA {"schema", JKEY("schema"), FT_SCHEMA, F_REQ | F_INT, 0, 0, 0, 0, NULL}
+#define FTS(T) {"ts", JKEY("ts"), FT_TS, F_REQ | F_INT, 0, offsetof(T, ts_ms), 0, 0, NULL}
+#define FSTR(k, T, m, fl) {k, JKEY(k), FT_STR, fl, (unsigned short)sizeof(((T *)0)->m), offsetof(T, m), 0, 0, NULL}
+#define FNUM(k, T, m, fl, lo, hi) {k, JKEY(k), FT_NUM, fl, 0, offsetof(T, m), lo, hi, NULL}
 #define FRATE(k, T, m) FNUM(k, T, m, 0, 0, QMAX)          /* rates, seconds, ms */
 #define FCOUNT(k, T, m) FNUM(k, T, m, F_WHOLE | F_INT, 0, QMAX) /* counters, KiB: integers */
 #define FPCT(k, T, m) FNUM(k, T, m, F_PCT, 0, 100)
 #define FINT(k, T, m) FNUM(k, T, m, F_INT, 0, QMAX)
-#define FUINT(k, T, m, fl, hi) {k, FT_UINT, fl, 0, offsetof(T, m), 0, hi, NULL}
-#define FBOOL(k, T, m, fl) {k, FT_BOOL, fl, 0, offsetof(T, m), 0, 0, NULL}
+#define FUINT(k, T, m, fl, hi) {k, JKEY(k), FT_UINT, fl, 0, offsetof(T, m), 0, hi, NULL}
+#define FBOOL(k, T, m, fl) {k, JKEY(k), FT_BOOL, fl, 0, offsetof(T, m), 0, 0, NULL}
 #define FENUM(k, T, m, fl, names, lo) \
-    {k, FT_ENUM, fl, 0, offsetof(T, m), lo, (double)(COUNT(names) - 1), names}
-#define FSPECIAL(k) {k, FT_SPECIAL, 0, 0, 0, 0, 0, NULL}
+    {k, JKEY(k), FT_ENUM, fl, 0, offsetof(T, m), lo, (double)(COUNT(names) - 1), names}
+#define FSPECIAL(k) {k, JKEY(k), FT_SPECIAL, 0, 0, 0, 0, 0, NULL}
 
 static const struct field vm_fields[] = {
     FSCHEMA,
@@ -455,36 +463,115 @@ static void w_key(struct wbuf *w, const char *key)
     w_mem(w, "\":", 2);
 }
 
-static void w_u64(struct wbuf *w, uint64_t v)
+/* A table field's key, from its precomputed ,"key": text. */
+static void w_fkey(struct wbuf *w, const struct field *f)
 {
-    char t[24];
-    size_t i = sizeof(t);
-    do {
-        t[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    w_mem(w, t + i, sizeof(t) - i);
+    size_t skip = w->first; /* no comma before an object's first member */
+    w->first = false;
+    w_mem(w, f->jkey + skip, f->jlen - skip);
+}
+
+/* The hot path: the agent encodes ~50 numeric members per VM, thousands of VMs
+ * per interval. A member (key and number) is formatted straight into the buffer
+ * when it has room for the longest one, else into a scratch copy that w_mem
+ * then adds (or marks the buffer full): the bytes are the same either way. */
+#define NUM_MAX 24  /* a uint64_t's 20 digits, or 7 digits and ".ddd" */
+#define MEMBER_MAX (KEY_MAX + 5 + NUM_MAX)
+
+static char *w_start(struct wbuf *w, char *scratch)
+{
+    return !w->full && MEMBER_MAX <= w->cap - w->len ? w->p + w->len : scratch;
+}
+
+static void w_commit(struct wbuf *w, const char *d, size_t n)
+{
+    if (d == w->p + w->len)
+        w->len += n; /* formatted in place by w_start's room */
+    else
+        w_mem(w, d, n);
+}
+
+/* Copies the whole padded key (a fixed-size copy is a few moves; a variable one
+ * a loop): the bytes past the key are overwritten by the value or lie past the
+ * member, inside the room w_start made sure of. */
+static size_t put_key(struct wbuf *w, char *d, const struct field *f)
+{
+    size_t skip = w->first;
+    w->first = false;
+    memcpy(d, f->jkey + skip, sizeof f->jkey - 1);
+    return (size_t)f->jlen - skip;
+}
+
+/* v in decimal at d; returns the number of digits (1..20). */
+static size_t put_u64(char *d, uint64_t v)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    static const uint64_t pow10[20] = {
+        1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u,
+        1000000000u, 10000000000u, 100000000000u, 1000000000000u, 10000000000000u,
+        100000000000000u, 1000000000000000u, 10000000000000000u, 100000000000000000u,
+        1000000000000000000u, 10000000000000000000u,
+    };
+    /* digits from the bit length: 1233/4096 ~ log10(2), then one comparison */
+    unsigned bits = 64u - (unsigned)__builtin_clzll(v | 1u);
+    unsigned t = bits * 1233u >> 12;
+    size_t n = t + ((v | 1u) >= pow10[t]); /* | 1: 0 has one digit (10^t is even) */
+    char *e = d + n;
+    while (v >= 100) {
+        unsigned k = (unsigned)(v % 100) * 2;
+        v /= 100;
+        *--e = pairs[k + 1];
+        *--e = pairs[k];
+    }
+    if (v >= 10) {
+        *--e = pairs[v * 2 + 1];
+        *--e = pairs[v * 2];
+    } else {
+        *--e = (char)('0' + v);
+    }
+    return n;
 }
 
 /* v is finite, 0 <= v <= QMAX. Integers from 1e6 up, else up to 3 decimals
- * without trailing zeros. Exact digits, no locale, no printf. */
-static void w_num(struct wbuf *w, double v, bool whole)
+ * without trailing zeros. Exact digits, no locale, no printf. v + 0.5 > 0, so
+ * converting it to uint64_t (truncation) is rounding half up. */
+static size_t put_num(char *d, double v, bool whole)
 {
-    if (whole || v >= 1e6) {
-        w_u64(w, (uint64_t)floor(v + 0.5));
-        return;
-    }
-    uint64_t m = (uint64_t)floor(v * 1000.0 + 0.5);
-    w_u64(w, m / 1000);
+    if (whole || v >= 1e6)
+        return put_u64(d, (uint64_t)(v + 0.5));
+    uint64_t m = (uint64_t)(v * 1000.0 + 0.5);
+    size_t n = put_u64(d, m / 1000);
     unsigned frac = (unsigned)(m % 1000);
     if (frac) {
-        char f[4] = {'.', (char)('0' + frac / 100), (char)('0' + frac / 10 % 10),
-                     (char)('0' + frac % 10)};
-        size_t n = 4;
-        while (f[n - 1] == '0')
-            n--;
-        w_mem(w, f, n);
+        d[n++] = '.';
+        d[n++] = (char)('0' + frac / 100);
+        if ((frac %= 100) != 0) {
+            d[n++] = (char)('0' + frac / 10);
+            if ((frac %= 10) != 0)
+                d[n++] = (char)('0' + frac);
+        }
     }
+    return n;
+}
+
+/* One member whose value is an integer, or a number as put_num writes it. */
+static void w_member_u64(struct wbuf *w, const struct field *f, uint64_t v)
+{
+    char scratch[MEMBER_MAX];
+    char *d = w_start(w, scratch);
+    size_t n = put_key(w, d, f);
+    w_commit(w, d, n + put_u64(d + n, v));
+}
+
+static void w_member_num(struct wbuf *w, const struct field *f, double v, bool whole)
+{
+    char scratch[MEMBER_MAX];
+    char *d = w_start(w, scratch);
+    size_t n = put_key(w, d, f);
+    w_commit(w, d, n + put_num(d + n, v, whole));
 }
 
 /* Writes s[0..n) as a JSON string: invalid UTF-8 becomes U+FFFD, quotes,
@@ -498,6 +585,16 @@ static int w_str(struct wbuf *w, const char *s, size_t n, size_t maxout, bool mu
     size_t out = 0;
     w_ch(w, '"');
     for (size_t i = 0; i < n;) {
+        /* a run of printable ASCII other than '"' and '\\' goes out as it is, at once */
+        size_t j = i, end = i + (maxout - out < n - i ? maxout - out : n - i);
+        while (j < end && u[j] >= 0x20 && u[j] < 0x80 && u[j] != '"' && u[j] != '\\')
+            j++;
+        if (j > i) {
+            w_mem(w, s + i, j - i);
+            out += j - i;
+            i = j;
+            continue;
+        }
         size_t k = utf8_seq(u + i, n - i);
         const char *src = s + i;
         size_t outk = k;
@@ -574,16 +671,14 @@ static int encode_fields(struct wbuf *w, const struct field *t, size_t n, const 
             continue;
         switch (f->type) {
         case FT_SCHEMA:
-            w_key(w, f->key);
-            w_u64(w, KG_SCHEMA_VERSION);
+            w_member_u64(w, f, KG_SCHEMA_VERSION);
             break;
         case FT_TS: {
             int64_t ts;
             memcpy(&ts, p, sizeof(ts));
             if (ts < 0 || ts > TS_MAX_MS)
                 return KG_EINVAL;
-            w_key(w, f->key);
-            w_u64(w, (uint64_t)ts);
+            w_member_u64(w, f, (uint64_t)ts);
             break;
         }
         case FT_STR: {
@@ -601,7 +696,7 @@ static int encode_fields(struct wbuf *w, const struct field *t, size_t n, const 
                 return KG_EINVAL;
             if ((f->flags & F_UUID) && !uuid_valid(s))
                 break;
-            w_key(w, f->key);
+            w_fkey(w, f);
             int rc = w_str(w, s, len, (size_t)f->size - 1, f->flags & F_NAME);
             if (rc)
                 return rc;
@@ -621,8 +716,7 @@ static int encode_fields(struct wbuf *w, const struct field *t, size_t n, const 
                     return KG_ERANGE;
                 break;
             }
-            w_key(w, f->key);
-            w_num(w, v, (f->flags & (F_WHOLE | F_INT)) != 0);
+            w_member_num(w, f, v, (f->flags & (F_WHOLE | F_INT)) != 0);
             break;
         }
         case FT_UINT: {
@@ -635,8 +729,7 @@ static int encode_fields(struct wbuf *w, const struct field *t, size_t n, const 
                     return KG_ERANGE;
                 break;
             }
-            w_key(w, f->key);
-            w_u64(w, v);
+            w_member_u64(w, f, v);
             break;
         }
         case FT_BOOL: {
@@ -644,7 +737,7 @@ static int encode_fields(struct wbuf *w, const struct field *t, size_t n, const 
             memcpy(&v, p, sizeof(v));
             if ((f->flags & F_OMIT0) && !v)
                 break;
-            w_key(w, f->key);
+            w_fkey(w, f);
             if (v)
                 w_mem(w, "true", 4);
             else
@@ -655,7 +748,7 @@ static int encode_fields(struct wbuf *w, const struct field *t, size_t n, const 
             unsigned v = get_enum(p);
             if (v < f->min || v > f->max || !f->names[v])
                 return KG_EINVAL;
-            w_key(w, f->key);
+            w_fkey(w, f);
             w_ch(w, '"');
             w_mem(w, f->names[v], strlen(f->names[v]));
             w_ch(w, '"');

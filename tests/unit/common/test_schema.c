@@ -645,6 +645,51 @@ static void test_encode_numbers(void **state)
     assert_int_equal(kg_host_encode(&h, g_buf, sizeof(g_buf)), KG_EINVAL);
 }
 
+/* The encoder's digits at every length and rounding edge, against printf's. */
+static void test_encode_digits(void **state)
+{
+    (void)state;
+    struct kg_host h;
+    kg_host_init(&h);
+    h.ts_ms = 0;
+    strcpy(h.name, "n");
+    char want[64];
+    double p = 1;
+    for (int k = 0; k <= 19; k++, p *= 10) {
+        const double whole[] = {p - 1, p, p + 1, 2 * p, 9 * p};
+        for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++) {
+            double v = whole[i];
+            if (v < 0 || v > 18446744073709549568.0)
+                continue;
+            h.mem_total_kib = v; /* a counter: written whole */
+            assert_true(kg_host_encode(&h, g_buf, sizeof(g_buf)) > 0);
+            snprintf(want, sizeof(want), "\"mem_total_kib\":%.0f}", floor(v + 0.5));
+            assert_non_null(strstr(g_buf, want)); /* the last member */
+        }
+    }
+    h.mem_total_kib = 18446744073709549568.0;
+    assert_true(kg_host_encode(&h, g_buf, sizeof(g_buf)) > 0);
+    assert_non_null(strstr(g_buf, "\"mem_total_kib\":18446744073709549568}"));
+    /* rates: up to 3 decimals, trailing zeros dropped, integers from 1e6 up */
+    const struct {
+        double v;
+        const char *text;
+    } rates[] = {
+        {0, "0"},         {0.05, "0.05"},     {0.007, "0.007"},   {0.1, "0.1"},
+        {1.0004, "1"},    {1.0005, "1.001"},  {9.99951, "10"},    {12.25, "12.25"},
+        {99.999, "99.999"}, {100000.048, "100000.048"}, {999999.9994, "999999.999"},
+        {999999.9996, "1000000"}, {1e6, "1000000"}, {1234567.5, "1234568"},
+    };
+    for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+        h.load1 = rates[i].v;
+        assert_true(kg_host_encode(&h, g_buf, sizeof(g_buf)) > 0);
+        snprintf(want, sizeof(want), "\"load1\":%s", rates[i].text);
+        const char *at = strstr(g_buf, want);
+        assert_non_null(at);
+        assert_true(at[strlen(want)] == ',' || at[strlen(want)] == '}');
+    }
+}
+
 static void test_encode_strings(void **state)
 {
     (void)state;
@@ -1412,6 +1457,7 @@ int main(void)
         cmocka_unit_test(test_load_state_roundtrip),
         cmocka_unit_test(test_reencode_stable),
         cmocka_unit_test(test_encode_numbers),
+        cmocka_unit_test(test_encode_digits),
         cmocka_unit_test(test_encode_strings),
         cmocka_unit_test(test_encode_buffer_sizes),
         cmocka_unit_test(test_encode_vm_worst_case),
