@@ -44,6 +44,10 @@
  * one libvirt hangs on; the host is published as hung only if that answer has
  * not come after REPLACE_GRACE_NS. */
 #define REPLACE_GRACE_NS (1000 * MS)
+/* The loop wakes for a due cycle a little before or after the exact interval:
+ * "hung for hung_ns" is compared with this much slack, so that a hang is seen
+ * at the due time itself and not one interval later. */
+#define DUE_SLACK_NS (20 * MS)
 /* At QoS 1 Paho keeps a copy of every message until its PUBACK and looks each
  * PUBACK up in its list of messages in flight: a burst of 1000 VMs costs ~1.5 MB
  * of copies at the peak and a walk of a long list per PUBACK. Waiting for the
@@ -277,7 +281,7 @@ static void overdue_cycle(struct agent *a, uint64_t since_ns, uint64_t hung_ns)
 {
     char what[KG_NAME_MAX + 16] = "";
     uint64_t now = kg_clock_mono_ns();
-    if (kg_lvworker_replace(a->worker, hung_ns, what, sizeof what)) {
+    if (kg_lvworker_replace(a->worker, hung_ns - DUE_SLACK_NS, what, sizeof what)) {
         kg_warn("libvirt: no answer for %.1f s from %s; reading the others on a new "
                 "connection (what hangs stays stale until its call returns)",
                 (double)(now - since_ns) / 1e9, what);
@@ -413,7 +417,7 @@ int kg_agent_run(const struct kg_agent_config *cfg, const struct kg_agent_hooks 
                 a->last_cycle_ns = now;
                 a->early = false;
             } else if (scheduled && kg_lvworker_pending(a->worker, &since) &&
-                       now - since >= hung_ns) {
+                       now - since + DUE_SLACK_NS >= hung_ns) {
                 overdue_cycle(a, since, hung_ns);
             } /* else merely late: its answer is published when it comes */
             if (scheduled)
