@@ -100,6 +100,16 @@ static void lv_failed(struct lvthread *t, uint64_t now, const char *msg)
     t->next_try_ns = now + t->backoff_ns;
 }
 
+/* Copies src (NULL: "") into dst[size], cut to fit. Called twice per domain
+ * and cycle, so no snprintf. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    size_t n = src ? strnlen(src, size - 1) : 0;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 /* The collector's progress callback: which domain this thread's per-domain
  * calls are about (NULL: none), and whether to go on (not once retired). */
 static bool progress(void *ctx, const char *uuid, const char *name)
@@ -107,8 +117,8 @@ static bool progress(void *ctx, const char *uuid, const char *name)
     struct lvthread *t = ctx;
     pthread_mutex_lock(&t->w->lock);
     bool go = !t->retired && !t->w->quit;
-    snprintf(t->in_uuid, sizeof t->in_uuid, "%s", go && uuid ? uuid : "");
-    snprintf(t->in_name, sizeof t->in_name, "%s", go && name ? name : "");
+    copy_str(t->in_uuid, sizeof t->in_uuid, go ? uuid : NULL);
+    copy_str(t->in_name, sizeof t->in_name, go ? name : NULL);
     pthread_mutex_unlock(&t->w->lock);
     return go;
 }
