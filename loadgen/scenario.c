@@ -8,7 +8,6 @@
  */
 #include "scenario.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -532,13 +531,7 @@ int scenario_from_load(const struct kg_load_spec *spec, const char *name, struct
 
 int scenario_name_valid(const char *name)
 {
-    size_t n = 0;
-    if (!name)
-        return 0;
-    for (; name[n]; n++)
-        if (!(isalnum((unsigned char)name[n]) || name[n] == '-' || name[n] == '_') || n >= 63)
-            return 0;
-    return n > 0;
+    return kg_scenario_name_valid(name); /* the wire's rule (docs/PROTOCOL.md) */
 }
 
 void scenario_free(struct scenario *s)

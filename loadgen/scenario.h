@@ -58,7 +58,8 @@ double scenario_duration_s(const struct scenario *s);
 /* A one-step plan of one load (spec borrowed and copied). Returns 0 or KG_ENOMEM. */
 int scenario_from_load(const struct kg_load_spec *spec, const char *name, struct scenario **out);
 
-/* True when name is a valid shipped-scenario name: 1..63 of [A-Za-z0-9_-]. */
+/* True when name is a valid shipped-scenario name: the protocol's rule,
+ * kg_scenario_name_valid (1..63 of [A-Za-z0-9._-], not starting with '.'). */
 int scenario_name_valid(const char *name);
 
 void scenario_free(struct scenario *s);

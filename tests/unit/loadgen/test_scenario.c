@@ -189,7 +189,8 @@ static void test_names(void **state)
     assert_false(scenario_name_valid(""));
     assert_false(scenario_name_valid("../x"));
     assert_false(scenario_name_valid("a/b"));
-    assert_false(scenario_name_valid("a.json"));
+    assert_true(scenario_name_valid("mixed.v2")); /* as a command may name it */
+    assert_false(scenario_name_valid(".hidden"));
     assert_false(scenario_name_valid("x y"));
     char long_name[80];
     memset(long_name, 'a', 64);
