@@ -436,6 +436,10 @@ int kg_agent_run(const struct kg_agent_config *cfg, const struct kg_agent_hooks 
     kg_info("stopping: publishing offline");
     status = KG_AGENT_EXIT_OK;
 out:
+    /* the collector stops while "offline" goes out: a call that returns in the
+     * meantime ends its thread without waiting for the broker */
+    if (a->worker)
+        kg_lvworker_quit(a->worker);
     session_stop(a, false);
     /* after "offline" is out: the collector may be stuck in libvirt for good */
     kg_lvworker_stop(a->worker, WORKER_STOP_MS);

@@ -446,15 +446,22 @@ bool kg_lvworker_replace(struct kg_lvworker *w, uint64_t busy_ns, char *what, si
     return t != NULL;
 }
 
+void kg_lvworker_quit(struct kg_lvworker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    w->quit = true;
+    pthread_cond_broadcast(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+}
+
 bool kg_lvworker_stop(struct kg_lvworker *w, uint32_t timeout_ms)
 {
     if (!w)
         return true;
+    kg_lvworker_quit(w);
     struct timespec ts;
     deadline_in(&ts, (uint64_t)timeout_ms * MS);
     pthread_mutex_lock(&w->lock);
-    w->quit = true;
-    pthread_cond_broadcast(&w->wake);
     while (!w->exited)
         if (pthread_cond_timedwait(&w->done, &w->lock, &ts) == ETIMEDOUT)
             break;

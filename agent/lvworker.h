@@ -91,6 +91,10 @@ bool kg_lvworker_replace(struct kg_lvworker *w, uint64_t busy_ns, char *what, si
  * these at the next request, backoff reset. opt is copied. */
 void kg_lvworker_reset(struct kg_lvworker *w, const struct kg_collect_options *opt);
 
+/* Tells the threads to stop (a sample under way ends at its next domain)
+ * without waiting; kg_lvworker_stop still has to be called. */
+void kg_lvworker_quit(struct kg_lvworker *w);
+
 /* Stops the thread and waits for it at most timeout_ms. True: it ended and
  * everything is freed. False: it (or a retired one) is still inside a libvirt
  * call; it is detached and left to the process's exit (its memory stays
