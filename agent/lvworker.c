@@ -146,6 +146,10 @@ static void sample(struct lvthread *t, struct kg_lvworker_result *r)
         snprintf(r->path, sizeof r->path, "none");
         return;
     }
+    if (!progress(t, NULL, NULL)) { /* retired while it was connecting */
+        r->rc = KG_ESTATE;
+        return;
+    }
     kg_collect_skip(t->lv, (const char(*)[KG_UUID_LEN + 1])t->skip, t->n_skip);
     /* the sample time is when libvirt was asked: rates divide by the time
      * between two askings */
