@@ -65,3 +65,23 @@ EOC
     LV_URI="test+unix://$1?socket=$LV_SOCK"
     kg_wait_for 20 virsh -c "$LV_URI" list || kg_die "libvirtd does not answer on $LV_SOCK"
 }
+
+# agent_term_within WHAT: SIGTERM to $AGENT_PID; asserts it exits with status 0
+# within a second (the agent's promise, even with libvirt calls hanging) and that
+# its status ($P/status) is then "offline". WHAT says in which situation.
+agent_term_within() {
+    _t0=$(date +%s%N)
+    kill -TERM "$AGENT_PID"
+    _i=0
+    while kill -0 "$AGENT_PID" 2>/dev/null && [ $_i -lt 100 ]; do sleep 0.02; _i=$((_i + 1)); done
+    _ms=$(( ($(date +%s%N) - _t0) / 1000000 ))
+    if kill -0 "$AGENT_PID" 2>/dev/null; then
+        kg_fail "agent still running $_ms ms after SIGTERM ($1)"
+        kill -KILL "$AGENT_PID"
+    fi
+    wait "$AGENT_PID"
+    kg_assert_eq "exit status 0 after SIGTERM ($1)" 0 "$?"
+    [ "$_ms" -lt 1000 ] && kg_pass "exited $_ms ms after SIGTERM ($1)" \
+        || kg_fail "exit took $_ms ms (limit 1000; $1)"
+    kg_assert_eq "status offline" offline "$(payload "$P/status")"
+}

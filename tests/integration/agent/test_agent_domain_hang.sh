@@ -98,17 +98,5 @@ kg_wait_for 10 sh -c "[ \$(ls /proc/$AGENT_PID/task | wc -l) -eq $threads0 ]" \
 touch "$HANG"
 kg_wait_for 15 sh -c "[ \$(grep -c 'reading the others on a new connection' '$KG_TMP/agent2.log') -ge 5 ]" \
     || kg_fail "no thread retired on the second hang"
-t0=$(date +%s%N)
-kill -TERM "$AGENT_PID"
-i=0
-while kill -0 "$AGENT_PID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); done
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-if kill -0 "$AGENT_PID" 2>/dev/null; then
-    kg_fail "agent still running $ms ms after SIGTERM with threads stuck"
-    kill -KILL "$AGENT_PID"
-fi
-wait "$AGENT_PID"
-kg_assert_eq "exit status 0 after SIGTERM with threads stuck" 0 "$?"
-[ "$ms" -lt 1000 ] && kg_pass "exited $ms ms after SIGTERM" || kg_fail "exit took $ms ms"
-kg_assert_eq "status offline" offline "$(payload "$P/status")"
+agent_term_within "threads stuck"
 rm -f "$HANG"
