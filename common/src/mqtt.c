@@ -263,9 +263,23 @@ bool kg_mqtt_topic_valid(const char *topic, size_t len)
 {
     if (!topic || len == 0 || len > KG_MQTT_MAX_TOPIC_BYTES)
         return false;
-    if (memchr(topic, '+', len) || memchr(topic, '#', len))
-        return false;
-    return utf8_valid(topic, len);
+    /* Checked for every message: printable ASCII, what topics nearly always are,
+     * takes one comparison per byte; anything else goes through utf8_next. */
+    const unsigned char *s = (const unsigned char *)topic;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = s[i];
+        if (c >= 0x20 && c < 0x7F) {
+            if (c == '+' || c == '#')
+                return false;
+            i++;
+            continue;
+        }
+        size_t n = utf8_next(s, len, i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
 }
 
 bool kg_mqtt_filter_valid(const char *filter, size_t len)
@@ -927,7 +941,15 @@ int kg_mqtt_start(struct kg_mqtt *m)
     return 0;
 }
 
-/* Hands one message to Paho. */
+/* A publish about to be handed to Paho, counted before the call: its outcome
+ * callback may run before MQTTAsync_sendMessage returns. */
+static void count_publish_locked(struct kg_mqtt *m)
+{
+    m->outstanding++;
+    m->publish_seq++;
+}
+
+/* Hands one message to Paho; the caller counted it with count_publish_locked. */
 static int publish_raw(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
                        bool retain, int qos)
 {
@@ -940,11 +962,6 @@ static int publish_raw(struct kg_mqtt *m, const char *topic, const void *payload
     ro.onSuccess = on_publish_done;
     ro.onFailure = on_publish_failed;
     ro.context = m;
-    /* Counted before the call: the outcome callback may run before it returns. */
-    pthread_mutex_lock(&m->lock);
-    m->outstanding++;
-    m->publish_seq++;
-    pthread_mutex_unlock(&m->lock);
     int rc = MQTTAsync_sendMessage(m->client, topic, &msg, &ro);
     if (rc == MQTTASYNC_SUCCESS) {
         atomic_fetch_add_explicit(&m->st_published, 1, memory_order_relaxed);
@@ -992,8 +1009,11 @@ int kg_mqtt_publish_qos(struct kg_mqtt *m, const char *topic, const void *payloa
         atomic_fetch_add_explicit(&m->st_publish_failed, 1, memory_order_relaxed);
         return KG_EINVAL;
     }
+    /* one lock per message: the check and the count */
     pthread_mutex_lock(&m->lock);
     bool closed = m->stopping || m->state == ST_STOPPED;
+    if (!closed)
+        count_publish_locked(m);
     pthread_mutex_unlock(&m->lock);
     if (closed) {
         atomic_fetch_add_explicit(&m->st_publish_failed, 1, memory_order_relaxed);
@@ -1129,10 +1149,14 @@ int kg_mqtt_stop(struct kg_mqtt *m, const char *final_topic, const char *final_p
     int rc = 0;
     if (connected && final_topic) {
         size_t len = final_payload ? strlen(final_payload) : 0;
-        if (!kg_mqtt_topic_valid(final_topic, strlen(final_topic)))
+        if (!kg_mqtt_topic_valid(final_topic, strlen(final_topic))) {
             rc = KG_EINVAL;
-        else
+        } else {
+            pthread_mutex_lock(&m->lock);
+            count_publish_locked(m);
+            pthread_mutex_unlock(&m->lock);
             rc = publish_raw(m, final_topic, final_payload, len, true, 1);
+        }
     }
     if (connected && flush_until(m, deadline) != 0 && rc == 0)
         rc = KG_ETIMEDOUT;
