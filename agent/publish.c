@@ -88,6 +88,7 @@ struct entry {
     char *name;                   /* the name its retained topic was published under */
     char *topic;                  /* that topic, built once per name; NULL when the
                                    * name cannot make one */
+    size_t topic_len;             /* strlen(topic) */
     bool on_broker;               /* a retained message of ours is (believed) there */
     bool dirty;                   /* must be sent at the next chance */
     bool seen;
@@ -126,8 +127,8 @@ static int entry_rename(const struct kg_publish *p, struct entry *e, const char 
 {
     char t[KG_TOPIC_MAX];
     char *topic = NULL;
-    if (kg_topic_build(t, sizeof t, p->prefix, KG_TOPIC_VM, p->host, name) >= 0 &&
-        !(topic = strdup(t)))
+    int tl = kg_topic_build(t, sizeof t, p->prefix, KG_TOPIC_VM, p->host, name);
+    if (tl >= 0 && !(topic = strdup(t)))
         return KG_ENOMEM;
     char *n = strdup(name);
     if (!n) {
@@ -138,6 +139,7 @@ static int entry_rename(const struct kg_publish *p, struct entry *e, const char 
     free(e->topic);
     e->name = n;
     e->topic = topic;
+    e->topic_len = topic ? (size_t)tl : 0;
     return 0;
 }
 
@@ -174,8 +176,9 @@ void kg_publish_free(struct kg_publish *p)
     free(p);
 }
 
-static int send_msg(struct kg_publish *p, const char *topic, const void *payload, size_t len,
-                    int qos)
+/* topic_len: strlen(topic), known to the caller */
+static int send_msg(struct kg_publish *p, const char *topic, size_t topic_len,
+                    const void *payload, size_t len, int qos)
 {
     int rc = p->o.send(p->o.send_ctx, topic, payload, len, true, qos);
     if (rc) {
@@ -183,31 +186,33 @@ static int send_msg(struct kg_publish *p, const char *topic, const void *payload
         return rc;
     }
     p->st.messages++;
-    p->st.bytes += strlen(topic) + len;
+    p->st.bytes += topic_len + len;
     return 0;
 }
 
 int kg_publish_status(struct kg_publish *p, bool online)
 {
     char t[KG_TOPIC_MAX];
-    if (kg_topic_build(t, sizeof t, p->prefix, KG_TOPIC_STATUS, p->host, NULL) < 0)
+    int tl = kg_topic_build(t, sizeof t, p->prefix, KG_TOPIC_STATUS, p->host, NULL);
+    if (tl < 0)
         return KG_EINVAL;
     const char *s = online ? KG_STATUS_ONLINE : KG_STATUS_OFFLINE;
-    return send_msg(p, t, s, strlen(s), 1);
+    return send_msg(p, t, (size_t)tl, s, strlen(s), 1);
 }
 
 int kg_publish_host(struct kg_publish *p, const struct kg_host *h)
 {
     char t[KG_TOPIC_MAX];
     char buf[KG_PAYLOAD_MAX];
-    if (kg_topic_build(t, sizeof t, p->prefix, KG_TOPIC_METRICS, p->host, NULL) < 0)
+    int tl = kg_topic_build(t, sizeof t, p->prefix, KG_TOPIC_METRICS, p->host, NULL);
+    if (tl < 0)
         return KG_EINVAL;
     int len = kg_host_encode(h, buf, sizeof buf);
     if (len < 0) {
         p->st.encode_errors++;
         return len;
     }
-    return send_msg(p, t, buf, (size_t)len, p->o.metrics_qos);
+    return send_msg(p, t, (size_t)tl, buf, (size_t)len, p->o.metrics_qos);
 }
 
 /* An empty retained message on e's current topic. */
@@ -215,7 +220,7 @@ static int remove_topic(struct kg_publish *p, const struct entry *e)
 {
     if (!e->topic)
         return KG_EINVAL;
-    int rc = send_msg(p, e->topic, "", 0, 1);
+    int rc = send_msg(p, e->topic, e->topic_len, "", 0, 1);
     if (rc == 0)
         p->st.removed++;
     return rc;
@@ -335,7 +340,7 @@ int kg_publish_vm(struct kg_publish *p, const struct kg_vm *vm)
         p->st.encode_errors++;
         return 0;
     }
-    int rc = send_msg(p, e->topic, p->buf, (size_t)len, p->o.metrics_qos);
+    int rc = send_msg(p, e->topic, e->topic_len, p->buf, (size_t)len, p->o.metrics_qos);
     if (rc) {
         e->dirty = true;
         cycle_err(p, rc);
@@ -371,7 +376,8 @@ int kg_publish_end(struct kg_publish *p)
         p->e[w++] = e;
     }
     p->n = w;
-    if (p->n > 1) /* qsort must not get NULL, even for 0 elements */
+    /* dropping entries keeps the order: sort only when some were appended */
+    if (p->total > p->sorted && p->n > 1) /* qsort must not get NULL, even for 0 elements */
         qsort(p->e, p->n, sizeof *p->e, cmp_entry);
     return p->first_err;
 }

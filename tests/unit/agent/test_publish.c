@@ -158,6 +158,51 @@ static void test_vanished_and_removed(void **state)
     kg_publish_free(p);
 }
 
+/* VMs in any order, coming and going: each cycle finds every known VM again
+ * (a VM not found would be taken for a new one and sent despite the deadband),
+ * and the byte count uses each message's topic. */
+static void test_known_vms_in_any_order(void **state)
+{
+    (void)state;
+    static struct sink s;
+    memset(&s, 0, sizeof s);
+    struct kg_publish *p = mk(&s, 50, 100);
+    struct kg_vm vms[4];
+    mkvm(&vms[0], "u3", "c", 10);
+    mkvm(&vms[1], "u1", "a", 10);
+    mkvm(&vms[2], "u2", "b", 10);
+    assert_int_equal(kg_publish_vms(p, vms, 3, false), 0);
+    assert_int_equal(s.n, 3);
+    struct kg_publish_stats st;
+    kg_publish_get_stats(p, &st);
+    assert_int_equal(st.bytes, 3 * strlen("kvmgrid/hv1/vm/a") + s.len[0] + s.len[1] + s.len[2]);
+    /* same figures in another order: all skipped */
+    struct kg_vm t = vms[0];
+    vms[0] = vms[2];
+    vms[2] = t;
+    assert_int_equal(kg_publish_vms(p, vms, 3, false), 0);
+    assert_int_equal(s.n, 3);
+    /* c gone (its topic removed), a new VM "0" ahead of all in UUID order */
+    mkvm(&vms[0], "u0", "0", 10);
+    mkvm(&vms[1], "u2", "b", 10);
+    mkvm(&vms[2], "u1", "a", 10);
+    assert_int_equal(kg_publish_vms(p, vms, 3, false), 0);
+    assert_int_equal(s.n, 5);
+    assert_string_equal(s.topic[3], "kvmgrid/hv1/vm/0");
+    assert_string_equal(s.topic[4], "kvmgrid/hv1/vm/c");
+    assert_int_equal(s.len[4], 0);
+    /* b gone: removal only; the others are found again, before and after */
+    mkvm(&vms[0], "u1", "a", 10);
+    mkvm(&vms[1], "u0", "0", 10);
+    assert_int_equal(kg_publish_vms(p, vms, 2, false), 0);
+    assert_int_equal(s.n, 6);
+    assert_string_equal(s.topic[5], "kvmgrid/hv1/vm/b");
+    assert_int_equal(kg_publish_vms(p, vms, 2, false), 0);
+    assert_int_equal(s.n, 6);
+    assert_int_equal(kg_publish_count(p), 2);
+    kg_publish_free(p);
+}
+
 static void test_rename_moves_topic(void **state)
 {
     (void)state;
@@ -332,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_status_host_and_escaped_vms),
         cmocka_unit_test(test_vanished_and_removed),
+        cmocka_unit_test(test_known_vms_in_any_order),
         cmocka_unit_test(test_rename_moves_topic),
         cmocka_unit_test(test_deadband),
         cmocka_unit_test(test_moved_rule),

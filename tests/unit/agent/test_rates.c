@@ -316,6 +316,63 @@ static void test_mark_stale_and_forget(void **state)
     kg_rates_free(r);
 }
 
+/* Many updates with domains coming, going and changing places: each one's rate
+ * is against its own previous sample (the tracker finds entries by the last
+ * update's order first, and sorts only when domains were added). */
+static void test_updates_in_any_order(void **state)
+{
+    (void)state;
+    enum { N = 12, ROUNDS = 300 };
+    struct kg_rates *r;
+    assert_int_equal(kg_rates_create(&r), 0);
+    int pos[N];       /* place in the last update, -1: absent */
+    for (int k = 0; k < N; k++)
+        pos[k] = -1;
+    unsigned long long x = 42;
+    for (int round = 1; round <= ROUNDS; round++) {
+        /* who is in, mostly in the last order, sometimes shuffled */
+        int in[N], m = 0;
+        for (int k = 0; k < N; k++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            if ((x >> 33) % 5)
+                in[m++] = k;
+        }
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        bool shuffle = (x >> 33) % 4 == 0;
+        for (int i = 0; i < m; i++) {
+            for (int j = i + 1; j < m; j++) {
+                x = x * 6364136223846793005ull + 1442695040888963407ull;
+                int pi = pos[in[i]] < 0 ? N + in[i] : pos[in[i]];
+                int pj = pos[in[j]] < 0 ? N + in[j] : pos[in[j]];
+                if (shuffle ? (x >> 33) % 2 : pj < pi) {
+                    int t = in[i];
+                    in[i] = in[j];
+                    in[j] = t;
+                }
+            }
+        }
+        struct kg_dom_sample s[N];
+        struct kg_vm out[N];
+        for (int i = 0; i < m; i++) {
+            char uuid[8];
+            snprintf(uuid, sizeof uuid, "d%02d", in[i]);
+            mk(&s[i], uuid, KG_VM_RUNNING, (uint64_t)round * (uint64_t)(in[i] + 1) * SEC / 4);
+        }
+        assert_int_equal(upd(r, s, (size_t)m, (100 + (uint64_t)round) * SEC, round, out), 0);
+        for (int i = 0; i < m; i++) {
+            if (pos[in[i]] < 0)
+                assert_true(kg_na(out[i].cpu_pct)); /* new, or back after an absence */
+            else
+                assert_near(out[i].cpu_pct, 12.5 * (in[i] + 1), 1e-9);
+        }
+        for (int k = 0; k < N; k++)
+            pos[k] = -1;
+        for (int i = 0; i < m; i++)
+            pos[in[i]] = i;
+    }
+    kg_rates_free(r);
+}
+
 /* A VM whose devices come and go: figures follow the current devices, matched
  * by name; one stored per device, not KG_DEV_MAX. */
 static void test_device_count_changes(void **state)
@@ -362,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_tracker_and_stale),
         cmocka_unit_test(test_mark_stale_and_forget),
         cmocka_unit_test(test_device_count_changes),
+        cmocka_unit_test(test_updates_in_any_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
