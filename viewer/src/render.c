@@ -1052,6 +1052,19 @@ static int make_buffer(struct render *r)
     return 0;
 }
 
+bool render_no_display(const struct render *r, char *errmsg, size_t errlen)
+{
+    (void)r; /* SDL's video driver is process-wide; r proves it is initialised */
+    const char *drv = SDL_GetCurrentVideoDriver(), *asked = SDL_GetHint(SDL_HINT_VIDEODRIVER);
+    if (drv == NULL || (strcmp(drv, "offscreen") != 0 && strcmp(drv, "dummy") != 0) ||
+        (asked != NULL && SDL_strcasecmp(asked, drv) == 0))
+        return false;
+    snprintf(errmsg, errlen, "no display: SDL offers only its windowless %s driver (DISPLAY or "
+             "WAYLAND_DISPLAY unset or unreachable; SDL_VIDEODRIVER=%s runs without a window "
+             "on purpose)", drv, drv);
+    return true;
+}
+
 int render_create(const struct render_options *opt, struct render **out, char *errmsg,
                   size_t errlen)
 {

@@ -53,6 +53,11 @@ struct render_event {
 int render_create(const struct render_options *opt, struct render **out, char *errmsg,
                   size_t errlen);
 void render_free(struct render *r);
+/* True when SDL, reaching no display (DISPLAY unset, or its X server not
+ * answering), fell back to a windowless driver (offscreen, dummy) that
+ * SDL_VIDEODRIVER did not ask for; errmsg then says so. A wall that is to be
+ * watched must not run on such a driver, drawing for nobody. */
+bool render_no_display(const struct render *r, char *errmsg, size_t errlen);
 
 /* Handles window and mouse events internally; returns 1 and fills *ev for events
  * the program acts on, 0 when the queue is empty. */

@@ -393,6 +393,12 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         status = WALL_EXIT_RUNTIME;
         goto out;
     }
+    /* a screenshot needs no window; anything else drawn without one is lost */
+    if (c->screenshot[0] == '\0' && render_no_display(r, err, sizeof(err))) {
+        kg_error("%s", err);
+        status = WALL_EXIT_RUNTIME;
+        goto out;
+    }
     render_set_operator(r, c->operator_mode);
     render_set_metric(r, (enum colour_metric)c->metric);
     render_set_sort(r, (enum layout_sort_by)c->sort);

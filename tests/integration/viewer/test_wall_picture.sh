@@ -7,7 +7,8 @@
 # the offline stripes and frame; a removed VM has no tile; an escaped name works.
 # Then VMs that stop updating turn stale. Samples are taken only in a tile's top rows,
 # left column and centre: the wall draws VM names and values (tiles >= 48 px) only in
-# the bottom 40 % of a tile (docs/kvmgrid-wall.md, "Text in tiles").
+# the bottom 40 % of a tile (docs/kvmgrid-wall.md, "Text in tiles"). Bad flags exit 2;
+# a wall that can reach no display exits 1 rather than run without a window.
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 
 WALL=$(kg_bin kvmgrid-wall)
@@ -139,3 +140,21 @@ kg_assert_eq "every key is in the example config" "" "$missing"
 "$WALL" --broker tcp://127.0.0.1:1 --timeout 1s --screenshot "$KG_TMP/none.png" >"$KG_TMP/none.log" 2>&1
 kg_assert_eq "no broker: timeout exit status" 3 $?
 [ -s "$KG_TMP/none.png" ] && kg_pass "no broker: picture still saved" || kg_fail "no picture without broker"
+# A display that cannot be reached, and no SDL_VIDEODRIVER asking for a windowless
+# one: SDL would fall back to its offscreen driver, and a wall would run on without
+# a window, drawing for nobody. It must fail instead (exit 1, a kiosk unit restarts
+# it); a screenshot, which needs no window, is still taken.
+n=500; while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
+# (SDL's probe of the real drivers leaves libdbus's leak at exit, as under Xvfb: no leak check)
+NODISPLAY="-u SDL_VIDEODRIVER -u WAYLAND_DISPLAY DISPLAY=:$n ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+kg_spawn nodisplay env $NODISPLAY "$WALL" --broker "$KG_BROKER_URI"
+pid=$KG_LAST_PID
+kg_wait_for 20 sh -c "! kill -0 $pid" || kg_fail "display :$n unreachable: the wall runs on without a window"
+kg_stop "$pid"
+kg_assert_eq "display unreachable: exit status 1" 1 "$KG_EXIT_STATUS"
+kg_assert_contains "... and says why" "$(cat "$KG_TMP/nodisplay.log")" "no display: SDL offers only its windowless"
+env $NODISPLAY "$WALL" --broker "$KG_BROKER_URI" --screenshot "$KG_TMP/nodisplay.png" \
+    >"$KG_TMP/nodisplay-shot.log" 2>&1
+kg_assert_eq "display unreachable, --screenshot: exit status 0" 0 $?
+[ -s "$KG_TMP/nodisplay.png" ] &&
+    kg_pass "... the picture saved" || kg_fail "... no picture"
