@@ -1,18 +1,27 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Instruction counts per agent cycle (valgrind callgrind: repeatable on a noisy
-# machine, unlike CPU seconds). Runs kvmgrid-agent under callgrind on an N-domain
-# test-driver node against a private mosquitto, zeroes the counters after a
-# warm-up, dumps them after CYCLES more cycles, and prints Ir per cycle plus the
-# top functions (inclusive). Figures, never pass/fail. The interval is 15 s so
-# that a cycle slowed down ~50x by valgrind still ends before the next is due
-# (a late one would be published as a hung cycle and counted wrong).
+# Instruction counts per cycle (valgrind callgrind: repeatable on a noisy machine,
+# unlike CPU seconds), user space only. Runs a program under callgrind on an
+# N-domain test-driver node, zeroes the counters at the end of one cycle and dumps
+# them at the end of CYCLES more, then prints Ir per cycle and the top functions
+# (inclusive). Figures, never pass/fail. The interval is 15 s so that a cycle
+# slowed down ~50x by valgrind still ends well before the next is due (a late one
+# would be published as a hung cycle and counted wrong).
 #   bench/agent/profile.sh N [CYCLES] [EXTRA AGENT FLAGS...]
 #   e.g. bench/agent/profile.sh 1000 5 --qos 0
-#   --no-broker as the first extra flag: point the agent at a closed port
-#   (collection + rates only, nothing published).
-#   collectd as the first extra flag: the same for collectd's virt + mqtt plugins
-#   (cycles counted on the wire; its domain refresh is left out of the window).
+# The first extra word may instead name another program or mode:
+#   --no-broker   the agent pointed at a closed port (collection + rates only,
+#                 nothing published); cycles counted from its debug log.
+#   collectd [Q [B]]  collectd's virt + mqtt plugins (QoS Q, default 0; B false:
+#                 ReportBlockDevices false, see collectd_conf.sh).
+#   calls         kg-bench-lv-baseline --calls: only the agent's per-domain libvirt
+#                 calls, the floor under any client of this node.
+# Where a program publishes, a cycle ends when its last message of the cycle has
+# reached a `#` subscriber (N VM messages for the agent, 6 values per domain for
+# collectd), so the window holds whole cycles: collection and publishing alike.
+# The floor publishes nothing: its cycles are its virDomainGetInfo calls / N.
+# KG_PROFILE_OUT names the output (the dump is OUT.1); KG_PROFILE_TOP the number
+# of functions listed (default 45).
 set -u
 KG_SOURCE_DIR=${KG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 KG_BUILD_DIR=${KG_BUILD_DIR:-$KG_SOURCE_DIR/build}
@@ -22,54 +31,77 @@ AGENT=$(kg_bin kvmgrid-agent)
 N=${1:-1000}
 CYCLES=${2:-5}
 shift 2 2>/dev/null || shift $#
+MODE=agent
+case "${1:-}" in
+--no-broker | collectd | calls) MODE=$1; shift ;;
+esac
 python3 "$KG_SOURCE_DIR/bench/agent/gen_node.py" "$N" "$KG_TMP/node.xml"
-if [ "${1:-}" = "--no-broker" ]; then
-    shift
-    BROKER="tcp://127.0.0.1:$(kg_free_port)"
-else
-    kg_broker_start
-    BROKER=$KG_BROKER_URI
-fi
 OUT="${KG_PROFILE_OUT:-$KG_TMP/callgrind.out}"
-if [ "${1:-}" = "collectd" ]; then
-    # The peer on the same node: collectd's virt + mqtt plugins. It logs no
-    # cycles, so they are counted on the wire: 6 values per domain per cycle.
-    COLLECTD=$(command -v collectd || echo /usr/sbin/collectd)
-    collectd_conf "$KG_TMP/collectd.conf" "$KG_TMP/node.xml" 15 3600
-    kg_spawn wire "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t '#' -F '%t'
-    kg_spawn collectd valgrind --tool=callgrind --callgrind-out-file="$OUT" \
-        "$COLLECTD" -f -C "$KG_TMP/collectd.conf"
-    pid=$KG_LAST_PID
-    per=$((6 * N))
-    msgs() { grep -c . "$KG_TMP/wire.log"; }
-    kg_wait_for 300 sh -c "[ \$(grep -c . '$KG_TMP/wire.log') -ge $((2 * per)) ]" || kg_die "no cycles"
+CG="valgrind --tool=callgrind --callgrind-out-file=$OUT"
+
+# count_at_least FILE PATTERN N: FILE has at least N lines matching PATTERN
+count_at_least() { [ "$(grep -c -- "$2" "$1")" -ge "$3" ]; }
+# window COUNT_FILE PATTERN PER: zero after 2 whole cycles, dump after CYCLES more;
+# sets CYC (cycles in the window, from the lines counted)
+window() {
+    kg_wait_for 300 count_at_least "$1" "$2" $((2 * $3)) || kg_die "no cycles"
+    m0=$(( ($(grep -c -- "$2" "$1") + $3 - 1) / $3 * $3 )) # seen mid-cycle: the next end
+    kg_wait_for 300 count_at_least "$1" "$2" "$m0" || kg_die "no cycles"
     callgrind_control -z "$pid" >/dev/null
-    m0=$(msgs)
-    kg_wait_for 900 sh -c "[ \$(grep -c . '$KG_TMP/wire.log') -ge $((m0 + CYCLES * per)) ]" || kg_die "too slow"
+    kg_wait_for 900 count_at_least "$1" "$2" $((m0 + CYCLES * $3)) || kg_die "too slow"
     callgrind_control -d "$pid" >/dev/null
-    m1=$(msgs)
+    m1=$(grep -c -- "$2" "$1")
+    CYC=$(echo "($m1 - $m0) / $3" | bc -l)
+}
+report() {
     kg_stop "$pid"
-    f="$OUT.1"
+    f="$OUT.1" # the dump taken after CYCLES cycles (the file without suffix is the exit dump)
     total=$(callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
-    c=$(echo "($m1 - $m0) / $per" | bc -l)
-    printf 'collectd: domains %s, cycles %.2f (%s messages), Ir total %s, Ir per cycle %.0f\n' \
-        "$N" "$c" "$((m1 - m0))" "$total" "$(echo "$total / $c" | bc -l)"
-    callgrind_annotate --inclusive=yes "$f" 2>/dev/null | sed -n '/^Ir/,$p' | grep -v '???:0x' | head -${KG_PROFILE_TOP:-45}
-    exit 0
-fi
-kg_spawn agent valgrind --tool=callgrind --callgrind-out-file="$OUT" --collect-atstart=yes \
-    "$AGENT" --libvirt-uri "test://$KG_TMP/node.xml" --broker "$BROKER" \
-    --host bench --interval 15s --proc-root /proc --log-level debug "$@"
-pid=$KG_LAST_PID
-cycles() { grep -c 'cycle: libvirt ok' "$KG_TMP/agent.log"; }
-kg_wait_for 300 sh -c "[ \$(grep -c 'cycle: libvirt ok' '$KG_TMP/agent.log') -ge 3 ]" || kg_die "no cycles"
-callgrind_control -z "$pid" >/dev/null
-c0=$(cycles)
-kg_wait_for 900 sh -c "[ \$(grep -c 'cycle: libvirt ok' '$KG_TMP/agent.log') -ge $((c0 + CYCLES)) ]" || kg_die "too slow"
-callgrind_control -d "$pid" >/dev/null
-c1=$(cycles)
-kg_stop "$pid"
-f="$OUT.1" # the dump taken after CYCLES cycles (the file without suffix is the exit dump)
-total=$(callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
-echo "domains $N, cycles $((c1 - c0)), Ir total $total, Ir per cycle $((total / (c1 - c0)))"
-callgrind_annotate --inclusive=yes "$f" 2>/dev/null | sed -n '/^Ir/,$p' | grep -v '???:0x' | head -${KG_PROFILE_TOP:-45}
+    printf '%s: domains %s, cycles %.2f, Ir total %s, Ir per cycle %.0f\n' \
+        "$1" "$N" "$CYC" "$total" "$(echo "$total / $CYC" | bc -l)"
+    callgrind_annotate --inclusive=yes "$f" 2>/dev/null | sed -n '/^Ir/,$p' | grep -v '???:0x' |
+        head -"${KG_PROFILE_TOP:-45}"
+}
+
+case $MODE in
+calls)
+    kg_spawn calls $CG "$(kg_bin kg-bench-lv-baseline)" --calls "test://$KG_TMP/node.xml" 15000
+    pid=$KG_LAST_PID
+    kg_wait_for 300 grep -q 'calls:' "$KG_TMP/calls.log" || kg_die "no first cycle"
+    callgrind_control -z "$pid" >/dev/null
+    sleep $((CYCLES * 15)) # the window; no wire to count on
+    callgrind_control -d "$pid" >/dev/null
+    calls=$(callgrind_annotate --threshold=100 --tree=calling --auto=no "$OUT.1" 2>/dev/null |
+        sed -n 's/.*)  >  *???:virDomainGetInfo (\([0-9,]*\)x).*/\1/p' | tr -d , | awk '{ s += $1 } END { print s }')
+    CYC=$(echo "$calls / $N" | bc -l)
+    report "libvirt calls"
+    ;;
+collectd)
+    # 6 values per domain per cycle (cpu, memory, vcpu and 3 interface figures)
+    COLLECTD=$(command -v collectd || echo /usr/sbin/collectd)
+    kg_broker_start
+    collectd_conf "$KG_TMP/collectd.conf" "$KG_TMP/node.xml" 15 3600 "${1:-0}" "${2:-true}"
+    kg_spawn wire "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t '#' -F '%t'
+    kg_spawn collectd $CG "$COLLECTD" -f -C "$KG_TMP/collectd.conf"
+    pid=$KG_LAST_PID
+    window "$KG_TMP/wire.log" / $((6 * N))
+    report "collectd qos ${1:-0}, ReportBlockDevices ${2:-true}"
+    ;;
+--no-broker)
+    kg_spawn agent $CG "$AGENT" --libvirt-uri "test://$KG_TMP/node.xml" \
+        --broker "tcp://127.0.0.1:$(kg_free_port)" --host bench --interval 15s --proc-root /proc \
+        --log-level debug "$@"
+    pid=$KG_LAST_PID
+    window "$KG_TMP/agent.log" 'cycle: libvirt ok' 1
+    report "kvmgrid, no broker"
+    ;;
+agent)
+    kg_broker_start
+    kg_spawn wire "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t '#' -F '%t'
+    kg_spawn agent $CG "$AGENT" --libvirt-uri "test://$KG_TMP/node.xml" --broker "$KG_BROKER_URI" \
+        --host bench --interval 15s --proc-root /proc --log-level warn "$@"
+    pid=$KG_LAST_PID
+    window "$KG_TMP/wire.log" /vm/ "$N" # one message per VM per cycle (no deadband)
+    report "kvmgrid $*"
+    ;;
+esac

@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: MIT
 # kvmgrid-agent vs collectd (virt + mqtt plugins) on the same libvirt test-driver
 # node, same 1 s interval, each against its own private mosquitto: CPU time per
-# cycle, peak RSS, and messages and bytes per cycle on the wire. Prints figures;
-# never fails on time.
+# cycle, peak RSS, and messages and bytes per cycle on the wire. Each at QoS 1 and
+# at QoS 0 (collectd's mqtt plugin publishes at QoS 0 unless told), and collectd
+# once more at QoS 0 with ReportBlockDevices false: on the test driver its block
+# calls all fail and it logs 4 lines per disk and cycle for them (it reports no
+# disk figures either way; the agent does). Prints figures; never fails on time.
 #   bench/agent/run.sh [SECONDS] [SIZES...]      (defaults: 20 s; 10 100 1000)
 # Needs a built kvmgrid-agent and kg-bench-lv-baseline (KG_BUILD_DIR, default
 # ./build) and collectd-core.
@@ -14,6 +17,10 @@
 # test:///FILE.xml libvirt's test driver and all its domains live inside the
 # client process, so that share is the same for any client and is not the
 # client's own cost (against a real libvirtd it lives in the daemon).
+# "libvirt calls": kg-bench-lv-baseline --calls makes only the agent's per-domain
+# libvirt calls at the same interval (no JSON, no MQTT); "above calls" is each
+# program's CPU minus that floor. collectd makes its own set of calls, not the
+# same one, so its figure above the floor is a comparison, not its own code's cost.
 set -u
 KG_SOURCE_DIR=${KG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 KG_BUILD_DIR=${KG_BUILD_DIR:-$KG_SOURCE_DIR/build}
@@ -31,28 +38,67 @@ COLLECTD=$(command -v collectd || echo /usr/sbin/collectd)
 # cpu_ns PID: on-CPU nanoseconds of every thread of a live process
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'; }
 hwm_kib() { awk '/VmHWM/ { print $2 }' "/proc/$1/status"; }
+ms_per_cycle() { echo "($2 - $1) / 1000000 / $WINDOW" | bc -l; }
 
-# measure NAME PID: warm-up, then CPU and the wire over WINDOW s; one result line
+# collectd_run NAME CONF_ARGS...: collectd alone against a fresh broker, measured
+collectd_run() {
+    name=$1
+    shift
+    kg_broker_start
+    collectd_conf "$KG_TMP/collectd-$N.conf" "$KG_TMP/node-$N.xml" 1 60 "$@"
+    kg_spawn "collectd-$N-q$1-${2:-true}" "$COLLECTD" -f -C "$KG_TMP/collectd-$N.conf"
+    pid=$KG_LAST_PID
+    measure "$name" "$pid"
+    kg_stop "$pid"
+    kg_broker_stop
+    KG_PORT=""
+}
+
+# measure NAME PID: warm-up, then CPU and the wire over WINDOW s; one result line.
+# With KG_PORT empty (no broker: the libvirt-calls floor) the window is timed
+# by sleep and there is no wire.
 measure() {
     sleep 3 # warm-up: connection, first samples
     c0=$(cpu_ns "$2")
-    "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t '#' -R -W "$WINDOW" -F '%t %l' > "$KG_TMP/wire.txt" 2>/dev/null
+    if [ -n "${KG_PORT:-}" ]; then
+        "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t '#' -R -W "$WINDOW" -F '%t %l' \
+            > "$KG_TMP/wire.txt" 2>/dev/null
+    else
+        sleep "$WINDOW"
+    fi
     c1=$(cpu_ns "$2")
-    msgs=$(grep -c . "$KG_TMP/wire.txt")
-    bytes=$(awk '{ b += length($1) + $2 } END { print b + 0 }' "$KG_TMP/wire.txt")
     hwm=$(hwm_kib "$2")
-    printf '%-14s %6s %12.1f %9.1f %8.1f %11.0f %12.0f\n' "$1" "$N" \
-        "$(echo "($c1 - $c0) / 1000000 / $WINDOW" | bc -l)" \
-        "$(echo "$hwm / 1024" | bc -l)" "$(echo "($hwm - $BASE) / 1024" | bc -l)" \
-        "$(echo "$msgs / $WINDOW" | bc -l)" "$(echo "$bytes / $WINDOW" | bc -l)"
+    cpu=$(ms_per_cycle "$c0" "$c1")
+    printf '%-22s %6s %12.1f' "$1" "$N" "$cpu"
+    if [ -n "${FLOOR:-}" ]; then
+        printf ' %12.1f' "$(echo "$cpu - $FLOOR" | bc -l)"
+    else
+        printf ' %12s' -
+        FLOOR=$cpu # the first row of a size is the floor
+    fi
+    printf ' %9.1f %8.1f' "$(echo "$hwm / 1024" | bc -l)" "$(echo "($hwm - $BASE) / 1024" | bc -l)"
+    if [ -n "${KG_PORT:-}" ]; then
+        msgs=$(grep -c . "$KG_TMP/wire.txt")
+        bytes=$(awk '{ b += length($1) + $2 } END { print b + 0 }' "$KG_TMP/wire.txt")
+        printf ' %11.0f %12.0f\n' "$(echo "$msgs / $WINDOW" | bc -l)" "$(echo "$bytes / $WINDOW" | bc -l)"
+    else
+        printf ' %11s %12s\n' - -
+    fi
 }
 
-printf '%-14s %6s %12s %9s %8s %11s %12s\n' program domains "CPU ms/cycle" "peak MB" "own MB" \
-    "msgs/cycle" "bytes/cycle"
+printf '%-22s %6s %12s %12s %9s %8s %11s %12s\n' program domains "CPU ms/cycle" "above calls" \
+    "peak MB" "own MB" "msgs/cycle" "bytes/cycle"
 for N in $SIZES; do
     python3 "$KG_SOURCE_DIR/bench/agent/gen_node.py" "$N" "$KG_TMP/node-$N.xml"
     BASE=$("$BASELINE" "test://$KG_TMP/node-$N.xml" | awk '{ print $2 }')
-    printf '%-14s %6s %12s %9.1f %8s\n' "libvirt alone" "$N" - "$(echo "$BASE / 1024" | bc -l)" 0
+    printf '%-22s %6s %12s %12s %9.1f %8s\n' "libvirt alone" "$N" - - "$(echo "$BASE / 1024" | bc -l)" 0
+
+    FLOOR=""
+    KG_PORT=""
+    kg_spawn "calls-$N" "$BASELINE" --calls "test://$KG_TMP/node-$N.xml" 1000
+    pid=$KG_LAST_PID
+    measure "libvirt calls" "$pid"
+    kg_stop "$pid"
 
     for q in 1 0; do
         kg_broker_start
@@ -60,18 +106,12 @@ for N in $SIZES; do
             --broker "$KG_BROKER_URI" --host bench --interval 1s --proc-root /proc \
             --log-level warn --qos "$q"
         pid=$KG_LAST_PID
-        measure "kvmgrid qos$q" "$pid"
+        measure "kvmgrid qos $q" "$pid"
         kg_stop "$pid"
         kg_broker_stop
         KG_PORT=""
-    done
 
-    kg_broker_start
-    collectd_conf "$KG_TMP/collectd-$N.conf" "$KG_TMP/node-$N.xml" 1 60
-    kg_spawn "collectd-$N" "$COLLECTD" -f -C "$KG_TMP/collectd-$N.conf"
-    pid=$KG_LAST_PID
-    measure "collectd qos0" "$pid"
-    kg_stop "$pid"
-    kg_broker_stop
-    KG_PORT=""
+        collectd_run "collectd qos $q" "$q"
+    done
+    collectd_run "collectd qos 0 no-disks" 0 false
 done
