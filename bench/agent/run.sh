@@ -69,7 +69,7 @@ measure() {
     c1=$(cpu_ns "$2")
     hwm=$(hwm_kib "$2")
     cpu=$(ms_per_cycle "$c0" "$c1")
-    printf '%-22s %6s %12.1f' "$1" "$N" "$cpu"
+    printf '%-24s %6s %12.1f' "$1" "$N" "$cpu"
     if [ -n "${FLOOR:-}" ]; then
         printf ' %12.1f' "$(echo "$cpu - $FLOOR" | bc -l)"
     else
@@ -86,12 +86,12 @@ measure() {
     fi
 }
 
-printf '%-22s %6s %12s %12s %9s %8s %11s %12s\n' program domains "CPU ms/cycle" "above calls" \
+printf '%-24s %6s %12s %12s %9s %8s %11s %12s\n' program domains "CPU ms/cycle" "above calls" \
     "peak MB" "own MB" "msgs/cycle" "bytes/cycle"
 for N in $SIZES; do
     python3 "$KG_SOURCE_DIR/bench/agent/gen_node.py" "$N" "$KG_TMP/node-$N.xml"
     BASE=$("$BASELINE" "test://$KG_TMP/node-$N.xml" | awk '{ print $2 }')
-    printf '%-22s %6s %12s %12s %9.1f %8s\n' "libvirt alone" "$N" - - "$(echo "$BASE / 1024" | bc -l)" 0
+    printf '%-24s %6s %12s %12s %9.1f %8s\n' "libvirt alone" "$N" - - "$(echo "$BASE / 1024" | bc -l)" 0
 
     FLOOR=""
     KG_PORT=""
