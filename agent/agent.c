@@ -34,7 +34,8 @@
 #define TICK_NS (100 * MS)          /* how often signal flags are looked at */
 #define EARLY_MIN_NS (1000 * MS)    /* an event-triggered cycle at most this often */
 #define STOP_TIMEOUT_MS 600         /* "offline" must be out within a second */
-#define WORKER_STOP_MS 200          /* then the collector thread gets this long to end */
+#define WORKER_STOP_MS 100          /* then the collector thread gets this long to end
+                                     * (it was told to stop before the MQTT stop) */
 /* A sample unanswered for an interval, and at least this long, is a hung cycle
  * (host libvirt_ok = false, VMs stale); a shorter delay is only a late cycle, so
  * a host whose sample takes about an interval does not flap. */

@@ -68,8 +68,12 @@ EOC
 
 # agent_term_within WHAT: SIGTERM to $AGENT_PID; asserts it exits with status 0
 # within a second (the agent's promise, even with libvirt calls hanging) and that
-# its status ($P/status) is then "offline". WHAT says in which situation.
+# its status ($P/status) is then "offline". WHAT says in which situation. A
+# sanitizer build gets two seconds: its teardown is slower, and on a loaded
+# machine one such exit took 1.3 s (0.35-0.55 s when run alone).
 agent_term_within() {
+    _limit=1000
+    ldd "$AGENT" | grep -q 'libasan' && _limit=2000
     _t0=$(date +%s%N)
     kill -TERM "$AGENT_PID"
     _i=0
@@ -81,7 +85,7 @@ agent_term_within() {
     fi
     wait "$AGENT_PID"
     kg_assert_eq "exit status 0 after SIGTERM ($1)" 0 "$?"
-    [ "$_ms" -lt 1000 ] && kg_pass "exited $_ms ms after SIGTERM ($1)" \
-        || kg_fail "exit took $_ms ms (limit 1000; $1)"
+    [ "$_ms" -lt "$_limit" ] && kg_pass "exited $_ms ms after SIGTERM ($1)" \
+        || kg_fail "exit took $_ms ms (limit $_limit; $1)"
     kg_assert_eq "status offline" offline "$(payload "$P/status")"
 }

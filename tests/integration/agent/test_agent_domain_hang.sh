@@ -62,8 +62,10 @@ kg_assert_contains "the log names the hung VM" "$(cat "$KG_TMP/agent.log")" "fro
 rm -f "$HANG"
 kg_wait_for 10 payload_matches "$WEB" "d['stale']==False" \
     && kg_pass "web+1 fresh again after its call returned" || kg_fail "web+1 still stale"
-kg_wait_for 10 sh -c "[ \$(ls /proc/$AGENT_PID/task | wc -l) -eq $threads0 ]" \
-    && kg_pass "retired thread ended ($threads0 threads)" \
+# (-le: a thread that only lives while the MQTT session connects may have been
+# counted in threads0)
+kg_wait_for 10 sh -c "[ \$(ls /proc/$AGENT_PID/task | wc -l) -le $threads0 ]" \
+    && kg_pass "retired thread ended ($threads0 threads or fewer)" \
     || kg_fail "threads: $(ls "/proc/$AGENT_PID/task" | wc -l), were $threads0"
 
 # 3. every domain hangs: at most KG_LVWORKER_MAX_STUCK (4) threads are left stuck
@@ -82,17 +84,18 @@ kg_wait_for 5 payload_matches "$P/metrics" "d['libvirt_ok']==False" \
 kg_wait_for 5 payload_matches "$DB" "d['stale']==True" && kg_pass "db#2 stale" || kg_fail "db#2 not stale"
 sleep 4 # two more hung cycles: no more threads are started
 kg_assert_eq "new collector threads started, then no more" 4 "$(replaced)"
-extra=$(( $(ls "/proc/$AGENT_PID/task" | wc -l) - threads0 ))
-[ "$extra" -ge 4 ] && [ "$extra" -le 5 ] && kg_pass "$extra threads more while stuck" \
-    || kg_fail "$extra threads more while stuck (expected 4 or 5)"
+stuck_threads=$(ls "/proc/$AGENT_PID/task" | wc -l)
 rm -f "$HANG"
 kg_wait_for 15 payload_matches "$P/metrics" "d['libvirt_ok']==True" \
     && kg_pass "hang over: libvirt_ok=true" || kg_fail "libvirt_ok not back"
 kg_wait_for 10 payload_matches "$WEB" "d['stale']==False" && payload_matches "$DB" "d['stale']==False" \
     && kg_pass "VMs fresh again" || kg_fail "VMs still stale"
-kg_wait_for 10 sh -c "[ \$(ls /proc/$AGENT_PID/task | wc -l) -eq $threads0 ]" \
+kg_wait_for 10 sh -c "[ \$(ls /proc/$AGENT_PID/task | wc -l) -le $threads0 ]" \
     && kg_pass "every retired thread ended" \
     || kg_fail "threads: $(ls "/proc/$AGENT_PID/task" | wc -l), were $threads0"
+# stuck: the first collector thread and 3 more retired, the 4th new one stuck too
+kg_assert_eq "collector threads more while stuck than after" 4 \
+    $((stuck_threads - $(ls "/proc/$AGENT_PID/task" | wc -l)))
 
 # 4. SIGTERM with threads stuck
 touch "$HANG"
