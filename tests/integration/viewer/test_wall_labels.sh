@@ -7,10 +7,7 @@
 # (1,000 VMs) carry no text at all.
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 
-WALL=$(kg_bin kvmgrid-wall)
-GRIDPUB=$(kg_bin kg-wall-gridpub)
-PIXELS=$(kg_bin kg-wall-pixels)
-export SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software SDL_FRAMEBUFFER_ACCELERATION=0
+. "$KG_SOURCE_DIR/tests/integration/viewer/headless.sh"
 
 kg_broker_start
 

@@ -6,9 +6,7 @@
 # messages, and its counters say exactly what was dropped.
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 
-WALL=$(kg_bin kvmgrid-wall)
-GRIDPUB=$(kg_bin kg-wall-gridpub)
-export SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software SDL_FRAMEBUFFER_ACCELERATION=0
+. "$KG_SOURCE_DIR/tests/integration/viewer/headless.sh"
 
 kg_broker_start
 kg_spawn wall "$WALL" --broker "$KG_BROKER_URI" --size 640x480 --stats

@@ -8,10 +8,7 @@
 # wall without operator mode, or with a bad request, sends nothing.
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 
-WALL=$(kg_bin kvmgrid-wall)
-GRIDPUB=$(kg_bin kg-wall-gridpub)
-PIXELS=$(kg_bin kg-wall-pixels)
-export SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software SDL_FRAMEBUFFER_ACCELERATION=0
+. "$KG_SOURCE_DIR/tests/integration/viewer/headless.sh"
 
 kg_broker_start
 vm() { # HOST VM

@@ -11,9 +11,7 @@
 # long name is a usage error (exit 2).
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 
-WALL=$(kg_bin kvmgrid-wall)
-GRIDPUB=$(kg_bin kg-wall-gridpub)
-export SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software SDL_FRAMEBUFFER_ACCELERATION=0
+. "$KG_SOURCE_DIR/tests/integration/viewer/headless.sh"
 
 kg_broker_start
 vm() { # HOST VM CPU STATE: a retained VM payload
