@@ -153,7 +153,10 @@ img="$cache/img-$key"
 # kvmgrid-load makes a new one, ~20 MB; seen: 10 in an hour of development). Use
 # refreshes an image's mtime; this one is about to be used or made.
 find "$cache" -maxdepth 1 -name 'img-*' -type d -mtime +7 -exec rm -rf {} + 2>/dev/null || true
-ls -1dt "$cache"/img-* 2>/dev/null | grep -vxF "$img" | tail -n +8 | while read -r old; do
+# Every command here succeeds on an empty cache (a first run): find lists nothing
+# without failing, where "ls img-* | grep -v" fails under pipefail.
+find "$cache" -maxdepth 1 -name 'img-*' -type d ! -path "$img" -printf '%T@ %p\n' |
+    sort -rn | tail -n +8 | cut -d' ' -f2- | while read -r old; do
     rm -rf "$old"
 done
 if [ $force -eq 0 ] && [ -s "$img/vmlinuz" ] && [ -s "$img/initrd.gz" ]; then
