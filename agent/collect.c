@@ -701,7 +701,7 @@ static void fill_from_record(const struct kg_collect *c, const virDomainStatsRec
         s->vcpu_delay_ns = vcpu_delay;
         s->have_vcpu_delay = true;
     }
-    /* cpu.* of a domain that is not running is not the guest's (FACTS.md) */
+    /* cpu.* of a domain that is not running is not the guest's (docs/PLATFORM.md) */
     if (!is_running(s->state)) {
         s->have_cpu = false;
         s->have_vcpu_delay = false;

@@ -157,7 +157,7 @@ static void vm_figures(const struct kg_dom_sample *prev, const struct kg_dom_sam
         out->vcpus = cur->vcpus;
 
     /* cpu.* only between two samples of a running domain: under qemu:///system a
-     * shut-off domain reports libvirtd's own CPU time (FACTS.md). */
+     * shut-off domain reports libvirtd's own CPU time (docs/PLATFORM.md). */
     if (prev && prev->have_cpu && cur->have_cpu && is_running(prev->state) &&
         is_running(cur->state)) {
         double ns_per_s = rate(prev->cpu_time_ns, cur->cpu_time_ns, el);

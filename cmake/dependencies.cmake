@@ -3,7 +3,7 @@
 # found through its CMake config or its pkg-config file.
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
-# Paho's CMake config needs OpenSSL found first, and takes no version (FACTS.md).
+# Paho's CMake config needs OpenSSL found first, and takes no version (docs/PLATFORM.md: Paho, CMake).
 find_package(OpenSSL REQUIRED)
 find_package(eclipse-paho-mqtt-c REQUIRED)
 find_package(cJSON REQUIRED)

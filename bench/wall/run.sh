@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The wall's end-to-end benchmark: a private mosquitto (max_queued_messages 200000,
-# FACTS.md) filled with HOSTS x VMS retained VM payloads by kg-wall-gridpub; then a
+# docs/PLATFORM.md) filled with HOSTS x VMS retained VM payloads by kg-wall-gridpub; then a
 # headless wall connects: how long until it has applied the retained burst, and its
 # peak RSS; then the publisher updates RATE VMs per second for SECONDS while the
 # wall runs, and the wall reports its frame times. Then the in-process frame bench

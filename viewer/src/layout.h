@@ -2,7 +2,7 @@
 /*
  * Where every tile goes: host blocks of equal height, wrapped in rows, every tile
  * the same size, as large as the grid area allows. The tile pitch is searched
- * downward from sqrt(area / tiles) (FACTS.md: the layout that kept tiles largest
+ * downward from sqrt(area / tiles) (docs/PLATFORM.md: the layout that kept tiles largest
  * in trials with 50..2000 hosts and up to 100k VMs); for each pitch, the block
  * height in tiles is tried from 1 up until the blocks fit.
  * Also the stable host order (natural by name, or by load).

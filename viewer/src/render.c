@@ -3,7 +3,7 @@
  * The wall's renderer: keeps its own ARGB8888 pixel buffer as the truth of what
  * is on screen, repaints only the tiles the model marked dirty, uploads only the
  * rectangles that changed and copies the texture once per presented frame
- * (FACTS.md: ~2-3 ms per frame with 1 % of 100k tiles changing, where
+ * (docs/PLATFORM.md, frame budget: ~1 ms per frame with 1 % of 100k tiles changing, where
  * SDL_RenderFillRects costs ~11 ms). Static text (host names, legend) is drawn
  * into the buffer once per layout; the header and status lines only when their
  * text changes. It decides nothing about data: counts and staleness come from the

@@ -6,7 +6,7 @@
 # The operator's keys do nothing on a plain wall; on a wall in operator mode,
 # arrows and a click select a VM, F5/F8 send its load generator a command that
 # a subscriber sees byte for byte, and nothing else reaches the broker.
-# Screens are read with xwd (FACTS.md: identical to SDL's own pixels).
+# Screens are read with xwd (docs/PLATFORM.md: the same pixels as SDL's own).
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 
 WALL=$(kg_bin kvmgrid-wall)

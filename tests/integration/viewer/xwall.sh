@@ -8,7 +8,7 @@
 # failed, selected, and "pending 0" once everything received and handled has been
 # presented), and only then reads the screen, until two screens in a row agree
 # (the X server may still be copying the last frame when the wall reports it).
-# Screens are read with xwd (FACTS.md: identical to SDL's own pixels).
+# Screens are read with xwd (docs/PLATFORM.md: the same pixels as SDL's own).
 command -v xdotool >/dev/null || kg_die "xdotool missing"
 command -v xwd >/dev/null || kg_die "xwd missing (package x11-apps)"
 
