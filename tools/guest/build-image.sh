@@ -169,8 +169,10 @@ fi
 log "unpacking $(basename "$kdeb") and $(basename "$bdeb")"
 dpkg-deb -x "$kdeb" "$work/k"
 dpkg-deb -x "$bdeb" "$work/bb"
-kver=$(ls -1 "$work/k/lib/modules" | head -n 1)
-[ -n "$kver" ] || die "no modules in $(basename "$kdeb")"
+# A package without lib/modules (e.g. one that ships them under usr/lib/modules) must
+# reach the message below: ls of a missing directory fails the pipeline under pipefail.
+kver=$(ls -1 "$work/k/lib/modules" 2>/dev/null | head -n 1 || true)
+[ -n "$kver" ] || die "no modules under lib/modules in $(basename "$kdeb")"
 kmods="$work/k/lib/modules/$kver/kernel"
 
 # modpath NAME: the .ko file of module NAME ('-' and '_' are the same in module names).
@@ -186,7 +188,9 @@ visit() {
     local m=$1 f deps d
     case " $order " in *" $m "*) return 0 ;; esac
     f=$(modpath "$m")
-    deps=$(tr '\0' '\n' < "$f" | LC_ALL=C grep -a '^depends=' | head -n 1 | cut -d= -f2 | tr , ' ')
+    # sed, not grep: a module without a depends= entry has no dependencies, where grep's
+    # "no match" would end the script under pipefail.
+    deps=$(tr '\0' '\n' < "$f" | LC_ALL=C sed -n 's/^depends=//p' | head -n 1 | tr , ' ')
     for d in $deps; do visit "$(echo "$d" | tr - _)"; done
     order="$order $m"
 }
