@@ -93,7 +93,9 @@ for s in $specs; do check_spec "$s"; done
 # The registry: previous users plus the new ones, in first-seen order.
 all=""
 if [ $acl_only -eq 0 ] && [ -f "$dir/users" ]; then
-    while IFS= read -r line; do
+    # A hand-edited file may lack the final newline: read then fails on the last
+    # line, which must still count.
+    while IFS= read -r line || [ -n "$line" ]; do
         case "$line" in ''|'#'*) continue ;; esac
         check_spec "$line"
         all="$all $line"
