@@ -9,6 +9,7 @@ KG_RIG="$KG_SOURCE_DIR/tools/guest/rig.sh"
 export KG_RIG_DIR="$KG_TMP/rig"
 KG_E2E_GUESTS=""
 KG_E2E_GONE=""
+KG_E2E_COLD_DIRS=""
 
 # kg_e2e_load_binary: the kvmgrid-load to put in the guest. KG_GUEST_LOAD wins
 # ("placeholder" selects tools/guest/placeholder-load.c); else a static build in the
@@ -142,4 +143,48 @@ kg_e2e_destroy() {
     for _g in $KG_E2E_GUESTS; do [ "$_g" = "$1" ] || _rest="$_rest $_g"; done
     KG_E2E_GUESTS=$_rest
     KG_E2E_GONE="$KG_E2E_GONE $1"
+}
+
+# kg_e2e_rig_env KEY: prints KEY's value from the rig's rig.env (empty if absent).
+kg_e2e_rig_env() {
+    sed -n "s/^$1=//p" "$KG_RIG_DIR/rig.env" 2>/dev/null | head -n 1
+}
+
+# kg_e2e_check_cold: after kg_e2e_up with KG_GUEST_CACHE an empty (or absent) directory
+# and KG_RIG_COLD=1, the first-run paths were walked: the guest image was downloaded and
+# built, not taken from a cache, and the rig started libvirtd on empty state directories
+# (rig.sh: KG_RIG_COLD), where it probed QEMU's capabilities into its own, empty cache
+# and made its domain state directories from nothing.
+# A libvirtd that another rig started (another test run on this machine; e2e tests of
+# one ctest run never overlap: RESOURCE_LOCK kvmgrid_e2e_libvirt, and each rig stops the
+# daemons it started) cannot be restarted from empty state: that is logged, not failed.
+# One that no rig started (a system service) means no run here ever walks the cold
+# path: that fails. Sets KG_E2E_COLD_DIRS ("" unless cold).
+kg_e2e_check_cold() {
+    KG_E2E_COLD_DIRS=""
+    for _w in "build-image: downloading linux-image-" "build-image: downloading busybox-static" \
+        "build-image: built $KG_GUEST_CACHE/img-"; do
+        if grep -qF "$_w" "$KG_TMP/rig.log"; then kg_pass "guest image from an empty cache: $_w"
+        else kg_fail "rig.log has no '$_w': the guest image was not built from an empty cache"; fi
+    done
+    _st=$(kg_e2e_rig_env KG_RIG_LIBVIRTD_STATE)
+    _pid=$(kg_e2e_rig_env KG_RIG_LIBVIRTD_PID)
+    case "$_st" in
+    cold) ;;
+    rig)
+        kg_log "NOTE: libvirtd $_pid was started by another rig (another test run on this machine): the cold libvirtd start is not walked in this run"
+        return 0 ;;
+    *)
+        kg_fail "libvirtd ${_pid:-?} is '$_st', not started by the rig from empty state: a libvirtd that no rig started (a system service?) keeps every run from walking the cold start"
+        return 0 ;;
+    esac
+    KG_E2E_COLD_DIRS=$(kg_e2e_rig_env KG_RIG_LIBVIRTD_DIRS)
+    kg_log "libvirtd $_pid started from empty state in $KG_E2E_COLD_DIRS; $(grep -m 1 'libvirt capabilities in' "$KG_TMP/rig.log" | sed 's/^rig: //')"
+    if [ -n "$KG_E2E_COLD_DIRS" ] && ls "$KG_E2E_COLD_DIRS"/cache/qemu/capabilities/*.xml >/dev/null 2>&1; then
+        kg_pass "libvirtd probed QEMU into its empty capabilities cache ($(ls "$KG_E2E_COLD_DIRS"/cache/qemu/capabilities/ | tr '\n' ' '))"
+    else
+        kg_fail "no QEMU capabilities in ${KG_E2E_COLD_DIRS:-?}/cache/qemu/capabilities"
+    fi
+    [ -d "$KG_E2E_COLD_DIRS/lib/qemu" ] && kg_pass "libvirtd made /var/lib/libvirt/qemu from nothing" ||
+        kg_fail "no $KG_E2E_COLD_DIRS/lib/qemu"
 }

@@ -16,7 +16,8 @@
 # Usage: rig.sh COMMAND [ARGS]    state directory: $KG_RIG_DIR (required)
 #   up                          start virtlogd/libvirtd if missing, build the guest image
 #                               (KG_GUEST_LOAD: static kvmgrid-load, else the placeholder;
-#                               KG_GUEST_CACHE: image cache)
+#                               KG_GUEST_CACHE: image cache; KG_RIG_COLD=1: a libvirtd this
+#                               rig starts begins from empty state directories, see below)
 #   boot NAME --port PORT [--mem MIB] [--vcpus N] [--disk MIB] [--tap] [--prefix P]
 #        [--args a,b,c] [--balloon-period S]
 #                               define and start guest NAME; its kvmgrid-load connects to
@@ -36,7 +37,16 @@
 #   virsh ARGS...               virsh on the rig's URI
 # Environment: KG_RIG_URI (default qemu:///system), KG_RIG_VIRT (kvm|qemu, default: probe),
 # KG_RIG_OWNER (at "up": the PID of the process the rig belongs to, e.g. a test's shell;
-# once it is gone, the rig counts as abandoned as if its state directory were gone).
+# once it is gone, the rig counts as abandoned as if its state directory were gone),
+# KG_RIG_COLD (at "up": 1 = when this rig starts libvirtd, empty directories are
+# bind-mounted over /var/lib/libvirt, /var/cache/libvirt and /run/libvirt/qemu in the
+# daemon's private mount namespace, so that it starts as on a fresh machine: no QEMU
+# capabilities cache, no domain state. They live in /run/kvmgrid-rig/libvirtd-PID as
+# long as that libvirtd runs, whichever rig it was handed over to.)
+# rig.env tells which libvirtd the rig uses: KG_RIG_LIBVIRTD_PID, and
+# KG_RIG_LIBVIRTD_STATE = cold (started here from empty state, in KG_RIG_LIBVIRTD_DIRS:
+# lib, cache, run-qemu), started (started here on the host's state), rig (started by
+# another rig), other (no rig started it).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -120,6 +130,9 @@ reg_lock() {
     flock -w 60 8 || die "cannot lock $reg_dir/lock"
 }
 reg_unlock() { exec 8>&-; }
+# Set by start_daemons, written to rig.env.
+libvirtd_pid=""
+libvirtd_state=other
 
 # The registry also lists every rig that is up ("rig 0 DIR", from its "up" to its
 # "down"), so that the rig that started the daemons hands them over to another rig
@@ -129,8 +142,17 @@ reg_unlock() { exec 8>&-; }
 # reg_adopt: daemons of dead rigs (rig_dead) become ours; entries of processes that
 # no longer run, and dead rigs' "rig" lines, are dropped.
 reg_adopt() {
+    local name pid dir d
+    # The empty-state directories of a libvirtd that no longer runs (stopped by a rig
+    # without this cleanup, or crashed).
+    for d in "$reg_dir"/libvirtd-*; do
+        [ -d "$d" ] || continue
+        if ! alive "${d##*/libvirtd-}" libvirtd; then
+            rm -rf "$d"
+            log "removed $d, the state of a libvirtd that no longer runs"
+        fi
+    done
     [ -f "$reg" ] || return 0
-    local name pid dir
     while read -r name pid dir; do
         if [ "$name" = rig ]; then
             if [ "$dir" = "$state" ] || ! rig_dead "$dir"; then
@@ -166,10 +188,17 @@ other_rig() {
 start_daemons() {
     if [ "$uri" != qemu:///system ]; then
         libvirtd_up || die "$uri does not answer"
+        libvirtd_state=other
         return 0
     fi
     if libvirtd_up; then
-        log "libvirtd is already running; using it (stopped only by the rig that started it, when no other rig is up)"
+        libvirtd_pid=$(cat /run/libvirtd.pid 2>/dev/null || true)
+        if [ -n "$libvirtd_pid" ] && grep -q "^libvirtd $libvirtd_pid " "$reg" 2>/dev/null; then
+            libvirtd_state=rig
+        else
+            libvirtd_state=other
+        fi
+        log "libvirtd ${libvirtd_pid:-(no pid file)} is already running ($libvirtd_state); using it (stopped only by the rig that started it, when no other rig is up)"
         return 0
     fi
     [ "$(id -u)" -eq 0 ] || die "libvirtd is not running and starting it needs root"
@@ -197,13 +226,29 @@ namespaces = [ ]
 security_driver = "none"
 EOF
     command -v unshare >/dev/null || die "unshare (util-linux) is missing"
-    setsid unshare -m --propagation private sh -c \
-        'mount --bind "$1" /etc/libvirt/qemu.conf && exec libvirtd' sh "$state/qemu.conf" \
+    # KG_RIG_COLD=1: the daemon's state directories are empty ones, made by the shell
+    # that becomes libvirtd (so they carry its PID) under $reg_dir rather than in this
+    # rig's state directory, which goes at this rig's "down" even when the daemon is
+    # handed over to another rig. The host's directories are not touched.
+    local cold_root=""
+    [ "${KG_RIG_COLD:-0}" = 1 ] && cold_root=$reg_dir
+    setsid unshare -m --propagation private sh -c '
+        mount --bind "$1" /etc/libvirt/qemu.conf || exit 1
+        if [ -n "$2" ]; then
+            d="$2/libvirtd-$$"
+            mkdir -p "$d/lib" "$d/cache" "$d/run-qemu" /run/libvirt/qemu || exit 1
+            mount --bind "$d/lib" /var/lib/libvirt || exit 1
+            mount --bind "$d/cache" /var/cache/libvirt || exit 1
+            mount --bind "$d/run-qemu" /run/libvirt/qemu || exit 1
+        fi
+        exec libvirtd' sh "$state/qemu.conf" "$cold_root" \
         </dev/null >>"$state/libvirtd.log" 2>&1 8>&- &
     pid=$!
     echo "libvirtd $pid $state" >> "$reg"
     wait_until 60 libvirtd_up || die "libvirtd did not answer on $uri within 60 s (see $state/libvirtd.log)"
-    log "started libvirtd ($pid)"
+    libvirtd_pid=$pid
+    if [ -n "$cold_root" ]; then libvirtd_state=cold; else libvirtd_state=started; fi
+    log "started libvirtd ($pid)$([ -z "$cold_root" ] || echo ", empty state in $cold_root/libvirtd-$pid")"
 }
 
 stop_daemons() {
@@ -228,6 +273,7 @@ stop_daemons() {
             echo "$name $pid $heir"
         else
             stop_pid "$pid" "$name"
+            [ "$name" != libvirtd ] || rm -rf "$reg_dir/libvirtd-$pid"
             log "stopped $name ($pid)"
         fi
     done > "$reg.new"
@@ -258,11 +304,16 @@ cmd_up() {
     eval "$img"
     # The first domain-related call makes libvirtd probe QEMU's capabilities: do it now,
     # so that boot times measure boots.
+    local t1
+    t1=$(date +%s.%N)
     vsh capabilities >/dev/null || die "libvirt capabilities failed on $uri"
+    log "libvirt capabilities in $(awk -v a="$(date +%s.%N)" -v b="$t1" 'BEGIN { printf "%.1f", a - b }') s"
     cmd_gc
     {
         printf 'KG_RIG_URI=%s\nKG_RIG_VIRT=%s\n' "$uri" "$virt"
         printf 'KG_GUEST_KERNEL=%s\nKG_GUEST_INITRD=%s\n' "$KG_GUEST_KERNEL" "$KG_GUEST_INITRD"
+        printf 'KG_RIG_LIBVIRTD_PID=%s\nKG_RIG_LIBVIRTD_STATE=%s\n' "$libvirtd_pid" "$libvirtd_state"
+        [ "$libvirtd_state" != cold ] || printf 'KG_RIG_LIBVIRTD_DIRS=%s\n' "$reg_dir/libvirtd-$libvirtd_pid"
     } > "$state/rig.env"
     log "up in $(($(date +%s) - t0)) s: $uri, domain type '$virt', image ${KG_GUEST_KEY}"
 }

@@ -7,14 +7,20 @@
 # for them; a CPU and a disk load commanded over MQTT show up in that guest's
 # hypervisor counters only; a guest destroyed goes away; teardown leaves no
 # domain, QEMU process, tap or file behind.
+# It starts as on a fresh machine, every run: the guest image is built from an empty
+# cache (the kernel and busybox packages downloaded with apt-get), and the libvirtd
+# the rig starts has no QEMU capabilities cache and no domain state (rig.sh:
+# KG_RIG_COLD; lib-e2e.sh: kg_e2e_check_cold says when that cannot be).
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 . "$KG_SOURCE_DIR/tests/e2e/lib-e2e.sh"
 
 g1="kge2e-$$-a"
 g2="kge2e-$$-b"
 
+export KG_GUEST_CACHE="$KG_TMP/guest-cache" KG_RIG_COLD=1
 kg_broker_start
 kg_e2e_up
+kg_e2e_check_cold
 
 t0=$(date +%s.%N)
 kg_e2e_boot "$g1" --tap
@@ -28,8 +34,16 @@ for g in "$g1" "$g2"; do
 done
 kg_assert_contains "guest console shows the disk mounted" "$(cat "$KG_RIG_DIR/guests/$g1/console.log")" "disk /dev/vda on /data"
 kg_assert_contains "guest console shows the network" "$(cat "$KG_RIG_DIR/guests/$g1/console.log")" "10.0.2.15/24 via 10.0.2.2"
+# A libvirtd started from empty state keeps the domains' runtime state in its own
+# directories, the host's untouched.
+if [ -n "$KG_E2E_COLD_DIRS" ]; then
+    [ -f "$KG_E2E_COLD_DIRS/run-qemu/$g1.pid" ] && kg_pass "$g1's runtime state in the empty-state libvirtd's own /run/libvirt/qemu" ||
+        kg_fail "no $KG_E2E_COLD_DIRS/run-qemu/$g1.pid"
+    [ ! -e "/run/libvirt/qemu/$g1.pid" ] && kg_pass "the host's /run/libvirt/qemu does not see $g1" ||
+        kg_fail "/run/libvirt/qemu/$g1.pid exists on the host"
+fi
 
-# What the hypervisor reports (FACTS.md: cpu.*, balloon.* with a stats period,
+# What the hypervisor reports (docs/PLATFORM.md: cpu.*, balloon.* with a stats period,
 # block.N.*, net.* only for a tap).
 kg_e2e_ge "$g1 cpu.time" "$(kg_e2e_domstat "$g1" cpu.time)" 1
 kg_e2e_ge "$g1 block.0.rd.bytes" "$(kg_e2e_domstat "$g1" block.0.rd.bytes)" 1
@@ -99,4 +113,16 @@ for g in "$g1" "$g2"; do
     [ -e "/var/log/libvirt/qemu/$g.log" ] && kg_fail "$g's qemu log left behind" || kg_pass "$g's qemu log removed"
 done
 if [ -n "$tap" ] && ip link show "$tap" >/dev/null 2>&1; then kg_fail "tap $tap left behind"; else kg_pass "tap $tap removed"; fi
+# The empty-state directories go with their libvirtd; one handed over to another
+# rig keeps them.
+if [ -n "$KG_E2E_COLD_DIRS" ]; then
+    _lv=${KG_E2E_COLD_DIRS##*/libvirtd-}
+    if [ "$(cat "/proc/$_lv/comm" 2>/dev/null)" = libvirtd ]; then
+        [ -d "$KG_E2E_COLD_DIRS" ] && kg_pass "libvirtd $_lv handed over to another rig, its state kept" ||
+            kg_fail "libvirtd $_lv runs on without its state directory $KG_E2E_COLD_DIRS"
+    else
+        [ ! -e "$KG_E2E_COLD_DIRS" ] && kg_pass "libvirtd $_lv stopped and its state directory removed" ||
+            kg_fail "$KG_E2E_COLD_DIRS left behind by a stopped libvirtd"
+    fi
+fi
 exit 0
