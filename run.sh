@@ -7,6 +7,12 @@
 #   ./run.sh test    install what is missing, build, run the whole test suite
 #                    (once with -Werror, once more under AddressSanitizer + UBSan)
 #
+# and a third one:
+#
+#   ./run.sh package [--out DIR]   install the packaging tools, build the Debian
+#                    packages into DIR (default dist/) and check them with lintian
+#                    (tools/package.sh)
+#
 # Environment: KG_JOBS (build parallelism, default: nproc), KG_TEST_BUILDS
 # ("werror asan" by default; "werror" alone for a quicker local run),
 # KG_CTEST_ARGS (extra ctest arguments, e.g. "-L unit").
@@ -25,7 +31,7 @@ cd "$top"
 jobs=${KG_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 usage() {
-    sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 build() { # build DIR CMAKE_ARGS...
@@ -55,6 +61,10 @@ demo)
     "$top/third_party/install.sh" build run e2e
     build build
     shift; exec "$top/tools/demo.sh" "$@"
+    ;;
+package)
+    "$top/third_party/install.sh" build run package
+    shift; exec "$top/tools/package.sh" "$@"
     ;;
 -h|--help|help) usage ;;
 *) usage >&2; exit 2 ;;
