@@ -236,4 +236,4 @@ else
     chmod 600 "$dir/passwd" "$dir/acl"
     echo "mkusers.sh: warning: not root (or no 'mosquitto' group): $dir/passwd and $dir/acl are mode 0600, owned by $(id -un); a broker that drops to user mosquitto needs them root:mosquitto 0640" >&2
 fi
-echo "mkusers.sh: $(printf '%s\n' $all | wc -l) user(s); wrote $dir/passwd, $dir/acl. Reload the broker: systemctl reload mosquitto" >&2
+echo "mkusers.sh: $(printf '%s\n' $all | grep -c .) user(s); wrote $dir/passwd, $dir/acl. Reload the broker: systemctl reload mosquitto" >&2
