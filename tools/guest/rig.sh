@@ -288,6 +288,7 @@ cmd_up() {
         case "$owner" in *[!0-9]*) die "KG_RIG_OWNER must be a PID, not '$owner'" ;; esac
         owner_start=$(proc_start "$owner") || die "KG_RIG_OWNER $owner does not run"
     fi
+    case "${KG_RIG_COLD:-0}" in 0|1) ;; *) die "KG_RIG_COLD must be 0 or 1, not '$KG_RIG_COLD'" ;; esac
     mkdir -p "$state/guests"
     chmod 755 "$state"
     [ -f "$state/rig.env" ] && { log "already up ($state)"; return 0; }

@@ -26,6 +26,7 @@ expect_err "boot before up" "not up" "$RIG" boot g1 --port 1883
 expect_err "owner not a PID" "must be a PID" env KG_RIG_OWNER=me "$RIG" up
 sh -c 'exit 0' & dead=$!; wait "$dead"
 expect_err "owner not running" "does not run" env KG_RIG_OWNER="$dead" "$RIG" up
+expect_err "KG_RIG_COLD not 0 or 1" "must be 0 or 1" env KG_RIG_COLD=yes "$RIG" up
 [ -e "$KG_RIG_DIR" ] && kg_fail "refused up left $KG_RIG_DIR" || kg_pass "refused up leaves no state directory"
 expect_err "wait on an unknown guest" "no guest" "$RIG" wait g1 x 1
 
