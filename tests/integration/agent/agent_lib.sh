@@ -66,18 +66,20 @@ EOC
     kg_wait_for 20 virsh -c "$LV_URI" list || kg_die "libvirtd does not answer on $LV_SOCK"
 }
 
-# agent_term_within WHAT: SIGTERM to $AGENT_PID; asserts it exits with status 0
-# within a second (the agent's promise, even with libvirt calls hanging) and that
-# its status ($P/status) is then "offline". WHAT says in which situation. A
-# sanitizer build gets two seconds: its teardown is slower, and on a loaded
-# machine one such exit took 1.3 s (0.35-0.55 s when run alone).
-agent_term_within() {
-    _limit=1000
-    ldd "$AGENT" | grep -q 'libasan' && _limit=2000
+# agent_term_while_hung WHAT: SIGTERM to $AGENT_PID while a libvirt call hangs,
+# and keeps hanging until the caller ends it afterwards; asserts the agent exits
+# with status 0 and its status ($P/status) is then "offline". WHAT says in which
+# situation. An agent that waited for the hung call would never exit: a long
+# safety deadline (30 s) tells the two apart. How fast it exits (its promise:
+# within a second) is a matter for a quiet machine; on a loaded one, a test
+# would measure the scheduler, so here the time is only logged.
+agent_term_while_hung() {
     _t0=$(date +%s%N)
     kill -TERM "$AGENT_PID"
-    _i=0
-    while kill -0 "$AGENT_PID" 2>/dev/null && [ $_i -lt 100 ]; do sleep 0.02; _i=$((_i + 1)); done
+    _deadline=$(( $(date +%s) + 30 ))
+    while kill -0 "$AGENT_PID" 2>/dev/null && [ "$(date +%s)" -lt "$_deadline" ]; do
+        sleep 0.02
+    done
     _ms=$(( ($(date +%s%N) - _t0) / 1000000 ))
     if kill -0 "$AGENT_PID" 2>/dev/null; then
         kg_fail "agent still running $_ms ms after SIGTERM ($1)"
@@ -85,7 +87,6 @@ agent_term_within() {
     fi
     wait "$AGENT_PID"
     kg_assert_eq "exit status 0 after SIGTERM ($1)" 0 "$?"
-    [ "$_ms" -lt "$_limit" ] && kg_pass "exited $_ms ms after SIGTERM ($1)" \
-        || kg_fail "exit took $_ms ms (limit $_limit; $1)"
+    kg_log "exited $_ms ms after SIGTERM ($1)"
     kg_assert_eq "status offline" offline "$(payload "$P/status")"
 }
