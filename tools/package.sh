@@ -44,9 +44,9 @@ mkdir "$src"
 # the work tree is skipped) and untracked ones that are not ignored. Without
 # git (an unpacked tarball), everything but build trees and dist/.
 if command -v git >/dev/null 2>&1 && git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    (cd "$top" && git ls-files -z --cached --others --exclude-standard) |
-        (cd "$top" && xargs -0 -r sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done; true' sh) |
-        (cd "$top" && tar --null --no-recursion -T - -cf -) | tar -xf - -C "$src"
+    (cd "$top" && git ls-files -z --cached --others --exclude-standard |
+        tar --null --no-recursion --ignore-failed-read --warning=no-failed-read -T - -cf -) |
+        tar -xf - -C "$src"
 else
     (cd "$top" && tar --exclude=./.git --exclude='./build*' --exclude=./dist --exclude=./out \
         -cf - .) | tar -xf - -C "$src"
