@@ -4,6 +4,14 @@
  * a command into a small queue; the listener's own thread decodes, validates,
  * drives the runner and publishes, so no load is ever started or stopped from
  * a Paho thread and a slow stop cannot stall the MQTT session.
+ *
+ * A command published with the retain flag never runs: it would run again at
+ * every reconnect of every listener. The session is MQTT 5 with
+ * retain-as-published subscriptions, because a 3.1.1 broker clears the flag on
+ * messages it delivers to subscribers already connected, so such a command
+ * would be told apart only when it came from the retained store. The listener
+ * then tries to clear the retained command from the broker and says in its
+ * state whether it could (the loadgen role's ACL usually forbids it).
  */
 #include "listen.h"
 
@@ -46,6 +54,10 @@ struct listener {
     unsigned q_head, q_count;
     unsigned long dropped;
     bool republish;                   /* (re)connected: publish the state again */
+    bool cleared;                     /* the clear of a retained command has an outcome */
+    int clear_rc, clear_reason;
+    char clear_id[sizeof ((struct kg_load_state *)0)->last_reject_id];
+    char clear_id_pending[sizeof ((struct kg_load_state *)0)->last_reject_id];
 };
 
 static void on_message(void *ctx, const char *topic, size_t topic_len, const void *payload,
@@ -109,6 +121,53 @@ static void reject(struct listener *l, const char *id, const char *fmt, ...)
     publish_state(l);
 }
 
+/* The outcome of the empty retained publish that clears a retained command
+ * (Paho thread: hand it to the listener's thread). */
+static void on_clear_result(void *ctx, int rc, int reason)
+{
+    struct listener *l = ctx;
+    pthread_mutex_lock(&l->mu);
+    l->cleared = true;
+    l->clear_rc = rc;
+    l->clear_reason = reason;
+    memcpy(l->clear_id, l->clear_id_pending, sizeof l->clear_id);
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+#define RETAINED_WHY "retained command ignored (publish commands without -r)"
+
+/* A command arrived with the retain flag: refuse it, then ask the broker to
+ * forget it; on_clear_result completes the reason. */
+static void refuse_retained(struct listener *l, const struct queued *q)
+{
+    struct kg_load_cmd cmd;
+    char why[KG_ERRMSG_MAX + 64];
+    const char *id = "";
+    if (q->len <= KG_PAYLOAD_MAX && kg_load_cmd_decode(q->data, q->len, &cmd, why, sizeof why) == 0)
+        id = cmd.id;
+    pthread_mutex_lock(&l->mu);
+    snprintf(l->clear_id_pending, sizeof l->clear_id_pending, "%s", id);
+    pthread_mutex_unlock(&l->mu);
+    reject(l, id, RETAINED_WHY "; clearing it from the broker");
+    int rc = kg_mqtt_publish_notify(l->mqtt, l->cmd_topic, "", 0, true, on_clear_result, l);
+    if (rc)
+        on_clear_result(l, rc, 0);
+}
+
+/* Completes the reason of a refused retained command with the clear's outcome. */
+static void report_clear(struct listener *l, int rc, int reason, const char *id)
+{
+    if (rc == 0) {
+        reject(l, id, RETAINED_WHY "; cleared it from the broker");
+    } else if (rc == KG_EPERM) {
+        reject(l, id, RETAINED_WHY "; could not clear it from the broker: refused (reason 0x%02x%s)",
+               (unsigned)reason, reason == 0x87 ? ", not authorized" : "");
+    } else {
+        reject(l, id, RETAINED_WHY "; could not clear it from the broker: %s", kg_strerror(rc));
+    }
+}
+
 static void describe(const struct scenario *p, char *buf, size_t size)
 {
     const struct kg_load_spec *s = p->n_steps && p->steps[0].n_loads ? &p->steps[0].loads[0] : NULL;
@@ -137,7 +196,7 @@ static void handle(struct listener *l, const struct queued *q)
         return;
     }
     if (q->retained) {
-        reject(l, "", "retained command ignored (publish commands without -r)");
+        refuse_retained(l, q);
         return;
     }
     if (q->len > KG_PAYLOAD_MAX) {
@@ -257,6 +316,8 @@ int listen_run(const struct loadgen_config *cfg, const volatile sig_atomic_t *st
     o.cert_file = cfg->cert_file[0] ? cfg->cert_file : NULL;
     o.key_file = cfg->key_file[0] ? cfg->key_file : NULL;
     o.qos = 1;
+    o.protocol = 5;
+    o.retain_as_published = true;
     o.will_topic = l.state_topic;
     o.will_payload = will;
     o.will_retained = true;
@@ -285,7 +346,7 @@ int listen_run(const struct loadgen_config *cfg, const volatile sig_atomic_t *st
     }
     while (!*stop) {
         pthread_mutex_lock(&l.mu);
-        if (l.q_count == 0 && !l.republish) {
+        if (l.q_count == 0 && !l.republish && !l.cleared) {
             uint64_t d = kg_clock_mono_ns() + TICK_MS * 1000000ull;
             struct timespec ts = {(time_t)(d / 1000000000u), (long)(d % 1000000000u)};
             pthread_cond_timedwait(&l.cv, &l.mu, &ts);
@@ -297,9 +358,16 @@ int listen_run(const struct loadgen_config *cfg, const volatile sig_atomic_t *st
             l.q_count--;
         }
         l.republish = false;
+        bool cleared = l.cleared;
+        int clear_rc = l.clear_rc, clear_reason = l.clear_reason;
+        char clear_id[sizeof l.clear_id];
+        memcpy(clear_id, l.clear_id, sizeof clear_id);
+        l.cleared = false;
         unsigned long dropped = l.dropped;
         pthread_mutex_unlock(&l.mu);
 
+        if (cleared)
+            report_clear(&l, clear_rc, clear_reason, clear_id);
         if (dropped != dropped_seen) {
             reject(&l, "", "%lu command(s) dropped: queue full", dropped - dropped_seen);
             dropped_seen = dropped;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The MQTT session of kvmgrid/mqtt.h over Eclipse Paho's asynchronous C API
- * (MQTT 3.1.1), and the only file that includes a Paho header. It owns the
+ * (MQTT 3.1.1, or MQTT 5 on request), and the only file that includes a Paho
+ * header. It owns the
  * connection: one background "connector" thread issues every MQTTAsync_connect
  * (the first one and every reconnect) at a time chosen by an exponential
  * backoff with jitter, so a broker that is down at start-up is handled exactly
@@ -69,6 +70,8 @@ struct kg_mqtt {
     char *ca_file, *cert_file, *key_file;
     char *will_topic, *will_payload;
     bool will_retained, tls, tls_insecure;
+    bool v5;              /* MQTT 5: Paho wants its *5 result callbacks */
+    bool retain_as_published;
     int keepalive_s, qos, max_buffered;
     uint32_t reconnect_min_ms, reconnect_max_ms;
     kg_mqtt_message_cb on_message;
@@ -96,6 +99,7 @@ struct kg_mqtt {
     size_t renewing;      /* filters in the SUBSCRIBE sent after the last connect */
     uint64_t outstanding; /* publishes handed to Paho whose outcome is not known yet */
     uint64_t publish_seq; /* publishes handed to Paho, ever */
+    struct notify *notifies; /* publishes whose outcome a caller waits for */
     pthread_t connector;
 
     /* Rate limiters (guarded by log.c's own lock). */
@@ -105,6 +109,15 @@ struct kg_mqtt {
     struct kg_complain sub_complain;
 
     _Atomic uint64_t st_published, st_publish_failed, st_received, st_connects, st_lost;
+};
+
+/* A publish made with kg_mqtt_publish_notify, linked in m->notifies until its
+ * outcome is known; kg_mqtt_free frees what Paho never settled. */
+struct notify {
+    struct kg_mqtt *m;
+    kg_mqtt_result_cb cb;
+    void *ctx;
+    struct notify *next;
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -429,6 +442,15 @@ int kg_mqtt_options_check(const struct kg_mqtt_options *opt, char *errmsg, size_
         set_err(errmsg, errlen, "QoS %d not supported (use 0 or 1)", opt->qos);
         return KG_EINVAL;
     }
+    if (opt->protocol != 0 && opt->protocol != 4 && opt->protocol != 5) {
+        set_err(errmsg, errlen, "MQTT protocol level %d not supported (4: MQTT 3.1.1, 5: MQTT 5)",
+                opt->protocol);
+        return KG_EINVAL;
+    }
+    if (opt->retain_as_published && opt->protocol != 5) {
+        set_err(errmsg, errlen, "retain-as-published subscriptions need MQTT 5 (protocol 5)");
+        return KG_EINVAL;
+    }
     if (opt->will_topic && !kg_mqtt_topic_valid(opt->will_topic, strlen(opt->will_topic))) {
         set_err(errmsg, errlen, "will topic \"%.200s\" is not a valid topic name", opt->will_topic);
         return KG_EINVAL;
@@ -497,25 +519,49 @@ static void ready(struct kg_mqtt *m)
         m->on_connect(m->ctx, reconnect);
 }
 
-static void on_subscribed(void *context, MQTTAsync_successData *resp)
+/* The SUBACK of the renewed subscriptions: the broker grants or refuses each
+ * filter (3.1.1: 0x80; MQTT 5: a reason code of 0x80 or more, e.g. refused by an
+ * ACL); a refusal would otherwise leave a silent, empty subscription. */
+static void subscribed(struct kg_mqtt *m, size_t refused, size_t n)
 {
-    struct kg_mqtt *m = context;
-    /* MQTT 3.1.1 grants or refuses each filter in the SUBACK (0x80: refused, e.g.
-     * by an ACL); a refusal would otherwise leave a silent, empty subscription. */
-    pthread_mutex_lock(&m->lock);
-    size_t n = m->renewing;
-    pthread_mutex_unlock(&m->lock);
-    size_t refused = 0;
-    if (resp && n == 1 && resp->alt.qos == MQTT_BAD_SUBSCRIBE)
-        refused = 1;
-    for (size_t i = 0; resp && n > 1 && resp->alt.qosList && i < n; i++)
-        if (resp->alt.qosList[i] == MQTT_BAD_SUBSCRIBE)
-            refused++;
     if (refused)
         kg_complain(&m->sub_complain, KG_LOG_ERROR,
                     "mqtt: broker %s refused %zu of %zu subscriptions (not authorized?)", m->uri,
                     refused, n);
     ready(m);
+}
+
+static size_t renewing(struct kg_mqtt *m)
+{
+    pthread_mutex_lock(&m->lock);
+    size_t n = m->renewing;
+    pthread_mutex_unlock(&m->lock);
+    return n;
+}
+
+static void on_subscribed(void *context, MQTTAsync_successData *resp)
+{
+    struct kg_mqtt *m = context;
+    size_t n = renewing(m), refused = 0;
+    if (resp && n == 1 && resp->alt.qos == MQTT_BAD_SUBSCRIBE)
+        refused = 1;
+    for (size_t i = 0; resp && n > 1 && resp->alt.qosList && i < n; i++)
+        if (resp->alt.qosList[i] == MQTT_BAD_SUBSCRIBE)
+            refused++;
+    subscribed(m, refused, n);
+}
+
+static void on_subscribed5(void *context, MQTTAsync_successData5 *resp)
+{
+    struct kg_mqtt *m = context;
+    size_t n = renewing(m), refused = 0;
+    if (resp && n == 1 && resp->reasonCode >= MQTTREASONCODE_UNSPECIFIED_ERROR)
+        refused = 1;
+    for (size_t i = 0; resp && n > 1 && resp->alt.sub.reasonCodes &&
+                       i < (size_t)resp->alt.sub.reasonCodeCount; i++)
+        if (resp->alt.sub.reasonCodes[i] >= MQTTREASONCODE_UNSPECIFIED_ERROR)
+            refused++;
+    subscribed(m, refused, n);
 }
 
 static void on_subscribe_failed(void *context, MQTTAsync_failureData *resp)
@@ -529,11 +575,56 @@ static void on_subscribe_failed(void *context, MQTTAsync_failureData *resp)
     ready(m);
 }
 
+static void on_subscribe_failed5(void *context, MQTTAsync_failureData5 *resp)
+{
+    struct kg_mqtt *m = context;
+    kg_complain(&m->sub_complain, KG_LOG_ERROR,
+                "mqtt: broker %s refused a subscription: %s (reason code 0x%02x)", m->uri,
+                resp && resp->message ? resp->message : "not authorized or invalid filter",
+                resp ? (unsigned)resp->reasonCode : 0u);
+    ready(m);
+}
+
 static void on_one_subscribe_failed(void *context, MQTTAsync_failureData *resp)
 {
     struct kg_mqtt *m = context;
     kg_complain(&m->sub_complain, KG_LOG_ERROR, "mqtt: broker %s refused a subscription: %s",
                 m->uri, resp && resp->message ? resp->message : "not authorized or invalid filter");
+}
+
+static void on_one_subscribe_failed5(void *context, MQTTAsync_failureData5 *resp)
+{
+    struct kg_mqtt *m = context;
+    kg_complain(&m->sub_complain, KG_LOG_ERROR,
+                "mqtt: broker %s refused a subscription: %s (reason code 0x%02x)", m->uri,
+                resp && resp->message ? resp->message : "not authorized or invalid filter",
+                resp ? (unsigned)resp->reasonCode : 0u);
+}
+
+/* Response options for SUBSCRIBE: Paho refuses the 3.1.1 result callbacks on an
+ * MQTT 5 session and the other way round. With MQTT 5 every filter of a
+ * SUBSCRIBE gets the session's subscription options (opts holds n of them). */
+static void subscribe_response(struct kg_mqtt *m, MQTTAsync_responseOptions *ro, bool renew,
+                               MQTTSubscribe_options *opts, size_t n)
+{
+    ro->context = m;
+    if (!m->v5) {
+        ro->onSuccess = renew ? on_subscribed : NULL;
+        ro->onFailure = renew ? on_subscribe_failed : on_one_subscribe_failed;
+        return;
+    }
+    ro->onSuccess5 = renew ? on_subscribed5 : NULL;
+    ro->onFailure5 = renew ? on_subscribe_failed5 : on_one_subscribe_failed5;
+    MQTTSubscribe_options o = MQTTSubscribe_options_initializer;
+    /* the broker keeps the publisher's retain flag on live messages */
+    o.retainAsPublished = m->retain_as_published ? 1 : 0;
+    for (size_t i = 0; i < n; i++)
+        opts[i] = o;
+    ro->subscribeOptions = o;
+    if (n > 1) {
+        ro->subscribeOptionsList = opts;
+        ro->subscribeOptionsCount = (int)n;
+    }
 }
 
 /* The connection is up (connect's onSuccess). Renews the subscriptions; on_connect
@@ -587,11 +678,13 @@ static void on_connected(void *context, MQTTAsync_successData *resp)
     else
         kg_info("mqtt: reconnected to %s", m->uri);
 
-    if (n > 0) {
+    MQTTSubscribe_options *opts = n > 0 ? calloc(n, sizeof *opts) : NULL;
+    if (n > 0 && !opts) {
+        kg_error("mqtt: out of memory renewing %zu subscriptions on %s", n, m->uri);
+        ready(m);
+    } else if (n > 0) {
         MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-        ro.onSuccess = on_subscribed;
-        ro.onFailure = on_subscribe_failed;
-        ro.context = m;
+        subscribe_response(m, &ro, true, opts, n);
         int rc = MQTTAsync_subscribeMany(m->client, (int)n, snap, qos, &ro);
         if (rc != MQTTASYNC_SUCCESS) {
             kg_error("mqtt: cannot renew %zu subscriptions on %s: %s", n, m->uri,
@@ -605,6 +698,7 @@ static void on_connected(void *context, MQTTAsync_successData *resp)
         free(snap[i]);
     free(snap);
     free(qos);
+    free(opts); /* Paho copies the options list */
 }
 
 static void on_connect_failed(void *context, MQTTAsync_failureData *resp)
@@ -644,6 +738,17 @@ static void on_connection_lost(void *context, char *cause)
                 m->uri, cause ? ": " : "", cause ? cause : "");
     if (m->on_lost)
         m->on_lost(m->ctx, cause);
+}
+
+/* MQTT 5: the broker sent DISCONNECT (e.g. session taken over, server shutting
+ * down). Paho reports it here, not through connectionLost. */
+static void on_broker_disconnect(void *context, MQTTProperties *props, enum MQTTReasonCodes reason)
+{
+    (void)props;
+    char cause[96];
+    snprintf(cause, sizeof cause, "the broker disconnected us: %s (reason code 0x%02x)",
+             MQTTReasonCode_toString(reason), (unsigned)reason);
+    on_connection_lost(context, cause);
 }
 
 static int on_message_arrived(void *context, char *topic, int topic_len, MQTTAsync_message *msg)
@@ -688,6 +793,65 @@ static void on_publish_failed(void *context, MQTTAsync_failureData *resp)
                     resp && resp->message ? resp->message : connack_reason(resp ? resp->code : 0));
 }
 
+static void on_publish_done5(void *context, MQTTAsync_successData5 *resp)
+{
+    (void)resp;
+    publish_settled(context);
+}
+
+/* MQTT 5 tells a refused publish (reason code 0x80 or more in the PUBACK, e.g.
+ * 0x87 not authorized) apart from a lost one; 3.1.1 acknowledges both alike. */
+static void on_publish_failed5(void *context, MQTTAsync_failureData5 *resp)
+{
+    struct kg_mqtt *m = context;
+    bool stopping = publish_settled(m);
+    if (!stopping)
+        kg_complain(&m->queue_complain, KG_LOG_WARN,
+                    "mqtt: a publish to %s failed: %s (reason code 0x%02x)", m->uri,
+                    resp && resp->message ? resp->message : "refused by the broker",
+                    resp ? (unsigned)resp->reasonCode : 0u);
+}
+
+/* A notify publish has its outcome: unlinks it, settles it, tells its caller. */
+static void notify_settle(struct notify *n, int rc, int reason)
+{
+    struct kg_mqtt *m = n->m;
+    pthread_mutex_lock(&m->lock);
+    for (struct notify **pp = &m->notifies; *pp; pp = &(*pp)->next) {
+        if (*pp == n) {
+            *pp = n->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    publish_settled(m);
+    n->cb(n->ctx, rc, reason);
+    free(n);
+}
+
+static void on_notify_done(void *context, MQTTAsync_successData *resp)
+{
+    (void)resp;
+    notify_settle(context, 0, 0);
+}
+
+static void on_notify_failed(void *context, MQTTAsync_failureData *resp)
+{
+    (void)resp;
+    notify_settle(context, KG_EIO, 0);
+}
+
+static void on_notify_done5(void *context, MQTTAsync_successData5 *resp)
+{
+    notify_settle(context, 0, resp ? (int)resp->reasonCode : 0);
+}
+
+static void on_notify_failed5(void *context, MQTTAsync_failureData5 *resp)
+{
+    int reason = resp ? (int)resp->reasonCode : 0;
+    notify_settle(context, reason >= MQTTREASONCODE_UNSPECIFIED_ERROR ? KG_EPERM : KG_EIO, reason);
+}
+
 static void on_disconnected(void *context, MQTTAsync_successData *resp)
 {
     struct kg_mqtt *m = context;
@@ -722,8 +886,14 @@ static int issue_connect(struct kg_mqtt *m)
     MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
     MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
     co.keepAliveInterval = m->keepalive_s;
-    co.cleansession = 1;
-    co.MQTTVersion = MQTTVERSION_3_1_1;
+    if (m->v5) {
+        co.MQTTVersion = MQTTVERSION_5;
+        co.cleansession = 0; /* MQTT 5 spells it cleanstart */
+        co.cleanstart = 1;
+    } else {
+        co.MQTTVersion = MQTTVERSION_3_1_1;
+        co.cleansession = 1;
+    }
     co.automaticReconnect = 0; /* ours covers the first connect too */
     co.connectTimeout = KG_MQTT_CONNECT_TIMEOUT_S;
     co.retryInterval = 0;
@@ -825,6 +995,8 @@ int kg_mqtt_create(const struct kg_mqtt_options *opt, struct kg_mqtt **out, char
     m->tls = strncmp(opt->uri, "ssl://", 6) == 0;
     m->tls_insecure = opt->tls_insecure;
     m->will_retained = opt->will_retained;
+    m->v5 = opt->protocol == 5;
+    m->retain_as_published = opt->retain_as_published;
     m->keepalive_s = opt->keepalive_s ? opt->keepalive_s : KG_MQTT_DEFAULT_KEEPALIVE_S;
     m->qos = opt->qos;
     m->max_buffered = opt->max_buffered ? opt->max_buffered : KG_MQTT_DEFAULT_MAX_BUFFERED;
@@ -851,7 +1023,7 @@ int kg_mqtt_create(const struct kg_mqtt_options *opt, struct kg_mqtt **out, char
     cro.sendWhileDisconnected = 1;
     cro.allowDisconnectedSendAtAnyTime = 1; /* publishes before the first connect are kept */
     cro.maxBufferedMessages = m->max_buffered;
-    cro.MQTTVersion = MQTTVERSION_3_1_1;
+    cro.MQTTVersion = m->v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
     cro.deleteOldestMessages = 0;
     cro.restoreMessages = 0;
     cro.persistQoS0 = 0;
@@ -865,6 +1037,8 @@ int kg_mqtt_create(const struct kg_mqtt_options *opt, struct kg_mqtt **out, char
         return KG_EINVAL;
     }
     rc = MQTTAsync_setCallbacks(m->client, m, on_connection_lost, on_message_arrived, NULL);
+    if (rc == MQTTASYNC_SUCCESS && m->v5)
+        rc = MQTTAsync_setDisconnected(m->client, m, on_broker_disconnect);
     if (rc != MQTTASYNC_SUCCESS) {
         set_err(errmsg, errlen, "cannot set MQTT callbacks: %s", MQTTAsync_strerror(rc));
         kg_mqtt_free(m);
@@ -909,8 +1083,8 @@ int kg_mqtt_subscribe(struct kg_mqtt *m, const char *filter)
     pthread_mutex_unlock(&m->lock);
     if (send_now) {
         MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-        ro.onFailure = on_one_subscribe_failed;
-        ro.context = m;
+        MQTTSubscribe_options opt1;
+        subscribe_response(m, &ro, false, &opt1, 1);
         int rc = MQTTAsync_subscribe(m->client, filter, m->qos, &ro);
         if (rc != MQTTASYNC_SUCCESS) /* the next reconnect renews it */
             kg_warn("mqtt: cannot subscribe to %s now (%s); it is renewed on reconnect", filter,
@@ -949,9 +1123,11 @@ static void count_publish_locked(struct kg_mqtt *m)
     m->publish_seq++;
 }
 
-/* Hands one message to Paho; the caller counted it with count_publish_locked. */
+/* Hands one message to Paho; the caller counted it with count_publish_locked.
+ * With n (a linked notify), n's callback reports the outcome; when Paho refuses
+ * the message at once, n is unlinked and freed here and no callback runs. */
 static int publish_raw(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
-                       bool retain, int qos)
+                       bool retain, int qos, struct notify *n)
 {
     MQTTAsync_message msg = MQTTAsync_message_initializer;
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
@@ -959,9 +1135,14 @@ static int publish_raw(struct kg_mqtt *m, const char *topic, const void *payload
     msg.payloadlen = (int)len;
     msg.qos = qos;
     msg.retained = retain;
-    ro.onSuccess = on_publish_done;
-    ro.onFailure = on_publish_failed;
-    ro.context = m;
+    if (m->v5) {
+        ro.onSuccess5 = n ? on_notify_done5 : on_publish_done5;
+        ro.onFailure5 = n ? on_notify_failed5 : on_publish_failed5;
+    } else {
+        ro.onSuccess = n ? on_notify_done : on_publish_done;
+        ro.onFailure = n ? on_notify_failed : on_publish_failed;
+    }
+    ro.context = n ? (void *)n : (void *)m;
     int rc = MQTTAsync_sendMessage(m->client, topic, &msg, &ro);
     if (rc == MQTTASYNC_SUCCESS) {
         atomic_fetch_add_explicit(&m->st_published, 1, memory_order_relaxed);
@@ -970,7 +1151,14 @@ static int publish_raw(struct kg_mqtt *m, const char *topic, const void *payload
     pthread_mutex_lock(&m->lock);
     if (m->outstanding > 0)
         m->outstanding--;
+    for (struct notify **pp = &m->notifies; n && *pp; pp = &(*pp)->next) {
+        if (*pp == n) {
+            *pp = n->next;
+            break;
+        }
+    }
     pthread_mutex_unlock(&m->lock);
+    free(n);
     atomic_fetch_add_explicit(&m->st_publish_failed, 1, memory_order_relaxed);
     switch (rc) {
     case MQTTASYNC_MAX_BUFFERED_MESSAGES:
@@ -995,8 +1183,9 @@ int kg_mqtt_publish(struct kg_mqtt *m, const char *topic, const void *payload, s
     return kg_mqtt_publish_qos(m, topic, payload, len, retain, m ? m->qos : 0);
 }
 
-int kg_mqtt_publish_qos(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
-                        bool retain, int qos)
+/* The checks and the hand-over shared by every publish; cb may be NULL. */
+static int publish_checked(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
+                           bool retain, int qos, kg_mqtt_result_cb cb, void *ctx)
 {
     if (!m)
         return KG_EINVAL;
@@ -1009,17 +1198,46 @@ int kg_mqtt_publish_qos(struct kg_mqtt *m, const char *topic, const void *payloa
         atomic_fetch_add_explicit(&m->st_publish_failed, 1, memory_order_relaxed);
         return KG_EINVAL;
     }
+    struct notify *n = NULL;
+    if (cb) {
+        n = calloc(1, sizeof *n);
+        if (!n)
+            return KG_ENOMEM;
+        n->m = m;
+        n->cb = cb;
+        n->ctx = ctx;
+    }
     /* one lock per message: the check and the count */
     pthread_mutex_lock(&m->lock);
     bool closed = m->stopping || m->state == ST_STOPPED;
-    if (!closed)
+    if (!closed) {
         count_publish_locked(m);
+        if (n) {
+            n->next = m->notifies;
+            m->notifies = n;
+        }
+    }
     pthread_mutex_unlock(&m->lock);
     if (closed) {
+        free(n);
         atomic_fetch_add_explicit(&m->st_publish_failed, 1, memory_order_relaxed);
         return KG_ESTATE;
     }
-    return publish_raw(m, topic, payload, len, retain, qos);
+    return publish_raw(m, topic, payload, len, retain, qos, n);
+}
+
+int kg_mqtt_publish_qos(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
+                        bool retain, int qos)
+{
+    return publish_checked(m, topic, payload, len, retain, qos, NULL, NULL);
+}
+
+int kg_mqtt_publish_notify(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
+                           bool retain, kg_mqtt_result_cb cb, void *ctx)
+{
+    if (!cb)
+        return KG_EINVAL;
+    return publish_checked(m, topic, payload, len, retain, 1, cb, ctx);
 }
 
 bool kg_mqtt_is_connected(const struct kg_mqtt *m)
@@ -1155,7 +1373,7 @@ int kg_mqtt_stop(struct kg_mqtt *m, const char *final_topic, const char *final_p
             pthread_mutex_lock(&m->lock);
             count_publish_locked(m);
             pthread_mutex_unlock(&m->lock);
-            rc = publish_raw(m, final_topic, final_payload, len, true, 1);
+            rc = publish_raw(m, final_topic, final_payload, len, true, 1, NULL);
         }
     }
     if (connected && flush_until(m, deadline) != 0 && rc == 0)
@@ -1218,5 +1436,11 @@ void kg_mqtt_free(struct kg_mqtt *m)
     for (size_t i = 0; i < m->n_filters; i++)
         free(m->filters[i]);
     free(m->filters);
+    /* publishes Paho dropped without an outcome (it can, when a clean session ends) */
+    while (m->notifies) {
+        struct notify *n = m->notifies;
+        m->notifies = n->next;
+        free(n);
+    }
     free(m);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One MQTT session over Eclipse Paho's asynchronous C API (MQTT 3.1.1), the only
- * place in kvmgrid that includes Paho. It owns connecting (tcp:// and ssl://
+ * One MQTT session over Eclipse Paho's asynchronous C API (MQTT 3.1.1 by default,
+ * MQTT 5 on request), the only place in kvmgrid that includes Paho. It owns connecting (tcp:// and ssl://
  * URIs, credentials, CA file, client id, will, keepalive), reconnecting with
  * exponential backoff forever (also when the very first connect fails),
  * re-subscribing after every reconnect, and a clean shutdown that publishes a
@@ -31,6 +31,12 @@ typedef void (*kg_mqtt_message_cb)(void *ctx, const char *topic, size_t topic_le
 typedef void (*kg_mqtt_connect_cb)(void *ctx, bool reconnect);
 /* The connection was lost (cause may be NULL). The session is reconnecting. */
 typedef void (*kg_mqtt_lost_cb)(void *ctx, const char *cause);
+/* The outcome of one kg_mqtt_publish_notify: rc 0 (acknowledged), KG_EPERM (MQTT 5:
+ * the broker refused it; reason is its reason code, e.g. 0x87 not authorized) or
+ * KG_EIO (lost with the connection, or still queued when the session is torn
+ * down). Runs on a Paho thread, or inside kg_mqtt_stop/kg_mqtt_free for a message
+ * still queued; at most once per publish, and never after kg_mqtt_free returned. */
+typedef void (*kg_mqtt_result_cb)(void *ctx, int rc, int reason);
 
 struct kg_mqtt_options {
     const char *uri;            /* "tcp://host:port" or "ssl://host:port"; required */
@@ -43,6 +49,12 @@ struct kg_mqtt_options {
     bool tls_insecure;          /* ssl://: skip host name verification (tests only) */
     int keepalive_s;            /* 0: 30 */
     int qos;                    /* default QoS for publish/subscribe: 0 or 1; default 1 */
+    int protocol;               /* 0 or 4: MQTT 3.1.1; 5: MQTT 5. 3.1.1 is the default
+                                 * because Paho 1.3's MQTT 5 QoS 1 sending drains at the
+                                 * broker's Receive Maximum per second after a burst */
+    bool retain_as_published;   /* MQTT 5 only: subscriptions ask the broker to keep the
+                                 * publisher's retain flag on live messages, so on_message's
+                                 * retained is true for every message published retained */
     const char *will_topic;     /* NULL: no will */
     const char *will_payload;   /* NUL-terminated */
     bool will_retained;
@@ -104,6 +116,13 @@ int kg_mqtt_stop(struct kg_mqtt *m, const char *final_topic, const char *final_p
 /* Stops if needed (without a final message) and frees. Messages still queued
  * are discarded (and counted in a warning). Accepts NULL. */
 void kg_mqtt_free(struct kg_mqtt *m);
+
+/* kg_mqtt_publish at QoS 1 that reports its outcome to cb(ctx, ...) (required).
+ * Under MQTT 3.1.1 a broker that drops a refused publish still acknowledges it, so
+ * cb sees 0; only MQTT 5 reports refusals. Same return codes as kg_mqtt_publish
+ * (plus KG_ENOMEM); when it returns non-zero, cb never runs. */
+int kg_mqtt_publish_notify(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
+                           bool retain, kg_mqtt_result_cb cb, void *ctx);
 
 /* Checks a topic name (not a filter) as the broker would. */
 bool kg_mqtt_topic_valid(const char *topic, size_t len);

@@ -231,6 +231,12 @@ static void test_options_good(void **state)
     o.reconnect_max_ms = 100;
     o.max_buffered = 1;
     assert_int_equal(kg_mqtt_options_check(&o, err, sizeof err), 0);
+    o = base();
+    o.protocol = 4;
+    assert_int_equal(kg_mqtt_options_check(&o, err, sizeof err), 0);
+    o.protocol = 5;
+    o.retain_as_published = true;
+    assert_int_equal(kg_mqtt_options_check(&o, err, sizeof err), 0);
 }
 
 static void test_options_bad(void **state)
@@ -273,6 +279,10 @@ static void test_options_bad(void **state)
     expect_bad(&o, "above the maximum");
     o = base(); o.reconnect_max_ms = 7200000; expect_bad(&o, "above one hour");
     o = base(); o.max_buffered = -5;        expect_bad(&o, "max_buffered");
+    o = base(); o.protocol = 3;             expect_bad(&o, "protocol level 3");
+    o = base(); o.protocol = 6;             expect_bad(&o, "protocol level 6");
+    o = base(); o.retain_as_published = true; expect_bad(&o, "need MQTT 5");
+    o.protocol = 4;                         expect_bad(&o, "need MQTT 5");
     /* A tiny error buffer truncates, never overflows. */
     o = base(); o.qos = 7;
     char tiny[8];
@@ -340,6 +350,59 @@ static void test_lifecycle_offline(void **state)
     kg_mqtt_free(m);
 }
 
+static void count_result(void *ctx, int rc, int reason)
+{
+    (void)rc;
+    (void)reason;
+    (*(int *)ctx)++;
+}
+
+/* kg_mqtt_publish_notify refuses what kg_mqtt_publish refuses, and a callback is
+ * required; a refused call never calls back. (Its outcomes are tested against a
+ * broker: tests/integration/loadgen/test_listen.sh.) */
+static void test_notify_refused(void **state)
+{
+    (void)state;
+    struct kg_mqtt_options o = base();
+    o.uri = "tcp://127.0.0.1:1";
+    struct kg_mqtt *m = NULL;
+    assert_int_equal(kg_mqtt_create(&o, &m, NULL, 0), 0);
+    int calls = 0;
+    assert_int_equal(kg_mqtt_publish_notify(NULL, "kvmgrid/n1/load/cmd", "", 0, true, count_result,
+                                            &calls), KG_EINVAL);
+    assert_int_equal(kg_mqtt_publish_notify(m, "kvmgrid/n1/load/cmd", "", 0, true, NULL, NULL),
+                     KG_EINVAL);
+    assert_int_equal(kg_mqtt_publish_notify(m, "kvmgrid/+/x", "", 0, true, count_result, &calls),
+                     KG_EINVAL);
+    assert_int_equal(kg_mqtt_publish_notify(m, "kvmgrid/x", NULL, 3, true, count_result, &calls),
+                     KG_EINVAL);
+    assert_int_equal(kg_mqtt_stop(m, NULL, NULL, 100), 0);
+    assert_int_equal(kg_mqtt_publish_notify(m, "kvmgrid/n1/load/cmd", "", 0, true, count_result,
+                                            &calls), KG_ESTATE);
+    kg_mqtt_free(m);
+    assert_int_equal(calls, 0);
+}
+
+/* An MQTT 5 session with a retain-as-published subscription: created, started
+ * against nothing, stopped and freed cleanly. */
+static void test_v5_offline(void **state)
+{
+    (void)state;
+    struct kg_mqtt_options o = base();
+    o.uri = "tcp://127.0.0.1:1";
+    o.protocol = 5;
+    o.retain_as_published = true;
+    o.reconnect_min_ms = 50;
+    o.reconnect_max_ms = 100;
+    struct kg_mqtt *m = NULL;
+    assert_int_equal(kg_mqtt_create(&o, &m, NULL, 0), 0);
+    assert_int_equal(kg_mqtt_subscribe(m, "kvmgrid/n1/load/cmd"), 0);
+    assert_int_equal(kg_mqtt_start(m), 0);
+    assert_int_equal(kg_mqtt_wait_connected(m, 200), KG_ETIMEDOUT);
+    assert_int_equal(kg_mqtt_stop(m, "kvmgrid/n1/load/state", "{}", 100), 0);
+    kg_mqtt_free(m);
+}
+
 static void test_free_without_start_or_stop(void **state)
 {
     (void)state;
@@ -367,6 +430,8 @@ int main(void)
         cmocka_unit_test(test_options_good),
         cmocka_unit_test(test_options_bad),
         cmocka_unit_test(test_free_without_start_or_stop),
+        cmocka_unit_test(test_notify_refused),
+        cmocka_unit_test(test_v5_offline),
         /* Last: Paho 1.3.12 leaks messages still buffered at MQTTAsync_destroy,
          * and LeakSanitizer reports them once a later MQTTAsync_create resets
          * Paho's globals. */
