@@ -53,6 +53,16 @@ else
 fi
 [ -f "$src/debian/control" ] || { echo "package.sh: no debian/control in $top" >&2; exit 1; }
 
+# One version: CMake's project() is the program's (kvmgrid-agent --version),
+# debian/changelog the packages'.
+cmake_version=$(sed -n 's/^project(kvmgrid VERSION \([0-9][0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
+deb_version=$(cd "$src" && dpkg-parsechangelog -S Version)
+if [ "$cmake_version" != "$deb_version" ]; then
+    echo "package.sh: CMakeLists.txt says version '$cmake_version', debian/changelog '$deb_version':" \
+         "add a changelog entry (dch -v $cmake_version)" >&2
+    exit 1
+fi
+
 echo "package.sh: building in $work (log: $log)"
 if ! (cd "$src" && dpkg-buildpackage -us -uc -b -j"$jobs") >"$log" 2>&1; then
     tail -n 40 "$log" >&2
