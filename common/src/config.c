@@ -337,8 +337,9 @@ static bool is_key_char(char c)
 }
 
 /* Parses one line (NUL-terminated, no newline). 0 or a KG_* code with msg set. */
+/* seen[i]: the line that set table[i], 0 while unset. */
 static int parse_line(const struct kg_config_key *table, void *obj, char *line, char *msg,
-                      size_t msglen)
+                      size_t msglen, size_t *seen, size_t lineno)
 {
     char *p = line;
     char *key, *value;
@@ -412,10 +413,20 @@ static int parse_line(const struct kg_config_key *table, void *obj, char *line, 
         *end = '\0';
     }
 
+    /* A key set twice is a mistake the file's reader cannot see (which one
+     * counts?): refuse it, as an unknown key is refused. */
+    const struct kg_config_key *k = kg_config_find(table, key);
+    if (k && seen[k - table]) {
+        errf(msg, msglen, "'%s' is already set on line %zu (each key may appear once)", key,
+             seen[k - table]);
+        return KG_EINVAL;
+    }
     char sub[512];
     int r = kg_config_set(table, obj, key, value, sub, sizeof sub);
     if (r < 0)
         errf(msg, msglen, "%s", sub);
+    else if (k)
+        seen[k - table] = lineno;
     return r;
 }
 
@@ -433,6 +444,15 @@ int kg_config_parse_buffer(const struct kg_config_key *table, void *obj, const c
         errf(errmsg, errlen, "%s: invalid arguments", name);
         return KG_EINVAL;
     }
+    size_t n_keys = 0;
+    while (table[n_keys].name)
+        n_keys++;
+    size_t *seen = calloc(n_keys + 1, sizeof *seen);
+    if (!seen) {
+        errf(errmsg, errlen, "%s: out of memory", name);
+        return KG_ENOMEM;
+    }
+    int rc = 0;
     while (pos < len) {
         const char *start = buf + pos;
         const char *nl = memchr(start, '\n', len - pos);
@@ -441,24 +461,27 @@ int kg_config_parse_buffer(const struct kg_config_key *table, void *obj, const c
         pos += n + (nl ? 1 : 0);
         if (memchr(start, '\0', n)) {
             errf(errmsg, errlen, "%s:%zu: NUL byte in the line", name, lineno);
-            return KG_EPARSE;
+            rc = KG_EPARSE;
+            break;
         }
         if (n > 0 && start[n - 1] == '\r')
             n--; /* CRLF files */
         if (n > KG_CONFIG_LINE_MAX) {
             errf(errmsg, errlen, "%s:%zu: line longer than %d bytes", name, lineno,
                  KG_CONFIG_LINE_MAX);
-            return KG_ETOOBIG;
+            rc = KG_ETOOBIG;
+            break;
         }
         memcpy(line, start, n);
         line[n] = '\0';
-        int r = parse_line(table, obj, line, msg, sizeof msg);
-        if (r < 0) {
+        rc = parse_line(table, obj, line, msg, sizeof msg, seen, lineno);
+        if (rc < 0) {
             errf(errmsg, errlen, "%s:%zu: %s", name, lineno, msg);
-            return r;
+            break;
         }
     }
-    return 0;
+    free(seen);
+    return rc < 0 ? rc : 0;
 }
 
 int kg_config_parse_file(const struct kg_config_key *table, void *obj, const char *path,

@@ -5,7 +5,8 @@
  * File format: one "key = value" per line; '#' starts a comment at the start of a
  * line or after whitespace; blank lines ignored; the value is the rest of the line
  * with surrounding whitespace removed, optionally in double quotes (then \" \\ \n
- * escapes apply, and '#' is literal). A key given twice: the last one wins.
+ * escapes apply, and '#' is literal). A key given twice is an error (KG_EINVAL,
+ * naming the line that set it first); a flag may still override a file's value.
  * Unknown keys, values of the wrong type or out of range are errors, reported as
  * "file:line: message" in the caller's buffer. Lines longer than 4095 bytes and
  * files with NUL bytes are errors.

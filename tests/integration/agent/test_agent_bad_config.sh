@@ -16,7 +16,7 @@ expect_exit2() {
 }
 
 expect_exit2 "$CFG/unknown_key.conf:4: unknown key 'intervall'" --config "$CFG/unknown_key.conf"
-expect_exit2 "$CFG/interval_range.conf:2: " --config "$CFG/interval_range.conf"
+expect_exit2 "$CFG/interval_range.conf:2: duration '10ms' for 'interval' is out of range" --config "$CFG/interval_range.conf"
 expect_exit2 "$CFG/balloon_ro.conf:2: balloon_period needs a read-write" --config "$CFG/balloon_ro.conf"
 expect_exit2 "$CFG/bad_prefix.conf:2: prefix" --config "$CFG/bad_prefix.conf"
 expect_exit2 "$CFG/bad_broker.conf:1: broker" --config "$CFG/bad_broker.conf"
@@ -30,6 +30,9 @@ expect_exit2 "needs a file" --config
 expect_exit2 "unexpected argument" stray
 printf 'interval = 1s\nhost = a\0b\n' > "$KG_TMP/nul.conf"
 expect_exit2 "$KG_TMP/nul.conf:2: " --config "$KG_TMP/nul.conf"
+printf 'interval = 1s\nhost = a\n# the same key again\ninterval = 2s\n' > "$KG_TMP/dup.conf"
+expect_exit2 "$KG_TMP/dup.conf:4: 'interval' is already set on line 1" --config "$KG_TMP/dup.conf"
+expect_exit2 "$KG_TMP/dup.conf:4: 'interval' is already set on line 1" --config "$KG_TMP/dup.conf" --check
 head -c 5000 /dev/zero | tr '\0' x > "$KG_TMP/long.conf"
 expect_exit2 "$KG_TMP/long.conf:1: " --config "$KG_TMP/long.conf"
 

@@ -34,6 +34,9 @@ expect_status "over max_duration" 3 "$LOAD" cpu --pct 5 --for 2h
 printf 'max_mib = 64\nbogus_key = 1\n' >"$KG_TMP/bad.conf"
 expect_status "bad config key" 2 "$LOAD" --config "$KG_TMP/bad.conf" mem --mib 8 --for 1s
 kg_assert_contains "config file:line" "$(cat "$KG_TMP/out.txt")" "bad.conf:2"
+printf 'max_mib = 64\nmax_workers = 2\nmax_mib = 128\n' >"$KG_TMP/dup.conf"
+expect_status "duplicate config key" 2 "$LOAD" --config "$KG_TMP/dup.conf" mem --mib 8 --for 1s
+kg_assert_contains "duplicate named with both lines" "$(cat "$KG_TMP/out.txt")" "dup.conf:3: 'max_mib' is already set on line 1"
 printf 'max_mib = 64\n' >"$KG_TMP/good.conf"
 expect_status "config cap applies" 3 "$LOAD" --config "$KG_TMP/good.conf" mem --mib 65 --for 1s
 expect_status "flag overrides config" 0 "$LOAD" --config "$KG_TMP/good.conf" --max-mib 128 mem --mib 65 --for 200ms

@@ -116,6 +116,9 @@ kg_assert_contains "bad --metric message" "$(cat "$KG_TMP/bad.log")" "metric"
 printf 'broker = tcp://127.0.0.1:1\nbogus = 1\n' >"$KG_TMP/bad.conf"
 "$WALL" --config "$KG_TMP/bad.conf" >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "bad config exits 2" 2 $?
 kg_assert_contains "config error names file:line" "$(cat "$KG_TMP/bad.log")" "bad.conf:2"
+printf 'metric = cpu\nbroker = tcp://127.0.0.1:1\nmetric = mem\n' >"$KG_TMP/dup.conf"
+"$WALL" --config "$KG_TMP/dup.conf" >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "duplicate config key exits 2" 2 $?
+kg_assert_contains "duplicate named with both lines" "$(cat "$KG_TMP/bad.log")" "dup.conf:3: 'metric' is already set on line 1"
 "$WALL" --password-file "$KG_TMP/no-such-file" >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "missing password file exits 2" 2 $?
 kg_assert_contains "missing password file named" "$(cat "$KG_TMP/bad.log")" "no-such-file"
 printf 'secret\n' >"$KG_TMP/pw"

@@ -93,12 +93,35 @@ static void test_full_file(void **state)
     assert_int_equal(c.mem_bytes, 16u << 20);
     assert_int_equal(c.mode, 2);
 
-    /* last one wins; CRLF; no final newline; empty buffer */
-    assert_int_equal(parse(&c, "port = 1\r\nport = 2\r\nport = 3"), 0);
-    assert_int_equal(c.port, 3);
+    /* CRLF; no final newline; empty buffer */
+    assert_int_equal(parse(&c, "port = 1\r\nbroker = b\r\nmode = cpu"), 0);
+    assert_int_equal(c.port, 1);
+    assert_int_equal(c.mode, 0);
     assert_int_equal(parse(&c, ""), 0);
     assert_int_equal(kg_config_parse_buffer(table, &c, "t.conf", NULL, 0, err, sizeof err), 0);
     assert_int_equal(parse(&c, "\n\n# only comments\n   \n"), 0);
+}
+
+/* A key set twice is an error naming both lines, whatever the values; the value
+ * of the first line stays (the caller parses into a copy anyway). */
+static void test_duplicate_key(void **state)
+{
+    (void)state;
+    struct cfg c;
+    defaults(&c);
+    assert_int_equal(parse(&c, "port = 1\n# comment\nbroker = x\nport = 2\n"), KG_EINVAL);
+    assert_string_equal(err, "t.conf:4: 'port' is already set on line 1 (each key may appear once)");
+    assert_int_equal(c.port, 1);
+    assert_int_equal(parse(&c, "tls = yes\r\ntls = yes"), KG_EINVAL);
+    assert_string_equal(err, "t.conf:2: 'tls' is already set on line 1 (each key may appear once)");
+    /* the first line's own error wins over a later duplicate */
+    assert_int_equal(parse(&c, "port = x\nport = 2\n"), KG_EINVAL);
+    assert_non_null(strstr(err, "t.conf:1:"));
+    /* only lines of the file count: a value set before (a default, a flag) does not */
+    defaults(&c);
+    assert_int_equal(kg_config_set(table, &c, "port", "7", NULL, 0), 0); /* not from the file */
+    assert_int_equal(parse(&c, "port = 8\n"), 0);
+    assert_int_equal(c.port, 8);
 }
 
 static void test_strings_quotes_escapes(void **state)
@@ -396,6 +419,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_file),
+        cmocka_unit_test(test_duplicate_key),
         cmocka_unit_test(test_strings_quotes_escapes),
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_ints_and_doubles),
