@@ -152,6 +152,10 @@ kg_fresh_kill_root_pids() {
 
 kg_fresh_cleanup() {
     _rc=$?
+    # Teardown runs to its end: lib.sh's helpers (kill of a PID already gone ...)
+    # fail on the way, and under the tests' set -e that would end the shell with
+    # the broker, the watchdog or the mounts left behind.
+    set +e
     if [ -n "$KG_FRESH_WORK" ] && [ -d "$KG_FRESH_WORK" ]; then
         kg_fresh_kill_root_pids
         if ! kg_fresh_unmount_under "$KG_FRESH_WORK"; then
@@ -173,13 +177,18 @@ kg_fresh_cleanup() {
 # trap stops the processes in the root and unmounts /proc, /sys and /dev there
 # before ctest's SIGKILL at TIMEOUT (after which no trap runs). Long steps run
 # through kg_fresh_step, in the background, so that the shell's wait is
-# interrupted by the signal at once. Stopped by kg_cleanup.
+# interrupted by the signal at once. Stopped by kg_cleanup; when the test shell
+# is gone without it (SIGKILL), the watchdog signals nobody: its parent is then
+# no longer the test, and the test's PID may belong to another process by then.
 kg_fresh_watchdog() {
     (
         trap 'kill "$_sp" 2>/dev/null; exit 0' TERM
         sleep "$1" &
         _sp=$!
-        if wait "$_sp"; then
+        wait "$_sp" || exit 0
+        # this subshell's parent (field 4; read is a builtin: /proc/self is this shell)
+        read -r _ _ _ _ppid _ < /proc/self/stat
+        if [ "$_ppid" = "$$" ]; then
             kg_log "FATAL: still running after $1 s (KG_FRESH_DEADLINE_S): tearing down before ctest's SIGKILL"
             kill -TERM $$
         fi
