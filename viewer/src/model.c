@@ -602,6 +602,12 @@ void model_apply(struct model *m, const char *topic, size_t topic_len, const voi
         }
         struct kg_vm vm;
         rc = kg_vm_decode(p, len, &vm, err, sizeof(err));
+        if (rc == 0 && (strlen(vm.host) != tp.name_len || memcmp(vm.host, tp.name, tp.name_len))) {
+            /* a VM is shown under the host that says it runs it, or not at all */
+            snprintf(err, sizeof(err), "host \"%.40s\" in the payload but \"%.40s\" in the topic",
+                     vm.host, tp.name);
+            rc = KG_EINVAL;
+        }
         model_lock(m);
         if (rc != 0)
             set_bad(m, MODEL_BAD_VM, topic, topic_len, err[0] ? err : kg_strerror(rc));

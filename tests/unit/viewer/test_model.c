@@ -292,6 +292,44 @@ static void malformed_counted(void **state)
     model_free(m);
 }
 
+/* A VM payload whose host is not its topic's host is counted and dropped, even
+ * when the named host exists; the same payload under its own host applies.
+ * Escaped topic levels compare unescaped. */
+static void vm_host_must_match_topic(void **state)
+{
+    (void)state;
+    struct model *m = mk();
+    pub_vm(m, "hv-01", "web/02 #db", 10, KG_VM_RUNNING, 1);
+    struct kg_vm v;
+    kg_vm_init(&v);
+    v.ts_ms = 1764400000000;
+    snprintf(v.host, sizeof(v.host), "hv-02");
+    snprintf(v.name, sizeof(v.name), "web/02 #db");
+    v.state = KG_VM_RUNNING;
+    int len = kg_vm_encode(&v, payload, sizeof(payload));
+    assert_true(len > 0);
+    pub_raw(m, "kvmgrid/hv-01/vm/web%2F02%20%23db", payload, 2);
+    snprintf(v.host, sizeof(v.host), "hv-01x");
+    len = kg_vm_encode(&v, payload, sizeof(payload));
+    pub_raw(m, "kvmgrid/hv-01/vm/web%2F02%20%23db", payload, 3); /* a longer name */
+    snprintf(v.host, sizeof(v.host), "hv");
+    len = kg_vm_encode(&v, payload, sizeof(payload));
+    pub_raw(m, "kvmgrid/hv-01/vm/web%2F02%20%23db", payload, 4); /* a prefix of it */
+    model_lock(m);
+    assert_int_equal(m->bad[MODEL_BAD_VM], 3);
+    assert_non_null(strstr(m->last_bad, "host \"hv\" in the payload but \"hv-01\" in the topic"));
+    assert_int_equal(m->n_hosts, 1);
+    assert_int_equal(m->n_vms, 1);
+    assert_int_equal(m->applied, 1);
+    model_unlock(m);
+    pub_vm(m, "hv%2F1 x", "a", 10, KG_VM_RUNNING, 5); /* an escaped host level */
+    model_lock(m);
+    assert_int_equal(m->bad[MODEL_BAD_VM], 3);
+    assert_int_equal(m->n_hosts, 2);
+    model_unlock(m);
+    model_free(m);
+}
+
 static void load_generators(void **state)
 {
     (void)state;
@@ -418,6 +456,7 @@ int main(void)
         cmocka_unit_test(offline_keeps_vms),
         cmocka_unit_test(staleness),
         cmocka_unit_test(applied_after_now),
+        cmocka_unit_test(vm_host_must_match_topic),
         cmocka_unit_test(malformed_counted),
         cmocka_unit_test(load_generators),
         cmocka_unit_test(many_vms_compact),
