@@ -187,10 +187,23 @@ int model_create(const char *prefix, uint32_t stale_intervals, double default_in
     m->stale_intervals = stale_intervals;
     m->default_interval_s = default_interval_s;
     m->free_vm = -1;
+    m->max_hosts = MODEL_DEFAULT_MAX_HOSTS;
+    m->max_vms = MODEL_DEFAULT_MAX_VMS;
     for (int i = 0; i < MODEL_HOTTEST; i++)
         m->hottest[i] = -1;
     *out = m;
     return 0;
+}
+
+void model_set_caps(struct model *m, uint32_t max_hosts, uint32_t max_vms)
+{
+    m->max_hosts = max_hosts ? max_hosts : 1;
+    m->max_vms = max_vms ? max_vms : 1;
+}
+
+uint64_t model_dropped_total(const struct model *m)
+{
+    return m->dropped_hosts + m->dropped_vms;
 }
 
 void model_free(struct model *m)
@@ -274,11 +287,16 @@ static void set_bad(struct model *m, enum model_bad what, const char *topic, siz
             *p = '?';
 }
 
+/* host_get and vm_get: -1 out of memory, OVER_CAP a new one would pass its cap. */
+#define OVER_CAP (-2)
+
 static int32_t host_get(struct model *m, const char *name, size_t len, bool create)
 {
     int32_t h = model_find_host(m, name, len);
     if (h >= 0 || !create)
         return h;
+    if (m->n_hosts >= m->max_hosts)
+        return OVER_CAP;
     if (m->n_hosts == m->cap_hosts) {
         uint32_t ncap = m->cap_hosts ? m->cap_hosts * 2 : 64;
         struct model_host *nh = realloc(m->hosts, ncap * sizeof(*nh));
@@ -337,6 +355,8 @@ static int32_t vm_get(struct model *m, uint32_t h, const char *name, size_t len)
     int32_t v = model_find_vm(m, h, name, len);
     if (v >= 0)
         return v;
+    if (m->n_vms >= m->max_vms)
+        return OVER_CAP;
     struct model_host *hp = &m->hosts[h];
     if (hp->n_vms == hp->cap_vms) {
         uint32_t ncap = hp->cap_vms ? hp->cap_vms * 2 : 8;
@@ -437,7 +457,16 @@ static void apply_vm(struct model *m, const struct kg_topic_parsed *tp, const st
                      uint64_t now_ms, const char *topic, size_t topic_len)
 {
     int32_t h = host_get(m, tp->name, tp->name_len, true);
-    int32_t v = h >= 0 ? vm_get(m, (uint32_t)h, tp->vm, tp->vm_len) : -1;
+    int32_t v = h >= 0 ? vm_get(m, (uint32_t)h, tp->vm, tp->vm_len) : h;
+    if (v == OVER_CAP) {
+        if (h == OVER_CAP) {
+            m->dropped_hosts++;
+        } else {
+            m->dropped_vms++;
+            host_maybe_remove(m, (uint32_t)h); /* made for this VM only */
+        }
+        return;
+    }
     if (v < 0) {
         set_bad(m, MODEL_BAD_VM, topic, topic_len, "out of memory");
         return;
@@ -484,6 +513,10 @@ static void apply_host(struct model *m, const struct kg_topic_parsed *tp,
                        size_t topic_len)
 {
     int32_t h = host_get(m, tp->name, tp->name_len, true);
+    if (h == OVER_CAP) {
+        m->dropped_hosts++;
+        return;
+    }
     if (h < 0) {
         set_bad(m, MODEL_BAD_HOST, topic, topic_len, "out of memory");
         return;
@@ -520,6 +553,10 @@ static void apply_status(struct model *m, const struct kg_topic_parsed *tp, cons
         return;
     }
     int32_t h = host_get(m, tp->name, tp->name_len, len > 0);
+    if (h == OVER_CAP) {
+        m->dropped_hosts++;
+        return;
+    }
     if (h < 0) {
         if (len > 0)
             set_bad(m, MODEL_BAD_STATUS, topic, topic_len, "out of memory");
@@ -612,8 +649,10 @@ void model_apply(struct model *m, const char *topic, size_t topic_len, const voi
         if (rc != 0)
             set_bad(m, MODEL_BAD_VM, topic, topic_len, err[0] ? err : kg_strerror(rc));
         else {
+            uint64_t dropped = model_dropped_total(m);
             apply_vm(m, &tp, &vm, now_ms, topic, topic_len);
-            m->applied++;
+            if (model_dropped_total(m) == dropped)
+                m->applied++;
         }
         goto done;
     }
@@ -635,8 +674,10 @@ void model_apply(struct model *m, const char *topic, size_t topic_len, const voi
         if (rc != 0)
             set_bad(m, MODEL_BAD_HOST, topic, topic_len, err[0] ? err : kg_strerror(rc));
         else {
+            uint64_t dropped = model_dropped_total(m);
             apply_host(m, &tp, &host, now_ms, topic, topic_len);
-            m->applied++;
+            if (model_dropped_total(m) == dropped)
+                m->applied++;
         }
         goto done;
     }
@@ -656,8 +697,9 @@ void model_apply(struct model *m, const char *topic, size_t topic_len, const voi
     model_lock(m);
     if (rc == 0 && tp.kind == KG_TOPIC_STATUS) {
         size_t before = m->bad[MODEL_BAD_STATUS];
+        uint64_t dropped = model_dropped_total(m);
         apply_status(m, &tp, p, len, topic, topic_len);
-        if (m->bad[MODEL_BAD_STATUS] == before)
+        if (m->bad[MODEL_BAD_STATUS] == before && model_dropped_total(m) == dropped)
             m->applied++;
     } else if (rc == 0 || rc == KG_ENOENT) {
         m->ignored++; /* load/cmd, or not one of ours */

@@ -95,6 +95,12 @@ struct model_counts {
 
 #define MODEL_HOTTEST 3
 
+/* Caps on what the model holds, whatever publishers send (model_set_caps):
+ * sized for a region of a million VMs on 20,000 hypervisors with room to spare;
+ * at about 200 bytes a VM the VM cap bounds the model near 400 MB. */
+#define MODEL_DEFAULT_MAX_HOSTS 100000u
+#define MODEL_DEFAULT_MAX_VMS 2000000u
+
 struct model {
     pthread_mutex_t lock;
     char prefix[160];
@@ -126,6 +132,9 @@ struct model {
     uint64_t last_msg_ms;        /* monotonic ms of the last message */
     uint64_t last_retained_ms;
     uint64_t bad[MODEL_BAD_COUNT];
+    uint32_t max_hosts, max_vms;  /* caps: a message that would add one more is dropped */
+    uint64_t dropped_hosts;       /* messages dropped: they named a new host over max_hosts */
+    uint64_t dropped_vms;         /* messages dropped: a new VM over max_vms */
     char last_bad[200];          /* printable reason of the last malformed message */
     int64_t newest_ts_ms;        /* newest sample time seen */
 
@@ -152,6 +161,14 @@ void model_unlock(struct model *m);
  * the message (counted as MODEL_BAD_VM/HOST). */
 void model_apply(struct model *m, const char *topic, size_t topic_len, const void *payload,
                  size_t len, bool retained, uint64_t now_ms);
+
+/* Sets the caps on hosts and VMs (each >= 1; defaults MODEL_DEFAULT_MAX_*). Hosts
+ * and VMs already held stay; only new ones are refused. Lock held or before the
+ * MQTT session starts. */
+void model_set_caps(struct model *m, uint32_t max_hosts, uint32_t max_vms);
+
+/* Messages dropped over the caps, hosts and VMs together. Lock held. */
+uint64_t model_dropped_total(const struct model *m);
 
 /* Main thread, lock held: re-evaluates staleness at now_ms (marking VMs whose
  * staleness changed dirty), recounts m->counts and the hottest VMs by metric. O(VMs).

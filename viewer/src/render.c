@@ -833,6 +833,12 @@ static void compose_chrome(struct render *r, const struct model *m, char h[3][TE
         if (off < TEXT_MAX)
             off += (size_t)snprintf(status + off, TEXT_MAX - off, ")   last: %.160s", m->last_bad);
     }
+    if (model_dropped_total(m) > 0 && off < TEXT_MAX)
+        off += (size_t)snprintf(status + off, TEXT_MAX - off,
+                                "   DROPPED over the caps: %llu for new hosts (max_hosts %u), "
+                                "%llu for new VMs (max_vms %u)",
+                                (unsigned long long)m->dropped_hosts, m->max_hosts,
+                                (unsigned long long)m->dropped_vms, m->max_vms);
     if (off < TEXT_MAX)
         snprintf(status + off, TEXT_MAX - off, "   applied %llu, removed %llu, ignored %llu",
                  (unsigned long long)m->applied, (unsigned long long)m->removed,
@@ -856,7 +862,8 @@ static void update_chrome(struct render *r, const struct model *m, bool force)
         memcpy(r->status_text, status, TEXT_MAX);
         SDL_Rect S = r->status;
         fill(r, S.x, S.y, S.w, S.h, COLOUR_BACKGROUND);
-        text(r, r->font_small, status, S.x + 6, S.y, model_bad_total(m) ? COLOUR_OFFLINE : COLOUR_TEXT_DIM, &S);
+        bool trouble = model_bad_total(m) > 0 || model_dropped_total(m) > 0;
+        text(r, r->font_small, status, S.x + 6, S.y, trouble ? COLOUR_OFFLINE : COLOUR_TEXT_DIM, &S);
         add_dirty(r, S.x, S.y, S.w, S.h);
     }
 }
@@ -1688,6 +1695,9 @@ int render_dump_layout(struct render *r, struct model *m, const char *path)
         fprintf(f, " %s %llu", model_bad_name((enum model_bad)i), (unsigned long long)m->bad[i]);
     fprintf(f, " applied %llu removed %llu ignored %llu\n", (unsigned long long)m->applied,
             (unsigned long long)m->removed, (unsigned long long)m->ignored);
+    fprintf(f, "dropped hosts %llu max_hosts %u vms %llu max_vms %u\n",
+            (unsigned long long)m->dropped_hosts, m->max_hosts, (unsigned long long)m->dropped_vms,
+            m->max_vms);
     char hn[KG_NAME_ESC_MAX + 1], vn[KG_NAME_ESC_MAX + 1];
     for (size_t b = 0; b < r->n_blocks; b++) {
         const struct model_host *h = &m->hosts[r->order[b]];

@@ -49,6 +49,8 @@ const struct kg_config_key wall_config_keys[] = {
     {"sort", KG_CFG_ENUM, OFF(sort), 0, 0, 0, sort_choices, "host order: name or load"},
     {"stale_intervals", KG_CFG_INT, OFF(stale_intervals), 0, 1, 1000, NULL, "missed agent intervals before stale (default 3)"},
     {"interval", KG_CFG_DURATION_MS, OFF(interval_ms), 0, 100, 86400000, NULL, "agent interval assumed until a host reports it (default 5s)"},
+    {"max_hosts", KG_CFG_INT, OFF(max_hosts), 0, 1, 10000000, NULL, "most hosts held; messages naming more are dropped and counted (default 100000)"},
+    {"max_vms", KG_CFG_INT, OFF(max_vms), 0, 1, 100000000, NULL, "most VMs held; messages adding more are dropped and counted (default 2000000)"},
     {"font", KG_CFG_STRING, OFF(font), SZ(font), 0, 0, NULL, "TTF font file (default DejaVu Sans)"},
     {"fullscreen", KG_CFG_BOOL, OFF(fullscreen), 0, 0, 0, NULL, "start in full screen"},
     {"size", KG_CFG_STRING, OFF(size), SZ(size), 0, 0, NULL, "window size WxH (default 1280x720)"},
@@ -71,6 +73,8 @@ void wall_config_defaults(struct wall_config *c)
     snprintf(c->prefix, sizeof(c->prefix), "%s", KG_PREFIX_DEFAULT);
     c->stale_intervals = 3;
     c->interval_ms = 5000;
+    c->max_hosts = MODEL_DEFAULT_MAX_HOSTS;
+    c->max_vms = MODEL_DEFAULT_MAX_VMS;
     c->timeout_ms = 20000;
     snprintf(c->size, sizeof(c->size), "1280x720");
     snprintf(c->log_level, sizeof(c->log_level), "info");
@@ -254,7 +258,8 @@ static void print_counters(struct model *m, uint64_t connected_ms)
            (unsigned long long)model_bad_total(m));
     for (int i = 0; i < MODEL_BAD_COUNT; i++)
         printf(" %s %llu", model_bad_name((enum model_bad)i), (unsigned long long)m->bad[i]);
-    printf("\n");
+    printf(" dropped_hosts %llu dropped_vms %llu\n", (unsigned long long)m->dropped_hosts,
+           (unsigned long long)m->dropped_vms);
     model_unlock(m);
     fflush(stdout);
 }
@@ -384,6 +389,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         kg_error("cannot create the grid model");
         return WALL_EXIT_RUNTIME;
     }
+    model_set_caps(m, (uint32_t)c->max_hosts, (uint32_t)c->max_vms);
     ctx.model = m;
 
     struct render_options ro = {w, h, c->fullscreen, c->font[0] ? c->font : NULL, "kvmgrid-wall",

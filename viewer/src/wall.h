@@ -25,6 +25,7 @@ struct wall_config {
     int metric;                 /* enum colour_metric */
     int sort;                   /* enum layout_sort_by */
     long long stale_intervals;  /* missed intervals before a VM or host is stale */
+    long long max_hosts, max_vms; /* caps on what the model holds */
     uint64_t interval_ms;       /* agent interval assumed until a host tells its own */
     char font[512];
     bool fullscreen;

@@ -107,6 +107,22 @@ kg_assert_eq "time-stale tile has the checkerboard" 000000 "$(px $(( x + cell ))
 set -- $(tile hv1 c); x=$4 y=$5
 kg_assert_eq "hv1 (1 h interval) is not stale" FDE725 "$(px $(( x + cell )) $y)"
 
+# Caps: past max_hosts and max_vms the wall holds no more, and counts what it dropped
+# (3 hosts and 8 VMs are retained; which ones are dropped depends on arrival order).
+"$WALL" --broker "$KG_BROKER_URI" --size 800x600 --max-hosts 2 --max-vms 4 \
+    --screenshot "$KG_TMP/caps.png" --dump-layout "$KG_TMP/caps.txt" >>"$KG_TMP/wall.log" 2>&1
+kg_assert_eq "caps run exit status" 0 $?
+kg_assert_contains "at most 2 hosts, 4 VMs" "$(grep '^counts' "$KG_TMP/caps.txt")" "hosts 2 "
+kg_assert_contains "4 VMs held" "$(grep '^counts' "$KG_TMP/caps.txt")" " vms 4 "
+drops=$(grep '^dropped' "$KG_TMP/caps.txt")
+kg_assert_contains "caps reported" "$drops" "max_hosts 2 "
+kg_assert_contains "caps reported" "$drops" "max_vms 4"
+case "$drops" in
+"dropped hosts 0 max_hosts 2 vms 0 "*) kg_fail "nothing counted as dropped: $drops" ;;
+*) kg_pass "drops counted: $drops" ;;
+esac
+kg_assert_contains "no drops by default" "$(grep '^dropped' "$LAYOUT")" "dropped hosts 0 max_hosts 100000 vms 0 max_vms 2000000"
+
 # Bad invocations: clear errors, exit 2.
 "$WALL" --size 12 >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "bad --size exits 2" 2 $?
 "$WALL" --metric gpu >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "bad --metric exits 2" 2 $?

@@ -330,6 +330,47 @@ static void vm_host_must_match_topic(void **state)
     model_free(m);
 }
 
+/* Over its caps the model drops messages that would add a host or a VM, counts
+ * them, and keeps updating what it holds; a removal makes room again. */
+static void caps_drop_and_count(void **state)
+{
+    (void)state;
+    struct model *m = mk();
+    assert_int_equal(m->max_hosts, MODEL_DEFAULT_MAX_HOSTS);
+    assert_int_equal(m->max_vms, MODEL_DEFAULT_MAX_VMS);
+    assert_true(MODEL_DEFAULT_MAX_VMS >= 1000000u);
+    model_set_caps(m, 2, 3);
+    pub_vm(m, "hv1", "a", 10, KG_VM_RUNNING, 1);
+    pub_vm(m, "hv1", "b", 10, KG_VM_RUNNING, 1);
+    pub_vm(m, "hv2", "c", 10, KG_VM_RUNNING, 1);
+    pub_vm(m, "hv2", "d", 10, KG_VM_RUNNING, 1);   /* 4th VM: dropped */
+    pub_vm(m, "hv3", "e", 10, KG_VM_RUNNING, 1);   /* 3rd host: dropped */
+    pub_raw(m, "kvmgrid/hv4/status", "online", 1); /* 3rd host: dropped */
+    pub_vm(m, "hv1", "a", 55, KG_VM_RUNNING, 2);   /* held ones still update */
+    model_lock(m);
+    assert_int_equal(m->n_hosts, 2);
+    assert_int_equal(m->n_vms, 3);
+    assert_int_equal(m->dropped_vms, 1);
+    assert_int_equal(m->dropped_hosts, 2);
+    assert_int_equal(model_dropped_total(m), 3);
+    assert_int_equal(model_bad_total(m), 0);
+    assert_int_equal(m->applied, 4);
+    int32_t h = model_find_host(m, "hv1", 3);
+    assert_true(h >= 0);
+    int32_t v = model_find_vm(m, (uint32_t)h, "a", 1);
+    assert_true(v >= 0);
+    assert_true(m->vms[v].fig[MODEL_FIG_CPU_PCT] == 55.0f);
+    model_unlock(m);
+    pub_raw(m, "kvmgrid/hv1/vm/b", "", 3);        /* removed: room for one */
+    pub_vm(m, "hv2", "d", 10, KG_VM_RUNNING, 3);
+    pub_vm(m, "hv2", "x", 10, KG_VM_RUNNING, 3);   /* full again: dropped */
+    model_lock(m);
+    assert_int_equal(m->n_vms, 3);
+    assert_int_equal(m->dropped_vms, 2);
+    model_unlock(m);
+    model_free(m);
+}
+
 static void load_generators(void **state)
 {
     (void)state;
@@ -457,6 +498,7 @@ int main(void)
         cmocka_unit_test(staleness),
         cmocka_unit_test(applied_after_now),
         cmocka_unit_test(vm_host_must_match_topic),
+        cmocka_unit_test(caps_drop_and_count),
         cmocka_unit_test(malformed_counted),
         cmocka_unit_test(load_generators),
         cmocka_unit_test(many_vms_compact),
