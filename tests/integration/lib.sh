@@ -20,14 +20,17 @@ KG_FAILS=0
 
 kg_log() { printf '[%s] %s\n' "$KG_TEST_NAME" "$*" >&2; }
 
+# Every command here and in kg_stop must succeed on a process that has already
+# ended: tests that run under set -e (tests/fresh) record PIDs of finished steps,
+# and a failing kill or wait would end the trap early with status 1.
 kg_cleanup() {
     rc=$?
-    for pid in $KG_PIDS; do kill "$pid" 2>/dev/null; done
+    for pid in $KG_PIDS; do kill "$pid" 2>/dev/null || true; done
     for pid in $KG_PIDS; do
         i=0
         while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-        kill -9 "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
     done
     if [ $rc -ne 0 ] || [ "$KG_FAILS" -ne 0 ]; then
         kg_log "FAILED; logs kept in $KG_TMP"
@@ -71,12 +74,12 @@ kg_spawn() {
 
 # kg_stop PID [SIGNAL]: signals and waits up to 5 s, then SIGKILL. Sets KG_EXIT_STATUS.
 kg_stop() {
-    kill "-${2:-TERM}" "$1" 2>/dev/null
+    kill "-${2:-TERM}" "$1" 2>/dev/null || true
     i=0
     while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -9 "$1" 2>/dev/null
-    wait "$1" 2>/dev/null
-    KG_EXIT_STATUS=$?
+    kill -9 "$1" 2>/dev/null || true
+    KG_EXIT_STATUS=0
+    wait "$1" 2>/dev/null || KG_EXIT_STATUS=$?
 }
 
 # kg_wait_for SECONDS CMD ARGS...: polls CMD every 0.1 s until it succeeds. 0 or 1.
