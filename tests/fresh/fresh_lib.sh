@@ -152,9 +152,9 @@ kg_fresh_kill_root_pids() {
 
 kg_fresh_cleanup() {
     _rc=$?
-    # Teardown runs to its end: lib.sh's helpers (kill of a PID already gone ...)
-    # fail on the way, and under the tests' set -e that would end the shell with
-    # the broker, the watchdog or the mounts left behind.
+    # Teardown runs to its end whatever fails on the way (a process already
+    # gone, a busy mount): under the tests' set -e a failing command would end
+    # the shell with the broker, the watchdog or the mounts left behind.
     set +e
     if [ -n "$KG_FRESH_WORK" ] && [ -d "$KG_FRESH_WORK" ]; then
         kg_fresh_kill_root_pids

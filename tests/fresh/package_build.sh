@@ -5,10 +5,6 @@
 #   package_build.sh DIST
 set -eu
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
-# lib.sh's teardown is not written for set -e (its kills of PIDs already gone
-# fail): it runs without, and with the test's status.
-teardown() { _rc=$?; set +e; (exit "$_rc"); kg_cleanup; }
-trap teardown EXIT
 
 dist=$1
 [ -f "$KG_SOURCE_DIR/tools/package.sh" ] || kg_die "tools/package.sh is missing: the packages cannot be built"
