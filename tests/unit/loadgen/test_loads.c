@@ -75,7 +75,15 @@ static void test_mem_resident_then_released(void **state)
     print_message("mem: rss %.1f -> %.1f MiB, mapping resident %.2f MiB\n", before, during,
                   (double)resident / 1048576.0);
     assert_true(resident == 64u * 1024 * 1024);          /* every page touched */
-    assert_true(during - before > 64 * 0.95 && during - before < 64 * 1.10);
+    /* The process grew by the load. The upper bound leaves room for what else the
+     * process allocates meanwhile: little, except under AddressSanitizer, whose
+     * allocator and quarantine grow by megabytes on their own. */
+#if defined(__SANITIZE_ADDRESS__)
+    const double slack_mib = 24;
+#else
+    const double slack_mib = 6;
+#endif
+    assert_true(during - before > 64 * 0.95 && during - before < 64 + slack_mib);
     mem_load_stop(m);
     double after = rss_mib();
     assert_true(during - after > 64 * 0.95);
