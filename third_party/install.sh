@@ -1,14 +1,22 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Install the Debian packages kvmgrid needs, only those missing.
-#   third_party/install.sh [GROUP ...]     groups: build run test e2e bench all (default: build run)
+#   third_party/install.sh [GROUP ...]     groups: build run test e2e bench package all
+#                                          (default: build run)
 # Runs apt-get as root, or through sudo. Exit 0 when everything asked for is installed.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 manifest="$here/packages.txt"
 [ $# -gt 0 ] || set -- build run
 want=" $* "
-case "$want" in *" all "*) want=" build run test e2e bench " ;; esac
+groups=" build run test e2e bench package "
+for g in "$@"; do
+    case "$groups all " in
+    *" $g "*) ;;
+    *) echo "third_party: unknown group '$g' (groups:$groups""all)" >&2; exit 2 ;;
+    esac
+done
+case "$want" in *" all "*) want=$groups ;; esac
 
 missing=""
 while read -r pkg group _; do
