@@ -16,6 +16,12 @@
 # and empty apt lists. KG_KEEP=1 keeps a failed test's root (and its mounts are
 # still removed).
 #
+# The host's apt cache (/var/cache/apt/archives) is not shared with the roots:
+# it would skip exactly the step a first run depends on (every .deb fetched
+# from the mirror into an empty cache, by apt's _apt sandbox user, through the
+# root's own sources and resolver), to save what the mirror delivers in about
+# 15 s for fresh_build's ~200 MB. The network is only the mirror's, by apt.
+#
 # Safety: the root lives outside $KG_TMP (in $KG_FRESH_WORK_BASE/kvmgrid-fresh.*)
 # and is removed with rm --one-file-system only after every mount under it is
 # gone: a removal must never descend into the host's /dev, /sys or /proc.
