@@ -20,13 +20,20 @@ kg_spawn agent "$AGENT" --config "$CONF"
 AGENT_PID=$KG_LAST_PID
 kg_wait_for 15 has_retained "kvmgrid/hv1/vm/web%2B1" || kg_die "agent did not publish"
 
-printf 'interval = 1s\nbogus = 1\n' >> "$CONF"
+sed -i -e 's/^interval = .*/interval = 1s/' "$CONF"
+printf 'bogus = 1\n' >> "$CONF"
 kill -HUP "$AGENT_PID"
-kg_wait_for 10 grep -q "reload: $CONF:7: unknown key 'bogus'; keeping" "$KG_TMP/agent.log" \
+kg_wait_for 10 grep -q "reload: $CONF:6: unknown key 'bogus'; keeping" "$KG_TMP/agent.log" \
     && kg_pass "invalid reload reported with file:line" || kg_fail "no reload error in the log"
 kill -0 "$AGENT_PID" && kg_pass "still running after a bad reload" || kg_fail "agent died on a bad reload"
-
 sed -i -e '/bogus/d' "$CONF"
+printf 'host = hv2\n' >> "$CONF"
+kill -HUP "$AGENT_PID"
+kg_wait_for 10 grep -q "reload: $CONF:6: 'host' is already set on line 3" "$KG_TMP/agent.log" \
+    && kg_pass "a key set twice is refused with both lines" || kg_fail "no duplicate-key error in the log"
+kill -0 "$AGENT_PID" && kg_pass "still running after a duplicate key" || kg_fail "agent died on a duplicate key"
+
+sed -i -e '/^host = hv2$/d' "$CONF"
 echo "prefix = site2/kvmgrid" >> "$CONF"
 kill -HUP "$AGENT_PID"
 kg_wait_for 10 has_retained "site2/kvmgrid/hv1/vm/web%2B1" && kg_pass "new prefix in use" \
