@@ -327,11 +327,22 @@ kg_fresh_up() {
 # kg_fresh_git ARGS...: git on the source tree (whoever owns it: the test runs as root).
 kg_fresh_git() { git -C "$KG_SOURCE_DIR" -c safe.directory="$KG_SOURCE_DIR" "$@"; }
 
-# kg_fresh_source DEST: a clean `git archive` of HEAD at DEST inside the root.
+# kg_fresh_source DEST: a clean `git archive` of HEAD at DEST inside the root; from
+# a tree that is not a git checkout (a release tarball, or no git installed), a
+# copy of the tree without its build directories (build*, dist, the test's own
+# build directory).
 kg_fresh_source() {
     _git=kg_fresh_git
-    $_git rev-parse --is-inside-work-tree >/dev/null 2>&1 \
-        || kg_die "$KG_SOURCE_DIR is not a git checkout: this test builds a clean 'git archive' of HEAD, so it runs from a clone"
+    if ! command -v git >/dev/null 2>&1 || ! $_git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        mkdir -p "$KG_FRESH_ROOT$1"
+        _own=""
+        case "${KG_BUILD_DIR:-}" in "$KG_SOURCE_DIR"/*) _own="./${KG_BUILD_DIR#"$KG_SOURCE_DIR"/}" ;; esac
+        tar -C "$KG_SOURCE_DIR" --exclude='./build*' --exclude=./dist --exclude=./.git \
+            ${_own:+--exclude="$_own"} -cf - . | tar -C "$KG_FRESH_ROOT$1" -xf - \
+            || kg_die "copying $KG_SOURCE_DIR into the root failed"
+        kg_log "source: $KG_SOURCE_DIR is not a git checkout; a copy of the tree without build directories in $1"
+        return 0
+    fi
     _head=$($_git rev-parse --short HEAD) || kg_die "$KG_SOURCE_DIR has no commit"
     if [ -n "$($_git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
         kg_log "note: uncommitted changes in $KG_SOURCE_DIR are not part of this test (HEAD $_head is)"
