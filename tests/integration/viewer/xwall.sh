@@ -72,8 +72,21 @@ view_has() {
 }
 # shot: saves the screen into a new file and prints its name (PPM: no timestamps inside)
 shot() { f=$(mktemp "$KG_TMP/shot.XXXXXX"); xwd -root -silent | convert xwd:- "ppm:$f"; echo "$f"; }
-# stable: two screens in a row are the same (sets LAST)
-stable() { a=$(shot); b=$(shot); cmp -s "$a" "$b" && LAST=$b; }
+# stable: two screens in a row are the same (sets LAST). The two are raw xwd dumps
+# taken back to back and converted only when equal: a tooltip's "received N s ago"
+# ticks every second, and two converted shots took long enough on a loaded
+# machine to straddle the tick every time.
+stable() {
+    a=$(mktemp "$KG_TMP/raw.XXXXXX"); b=$(mktemp "$KG_TMP/raw.XXXXXX")
+    xwd -root -silent >"$a"; xwd -root -silent >"$b"
+    if cmp -s "$a" "$b"; then
+        LAST=$(mktemp "$KG_TMP/shot.XXXXXX"); convert "xwd:$b" "ppm:$LAST"
+        rm -f "$a" "$b"
+        return 0
+    fi
+    rm -f "$a" "$b"
+    return 1
+}
 # settle WHAT "KEY VALUE"...: waits for that state, then for a stable screen in LAST
 settle() {
     _what=$1; shift
