@@ -124,7 +124,10 @@ static int session_start(struct agent *a)
     mo.will_topic = a->status_topic;
     mo.will_payload = KG_STATUS_OFFLINE;
     mo.will_retained = true;
-    mo.max_buffered = 20000;
+    /* The window of messages in Paho's hands: room for a few PACE_BATCHes in
+     * flight. Beyond it a slow, frozen or absent broker costs one waiting message
+     * per VM (the newest), not one per VM and cycle (about 2.3 KB each in Paho). */
+    mo.max_buffered = 2 * PACE_BATCH;
     mo.on_connect = on_connect;
     mo.ctx = a;
     char err[256] = "";

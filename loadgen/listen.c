@@ -316,6 +316,9 @@ int listen_run(const struct loadgen_config *cfg, const volatile sig_atomic_t *st
     o.cert_file = cfg->cert_file[0] ? cfg->cert_file : NULL;
     o.key_file = cfg->key_file[0] ? cfg->key_file : NULL;
     o.qos = 1;
+    /* a handful in flight: the state is one topic, and a frozen broker then costs
+     * a few messages, not one per state_interval */
+    o.max_buffered = 8;
     o.protocol = 5;
     o.retain_as_published = true;
     o.will_topic = l.state_topic;

@@ -14,9 +14,20 @@
  *
  * It is not a message store: sessions are clean, so QoS 1 messages in flight
  * (sent, not yet acknowledged) when a connection drops may be lost; callers
- * republish their retained state from on_connect. Messages queued while
- * disconnected are kept (up to max_buffered) and sent after the reconnect.
- * Nothing survives the process.
+ * republish their retained state from on_connect. Nothing survives the process.
+ *
+ * Memory stays bounded whatever the broker does. At most max_buffered messages
+ * are in Paho's hands at once (queued while disconnected, waiting for the
+ * socket, or in flight waiting for a PUBACK); a broker that is frozen keeps the
+ * TCP connection open, so without this window Paho would queue without end.
+ * Every publish first enters the session's own waiting store, one entry per
+ * topic: a newer message to a topic replaces the one still waiting (latest value
+ * wins, as retained state does at the broker), and entries leave in arrival
+ * order whenever the window has room (on the caller's thread, or on Paho's when
+ * a publish settles). So a stall costs one message per topic, not one per
+ * publish, and per-topic order is kept: one FIFO, drained by one thread at a
+ * time (send_lock, only ever try-locked, because Paho calls us back with its own
+ * mutex held).
  *
  * Locking: m->lock guards the session state and is never held while calling
  * into Paho (Paho calls us back with its own mutex held, so holding ours across
@@ -44,7 +55,10 @@
 #define KG_MQTT_DEFAULT_KEEPALIVE_S 30
 #define KG_MQTT_DEFAULT_RECONNECT_MIN_MS 500u
 #define KG_MQTT_DEFAULT_RECONNECT_MAX_MS 30000u
-#define KG_MQTT_DEFAULT_MAX_BUFFERED 10000
+#define KG_MQTT_DEFAULT_MAX_BUFFERED 1000
+/* Distinct topics that may wait at once; beyond, a publish to a new topic is
+ * refused with KG_EAGAIN (a runaway caller, not a stall). */
+#define KG_MQTT_MAX_WAITING 262144u
 #define KG_MQTT_CONNECT_TIMEOUT_S 10
 #define KG_MQTT_MAX_TOPIC_BYTES 65535u
 /* MQTT's remaining-length limit, minus room for the topic and header. */
@@ -53,6 +67,10 @@
  * message without calling back (it can, when a clean session ends). Not more
  * often: the list walk is O(queued messages) under Paho's mutex. */
 #define KG_MQTT_FLUSH_POLL_MS 100u
+/* While messages wait, the connector thread checks this often whether Paho
+ * dropped some without a callback (it can, when a clean session ends), which
+ * would otherwise keep the window counted full. */
+#define KG_MQTT_RESYNC_MS 1000u
 
 enum kg_mqtt_state {
     ST_IDLE,        /* created, not started */
@@ -100,6 +118,13 @@ struct kg_mqtt {
     uint64_t outstanding; /* publishes handed to Paho whose outcome is not known yet */
     uint64_t publish_seq; /* publishes handed to Paho, ever */
     struct notify *notifies; /* publishes whose outcome a caller waits for */
+    /* the waiting store: a FIFO of entries, and a hash of them by topic */
+    struct waiting *wait_head, *wait_tail;
+    struct waiting **wait_tab;  /* wait_tab_cap buckets */
+    size_t wait_tab_cap, n_waiting;
+    uint64_t coalesced;         /* waiting messages replaced by a newer one */
+    uint64_t next_resync_ms;
+    pthread_mutex_t send_lock;  /* held by the one thread handing waiting entries to Paho */
     pthread_t connector;
 
     /* Rate limiters (guarded by log.c's own lock). */
@@ -118,6 +143,18 @@ struct notify {
     kg_mqtt_result_cb cb;
     void *ctx;
     struct notify *next;
+};
+
+/* A message waiting for room in the window (see the file's top comment). */
+struct waiting {
+    struct waiting *next;       /* FIFO */
+    struct waiting *hnext;      /* hash chain */
+    uint64_t hash;
+    char *topic;
+    void *payload;              /* NULL when len is 0 */
+    size_t len;
+    bool retain;
+    int qos;
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -765,7 +802,157 @@ static int on_message_arrived(void *context, char *topic, int topic_len, MQTTAsy
     return 1;
 }
 
-/* One publish has an outcome; wakes flush waiters when none is left. */
+/* ------------------------------------------------------- waiting store */
+
+static void drain(struct kg_mqtt *m);
+static size_t pending_count(struct kg_mqtt *m);
+
+static uint64_t topic_hash(const char *t)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *t; t++) {
+        h ^= (unsigned char)*t;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static void waiting_free(struct waiting *w)
+{
+    if (!w)
+        return;
+    free(w->topic);
+    free(w->payload);
+    free(w);
+}
+
+/* Lock held: the waiting entry of topic, or NULL. */
+static struct waiting *waiting_find_locked(struct kg_mqtt *m, const char *topic, uint64_t h)
+{
+    if (!m->wait_tab)
+        return NULL;
+    for (struct waiting *w = m->wait_tab[h & (m->wait_tab_cap - 1)]; w; w = w->hnext)
+        if (w->hash == h && strcmp(w->topic, topic) == 0)
+            return w;
+    return NULL;
+}
+
+/* Lock held: doubles the hash table (a power of two) and re-links every entry. */
+static int waiting_grow_locked(struct kg_mqtt *m)
+{
+    size_t cap = m->wait_tab_cap ? m->wait_tab_cap * 2 : 256;
+    struct waiting **t = calloc(cap, sizeof *t);
+    if (!t)
+        return KG_ENOMEM;
+    for (struct waiting *w = m->wait_head; w; w = w->next) {
+        size_t b = w->hash & (cap - 1);
+        w->hnext = t[b];
+        t[b] = w;
+    }
+    free(m->wait_tab);
+    m->wait_tab = t;
+    m->wait_tab_cap = cap;
+    return 0;
+}
+
+/* Lock held: takes the oldest entry off the FIFO and the hash; NULL when none. */
+static struct waiting *waiting_pop_locked(struct kg_mqtt *m)
+{
+    struct waiting *w = m->wait_head;
+    if (!w)
+        return NULL;
+    m->wait_head = w->next;
+    if (!m->wait_head)
+        m->wait_tail = NULL;
+    struct waiting **pp = &m->wait_tab[w->hash & (m->wait_tab_cap - 1)];
+    while (*pp != w)
+        pp = &(*pp)->hnext;
+    *pp = w->hnext;
+    m->n_waiting--;
+    return w;
+}
+
+/* Lock held: a newer message replaces the waiting one w; returns the old payload
+ * (the caller frees it after unlocking). */
+static void *waiting_replace_locked(struct kg_mqtt *m, struct waiting *w, void *payload,
+                                    size_t len, bool retain, int qos)
+{
+    void *old = w->payload;
+    w->payload = payload;
+    w->len = len;
+    w->retain = retain;
+    w->qos = qos;
+    m->coalesced++;
+    return old;
+}
+
+/* Enters one message into the waiting store: it replaces a message to the same
+ * topic that still waits, else joins the end of the FIFO. The copies are made
+ * before the lock is taken. 0, KG_ENOMEM, or KG_EAGAIN (too many topics wait). */
+static int waiting_put(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
+                       bool retain, int qos)
+{
+    void *copy = NULL;
+    if (len > 0) {
+        copy = malloc(len);
+        if (!copy)
+            return KG_ENOMEM;
+        memcpy(copy, payload, len);
+    }
+    uint64_t h = topic_hash(topic);
+    pthread_mutex_lock(&m->lock);
+    struct waiting *w = waiting_find_locked(m, topic, h);
+    if (w) {
+        void *old = waiting_replace_locked(m, w, copy, len, retain, qos);
+        pthread_mutex_unlock(&m->lock);
+        free(old);
+        return 0;
+    }
+    pthread_mutex_unlock(&m->lock);
+
+    w = calloc(1, sizeof *w);
+    char *t = strdup(topic);
+    if (!w || !t) {
+        free(w);
+        free(t);
+        free(copy);
+        return KG_ENOMEM;
+    }
+    w->hash = h;
+    w->topic = t;
+    w->payload = copy;
+    w->len = len;
+    w->retain = retain;
+    w->qos = qos;
+
+    pthread_mutex_lock(&m->lock);
+    struct waiting *again = waiting_find_locked(m, topic, h); /* another thread, meanwhile */
+    int rc = 0;
+    if (again) {
+        w->payload = waiting_replace_locked(m, again, w->payload, len, retain, qos);
+    } else if (m->n_waiting >= KG_MQTT_MAX_WAITING) {
+        rc = KG_EAGAIN;
+    } else if (m->n_waiting >= m->wait_tab_cap && waiting_grow_locked(m) != 0) {
+        rc = KG_ENOMEM;
+    } else {
+        size_t b = h & (m->wait_tab_cap - 1);
+        w->hnext = m->wait_tab[b];
+        m->wait_tab[b] = w;
+        if (m->wait_tail)
+            m->wait_tail->next = w;
+        else
+            m->wait_head = w;
+        m->wait_tail = w;
+        m->n_waiting++;
+        w = NULL;
+    }
+    pthread_mutex_unlock(&m->lock);
+    waiting_free(w);
+    return rc;
+}
+
+/* One publish has an outcome; wakes flush waiters when none is left, and lets
+ * a waiting message into the room it leaves. */
 static bool publish_settled(struct kg_mqtt *m)
 {
     pthread_mutex_lock(&m->lock);
@@ -774,7 +961,10 @@ static bool publish_settled(struct kg_mqtt *m)
     if (m->outstanding == 0)
         pthread_cond_broadcast(&m->cond);
     bool stopping = m->stopping;
+    bool waiting = m->wait_head != NULL;
     pthread_mutex_unlock(&m->lock);
+    if (waiting && !stopping)
+        drain(m);
     return stopping;
 }
 
@@ -927,8 +1117,26 @@ static void *connector_main(void *arg)
     struct kg_mqtt *m = arg;
     pthread_mutex_lock(&m->lock);
     while (!m->quit) {
+        if (m->wait_head && m->state == ST_READY && now_ms() >= m->next_resync_ms) {
+            /* Messages wait: let Paho's own list correct our count of what it
+             * holds, in case it dropped some without calling back. */
+            m->next_resync_ms = now_ms() + KG_MQTT_RESYNC_MS;
+            uint64_t seq = m->publish_seq;
+            pthread_mutex_unlock(&m->lock);
+            size_t held = pending_count(m);
+            pthread_mutex_lock(&m->lock);
+            if (m->publish_seq == seq && held < m->outstanding)
+                m->outstanding = held;
+            pthread_mutex_unlock(&m->lock);
+            drain(m);
+            pthread_mutex_lock(&m->lock);
+            continue;
+        }
         if (!m->connect_due) {
-            pthread_cond_wait(&m->cond, &m->lock);
+            if (m->wait_head && m->state == ST_READY)
+                wait_until(m, m->next_resync_ms);
+            else
+                pthread_cond_wait(&m->cond, &m->lock);
             continue;
         }
         if (now_ms() < m->next_connect_ms) {
@@ -1016,13 +1224,16 @@ int kg_mqtt_create(const struct kg_mqtt_options *opt, struct kg_mqtt **out, char
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&m->lock, NULL);
+    pthread_mutex_init(&m->send_lock, NULL);
     pthread_cond_init(&m->cond, &ca);
     pthread_condattr_destroy(&ca);
 
     MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
     cro.sendWhileDisconnected = 1;
     cro.allowDisconnectedSendAtAnyTime = 1; /* publishes before the first connect are kept */
-    cro.maxBufferedMessages = m->max_buffered;
+    /* the window, plus room for what bypasses it (notify publishes, the final
+     * message of a stop) */
+    cro.maxBufferedMessages = m->max_buffered + 16;
     cro.MQTTVersion = m->v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
     cro.deleteOldestMessages = 0;
     cro.restoreMessages = 0;
@@ -1183,6 +1394,40 @@ int kg_mqtt_publish(struct kg_mqtt *m, const char *topic, const void *payload, s
     return kg_mqtt_publish_qos(m, topic, payload, len, retain, m ? m->qos : 0);
 }
 
+/* Hands waiting messages to Paho, oldest first, while the window has room. One
+ * thread at a time: a thread that finds another draining leaves it the work, and
+ * the drainer looks again after letting go, so no room goes unused. Never
+ * blocks on a lock held across a Paho call (Paho calls us back with its mutex
+ * held), so it is safe from callbacks. */
+static void drain(struct kg_mqtt *m)
+{
+    for (;;) {
+        if (pthread_mutex_trylock(&m->send_lock) != 0)
+            return;
+        for (;;) {
+            pthread_mutex_lock(&m->lock);
+            struct waiting *w = NULL;
+            if (!m->stopping && m->state != ST_STOPPED &&
+                m->outstanding < (uint64_t)m->max_buffered)
+                w = waiting_pop_locked(m);
+            if (w)
+                count_publish_locked(m);
+            pthread_mutex_unlock(&m->lock);
+            if (!w)
+                break;
+            publish_raw(m, w->topic, w->payload, w->len, w->retain, w->qos, NULL);
+            waiting_free(w);
+        }
+        pthread_mutex_unlock(&m->send_lock);
+        pthread_mutex_lock(&m->lock);
+        bool more = m->wait_head && !m->stopping && m->state != ST_STOPPED &&
+                    m->outstanding < (uint64_t)m->max_buffered;
+        pthread_mutex_unlock(&m->lock);
+        if (!more)
+            return;
+    }
+}
+
 /* The checks and the hand-over shared by every publish; cb may be NULL. */
 static int publish_checked(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
                            bool retain, int qos, kg_mqtt_result_cb cb, void *ctx)
@@ -1207,15 +1452,12 @@ static int publish_checked(struct kg_mqtt *m, const char *topic, const void *pay
         n->cb = cb;
         n->ctx = ctx;
     }
-    /* one lock per message: the check and the count */
     pthread_mutex_lock(&m->lock);
     bool closed = m->stopping || m->state == ST_STOPPED;
-    if (!closed) {
+    if (!closed && n) { /* a notify publish goes straight to Paho, never coalesced */
         count_publish_locked(m);
-        if (n) {
-            n->next = m->notifies;
-            m->notifies = n;
-        }
+        n->next = m->notifies;
+        m->notifies = n;
     }
     pthread_mutex_unlock(&m->lock);
     if (closed) {
@@ -1223,7 +1465,19 @@ static int publish_checked(struct kg_mqtt *m, const char *topic, const void *pay
         atomic_fetch_add_explicit(&m->st_publish_failed, 1, memory_order_relaxed);
         return KG_ESTATE;
     }
-    return publish_raw(m, topic, payload, len, retain, qos, n);
+    if (n)
+        return publish_raw(m, topic, payload, len, retain, qos, n);
+    int rc = waiting_put(m, topic, payload, len, retain, qos);
+    if (rc) {
+        atomic_fetch_add_explicit(&m->st_publish_failed, 1, memory_order_relaxed);
+        if (rc == KG_EAGAIN)
+            kg_complain(&m->queue_complain, KG_LOG_WARN,
+                        "mqtt: %u topics already wait for %s; dropping messages to new ones",
+                        KG_MQTT_MAX_WAITING, m->uri);
+        return rc;
+    }
+    drain(m);
+    return 0;
 }
 
 int kg_mqtt_publish_qos(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
@@ -1294,6 +1548,7 @@ static size_t pending_count(struct kg_mqtt *m)
 static int flush_until(struct kg_mqtt *m, uint64_t deadline)
 {
     for (;;) {
+        drain(m);
         pthread_mutex_lock(&m->lock);
         uint64_t seq = m->publish_seq;
         pthread_mutex_unlock(&m->lock);
@@ -1301,8 +1556,14 @@ static int flush_until(struct kg_mqtt *m, uint64_t deadline)
             pthread_mutex_lock(&m->lock);
             if (m->publish_seq == seq) /* forget a count Paho never settled */
                 m->outstanding = 0;
+            /* a stopping session sends nothing more: what waits is discarded */
+            bool done = !m->wait_head || m->stopping || m->state == ST_STOPPED;
             pthread_mutex_unlock(&m->lock);
-            return 0;
+            if (done)
+                return 0;
+            if (now_ms() >= deadline)
+                return KG_ETIMEDOUT;
+            continue; /* room again: the next drain sends what waits */
         }
         uint64_t now = now_ms();
         if (now >= deadline)
@@ -1340,6 +1601,11 @@ void kg_mqtt_get_stats(const struct kg_mqtt *m, struct kg_mqtt_stats *out)
     out->received = atomic_load_explicit(&m->st_received, memory_order_relaxed);
     out->connects = atomic_load_explicit(&m->st_connects, memory_order_relaxed);
     out->connection_lost = atomic_load_explicit(&m->st_lost, memory_order_relaxed);
+    struct kg_mqtt *mm = (struct kg_mqtt *)m; /* locking is not a logical change */
+    pthread_mutex_lock(&mm->lock);
+    out->coalesced = mm->coalesced;
+    out->waiting = mm->n_waiting;
+    pthread_mutex_unlock(&mm->lock);
 }
 
 int kg_mqtt_stop(struct kg_mqtt *m, const char *final_topic, const char *final_payload,
@@ -1348,6 +1614,18 @@ int kg_mqtt_stop(struct kg_mqtt *m, const char *final_topic, const char *final_p
     if (!m)
         return 0;
     uint64_t deadline = now_ms() + timeout_ms;
+    pthread_mutex_lock(&m->lock);
+    if (m->state == ST_STOPPED || m->stopping) {
+        pthread_mutex_unlock(&m->lock);
+        return 0;
+    }
+    bool waiting = m->wait_head != NULL && (m->state == ST_READY || m->state == ST_SUBSCRIBING);
+    pthread_mutex_unlock(&m->lock);
+    /* Connected: what waits for room goes out first, e.g. the removals a reload
+     * publishes just before it stops the session; within half the caller's time,
+     * so that the final message keeps the other half. */
+    if (waiting)
+        flush_until(m, now_ms() + timeout_ms / 2);
     pthread_mutex_lock(&m->lock);
     if (m->state == ST_STOPPED || m->stopping) {
         pthread_mutex_unlock(&m->lock);
@@ -1416,13 +1694,14 @@ void kg_mqtt_free(struct kg_mqtt *m)
         return;
     if (m->client) {
         kg_mqtt_stop(m, NULL, NULL, 1000);
-        size_t lost = pending_count(m);
+        size_t lost = pending_count(m) + m->n_waiting;
         if (lost > 0)
             kg_warn("mqtt: %zu queued messages for %s were never delivered; discarded", lost,
                     m->uri);
         MQTTAsync_destroy(&m->client);
         pthread_cond_destroy(&m->cond);
         pthread_mutex_destroy(&m->lock);
+        pthread_mutex_destroy(&m->send_lock);
     }
     free(m->uri);
     free(m->client_id);
@@ -1436,6 +1715,12 @@ void kg_mqtt_free(struct kg_mqtt *m)
     for (size_t i = 0; i < m->n_filters; i++)
         free(m->filters[i]);
     free(m->filters);
+    while (m->wait_head) {
+        struct waiting *w = m->wait_head;
+        m->wait_head = w->next;
+        waiting_free(w);
+    }
+    free(m->wait_tab);
     /* publishes Paho dropped without an outcome (it can, when a clean session ends) */
     while (m->notifies) {
         struct notify *n = m->notifies;

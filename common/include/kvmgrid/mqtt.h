@@ -60,7 +60,11 @@ struct kg_mqtt_options {
     bool will_retained;
     uint32_t reconnect_min_ms;  /* 0: 500 */
     uint32_t reconnect_max_ms;  /* 0: 30000 */
-    int max_buffered;           /* messages queued while offline or in flight; 0: 10000 */
+    int max_buffered;           /* the window: most messages in Paho's hands at once
+                                 * (queued while offline, waiting for the socket, or
+                                 * in flight); beyond it messages wait in the session,
+                                 * the newest one per topic only (see kg_mqtt_publish).
+                                 * 0: 1000 */
     kg_mqtt_message_cb on_message; /* NULL for a pure publisher */
     kg_mqtt_connect_cb on_connect; /* may be NULL */
     kg_mqtt_lost_cb on_lost;       /* may be NULL */
@@ -68,8 +72,11 @@ struct kg_mqtt_options {
 };
 
 struct kg_mqtt_stats {
-    uint64_t published;         /* publish calls accepted */
-    uint64_t publish_failed;    /* publish calls refused (queue full, bad topic) */
+    uint64_t published;         /* messages handed to Paho */
+    uint64_t publish_failed;    /* publish calls refused (bad topic, too many topics
+                                 * waiting) and messages Paho refused */
+    uint64_t coalesced;         /* waiting messages replaced by a newer one to their topic */
+    uint64_t waiting;           /* messages waiting for room in the window now */
     uint64_t received;          /* messages delivered to on_message */
     uint64_t connects;          /* successful connects, first included */
     uint64_t connection_lost;
@@ -91,8 +98,13 @@ int kg_mqtt_start(struct kg_mqtt *m);
 
 /* Queues one message. topic must be a valid topic name (UTF-8, no wildcards, no
  * NUL, < 65536 bytes); an invalid one is refused with KG_EINVAL instead of letting
- * the broker drop the connection. While disconnected, messages are buffered up to
- * max_buffered (then KG_EAGAIN). Returns 0, KG_EINVAL, KG_EAGAIN, KG_ESTATE. */
+ * the broker drop the connection. Latest value per topic: while max_buffered
+ * messages are already in Paho's hands (the broker is slow, frozen or away), the
+ * message waits in the session, and a newer message to the same topic replaces
+ * it; waiting messages go out in order as the window frees. So memory is bounded
+ * by the window plus one message per topic, whatever the broker does. Returns 0
+ * (sent or waiting), KG_EINVAL, KG_EAGAIN (262144 topics already wait),
+ * KG_ENOMEM, KG_ESTATE. */
 int kg_mqtt_publish(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
                     bool retain);
 

@@ -5,7 +5,8 @@
  * mosquitto with mosquitto_pub/mosquitto_sub as outside clients. It is a test
  * harness, not an operator tool: its output is meant for grep.
  *
- *   kg-mqtt-tool pub URI TOPIC PAYLOAD [--retain] [--count N] [--hold S] ...
+ *   kg-mqtt-tool pub URI TOPIC PAYLOAD [--retain] [--count N] [--spread] [--hold S] ...
+ *     (--spread: message i of --count goes to TOPIC/i instead of TOPIC)
  *   kg-mqtt-tool sub URI FILTER [--count N] [--timeout S] ...
  *   kg-mqtt-tool run URI PREFIX [--interval-ms N] [--sub FILTER]... ...
  *   kg-mqtt-tool badtopics URI PREFIX ...
@@ -37,7 +38,7 @@ struct tool {
     const char *subs[MAX_SUBS];
     int n_subs;
     const char *prefix;
-    bool retain;
+    bool retain, spread;
     long count;
     double hold_s, timeout_s;
     long interval_ms;
@@ -197,7 +198,13 @@ static int mode_pub(struct tool *t)
             p = buf;
             len = n < 0 ? 0 : ((size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
         }
-        int rc = publish_retry(t, topic, p, len, t->retain);
+        char spread_topic[1024];
+        const char *to = topic;
+        if (t->spread) {
+            snprintf(spread_topic, sizeof spread_topic, "%s/%ld", topic, i);
+            to = spread_topic;
+        }
+        int rc = publish_retry(t, to, p, len, t->retain);
         if (rc != 0) {
             event(t, "publish-refused %s: %s", topic, kg_strerror(rc));
             return finish(t, rc == KG_EINVAL ? 2 : 1);
@@ -309,6 +316,8 @@ static int parse_args(struct tool *t, int argc, char **argv)
     } while (0)
         if (strcmp(a, "--retain") == 0) {
             t->retain = true;
+        } else if (strcmp(a, "--spread") == 0) {
+            t->spread = true;
         } else if (strcmp(a, "--will-retain") == 0) {
             t->opt.will_retained = true;
         } else if (strcmp(a, "--debug") == 0) {
