@@ -59,6 +59,15 @@ stop_all() {
     say "stopping (guests and daemons take a few seconds) ..."
     for p in $pids; do kill "$p" 2>/dev/null || true; done
     for p in $pids; do wait "$p" 2>/dev/null || true; done
+    # "down" removes the rig's state directory: keep its daemons' and guests'
+    # logs first, which a failure message may point to.
+    if [ "${keep:-}" = 1 ] && [ -d "$run/rig" ]; then
+        for f in "$run"/rig/*.log "$run"/rig/guests/*/console.log; do
+            [ -f "$f" ] || continue
+            g=${f#"$run/rig/"}
+            cp "$f" "$run/rig-$(printf '%s' "$g" | tr '/' '-')" 2>/dev/null || true
+        done
+    fi
     if [ $rig_up -eq 1 ]; then "$top/tools/guest/rig.sh" down >>"$run/rig.log" 2>&1 || say "rig down failed: see $run/rig.log"; fi
     case "${keep:-}" in 1) say "logs kept in $run" ;; *) rm -rf "$run" ;; esac
     say "stopped; nothing left running."
