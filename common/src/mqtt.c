@@ -612,16 +612,6 @@ static void on_subscribe_failed(void *context, MQTTAsync_failureData *resp)
     ready(m);
 }
 
-static void on_subscribe_failed5(void *context, MQTTAsync_failureData5 *resp)
-{
-    struct kg_mqtt *m = context;
-    kg_complain(&m->sub_complain, KG_LOG_ERROR,
-                "mqtt: broker %s refused a subscription: %s (reason code 0x%02x)", m->uri,
-                resp && resp->message ? resp->message : "not authorized or invalid filter",
-                resp ? (unsigned)resp->reasonCode : 0u);
-    ready(m);
-}
-
 static void on_one_subscribe_failed(void *context, MQTTAsync_failureData *resp)
 {
     struct kg_mqtt *m = context;
@@ -636,6 +626,14 @@ static void on_one_subscribe_failed5(void *context, MQTTAsync_failureData5 *resp
                 "mqtt: broker %s refused a subscription: %s (reason code 0x%02x)", m->uri,
                 resp && resp->message ? resp->message : "not authorized or invalid filter",
                 resp ? (unsigned)resp->reasonCode : 0u);
+}
+
+/* The renewed subscriptions were refused as a whole: said, and the session is
+ * ready anyway (publishing does not depend on them). */
+static void on_subscribe_failed5(void *context, MQTTAsync_failureData5 *resp)
+{
+    on_one_subscribe_failed5(context, resp);
+    ready(context);
 }
 
 /* Response options for SUBSCRIBE: Paho refuses the 3.1.1 result callbacks on an
@@ -1002,17 +1000,23 @@ static void on_publish_failed5(void *context, MQTTAsync_failureData5 *resp)
                     resp ? (unsigned)resp->reasonCode : 0u);
 }
 
-/* A notify publish has its outcome: unlinks it, settles it, tells its caller. */
-static void notify_settle(struct notify *n, int rc, int reason)
+/* Lock held: takes n (may be NULL) off the list of notify publishes. */
+static void notify_unlink_locked(struct kg_mqtt *m, struct notify *n)
 {
-    struct kg_mqtt *m = n->m;
-    pthread_mutex_lock(&m->lock);
-    for (struct notify **pp = &m->notifies; *pp; pp = &(*pp)->next) {
+    for (struct notify **pp = &m->notifies; n && *pp; pp = &(*pp)->next) {
         if (*pp == n) {
             *pp = n->next;
             break;
         }
     }
+}
+
+/* A notify publish has its outcome: unlinks it, settles it, tells its caller. */
+static void notify_settle(struct notify *n, int rc, int reason)
+{
+    struct kg_mqtt *m = n->m;
+    pthread_mutex_lock(&m->lock);
+    notify_unlink_locked(m, n);
     pthread_mutex_unlock(&m->lock);
     publish_settled(m);
     n->cb(n->ctx, rc, reason);
@@ -1362,12 +1366,7 @@ static int publish_raw(struct kg_mqtt *m, const char *topic, const void *payload
     pthread_mutex_lock(&m->lock);
     if (m->outstanding > 0)
         m->outstanding--;
-    for (struct notify **pp = &m->notifies; n && *pp; pp = &(*pp)->next) {
-        if (*pp == n) {
-            *pp = n->next;
-            break;
-        }
-    }
+    notify_unlink_locked(m, n);
     pthread_mutex_unlock(&m->lock);
     free(n);
     atomic_fetch_add_explicit(&m->st_publish_failed, 1, memory_order_relaxed);
