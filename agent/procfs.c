@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * /proc readers for the host's own figures. They parse the kernel's text formats
- * from a caller-given root so that fixture trees drive the tests; they do not
- * compute rates (rates.c does) and do not log.
+ * from a caller-given root so that fixture trees drive the tests; each file has a
+ * parser over a stream, which the reader calls, so that a fuzzer drives the
+ * parsing without files. They do not compute rates (rates.c does) and do not log.
  */
 #include "procfs.h"
 
@@ -31,11 +32,20 @@ static int open_err(void)
     return errno == ENOENT ? KG_ENOENT : KG_EIO;
 }
 
-int kg_procfs_read_stat(const char *proc_root, struct kg_proc_sample *out)
+/* Opens root/rel, runs parse over it and closes it. */
+static int read_file(const char *root, const char *rel,
+                     int (*parse)(FILE *, struct kg_proc_sample *), struct kg_proc_sample *out)
 {
-    FILE *f = open_proc(proc_root, "stat");
+    FILE *f = open_proc(root, rel);
     if (!f)
         return open_err();
+    int rc = parse(f, out);
+    fclose(f);
+    return rc;
+}
+
+int kg_procfs_parse_stat(FILE *f, struct kg_proc_sample *out)
+{
     char line[1024];
     bool got_total = false;
     unsigned cpus = 0;
@@ -61,7 +71,6 @@ int kg_procfs_read_stat(const char *proc_root, struct kg_proc_sample *out)
         idle = v[3] + (n > 4 ? v[4] : 0);
         got_total = true;
     }
-    fclose(f);
     if (!got_total)
         return KG_EPARSE;
     out->cpu_total_ticks = total;
@@ -71,11 +80,8 @@ int kg_procfs_read_stat(const char *proc_root, struct kg_proc_sample *out)
     return 0;
 }
 
-int kg_procfs_read_meminfo(const char *proc_root, struct kg_proc_sample *out)
+int kg_procfs_parse_meminfo(FILE *f, struct kg_proc_sample *out)
 {
-    FILE *f = open_proc(proc_root, "meminfo");
-    if (!f)
-        return open_err();
     char line[256];
     bool have_total = false, have_avail = false, have_free = false;
     uint64_t total = 0, avail = 0, free_kib = 0, buffers = 0, cached = 0;
@@ -99,7 +105,6 @@ int kg_procfs_read_meminfo(const char *proc_root, struct kg_proc_sample *out)
             cached = v;
         }
     }
-    fclose(f);
     if (!have_total || (!have_avail && !have_free))
         return KG_EPARSE;
     /* Kernels before 3.14 have no MemAvailable: approximate it as free + caches. */
@@ -113,14 +118,10 @@ int kg_procfs_read_meminfo(const char *proc_root, struct kg_proc_sample *out)
     return 0;
 }
 
-int kg_procfs_read_loadavg(const char *proc_root, struct kg_proc_sample *out)
+int kg_procfs_parse_loadavg(FILE *f, struct kg_proc_sample *out)
 {
-    FILE *f = open_proc(proc_root, "loadavg");
-    if (!f)
-        return open_err();
     double l1, l5, l15;
     int n = fscanf(f, "%lf %lf %lf", &l1, &l5, &l15);
-    fclose(f);
     if (n != 3 || !(l1 >= 0) || !(l5 >= 0) || !(l15 >= 0))
         return KG_EPARSE;
     out->load1 = l1;
@@ -183,11 +184,8 @@ bool kg_procfs_is_whole_disk(const char *name)
     return true;
 }
 
-int kg_procfs_read_diskstats(const char *proc_root, struct kg_proc_sample *out)
+int kg_procfs_parse_diskstats(FILE *f, struct kg_proc_sample *out)
 {
-    FILE *f = open_proc(proc_root, "diskstats");
-    if (!f)
-        return open_err();
     char line[512];
     uint64_t rd = 0, wr = 0;
     int rc = 0;
@@ -207,7 +205,6 @@ int kg_procfs_read_diskstats(const char *proc_root, struct kg_proc_sample *out)
         rd += rd_sect * 512u; /* diskstats sectors are always 512 bytes */
         wr += wr_sect * 512u;
     }
-    fclose(f);
     if (rc)
         return rc;
     out->disk_rd_bytes = rd;
@@ -216,11 +213,8 @@ int kg_procfs_read_diskstats(const char *proc_root, struct kg_proc_sample *out)
     return 0;
 }
 
-int kg_procfs_read_netdev(const char *proc_root, struct kg_proc_sample *out)
+int kg_procfs_parse_netdev(FILE *f, struct kg_proc_sample *out)
 {
-    FILE *f = open_proc(proc_root, "net/dev");
-    if (!f)
-        return open_err();
     char line[512];
     uint64_t rx = 0, tx = 0;
     int rc = 0, lineno = 0;
@@ -251,13 +245,37 @@ int kg_procfs_read_netdev(const char *proc_root, struct kg_proc_sample *out)
         rx += v[0];
         tx += v[8];
     }
-    fclose(f);
     if (rc)
         return rc;
     out->net_rx_bytes = rx;
     out->net_tx_bytes = tx;
     out->have_net = true;
     return 0;
+}
+
+int kg_procfs_read_stat(const char *proc_root, struct kg_proc_sample *out)
+{
+    return read_file(proc_root, "stat", kg_procfs_parse_stat, out);
+}
+
+int kg_procfs_read_meminfo(const char *proc_root, struct kg_proc_sample *out)
+{
+    return read_file(proc_root, "meminfo", kg_procfs_parse_meminfo, out);
+}
+
+int kg_procfs_read_loadavg(const char *proc_root, struct kg_proc_sample *out)
+{
+    return read_file(proc_root, "loadavg", kg_procfs_parse_loadavg, out);
+}
+
+int kg_procfs_read_diskstats(const char *proc_root, struct kg_proc_sample *out)
+{
+    return read_file(proc_root, "diskstats", kg_procfs_parse_diskstats, out);
+}
+
+int kg_procfs_read_netdev(const char *proc_root, struct kg_proc_sample *out)
+{
+    return read_file(proc_root, "net/dev", kg_procfs_parse_netdev, out);
 }
 
 int kg_procfs_read_all(const char *proc_root, struct kg_proc_sample *out)

@@ -3,12 +3,15 @@
  * /proc readers for the host figures: /proc/stat (CPU ticks), /proc/meminfo,
  * /proc/loadavg, /proc/diskstats (whole disks only) and /proc/net/dev (all but lo).
  * Each takes the proc root as a path ("/proc" in production, a fixture directory
- * in tests). Pure module: reads files, never logs, keeps no state. Thread-safe.
+ * in tests) and hands the open file to its parser, which takes any stream (the
+ * fuzzer's are fmemopen buffers). Pure module: reads files, never logs, keeps no
+ * state. Thread-safe.
  */
 #ifndef KG_AGENT_PROCFS_H
 #define KG_AGENT_PROCFS_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "sample.h"
 
@@ -20,6 +23,16 @@ int kg_procfs_read_meminfo(const char *proc_root, struct kg_proc_sample *out);
 int kg_procfs_read_loadavg(const char *proc_root, struct kg_proc_sample *out);
 int kg_procfs_read_diskstats(const char *proc_root, struct kg_proc_sample *out);
 int kg_procfs_read_netdev(const char *proc_root, struct kg_proc_sample *out);
+
+/* The readers' parsers: f (borrowed, read as far as the parser needs, not closed)
+ * holds text in the format of /proc/stat, /proc/meminfo, /proc/loadavg,
+ * /proc/diskstats or /proc/net/dev. Each fills *out as its reader does and
+ * returns 0 or KG_EPARSE. */
+int kg_procfs_parse_stat(FILE *f, struct kg_proc_sample *out);
+int kg_procfs_parse_meminfo(FILE *f, struct kg_proc_sample *out);
+int kg_procfs_parse_loadavg(FILE *f, struct kg_proc_sample *out);
+int kg_procfs_parse_diskstats(FILE *f, struct kg_proc_sample *out);
+int kg_procfs_parse_netdev(FILE *f, struct kg_proc_sample *out);
 
 /* Zeroes *out and runs every reader; returns the first error, if any (the readers
  * that worked have filled their part anyway). */
