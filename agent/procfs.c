@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,31 @@ static int read_file(const char *root, const char *rel,
     return rc;
 }
 
+/* Reads up to max blank-separated decimal counters from s into v, stopping at
+ * anything else. Returns how many, or -1 for a negative number or one past
+ * UINT64_MAX: the kernel prints neither, and sscanf's %llu would take the first
+ * modulo 2^64 and has no defined result for the second. */
+static int scan_counters(const char *s, uint64_t *v, int max)
+{
+    int n = 0;
+    while (n < max) {
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (*s == '-')
+            return -1;
+        if (!isdigit((unsigned char)*s))
+            break;
+        char *end;
+        errno = 0;
+        unsigned long long x = strtoull(s, &end, 10);
+        if (errno == ERANGE)
+            return -1;
+        v[n++] = x;
+        s = end;
+    }
+    return n;
+}
+
 int kg_procfs_parse_stat(FILE *f, struct kg_proc_sample *out)
 {
     char line[1024];
@@ -61,13 +87,19 @@ int kg_procfs_parse_stat(FILE *f, struct kg_proc_sample *out)
             continue;
         /* user nice system idle iowait irq softirq steal guest guest_nice; guest
          * time is already included in user/nice, so it is not added again. */
-        unsigned long long v[10] = {0};
-        int n = sscanf(line + 3, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
-                       &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
+        uint64_t v[10] = {0};
+        int n = scan_counters(line + 3, v, 10);
         if (n < 4)
             break;
-        for (int i = 0; i < n && i < 8; i++)
+        bool wrapped = false;
+        for (int i = 0; i < n && i < 8; i++) {
+            if (total + v[i] < total)
+                wrapped = true;
             total += v[i];
+        }
+        /* idle and iowait are part of the total, which a wrapped sum is not */
+        if (wrapped)
+            break;
         idle = v[3] + (n > 4 ? v[4] : 0);
         got_total = true;
     }
@@ -118,11 +150,17 @@ int kg_procfs_parse_meminfo(FILE *f, struct kg_proc_sample *out)
     return 0;
 }
 
+static bool load_ok(double v)
+{
+    return isfinite(v) && v >= 0;
+}
+
 int kg_procfs_parse_loadavg(FILE *f, struct kg_proc_sample *out)
 {
     double l1, l5, l15;
     int n = fscanf(f, "%lf %lf %lf", &l1, &l5, &l15);
-    if (n != 3 || !(l1 >= 0) || !(l5 >= 0) || !(l15 >= 0))
+    /* strtod also reads "inf" and overflows to HUGE_VAL: neither is a load average */
+    if (n != 3 || !load_ok(l1) || !load_ok(l5) || !load_ok(l15))
         return KG_EPARSE;
     out->load1 = l1;
     out->load5 = l5;
@@ -192,18 +230,18 @@ int kg_procfs_parse_diskstats(FILE *f, struct kg_proc_sample *out)
     while (fgets(line, sizeof line, f)) {
         unsigned major, minor;
         char name[64];
-        unsigned long long rd_ios, rd_merges, rd_sect, rd_ms, wr_ios, wr_merges, wr_sect;
-        int n = sscanf(line, "%u %u %63s %llu %llu %llu %llu %llu %llu %llu", &major, &minor,
-                       name, &rd_ios, &rd_merges, &rd_sect, &rd_ms, &wr_ios, &wr_merges,
-                       &wr_sect);
-        if (n != 10) {
+        int used = 0;
+        /* rd_ios rd_merges rd_sectors rd_ms wr_ios wr_merges wr_sectors ... */
+        uint64_t v[7];
+        if (sscanf(line, "%u %u %63s%n", &major, &minor, name, &used) != 3 ||
+            scan_counters(line + used, v, 7) != 7) {
             rc = KG_EPARSE;
             break;
         }
         if (!kg_procfs_is_whole_disk(name))
             continue;
-        rd += rd_sect * 512u; /* diskstats sectors are always 512 bytes */
-        wr += wr_sect * 512u;
+        rd += v[2] * 512u; /* diskstats sectors are always 512 bytes */
+        wr += v[6] * 512u;
     }
     if (rc)
         return rc;
@@ -230,13 +268,8 @@ int kg_procfs_parse_netdev(FILE *f, struct kg_proc_sample *out)
         char *name = line;
         while (*name == ' ')
             name++;
-        unsigned long long v[16];
-        int n = sscanf(colon + 1,
-                       "%llu %llu %llu %llu %llu %llu %llu %llu "
-                       "%llu %llu %llu %llu %llu %llu %llu %llu",
-                       &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9],
-                       &v[10], &v[11], &v[12], &v[13], &v[14], &v[15]);
-        if (n != 16) {
+        uint64_t v[16];
+        if (scan_counters(colon + 1, v, 16) != 16) {
             rc = KG_EPARSE;
             break;
         }
