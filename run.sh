@@ -5,7 +5,8 @@
 #
 #   ./run.sh demo    install what is missing, build, run the main job on embedded defaults
 #   ./run.sh test    install what is missing, build, run the whole test suite
-#                    (once with -Werror, once more under AddressSanitizer + UBSan)
+#                    (once with -Werror, once more under AddressSanitizer + UBSan),
+#                    then fuzz every parser of outside input with libFuzzer (clang)
 #
 # and a third one:
 #
@@ -13,8 +14,9 @@
 #                    packages into DIR (default dist/) and check them with lintian
 #                    (tools/package.sh)
 #
-# Environment: KG_JOBS (build parallelism, default: nproc), KG_TEST_BUILDS
-# ("werror asan" by default; "werror" alone for a quicker local run),
+# Environment: KG_JOBS (build and ctest parallelism, default: nproc), KG_TEST_BUILDS
+# ("werror asan fuzz" by default; "werror" alone for a quicker local run),
+# KG_FUZZ_SECONDS (how long each fuzz target runs in the fuzz pass, default 30),
 # KG_CTEST_ARGS (extra ctest arguments, e.g. "-L unit").
 set -eu
 top=$(cd "$(dirname "$0")" && pwd)
@@ -31,7 +33,7 @@ cd "$top"
 jobs=${KG_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 usage() {
-    sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 # ctest_args PASS: KG_CTEST_ARGS, and on every pass after the first "-LE fresh":
@@ -58,19 +60,27 @@ case "${1:-}" in
 test)
     "$top/third_party/install.sh" build run test e2e bench package
     pass=0
-    for kind in ${KG_TEST_BUILDS:-werror asan}; do
+    for kind in ${KG_TEST_BUILDS:-werror asan fuzz}; do
         pass=$((pass + 1))
+        only=""
         case "$kind" in
-        werror) build build -DKVMGRID_WERROR=ON ;;
-        asan)   build build-asan -DKVMGRID_WERROR=ON -DKVMGRID_SANITIZE=address,undefined ;;
+        werror) dir=build; build $dir -DKVMGRID_WERROR=ON ;;
+        asan)   dir=build-asan
+                build $dir -DKVMGRID_WERROR=ON -DKVMGRID_SANITIZE=address,undefined ;;
+        # The libFuzzer targets only (tests/fuzz), each run for KG_FUZZ_SECONDS
+        # with ASan + UBSan. No -Werror: clang warns where gcc does not, in code
+        # these targets link but do not own.
+        fuzz)   dir=build-fuzz; only="-L ^fuzz\$"
+                CC=clang cmake -S "$top" -B "$top/$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+                    -DKVMGRID_FUZZ=ON >/dev/null
+                cmake --build "$top/$dir" -j "$jobs" --target fuzz_targets ;;
         *) echo "run.sh: unknown build kind '$kind'" >&2; exit 2 ;;
         esac
-        dir=build; [ "$kind" = asan ] && dir=build-asan
         echo "== ctest ($kind)"
-        # shellcheck disable=SC2086
+        # shellcheck disable=SC2086,SC2046 # word splitting of the ctest arguments is meant
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
         LSAN_OPTIONS="suppressions=$top/tests/lsan.supp" \
-            ctest --test-dir "$top/$dir" --output-on-failure -j "$jobs" $(ctest_args "$pass")
+            ctest --test-dir "$top/$dir" --output-on-failure -j "$jobs" $(ctest_args "$pass") $only
     done
     ;;
 demo)
