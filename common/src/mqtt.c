@@ -95,6 +95,8 @@ struct kg_mqtt {
     kg_mqtt_message_cb on_message;
     kg_mqtt_connect_cb on_connect;
     kg_mqtt_lost_cb on_lost;
+    kg_mqtt_synced_cb on_synced;
+    char *snapshot_filter;
     void *ctx;
 
     pthread_mutex_t lock;
@@ -541,6 +543,51 @@ static char *default_client_id(void)
 
 /* ---------------------------------------------------------- Paho callbacks */
 
+/* The UNSUBACK that follows the retained messages of this connect's SUBSCRIBE. */
+static void synced(struct kg_mqtt *m)
+{
+    pthread_mutex_lock(&m->lock);
+    bool up = m->state == ST_READY && !m->stopping;
+    pthread_mutex_unlock(&m->lock);
+    if (up && m->on_synced)
+        m->on_synced(m->ctx);
+}
+
+static void on_unsubscribed(void *context, MQTTAsync_successData *resp)
+{
+    (void)resp;
+    synced(context);
+}
+
+static void on_unsubscribed5(void *context, MQTTAsync_successData5 *resp)
+{
+    (void)resp;
+    synced(context);
+}
+
+/* A topic filter nobody subscribes to: unsubscribing from it costs the broker
+ * nothing and still gets an UNSUBACK, in order (MQTT 3.1.1 3.10.4). */
+#define SYNC_MARKER_FILTER "$kvmgrid/sync"
+
+/* Sends the UNSUBSCRIBE whose acknowledgement means "every retained message of
+ * this connect has arrived": of the snapshot filter when there is one (so its
+ * live messages stop), else of a filter nobody uses. */
+static void request_sync(struct kg_mqtt *m)
+{
+    if (!m->on_synced && !m->snapshot_filter)
+        return;
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    ro.context = m;
+    if (m->v5)
+        ro.onSuccess5 = on_unsubscribed5;
+    else
+        ro.onSuccess = on_unsubscribed;
+    int rc = MQTTAsync_unsubscribe(
+        m->client, m->snapshot_filter ? m->snapshot_filter : SYNC_MARKER_FILTER, &ro);
+    if (rc != MQTTASYNC_SUCCESS)
+        kg_warn("mqtt: cannot send UNSUBSCRIBE to %s: %s", m->uri, MQTTAsync_strerror(rc));
+}
+
 static void ready(struct kg_mqtt *m)
 {
     pthread_mutex_lock(&m->lock);
@@ -554,6 +601,7 @@ static void ready(struct kg_mqtt *m)
     pthread_mutex_unlock(&m->lock);
     if (m->on_connect)
         m->on_connect(m->ctx, reconnect);
+    request_sync(m);
 }
 
 /* The SUBACK of the renewed subscriptions: the broker grants or refuses each
@@ -682,15 +730,16 @@ static void on_connected(void *context, MQTTAsync_successData *resp)
     atomic_fetch_add_explicit(&m->st_connects, 1, memory_order_relaxed);
     /* Snapshot the filters and change state under one lock, so that a concurrent
      * kg_mqtt_subscribe either is in the snapshot or sends its own SUBSCRIBE. */
-    size_t n = m->n_filters;
+    size_t n = m->n_filters + (m->snapshot_filter ? 1 : 0);
     char **snap = NULL;
     int *qos = NULL;
     if (n > 0) {
         snap = calloc(n, sizeof *snap);
         qos = calloc(n, sizeof *qos);
         for (size_t i = 0; snap && qos && i < n; i++) {
-            snap[i] = strdup(m->filters[i]);
-            qos[i] = m->qos;
+            bool snapshot = i == m->n_filters; /* the last one */
+            snap[i] = strdup(snapshot ? m->snapshot_filter : m->filters[i]);
+            qos[i] = snapshot ? 0 : m->qos;
             if (!snap[i]) {
                 n = i;
                 break;
@@ -1199,6 +1248,7 @@ int kg_mqtt_create(const struct kg_mqtt_options *opt, struct kg_mqtt **out, char
     m->will_topic = dup_or_null(opt->will_topic, &oom);
     m->will_payload = opt->will_topic ? dup_or_null(opt->will_payload ? opt->will_payload : "", &oom)
                                       : NULL;
+    m->snapshot_filter = dup_or_null(opt->snapshot_filter, &oom);
     if (oom) {
         set_err(errmsg, errlen, "out of memory");
         kg_mqtt_free(m);
@@ -1220,6 +1270,7 @@ int kg_mqtt_create(const struct kg_mqtt_options *opt, struct kg_mqtt **out, char
     m->on_message = opt->on_message;
     m->on_connect = opt->on_connect;
     m->on_lost = opt->on_lost;
+    m->on_synced = opt->on_synced;
     m->ctx = opt->ctx;
     m->state = ST_IDLE;
     m->rand_state = (unsigned int)(kg_clock_mono_ns() ^ ((uint64_t)getpid() << 16));
@@ -1714,6 +1765,7 @@ void kg_mqtt_free(struct kg_mqtt *m)
     for (size_t i = 0; i < m->n_filters; i++)
         free(m->filters[i]);
     free(m->filters);
+    free(m->snapshot_filter);
     while (m->wait_head) {
         struct waiting *w = m->wait_head;
         m->wait_head = w->next;

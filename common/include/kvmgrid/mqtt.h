@@ -31,6 +31,13 @@ typedef void (*kg_mqtt_message_cb)(void *ctx, const char *topic, size_t topic_le
 typedef void (*kg_mqtt_connect_cb)(void *ctx, bool reconnect);
 /* The connection was lost (cause may be NULL). The session is reconnecting. */
 typedef void (*kg_mqtt_lost_cb)(void *ctx, const char *cause);
+/* The broker has delivered every retained message that this connect's
+ * subscriptions matched (snapshot_filter's included): an UNSUBSCRIBE sent after
+ * the SUBACK was acknowledged, and a broker answers a client in order. Runs once
+ * per connect, after on_connect, on a Paho thread. Exact for QoS 0 subscriptions
+ * (the snapshot filter is always QoS 0); with QoS 1 a broker may hold retained
+ * messages past its in-flight limit behind the acknowledgement. */
+typedef void (*kg_mqtt_synced_cb)(void *ctx);
 /* The outcome of one kg_mqtt_publish_notify: rc 0 (acknowledged), KG_EPERM (MQTT 5:
  * the broker refused it; reason is its reason code, e.g. 0x87 not authorized) or
  * KG_EIO (lost with the connection, or still queued when the session is torn
@@ -68,6 +75,12 @@ struct kg_mqtt_options {
     kg_mqtt_message_cb on_message; /* NULL for a pure publisher */
     kg_mqtt_connect_cb on_connect; /* may be NULL */
     kg_mqtt_lost_cb on_lost;       /* may be NULL */
+    kg_mqtt_synced_cb on_synced;   /* may be NULL */
+    const char *snapshot_filter;   /* NULL: none. Subscribed (QoS 0) with every
+                                    * connect's SUBSCRIBE only to read the retained
+                                    * messages it matches, and unsubscribed at once:
+                                    * they reach on_message (retained true) before
+                                    * on_synced, and live ones stop with it */
     void *ctx;                     /* passed to callbacks */
 };
 

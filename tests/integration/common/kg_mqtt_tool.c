@@ -11,6 +11,8 @@
  *   kg-mqtt-tool run URI PREFIX [--interval-ms N] [--sub FILTER]... ...
  *   kg-mqtt-tool badtopics URI PREFIX ...
  *
+ * --snapshot FILTER reads the retained messages under FILTER at every connect
+ * (kg_mqtt_options.snapshot_filter), and "event synced" says they all arrived.
  * Events go to stderr ("event connected reconnect=0", "event lost"), received
  * messages to stdout ("TOPIC PAYLOAD", as mosquitto_sub -v prints them).
  * Exit status: 0 done, 1 failed at run time (timeout, refused publish), 2 bad
@@ -65,7 +67,8 @@ static void usage(void)
             "       kg-mqtt-tool badtopics URI PREFIX\n"
             "options: --will TOPIC PAYLOAD [--will-retain] --final TOPIC PAYLOAD --qos 0|1\n"
             "         --id ID --user U --pass P --ca FILE --cert FILE --key FILE --insecure\n"
-            "         --keepalive S --timeout S --max-buffered N --reconnect-max-ms N --debug\n");
+            "         --keepalive S --timeout S --max-buffered N --reconnect-max-ms N --debug\n"
+            "         --snapshot FILTER\n");
 }
 
 static void event(struct tool *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -110,6 +113,11 @@ static void on_connect(void *ctx, bool reconnect)
             event(t, "publish-failed %s %s", topic, kg_strerror(rc));
     }
     event(t, "connected reconnect=%d", reconnect ? 1 : 0);
+}
+
+static void on_synced(void *ctx)
+{
+    event(ctx, "synced");
 }
 
 static void on_lost(void *ctx, const char *cause)
@@ -352,6 +360,7 @@ static int parse_args(struct tool *t, int argc, char **argv)
             else if (strcmp(a, "--ca") == 0) t->opt.ca_file = v;
             else if (strcmp(a, "--cert") == 0) t->opt.cert_file = v;
             else if (strcmp(a, "--key") == 0) t->opt.key_file = v;
+            else if (strcmp(a, "--snapshot") == 0) t->opt.snapshot_filter = v;
             else if (!numeric) {
                 fprintf(stderr, "kg-mqtt-tool: unknown option %s or non-numeric value \"%s\"\n", a, v);
                 return 2;
@@ -428,6 +437,7 @@ int main(int argc, char **argv)
     t.opt.on_message = on_message;
     t.opt.on_connect = on_connect;
     t.opt.on_lost = on_lost;
+    t.opt.on_synced = on_synced;
     t.opt.ctx = &t;
     char err[256];
     rc = kg_mqtt_create(&t.opt, &t.m, err, sizeof err);
