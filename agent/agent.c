@@ -12,6 +12,7 @@
  */
 #include "agent.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,18 @@ struct agent {
     struct kg_lvworker *worker;     /* owns the libvirt connection */
     atomic_bool connected;          /* set by the session's connect callback */
     char status_topic[KG_TOPIC_MAX];
+    char vm_filter[KG_TOPIC_MAX];   /* <prefix>/<host>/vm/+ */
+
+    /* The retained VM topics the broker holds for this host, read at every
+     * connect (the session's snapshot filter): those that no VM owns any more
+     * are taken away (kg_publish_sweep), once libvirt has answered, so that a
+     * VM removed while this agent was dead, or restored by a broker from an
+     * older persistence file, does not stay forever. Filled on Paho's thread. */
+    pthread_mutex_t found_lock;
+    char **found;
+    size_t n_found, cap_found;
+    bool found_complete;            /* the broker delivered all of them */
+    bool libvirt_answered;          /* a cycle with libvirt ok: the VM list is real */
 
     struct kg_complain pub_complain, proc_complain, hung_complain;
     char lv_error[128];
@@ -88,11 +101,82 @@ struct agent {
 
 /* ---- MQTT session -------------------------------------------------------- */
 
+/* At most this many retained VM topics of this host are read per connect. */
+#define FOUND_MAX (1u << 20)
+
+static void found_clear_locked(struct agent *a)
+{
+    for (size_t i = 0; i < a->n_found; i++)
+        free(a->found[i]);
+    a->n_found = 0;
+    a->found_complete = false;
+}
+
 static void on_connect(void *ctx, bool reconnect)
 {
     struct agent *a = ctx;
     (void)reconnect;
+    pthread_mutex_lock(&a->found_lock); /* a new snapshot follows */
+    found_clear_locked(a);
+    pthread_mutex_unlock(&a->found_lock);
     atomic_store(&a->connected, true); /* the loop answers it; never block here */
+}
+
+/* A retained message of the snapshot filter (this host's VM topics): noted. Live
+ * ones (our own, echoed until the filter is unsubscribed) and removals are not. */
+static void on_message(void *ctx, const char *topic, size_t topic_len, const void *payload,
+                       size_t len, bool retained)
+{
+    struct agent *a = ctx;
+    (void)payload;
+    if (!retained || len == 0)
+        return;
+    pthread_mutex_lock(&a->found_lock);
+    if (!a->found_complete && a->n_found < FOUND_MAX) {
+        if (a->n_found == a->cap_found) {
+            size_t cap = a->cap_found ? a->cap_found * 2 : 64;
+            char **f = realloc(a->found, cap * sizeof *f);
+            if (f) {
+                a->found = f;
+                a->cap_found = cap;
+            }
+        }
+        char *t = a->n_found < a->cap_found ? strndup(topic, topic_len) : NULL;
+        if (t)
+            a->found[a->n_found++] = t;
+    }
+    pthread_mutex_unlock(&a->found_lock);
+}
+
+static void on_synced(void *ctx)
+{
+    struct agent *a = ctx;
+    pthread_mutex_lock(&a->found_lock);
+    a->found_complete = true;
+    pthread_mutex_unlock(&a->found_lock);
+}
+
+/* Takes away the retained VM topics found at the last connect that no VM owns,
+ * once the snapshot is complete and libvirt has answered. */
+static void sweep_found(struct agent *a)
+{
+    if (!a->libvirt_answered || !a->pub)
+        return;
+    pthread_mutex_lock(&a->found_lock);
+    if (!a->found_complete || a->n_found == 0) {
+        pthread_mutex_unlock(&a->found_lock);
+        return;
+    }
+    size_t removed = 0, seen = a->n_found;
+    int rc = kg_publish_sweep(a->pub, a->found, a->n_found, &removed);
+    found_clear_locked(a);
+    a->found_complete = false;
+    pthread_mutex_unlock(&a->found_lock);
+    if (removed)
+        kg_info("removed %zu retained VM topics of %zu found on the broker that no VM owns "
+                "(left from before)", removed, seen);
+    if (rc && rc != KG_ENOTCONN)
+        kg_warn("removing left-over VM topics: %s", kg_strerror(rc));
 }
 
 /* The publisher's transport: while disconnected nothing is queued, so a
@@ -114,6 +198,9 @@ static int session_start(struct agent *a)
         kg_error("invalid prefix or host name for topics");
         return KG_EINVAL;
     }
+    /* <prefix>/<host>/status -> <prefix>/<host>/vm/+ */
+    size_t base = strlen(a->status_topic) - strlen("status");
+    snprintf(a->vm_filter, sizeof a->vm_filter, "%.*svm/+", (int)base, a->status_topic);
     struct kg_mqtt_options mo;
     memset(&mo, 0, sizeof mo);
     mo.uri = c->broker;
@@ -129,6 +216,9 @@ static int session_start(struct agent *a)
      * per VM (the newest), not one per VM and cycle (about 2.3 KB each in Paho). */
     mo.max_buffered = 2 * PACE_BATCH;
     mo.on_connect = on_connect;
+    mo.on_message = on_message;
+    mo.on_synced = on_synced;
+    mo.snapshot_filter = a->vm_filter;
     mo.ctx = a;
     char err[256] = "";
     int rc = kg_mqtt_create(&mo, &a->mqtt, err, sizeof err);
@@ -252,6 +342,8 @@ static void finish_cycle(struct agent *a, const struct kg_lvworker_result *r)
     if (rc == 0)
         rc = kg_rates_update(a->rates, r->doms, r->n, r->mono_ns, r->real_ms, r->node.cpus);
     bool lv_ok = rc == 0;
+    if (lv_ok)
+        a->libvirt_answered = true;
     if (lv_ok) {
         a->lv_error[0] = '\0';
         kg_complain_release(&a->hung_complain, "libvirt answers again");
@@ -373,6 +465,7 @@ int kg_agent_run(const struct kg_agent_config *cfg, const struct kg_agent_hooks 
         return KG_AGENT_EXIT_FAILURE;
     a->cfg = *cfg;
     a->stop = h->stop;
+    pthread_mutex_init(&a->found_lock, NULL);
     kg_log_set_level((enum kg_log_level)a->cfg.log_level);
     int status = KG_AGENT_EXIT_FAILURE;
     struct kg_collect_options co;
@@ -403,6 +496,7 @@ int kg_agent_run(const struct kg_agent_config *cfg, const struct kg_agent_hooks 
             publish_all(a, true);
         }
         drain_worker(a);
+        sweep_found(a);
         uint64_t now = kg_clock_mono_ns();
         uint64_t interval = a->cfg.interval_ms * MS;
         uint64_t hung_ns = interval > HUNG_MIN_NS ? interval : HUNG_MIN_NS;
@@ -448,6 +542,9 @@ out:
     /* after "offline" is out: the collector may be stuck in libvirt for good */
     kg_lvworker_stop(a->worker, WORKER_STOP_MS);
     kg_rates_free(a->rates);
+    found_clear_locked(a); /* the session is gone: no callback runs any more */
+    free(a->found);
+    pthread_mutex_destroy(&a->found_lock);
     free(a);
     return status;
 }

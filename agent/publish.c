@@ -390,6 +390,41 @@ int kg_publish_vms(struct kg_publish *p, const struct kg_vm *vms, size_t n, bool
     return kg_publish_end(p);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int kg_publish_sweep(struct kg_publish *p, char *const *topics, size_t n, size_t *removed)
+{
+    size_t gone = 0;
+    int first = 0;
+    const char **own = p->n ? malloc(p->n * sizeof *own) : NULL;
+    if (p->n && !own)
+        return KG_ENOMEM;
+    size_t n_own = 0;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->e[i]->topic)
+            own[n_own++] = p->e[i]->topic;
+    if (n_own > 1)
+        qsort(own, n_own, sizeof *own, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        if (n_own && bsearch(&topics[i], own, n_own, sizeof *own, cmp_str))
+            continue;
+        int rc = send_msg(p, topics[i], strlen(topics[i]), "", 0, 1);
+        if (rc == 0) {
+            p->st.removed++;
+            gone++;
+        } else if (!first) {
+            first = rc;
+        }
+    }
+    free(own);
+    if (removed)
+        *removed = gone;
+    return first;
+}
+
 int kg_publish_remove(struct kg_publish *p, const char *uuid)
 {
     bool found;

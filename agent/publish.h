@@ -80,6 +80,13 @@ int kg_publish_end(struct kg_publish *p);
 /* Removes one VM now (libvirt said it was undefined). No-op when unknown. */
 int kg_publish_remove(struct kg_publish *p, const char *uuid);
 
+/* Topics the broker holds retained for this host's VMs (read at a connect):
+ * sends an empty retained message to each one that no VM known here owns, i.e.
+ * left by an agent that was killed before it could remove them, or restored by a
+ * broker from an older persistence file. Counts them in *removed (may be NULL).
+ * Returns 0, or the first send error (the others are still tried). */
+int kg_publish_sweep(struct kg_publish *p, char *const *topics, size_t n, size_t *removed);
+
 /* After a reconnect (the broker may have lost retained messages): the next
  * kg_publish_vms sends every VM whatever the deadband. */
 void kg_publish_resync(struct kg_publish *p);

@@ -8,7 +8,7 @@
 #   mkusers.sh [-d DIR] [-p PREFIX]... --remove ROLE:NAME...     (delete users)
 #
 # Roles and the MQTT user name each gets (README.md, "Users and ACLs"):
-#   agent:HOST      user HOST           writes <prefix>/HOST/{status,metrics,vm/+}
+#   agent:HOST      user HOST           writes <prefix>/HOST/{status,metrics,vm/+}, reads vm/+
 #   wall:NAME       user wall@NAME      reads <prefix>/#, writes nothing
 #   load:NODE       user load@NODE      reads <prefix>/NODE/load/cmd, writes <prefix>/NODE/load/state
 #   operator:NAME   user operator@NAME  reads <prefix>/#, writes <prefix>/+/load/cmd
@@ -141,11 +141,12 @@ write_acl() {
     echo "# which no host name has, and its own block whose first line denies the topics"
     echo "# the agent patterns would otherwise open to it under <prefix>/<its name>/."
     echo
-    echo "# -- agents: <prefix>/<host>/status, metrics (retained), vm/<vm> (retained)"
+    echo "# -- agents: <prefix>/<host>/status, metrics (retained), vm/<vm> (retained; read"
+    echo "#    back at each connect to remove the VM topics left over from before)"
     for p in $prefixes; do
         echo "pattern write $p/%u/status"
         echo "pattern write $p/%u/metrics"
-        echo "pattern write $p/%u/vm/+"
+        echo "pattern readwrite $p/%u/vm/+"
     done
     # walls and operators also read (and operators command) every bridged site.
     readable=$prefixes

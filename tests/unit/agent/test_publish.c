@@ -72,6 +72,45 @@ static struct kg_publish *mk(struct sink *s, double deadband, unsigned max_skip)
     return p;
 }
 
+/* Topics found retained at a connect: those no VM owns get an empty retained
+ * message (QoS 1), those of known VMs (escaped names included) are left alone. */
+static void test_sweep_left_overs(void **state)
+{
+    (void)state;
+    static struct sink s;
+    memset(&s, 0, sizeof s);
+    struct kg_publish *p = mk(&s, 0, 1);
+    size_t removed = 99;
+    assert_int_equal(kg_publish_sweep(p, NULL, 0, &removed), 0); /* nothing known, nothing found */
+    assert_int_equal(removed, 0);
+    struct kg_vm vms[2];
+    mkvm(&vms[0], "u1", "web+1", 10);
+    mkvm(&vms[1], "u2", "db", 20);
+    assert_int_equal(kg_publish_vms(p, vms, 2, false), 0);
+    s.n = 0;
+    static char t0[] = "kvmgrid/hv1/vm/old", t1[] = "kvmgrid/hv1/vm/web%2B1",
+                t2[] = "kvmgrid/hv1/vm/db", t3[] = "kvmgrid/hv1/vm/web+1";
+    char *found[] = {t0, t1, t2, t3};
+    assert_int_equal(kg_publish_sweep(p, found, 4, &removed), 0);
+    assert_int_equal(removed, 2);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.topic[0], "kvmgrid/hv1/vm/old");
+    assert_string_equal(s.topic[1], "kvmgrid/hv1/vm/web+1"); /* not the escaped name */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(s.len[i], 0);
+        assert_true(s.retain[i]);
+        assert_int_equal(s.qos[i], 1);
+    }
+    struct kg_publish_stats st;
+    kg_publish_get_stats(p, &st);
+    assert_int_equal(st.removed, 2);
+    assert_int_equal(kg_publish_count(p), 2); /* the known VMs stay published */
+    s.down = true; /* a refused send is reported, the rest still tried */
+    assert_int_equal(kg_publish_sweep(p, found, 1, &removed), KG_ENOTCONN);
+    assert_int_equal(removed, 0);
+    kg_publish_free(p);
+}
+
 static void test_bad_options(void **state)
 {
     (void)state;
@@ -384,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_broker_down_then_resync),
         cmocka_unit_test(test_qos_per_message),
         cmocka_unit_test(test_empty_first_cycle),
+        cmocka_unit_test(test_sweep_left_overs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
