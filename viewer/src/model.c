@@ -438,6 +438,34 @@ static void vm_remove(struct model *m, uint32_t h, const char *name, size_t len)
     m->structure_gen++;
 }
 
+void model_sync_begin(struct model *m, uint64_t now_ms)
+{
+    model_lock(m);
+    m->sync_from_ms = now_ms ? now_ms : 1;
+    model_unlock(m);
+}
+
+uint32_t model_sync_end(struct model *m)
+{
+    uint32_t gone = 0;
+    model_lock(m);
+    uint64_t from = m->sync_from_ms;
+    m->sync_from_ms = 0;
+    for (uint32_t h = 0; from && h < m->n_hosts; h++) {
+        const struct model_host *hp = &m->hosts[h];
+        /* backwards: vm_remove moves the host's last VM into the freed place */
+        for (uint32_t i = hp->n_vms; i-- > 0;) {
+            const struct model_vm *vp = &m->vms[hp->vms[i]];
+            if (vp->seen_ms < from) {
+                vm_remove(m, h, vp->name, vp->name_len);
+                gone++;
+            }
+        }
+    }
+    model_unlock(m);
+    return gone;
+}
+
 static int32_t load_find(const struct model *m, const char *node, size_t len)
 {
     for (uint32_t i = 0; i < m->n_loads; i++)

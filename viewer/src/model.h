@@ -126,7 +126,8 @@ struct model {
     bool full_repaint;           /* too many dirty entries: repaint everything */
 
     uint64_t applied;            /* messages applied (valid) */
-    uint64_t removed;            /* VMs removed by empty payloads */
+    uint64_t removed;            /* VMs removed (empty payloads, model_sync_end) */
+    uint64_t sync_from_ms;       /* model_sync_begin's now_ms; 0 none in progress */
     uint64_t ignored;            /* topics not ours (load/cmd, other) */
     uint64_t retained_seen;      /* messages flagged retained */
     uint64_t last_msg_ms;        /* monotonic ms of the last message */
@@ -162,6 +163,15 @@ void model_unlock(struct model *m);
 void model_apply(struct model *m, const char *topic, size_t topic_len, const void *payload,
                  size_t len, bool retained, uint64_t now_ms);
 
+/* The session (re)connected: the broker sends its retained state again, from
+ * now_ms (monotonic, the clock model_apply is given). Takes the lock. */
+void model_sync_begin(struct model *m, uint64_t now_ms);
+/* The broker has delivered all of it (the session's on_synced): every VM not
+ * heard of since model_sync_begin is no longer on the broker, i.e. removed while
+ * the wall was away or lost by a broker restart, and is removed here too (as an
+ * empty payload would). Returns how many; 0 when no sync is in progress. Takes
+ * the lock. */
+uint32_t model_sync_end(struct model *m);
 /* Sets the caps on hosts and VMs (each >= 1; defaults MODEL_DEFAULT_MAX_*). Hosts
  * and VMs already held stay; only new ones are refused. Lock held or before the
  * MQTT session starts. */

@@ -1678,7 +1678,12 @@ int render_frame(struct render *r, struct model *m, uint64_t now_ms, bool force,
 
 int render_dump_layout(struct render *r, struct model *m, const char *path)
 {
-    FILE *f = fopen(path, "w");
+    /* written beside and renamed over: a reader never sees half a layout */
+    char tmp[4096];
+    int n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    if (n < 0 || (size_t)n >= sizeof(tmp))
+        return KG_EIO;
+    FILE *f = fopen(tmp, "w");
     if (f == NULL)
         return KG_EIO;
     model_lock(m);
@@ -1719,7 +1724,11 @@ int render_dump_layout(struct render *r, struct model *m, const char *path)
         }
     }
     model_unlock(m);
-    return fclose(f) == 0 ? 0 : KG_EIO;
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        remove(tmp);
+        return KG_EIO;
+    }
+    return 0;
 }
 
 void render_get_stats(const struct render *r, struct render_stats *out)

@@ -114,8 +114,9 @@ void render_set_operator_message(struct render *r, const char *msg);
 int render_frame(struct render *r, struct model *m, uint64_t now_ms, bool force,
                  const char *screenshot_path);
 
-/* Writes the current layout as text (one "host" line per block, one "tile" line
- * per VM tile with its rectangle) for tests. Takes the model lock. 0 or KG_EIO. */
+/* Writes the layout of the last frame as text (one "host" line per block, one
+ * "tile" line per VM tile with its rectangle) for tests, into PATH.tmp renamed
+ * over path. Takes the model lock. 0 or KG_EIO. */
 int render_dump_layout(struct render *r, struct model *m, const char *path);
 
 /* Frame statistics for benchmarks. */

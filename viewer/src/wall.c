@@ -58,7 +58,7 @@ const struct kg_config_key wall_config_keys[] = {
     {"screenshot", KG_CFG_STRING, OFF(screenshot), SZ(screenshot), 0, 0, NULL, "save a PNG once the retained state arrived (or after --frames) and exit"},
     {"frames", KG_CFG_INT, OFF(frames), 0, 0, 1000000, NULL, "with --screenshot: after this many frames instead"},
     {"timeout", KG_CFG_DURATION_MS, OFF(timeout_ms), 0, 100, 3600000, NULL, "with --screenshot: give up waiting after this (default 20s, exit 3)"},
-    {"dump_layout", KG_CFG_STRING, OFF(dump_layout), SZ(dump_layout), 0, 0, NULL, "with --screenshot: write the tile layout as text"},
+    {"dump_layout", KG_CFG_STRING, OFF(dump_layout), SZ(dump_layout), 0, 0, NULL, "write the tile layout as text (with --screenshot at the end, else on SIGUSR1)"},
     {"stats", KG_CFG_BOOL, OFF(stats), 0, 0, 0, NULL, "print frame-time statistics at exit"},
     {"trace_tile", KG_CFG_STRING, OFF(trace_tile), SZ(trace_tile), 0, 0, NULL, "VM name: print a timestamped line each time its tile changes colour (latency measurements)"},
     {"operator", KG_CFG_BOOL, OFF(operator_mode), 0, 0, 0, NULL, "operator mode: select a VM and send its load generator a preset (needs username, an operator's credentials)"},
@@ -185,9 +185,21 @@ static void on_message(void *ctx, const char *topic, size_t topic_len, const voi
 static void on_connect(void *ctx, bool reconnect)
 {
     struct wall_ctx *w = ctx;
-    atomic_store(&w->connected_ms, kg_clock_mono_ms());
+    uint64_t now = kg_clock_mono_ms();
+    model_sync_begin(w->model, now);
+    atomic_store(&w->connected_ms, now);
     atomic_store(&w->connected, 1);
     kg_info("%s to the broker", reconnect ? "reconnected" : "connected");
+}
+
+/* Every retained message of this connect has arrived: VMs the broker no longer
+ * holds (removed while the wall was away, or lost by a broker restart) go. */
+static void on_synced(void *ctx)
+{
+    struct wall_ctx *w = ctx;
+    uint32_t gone = model_sync_end(w->model);
+    if (gone)
+        kg_info("removed %u VMs the broker no longer holds (gone while disconnected)", gone);
 }
 
 static void on_lost(void *ctx, const char *cause)
@@ -419,6 +431,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
     mo.qos = 0; /* the wall only reads; QoS 0 keeps a retained burst fast */
     mo.on_message = on_message;
     mo.on_connect = on_connect;
+    mo.on_synced = on_synced;
     mo.on_lost = on_lost;
     mo.ctx = &ctx;
     char filter[KG_TOPIC_MAX];
@@ -443,6 +456,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         oo.max_buffered = 64;
         oo.on_message = NULL;
         oo.on_connect = NULL;
+        oo.on_synced = NULL;
         oo.on_lost = NULL;
         oo.ctx = NULL;
         if (kg_mqtt_create(&oo, &op.mq, err, sizeof(err)) != 0 || kg_mqtt_start(op.mq) != 0) {
@@ -476,6 +490,10 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
             bool ahead = m->values_gen != tick_values_gen;
             model_unlock(m);
             print_view(r, m, inputs, burst_logged, ahead, &op);
+            /* a running wall's layout on demand: what a test compares with
+             * the broker's retained state */
+            if (!shot && c->dump_layout[0] && render_dump_layout(r, m, c->dump_layout) != 0)
+                kg_warn("cannot write %s", c->dump_layout);
         }
         bool quit = false;
         struct render_event ev;

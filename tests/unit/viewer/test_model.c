@@ -141,6 +141,47 @@ static void create_update_remove(void **state)
     model_free(m);
 }
 
+/* A reconnect: the VMs the broker sends again stay, the ones it no longer holds
+ * (removed while the wall was away) go, an offline host's VMs stay while the
+ * broker still holds them; without a sync in progress nothing is swept. */
+static void sync_removes_what_the_broker_lost(void **state)
+{
+    (void)state;
+    struct model *m = mk();
+    assert_int_equal(model_sync_end(m), 0); /* no sync begun */
+    model_sync_begin(m, 100);
+    pub_vm(m, "hv1", "a", 1, KG_VM_RUNNING, 100);
+    pub_vm(m, "hv1", "b", 1, KG_VM_RUNNING, 110);
+    pub_vm(m, "hv1", "c", 1, KG_VM_RUNNING, 120);
+    pub_vm(m, "hv2", "x", 1, KG_VM_RUNNING, 130);
+    pub_raw(m, "kvmgrid/hv2/status", "offline", 140);
+    assert_int_equal(model_sync_end(m), 0); /* first connect: everything is new */
+    /* away from 200 to 1000; the broker now holds a, c and x only */
+    model_sync_begin(m, 1000);
+    pub_vm(m, "hv1", "c", 2, KG_VM_PAUSED, 1000); /* the same ms as the connect */
+    pub_vm(m, "hv1", "a", 2, KG_VM_RUNNING, 1010);
+    pub_vm(m, "hv2", "x", 2, KG_VM_RUNNING, 1020);
+    assert_int_equal(model_sync_end(m), 1);
+    assert_int_equal(model_sync_end(m), 0); /* once per sync */
+    model_lock(m);
+    assert_int_equal(m->n_vms, 3);
+    assert_int_equal(model_find_vm(m, 0, "b", 1), -1);
+    assert_true(model_find_vm(m, 0, "a", 1) >= 0);
+    assert_true(model_find_vm(m, 0, "c", 1) >= 0);
+    assert_int_equal(m->hosts[0].n_vms, 2);
+    assert_int_equal(m->removed, 1);
+    model_unlock(m);
+    /* the broker lost everything (restart without persistence): all VMs go, the
+     * hosts whose status the broker lost too stay known by their status */
+    model_sync_begin(m, 2000);
+    assert_int_equal(model_sync_end(m), 3);
+    model_lock(m);
+    assert_int_equal(m->n_vms, 0);
+    assert_int_equal(m->hosts[0].n_vms, 0);
+    model_unlock(m);
+    model_free(m);
+}
+
 static void offline_keeps_vms(void **state)
 {
     (void)state;
@@ -495,6 +536,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(create_update_remove),
         cmocka_unit_test(offline_keeps_vms),
+        cmocka_unit_test(sync_removes_what_the_broker_lost),
         cmocka_unit_test(staleness),
         cmocka_unit_test(applied_after_now),
         cmocka_unit_test(vm_host_must_match_topic),
