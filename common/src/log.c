@@ -136,6 +136,8 @@ static bool journal_mode(void)
 
 /* Formats and emits one line; called with log_lock held. suffix may be NULL. */
 static void emit_locked(enum kg_log_level level, const char *suffix, const char *fmt,
+                        va_list ap) __attribute__((format(printf, 3, 0)));
+static void emit_locked(enum kg_log_level level, const char *suffix, const char *fmt,
                         va_list ap)
 {
     char line[KG_LOG_LINE_MAX];

@@ -829,7 +829,7 @@ void model_tick(struct model *m, uint64_t now_ms, enum colour_metric metric)
     double hot_v[MODEL_HOTTEST];
     for (int i = 0; i < MODEL_HOTTEST; i++) {
         m->hottest[i] = -1;
-        hot_v[i] = -INFINITY;
+        hot_v[i] = -(double)INFINITY;
     }
     for (uint32_t h = 0; h < m->n_hosts; h++) {
         struct model_host *hp = &m->hosts[h];
