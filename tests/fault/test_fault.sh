@@ -86,8 +86,12 @@ procs() { # the processes that must run now, as NAME=PID
 agreed() {
     _n=$(grep -c '^view ' "$KG_TMP/wall.log" 2>/dev/null)
     kill -USR1 "$WALL_PID" 2>/dev/null || return 1
-    # the dump is written right after the view line
-    kg_wait_for 5 sh -c "[ \$(grep -c '^view ' '$KG_TMP/wall.log') -gt ${_n:-0} ]" || return 1
+    # the dump is written right after the view line. Not kg_wait_for: the
+    # caller's kg_wait_for would lose its own deadline (one global in sh)
+    _t=0
+    while [ "$(grep -c '^view ' "$KG_TMP/wall.log")" -le "${_n:-0}" ]; do
+        _t=$((_t + 1)); [ $_t -gt 50 ] && return 1; sleep 0.1
+    done
     sleep 0.1
     $CHECK --port "$KG_PORT" --uri "$LV_URI" --live "$LIVE" --dead "$DEAD" --wall "$DUMP" \
         >"$KG_TMP/diff.txt" 2>&1

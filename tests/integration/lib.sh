@@ -83,6 +83,7 @@ kg_stop() {
 }
 
 # kg_wait_for SECONDS CMD ARGS...: polls CMD every 0.1 s until it succeeds. 0 or 1.
+# Not re-entrant: CMD must not call kg_wait_for itself (sh has one _deadline).
 kg_wait_for() {
     _deadline=$(( $(date +%s) + $1 )); shift
     while ! "$@" >/dev/null 2>&1; do
