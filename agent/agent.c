@@ -211,10 +211,13 @@ static int session_start(struct agent *a)
     mo.will_topic = a->status_topic;
     mo.will_payload = KG_STATUS_OFFLINE;
     mo.will_retained = true;
-    /* The window of messages in Paho's hands: room for a few PACE_BATCHes in
-     * flight. Beyond it a slow, frozen or absent broker costs one waiting message
-     * per VM (the newest), not one per VM and cycle (about 2.3 KB each in Paho). */
+    /* The window of messages in Paho's hands (about 2.3 KB each): room for a few
+     * PACE_BATCHes in flight. Beyond it a message is refused, not kept: the next
+     * cycle sends the VM's newest figures anyway, and a refused removal stays
+     * pending (publish.c), so a slow, frozen or absent broker costs the agent the
+     * window and nothing per VM or per cycle. */
     mo.max_buffered = 2 * PACE_BATCH;
+    mo.refuse_when_full = true;
     mo.on_connect = on_connect;
     mo.on_message = on_message;
     mo.on_synced = on_synced;
@@ -289,7 +292,11 @@ static void publish_all(struct agent *a, bool force)
     }
     if ((r = kg_publish_end(a->pub)) != 0 && !rc)
         rc = r;
-    if (rc && rc != KG_ENOTCONN)
+    if (rc == KG_EAGAIN)
+        kg_complain(&a->pub_complain, KG_LOG_WARN,
+                    "publish: the broker acknowledges nothing (%d messages wait for it); the "
+                    "newest figures go out when it does", 2 * PACE_BATCH);
+    else if (rc && rc != KG_ENOTCONN)
         kg_complain(&a->pub_complain, KG_LOG_WARN, "publish: %s", kg_strerror(rc));
     else if (!rc)
         kg_complain_release(&a->pub_complain, "publish: working again");

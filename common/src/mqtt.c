@@ -90,6 +90,7 @@ struct kg_mqtt {
     bool will_retained, tls, tls_insecure;
     bool v5;              /* MQTT 5: Paho wants its *5 result callbacks */
     bool retain_as_published;
+    bool refuse_when_full;
     int keepalive_s, qos, max_buffered;
     uint32_t reconnect_min_ms, reconnect_max_ms;
     kg_mqtt_message_cb on_message;
@@ -1259,6 +1260,7 @@ int kg_mqtt_create(const struct kg_mqtt_options *opt, struct kg_mqtt **out, char
     m->will_retained = opt->will_retained;
     m->v5 = opt->protocol == 5;
     m->retain_as_published = opt->retain_as_published;
+    m->refuse_when_full = opt->refuse_when_full;
     m->keepalive_s = opt->keepalive_s ? opt->keepalive_s : KG_MQTT_DEFAULT_KEEPALIVE_S;
     m->qos = opt->qos;
     m->max_buffered = opt->max_buffered ? opt->max_buffered : KG_MQTT_DEFAULT_MAX_BUFFERED;
@@ -1517,6 +1519,18 @@ static int publish_checked(struct kg_mqtt *m, const char *topic, const void *pay
     }
     if (n)
         return publish_raw(m, topic, payload, len, retain, qos, n);
+    if (m->refuse_when_full) {
+        pthread_mutex_lock(&m->lock);
+        bool room = m->n_waiting == 0 && m->outstanding < (uint64_t)m->max_buffered;
+        if (room)
+            count_publish_locked(m);
+        pthread_mutex_unlock(&m->lock);
+        if (!room) {
+            atomic_fetch_add_explicit(&m->st_publish_failed, 1, memory_order_relaxed);
+            return KG_EAGAIN;
+        }
+        return publish_raw(m, topic, payload, len, retain, qos, NULL);
+    }
     int rc = waiting_put(m, topic, payload, len, retain, qos);
     if (rc) {
         atomic_fetch_add_explicit(&m->st_publish_failed, 1, memory_order_relaxed);

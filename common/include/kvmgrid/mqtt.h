@@ -72,6 +72,11 @@ struct kg_mqtt_options {
                                  * in flight); beyond it messages wait in the session,
                                  * the newest one per topic only (see kg_mqtt_publish).
                                  * 0: 1000 */
+    bool refuse_when_full;      /* beyond the window, refuse a message (KG_EAGAIN)
+                                 * instead of keeping it waiting: for a publisher
+                                 * that holds its own newest state and sends it again
+                                 * (the agent), so a stalled broker costs it the
+                                 * window only */
     kg_mqtt_message_cb on_message; /* NULL for a pure publisher */
     kg_mqtt_connect_cb on_connect; /* may be NULL */
     kg_mqtt_lost_cb on_lost;       /* may be NULL */
@@ -115,9 +120,10 @@ int kg_mqtt_start(struct kg_mqtt *m);
  * messages are already in Paho's hands (the broker is slow, frozen or away), the
  * message waits in the session, and a newer message to the same topic replaces
  * it; waiting messages go out in order as the window frees. So memory is bounded
- * by the window plus one message per topic, whatever the broker does. Returns 0
- * (sent or waiting), KG_EINVAL, KG_EAGAIN (262144 topics already wait),
- * KG_ENOMEM, KG_ESTATE. */
+ * by the window plus one message per topic, whatever the broker does (with
+ * refuse_when_full: by the window, and the message is refused instead). Returns 0
+ * (sent or waiting), KG_EINVAL, KG_EAGAIN (262144 topics already wait, or the
+ * window is full with refuse_when_full), KG_ENOMEM, KG_ESTATE. */
 int kg_mqtt_publish(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
                     bool retain);
 
