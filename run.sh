@@ -58,7 +58,7 @@ build() { # build DIR CMAKE_ARGS...
 
 case "${1:-}" in
 test)
-    "$top/third_party/install.sh" build run test e2e bench package
+    "$top/third_party/install.sh" build run test fuzz e2e bench package
     pass=0
     for kind in ${KG_TEST_BUILDS:-werror asan fuzz}; do
         pass=$((pass + 1))

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Install the Debian packages kvmgrid needs, only those missing.
-#   third_party/install.sh [GROUP ...]     groups: build run test e2e bench package all
+#   third_party/install.sh [GROUP ...]     groups: build run test fuzz e2e bench package all
 #                                          (default: build run)
 # Runs apt-get as root, or through sudo. Exit 0 when everything asked for is installed.
 set -eu
@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 manifest="$here/packages.txt"
 [ $# -gt 0 ] || set -- build run
 want=" $* "
-groups=" build run test e2e bench package "
+groups=" build run test fuzz e2e bench package "
 for g in "$@"; do
     case "$groups all " in
     *" $g "*) ;;
