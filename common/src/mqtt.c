@@ -50,6 +50,7 @@
 
 #include "kvmgrid/clock.h"
 #include "kvmgrid/error.h"
+#include "utf8.h"
 #include "kvmgrid/log.h"
 
 #define KG_MQTT_DEFAULT_KEEPALIVE_S 30
@@ -256,40 +257,9 @@ static const char *connack_reason(int code)
  * or 0 when invalid. */
 static size_t utf8_next(const unsigned char *s, size_t len, size_t i)
 {
-    unsigned char c = s[i];
-    size_t n;
     uint32_t cp;
-    if (c == 0)
-        return 0;
-    if (c < 0x80) {
-        n = 1;
-        cp = c;
-    } else if ((c & 0xE0) == 0xC0) {
-        if (c < 0xC2)
-            return 0; /* overlong */
-        n = 2;
-        cp = c & 0x1Fu;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 3;
-        cp = c & 0x0Fu;
-    } else if ((c & 0xF8) == 0xF0) {
-        if (c > 0xF4)
-            return 0;
-        n = 4;
-        cp = c & 0x07u;
-    } else {
-        return 0; /* stray continuation byte or 0xF8.. */
-    }
-    if (len - i < n)
-        return 0;
-    for (size_t k = 1; k < n; k++) {
-        if ((s[i + k] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i + k] & 0x3Fu);
-    }
-    if (cp >= 0xD800 && cp <= 0xDFFF)
-        return 0;
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+    size_t n = kg_utf8_decode(s + i, len - i, &cp);
+    if (n == 0 || cp == 0)
         return 0;
     if (cp >= 0xFDD0 && cp <= 0xFDEF)
         return 0;

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "kvmgrid/error.h"
+#include "utf8.h"
 
 /* Largest quantity any field takes: the largest double below 2^64, so that a
  * uint64_t counter (as a double) fits and converting to uint64_t for printing
@@ -405,28 +406,8 @@ _Static_assert(COUNT(vm_fields) <= 64 && COUNT(state_fields) <= 64, "seen mask")
  * is invalid: overlong forms, surrogates and code points above U+10FFFF too. */
 static size_t utf8_seq(const unsigned char *s, size_t n)
 {
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c < 0xC2)
-        return 0;
-    if (c < 0xE0)
-        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c < 0xF0) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-            return 0;
-        if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0))
-            return 0;
-        return 3;
-    }
-    if (c < 0xF5) {
-        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-            return 0;
-        if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90))
-            return 0;
-        return 4;
-    }
-    return 0;
+    uint32_t cp;
+    return kg_utf8_decode(s, n, &cp);
 }
 
 /* ---- encoding ------------------------------------------------------------ */
@@ -947,17 +928,6 @@ static bool is_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads \uXXXX at s[i] (s[i] == '\\'); -1 when malformed. */
 static long read_u_escape(const unsigned char *s, size_t n, size_t i)
 {
@@ -965,7 +935,7 @@ static long read_u_escape(const unsigned char *s, size_t n, size_t i)
         return -1;
     long v = 0;
     for (size_t k = 2; k < 6; k++) {
-        int h = hexval(s[i + k]);
+        int h = kg_hex_value(s[i + k], false);
         if (h < 0)
             return -1;
         v = v * 16 + h;

@@ -14,42 +14,9 @@
 #include <string.h>
 
 #include "kvmgrid/error.h"
+#include "utf8.h"
 
 static const char hex_upper[] = "0123456789ABCDEF";
-
-/* Length (2..4) of the valid, shortest-form UTF-8 sequence at s[0..n), or 0.
- * Rejects surrogates and code points above U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp_out)
-{
-    uint32_t cp;
-    size_t len;
-    unsigned char c = s[0];
-
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1Fu;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0Fu;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07u;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    *cp_out = cp;
-    return len;
-}
 
 /* Code points MQTT brokers refuse or that are invisible trouble in a topic: C1
  * controls and Unicode noncharacters (mosquitto rejects both). */
@@ -74,7 +41,7 @@ static size_t safe_token(const unsigned char *s, size_t n)
 
     if (s[0] < 0x80)
         return ascii_safe(s[0]) ? 1 : 0;
-    len = utf8_seq(s, n, &cp);
+    len = kg_utf8_decode(s, n, &cp);
     if (len == 0 || cp_is_unsafe(cp))
         return 0;
     return len;
@@ -110,16 +77,6 @@ int kg_topic_escape(const char *name, size_t len, char *out, size_t size)
     return (int)o;
 }
 
-static int hex_val(char c)
-{
-    /* Uppercase only: lowercase hex is not canonical. */
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int kg_topic_unescape(const char *level, size_t len, char *out, size_t size, size_t *out_len)
 {
     unsigned char raw[KG_NAME_ESC_MAX];
@@ -133,8 +90,8 @@ int kg_topic_unescape(const char *level, size_t len, char *out, size_t size, siz
             int hi, lo;
             if (i + 2 >= len)
                 return KG_EPARSE; /* truncated %X */
-            hi = hex_val(level[i + 1]);
-            lo = hex_val(level[i + 2]);
+            hi = kg_hex_value((unsigned char)level[i + 1], true); /* lowercase is not canonical */
+            lo = kg_hex_value((unsigned char)level[i + 2], true);
             if (hi < 0 || lo < 0)
                 return KG_EPARSE;
             raw[n++] = (unsigned char)(hi << 4 | lo);
@@ -200,7 +157,7 @@ bool kg_topic_prefix_valid(const char *prefix, char *errmsg, size_t errlen)
             continue;
         }
         uint32_t cp;
-        size_t t = utf8_seq(s + i, len - i, &cp);
+        size_t t = kg_utf8_decode(s + i, len - i, &cp);
         if (t == 0) {
             set_err(errmsg, errlen, "prefix is not valid UTF-8");
             return false;

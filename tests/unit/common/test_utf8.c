@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/* The one UTF-8 decoder and hex reader of libkvmgrid (common/src/utf8.c): every
+ * sequence length, each way a sequence is invalid, and hex digits both ways. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "utf8.h"
+
+static size_t dec(const char *s, size_t n, uint32_t *cp)
+{
+    return kg_utf8_decode((const unsigned char *)s, n, cp);
+}
+
+static void test_valid(void **state)
+{
+    (void)state;
+    uint32_t cp = 0;
+    assert_int_equal(dec("A", 1, &cp), 1);
+    assert_int_equal(cp, 'A');
+    assert_int_equal(dec("", 1, &cp), 1); /* NUL is ASCII: callers refuse it themselves */
+    assert_int_equal(cp, 0);
+    assert_int_equal(dec("\xC3\xBC", 2, &cp), 2); /* ü */
+    assert_int_equal(cp, 0xFC);
+    assert_int_equal(dec("\xE2\x9C\x93", 3, &cp), 3); /* ✓ */
+    assert_int_equal(cp, 0x2713);
+    assert_int_equal(dec("\xF0\x9F\x98\x80", 4, &cp), 4); /* U+1F600 */
+    assert_int_equal(cp, 0x1F600);
+    assert_int_equal(dec("\xF4\x8F\xBF\xBF", 4, &cp), 4); /* U+10FFFF, the last */
+    assert_int_equal(cp, 0x10FFFF);
+    assert_int_equal(dec("\xEF\xBF\xBE", 3, &cp), 3); /* a noncharacter is still UTF-8 */
+}
+
+static void test_invalid(void **state)
+{
+    (void)state;
+    uint32_t cp = 0xABCD;
+    const struct {
+        const char *s;
+        size_t n;
+        const char *why;
+    } bad[] = {
+        {"\x80", 1, "stray continuation byte"},
+        {"\xC0\xAF", 2, "overlong 2-byte lead C0"},
+        {"\xC1\xBF", 2, "overlong 2-byte lead C1"},
+        {"\xE0\x80\xAF", 3, "overlong 3-byte form"},
+        {"\xF0\x80\x80\xAF", 4, "overlong 4-byte form"},
+        {"\xED\xA0\x80", 3, "surrogate D800"},
+        {"\xED\xBF\xBF", 3, "surrogate DFFF"},
+        {"\xF4\x90\x80\x80", 4, "above U+10FFFF"},
+        {"\xF5\x80\x80\x80", 4, "lead F5"},
+        {"\xFF", 1, "lead FF"},
+        {"\xC3", 1, "truncated 2-byte"},
+        {"\xE2\x9C", 2, "truncated 3-byte"},
+        {"\xF0\x9F\x98", 3, "truncated 4-byte"},
+        {"\xC3\x41", 2, "ASCII where a continuation byte belongs"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (dec(bad[i].s, bad[i].n, &cp) != 0)
+            fail_msg("accepted: %s", bad[i].why);
+    }
+    assert_int_equal(cp, 0xABCD); /* untouched on failure */
+}
+
+static void test_hex(void **state)
+{
+    (void)state;
+    assert_int_equal(kg_hex_value('0', true), 0);
+    assert_int_equal(kg_hex_value('9', false), 9);
+    assert_int_equal(kg_hex_value('A', true), 10);
+    assert_int_equal(kg_hex_value('F', false), 15);
+    assert_int_equal(kg_hex_value('f', false), 15);
+    assert_int_equal(kg_hex_value('a', true), -1); /* lowercase is not canonical there */
+    assert_int_equal(kg_hex_value('G', false), -1);
+    assert_int_equal(kg_hex_value('/', false), -1);
+    assert_int_equal(kg_hex_value(0xC3, false), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid),
+        cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_hex),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
