@@ -258,6 +258,24 @@ void kg_rates_host(const struct kg_proc_sample *prev, const struct kg_proc_sampl
 #define FIG_OFF offsetof(struct kg_vm, state)
 #define FIG_BYTES (offsetof(struct kg_vm, disks) - offsetof(struct kg_vm, state))
 
+/* The packed range must hold every figure: struct kg_vm is the identity (ts_ms,
+ * host, name, uuid, copied one by one), then the figures from state to n_nets
+ * (copied as bytes), then the device arrays (copied by count). A field added
+ * among the identity or after the devices would be silently lost on its way to
+ * the wire, so the layout is checked: each of those follows the one before it
+ * with no room between but the next field's alignment padding. */
+#define KG_VM_END(field) (offsetof(struct kg_vm, field) + sizeof(((struct kg_vm *)0)->field))
+#define KG_VM_NEXT(a, b, type_b)                                                           \
+    (offsetof(struct kg_vm, b) >= KG_VM_END(a) &&                                          \
+     offsetof(struct kg_vm, b) - KG_VM_END(a) < _Alignof(type_b))
+_Static_assert(offsetof(struct kg_vm, ts_ms) == 0 && KG_VM_NEXT(ts_ms, host, char) &&
+                   KG_VM_NEXT(host, name, char) && KG_VM_NEXT(name, uuid, char) &&
+                   KG_VM_NEXT(uuid, state, enum kg_vm_state),
+               "struct kg_vm: only the identity may come before the figures (rates.c FIG_OFF)");
+_Static_assert(KG_VM_NEXT(disks, nets, struct kg_net) &&
+                   sizeof(struct kg_vm) - KG_VM_END(nets) < _Alignof(struct kg_vm),
+               "struct kg_vm: the device arrays must close it (rates.c FIG_BYTES)");
+
 struct figs {
     unsigned char scalars[FIG_BYTES]; /* struct kg_vm from state to n_nets */
     struct kg_disk *disks;            /* the VM's disks (n_disks), malloc'd */
