@@ -564,11 +564,6 @@ static bool is_active(enum kg_vm_state s)
     return s != KG_VM_SHUTOFF && s != KG_VM_NOSTATE && s != KG_VM_CRASHED;
 }
 
-static bool is_running(enum kg_vm_state s)
-{
-    return s == KG_VM_RUNNING || s == KG_VM_BLOCKED;
-}
-
 static bool param_u64(const virTypedParameterPtr p, uint64_t *out)
 {
     switch (p->type) {
@@ -702,12 +697,12 @@ static void fill_from_record(const struct kg_collect *c, const virDomainStatsRec
         s->have_vcpu_delay = true;
     }
     /* cpu.* of a domain that is not running is not the guest's (docs/PLATFORM.md) */
-    if (!is_running(s->state)) {
+    if (!kg_vm_state_running(s->state)) {
         s->have_cpu = false;
         s->have_vcpu_delay = false;
     }
     /* NOWAIT: a running domain whose job was busy comes back without its stats. */
-    if (is_running(s->state) && c->bulk[G_CPU] && !s->have_cpu)
+    if (kg_vm_state_running(s->state) && c->bulk[G_CPU] && !s->have_cpu)
         s->incomplete = true;
 }
 
@@ -734,11 +729,11 @@ static int fallback(struct kg_collect *c, virDomainPtr dom, struct kg_dom_sample
         if (virDomainGetInfo(dom, &info) < 0) {
             if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
                 return KG_ENOENT;
-            s->incomplete = is_running(s->state);
+            s->incomplete = kg_vm_state_running(s->state);
             return 0;
         }
         s->state = map_state(info.state);
-        if (!c->bulk[G_CPU] && is_running(s->state)) {
+        if (!c->bulk[G_CPU] && kg_vm_state_running(s->state)) {
             s->cpu_time_ns = info.cpuTime;
             s->have_cpu = true;
         }
@@ -917,7 +912,7 @@ int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t 
         const char *name = virDomainGetName(recs[i]->dom); /* lives as long as recs */
         s->name = name ? name : "";
         fill_from_record(c, recs[i], s, sd, sn);
-        if (c->bulk[G_BALLOON] && is_running(s->state)) {
+        if (c->bulk[G_BALLOON] && kg_vm_state_running(s->state)) {
             /* With NOWAIT, a domain busy in another call (a hanging monitor)
              * comes back without the figures that need its monitor: once the
              * driver has shown it gives balloon.rss, a record without it is
@@ -959,7 +954,7 @@ int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t 
     bool watched = false;
     for (size_t i = 0; rc == 0 && i < k; i++) {
         struct kg_dom_sample *s = &c->doms[i];
-        if (is_running(s->state))
+        if (kg_vm_state_running(s->state))
             node->vms_running++;
         if (skipped(c, s->uuid)) {
             s->incomplete = true; /* a call on it hangs elsewhere: stale, no calls */
@@ -979,7 +974,7 @@ int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t 
              * time; this sample shows its last listed state */
             atomic_store(&c->list_dirty, true);
         }
-        if (c->balloon_period_s > 0 && di && is_running(s->state)) {
+        if (c->balloon_period_s > 0 && di && kg_vm_state_running(s->state)) {
             /* The period lives in the QEMU process: set it once per process.
              * The domain ID changes with every start, also one between two
              * samples that no sample saw shut off. */

@@ -27,11 +27,6 @@ static double rate(uint64_t prev, uint64_t cur, double elapsed_s)
     return (double)(cur - prev) / elapsed_s;
 }
 
-static bool is_running(enum kg_vm_state s)
-{
-    return s == KG_VM_RUNNING || s == KG_VM_BLOCKED;
-}
-
 /* Adds v to *sum, where NA + x = x and NA + NA = NA. */
 static void add_na(double *sum, double v)
 {
@@ -158,8 +153,8 @@ static void vm_figures(const struct kg_dom_sample *prev, const struct kg_dom_sam
 
     /* cpu.* only between two samples of a running domain: under qemu:///system a
      * shut-off domain reports libvirtd's own CPU time (docs/PLATFORM.md). */
-    if (prev && prev->have_cpu && cur->have_cpu && is_running(prev->state) &&
-        is_running(cur->state)) {
+    if (prev && prev->have_cpu && cur->have_cpu && kg_vm_state_running(prev->state) &&
+        kg_vm_state_running(cur->state)) {
         double ns_per_s = rate(prev->cpu_time_ns, cur->cpu_time_ns, el);
         if (!kg_na(ns_per_s)) {
             if (cur->have_vcpus && cur->vcpus > 0)
@@ -189,7 +184,7 @@ static void vm_figures(const struct kg_dom_sample *prev, const struct kg_dom_sam
 
     /* A restarted domain may come back with counters below the previous ones;
      * rate() turns each of those into NA. */
-    const struct kg_dom_sample *p = prev && is_running(prev->state) ? prev : NULL;
+    const struct kg_dom_sample *p = prev && kg_vm_state_running(prev->state) ? prev : NULL;
     vm_disks(p, cur, el, out);
     vm_nets(p, cur, el, out);
 }

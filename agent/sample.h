@@ -13,6 +13,13 @@
 
 #include "kvmgrid/schema.h"
 
+/* A domain whose vCPUs run (or wait, idle, inside the guest): the states where
+ * libvirt has CPU time, block and interface counters, and a balloon to ask. */
+static inline bool kg_vm_state_running(enum kg_vm_state s)
+{
+    return s == KG_VM_RUNNING || s == KG_VM_BLOCKED;
+}
+
 struct kg_disk_sample {
     char name[KG_DEV_NAME_MAX];          /* target dev, e.g. "vda" */
     bool have_bytes, have_reqs, have_times;
