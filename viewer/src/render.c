@@ -685,7 +685,7 @@ static int do_layout(struct render *r, struct model *m, uint64_t now_ms)
     p.area = (struct layout_rect){r->grid.x, r->grid.y, r->grid.w, r->grid.h};
     p.label_px = r->small_h + 2;
     p.label_min_pitch_px = 6;
-    p.max_pitch_px = 0; /* tiles as large as the area allows (issue #4: read across a room) */
+    p.max_pitch_px = 0; /* tiles as large as the area allows: read across a room */
     layout_compute(&p, counts, nk, r->blocks, &r->lr); /* KG_ERANGE: drawn clipped */
     /* Large tiles get larger host labels: lay out again with their band. */
     int host_pt = clampi(r->lr.tile_px / 8, (int)lroundf(11.0f * r->scale), (int)(28 * r->scale));

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The whole chain on real QEMU guests (issue #7, item 3): a private mosquitto, two
+# The whole chain on real QEMU guests: a private mosquitto, two
 # guests running kvmgrid-load, kvmgrid-agent on qemu:///system, kvmgrid-wall
 # headless. Through MQTT alone (a load command to one guest) it starts a CPU load,
 # then memory, then disk, and checks that the agent's published figures for that

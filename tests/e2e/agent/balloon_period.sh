@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The agent's balloon_period option on a real QEMU guest (issue #3). The guest is
+# The agent's balloon_period option on a real QEMU guest. The guest is
 # defined without a balloon stats period (rig.sh boot --balloon-period 0), so QEMU
 # never asks it for memory statistics: what libvirt reports is the one report the
 # guest's virtio_balloon driver sent when it loaded, frozen.

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # One real guest whose QEMU stops answering (SIGSTOP: its monitor hangs, as with
 # storage that blocks QEMU's main loop) must not stop the agent reading the
-# others (issue #3). The agent's bulk call takes the stopped guest's job and
+# others. The agent's bulk call takes the stopped guest's job and
 # waits for its monitor; after 2 s the agent reads on a new connection, whose
 # NOWAIT bulk call skips the busy guest.
 #   - the stopped guest is published stale with a growing age_s;

@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# One domain whose libvirt call hangs must not stop the others (issue #3: "a
-# domain whose stats do not come back in time is published as stale with its
-# age, and the others keep updating"). An LD_PRELOAD shim (lvhang.c, argument 1)
+# One domain whose libvirt call hangs must not stop the others: a domain whose
+# stats do not come back in time is published as stale with its age, and the
+# others keep updating. An LD_PRELOAD shim (lvhang.c, argument 1)
 # makes virDomainBlockStats hang for one test-driver domain while a file exists.
 #   1. web+1 hangs: it goes stale with a growing age; db#2 and the host keep
 #      being published fresh (libvirt_ok stays true); the log names web+1.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Tiles as large as the screen allows, with the VM's name (and value) inside them
-# (issue #4): 1 host x 3 VMs on 1920x1080 gives tiles of at least 400 px with text
+# (readable across a room): 1 host x 3 VMs on 1920x1080 gives tiles of at least 400 px with text
 # in their bottom band, none in their top 60 %; a bright tile gets dark text, a dark
 # tile light text; a paused tile keeps its bars across the centre; small tiles
 # (1,000 VMs) carry no text at all.
