@@ -3,38 +3,41 @@
  * The metric schema: host, VM, load-command and load-state payloads as C structs,
  * and their JSON encoders and decoders (docs/PROTOCOL.md documents every field).
  *
- * Conventions on the wire:
- *  - every payload carries "schema" (KG_SCHEMA_VERSION) and "ts" (epoch ms, UTC);
- *  - units live in field names: _pct (0..100), _kib, _bytes, _per_s, _ms, _s;
- *  - flat numeric fields at the top level for what dashboards colour by
- *    (Telegraf's json parser and Home Assistant value templates take them as is);
- *    per-device detail in "disks" and "nets" arrays alongside;
- *  - a figure that is not available is absent from the JSON; in C it is NaN
+ * On the wire:
+ *  - "schema" is an integer major version, in every payload; a decoder accepts
+ *    exactly KG_SCHEMA_VERSION. Fields may be added without a bump (decoders
+ *    ignore unknown fields).
+ *  - "ts" (epoch ms, UTC) is in every sample: host, VM and load state. A load
+ *    command is not a sample and carries none.
+ *  - Units live in field names: _pct (0..100), _kib, _bytes, _per_s, _ms, _s.
+ *  - Flat numeric fields at the top level for what dashboards colour by
+ *    (Telegraf's json parser and Home Assistant value templates take them as
+ *    is); per-device detail in "disks" and "nets" arrays alongside.
+ *  - A figure that is not available is absent from the JSON; in C it is NaN
  *    (KG_NA; test with kg_na()). Rates are absent on the first sample, after a
  *    counter went backwards, and for domains that are not running.
+ *  - Required fields: "schema" everywhere; "ts" in samples; "host", "name",
+ *    "state" in a VM, "name" in a host and in each disk/net; "node", "status" in
+ *    a load state; "cmd" in a command, "kind" for start ("pct" for cpu, "mib"
+ *    for mem), "scenario" for the scenario verb; "kind" in a state's "load".
  *
- * Decoders are strict and bounded: payloads over KG_PAYLOAD_MAX bytes, invalid
- * JSON or UTF-8, nesting deeper than 8, a wrong type, a non-finite or out-of-range
- * number, a missing required field ("schema", "ts", names, "state") or a newer
- * major schema are errors: the decoder returns KG_EPARSE/KG_ETOOBIG/KG_ERANGE and
- * writes a one-line reason naming the field into errmsg. Unknown fields are
- * ignored (forward compatibility). Payloads are taken with a length and need not
- * be NUL-terminated. On error *out is left zeroed/NaN, never half-filled garbage.
+ * Decoders are strict and bounded: a payload over KG_PAYLOAD_MAX bytes, invalid
+ * JSON or UTF-8, nesting deeper than 8, a wrong type, a non-finite or
+ * out-of-range number, a missing required field or a newer major schema is an
+ * error: KG_EPARSE/KG_ETOOBIG/KG_ERANGE, with a one-line reason naming the field
+ * in errmsg. Payloads are taken with a length and need not be NUL-terminated. On
+ * error *out is left zeroed/NaN, never half-filled.
  *
- * Encoders write compact JSON into the caller's buffer and return the length, or
- * KG_ETOOBIG (KG_PAYLOAD_MAX always suffices) / KG_EINVAL (a name not valid
- * UTF-8 — names in payloads are JSON strings; invalid bytes are replaced by U+FFFD
- * on encoding, while topics keep the exact bytes through escaping).
- *
- * Refinements (the details docs/PROTOCOL.md states for the wire):
- *  - the output is NUL-terminated and shorter than KG_PAYLOAD_MAX bytes (so a
+ * Encoders write compact JSON into the caller's buffer and return its length:
+ *  - the output is NUL-terminated and shorter than KG_PAYLOAD_MAX bytes (a
  *    buffer of KG_PAYLOAD_MAX bytes always suffices), and always accepted by the
  *    matching decoder;
- *  - names: invalid UTF-8 bytes become U+FFFD; KG_EINVAL when a required name
- *    (VM host/name, host name, load node) is empty or, after that replacement,
- *    longer than KG_NAME_MAX bytes. Informational strings (libvirt_error,
- *    last_reject, ids, device names, ...) are cut on a character boundary to fit
- *    the decoder's buffer instead;
+ *  - names are JSON strings, so a name's invalid UTF-8 bytes become U+FFFD (a
+ *    topic keeps the exact bytes through its escaping); KG_EINVAL only when a
+ *    required name (VM host/name, host name, load node) is empty or, after that
+ *    replacement, longer than KG_NAME_MAX bytes. Informational strings
+ *    (libvirt_error, last_reject, ids, device names, ...) are cut on a
+ *    character boundary to fit the decoder's buffer instead;
  *  - measured figures: a _pct is clamped to 0..100 (timing jitter gives 100.3);
  *    any other non-finite, negative or out-of-range figure is left out (not
  *    available). Counters and _kib are written as integers, other figures with
@@ -44,14 +47,8 @@
  *    the sums stay;
  *  - load commands and the "load" object of a load state are not measurements:
  *    a value outside the range the decoder accepts gives KG_ERANGE, a missing
- *    requirement (kind, pct for cpu, mib for mem, a valid scenario name) KG_EINVAL.
- *  - "schema" is an integer major version; a decoder accepts exactly
- *    KG_SCHEMA_VERSION. Fields may be added without a bump (decoders ignore them).
- *  - required fields: "schema" everywhere; "ts" in host, VM and load state
- *    (a command is not a sample and carries none); "host", "name", "state" in a
- *    VM, "name" in a host and in each disk/net; "node", "status" in a load state;
- *    "cmd" in a command, "kind" for start ("pct" for cpu, "mib" for mem),
- *    "scenario" for the scenario verb; "kind" in a state's "load" object.
+ *    requirement (kind, pct for cpu, mib for mem, a valid scenario name)
+ *    KG_EINVAL.
  * Pure module: no logging, no global state. Thread-safe.
  */
 #ifndef KVMGRID_SCHEMA_H
