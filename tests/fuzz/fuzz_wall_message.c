@@ -9,7 +9,9 @@
  * model promises after every message: at most the caps, each host's VM list
  * and the live VM slots agree, every VM names a host that exists, and every
  * message is counted exactly once (applied, removed, ignored, malformed or
- * dropped).
+ * dropped), and the hottest list names live VMs only. A record that is the
+ * single byte 0x1D is a reconnect (model_sync_begin), 0x1C the end of the
+ * broker's retained state (model_sync_end), so that VMs also leave by a sync.
  * Built as a libFuzzer target (clang, KVMGRID_FUZZ=ON) or linked with fuzz_main.c
  * as a corpus regression test.
  */
@@ -46,6 +48,10 @@ static void check_model(struct model *m, uint64_t messages)
         listed += m->hosts[h].n_vms;
     }
     check(listed == m->n_vms, "the hosts' VM lists do not add up to n_vms");
+    for (int i = 0; i < MODEL_HOTTEST; i++)
+        check(m->hottest[i] < 0 || ((uint32_t)m->hottest[i] < m->n_vm_slots &&
+                                    (m->vms[m->hottest[i]].flags & MODEL_VM_LIVE)),
+              "the hottest list names a free VM slot");
     uint64_t counted = m->applied + m->ignored + model_bad_total(m) + model_dropped_total(m);
     /* a removal of a VM counts as applied as well as removed */
     check(counted == messages, "a message was not counted exactly once");
@@ -79,11 +85,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         topic[tlen] = '\0';
         if (plen)
             memcpy(payload, nl + 1, plen);
-        model_apply(m, topic, tlen, payload, plen, (messages & 1) != 0, now);
+        if (!nl && tlen == 1 && (topic[0] == 0x1D || topic[0] == 0x1C)) {
+            /* 0x1D: a reconnect (the last one's sync ends, a new one begins);
+             * 0x1C: the broker says its retained state is all there */
+            model_sync_end(m);
+            if (topic[0] == 0x1D)
+                model_sync_begin(m, now);
+        } else {
+            model_apply(m, topic, tlen, payload, plen, (messages & 1) != 0, now);
+            messages++;
+        }
         free(topic);
         free(payload);
-        messages++;
         now += 700;
+        if (messages % 3 == 0) { /* the view's twice-a-second recount, now and then */
+            model_lock(m);
+            model_tick(m, now, COLOUR_METRIC_CPU);
+            model_unlock(m);
+        }
         check_model(m, messages);
         if (!end)
             break;

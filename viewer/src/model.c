@@ -293,6 +293,8 @@ static void set_bad(struct model *m, enum model_bad what, const char *topic, siz
 static int32_t host_get(struct model *m, const char *name, size_t len, bool create)
 {
     int32_t h = model_find_host(m, name, len);
+    if (h >= 0)
+        m->hosts[h].heard_sync = m->sync_gen; /* news of it in this connect */
     if (h >= 0 || !create)
         return h;
     if (m->n_hosts >= m->max_hosts)
@@ -316,6 +318,7 @@ static int32_t host_get(struct model *m, const char *name, size_t len, bool crea
     hp->name_len = (uint16_t)len;
     hp->interval_s = hp->cpu_pct = hp->mem_used_pct = hp->cpus = hp->load1 = NAN;
     hp->libvirt_ok = true;
+    hp->heard_sync = m->sync_gen;
     struct tab_key k = {0, name, len};
     /* Insert before counting it: a rebuild inside tab_insert walks the live hosts. */
     if (tab_insert(m, TAB_HOST, &k, m->n_hosts) != 0) {
@@ -427,6 +430,13 @@ static void vm_remove(struct model *m, uint32_t h, const char *name, size_t len)
     }
     struct tab_key k = {h, name, len};
     tab_delete(m, TAB_VM, &k);
+    /* the hottest list names slots until the next model_tick: not this one */
+    for (int i = 0, w = 0; i < MODEL_HOTTEST; i++) {
+        int32_t hv = m->hottest[i];
+        m->hottest[i] = -1;
+        if (hv >= 0 && hv != v)
+            m->hottest[w++] = hv;
+    }
     struct model_vm *vp = &m->vms[v];
     free(vp->name);
     vp->name = NULL;
@@ -442,6 +452,7 @@ void model_sync_begin(struct model *m, uint64_t now_ms)
 {
     model_lock(m);
     m->sync_from_ms = now_ms ? now_ms : 1;
+    m->sync_gen++;
     model_unlock(m);
 }
 
@@ -453,6 +464,11 @@ uint32_t model_sync_end(struct model *m)
     m->sync_from_ms = 0;
     for (uint32_t h = 0; from && h < m->n_hosts; h++) {
         const struct model_host *hp = &m->hosts[h];
+        /* A host the broker said nothing about at all: it lost everything (a
+         * restart without persistence) and the agent will send it again; its
+         * VMs stay, stale meanwhile, instead of a blank wall for an interval. */
+        if (hp->heard_sync != m->sync_gen)
+            continue;
         /* backwards: vm_remove moves the host's last VM into the freed place */
         for (uint32_t i = hp->n_vms; i-- > 0;) {
             const struct model_vm *vp = &m->vms[hp->vms[i]];

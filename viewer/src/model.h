@@ -69,6 +69,7 @@ struct model_host {
     uint64_t seen_ms;       /* monotonic ms of the last metrics */
     float interval_s;       /* agent interval, NaN when unknown */
     float cpu_pct, mem_used_pct, cpus, load1;
+    uint32_t heard_sync;    /* model.sync_gen when a message last named it */
     uint32_t *vms;          /* owned: indices into model.vms */
     uint32_t n_vms, cap_vms;
 };
@@ -128,6 +129,7 @@ struct model {
     uint64_t applied;            /* messages applied (valid) */
     uint64_t removed;            /* VMs removed (empty payloads, model_sync_end) */
     uint64_t sync_from_ms;       /* model_sync_begin's now_ms; 0 none in progress */
+    uint32_t sync_gen;           /* model_sync_begin calls */
     uint64_t ignored;            /* topics not ours (load/cmd, other) */
     uint64_t retained_seen;      /* messages flagged retained */
     uint64_t last_msg_ms;        /* monotonic ms of the last message */
@@ -166,11 +168,13 @@ void model_apply(struct model *m, const char *topic, size_t topic_len, const voi
 /* The session (re)connected: the broker sends its retained state again, from
  * now_ms (monotonic, the clock model_apply is given). Takes the lock. */
 void model_sync_begin(struct model *m, uint64_t now_ms);
-/* The broker has delivered all of it (the session's on_synced): every VM not
- * heard of since model_sync_begin is no longer on the broker, i.e. removed while
- * the wall was away or lost by a broker restart, and is removed here too (as an
- * empty payload would). Returns how many; 0 when no sync is in progress. Takes
- * the lock. */
+/* The broker has delivered all of it (the session's on_synced): of each host the
+ * broker still knows (some message named it since model_sync_begin), every VM
+ * not heard of since is no longer on the broker, i.e. removed while the wall was
+ * away, and is removed here too (as an empty payload would). A host the broker
+ * said nothing about keeps its VMs: the broker lost everything (a restart
+ * without persistence) and its agent sends them again. Returns how many VMs
+ * went; 0 when no sync is in progress. Takes the lock. */
 uint32_t model_sync_end(struct model *m);
 /* Sets the caps on hosts and VMs (each >= 1; defaults MODEL_DEFAULT_MAX_*). Hosts
  * and VMs already held stay; only new ones are refused. Lock held or before the

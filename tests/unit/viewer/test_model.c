@@ -143,7 +143,9 @@ static void create_update_remove(void **state)
 
 /* A reconnect: the VMs the broker sends again stay, the ones it no longer holds
  * (removed while the wall was away) go, an offline host's VMs stay while the
- * broker still holds them; without a sync in progress nothing is swept. */
+ * broker still holds them, a host the broker forgot keeps its VMs, and a removed
+ * VM leaves no dangling slot in the hottest list; without a sync in progress
+ * nothing is swept. */
 static void sync_removes_what_the_broker_lost(void **state)
 {
     (void)state;
@@ -171,13 +173,26 @@ static void sync_removes_what_the_broker_lost(void **state)
     assert_int_equal(m->hosts[0].n_vms, 2);
     assert_int_equal(m->removed, 1);
     model_unlock(m);
-    /* the broker lost everything (restart without persistence): all VMs go, the
-     * hosts whose status the broker lost too stay known by their status */
+    /* the broker lost everything (a restart without persistence): nothing goes,
+     * the agents send it again */
     model_sync_begin(m, 2000);
-    assert_int_equal(model_sync_end(m), 3);
+    assert_int_equal(model_sync_end(m), 0);
+    /* the broker knows hv1 (its status) but none of its VMs: they go, even the
+     * hottest one, which the next model_tick would name (no dangling slot);
+     * hv2, of which it said nothing, keeps x */
     model_lock(m);
-    assert_int_equal(m->n_vms, 0);
+    model_tick(m, 2500, COLOUR_METRIC_CPU);
+    assert_true(m->hottest[0] >= 0);
+    model_unlock(m);
+    model_sync_begin(m, 3000);
+    pub_raw(m, "kvmgrid/hv1/status", "online", 3000);
+    assert_int_equal(model_sync_end(m), 2);
+    model_lock(m);
+    assert_int_equal(m->n_vms, 1);
     assert_int_equal(m->hosts[0].n_vms, 0);
+    assert_true(model_find_vm(m, 1, "x", 1) >= 0);
+    for (int i = 0; i < MODEL_HOTTEST; i++)
+        assert_true(m->hottest[i] < 0 || (m->vms[m->hottest[i]].flags & MODEL_VM_LIVE));
     model_unlock(m);
     model_free(m);
 }
