@@ -357,33 +357,6 @@ static void test_lifecycle_offline(void **state)
     kg_mqtt_free(m);
 }
 
-/* refuse_when_full: beyond the window nothing waits; the message is refused with
- * KG_EAGAIN and counted as failed (the agent sends its newest state next cycle). */
-static void test_refuse_when_full(void **state)
-{
-    (void)state;
-    struct kg_mqtt_options o = base();
-    o.uri = "tcp://127.0.0.1:1";
-    o.max_buffered = 2;
-    o.refuse_when_full = true;
-    struct kg_mqtt *m = NULL;
-    char err[128];
-    assert_int_equal(kg_mqtt_create(&o, &m, err, sizeof err), 0);
-    assert_int_equal(kg_mqtt_publish(m, "kvmgrid/h1/vm/a", "1", 1, true), 0);
-    assert_int_equal(kg_mqtt_publish(m, "kvmgrid/h1/vm/b", "1", 1, true), 0);
-    assert_int_equal(kg_mqtt_publish(m, "kvmgrid/h1/vm/c", "1", 1, true), KG_EAGAIN);
-    assert_int_equal(kg_mqtt_publish(m, "kvmgrid/h1/vm/a", "2", 1, true), KG_EAGAIN);
-    assert_int_equal(kg_mqtt_publish(m, "kvmgrid/+/x", "x", 1, false), KG_EINVAL);
-    struct kg_mqtt_stats st;
-    kg_mqtt_get_stats(m, &st);
-    assert_int_equal(st.published, 2);
-    assert_int_equal(st.waiting, 0);
-    assert_int_equal(st.coalesced, 0);
-    assert_int_equal(st.publish_failed, 3);
-    assert_int_equal(kg_mqtt_stop(m, NULL, NULL, 100), 0);
-    kg_mqtt_free(m);
-}
-
 static void count_result(void *ctx, int rc, int reason)
 {
     (void)rc;
@@ -468,9 +441,8 @@ int main(void)
         cmocka_unit_test(test_v5_offline),
         /* Last: Paho 1.3.12 leaks messages still buffered at MQTTAsync_destroy,
          * and LeakSanitizer reports them once a later MQTTAsync_create resets
-         * Paho's globals. */
+         * Paho's globals (so test_mqtt_refuse is a binary of its own). */
         cmocka_unit_test(test_lifecycle_offline),
-        cmocka_unit_test(test_refuse_when_full),
     };
     return cmocka_run_group_tests(tests, load_mosquitto, NULL);
 }
