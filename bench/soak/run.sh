@@ -83,7 +83,7 @@ libvirtd_start /default
 kg_spawn lvevents virsh -c "$LV_URI" event --all --loop --timestamp
 EVENTS_PID=$KG_LAST_PID
 virsh_() { virsh -q -c "$LV_URI" "$@"; }
-holding() { ls -l "/proc/$EVENTS_PID/fd" 2>/dev/null | grep -q 'socket:'; }
+holding() { [ -n "$(find "/proc/$EVENTS_PID/fd" -lname 'socket:*' 2>/dev/null)" ]; }
 kg_wait_for 10 holding || kg_die "virsh event did not connect to libvirtd"
 python3 - "$N" "$KG_TMP/domains" >"$KG_TMP/define.cmds" <<'EOP' || kg_die "cannot write the domains"
 import os, sys
