@@ -7,6 +7,7 @@
  * 1 runtime failure (the MQTT session could not be created);
  * 2 usage or configuration error (reported as file:line: message).
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +151,13 @@ int main(int argc, char **argv)
         rc = 0;
         goto out;
     }
+    /* Two malloc arenas at most. A collector thread stuck in libvirt is retired
+     * and replaced (lvworker.c); with glibc's default of 8 arenas per core each
+     * new thread could get a fresh arena, whose touched pages stay in RSS after
+     * the thread is gone: on a loaded host the agent's RSS stepped up with every
+     * retirement while its bytes in use stayed flat (docs/BENCHMARKS.md, Soak).
+     * The agent's threads allocate little, so sharing costs nothing measurable. */
+    mallopt(M_ARENA_MAX, 2);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
