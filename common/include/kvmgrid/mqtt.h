@@ -100,19 +100,41 @@ struct kg_mqtt_stats {
     uint64_t connection_lost;
 };
 
+/* ---- life cycle ---------------------------------------------------------- */
+
 /* Validates the options and creates the session (nothing is sent yet). Strings are
  * copied. Returns 0 and *out (free with kg_mqtt_free), or KG_EINVAL (bad URI or
  * option; errmsg says which), KG_ENOMEM. */
 int kg_mqtt_create(const struct kg_mqtt_options *opt, struct kg_mqtt **out,
                    char *errmsg, size_t errlen);
 
-/* Adds a subscription, kept for every reconnect. Sent at once when connected.
- * Returns 0, KG_EINVAL (invalid filter). */
-int kg_mqtt_subscribe(struct kg_mqtt *m, const char *filter);
+/* The option checks kg_mqtt_create makes, without creating anything (config
+ * validation, tests). 0, or KG_EINVAL with errmsg saying which option is wrong. */
+int kg_mqtt_options_check(const struct kg_mqtt_options *opt, char *errmsg, size_t errlen);
 
 /* Starts connecting in the background and returns at once; retries with backoff
  * until connected, then reconnects whenever the connection is lost. 0 or KG_ESTATE. */
 int kg_mqtt_start(struct kg_mqtt *m);
+
+/* Clean shutdown: if connected and final_topic is not NULL, publishes final_payload
+ * retained and waits for it (at most timeout_ms), then disconnects. Without a
+ * connection the broker will publish the will. Idempotent. 0 or KG_ETIMEDOUT
+ * (also KG_EINVAL for an invalid final_topic, KG_EAGAIN when the queue is full;
+ * the session is stopped in every case). */
+int kg_mqtt_stop(struct kg_mqtt *m, const char *final_topic, const char *final_payload,
+                 uint32_t timeout_ms);
+
+/* Stops if needed (without a final message) and frees. Messages still queued
+ * are discarded (and counted in a warning). Accepts NULL. */
+void kg_mqtt_free(struct kg_mqtt *m);
+
+/* ---- subscribing ---------------------------------------------------------- */
+
+/* Adds a subscription, kept for every reconnect. Sent at once when connected.
+ * Returns 0, KG_EINVAL (invalid filter). */
+int kg_mqtt_subscribe(struct kg_mqtt *m, const char *filter);
+
+/* ---- publishing ----------------------------------------------------------- */
 
 /* Queues one message. topic must be a valid topic name (UTF-8, no wildcards, no
  * NUL, < 65536 bytes); an invalid one is refused with KG_EINVAL instead of letting
@@ -127,26 +149,12 @@ int kg_mqtt_start(struct kg_mqtt *m);
 int kg_mqtt_publish(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
                     bool retain);
 
-bool kg_mqtt_is_connected(const struct kg_mqtt *m);
-/* Waits until connected. 0 or KG_ETIMEDOUT (KG_ESTATE at once when the session
- * was never started or is stopped). */
-int kg_mqtt_wait_connected(struct kg_mqtt *m, uint32_t timeout_ms);
-/* Waits until every queued message has been delivered (QoS 1: acknowledged).
- * 0 or KG_ETIMEDOUT. */
-int kg_mqtt_flush(struct kg_mqtt *m, uint32_t timeout_ms);
-void kg_mqtt_get_stats(const struct kg_mqtt *m, struct kg_mqtt_stats *out);
-
-/* Clean shutdown: if connected and final_topic is not NULL, publishes final_payload
- * retained and waits for it (at most timeout_ms), then disconnects. Without a
- * connection the broker will publish the will. Idempotent. 0 or KG_ETIMEDOUT
- * (also KG_EINVAL for an invalid final_topic, KG_EAGAIN when the queue is full;
- * the session is stopped in every case). */
-int kg_mqtt_stop(struct kg_mqtt *m, const char *final_topic, const char *final_payload,
-                 uint32_t timeout_ms);
-
-/* Stops if needed (without a final message) and frees. Messages still queued
- * are discarded (and counted in a warning). Accepts NULL. */
-void kg_mqtt_free(struct kg_mqtt *m);
+/* kg_mqtt_publish with this message's own QoS (0 or 1) instead of the session's
+ * default, e.g. periodic retained figures at QoS 0 while removals and status stay
+ * at QoS 1. Same contract and return codes as kg_mqtt_publish; KG_EINVAL for
+ * another QoS. */
+int kg_mqtt_publish_qos(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
+                        bool retain, int qos);
 
 /* kg_mqtt_publish at QoS 1 that reports its outcome to cb(ctx, ...) (required).
  * Under MQTT 3.1.1 a broker that drops a refused publish still acknowledges it, so
@@ -155,26 +163,26 @@ void kg_mqtt_free(struct kg_mqtt *m);
 int kg_mqtt_publish_notify(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
                            bool retain, kg_mqtt_result_cb cb, void *ctx);
 
+/* Waits until every queued message has been delivered (QoS 1: acknowledged).
+ * 0 or KG_ETIMEDOUT. */
+int kg_mqtt_flush(struct kg_mqtt *m, uint32_t timeout_ms);
+
+/* ---- state ---------------------------------------------------------------- */
+
+bool kg_mqtt_is_connected(const struct kg_mqtt *m);
+/* Waits until connected. 0 or KG_ETIMEDOUT (KG_ESTATE at once when the session
+ * was never started or is stopped). */
+int kg_mqtt_wait_connected(struct kg_mqtt *m, uint32_t timeout_ms);
+
+void kg_mqtt_get_stats(const struct kg_mqtt *m, struct kg_mqtt_stats *out);
+
+/* ---- names ---------------------------------------------------------------- */
+
 /* Checks a topic name (not a filter) as the broker would. */
 bool kg_mqtt_topic_valid(const char *topic, size_t len);
-
-/* Added by the MQTT session's author: */
 
 /* Checks a subscription filter: the rules of kg_mqtt_topic_valid, except that
  * '+' may stand alone in a level and '#' alone in the last level. */
 bool kg_mqtt_filter_valid(const char *filter, size_t len);
-
-/* The option checks kg_mqtt_create makes, without creating anything (config
- * validation, tests). 0, or KG_EINVAL with errmsg saying which option is wrong. */
-int kg_mqtt_options_check(const struct kg_mqtt_options *opt, char *errmsg, size_t errlen);
-
-/* Added by the agent's author: */
-
-/* kg_mqtt_publish with this message's own QoS (0 or 1) instead of the session's
- * default, e.g. periodic retained figures at QoS 0 while removals and status stay
- * at QoS 1. Same contract and return codes as kg_mqtt_publish; KG_EINVAL for
- * another QoS. */
-int kg_mqtt_publish_qos(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
-                        bool retain, int qos);
 
 #endif
