@@ -16,7 +16,8 @@
 # live host, the dead host is offline through its will, the wall's model (its
 # layout dump) equals the retained state, every process that should run does,
 # the load listener still takes a command, and each process's RSS is within
-# twice its size after start-up plus 32 MiB.
+# twice its size after start-up plus 32 MiB. KG_FAULT_HOLD=SECONDS keeps every
+# process running that long after a failed comparison, for a look by hand.
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 . "$KG_SOURCE_DIR/tests/integration/agent/agent_lib.sh"
 . "$KG_SOURCE_DIR/tests/integration/viewer/headless.sh"
