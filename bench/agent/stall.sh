@@ -25,7 +25,6 @@ COLLECTD=$(command -v collectd || echo /usr/sbin/collectd)
 XML="$KG_TMP/node-$N.xml"
 python3 "$KG_SOURCE_DIR/bench/agent/gen_node.py" "$N" "$XML" || kg_die "cannot write $XML"
 
-rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 mib() { echo "$1" | awk '{ printf "%.1f", $1 / 1024 }'; }
 
 # all_fresh SINCE_MS: every VM's retained figures at the broker are newer than SINCE_MS
@@ -43,7 +42,7 @@ stall() {
     r0=0 i=0
     while [ $i -lt 10 ]; do
         sleep 1
-        r=$(rss_kib "$2")
+        r=$(kg_rss_kib "$2")
         [ "$r" -gt "$r0" ] && r0=$r
         i=$((i + 1))
     done
@@ -54,7 +53,7 @@ stall() {
     while [ "$t" -lt "$FREEZE" ]; do
         sleep 10
         t=$((t + 10))
-        r=$(rss_kib "$2")
+        r=$(kg_rss_kib "$2")
         [ "$r" -gt "$peak" ] && peak=$r
         series="$series $(mib "$r")"
     done
@@ -69,7 +68,7 @@ stall() {
         fi
     fi
     sleep 10
-    r1=$(rss_kib "$2")
+    r1=$(kg_rss_kib "$2")
     printf '%-16s %6s %8s %8s %9s %10s %12s\n' "$1" "$N" "$(mib "$r0")" "$(mib "$peak")" \
         "$(mib $((peak - r0)))" "$(mib "$r1")" "$recovery"
     printf '  RSS MiB every 10 s of the freeze:%s\n' "$series"

@@ -22,7 +22,6 @@ kg_wait_for 20 grep -q 'publishing the current state' "$KG_TMP/agent.log" ||
     kg_die "the agent never connected"
 kg_wait_for 20 has_retained kvmgrid/hv1/vm/test || kg_die "the agent never published"
 
-rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 fds() { ls "/proc/$1/fd" | wc -l; }
 
 # cycles FROM TO: the virsh commands of cycles FROM..TO-1, on stdout
@@ -70,7 +69,7 @@ while [ $i -lt "$CYCLES" ]; do
     virsh -q -c "$LV_URI" <"$KG_TMP/chunk.virsh" >>"$KG_TMP/virsh.log" 2>&1
     i=$((i + 100))
     sleep 2 # two intervals: the agent catches up before it is measured
-    r=$(rss_kib "$AGENT_PID") f=$(fds "$AGENT_PID")
+    r=$(kg_rss_kib "$AGENT_PID") f=$(fds "$AGENT_PID")
     series="$series $i:${r}k/${f}fd"
     if [ -z "$base_rss" ]; then base_rss=$r base_fds=$f; fi
     kill -0 "$AGENT_PID" 2>/dev/null || kg_die "the agent died after $i cycles"

@@ -77,7 +77,6 @@ kg_spawn load "$LOAD" --listen --broker "$KG_BROKER_URI" --node n1 --disk-dir ""
 LOAD_PID=$KG_LAST_PID
 LIVE=hv1,hv2 DEAD=""
 
-rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 procs() { # the processes that must run now, as NAME=PID
     echo "broker=$KG_BROKER_PID libvirtd=$LV_PID wall=$WALL_PID load=$LOAD_PID agent-hv1=$AGENT_hv1"
     case ",$DEAD," in *,hv2,*) ;; *) echo "agent-hv2=$AGENT_hv2" ;; esac
@@ -127,7 +126,7 @@ after() {
         || kg_fail "$1: the load listener did not run a command in 30 s"
     line=""
     for p in $(procs); do
-        n=${p%%=*} r=$(rss_kib "${p#*=}")
+        n=${p%%=*} r=$(kg_rss_kib "${p#*=}")
         eval "b=\${BASE_$(echo "$n" | tr -- '-' '_'):-}"
         line="$line $n ${r}k"
         if [ -n "$b" ] && [ "$r" -gt $((2 * b + 32768)) ]; then
@@ -138,7 +137,7 @@ after() {
 }
 
 after "start-up" s0
-for p in $(procs); do eval "BASE_$(echo "${p%%=*}" | tr -- '-' '_')=$(rss_kib "${p#*=}")"; done
+for p in $(procs); do eval "BASE_$(echo "${p%%=*}" | tr -- '-' '_')=$(kg_rss_kib "${p#*=}")"; done
 
 # 1. broker kill -9; domains change while it is down; restart on its persistence
 sleep 2 # an autosave holds vm-f

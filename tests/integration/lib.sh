@@ -93,6 +93,9 @@ kg_wait_for() {
     return 0
 }
 
+# kg_rss_kib PID: the process's resident set (VmRSS) in KiB; 0 once it is gone.
+kg_rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
 # kg_free_port: prints a TCP port free on 127.0.0.1 right now.
 kg_free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

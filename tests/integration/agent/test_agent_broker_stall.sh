@@ -21,9 +21,8 @@ export ASAN_OPTIONS
 agent_start agent --libvirt-uri "test://$XML" --interval 500ms
 count_vms() { [ "$(retained_topics 'kvmgrid/hv1/vm/#' | wc -l)" -eq "$N" ]; }
 kg_wait_for 30 count_vms || kg_die "the agent did not publish its $N VMs"
-rss() { awk '/^VmRSS/ {print $2}' "/proc/$AGENT_PID/status"; }
 sleep 3 # a few cycles at the steady state
-r0=$(rss)
+r0=$(kg_rss_kib "$AGENT_PID")
 
 kill -STOP "$KG_BROKER_PID"
 kg_log "broker frozen; agent RSS $r0 kB"
@@ -32,7 +31,7 @@ kg_log "broker frozen; agent RSS $r0 kB"
 i=0 peak=$r0
 while [ $i -lt 20 ]; do
     sleep 1
-    r=$(rss)
+    r=$(kg_rss_kib "$AGENT_PID")
     [ "$r" -gt "$peak" ] && peak=$r
     i=$((i + 1))
 done
