@@ -170,7 +170,6 @@ static void sweep_found(struct agent *a)
     size_t removed = 0, seen = a->n_found;
     int rc = kg_publish_sweep(a->pub, a->found, a->n_found, &removed);
     found_clear_locked(a);
-    a->found_complete = false;
     pthread_mutex_unlock(&a->found_lock);
     if (removed)
         kg_info("removed %zu retained VM topics of %zu found on the broker that no VM owns "
