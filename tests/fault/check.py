@@ -20,10 +20,6 @@ import subprocess
 import sys
 from urllib.parse import unquote
 
-STATES = {"running": "running", "paused": "paused", "shut off": "shutoff",
-          "idle": "running", "in shutdown": "running", "crashed": "crashed",
-          "pmsuspended": "pmsuspended"}
-
 
 def retained(port, prefix):
     out = subprocess.run(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-t",
@@ -37,13 +33,16 @@ def retained(port, prefix):
 
 
 def libvirt(uri):
-    names = subprocess.run(["virsh", "-q", "-c", uri, "list", "--all", "--name"],
-                           capture_output=True, text=True, check=True).stdout
-    doms = {}
-    for name in [n for n in names.split("\n") if n]:
-        st = subprocess.run(["virsh", "-q", "-c", uri, "domstate", "--", name],
-                            capture_output=True, text=True, check=False).stdout.strip()
-        doms[name] = STATES.get(st, st or "(vanished while listed)")
+    """Every domain with its state: one virsh call per state (list's filters), not
+    one domstate per domain; a domain in none of them is "other"."""
+    def names(*flags):
+        out = subprocess.run(["virsh", "-q", "-c", uri, "list", "--name"] + list(flags),
+                             capture_output=True, text=True, check=True).stdout
+        return [n for n in out.split("\n") if n]
+    doms = {n: "other" for n in names("--all")}
+    for state in ("running", "paused", "shutoff"):
+        for n in names("--state-" + state):
+            doms[n] = state
     return doms
 
 
