@@ -21,6 +21,7 @@
 
 #include "collect.h"
 #include "lvworker.h"
+#include "kvmgrid/client.h"
 #include "kvmgrid/clock.h"
 #include "kvmgrid/error.h"
 #include "kvmgrid/log.h"
@@ -192,8 +193,8 @@ static int mqtt_send(void *ctx, const char *topic, const void *payload, size_t l
 static int session_start(struct agent *a)
 {
     const struct kg_agent_config *c = &a->cfg;
-    if (kg_topic_build(a->status_topic, sizeof a->status_topic, c->prefix, KG_TOPIC_STATUS,
-                       c->host, NULL) < 0) {
+    if (kg_topic_build(a->status_topic, sizeof a->status_topic, c->client.prefix,
+                       KG_TOPIC_STATUS, c->host, NULL) < 0) {
         kg_error("invalid prefix or host name for topics");
         return KG_EINVAL;
     }
@@ -201,11 +202,7 @@ static int session_start(struct agent *a)
     size_t base = strlen(a->status_topic) - strlen("status");
     snprintf(a->vm_filter, sizeof a->vm_filter, "%.*svm/+", (int)base, a->status_topic);
     struct kg_mqtt_options mo;
-    memset(&mo, 0, sizeof mo);
-    mo.uri = c->broker;
-    mo.username = c->username[0] ? c->username : NULL;
-    mo.password = c->password[0] ? c->password : NULL;
-    mo.ca_file = c->ca_file[0] ? c->ca_file : NULL;
+    kg_client_mqtt_options(&c->client, &mo);
     mo.qos = 1; /* the will, status and removals; c->qos is for the periodic figures */
     mo.will_topic = a->status_topic;
     mo.will_payload = KG_STATUS_OFFLINE;
@@ -229,7 +226,7 @@ static int session_start(struct agent *a)
         return rc;
     }
     struct kg_publish_options po = {
-        .prefix = c->prefix, .host = c->host, .deadband_pct = c->deadband_pct,
+        .prefix = c->client.prefix, .host = c->host, .deadband_pct = c->deadband_pct,
         .max_skip = (unsigned)c->deadband_max_skip, .metrics_qos = (int)c->qos,
         .send = mqtt_send, .send_ctx = a,
     };
@@ -419,9 +416,8 @@ static void drain_worker(struct agent *a)
 
 static bool same_session(const struct kg_agent_config *x, const struct kg_agent_config *y)
 {
-    return !strcmp(x->broker, y->broker) && !strcmp(x->username, y->username) &&
-           !strcmp(x->password, y->password) && !strcmp(x->ca_file, y->ca_file) &&
-           !strcmp(x->prefix, y->prefix) && !strcmp(x->host, y->host) && x->qos == y->qos &&
+    return kg_client_same_session(&x->client, &y->client) && !strcmp(x->host, y->host) &&
+           x->qos == y->qos &&
            x->deadband_pct == y->deadband_pct && x->deadband_max_skip == y->deadband_max_skip;
 }
 
@@ -441,8 +437,9 @@ static void reload(struct agent *a, const struct kg_agent_hooks *h)
         free(n);
         return;
     }
-    kg_log_set_level((enum kg_log_level)n->log_level);
-    bool renamed = strcmp(n->prefix, a->cfg.prefix) || strcmp(n->host, a->cfg.host);
+    kg_log_set_level((enum kg_log_level)n->client.log_level);
+    bool renamed =
+        strcmp(n->client.prefix, a->cfg.client.prefix) || strcmp(n->host, a->cfg.host);
     bool new_session = !same_session(&a->cfg, n);
     bool new_libvirt = !same_libvirt(&a->cfg, n);
     if (new_session) {
@@ -472,7 +469,7 @@ int kg_agent_run(const struct kg_agent_config *cfg, const struct kg_agent_hooks 
     a->cfg = *cfg;
     a->stop = h->stop;
     pthread_mutex_init(&a->found_lock, NULL);
-    kg_log_set_level((enum kg_log_level)a->cfg.log_level);
+    kg_log_set_level((enum kg_log_level)a->cfg.client.log_level);
     int status = KG_AGENT_EXIT_FAILURE;
     struct kg_collect_options co;
     collect_options(&a->cfg, &co);
@@ -484,7 +481,8 @@ int kg_agent_run(const struct kg_agent_config *cfg, const struct kg_agent_hooks 
     }
     kg_info("kvmgrid-agent %s: host %s, libvirt %s (%s), broker %s, prefix %s, every %.3g s",
             KG_VERSION, a->cfg.host, a->cfg.libvirt_uri,
-            a->cfg.libvirt_read_only ? "read-only" : "read-write", a->cfg.broker, a->cfg.prefix,
+            a->cfg.libvirt_read_only ? "read-only" : "read-write", a->cfg.client.broker,
+            a->cfg.client.prefix,
             (double)a->cfg.interval_ms / 1000.0);
 
     uint64_t next = kg_clock_mono_ns();
@@ -496,7 +494,7 @@ int kg_agent_run(const struct kg_agent_config *cfg, const struct kg_agent_hooks 
         if (atomic_exchange(&a->connected, false) && a->pub) {
             /* first connect or reconnect: the broker may have lost our retained
              * messages (restart without persistence): send the current state */
-            kg_info("mqtt: connected to %s; publishing the current state", a->cfg.broker);
+            kg_info("mqtt: connected to %s; publishing the current state", a->cfg.client.broker);
             kg_publish_status(a->pub, true);
             kg_publish_resync(a->pub);
             publish_all(a, true);

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kvmgrid/cli.h"
+#include "kvmgrid/client.h"
 #include "kvmgrid/config.h"
 #include "kvmgrid/topic.h"
 
@@ -20,18 +22,12 @@ struct kg_agent_config {
     char libvirt_uri[512];         /* default "qemu:///system" */
     bool libvirt_read_only;        /* default true */
     long long balloon_period_s;    /* 0: leave the guests' stats period alone */
-    char broker[512];              /* default "tcp://localhost:1883" */
-    char username[256];
-    char password[256];
-    char password_file[KG_AGENT_PATH_MAX];
-    char ca_file[KG_AGENT_PATH_MAX];
-    char prefix[KG_PREFIX_MAX + 1];/* default "kvmgrid" */
+    struct kg_client client;       /* broker, credentials, TLS, prefix, log level */
     char host[KG_NAME_MAX + 1];    /* "" until finalised: gethostname() */
     long long qos;                 /* 0 or 1, default 1 */
     uint64_t interval_ms;          /* default 5000 */
     double deadband_pct;           /* 0: off */
     long long deadband_max_skip;   /* republish at least every N intervals; default 12 */
-    int log_level;                 /* enum kg_log_level, default info */
     char proc_root[KG_AGENT_PATH_MAX]; /* default "/proc"; "" = do not read /proc */
 };
 
@@ -41,24 +37,20 @@ extern const struct kg_config_key kg_agent_config_keys[];
 /* Fills *c with the defaults (host left empty). */
 void kg_agent_config_defaults(struct kg_agent_config *c);
 
-/* Checks what single keys cannot: prefix and host name validity, balloon_period
- * needing a read-write connection, password vs password_file. Then fills the
- * defaults that need the system (host = gethostname()) and reads password_file
- * into password. path (may be NULL: "command line") names the file in messages,
+/* Checks what single keys cannot: the client settings (kg_client_check, which
+ * also reads password_file into the password), the host name's validity and
+ * balloon_period needing a read-write connection. Fills the defaults that need
+ * the system (host = gethostname()). path (may be NULL: "command line") names the file in messages,
  * which have the form "path:line: message" when a key's line is known.
  * Returns 0 or KG_EINVAL / KG_EIO with errmsg set. */
 int kg_agent_config_finalize(struct kg_agent_config *c, const char *path, char *errmsg,
                              size_t errlen);
 
-/* Defaults, then the file at path (may be NULL), then the flags (nflags pairs of
- * key and value, already without "--"; '-' in keys read as '_'), then finalize.
- * *c is only written on success, so a failed reload keeps the old one.
- * Returns 0 or a negative KG_* code with errmsg "file:line: message". */
-int kg_agent_config_load(struct kg_agent_config *c, const char *path,
-                         const char *const *flag_keys, const char *const *flag_values,
-                         size_t nflags, char *errmsg, size_t errlen);
-
-/* Writes --help lines for every key into buf (for main's usage text). */
-void kg_agent_config_help(char *buf, size_t size);
+/* Defaults, then the command line's config file and flags (a may be NULL: the
+ * defaults alone), then finalize. *c is only written on success, so a failed
+ * reload keeps the old one. Returns 0 or a negative KG_* code with errmsg
+ * "file:line: message" or "--key: message". */
+int kg_agent_config_load(struct kg_agent_config *c, const struct kg_cli_args *a,
+                         char *errmsg, size_t errlen);
 
 #endif

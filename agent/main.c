@@ -15,10 +15,8 @@
 
 #include "agent.h"
 #include "config.h"
+#include "kvmgrid/cli.h"
 #include "kvmgrid/log.h"
-#include "kvmgrid/version.h"
-
-#define MAX_FLAGS 64
 
 static volatile sig_atomic_t stop_flag, reload_flag;
 
@@ -34,120 +32,47 @@ static void on_hup(int sig)
     reload_flag = 1;
 }
 
-struct args {
-    const char *config;                 /* NULL: defaults and flags only */
-    const char *keys[MAX_FLAGS];
-    const char *values[MAX_FLAGS];
-    bool owned[MAX_FLAGS];              /* keys split from "--key=value" (malloc'd) */
-    size_t n;
-    bool check;
+static const struct kg_cli cli = {
+    .program = "kvmgrid-agent",
+    .summary = "Reads every VM on this hypervisor through libvirt and publishes its figures\n"
+               "over MQTT, retained, one topic per host and per VM.",
+    .keys = kg_agent_config_keys,
+    .epilogue = "Signals: SIGTERM/SIGINT publish \"offline\" and exit 0; SIGHUP reloads the\n"
+                "config file and flags (the current config is kept when the new one is invalid).\n"
+                "Exit status: 0 stopped cleanly (or --help, --version, --check), 1 runtime\n"
+                "failure, 2 usage or configuration error.\n",
 };
-
-static void usage(FILE *f)
-{
-    static char keys[8192];
-    kg_agent_config_help(keys, sizeof keys);
-    fprintf(f,
-            "Usage: kvmgrid-agent [--config FILE] [--KEY VALUE | --KEY=VALUE]...\n"
-            "Reads every VM on this hypervisor through libvirt and publishes it over MQTT.\n"
-            "\n"
-            "  -c, --config FILE      config file (\"key = value\" lines; the flags below override it)\n"
-            "      --check            validate the configuration and exit\n"
-            "  -h, --help             this text\n"
-            "  -V, --version          print the version\n"
-            "\n"
-            "Every config key is also a flag:\n%s"
-            "\n"
-            "Signals: SIGTERM/SIGINT publish \"offline\" and exit 0; SIGHUP reloads the config\n"
-            "(the current one is kept when the new one is invalid).\n"
-            "Exit status: 0 stopped cleanly, 1 runtime failure, 2 usage or configuration error.\n",
-            keys);
-}
-
-/* Returns -1 to go on, else an exit status. */
-static int parse_args(int argc, char **argv, struct args *a)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
-            usage(stdout);
-            return 0;
-        }
-        if (!strcmp(arg, "-V") || !strcmp(arg, "--version")) {
-            printf("kvmgrid-agent %s\n", KG_VERSION);
-            return 0;
-        }
-        if (!strcmp(arg, "--check")) {
-            a->check = true;
-            continue;
-        }
-        if (!strcmp(arg, "-c") || !strcmp(arg, "--config")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "kvmgrid-agent: %s needs a file\n", arg);
-                return KG_AGENT_EXIT_CONFIG;
-            }
-            a->config = argv[++i];
-            continue;
-        }
-        if (!strncmp(arg, "--config=", 9)) {
-            a->config = arg + 9;
-            continue;
-        }
-        if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
-            fprintf(stderr, "kvmgrid-agent: unexpected argument '%s' (try --help)\n", arg);
-            return KG_AGENT_EXIT_CONFIG;
-        }
-        if (a->n == MAX_FLAGS) {
-            fprintf(stderr, "kvmgrid-agent: too many flags\n");
-            return KG_AGENT_EXIT_CONFIG;
-        }
-        const char *eq = strchr(arg, '=');
-        if (eq) {
-            /* "--key=value": split into a static copy of the key */
-            size_t kl = (size_t)(eq - arg - 2);
-            char *k = malloc(kl + 1);
-            if (!k)
-                return KG_AGENT_EXIT_FAILURE;
-            memcpy(k, arg + 2, kl);
-            k[kl] = '\0';
-            a->keys[a->n] = k;
-            a->owned[a->n] = true;
-            a->values[a->n++] = eq + 1;
-        } else {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "kvmgrid-agent: %s needs a value (try --help)\n", arg);
-                return KG_AGENT_EXIT_CONFIG;
-            }
-            a->keys[a->n] = arg + 2;
-            a->values[a->n++] = argv[++i];
-        }
-    }
-    return -1;
-}
 
 static int reload_config(void *ctx, struct kg_agent_config *out, char *errmsg, size_t errlen)
 {
-    const struct args *a = ctx;
-    return kg_agent_config_load(out, a->config, a->keys, a->values, a->n, errmsg, errlen);
+    return kg_agent_config_load(out, ctx, errmsg, errlen);
 }
 
 int main(int argc, char **argv)
 {
     kg_log_init("kvmgrid-agent");
-    static struct args args;
-    int rc = parse_args(argc, argv, &args);
+    static struct kg_cli_args args;
+    char err[1024] = "";
+    if (kg_cli_parse(&cli, argc, argv, &args, err, sizeof err) != 0) {
+        fprintf(stderr, "kvmgrid-agent: %s\n", err);
+        return KG_AGENT_EXIT_CONFIG;
+    }
+    int rc = kg_cli_answer(&cli, &args);
     if (rc >= 0)
         goto out;
+    if (args.n_pos > 0) {
+        fprintf(stderr, "kvmgrid-agent: unexpected argument '%s' (try --help)\n", args.pos[0]);
+        rc = KG_AGENT_EXIT_CONFIG;
+        goto out;
+    }
     static struct kg_agent_config cfg;
-    char err[1024] = "";
-    if (kg_agent_config_load(&cfg, args.config, args.keys, args.values, args.n, err,
-                             sizeof err) != 0) {
+    if (kg_agent_config_load(&cfg, &args, err, sizeof err) != 0) {
         fprintf(stderr, "kvmgrid-agent: %s\n", err);
         rc = KG_AGENT_EXIT_CONFIG;
         goto out;
     }
     if (args.check) {
-        printf("%s: configuration OK\n", args.config ? args.config : "command line");
+        kg_cli_check_ok(&args, stdout);
         rc = 0;
         goto out;
     }
@@ -175,8 +100,6 @@ int main(int argc, char **argv)
     };
     rc = kg_agent_run(&cfg, &hooks);
 out:
-    for (size_t i = 0; i < args.n; i++)
-        if (args.owned[i])
-            free((char *)args.keys[i]);
+    kg_cli_args_free(&args);
     return rc;
 }

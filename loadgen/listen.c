@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kvmgrid/client.h"
 #include "kvmgrid/clock.h"
 #include "kvmgrid/error.h"
 #include "kvmgrid/log.h"
@@ -247,18 +248,6 @@ static void handle(struct listener *l, const struct queued *q)
     }
 }
 
-static int read_password_file(const char *path, char *out, size_t size)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return KG_EIO;
-    if (!fgets(out, (int)size, f))
-        out[0] = '\0';
-    fclose(f);
-    out[strcspn(out, "\r\n")] = '\0';
-    return 0;
-}
-
 int listen_run(const struct loadgen_config *cfg, const volatile sig_atomic_t *stop)
 {
     struct listener l;
@@ -266,18 +255,14 @@ int listen_run(const struct loadgen_config *cfg, const volatile sig_atomic_t *st
     l.cfg = cfg;
     kg_load_state_init(&l.state);
     snprintf(l.state.node, sizeof l.state.node, "%s", cfg->node);
-    int rc = kg_topic_build(l.cmd_topic, sizeof l.cmd_topic, cfg->prefix, KG_TOPIC_LOAD_CMD,
-                            cfg->node, NULL);
+    int rc = kg_topic_build(l.cmd_topic, sizeof l.cmd_topic, cfg->client.prefix,
+                            KG_TOPIC_LOAD_CMD, cfg->node, NULL);
     if (rc >= 0)
-        rc = kg_topic_build(l.state_topic, sizeof l.state_topic, cfg->prefix,
+        rc = kg_topic_build(l.state_topic, sizeof l.state_topic, cfg->client.prefix,
                             KG_TOPIC_LOAD_STATE, cfg->node, NULL);
     if (rc < 0) {
-        kg_error("invalid prefix \"%s\" or node \"%s\": %s", cfg->prefix, cfg->node, kg_strerror(rc));
-        return KG_EINVAL;
-    }
-    char password[256] = "";
-    if (cfg->password_file[0] && read_password_file(cfg->password_file, password, sizeof password)) {
-        kg_error("cannot read password_file %s", cfg->password_file);
+        kg_error("invalid prefix \"%s\" or node \"%s\": %s", cfg->client.prefix, cfg->node,
+                 kg_strerror(rc));
         return KG_EINVAL;
     }
 
@@ -308,13 +293,7 @@ int listen_run(const struct loadgen_config *cfg, const volatile sig_atomic_t *st
         goto out;
 
     struct kg_mqtt_options o;
-    memset(&o, 0, sizeof o);
-    o.uri = cfg->broker;
-    o.username = cfg->username[0] ? cfg->username : NULL;
-    o.password = password[0] ? password : cfg->password[0] ? cfg->password : NULL;
-    o.ca_file = cfg->ca_file[0] ? cfg->ca_file : NULL;
-    o.cert_file = cfg->cert_file[0] ? cfg->cert_file : NULL;
-    o.key_file = cfg->key_file[0] ? cfg->key_file : NULL;
+    kg_client_mqtt_options(&cfg->client, &o);
     o.qos = 1;
     /* a handful in flight: the state is one topic, and a frozen broker then costs
      * a few messages, not one per state_interval */
@@ -337,7 +316,8 @@ int listen_run(const struct loadgen_config *cfg, const volatile sig_atomic_t *st
         kg_error("MQTT: cannot subscribe to %s: %s", l.cmd_topic, kg_strerror(rc));
         goto out;
     }
-    kg_info("listening on %s (broker %s), state on %s", l.cmd_topic, cfg->broker, l.state_topic);
+    kg_info("listening on %s (broker %s), state on %s", l.cmd_topic, cfg->client.broker,
+            l.state_topic);
 
     uint64_t gen = runner_generation(l.runner);
     uint64_t next_state = 0;

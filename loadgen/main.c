@@ -17,6 +17,8 @@
 #include "caps.h"
 #include "catalog.h"
 #include "disk.h"
+#include "kvmgrid/cli.h"
+#include "kvmgrid/client.h"
 #include "kvmgrid/clock.h"
 #include "kvmgrid/config.h"
 #include "kvmgrid/error.h"
@@ -24,7 +26,6 @@
 #include "kvmgrid/mqtt.h"
 #include "kvmgrid/schema.h"
 #include "kvmgrid/topic.h"
-#include "kvmgrid/version.h"
 #include "listen.h"
 #include "plan.h"
 #include "runner.h"
@@ -40,173 +41,158 @@ static void on_signal(int sig)
     g_stop = 1;
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-"usage: kvmgrid-load [OPTIONS] cpu --pct P [--workers N] [--ramp-to P2] [--for DURATION]\n"
-"       kvmgrid-load [OPTIONS] mem --mib M [--dirty-mib-per-s R] [--for DURATION]\n"
-"       kvmgrid-load [OPTIONS] disk [--mode write|read|rw] [--mb-per-s R] [--block-kib K]\n"
-"                                   [--direct] [--dir DIR] [--for DURATION]\n"
-"       kvmgrid-load [OPTIONS] run SCENARIO.json|NAME\n"
-"       kvmgrid-load [OPTIONS] check SCENARIO.json|NAME   (validate only)\n"
-"       kvmgrid-load [OPTIONS] list                       (shipped scenarios)\n"
-"       kvmgrid-load [OPTIONS] --send NODE 'JSON'         (command a remote node)\n"
-"       kvmgrid-load [OPTIONS] --listen                   (serve commands over MQTT)\n"
-"\n"
-"Runs CPU, memory and disk load within local safety caps, alone, as timed\n"
-"scenarios, or on command over MQTT. DURATION: 250ms, 30s, 2m, 1h, or seconds.\n"
-"\n"
-"OPTIONS:\n"
-"  --config FILE      read settings from FILE (key = value lines)\n"
-"  -h, --help         this help;  -V, --version  the version\n"
-"  and every setting as a flag (--max-mib 512 is the line max_mib = 512):\n");
-    for (const struct kg_config_key *k = loadgen_config_table; k->name; k++) {
-        char flag[64];
-        snprintf(flag, sizeof flag, "--%s", k->name);
-        for (char *p = flag; *p; p++)
-            if (*p == '_')
-                *p = '-';
-        fprintf(f, "  %-24s %s\n", flag, k->help);
-    }
-    fprintf(f, "\nExit status: 0 ok, 1 runtime failure, 2 usage or config error, 3 rejected by the caps.\n");
-}
+enum flag_id {
+    F_LISTEN = 1, F_SEND, F_FOR, F_WORKERS, F_PCT, F_RAMP_TO, F_MIB, F_DIRTY, F_MB_PER_S,
+    F_BLOCK_KIB, F_MODE, F_DIRECT, F_DIR
+};
 
-/* A strictly parsed finite number, or -1 with a message. */
-static int parse_num(const char *flag, const char *s, double *out)
+static const struct kg_cli_flag flags[] = {
+    {"listen", 0, NULL, "serve load commands from <prefix>/<node>/load/cmd", F_LISTEN},
+    {"send", 0, "NODE", "send the JSON command (the next argument) to NODE", F_SEND},
+    {"for", 0, "DURATION", "how long the load runs", F_FOR},
+    {"pct", 0, "P", "cpu: duty cycle per worker, %", F_PCT},
+    {"workers", 0, "N", "cpu: worker threads", F_WORKERS},
+    {"ramp-to", 0, "P2", "cpu: ramp linearly from --pct to P2 over the duration", F_RAMP_TO},
+    {"mib", 0, "M", "mem: MiB to hold", F_MIB},
+    {"dirty-mib-per-s", 0, "R", "mem: MiB/s to re-dirty", F_DIRTY},
+    {"mode", 0, "write|read|rw", "disk: direction", F_MODE},
+    {"mb-per-s", 0, "R", "disk: MB/s per direction (default: unthrottled)", F_MB_PER_S},
+    {"block-kib", 0, "K", "disk: block size, KiB", F_BLOCK_KIB},
+    {"direct", 0, NULL, "disk: O_DIRECT", F_DIRECT},
+    {"dir", 0, "DIR", "disk: directory for the load's file (the setting disk_dir)", F_DIR},
+    {NULL, 0, NULL, NULL, 0},
+};
+
+struct args {
+    const char *verb;                 /* cpu mem disk run check list send listen */
+    const char *target;               /* scenario path/name, or NODE for --send */
+    const char *json;                 /* --send payload */
+    const char *dir;                  /* --dir */
+    struct kg_load_spec spec;
+};
+
+static int on_flag(void *ctx, int id, const char *val, char *errmsg, size_t errlen);
+
+static struct args g_args;
+
+static const struct kg_cli cli = {
+    .program = "kvmgrid-load",
+    .synopsis =
+        "kvmgrid-load [OPTION]... cpu --pct P [--workers N] [--ramp-to P2] [--for DURATION]\n"
+        "       kvmgrid-load [OPTION]... mem --mib M [--dirty-mib-per-s R] [--for DURATION]\n"
+        "       kvmgrid-load [OPTION]... disk [--mode write|read|rw] [--mb-per-s R]\n"
+        "                                [--block-kib K] [--direct] [--dir DIR] [--for DURATION]\n"
+        "       kvmgrid-load [OPTION]... run SCENARIO.json|NAME\n"
+        "       kvmgrid-load [OPTION]... check SCENARIO.json|NAME   (validate only)\n"
+        "       kvmgrid-load [OPTION]... list                       (shipped scenarios)\n"
+        "       kvmgrid-load [OPTION]... --send NODE 'JSON'         (command a remote node)\n"
+        "       kvmgrid-load [OPTION]... --listen                   (serve commands over MQTT)",
+    .summary = "Runs CPU, memory and disk load within local safety caps, alone, as timed\n"
+               "scenarios, or on command over MQTT. DURATION: 250ms, 30s, 2m, 1h, or seconds.",
+    .keys = loadgen_config_table,
+    .flags = flags,
+    .epilogue = "Exit status: 0 ok (or --help, --version, --check), 1 runtime failure,\n"
+                "2 usage or config error, 3 rejected by the caps.\n",
+    .on_flag = on_flag,
+    .ctx = &g_args,
+};
+
+/* A strictly parsed finite number, or KG_EINVAL with a message. */
+static int parse_num(const char *flag, const char *s, double *out, char *errmsg, size_t errlen)
 {
     char *end;
     errno = 0;
     double v = strtod(s, &end);
     if (end == s || *end != '\0' || errno == ERANGE || !isfinite(v)) {
-        fprintf(stderr, "kvmgrid-load: %s: invalid number \"%s\"\n", flag, s);
-        return -1;
+        snprintf(errmsg, errlen, "--%s: invalid number \"%s\"", flag, s);
+        return KG_EINVAL;
     }
     *out = v;
     return 0;
 }
 
-struct args {
-    const char *config;
-    const char *verb;                 /* cpu mem disk run check list send listen */
-    const char *target;               /* scenario path/name, or NODE for --send */
-    const char *json;                 /* --send payload */
-    struct kg_load_spec spec;
-    const char *cfg_keys[64], *cfg_vals[64];
-    unsigned n_cfg;
-};
-
-/* Returns 0, or an exit status. */
-static int parse_args(int argc, char **argv, struct args *a)
+static int set_verb(struct args *a, const char *verb, char *errmsg, size_t errlen)
 {
-    kg_load_spec_init(&a->spec);
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED_VAL()                                                                  \
-    do {                                                                            \
-        if (!val) {                                                                 \
-            fprintf(stderr, "kvmgrid-load: %s needs a value\n", arg);               \
-            return EXIT_USAGE;                                                      \
-        }                                                                           \
-        i++;                                                                        \
-    } while (0)
-        if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
-            usage(stdout);
-            exit(EXIT_OK);
-        } else if (!strcmp(arg, "-V") || !strcmp(arg, "--version")) {
-            printf("kvmgrid-load %s\n", KG_VERSION);
-            exit(EXIT_OK);
-        } else if (!strcmp(arg, "--config")) {
-            NEED_VAL();
-            a->config = val;
-        } else if (!strcmp(arg, "--listen")) {
-            a->verb = a->verb ? "conflict" : "listen";
-        } else if (!strcmp(arg, "--send")) {
-            if (!val || i + 2 >= argc) {
-                fprintf(stderr, "kvmgrid-load: --send needs NODE and JSON\n");
-                return EXIT_USAGE;
-            }
-            a->verb = a->verb ? "conflict" : "send";
-            a->target = argv[++i];
-            a->json = argv[++i];
-        } else if (!strcmp(arg, "--for")) {
-            uint64_t ms;
-            NEED_VAL();
-            if (kg_config_parse_duration_ms(val, &ms) != 0 || ms == 0) {
-                fprintf(stderr, "kvmgrid-load: --for: invalid duration \"%s\"\n", val);
-                return EXIT_USAGE;
-            }
-            a->spec.duration_s = (double)ms / 1000.0;
-        } else if (!strcmp(arg, "--workers") || !strcmp(arg, "--pct") || !strcmp(arg, "--ramp-to") ||
-                   !strcmp(arg, "--mib") || !strcmp(arg, "--dirty-mib-per-s") ||
-                   !strcmp(arg, "--mb-per-s") || !strcmp(arg, "--block-kib")) {
-            double v;
-            NEED_VAL();
-            if (parse_num(arg, val, &v))
-                return EXIT_USAGE;
-            double *dst = !strcmp(arg, "--workers") ? &a->spec.workers
-                        : !strcmp(arg, "--pct") ? &a->spec.pct
-                        : !strcmp(arg, "--ramp-to") ? &a->spec.ramp_to_pct
-                        : !strcmp(arg, "--mib") ? &a->spec.mib
-                        : !strcmp(arg, "--dirty-mib-per-s") ? &a->spec.dirty_mib_per_s
-                        : !strcmp(arg, "--mb-per-s") ? &a->spec.mb_per_s : &a->spec.block_kib;
-            *dst = v;
-        } else if (!strcmp(arg, "--mode")) {
-            NEED_VAL();
-            if (!strcmp(val, "write"))
-                a->spec.disk_mode = KG_DISK_WRITE;
-            else if (!strcmp(val, "read"))
-                a->spec.disk_mode = KG_DISK_READ;
-            else if (!strcmp(val, "rw"))
-                a->spec.disk_mode = KG_DISK_RW;
-            else {
-                fprintf(stderr, "kvmgrid-load: --mode: write, read or rw, not \"%s\"\n", val);
-                return EXIT_USAGE;
-            }
-        } else if (!strcmp(arg, "--direct")) {
-            a->spec.direct = true;
-        } else if (!strcmp(arg, "--dir")) {
-            NEED_VAL();
-            a->cfg_keys[a->n_cfg] = "disk_dir";
-            a->cfg_vals[a->n_cfg++] = val;
-        } else if (!strncmp(arg, "--", 2) && arg[2]) {
-            /* a setting: --max-mib 512 */
-            static char keys[64][64];
-            if (a->n_cfg >= 63 || strlen(arg + 2) >= sizeof keys[0]) {
-                fprintf(stderr, "kvmgrid-load: unknown option %s\n", arg);
-                return EXIT_USAGE;
-            }
-            char *k = keys[a->n_cfg];
-            snprintf(k, sizeof keys[0], "%s", arg + 2);
-            for (char *p = k; *p; p++)
-                if (*p == '-')
-                    *p = '_';
-            if (!kg_config_find(loadgen_config_table, k)) {
-                fprintf(stderr, "kvmgrid-load: unknown option %s (see --help)\n", arg);
-                return EXIT_USAGE;
-            }
-            NEED_VAL();
-            a->cfg_keys[a->n_cfg] = k;
-            a->cfg_vals[a->n_cfg++] = val;
-        } else if (arg[0] == '-' && arg[1]) {
-            fprintf(stderr, "kvmgrid-load: unknown option %s (see --help)\n", arg);
-            return EXIT_USAGE;
-        } else if (!a->verb) {
-            a->verb = arg;
-        } else if (!a->target && (!strcmp(a->verb, "run") || !strcmp(a->verb, "check"))) {
-            a->target = arg;
-        } else {
-            fprintf(stderr, "kvmgrid-load: unexpected argument \"%s\"\n", arg);
+    if (a->verb) {
+        snprintf(errmsg, errlen, "give one of a load, run, --send or --listen");
+        return KG_EINVAL;
+    }
+    a->verb = verb;
+    return 0;
+}
+
+static int on_flag(void *ctx, int id, const char *val, char *errmsg, size_t errlen)
+{
+    struct args *a = ctx;
+    struct kg_load_spec *sp = &a->spec;
+    switch ((enum flag_id)id) {
+    case F_LISTEN:
+        return set_verb(a, "listen", errmsg, errlen);
+    case F_SEND:
+        a->target = val;
+        return set_verb(a, "send", errmsg, errlen);
+    case F_FOR: {
+        uint64_t ms;
+        if (kg_config_parse_duration_ms(val, &ms) != 0 || ms == 0) {
+            snprintf(errmsg, errlen, "--for: invalid duration \"%s\"", val);
+            return KG_EINVAL;
+        }
+        sp->duration_s = (double)ms / 1000.0;
+        return 0;
+    }
+    case F_WORKERS: return parse_num("workers", val, &sp->workers, errmsg, errlen);
+    case F_PCT: return parse_num("pct", val, &sp->pct, errmsg, errlen);
+    case F_RAMP_TO: return parse_num("ramp-to", val, &sp->ramp_to_pct, errmsg, errlen);
+    case F_MIB: return parse_num("mib", val, &sp->mib, errmsg, errlen);
+    case F_DIRTY: return parse_num("dirty-mib-per-s", val, &sp->dirty_mib_per_s, errmsg, errlen);
+    case F_MB_PER_S: return parse_num("mb-per-s", val, &sp->mb_per_s, errmsg, errlen);
+    case F_BLOCK_KIB: return parse_num("block-kib", val, &sp->block_kib, errmsg, errlen);
+    case F_MODE:
+        if (!strcmp(val, "write"))
+            sp->disk_mode = KG_DISK_WRITE;
+        else if (!strcmp(val, "read"))
+            sp->disk_mode = KG_DISK_READ;
+        else if (!strcmp(val, "rw"))
+            sp->disk_mode = KG_DISK_RW;
+        else {
+            snprintf(errmsg, errlen, "--mode: write, read or rw, not \"%s\"", val);
+            return KG_EINVAL;
+        }
+        return 0;
+    case F_DIRECT:
+        sp->direct = true;
+        return 0;
+    case F_DIR:
+        a->dir = val;
+        return 0;
+    }
+    return KG_EINVAL;
+}
+
+/* The verb and its operands, from the arguments that are not options. Returns 0,
+ * or an exit status. */
+static int parse_operands(const struct kg_cli_args *ca, struct args *a, bool check_only)
+{
+    size_t i = 0;
+    if (a->verb && !strcmp(a->verb, "send")) {
+        if (ca->n_pos < 1) {
+            fprintf(stderr, "kvmgrid-load: --send needs NODE and JSON\n");
             return EXIT_USAGE;
         }
-#undef NEED_VAL
+        a->json = ca->pos[i++];
+    } else if (!a->verb && ca->n_pos > 0) {
+        a->verb = ca->pos[i++];
+        if ((!strcmp(a->verb, "run") || !strcmp(a->verb, "check")) && i < ca->n_pos)
+            a->target = ca->pos[i++];
     }
-    if (!a->verb) {
-        usage(stderr);
+    if (i < ca->n_pos) {
+        fprintf(stderr, "kvmgrid-load: unexpected argument \"%s\" (try --help)\n", ca->pos[i]);
         return EXIT_USAGE;
     }
-    if (!strcmp(a->verb, "conflict")) {
-        fprintf(stderr, "kvmgrid-load: give one of a load, run, --send or --listen\n");
+    if (!a->verb) {
+        if (check_only)
+            return 0;
+        kg_cli_usage(&cli, stderr);
         return EXIT_USAGE;
     }
     if (!strcmp(a->verb, "cpu"))
@@ -217,7 +203,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         a->spec.kind = KG_LOAD_DISK;
     else if (strcmp(a->verb, "run") && strcmp(a->verb, "check") && strcmp(a->verb, "list") &&
              strcmp(a->verb, "send") && strcmp(a->verb, "listen")) {
-        fprintf(stderr, "kvmgrid-load: unknown command \"%s\" (see --help)\n", a->verb);
+        fprintf(stderr, "kvmgrid-load: unknown command \"%s\" (try --help)\n", a->verb);
         return EXIT_USAGE;
     }
     if ((!strcmp(a->verb, "run") || !strcmp(a->verb, "check")) && !a->target) {
@@ -235,33 +221,27 @@ static int parse_args(int argc, char **argv, struct args *a)
     return 0;
 }
 
-static int load_config(const struct args *a, struct loadgen_config *cfg)
+static int load_config(const struct kg_cli_args *ca, const struct args *a,
+                       struct loadgen_config *cfg)
 {
-    char err[600];
+    char err[1024];
+    const char *path = ca->config;
     loadgen_config_defaults(cfg);
-    if (a->config && kg_config_parse_file(loadgen_config_table, cfg, a->config, err, sizeof err)) {
+    if (kg_cli_apply(loadgen_config_table, ca, cfg, err, sizeof err) ||
+        (a->dir && kg_config_set(loadgen_config_table, cfg, "disk_dir", a->dir, err, sizeof err)) ||
+        kg_client_check(&cfg->client, path, err, sizeof err)) {
         fprintf(stderr, "kvmgrid-load: %s\n", err);
         return EXIT_USAGE;
     }
-    for (unsigned i = 0; i < a->n_cfg; i++) {
-        if (kg_config_set(loadgen_config_table, cfg, a->cfg_keys[i], a->cfg_vals[i], err, sizeof err)) {
-            fprintf(stderr, "kvmgrid-load: --%s: %s\n", a->cfg_keys[i], err);
-            return EXIT_USAGE;
-        }
-    }
     if (caps_check_config(&cfg->caps, err, sizeof err)) {
-        fprintf(stderr, "kvmgrid-load: %s%s%s\n", a->config ? a->config : "", a->config ? ": " : "", err);
-        return EXIT_USAGE;
-    }
-    if (!kg_topic_prefix_valid(cfg->prefix, err, sizeof err)) {
-        fprintf(stderr, "kvmgrid-load: prefix: %s\n", err);
+        fprintf(stderr, "kvmgrid-load: %s: %s\n", path ? path : "command line", err);
         return EXIT_USAGE;
     }
     if (!cfg->node[0]) {
         if (gethostname(cfg->node, sizeof cfg->node - 1) != 0 || !cfg->node[0])
             snprintf(cfg->node, sizeof cfg->node, "%s", "localhost");
     }
-    kg_log_set_level((enum kg_log_level)cfg->log_level);
+    kg_log_set_level((enum kg_log_level)cfg->client.log_level);
     return 0;
 }
 
@@ -350,31 +330,13 @@ static int send_cmd(const struct loadgen_config *cfg, const char *node, const ch
         fprintf(stderr, "kvmgrid-load: invalid command: %s\n", err);
         return EXIT_USAGE;
     }
-    rc = kg_topic_build(topic, sizeof topic, cfg->prefix, KG_TOPIC_LOAD_CMD, node, NULL);
+    rc = kg_topic_build(topic, sizeof topic, cfg->client.prefix, KG_TOPIC_LOAD_CMD, node, NULL);
     if (rc < 0) {
         fprintf(stderr, "kvmgrid-load: invalid node name \"%s\"\n", node);
         return EXIT_USAGE;
     }
     struct kg_mqtt_options o;
-    memset(&o, 0, sizeof o);
-    o.uri = cfg->broker;
-    o.username = cfg->username[0] ? cfg->username : NULL;
-    char password[256] = "";
-    if (cfg->password_file[0]) {
-        FILE *f = fopen(cfg->password_file, "r");
-        if (!f || !fgets(password, sizeof password, f)) {
-            fprintf(stderr, "kvmgrid-load: cannot read password_file %s\n", cfg->password_file);
-            if (f)
-                fclose(f);
-            return EXIT_USAGE;
-        }
-        fclose(f);
-        password[strcspn(password, "\r\n")] = '\0';
-    }
-    o.password = password[0] ? password : cfg->password[0] ? cfg->password : NULL;
-    o.ca_file = cfg->ca_file[0] ? cfg->ca_file : NULL;
-    o.cert_file = cfg->cert_file[0] ? cfg->cert_file : NULL;
-    o.key_file = cfg->key_file[0] ? cfg->key_file : NULL;
+    kg_client_mqtt_options(&cfg->client, &o);
     o.qos = 1;
     o.reconnect_max_ms = 2000;
     struct kg_mqtt *m = NULL;
@@ -384,7 +346,7 @@ static int send_cmd(const struct loadgen_config *cfg, const char *node, const ch
     }
     int status = EXIT_OK;
     if (kg_mqtt_start(m) || kg_mqtt_wait_connected(m, 10000)) {
-        fprintf(stderr, "kvmgrid-load: cannot connect to %s\n", cfg->broker);
+        fprintf(stderr, "kvmgrid-load: cannot connect to %s\n", cfg->client.broker);
         status = EXIT_RUNTIME;
     } else if (kg_mqtt_publish(m, topic, json, strlen(json), false) || kg_mqtt_flush(m, 10000)) {
         fprintf(stderr, "kvmgrid-load: cannot publish to %s\n", topic);
@@ -405,15 +367,32 @@ static void list_one(const char *name, const char *path, void *ctx)
 
 int main(int argc, char **argv)
 {
-    struct args a;
+    struct args *a = &g_args;
+    struct kg_cli_args ca;
     struct loadgen_config cfg;
-    memset(&a, 0, sizeof a);
+    char err[1024];
     kg_log_init("kvmgrid-load");
-    int rc = parse_args(argc, argv, &a);
-    if (rc)
+    kg_load_spec_init(&a->spec);
+    if (kg_cli_parse(&cli, argc, argv, &ca, err, sizeof err)) {
+        fprintf(stderr, "kvmgrid-load: %s\n", err);
+        return EXIT_USAGE;
+    }
+    int rc = kg_cli_answer(&cli, &ca);
+    if (rc >= 0) {
+        kg_cli_args_free(&ca);
         return rc;
-    if ((rc = load_config(&a, &cfg)))
+    }
+    rc = load_config(&ca, a, &cfg);
+    if (rc == 0)
+        rc = parse_operands(&ca, a, ca.check);
+    bool check = ca.check;
+    if (rc == 0 && check)
+        kg_cli_check_ok(&ca, stdout);
+    kg_cli_args_free(&ca);
+    if (rc || (check && !a->verb))
         return rc;
+    if (check && strcmp(a->verb, "check") != 0)
+        return EXIT_OK;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -424,7 +403,7 @@ int main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (!strcmp(a.verb, "listen")) {
+    if (!strcmp(a->verb, "listen")) {
         if (cfg.caps.disk_dir[0]) {
             int n = disk_sweep_stale(cfg.caps.disk_dir);
             if (n > 0)
@@ -433,20 +412,19 @@ int main(int argc, char **argv)
         rc = listen_run(&cfg, &g_stop);
         return rc == KG_EINVAL ? EXIT_USAGE : rc ? EXIT_RUNTIME : EXIT_OK;
     }
-    if (!strcmp(a.verb, "send"))
-        return send_cmd(&cfg, a.target, a.json);
-    if (!strcmp(a.verb, "list"))
+    if (!strcmp(a->verb, "send"))
+        return send_cmd(&cfg, a->target, a->json);
+    if (!strcmp(a->verb, "list"))
         return catalog_list(cfg.scenario_dir, list_one, NULL) < 0 ? EXIT_RUNTIME : EXIT_OK;
 
-    char err[600];
     struct scenario *plan = NULL;
-    if (!strcmp(a.verb, "run") || !strcmp(a.verb, "check")) {
-        rc = plan_from_scenario(a.target, &cfg.caps, cfg.scenario_dir, &plan, err, sizeof err);
+    if (!strcmp(a->verb, "run") || !strcmp(a->verb, "check")) {
+        rc = plan_from_scenario(a->target, &cfg.caps, cfg.scenario_dir, &plan, err, sizeof err);
     } else {
         struct kg_load_cmd cmd;
         kg_load_cmd_init(&cmd);
         cmd.verb = KG_LOAD_START;
-        cmd.spec = a.spec;
+        cmd.spec = a->spec;
         rc = plan_from_cmd(&cmd, &cfg.caps, cfg.scenario_dir, &plan, err, sizeof err);
     }
     if (rc) {
@@ -454,8 +432,8 @@ int main(int argc, char **argv)
         return rc == KG_EPERM ? EXIT_REJECTED : rc == KG_ENOMEM || rc == KG_EIO ? EXIT_RUNTIME
                                                                               : EXIT_USAGE;
     }
-    if (!strcmp(a.verb, "check")) {
-        printf("%s: ok, %u steps, %.1f s\n", a.target, plan->n_steps, scenario_duration_s(plan));
+    if (!strcmp(a->verb, "check")) {
+        printf("%s: ok, %u steps, %.1f s\n", a->target, plan->n_steps, scenario_duration_s(plan));
         scenario_free(plan);
         return EXIT_OK;
     }

@@ -10,20 +10,13 @@
 #include <stdint.h>
 
 #include "caps.h"
+#include "kvmgrid/client.h"
 #include "kvmgrid/config.h"
 #include "kvmgrid/topic.h"
 
 struct loadgen_config {
-    char broker[256];                 /* tcp://host:port or ssl://host:port */
-    char prefix[KG_PREFIX_MAX + 1];
+    struct kg_client client;          /* broker, credentials, TLS, prefix, log level */
     char node[KG_NAME_MAX + 1];       /* "" = the host name */
-    char username[128];
-    char password[256];
-    char password_file[512];
-    char ca_file[512];
-    char cert_file[512];
-    char key_file[512];
-    int log_level;                    /* enum kg_log_level */
     char scenario_dir[512];           /* "" = next to the program, then the installed dir */
     uint64_t state_interval_ms;       /* state republished this often while running */
     struct caps caps;
@@ -31,7 +24,8 @@ struct loadgen_config {
 
 extern const struct kg_config_key loadgen_config_table[];
 
-/* Defaults everywhere (caps from caps_defaults with the CPUs online). */
+/* Defaults everywhere (the table's, and the caps from caps_defaults with the
+ * CPUs online). */
 void loadgen_config_defaults(struct loadgen_config *c);
 
 #endif

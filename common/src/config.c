@@ -523,3 +523,67 @@ int kg_config_parse_file(const struct kg_config_key *table, void *obj, const cha
     fclose(f);
     return r;
 }
+
+int kg_config_defaults(const struct kg_config_key *table, void *obj, char *errmsg,
+                       size_t errlen)
+{
+    for (const struct kg_config_key *k = table; k && k->name; k++) {
+        if (!k->def)
+            continue;
+        char why[256] = "";
+        int rc = kg_config_set(table, obj, k->name, k->def, why, sizeof why);
+        if (rc) {
+            errf(errmsg, errlen, "%s: %s", k->name, why);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int kg_config_key_line(const char *path, const char *key)
+{
+    if (!path || !key)
+        return 0;
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    char line[KG_CONFIG_LINE_MAX + 2];
+    int n = 0, found = 0;
+    size_t kl = strlen(key);
+    bool whole = true; /* line holds the start of a file line */
+    while (fgets(line, sizeof line, f)) {
+        bool start = whole;
+        whole = strchr(line, '\n') != NULL;
+        if (!start)
+            continue;
+        n++;
+        const char *p = line;
+        while (is_space(*p))
+            p++;
+        if (strncmp(p, key, kl) != 0)
+            continue;
+        p += kl;
+        while (is_space(*p))
+            p++;
+        if (*p == '=')
+            found = n;
+    }
+    fclose(f);
+    return found;
+}
+
+int kg_config_error(const char *path, const char *key, int code, char *errmsg, size_t errlen,
+                    const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    int line = kg_config_key_line(path, key);
+    if (line > 0)
+        errf(errmsg, errlen, "%s:%d: %s: %s", path, line, key, msg);
+    else
+        errf(errmsg, errlen, "%s: %s: %s", path ? path : "command line", key, msg);
+    return code;
+}

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "colour.h"
+#include "kvmgrid/client.h"
 #include "kvmgrid/clock.h"
 #include "kvmgrid/error.h"
 #include "kvmgrid/log.h"
@@ -31,143 +32,6 @@
 #define FRAME_MS 16
 #define SETTLE_MS 1000       /* no retained message for this long: the burst is in */
 #define EMPTY_SETTLE_MS 1500 /* connected, nothing retained at all for this long */
-
-static const char *const metric_choices[] = {"cpu", "mem", "disk", "net", "steal", NULL};
-static const char *const sort_choices[] = {"name", "load", NULL};
-
-#define OFF(f) offsetof(struct wall_config, f)
-#define SZ(f) sizeof(((struct wall_config *)0)->f)
-const struct kg_config_key wall_config_keys[] = {
-    {"broker", KG_CFG_STRING, OFF(broker), SZ(broker), 0, 0, NULL, "broker URI, tcp://HOST:PORT or ssl://HOST:PORT"},
-    {"prefix", KG_CFG_STRING, OFF(prefix), SZ(prefix), 0, 0, NULL, "topic prefix (default kvmgrid)"},
-    {"username", KG_CFG_STRING, OFF(username), SZ(username), 0, 0, NULL, "MQTT user name (read-only wall role)"},
-    {"password", KG_CFG_STRING, OFF(password), SZ(password), 0, 0, NULL, "MQTT password (prefer password_file)"},
-    {"password_file", KG_CFG_STRING, OFF(password_file), SZ(password_file), 0, 0, NULL, "file whose first line is the MQTT password"},
-    {"ca_file", KG_CFG_STRING, OFF(ca_file), SZ(ca_file), 0, 0, NULL, "CA bundle for ssl:// brokers"},
-    {"client_id", KG_CFG_STRING, OFF(client_id), SZ(client_id), 0, 0, NULL, "MQTT client id (default: generated)"},
-    {"metric", KG_CFG_ENUM, OFF(metric), 0, 0, 0, metric_choices, "metric to colour by: cpu, mem, disk, net, steal"},
-    {"sort", KG_CFG_ENUM, OFF(sort), 0, 0, 0, sort_choices, "host order: name or load"},
-    {"stale_intervals", KG_CFG_INT, OFF(stale_intervals), 0, 1, 1000, NULL, "missed agent intervals before stale (default 3)"},
-    {"interval", KG_CFG_DURATION_MS, OFF(interval_ms), 0, 100, 86400000, NULL, "agent interval assumed until a host reports it (default 5s)"},
-    {"max_hosts", KG_CFG_INT, OFF(max_hosts), 0, 1, 10000000, NULL, "most hosts held; messages naming more are dropped and counted (default 100000)"},
-    {"max_vms", KG_CFG_INT, OFF(max_vms), 0, 1, 100000000, NULL, "most VMs held; messages adding more are dropped and counted (default 2000000)"},
-    {"font", KG_CFG_STRING, OFF(font), SZ(font), 0, 0, NULL, "TTF font file (default DejaVu Sans)"},
-    {"fullscreen", KG_CFG_BOOL, OFF(fullscreen), 0, 0, 0, NULL, "start in full screen"},
-    {"size", KG_CFG_STRING, OFF(size), SZ(size), 0, 0, NULL, "window size WxH (default 1280x720)"},
-    {"log_level", KG_CFG_STRING, OFF(log_level), SZ(log_level), 0, 0, NULL, "error, warn, info, debug"},
-    {"screenshot", KG_CFG_STRING, OFF(screenshot), SZ(screenshot), 0, 0, NULL, "save a PNG once the retained state arrived (or after --frames) and exit"},
-    {"frames", KG_CFG_INT, OFF(frames), 0, 0, 1000000, NULL, "with --screenshot: after this many frames instead"},
-    {"timeout", KG_CFG_DURATION_MS, OFF(timeout_ms), 0, 100, 3600000, NULL, "with --screenshot: give up waiting after this (default 20s, exit 3)"},
-    {"dump_layout", KG_CFG_STRING, OFF(dump_layout), SZ(dump_layout), 0, 0, NULL, "write the tile layout as text (with --screenshot at the end, else on SIGUSR1)"},
-    {"stats", KG_CFG_BOOL, OFF(stats), 0, 0, 0, NULL, "print frame-time statistics at exit"},
-    {"trace_tile", KG_CFG_STRING, OFF(trace_tile), SZ(trace_tile), 0, 0, NULL, "VM name: print a timestamped line each time its tile changes colour (latency measurements)"},
-    {"operator", KG_CFG_BOOL, OFF(operator_mode), 0, 0, 0, NULL, "operator mode: select a VM and send its load generator a preset (needs username, an operator's credentials)"},
-    {"operator_send", KG_CFG_STRING, OFF(operator_send), SZ(operator_send), 0, 0, NULL, "PRESET:VM, with --operator: once the retained state is in, send PRESET (cpu80, mem256, disk20, stop) to VM's load generator"},
-    {NULL, 0, 0, 0, 0, 0, NULL, NULL},
-};
-
-void wall_config_defaults(struct wall_config *c)
-{
-    memset(c, 0, sizeof(*c));
-    snprintf(c->broker, sizeof(c->broker), "tcp://127.0.0.1:1883");
-    snprintf(c->prefix, sizeof(c->prefix), "%s", KG_PREFIX_DEFAULT);
-    c->stale_intervals = 3;
-    c->interval_ms = 5000;
-    c->max_hosts = MODEL_DEFAULT_MAX_HOSTS;
-    c->max_vms = MODEL_DEFAULT_MAX_VMS;
-    c->timeout_ms = 20000;
-    snprintf(c->size, sizeof(c->size), "1280x720");
-    snprintf(c->log_level, sizeof(c->log_level), "info");
-}
-
-int wall_config_read_password(struct wall_config *c, char *errmsg, size_t errlen)
-{
-    if (c->password_file[0] == '\0')
-        return 0;
-    if (c->password[0] != '\0') {
-        snprintf(errmsg, errlen, "password_file: password and password_file are exclusive");
-        return KG_EINVAL;
-    }
-    FILE *f = fopen(c->password_file, "re");
-    if (f == NULL) {
-        snprintf(errmsg, errlen, "password_file %s: %s", c->password_file, strerror(errno));
-        return KG_EIO;
-    }
-    char pw[sizeof(c->password) + 2];
-    if (fgets(pw, sizeof(pw), f) == NULL)
-        pw[0] = '\0';
-    fclose(f);
-    pw[strcspn(pw, "\r\n")] = '\0';
-    if (strlen(pw) >= sizeof(c->password)) {
-        snprintf(errmsg, errlen, "password_file %s: password longer than %zu bytes",
-                 c->password_file, sizeof(c->password) - 1);
-        return KG_ERANGE;
-    }
-    if (pw[0] == '\0') {
-        snprintf(errmsg, errlen, "password_file %s: empty first line", c->password_file);
-        return KG_EINVAL;
-    }
-    memcpy(c->password, pw, strlen(pw) + 1);
-    memset(pw, 0, sizeof(pw));
-    return 0;
-}
-
-static int parse_size(const char *s, int *w, int *h)
-{
-    char *end;
-    long a = strtol(s, &end, 10);
-    if (end == s || (*end != 'x' && *end != 'X'))
-        return KG_EINVAL;
-    const char *p = end + 1;
-    long b = strtol(p, &end, 10);
-    if (end == p || *end != '\0' || a < 64 || b < 64 || a > 16384 || b > 16384)
-        return KG_EINVAL;
-    *w = (int)a;
-    *h = (int)b;
-    return 0;
-}
-
-int wall_config_check(const struct wall_config *c, char *errmsg, size_t errlen)
-{
-    int w, h;
-    if (parse_size(c->size, &w, &h) != 0) {
-        snprintf(errmsg, errlen, "size: expected WxH between 64x64 and 16384x16384, got \"%s\"", c->size);
-        return KG_EINVAL;
-    }
-    char why[128] = "";
-    if (!kg_topic_prefix_valid(c->prefix, why, sizeof(why))) {
-        snprintf(errmsg, errlen, "prefix: %s", why);
-        return KG_EINVAL;
-    }
-    enum kg_log_level lvl;
-    if (kg_log_level_parse(c->log_level, &lvl) != 0) {
-        snprintf(errmsg, errlen, "log_level: expected error, warn, info or debug");
-        return KG_EINVAL;
-    }
-    if (c->broker[0] == '\0') {
-        snprintf(errmsg, errlen, "broker: empty");
-        return KG_EINVAL;
-    }
-    if (c->operator_mode && c->username[0] == '\0') {
-        snprintf(errmsg, errlen, "operator: needs the operator's username (and password or password_file)");
-        return KG_EINVAL;
-    }
-    if (c->operator_send[0] != '\0') {
-        if (!c->operator_mode) {
-            snprintf(errmsg, errlen, "operator_send: operator mode is off (set operator = true)");
-            return KG_EINVAL;
-        }
-        const char *colon = strchr(c->operator_send, ':');
-        enum operator_preset p;
-        if (colon == NULL || colon[1] == '\0' ||
-            operator_preset_parse(c->operator_send, (size_t)(colon - c->operator_send), &p) != 0) {
-            snprintf(errmsg, errlen, "operator_send: expected PRESET:VM with PRESET one of cpu80, "
-                     "mem256, disk20, stop; got \"%.100s\"", c->operator_send);
-            return KG_EINVAL;
-        }
-    }
-    return 0;
-}
 
 struct wall_ctx {
     struct model *model;
@@ -389,15 +253,11 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
     uint32_t *frame_us = NULL, *frame_cpu_us = NULL;
     size_t n_frames = 0, cap_frames = 0;
 
-    if (wall_config_check(c, err, sizeof(err)) != 0) {
-        kg_error("%s", err);
-        return WALL_EXIT_USAGE;
-    }
-    parse_size(c->size, &w, &h);
+    wall_config_size(c, &w, &h);
     memset(&ctx, 0, sizeof(ctx));
     atomic_init(&ctx.connected, 0);
     atomic_init(&ctx.connected_ms, 0);
-    if (model_create(c->prefix, (uint32_t)c->stale_intervals, (double)c->interval_ms / 1000.0, &m) != 0) {
+    if (model_create(c->client.prefix, (uint32_t)c->stale_intervals, (double)c->interval_ms / 1000.0, &m) != 0) {
         kg_error("cannot create the grid model");
         return WALL_EXIT_RUNTIME;
     }
@@ -405,7 +265,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
     ctx.model = m;
 
     struct render_options ro = {w, h, c->fullscreen, c->font[0] ? c->font : NULL, "kvmgrid-wall",
-                                c->prefix, c->broker};
+                                c->client.prefix, c->client.broker};
     if (render_create(&ro, &r, err, sizeof(err)) != 0) {
         kg_error("%s", err);
         status = WALL_EXIT_RUNTIME;
@@ -422,12 +282,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
     render_set_sort(r, (enum layout_sort_by)c->sort);
 
     struct kg_mqtt_options mo;
-    memset(&mo, 0, sizeof(mo));
-    mo.uri = c->broker;
-    mo.client_id = c->client_id[0] ? c->client_id : NULL;
-    mo.username = c->username[0] ? c->username : NULL;
-    mo.password = c->password[0] ? c->password : NULL;
-    mo.ca_file = c->ca_file[0] ? c->ca_file : NULL;
+    kg_client_mqtt_options(&c->client, &mo);
     mo.qos = 0; /* the wall only reads; QoS 0 keeps a retained burst fast */
     mo.on_message = on_message;
     mo.on_connect = on_connect;
@@ -436,15 +291,15 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
     mo.ctx = &ctx;
     char filter[KG_TOPIC_MAX];
     if (kg_mqtt_create(&mo, &mq, err, sizeof(err)) != 0) {
-        kg_error("broker %s: %s", c->broker, err);
+        kg_error("broker %s: %s", c->client.broker, err);
         status = WALL_EXIT_USAGE;
         goto out;
     }
     if (c->operator_mode) {
         /* A client id of its own: two sessions with one id would throw each other off. */
         char cid[256], hn[64] = "wall";
-        if (c->client_id[0])
-            snprintf(cid, sizeof(cid), "%.200s-cmd", c->client_id);
+        if (c->client.client_id[0])
+            snprintf(cid, sizeof(cid), "%.200s-cmd", c->client.client_id);
         else {
             gethostname(hn, sizeof(hn) - 1);
             hn[sizeof(hn) - 1] = '\0';
@@ -460,15 +315,15 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         oo.on_lost = NULL;
         oo.ctx = NULL;
         if (kg_mqtt_create(&oo, &op.mq, err, sizeof(err)) != 0 || kg_mqtt_start(op.mq) != 0) {
-            kg_error("operator session to %s: %s", c->broker, err);
+            kg_error("operator session to %s: %s", c->client.broker, err);
             status = WALL_EXIT_RUNTIME;
             goto out;
         }
-        kg_info("operator mode: F5..F8 send load commands as %s", c->username);
+        kg_info("operator mode: F5..F8 send load commands as %s", c->client.username);
     }
-    if (kg_topic_filter_all(filter, sizeof(filter), c->prefix) < 0 ||
+    if (kg_topic_filter_all(filter, sizeof(filter), c->client.prefix) < 0 ||
         kg_mqtt_subscribe(mq, filter) != 0 || kg_mqtt_start(mq) != 0) {
-        kg_error("cannot subscribe to %s/#", c->prefix);
+        kg_error("cannot subscribe to %s/#", c->client.prefix);
         status = WALL_EXIT_RUNTIME;
         goto out;
     }
@@ -541,7 +396,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
                 case RENDER_KEY_OP_1: case RENDER_KEY_OP_2: case RENDER_KEY_OP_3: case RENDER_KEY_OP_4:
                     /* without operator mode there is no command session: nothing can be sent */
                     if (op.mq != NULL)
-                        op_send(&op, r, m, c->prefix, (enum operator_preset)(ev.key - RENDER_KEY_OP_1));
+                        op_send(&op, r, m, c->client.prefix, (enum operator_preset)(ev.key - RENDER_KEY_OP_1));
                     break;
                 case RENDER_KEY_PAUSE: render_set_paused(r, !render_get_paused(r)); break;
                 case RENDER_KEY_HELP: render_toggle_help(r); break;
@@ -600,7 +455,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
                 render_set_operator_message(r, msg);
                 kg_error("operator: %s", msg);
                 send_status = WALL_EXIT_RUNTIME;
-            } else if (op_send(&op, r, m, c->prefix, p) != 0) {
+            } else if (op_send(&op, r, m, c->client.prefix, p) != 0) {
                 send_status = WALL_EXIT_RUNTIME;
             }
             model_lock(m);
@@ -644,7 +499,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
             } else {
                 kg_info("screenshot saved to %s", c->screenshot);
                 if (timed_out) {
-                    kg_error("gave up waiting for the retained state from %s", c->broker);
+                    kg_error("gave up waiting for the retained state from %s", c->client.broker);
                     status = WALL_EXIT_TIMEOUT;
                 }
             }
@@ -673,7 +528,7 @@ out:
     if (op.mq != NULL) {
         /* commands handed over must reach the broker before we go */
         if (op.seq > 0 && kg_mqtt_flush(op.mq, 5000) != 0) {
-            kg_error("operator: commands not acknowledged by %s before exit", c->broker);
+            kg_error("operator: commands not acknowledged by %s before exit", c->client.broker);
             if (status == WALL_EXIT_OK)
                 status = WALL_EXIT_RUNTIME;
         }

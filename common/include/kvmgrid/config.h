@@ -50,8 +50,12 @@ struct kg_config_key {
     double min, max;           /* numeric range; ignored when min == max == 0 */
     const char *const *choices;/* KG_CFG_ENUM: NULL-terminated list */
     const char *help;          /* one line for --help and docs */
+    const char *def;           /* default, as it would be written in the file; NULL:
+                                  set by the program (computed, e.g. the host name) */
 };
-/* Tables end with an entry whose name is NULL. */
+/* Tables end with an entry whose name is NULL. A table is the single place a
+ * key's type, range, help and default live: kg_config_defaults applies the
+ * defaults, kvmgrid/cli.h turns every key into a flag and prints --help from it. */
 
 /* Sets one key from a string value. Returns 0, KG_ENOENT (unknown key), KG_EINVAL
  * (wrong type/format) or KG_ERANGE (out of range, or a string that does not fit);
@@ -69,6 +73,24 @@ int kg_config_parse_file(const struct kg_config_key *table, void *obj, const cha
 /* Same, from a buffer; name is used in messages in place of the path. */
 int kg_config_parse_buffer(const struct kg_config_key *table, void *obj, const char *name,
                            const char *buf, size_t len, char *errmsg, size_t errlen);
+
+/* Sets every key that has a default (def) to it. 0, or the kg_config_set code of
+ * the first default that does not parse (a bug in the table) with errmsg
+ * "key: message". */
+int kg_config_defaults(const struct kg_config_key *table, void *obj, char *errmsg,
+                       size_t errlen);
+
+/* The line of the file at path (may be NULL) on which key was last assigned, or 0
+ * when it is not there or the file cannot be read: for checks made after parsing
+ * that want to say "file:line: message". */
+int kg_config_key_line(const char *path, const char *key);
+
+/* Writes "path:line: key: message" into errmsg (line from kg_config_key_line;
+ * "path: key: message" without one, "command line: ..." without a path) and
+ * returns code: for a program's checks after parsing. */
+__attribute__((format(printf, 6, 7)))
+int kg_config_error(const char *path, const char *key, int code, char *errmsg, size_t errlen,
+                    const char *fmt, ...);
 
 /* Finds a key in the table, or NULL. */
 const struct kg_config_key *kg_config_find(const struct kg_config_key *table, const char *key);

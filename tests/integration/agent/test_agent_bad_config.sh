@@ -17,7 +17,7 @@ expect_exit2() {
 
 expect_exit2 "$CFG/unknown_key.conf:4: unknown key 'intervall'" --config "$CFG/unknown_key.conf"
 expect_exit2 "$CFG/interval_range.conf:2: duration '10ms' for 'interval' is out of range" --config "$CFG/interval_range.conf"
-expect_exit2 "$CFG/balloon_ro.conf:2: balloon_period needs a read-write" --config "$CFG/balloon_ro.conf"
+expect_exit2 "$CFG/balloon_ro.conf:2: balloon_period: needs a read-write" --config "$CFG/balloon_ro.conf"
 expect_exit2 "$CFG/bad_prefix.conf:2: prefix" --config "$CFG/bad_prefix.conf"
 expect_exit2 "$CFG/bad_broker.conf:1: broker" --config "$CFG/bad_broker.conf"
 expect_exit2 "$CFG/bad_level.conf:1: " --config "$CFG/bad_level.conf"
@@ -26,7 +26,7 @@ expect_exit2 "$KG_TMP/none.conf: " --config "$KG_TMP/none.conf"
 expect_exit2 "--intervall" --intervall 5s
 expect_exit2 "--interval" --interval never
 expect_exit2 "needs a value" --broker
-expect_exit2 "needs a file" --config
+expect_exit2 "--config needs a value" --config
 expect_exit2 "unexpected argument" stray
 printf 'interval = 1s\nhost = a\0b\n' > "$KG_TMP/nul.conf"
 expect_exit2 "$KG_TMP/nul.conf:2: " --config "$KG_TMP/nul.conf"

@@ -153,5 +153,5 @@ kg_assert_contains "... says so" "$(cat "$KG_TMP/noarg.out")" "--trace-tile need
 long=$(printf '%0300d' 0)
 shot long "$long"
 kg_assert_eq "a name over the name limit: exit 2" 2 $?
-kg_assert_contains "... says so" "$(cat "$KG_TMP/long.log")" "trace_tile: value for 'trace_tile' is too long"
+kg_assert_contains "... says so" "$(cat "$KG_TMP/long.log")" "--trace-tile: value for 'trace_tile' is too long"
 [ -e "$KG_TMP/long.png" ] && kg_fail "... yet it ran" || kg_pass "... and did not run"

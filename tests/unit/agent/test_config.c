@@ -18,19 +18,43 @@
 
 #define CFG KG_FIXTURES "/agent/config/"
 
+static const struct kg_cli cli = {.program = "kvmgrid-agent", .keys = kg_agent_config_keys};
+
+/* Loads *c from a command line (NULL-terminated words after the program's name),
+ * as main does. Returns kg_cli_parse's or kg_agent_config_load's code. */
+static int load(struct kg_agent_config *c, char *err, size_t errlen, ...)
+{
+    static char prog[] = "kvmgrid-agent";
+    char *argv[32] = {prog};
+    int argc = 1;
+    va_list ap;
+    va_start(ap, errlen);
+    for (char *w; argc < 31 && (w = va_arg(ap, char *)) != NULL;)
+        argv[argc++] = w;
+    va_end(ap);
+    struct kg_cli_args a;
+    int rc = kg_cli_parse(&cli, argc, argv, &a, err, errlen);
+    if (rc)
+        return rc;
+    rc = kg_agent_config_load(c, &a, err, errlen);
+    kg_cli_args_free(&a);
+    return rc;
+}
+
 static void test_defaults(void **state)
 {
     (void)state;
     struct kg_agent_config c;
     char err[512] = "";
-    assert_int_equal(kg_agent_config_load(&c, NULL, NULL, NULL, 0, err, sizeof err), 0);
+    assert_int_equal(kg_config_defaults(kg_agent_config_keys, &c, err, sizeof err), 0);
+    assert_int_equal(load(&c, err, sizeof err, NULL), 0);
     assert_string_equal(c.libvirt_uri, "qemu:///system");
     assert_true(c.libvirt_read_only);
     assert_int_equal(c.balloon_period_s, 0);
-    assert_string_equal(c.prefix, "kvmgrid");
+    assert_string_equal(c.client.prefix, "kvmgrid");
     assert_int_equal(c.interval_ms, 5000);
     assert_int_equal(c.qos, 1);
-    assert_int_equal(c.log_level, KG_LOG_INFO);
+    assert_int_equal(c.client.log_level, KG_LOG_INFO);
     assert_string_equal(c.proc_root, "/proc");
     assert_true(c.host[0] != '\0'); /* gethostname() */
 }
@@ -40,19 +64,19 @@ static void test_good_file_and_flags(void **state)
     (void)state;
     struct kg_agent_config c;
     char err[512] = "";
-    assert_int_equal(kg_agent_config_load(&c, CFG "good.conf", NULL, NULL, 0, err, sizeof err), 0);
+    assert_int_equal(load(&c, err, sizeof err, "-c", CFG "good.conf", NULL), 0);
     assert_string_equal(c.libvirt_uri, "test:///default");
-    assert_string_equal(c.prefix, "site1/kvmgrid");
+    assert_string_equal(c.client.prefix, "site1/kvmgrid");
     assert_string_equal(c.host, "hv 01");
     assert_int_equal(c.interval_ms, 2000);
     assert_near(c.deadband_pct, 5, 0);
     assert_int_equal(c.deadband_max_skip, 6);
-    assert_int_equal(c.log_level, KG_LOG_DEBUG);
+    assert_int_equal(c.client.log_level, KG_LOG_DEBUG);
     assert_string_equal(c.proc_root, "");
     /* flags win over the file; '-' and '_' both work */
-    const char *keys[] = {"interval", "libvirt-uri", "deadband_pct"};
-    const char *vals[] = {"250ms", "test:///x.xml", "0"};
-    assert_int_equal(kg_agent_config_load(&c, CFG "good.conf", keys, vals, 3, err, sizeof err), 0);
+    assert_int_equal(load(&c, err, sizeof err, "--interval", "250ms", "--config", CFG "good.conf",
+                          "--libvirt-uri=test:///x.xml", "--deadband_pct", "0", NULL),
+                     0);
     assert_int_equal(c.interval_ms, 250);
     assert_string_equal(c.libvirt_uri, "test:///x.xml");
     assert_near(c.deadband_pct, 0, 0);
@@ -64,7 +88,7 @@ static void expect_error(const char *file, const char *needle)
     kg_agent_config_defaults(&c);
     snprintf(c.host, sizeof c.host, "keep-me");
     char err[512] = "";
-    int rc = kg_agent_config_load(&c, file, NULL, NULL, 0, err, sizeof err);
+    int rc = load(&c, err, sizeof err, "--config", file, NULL);
     if (rc == 0 || !strstr(err, needle))
         fail_msg("%s: rc %d, message [%s], expected [%s]", file, rc, err, needle);
     /* a failed load leaves the old config as it was */
@@ -77,11 +101,12 @@ static void test_errors_have_file_and_line(void **state)
     expect_error(CFG "unknown_key.conf", CFG "unknown_key.conf:4: ");
     expect_error(CFG "unknown_key.conf", "intervall");
     expect_error(CFG "interval_range.conf", CFG "interval_range.conf:2: ");
-    expect_error(CFG "balloon_ro.conf", CFG "balloon_ro.conf:2: balloon_period needs a read-write");
+    expect_error(CFG "balloon_ro.conf", CFG "balloon_ro.conf:2: balloon_period: needs a read-write");
     expect_error(CFG "bad_prefix.conf", CFG "bad_prefix.conf:2: prefix");
     expect_error(CFG "bad_broker.conf", CFG "bad_broker.conf:1: broker");
     expect_error(CFG "bad_level.conf", CFG "bad_level.conf:1: ");
-    expect_error(CFG "both_passwords.conf", CFG "both_passwords.conf:2: password and password_file");
+    expect_error(CFG "both_passwords.conf",
+                 CFG "both_passwords.conf:2: password_file: password and password_file");
     expect_error(CFG "missing.conf", CFG "missing.conf: ");
 }
 
@@ -90,14 +115,19 @@ static void test_balloon_needs_rw(void **state)
     (void)state;
     struct kg_agent_config c;
     char err[512] = "";
-    assert_int_equal(kg_agent_config_load(&c, CFG "balloon_rw.conf", NULL, NULL, 0, err, sizeof err), 0);
+    assert_int_equal(load(&c, err, sizeof err, "-c", CFG "balloon_rw.conf", NULL), 0);
     assert_false(c.libvirt_read_only);
     assert_int_equal(c.balloon_period_s, 10);
     /* the same rule for flags */
-    const char *keys[] = {"balloon-period"};
-    const char *vals[] = {"5"};
-    assert_int_not_equal(kg_agent_config_load(&c, NULL, keys, vals, 1, err, sizeof err), 0);
-    assert_non_null(strstr(err, "command line: balloon_period needs a read-write"));
+    assert_int_not_equal(load(&c, err, sizeof err, "--balloon-period", "5", NULL), 0);
+    assert_non_null(strstr(err, "command line: balloon_period: needs a read-write"));
+    /* a bool flag alone is true; followed by a bool word, that word is its value */
+    assert_int_equal(load(&c, err, sizeof err, "--balloon-period", "5", "--libvirt-read-only",
+                          "no", NULL),
+                     0);
+    assert_false(c.libvirt_read_only);
+    assert_int_equal(load(&c, err, sizeof err, "--libvirt-read-only", NULL), 0);
+    assert_true(c.libvirt_read_only);
 }
 
 static void test_bad_flags(void **state)
@@ -105,18 +135,12 @@ static void test_bad_flags(void **state)
     (void)state;
     struct kg_agent_config c;
     char err[512] = "";
-    const char *keys[] = {"no-such-key"};
-    const char *vals[] = {"1"};
-    assert_int_equal(kg_agent_config_load(&c, NULL, keys, vals, 1, err, sizeof err), KG_ENOENT);
+    assert_int_equal(load(&c, err, sizeof err, "--no-such-key", "1", NULL), KG_EINVAL);
     assert_non_null(strstr(err, "--no-such-key"));
-    const char *k2[] = {"interval"};
-    const char *v2[] = {"soon"};
-    assert_int_not_equal(kg_agent_config_load(&c, NULL, k2, v2, 1, err, sizeof err), 0);
+    assert_int_not_equal(load(&c, err, sizeof err, "--interval", "soon", NULL), 0);
     assert_non_null(strstr(err, "--interval"));
-    const char *k3[] = {"host"};
-    const char *v3[] = {""};
     /* empty host means "use the machine's name" */
-    assert_int_equal(kg_agent_config_load(&c, NULL, k3, v3, 1, err, sizeof err), 0);
+    assert_int_equal(load(&c, err, sizeof err, "--host", "", NULL), 0);
 }
 
 static void test_password_file(void **state)
@@ -137,10 +161,10 @@ static void test_password_file(void **state)
     fclose(f);
     struct kg_agent_config c;
     char err[512] = "";
-    assert_int_equal(kg_agent_config_load(&c, conf, NULL, NULL, 0, err, sizeof err), 0);
-    assert_string_equal(c.password, "s3cret");
+    assert_int_equal(load(&c, err, sizeof err, "-c", conf, NULL), 0);
+    assert_string_equal(c.client.password, "s3cret");
     remove(pw);
-    assert_int_not_equal(kg_agent_config_load(&c, conf, NULL, NULL, 0, err, sizeof err), 0);
+    assert_int_not_equal(load(&c, err, sizeof err, "-c", conf, NULL), 0);
     char want[128];
     snprintf(want, sizeof want, "%s:2: password_file", conf);
     assert_non_null(strstr(err, want));
@@ -151,16 +175,22 @@ static void test_password_file(void **state)
 static void test_help_lists_every_key(void **state)
 {
     (void)state;
-    char buf[8192];
-    kg_agent_config_help(buf, sizeof buf);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    kg_cli_usage(&cli, f);
+    fclose(f);
     for (const struct kg_config_key *k = kg_agent_config_keys; k->name; k++) {
         char flag[64];
-        snprintf(flag, sizeof flag, "--%s", k->name);
+        snprintf(flag, sizeof flag, "--%s ", k->name);
         for (char *p = flag + 2; *p; p++)
             if (*p == '_')
                 *p = '-';
         assert_non_null(strstr(buf, flag));
     }
+    assert_non_null(strstr(buf, "qemu:///system)")); /* the default */
+    free(buf);
 }
 
 int main(void)

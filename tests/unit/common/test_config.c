@@ -30,26 +30,23 @@ struct cfg {
 static const char *const modes[] = { "cpu", "mem", "disk", NULL };
 
 static const struct kg_config_key table[] = {
-    { "broker", KG_CFG_STRING, offsetof(struct cfg, broker), sizeof(((struct cfg *)0)->broker), 0, 0, NULL, "broker URI" },
-    { "tiny", KG_CFG_STRING, offsetof(struct cfg, tiny), sizeof(((struct cfg *)0)->tiny), 0, 0, NULL, "3 bytes" },
-    { "port", KG_CFG_INT, offsetof(struct cfg, port), 0, 1, 65535, NULL, "port" },
-    { "any_int", KG_CFG_INT, offsetof(struct cfg, any_int), 0, 0, 0, NULL, "unbounded" },
-    { "ratio", KG_CFG_DOUBLE, offsetof(struct cfg, ratio), 0, 0.0, 1.0, NULL, "0..1" },
-    { "tls", KG_CFG_BOOL, offsetof(struct cfg, tls), 0, 0, 0, NULL, "TLS" },
-    { "interval", KG_CFG_DURATION_MS, offsetof(struct cfg, interval_ms), 0, 100, 3600000, NULL, "interval" },
-    { "mem", KG_CFG_SIZE_BYTES, offsetof(struct cfg, mem_bytes), 0, 0, 0, NULL, "memory" },
-    { "mode", KG_CFG_ENUM, offsetof(struct cfg, mode), 0, 0, 0, modes, "mode" },
-    { NULL, KG_CFG_STRING, 0, 0, 0, 0, NULL, NULL },
+    { "broker", KG_CFG_STRING, offsetof(struct cfg, broker), sizeof(((struct cfg *)0)->broker), 0, 0, NULL, "broker URI", "tcp://localhost:1883" },
+    { "tiny", KG_CFG_STRING, offsetof(struct cfg, tiny), sizeof(((struct cfg *)0)->tiny), 0, 0, NULL, "3 bytes", NULL },
+    { "port", KG_CFG_INT, offsetof(struct cfg, port), 0, 1, 65535, NULL, "port", "1883" },
+    { "any_int", KG_CFG_INT, offsetof(struct cfg, any_int), 0, 0, 0, NULL, "unbounded", NULL },
+    { "ratio", KG_CFG_DOUBLE, offsetof(struct cfg, ratio), 0, 0.0, 1.0, NULL, "0..1", "0.5" },
+    { "tls", KG_CFG_BOOL, offsetof(struct cfg, tls), 0, 0, 0, NULL, "TLS", NULL },
+    { "interval", KG_CFG_DURATION_MS, offsetof(struct cfg, interval_ms), 0, 100, 3600000, NULL, "interval", "5s" },
+    { "mem", KG_CFG_SIZE_BYTES, offsetof(struct cfg, mem_bytes), 0, 0, 0, NULL, "memory", "1024" },
+    { "mode", KG_CFG_ENUM, offsetof(struct cfg, mode), 0, 0, 0, modes, "mode", NULL },
+    { NULL, KG_CFG_STRING, 0, 0, 0, 0, NULL, NULL, NULL },
 };
 
 static void defaults(struct cfg *c)
 {
     memset(c, 0, sizeof *c);
-    strcpy(c->broker, "tcp://localhost:1883");
-    c->port = 1883;
-    c->ratio = 0.5;
-    c->interval_ms = 5000;
-    c->mem_bytes = 1024;
+    char why[256] = "";
+    assert_int_equal(kg_config_defaults(table, c, why, sizeof why), 0);
 }
 
 static char err[1024];

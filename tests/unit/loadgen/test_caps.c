@@ -20,6 +20,7 @@
 #include "kvmgrid/schema.h"
 #include "plan.h"
 #include "scenario.h"
+#include "settings.h"
 
 static struct caps test_caps(void)
 {
@@ -210,9 +211,31 @@ static void test_concurrent_sums(void **state)
     assert_int_equal(caps_disk_file_bytes(&c, &l[0]), 64u * 1024 * 1024);
 }
 
+/* The config table's defaults for the caps are caps_defaults' own. */
+static void test_table_defaults_are_caps_defaults(void **state)
+{
+    (void)state;
+    struct loadgen_config cfg;
+    loadgen_config_defaults(&cfg);
+    struct caps c;
+    caps_defaults(&c, cfg.caps.cpus);
+    assert_int_equal(cfg.caps.max_workers, c.max_workers);
+    assert_true(cfg.caps.max_pct == c.max_pct);
+    assert_int_equal(cfg.caps.max_mib, c.max_mib);
+    assert_true(cfg.caps.max_dirty_mib_per_s == c.max_dirty_mib_per_s);
+    assert_true(cfg.caps.max_mb_per_s == c.max_mb_per_s);
+    assert_int_equal(cfg.caps.max_duration_ms, c.max_duration_ms);
+    assert_int_equal(cfg.caps.default_duration_ms, c.default_duration_ms);
+    assert_string_equal(cfg.caps.disk_dir, c.disk_dir);
+    assert_int_equal(cfg.caps.max_disk_bytes, c.max_disk_bytes);
+    assert_string_equal(cfg.client.broker, KG_CLIENT_BROKER_DEFAULT);
+    assert_int_equal(cfg.state_interval_ms, 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table_defaults_are_caps_defaults),
         cmocka_unit_test(test_accepts_and_resolves_defaults),
         cmocka_unit_test(test_over_caps_rejected),
         cmocka_unit_test(test_invalid_values),

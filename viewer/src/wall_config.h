@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kvmgrid-wall's configuration: one struct, one key table (the same keys in the
+ * config file and as --flags, with their defaults and help), and the checks the
+ * table cannot make. Pure apart from reading password_file.
+ */
+#ifndef KG_WALL_WALL_CONFIG_H
+#define KG_WALL_WALL_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kvmgrid/client.h"
+#include "kvmgrid/config.h"
+#include "kvmgrid/topic.h"
+
+struct wall_config {
+    struct kg_client client;    /* broker, credentials, TLS, prefix, log level */
+    int metric;                 /* enum colour_metric */
+    int sort;                   /* enum layout_sort_by */
+    long long stale_intervals;  /* missed intervals before a VM or host is stale */
+    long long max_hosts, max_vms; /* caps on what the model holds */
+    uint64_t interval_ms;       /* agent interval assumed until a host tells its own */
+    char font[512];
+    bool fullscreen;
+    char size[32];              /* "WxH" window size in points */
+    /* run modes (flags, but accepted in files too) */
+    char screenshot[512];       /* save a PNG and exit */
+    long long frames;           /* 0: screenshot once the retained state has arrived */
+    uint64_t timeout_ms;        /* screenshot: give up waiting after this (exit 3) */
+    char dump_layout[512];      /* with --screenshot: also write the layout as text */
+    bool stats;                 /* print frame-time statistics at exit */
+    char trace_tile[KG_NAME_MAX + 1]; /* VM name: log when its tile changes colour */
+    /* operator mode (off unless asked for, and only with a user name) */
+    bool operator_mode;
+    char operator_send[KG_NAME_MAX + 32]; /* "PRESET:VM": headless, send once settled */
+};
+
+extern const struct kg_config_key wall_config_keys[];
+
+/* Fills c with the defaults. */
+void wall_config_defaults(struct wall_config *c);
+
+/* Checks what the table cannot: the client settings (kg_client_check, which
+ * reads password_file into the password), the size's syntax, operator mode's
+ * needs. path (may be NULL) is the config file, for "file:line: message".
+ * 0 or KG_EINVAL / KG_EIO / KG_ERANGE with errmsg. */
+int wall_config_check(struct wall_config *c, const char *path, char *errmsg, size_t errlen);
+
+/* The window size in points from c->size (checked by wall_config_check). */
+void wall_config_size(const struct wall_config *c, int *w, int *h);
+
+#endif
