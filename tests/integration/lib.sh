@@ -166,8 +166,9 @@ kg_broker_stop() { kg_stop "$KG_BROKER_PID" "${1:-TERM}"; }
 # FILTER at 127.0.0.1:PORT, with ARGS (-v, -F, -u, -P ...); the one reader below
 # and for another broker (broker-lib.sh's kg_prod_retained).
 kg_sub_retained() {
-    _p=$1; _f=$2; _s=$3; shift 3
-    "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$_p" -t "$_f" --retained-only -W "$_s" "$@" 2>/dev/null
+    _kg_sr_port=$1; _kg_sr_filter=$2; _kg_sr_secs=$3; shift 3
+    "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$_kg_sr_port" -t "$_kg_sr_filter" --retained-only \
+        -W "$_kg_sr_secs" "$@" 2>/dev/null
     return 0
 }
 # kg_retained FILTER [SECONDS]: "topic payload" for every retained message under
