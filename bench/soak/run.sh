@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/bin/sh
 # SPDX-License-Identifier: MIT
 # The whole system for MINUTES (default 10): a private mosquitto; a private,
 # unprivileged libvirtd serving the test driver's shared test:///default node with

@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/sh
 # SPDX-License-Identifier: MIT
 # User name and password reach the broker: the right ones connect, wrong ones are
 # refused with the broker's reason logged (rate-limited, retried with backoff,

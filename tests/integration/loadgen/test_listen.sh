@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/bin/sh
 # SPDX-License-Identifier: MIT
 # kvmgrid-load --listen over a real mosquitto: commands sent with mosquitto_pub
 # start and stop loads (checked in /proc, not only in the state), the retained
