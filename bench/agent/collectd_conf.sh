@@ -3,12 +3,12 @@
 # bench/agent/profile.sh (instruction counts), so that both measure the same collectd:
 # its virt plugin on a libvirt test-driver XML, publishing through its mqtt plugin to
 # the benchmark's private broker ($KG_PORT).
-#   collectd_conf OUT_FILE NODE_XML INTERVAL_S REFRESH_S [QOS [BLOCK]]
+#   kg_collectd_conf OUT_FILE NODE_XML INTERVAL_S REFRESH_S [QOS [BLOCK]]
 # QOS is its mqtt plugin's QoS for the values (its default, 0, when left out).
 # BLOCK false sets the virt plugin's ReportBlockDevices false (default true): on
 # the test driver its block calls (virDomainBlockStatsFlags) all fail, and each
 # failure is logged, 4 lines per disk and cycle.
-collectd_conf() {
+kg_collectd_conf() {
     cat > "$1" <<EOC
 Hostname "bench"
 FQDNLookup false

@@ -80,7 +80,7 @@ collectd)
     # 6 values per domain per cycle (cpu, memory, vcpu and 3 interface figures)
     COLLECTD=$(command -v collectd || echo /usr/sbin/collectd)
     kg_broker_start
-    collectd_conf "$KG_TMP/collectd.conf" "$KG_TMP/node.xml" 15 3600 "${1:-0}" "${2:-true}"
+    kg_collectd_conf "$KG_TMP/collectd.conf" "$KG_TMP/node.xml" 15 3600 "${1:-0}" "${2:-true}"
     kg_spawn wire "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t '#' -F '%t'
     kg_spawn collectd $CG "$COLLECTD" -f -C "$KG_TMP/collectd.conf"
     pid=$KG_LAST_PID

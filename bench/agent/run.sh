@@ -45,7 +45,7 @@ collectd_run() {
     name=$1
     shift
     kg_broker_start
-    collectd_conf "$KG_TMP/collectd-$N.conf" "$KG_TMP/node-$N.xml" 1 60 "$@"
+    kg_collectd_conf "$KG_TMP/collectd-$N.conf" "$KG_TMP/node-$N.xml" 1 60 "$@"
     kg_spawn "collectd-$N-q$1-${2:-true}" "$COLLECTD" -f -C "$KG_TMP/collectd-$N.conf"
     pid=$KG_LAST_PID
     measure "$name" "$pid"

@@ -29,7 +29,7 @@ mib() { echo "$1" | awk '{ printf "%.1f", $1 / 1024 }'; }
 
 # all_fresh SINCE_MS: every VM's retained figures at the broker are newer than SINCE_MS
 all_fresh() {
-    "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t 'kvmgrid/bench/vm/#' --retained-only -W 2 2>/dev/null |
+    kg_sub_retained "$KG_PORT" 'kvmgrid/bench/vm/#' 2 |
         python3 -c '
 import json, sys
 ts = [json.loads(line)["ts"] for line in sys.stdin if line.strip()]
@@ -86,7 +86,7 @@ kg_broker_stop
 KG_PORT=""
 
 kg_broker_start
-collectd_conf "$KG_TMP/collectd.conf" "$XML" 1 60 1
+kg_collectd_conf "$KG_TMP/collectd.conf" "$XML" 1 60 1
 kg_spawn collectd "$COLLECTD" -f -C "$KG_TMP/collectd.conf"
 stall collectd "$KG_LAST_PID"
 kg_stop "$KG_LAST_PID"

@@ -55,9 +55,8 @@ run() { # NAME CONF_LINES_FILE
     KG_PORT=$(kg_free_port)
     conf="$KG_TMP/$name.conf"
     { echo "listener $KG_PORT 127.0.0.1"; echo "sys_interval 1"; cat "$2"; } > "$conf"
-    kg_spawn "broker-$name" "$MOSQUITTO" -c "$conf"
+    kg_mosquitto_start "broker-$name" "$conf" "$KG_PORT" || kg_die "mosquitto ($name) did not start"
     bpid=$KG_LAST_PID
-    kg_wait_for 10 kg_port_open "$KG_PORT" || kg_die "mosquitto ($name) did not start"
     python3 "$PUB" --port "$KG_PORT" --count "$COUNT" 2>>"$KG_TMP/pub.log" || kg_die "publishing failed"
     for q in 0 1; do
         set -- $(count_burst "$KG_TMP/$name-q$q.out" "$q")

@@ -32,7 +32,7 @@ t0=$(now)
 i=1
 while [ $i -le "$N" ]; do kg_e2e_boot "kgbench-$$-$i" --mem 192; i=$((i + 1)); done
 for g in $KG_E2E_GUESTS; do
-    kg_wait_for 300 kg_e2e_retained_has "kvmgrid/$g/load/state" || kg_die "$g: no load state within 300 s"
+    kg_wait_for 300 kg_has_retained "kvmgrid/$g/load/state" || kg_die "$g: no load state within 300 s"
 done
 echo "guests: $N booted, every load generator connected $(since "$t0") s after the first boot"
 
@@ -81,7 +81,7 @@ tile_hot_since() {
         $6 >= t && hex(substr($4, 3, 2)) >= 75 { f = 1 } END { exit !f }'
 }
 vmcpu() {
-    "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "kvmgrid/$hv/vm/$g" --retained-only -C 1 -W 2 2>/dev/null |
+    kg_retained_payload "kvmgrid/$hv/vm/$g" |
         python3 -c 'import json,sys; print(json.load(sys.stdin).get("cpu_pct", ""))' 2>/dev/null
 }
 cold_agent() { awk -v v="$(vmcpu)" 'BEGIN { exit !(v != "" && v <= 10) }'; }

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/bin/sh
 # SPDX-License-Identifier: MIT
 # Accuracy of kvmgrid-load, measured from outside the program through /proc:
 #   CPU   utime+stime of the process over the steady part of the run, per worker,
@@ -18,17 +18,17 @@ T=${SECONDS_PER_RUN:-10}
 HZ=$(getconf CLK_TCK)
 DIR=$(mktemp -d "${DIR:-/var/tmp}/kg-bench-load.XXXXXX")
 trap 'rm -rf "$DIR"' EXIT
-RUN=()
 if [ -n "${NICE:-}" ]; then
     # With autogroup scheduling a nice level only counts inside its session:
     # run in a session of our own and set that group's nice level too.
     if [ -z "${KG_BENCH_SESSION:-}" ] && [ -w /proc/self/autogroup ]; then
         rm -rf "$DIR"
-        KG_BENCH_SESSION=1 exec setsid --wait bash "$0" "$@"
+        KG_BENCH_SESSION=1 exec setsid --wait sh "$0" "$@"
     fi
     echo "$NICE" > /proc/self/autogroup 2>/dev/null || true
-    RUN=(nice -n "$NICE")
 fi
+# Every measured process runs under nice -n "${NICE:-0}" (0: as this shell); nice
+# execs it, so $! is that process's PID.
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 now() { date +%s.%N; }
@@ -43,15 +43,15 @@ if want cpu; then
 echo
 printf '%-26s %12s %12s %10s\n' "CPU (per worker)" "requested %" "achieved %" "diff pts"
 # the ceiling: what a plain busy loop gets on this machine right now
-"${RUN[@]}" bash -c "SECONDS=0; while [ \$SECONDS -lt $T ]; do :; done" &
+nice -n "${NICE:-0}" sh -c 'while :; do :; done' &
 pid=$!
 sleep 1; t0=$(ticks $pid); s0=$(now); sleep $((T - 2)); t1=$(ticks $pid); s1=$(now)
-wait $pid
+kill $pid; wait $pid 2>/dev/null
 awk -v a="$t0" -v b="$t1" -v s="$s0" -v e="$s1" -v hz="$HZ" 'BEGIN {
     printf "%-26s %12s %12.1f %10s\n", "(plain busy loop)", "100", (b - a) / hz / (e - s) * 100, "ceiling" }'
 for spec in "1 10" "1 25" "1 50" "1 75" "1 90" "1 100" "2 50"; do
     set -- $spec
-    "${RUN[@]}" "$LOAD" cpu --workers "$1" --pct "$2" --for "${T}s" --log-level warn >/dev/null &
+    nice -n "${NICE:-0}" "$LOAD" cpu --workers "$1" --pct "$2" --for "${T}s" --log-level warn >/dev/null &
     pid=$!
     sleep 1
     t0=$(ticks $pid); s0=$(now)
@@ -92,7 +92,7 @@ for spec in "write 5 1024" "write 20 1024" "write 50 1024" "write 20 1024 --dire
     set -- $spec
     mode=$1 rate=$2 blk=$3; shift 3
     key=write_bytes; [ "$mode" = read ] && key=read_bytes
-    "${RUN[@]}" "$LOAD" disk --mode "$mode" --mb-per-s "$rate" --block-kib "$blk" "$@" --dir "$DIR" \
+    nice -n "${NICE:-0}" "$LOAD" disk --mode "$mode" --mb-per-s "$rate" --block-kib "$blk" "$@" --dir "$DIR" \
         --max-disk-bytes 2G --for "${T}s" --log-level warn >/dev/null &
     pid=$!
     sleep 1

@@ -13,7 +13,7 @@ KG_SOURCE_DIR=${KG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 COUNT=${1:-10000}
 ROUNDS=${2:-8}
 PUB="$KG_SOURCE_DIR/bench/broker/mqtt_burst_pub.py"
-rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$KG_BROKER_PID/status"; }
+rss_mib() { kg_rss_kib "$KG_BROKER_PID" | awk '{ printf "%.1f", $1 / 1024 }'; }
 
 # rounds KIND: one line of RSS figures, one per round
 rounds() {

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/bin/sh
 # SPDX-License-Identifier: MIT
 # The whole system for MINUTES (default 10): a private mosquitto; a private,
 # unprivileged libvirtd serving the test driver's shared test:///default node with
@@ -77,7 +77,7 @@ echo "  build $KG_BUILD_DIR (sanitize: ${SANITIZE:-none}); $(nproc) CPUs; $(unam
 
 # --- broker, libvirtd and the domains -------------------------------------------
 kg_broker_start
-libvirtd_start /default
+kg_libvirtd_start /default
 # test:///default keeps its domains only while some connection holds it open: this
 # one does from before the first define until the end (and logs every event).
 kg_spawn lvevents virsh -c "$LV_URI" event --all --loop --timestamp
@@ -115,7 +115,7 @@ have=$(virsh_ list --all --name | grep -c .)
 kg_log "$N domains defined and started in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 
 # --- the programs ------------------------------------------------------------------
-retained_count() { "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "$P/vm/+" -F '%t' --retained-only -W 2 2>/dev/null | grep -c .; }
+retained_count() { kg_retained_topics "$P/vm/+" | grep -c .; }
 all_retained() { [ "$(retained_count)" -eq "$N" ]; }
 t0=$(date +%s)
 kg_spawn agent "$AGENT" --libvirt-uri "$LV_URI" --broker "$KG_BROKER_URI" --host "$HOST" \
@@ -136,7 +136,7 @@ kg_spawn load "$LOAD" --listen --broker "$KG_BROKER_URI" --node "$NODE" --scenar
     --disk-dir "$KG_TMP/disk" --max-workers 1 --max-pct 10 --max-mib 64 --max-mb-per-s 2 \
     --max-disk-bytes 16777216 --max-duration 2m --state-interval 1s
 LOAD_PID=$KG_LAST_PID
-load_state() { "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "$STATE_T" --retained-only -W 1 2>/dev/null; }
+load_state() { kg_retained_payload "$STATE_T" 1; }
 load_idle() { load_state | grep -q '"status":"idle"'; }
 kg_wait_for 20 load_idle || kg_die "the load listener never said idle"
 # every state it publishes, for the count of loads run and commands refused
@@ -168,7 +168,7 @@ sample() {
             printf '  %-10s died\n' "$name"
             continue
         fi
-        rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+        rss=$(kg_rss_kib "$pid")
         anon=$(awk '/^RssAnon/ { print $2 }' "/proc/$pid/status")
         thr=$(awk '/^Threads/ { print $2 }' "/proc/$pid/status")
         fds=$(ls "/proc/$pid/fd" | wc -l)
@@ -262,8 +262,7 @@ print("Churn: %d changes in %d virsh calls %s; virsh errors %d, libvirt differed
 # compare: the retained VM topics (names unescaped, and their state) against
 # `virsh list --all`; the differences go to compare.txt
 compare() {
-    "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "$P/vm/+" -F '%t %p' --retained-only -W 3 \
-        >"$KG_TMP/retained.txt" 2>/dev/null
+    kg_sub_retained "$KG_PORT" "$P/vm/+" 3 -F '%t %p' >"$KG_TMP/retained.txt"
     virsh_ list --all >"$KG_TMP/virsh-list.txt" 2>>"$KG_TMP/virsh.log" || return 1
     python3 - "$KG_TMP/retained.txt" "$KG_TMP/virsh-list.txt" "$P/vm/" >"$KG_TMP/compare.txt" <<'EOP'
 import json, sys

@@ -30,8 +30,7 @@ kg_broker_start "$KG_TMP/extra.conf"
 # has stored the last one (one client's publishes are processed in order), so the wall
 # below measures its own burst, not the broker still digesting the fill.
 LAST_TOPIC=$(printf 'kvmgrid/hv%04d/vm/vm%03d' $((HOSTS - 1)) $((VMS - 1)))
-has_last() { [ -n "$("$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "$LAST_TOPIC" --retained-only -C 1 -W 2 2>/dev/null)" ]; }
-kg_wait_for 120 has_last || kg_die "the broker never stored $LAST_TOPIC"
+kg_wait_for 120 kg_has_retained "$LAST_TOPIC" || kg_die "the broker never stored $LAST_TOPIC"
 
 kg_spawn wall "$WALL" --broker "$KG_BROKER_URI" --size 1920x1080 --interval 1h --stats
 WALL_PID=$KG_LAST_PID

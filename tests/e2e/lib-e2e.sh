@@ -96,28 +96,12 @@ kg_e2e_domstat() {
     "$KG_RIG" virsh domstats "$1" 2>/dev/null | sed -n "s/^ *$2=//p" | head -n 1
 }
 
-# kg_e2e_retained_has TOPIC: a retained, non-empty message exists on TOPIC.
-kg_e2e_retained_has() {
-    [ -n "$("$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "$1" --retained-only -C 1 -W 1 2>/dev/null)" ]
-}
-
 # kg_e2e_rate NAME FIELD SECONDS: average increase per second of a domstats counter.
 kg_e2e_rate() {
     _a=$(kg_e2e_domstat "$1" "$2"); _ta=$(date +%s.%N)
     sleep "$3"
     _b=$(kg_e2e_domstat "$1" "$2"); _tb=$(date +%s.%N)
     awk -v a="${_a:-0}" -v b="${_b:-0}" -v ta="$_ta" -v tb="$_tb" 'BEGIN { printf "%.0f", (b - a) / (tb - ta) }'
-}
-
-# kg_e2e_ge WHAT VALUE MIN: passes when VALUE >= MIN (numbers).
-kg_e2e_ge() {
-    if awk -v v="$2" -v m="$3" 'BEGIN { exit !(v != "" && v + 0 >= m + 0) }'; then kg_pass "$1 ($2 >= $3)"
-    else kg_fail "$1: $2 < $3"; fi
-}
-# kg_e2e_le WHAT VALUE MAX
-kg_e2e_le() {
-    if awk -v v="$2" -v m="$3" 'BEGIN { exit !(v != "" && v + 0 <= m + 0) }'; then kg_pass "$1 ($2 <= $3)"
-    else kg_fail "$1: $2 > $3"; fi
 }
 
 # kg_e2e_check_consoles: no guest console shows a kernel panic, an oops, the OOM killer or a

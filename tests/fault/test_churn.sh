@@ -16,11 +16,11 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}quarantine_size_mb=0"
 CYCLES=${KG_CHURN_CYCLES:-500}
 
 kg_broker_start
-libvirtd_start /default
-agent_start agent --libvirt-uri "$LV_URI" --interval 1s
+kg_libvirtd_start /default
+kg_agent_start agent --libvirt-uri "$LV_URI" --interval 1s
 kg_wait_for 20 grep -q 'publishing the current state' "$KG_TMP/agent.log" ||
     kg_die "the agent never connected"
-kg_wait_for 20 has_retained kvmgrid/hv1/vm/test || kg_die "the agent never published"
+kg_wait_for 20 kg_has_retained kvmgrid/hv1/vm/test || kg_die "the agent never published"
 
 fds() { ls "/proc/$1/fd" | wc -l; }
 

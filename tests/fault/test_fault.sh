@@ -34,7 +34,7 @@ persistence_location $KG_TMP/persist/
 autosave_interval 1
 EOC
 kg_broker_start "$KG_TMP/persist.conf"
-libvirtd_start /default
+kg_libvirtd_start /default
 virsh_() { virsh -q -c "$LV_URI" "$@" >>"$KG_TMP/virsh.log" 2>&1; }
 
 # define NAME [start|pause]: a test-driver domain with a UUID from its name
@@ -162,7 +162,7 @@ kg_stop "$LV_PID"
 kg_log "libvirtd stopped (status $KG_EXIT_STATUS)"
 sleep 3
 : > "$KG_TMP/agent-hv1.log"; : > "$KG_TMP/agent-hv2.log"
-libvirtd_start /default
+kg_libvirtd_start /default
 kg_wait_for 30 agents_read || kg_fail "the agents did not read the new libvirtd"
 after "libvirtd stop and start" f3
 populate

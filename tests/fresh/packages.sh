@@ -226,21 +226,20 @@ kg_spawn agent env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin chroot "$R" unshare --u
     sh "${user:-root}" "${group:-root}" $exec_start \
     --broker "tcp://127.0.0.1:$KG_PORT" --libvirt-uri test:///default --interval 1s
 agent=$KG_LAST_PID
-# the retained payload of TOPIC on the host's broker ("" when none)
-retained() { "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "$1" -C 1 -W 2 --retained-only 2>/dev/null || true; }
-json() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null || true; }
-is_online() { [ "$(retained kvmgrid/debian/status)" = online ]; }
-vm_has_cpu() { [ "$(json "$(retained kvmgrid/debian/vm/test)" "d.get('cpu_pct') is not None")" = True ]; }
+# json JSON EXPR: kg_json_get, "" when the payload is missing or not JSON
+json() { kg_json_get "$1" "$2" 2>/dev/null || true; }
+is_online() { [ "$(kg_retained_payload kvmgrid/debian/status)" = online ]; }
+vm_has_cpu() { [ "$(json "$(kg_retained_payload kvmgrid/debian/vm/test)" "d.get('cpu_pct') is not None")" = True ]; }
 online_or_gone() { is_online || ! kill -0 "$agent" 2>/dev/null; }
 kg_wait_for 30 online_or_gone || true
 kill -0 "$agent" 2>/dev/null || kg_die "the agent exited at once: $(tail -n 5 "$KG_TMP/agent.log")"
 kg_wait_for 1 is_online || kg_fail "no retained 'online' on kvmgrid/debian/status within 30 s (see agent.log)"
 kg_wait_for 15 vm_has_cpu || kg_fail "no CPU figure for the test driver's domain on kvmgrid/debian/vm/test"
 kg_assert_eq "every host status is under kvmgrid/debian/ (not the machine's $(hostname))" "kvmgrid/debian/status" \
-    "$("$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t 'kvmgrid/+/status' -F '%t' --retained-only -W 2 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//')"
-m=$(retained kvmgrid/debian/metrics)
+    "$(kg_retained_topics 'kvmgrid/+/status' | tr '\n' ' ' | sed 's/ $//')"
+m=$(kg_retained_payload kvmgrid/debian/metrics)
 kg_assert_eq "host metrics: libvirt reachable" True "$(json "$m" "d['libvirt_ok']")"
-v=$(retained kvmgrid/debian/vm/test)
+v=$(kg_retained_payload kvmgrid/debian/vm/test)
 kg_assert_eq "the test driver's domain 'test' is running" running "$(json "$v" "d['state']")"
 pids=$(kg_fresh_root_pids | tr '\n' ' ')
 kg_assert_eq "the agent is the only process inside the root" "$agent " "$pids"
@@ -248,7 +247,7 @@ kg_assert_eq "the agent runs as the unit's user ${user:-root}" "$(in_root id -u 
     "$(ps -o uid= -p "$agent" | tr -d ' ')"
 kg_stop "$agent"
 kg_assert_eq "the agent exits 0 on SIGTERM" 0 "$KG_EXIT_STATUS"
-kg_assert_eq "status offline after SIGTERM" offline "$(retained kvmgrid/debian/status)"
+kg_assert_eq "status offline after SIGTERM" offline "$(kg_retained_payload kvmgrid/debian/status)"
 
 # apt-get purge of the four: the root is as it was with only their dependencies.
 kg_fresh_step purge apt_root purge $PKGS || kg_die "apt-get purge failed (see purge.log)"

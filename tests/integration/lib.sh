@@ -5,6 +5,14 @@
 # loopback port; every process started through kg_spawn is recorded and killed by
 # PID on exit, whatever way the test ends. No fixed ports, no fixed sleeps: waits
 # poll with a deadline.
+#
+# One convention for every helper library (this file, agent/agent_lib.sh,
+# broker-config/broker-lib.sh, viewer/xwall.sh, tests/e2e/lib-e2e.sh,
+# tests/fresh/fresh_lib.sh, bench/agent/collectd_conf.sh): each function a
+# library shares is named kg_* (a library for one area may narrow it:
+# kg_prod_*, kg_wall_*, kg_e2e_*, kg_fresh_*), so that a function without the
+# prefix in a test script is that script's own. Libraries and test scripts are
+# POSIX sh (dash on Debian), run as `sh SCRIPT` by kg_add_shell_test.
 set -u
 
 : "${KG_SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -63,6 +71,16 @@ kg_assert_contains() {
 kg_assert_not_contains() {
     case "$2" in *"$3"*) kg_fail "$1: [$3] unexpectedly in [$2]" ;; *) kg_pass "$1" ;; esac
 }
+# kg_assert_ge WHAT VALUE MIN: passes when VALUE >= MIN (numbers, not only integers).
+kg_assert_ge() {
+    if awk -v v="$2" -v m="$3" 'BEGIN { exit !(v != "" && v + 0 >= m + 0) }'; then kg_pass "$1 ($2 >= $3)"
+    else kg_fail "$1: $2 < $3"; fi
+}
+# kg_assert_le WHAT VALUE MAX
+kg_assert_le() {
+    if awk -v v="$2" -v m="$3" 'BEGIN { exit !(v != "" && v + 0 <= m + 0) }'; then kg_pass "$1 ($2 <= $3)"
+    else kg_fail "$1: $2 > $3"; fi
+}
 
 # kg_spawn LOGNAME CMD ARGS... : runs in background, records the PID in KG_LAST_PID.
 kg_spawn() {
@@ -103,6 +121,18 @@ kg_free_port() {
 
 kg_port_open() { python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.5).close()' "$1"; }
 
+# kg_mosquitto_start LOGNAME CONF PORT...: a mosquitto on CONF (kg_spawn LOGNAME;
+# KG_LAST_PID is its PID); waits up to 10 s for each PORT to accept connections on
+# 127.0.0.1. Returns 1 when one does not.
+kg_mosquitto_start() {
+    _name=$1; _conf=$2; shift 2
+    kg_spawn "$_name" "$MOSQUITTO" -c "$_conf"
+    for _port in "$@"; do
+        kg_wait_for 10 kg_port_open "$_port" || return 1
+    done
+    return 0
+}
+
 # kg_broker_start [EXTRA_CONF_FILE]: a private mosquitto on a free loopback port with
 # broker-config/dev.conf, plus EXTRA_CONF_FILE's lines. Sets KG_PORT, KG_BROKER_PID,
 # KG_BROKER_URI, KG_BROKER_CONF. Call again after kg_broker_stop to restart on the same port.
@@ -118,21 +148,45 @@ kg_broker_start() {
         fi
         if [ $# -gt 0 ]; then cat "$1"; fi
     } > "$KG_BROKER_CONF"
-    kg_spawn mosquitto "$MOSQUITTO" -c "$KG_BROKER_CONF"
-    KG_BROKER_PID=$KG_LAST_PID
     KG_BROKER_URI="tcp://127.0.0.1:$KG_PORT"
-    if ! kg_wait_for 10 kg_port_open "$KG_PORT"; then
-        kg_die "mosquitto did not accept connections on 127.0.0.1:$KG_PORT"
-    fi
+    _st=0
+    kg_mosquitto_start mosquitto "$KG_BROKER_CONF" "$KG_PORT" || _st=1
+    KG_BROKER_PID=$KG_LAST_PID
+    [ $_st -eq 0 ] || kg_die "mosquitto did not accept connections on 127.0.0.1:$KG_PORT"
 }
 
 kg_broker_stop() { kg_stop "$KG_BROKER_PID" "${1:-TERM}"; }
 
-# kg_retained FILTER [SECONDS]: prints "topic payload" for every retained message
-# under FILTER, one per line, sorted. Reads until no message arrives for a moment.
-kg_retained() {
-    "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "$1" -v --retained-only -W "${2:-2}" 2>/dev/null | sort
+# Retained messages on the private broker ($KG_PORT). mosquitto_sub ends SECONDS
+# (default 2) after it connected, or at the first message for kg_retained_payload;
+# the broker sends every retained message at once on subscribing. All succeed
+# whatever was found.
+#
+# kg_sub_retained PORT FILTER SECONDS [ARGS...]: mosquitto_sub --retained-only on
+# FILTER at 127.0.0.1:PORT, with ARGS (-v, -F, -u, -P ...); the one reader below
+# and for another broker (broker-lib.sh's kg_prod_retained).
+kg_sub_retained() {
+    _kg_sr_port=$1; _kg_sr_filter=$2; _kg_sr_secs=$3; shift 3
+    "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$_kg_sr_port" -t "$_kg_sr_filter" --retained-only \
+        -W "$_kg_sr_secs" "$@" 2>/dev/null
     return 0
+}
+# kg_retained FILTER [SECONDS]: "topic payload" for every retained message under
+# FILTER, one per line, sorted.
+kg_retained() { kg_sub_retained "$KG_PORT" "$1" "${2:-2}" -v | sort; }
+# kg_retained_topics FILTER [SECONDS]: the topics under FILTER with a retained message, sorted.
+kg_retained_topics() { kg_sub_retained "$KG_PORT" "$1" "${2:-2}" -F '%t' | sort; }
+# kg_retained_payload TOPIC [SECONDS]: the retained payload of one topic ("" when none).
+kg_retained_payload() { kg_sub_retained "$KG_PORT" "$1" "${2:-2}" -C 1; }
+# kg_has_retained TOPIC [SECONDS] / kg_no_retained TOPIC [SECONDS]: a retained,
+# non-empty message is / is not on TOPIC.
+kg_has_retained() { [ -n "$(kg_retained_payload "$1" "${2:-2}")" ]; }
+kg_no_retained() { [ -z "$(kg_retained_payload "$1" "${2:-2}")" ]; }
+
+# kg_json_get JSON EXPR: prints Python's EXPR on d, the parsed JSON (booleans print
+# as True/False). Fails when JSON does not parse or EXPR raises.
+kg_json_get() {
+    python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
 # kg_pub TOPIC PAYLOAD [mosquitto_pub args...]

@@ -30,7 +30,7 @@ kg_e2e_up
 kg_e2e_boot "$g1" --mem 192 --tap
 kg_e2e_boot "$g2" --mem 192
 for g in "$g1" "$g2"; do
-    kg_wait_for 180 kg_e2e_retained_has "kvmgrid/$g/load/state" || kg_die "$g: load generator not connected within 180 s"
+    kg_wait_for 180 kg_has_retained "kvmgrid/$g/load/state" || kg_die "$g: load generator not connected within 180 s"
 done
 kg_pass "both guests' load generators are connected"
 
@@ -49,7 +49,7 @@ AGENT_PID=$KG_LAST_PID
 
 # vmjson VM: the agent's retained payload for VM. vmf VM FIELD: one numeric field
 # ("" when absent).
-vmjson() { "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "kvmgrid/$hv/vm/$1" --retained-only -C 1 -W 2 2>/dev/null; }
+vmjson() { kg_retained_payload "kvmgrid/$hv/vm/$1"; }
 vmf() {
     vmjson "$1" | python3 -c 'import json,sys
 try:
@@ -125,7 +125,7 @@ hot_cold() { # SHOT: g1's tile hot, g2's cold
     h=$(green "$1" "$g1"); c=$(green "$1" "$g2")
     kg_log "$1: $g1 tile green $h, $g2 tile green $c"
     [ -n "$h" ] && [ -n "$c" ] || { kg_fail "$1: tiles missing from the layout"; return; }
-    kg_e2e_ge "$1: loaded VM's tile is hot" "$h" "$((c + 40))"
+    kg_assert_ge "$1: loaded VM's tile is hot" "$h" "$((c + 40))"
 }
 
 # Both VMs published with rates (the second sample on).
@@ -168,8 +168,8 @@ for try in 1 2 3; do
 done
 [ $agreed -eq 1 ] && kg_pass "agent cpu_pct agrees with virsh domstats within 15 points ($agent_pct vs $virsh_pct)" ||
     kg_fail "agent cpu_pct $agent_pct vs virsh domstats $virsh_pct: more than 15 points apart in 3 windows"
-kg_e2e_ge "$g1 busy over the window (mean cpu_pct)" "$agent_pct" 25
-kg_e2e_le "$g2 stays idle during $g1's CPU load (mean cpu_pct)" "$other_pct" 20
+kg_assert_ge "$g1 busy over the window (mean cpu_pct)" "$agent_pct" 25
+kg_assert_le "$g2 stays idle during $g1's CPU load (mean cpu_pct)" "$other_pct" 20
 shot cpu-busy cpu
 hot_cold cpu-busy
 stop_ms=$(date +%s%3N)
@@ -179,7 +179,7 @@ kg_wait_for 30 tile_cold_since "$stop_ms" && kg_pass "running wall: tile cold ag
     kg_fail "running wall: $g1's tile not cold after stop (trace: $(trace_since "$stop_ms" | tail -n 3 | tr '\n' ' '))"
 shot cpu-idle cpu
 h=$(green cpu-idle "$g1"); c=$(green cpu-idle "$g2")
-kg_e2e_le "after stop the tile is cold again (screenshot)" "$h" "$((c + 40))"
+kg_assert_le "after stop the tile is cold again (screenshot)" "$h" "$((c + 40))"
 
 # ---- memory ----
 load_cmd '{"schema":1,"cmd":"start","id":"e2e-mem","kind":"mem","mib":64,"duration_s":600}'
@@ -187,7 +187,7 @@ want=$(( ${mem1_idle:-0} + 40 * 1024 ))
 kg_wait_for 60 field_at_least "$g1" mem_used_kib "$want" && kg_pass "$g1 mem_used_kib rises by 40+ MiB under a 64 MiB load" ||
     kg_fail "$g1 mem_used_kib $(vmf "$g1" mem_used_kib), wanted >= $want (idle $mem1_idle)"
 m2=$(vmf "$g2" mem_used_kib)
-kg_e2e_le "$g2 memory unchanged (KiB difference)" "$(awk -v a="$m2" -v b="${mem2_idle:-0}" 'BEGIN { d = a - b; if (d < 0) d = -d; print d }')" 10240
+kg_assert_le "$g2 memory unchanged (KiB difference)" "$(awk -v a="$m2" -v b="${mem2_idle:-0}" 'BEGIN { d = a - b; if (d < 0) d = -d; print d }')" 10240
 # Agreement: the agent's "used" is the balloon's available minus usable (KiB), from
 # the same balloon statistics (period 2 s): polled, as the agent's figure may be a
 # second older than virsh's.
@@ -223,7 +223,7 @@ for try in 1 2 3; do
 done
 [ $agreed -eq 1 ] && kg_pass "agent disk writes agree with virsh domstats (ratio $ratio)" ||
     kg_fail "agent disk writes vs virsh domstats: ratio $ratio, outside 0.67-1.5 in 3 windows"
-kg_e2e_le "$g2 writes nothing meanwhile (mean B/s)" "$other_wr" 100000
+kg_assert_le "$g2 writes nothing meanwhile (mean B/s)" "$other_wr" 100000
 shot disk-busy disk
 hot_cold disk-busy
 load_cmd '{"schema":1,"cmd":"stop","id":"e2e-disk-stop"}'

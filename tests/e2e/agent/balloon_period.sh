@@ -15,7 +15,7 @@
 #     it stays after the agent exits.
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 . "$KG_SOURCE_DIR/tests/e2e/lib-e2e.sh"
-# AGENT, agent_start (host hv1), payload, payload_matches, json_get
+# AGENT, kg_agent_start (host hv1), kg_payload_matches
 . "$KG_SOURCE_DIR/tests/integration/agent/agent_lib.sh"
 [ -n "$AGENT" ] || exit 1
 
@@ -27,7 +27,7 @@ kg_broker_start
 kg_e2e_up
 # 192 MiB: room for a 64 MiB load by an ASan build of kvmgrid-load (agent_wall.sh).
 kg_e2e_boot "$g" --mem 192 --balloon-period 0
-kg_wait_for 180 kg_e2e_retained_has "kvmgrid/$g/load/state" || kg_die "$g: load generator not connected within 180 s"
+kg_wait_for 180 kg_has_retained "kvmgrid/$g/load/state" || kg_die "$g: load generator not connected within 180 s"
 kg_pass "guest's load generator is connected"
 URI=$(. "$KG_RIG_DIR/rig.env"; echo "$KG_RIG_URI")
 
@@ -35,7 +35,7 @@ URI=$(. "$KG_RIG_DIR/rig.env"; echo "$KG_RIG_URI")
 # domain XML, "" when it has none.
 period() { "$KG_RIG" virsh dumpxml "$g" "$@" | sed -n "s/.*<stats period='\([0-9]*\)'.*/\1/p"; }
 # vmf FIELD: FIELD of the agent's retained payload for the guest ("" when absent).
-vmf() { json_get "$(payload "$VMT")" "d.get('$1', '')" 2>/dev/null; }
+vmf() { kg_json_get "$(kg_retained_payload "$VMT")" "d.get('$1', '')" 2>/dev/null; }
 # virsh_used: the guest's used memory by libvirt, balloon available - usable (KiB).
 virsh_used() {
     awk -v a="$(kg_e2e_domstat "$g" balloon.available)" -v u="$(kg_e2e_domstat "$g" balloon.usable)" \
@@ -43,8 +43,8 @@ virsh_used() {
 }
 load_cmd() { kg_pub "kvmgrid/$g/load/cmd" "$1" -q 1 || kg_fail "publish load command"; }
 mem_load() { load_cmd '{"schema":1,"cmd":"start","id":"bp-mem","kind":"mem","mib":64,"duration_s":600}'; }
-resident() { payload_matches "kvmgrid/$g/load/state" "d.get('status') == 'running' and d.get('mem_resident_mib', 0) >= 64"; }
-idle() { payload_matches "kvmgrid/$g/load/state" "d.get('status') == 'idle'"; }
+resident() { kg_payload_matches "kvmgrid/$g/load/state" "d.get('status') == 'running' and d.get('mem_resident_mib', 0) >= 64"; }
+idle() { kg_payload_matches "kvmgrid/$g/load/state" "d.get('status') == 'idle'"; }
 used_at_least() { v=$(vmf mem_used_kib); [ -n "$v" ] && [ "$v" -ge "$1" ]; }
 used_at_most() { v=$(vmf mem_used_kib); [ -n "$v" ] && [ "$v" -le "$1" ]; }
 # agent_exit PID: SIGTERM, then up to 30 s for a sanitizer build to close its
@@ -80,9 +80,9 @@ PY
 
 # ---- a: read-only, no period ----
 kg_assert_eq "domain defined without a balloon stats period (live XML)" "" "$(period)"
-agent_start agent-ro --libvirt-uri "$URI" --interval 1s
+kg_agent_start agent-ro --libvirt-uri "$URI" --interval 1s
 RO_PID=$AGENT_PID
-kg_wait_for 60 payload_matches "$VMT" "'cpu_pct' in d" || kg_die "no sample with cpu_pct from the read-only agent within 60 s"
+kg_wait_for 60 kg_payload_matches "$VMT" "'cpu_pct' in d" || kg_die "no sample with cpu_pct from the read-only agent within 60 s"
 frozen=$(vmf mem_used_kib)
 frozen_virsh=$(virsh_used)
 last0=$(kg_e2e_domstat "$g" balloon.last-update)
@@ -96,7 +96,7 @@ kg_pass "64 MiB memory load resident in the guest"
 w0=$(date +%s.%N); sleep 6; w1=$(date +%s.%N)
 vals=$(window_values mem_used_kib "$w0" "$w1")
 kg_log "read-only, load resident: mem_used_kib of the samples over 6 s: $vals"
-kg_e2e_ge "samples over the 6 s window" "$(echo "$vals" | wc -w)" 4
+kg_assert_ge "samples over the 6 s window" "$(echo "$vals" | wc -w)" 4
 kg_assert_eq "mem_used_kib frozen at the boot-time report under a 64 MiB load" "$frozen" "$(echo "$vals" | tr ' ' '\n' | sort -u | tr '\n' ' ' | sed 's/ $//')"
 kg_assert_eq "balloon.last-update does not move without a period" "$last0" "$(kg_e2e_domstat "$g" balloon.last-update)"
 kg_assert_eq "virsh available - usable does not move without a period" "$frozen_virsh" "$(virsh_used)"
@@ -109,7 +109,7 @@ libvirt_read_only = false
 balloon_period = 2
 EOF
 t_rw=$(date +%s.%N)
-agent_start agent-rw --config "$KG_TMP/agent-rw.conf" --libvirt-uri "$URI" --interval 1s
+kg_agent_start agent-rw --config "$KG_TMP/agent-rw.conf" --libvirt-uri "$URI" --interval 1s
 RW_PID=$AGENT_PID
 period_is_2() { [ "$(period)" = 2 ]; }
 kg_wait_for 30 period_is_2 && kg_pass "read-write agent set the period ($(since "$t_rw") s after its start)" ||
@@ -161,7 +161,7 @@ kg_wait_for 10 advanced && kg_pass "statistics still refreshed after the agent e
 # ---- d: a restart between two samples gets the period again ----
 # The period lives in the QEMU process. The agent sets it once per process (by
 # domain ID), also when a destroy + start falls between two of its samples.
-agent_start agent-rw2 --config "$KG_TMP/agent-rw.conf" --libvirt-uri "$URI" --interval 5s
+kg_agent_start agent-rw2 --config "$KG_TMP/agent-rw.conf" --libvirt-uri "$URI" --interval 5s
 RW_PID=$AGENT_PID
 kg_wait_for 15 grep -q 'libvirt connected' "$KG_TMP/agent-rw2.log" || kg_fail "agent-rw2 never connected"
 sleep 1 # its first sample (taken at once) has seen the running process

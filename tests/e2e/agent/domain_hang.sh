@@ -10,7 +10,7 @@
 #   - after SIGCONT the guest is fresh again and the retired thread has ended.
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 . "$KG_SOURCE_DIR/tests/e2e/lib-e2e.sh"
-# AGENT, agent_start (host hv1), payload, payload_matches, json_get
+# AGENT, kg_agent_start (host hv1), kg_payload_matches
 . "$KG_SOURCE_DIR/tests/integration/agent/agent_lib.sh"
 [ -n "$AGENT" ] || exit 1
 
@@ -32,33 +32,33 @@ trap kg_e2e_hang_cleanup EXIT
 kg_e2e_boot "$g1" --mem 128
 kg_e2e_boot "$g2" --mem 128
 for g in "$g1" "$g2"; do
-    kg_wait_for 180 kg_e2e_retained_has "kvmgrid/$g/load/state" || kg_die "$g did not boot within 180 s"
+    kg_wait_for 180 kg_has_retained "kvmgrid/$g/load/state" || kg_die "$g did not boot within 180 s"
 done
 URI=$(. "$KG_RIG_DIR/rig.env"; echo "$KG_RIG_URI")
-agent_start agent --libvirt-uri "$URI" --interval 1s --log-level debug
+kg_agent_start agent --libvirt-uri "$URI" --interval 1s --log-level debug
 for g in "$g1" "$g2"; do
-    kg_wait_for 30 payload_matches "$P/vm/$g" "d['stale']==False and d.get('mem_rss_kib') is not None" \
+    kg_wait_for 30 kg_payload_matches "$P/vm/$g" "d['stale']==False and d.get('mem_rss_kib') is not None" \
         || kg_die "agent never published $g fresh with its RSS"
 done
-kg_assert_contains "the agent reads on the bulk path" "$(json_get "$(payload "$P/metrics")" "d['collect_path']")" bulk
+kg_assert_contains "the agent reads on the bulk path" "$(kg_json_get "$(kg_retained_payload "$P/metrics")" "d['collect_path']")" bulk
 threads0=$(ls "/proc/$AGENT_PID/task" | wc -l)
 QEMU_PID=$(pgrep -f "guest=$g1," | head -n 1)
 [ -n "$QEMU_PID" ] || kg_die "no QEMU process for $g1"
 
-ts_of() { json_get "$(payload "$1")" "d['ts']"; }
-moving() { _t=$(ts_of "$1"); kg_wait_for 5 payload_matches "$1" "d['ts']>$_t and $2"; }
+ts_of() { kg_json_get "$(kg_retained_payload "$1")" "d['ts']"; }
+moving() { _t=$(ts_of "$1"); kg_wait_for 5 kg_payload_matches "$1" "d['ts']>$_t and $2"; }
 
 kill -STOP "$QEMU_PID"
 kg_log "QEMU of $g1 ($QEMU_PID) stopped at $(date +%T.%N)"
-kg_wait_for 15 payload_matches "$P/vm/$g1" "d['stale']==True and d['age_s']>=1" \
-    && kg_pass "stopped guest published stale ($(json_get "$(payload "$P/vm/$g1")" "d['age_s']") s)" \
+kg_wait_for 15 kg_payload_matches "$P/vm/$g1" "d['stale']==True and d['age_s']>=1" \
+    && kg_pass "stopped guest published stale ($(kg_json_get "$(kg_retained_payload "$P/vm/$g1")" "d['age_s']") s)" \
     || kg_fail "stopped guest not published stale"
 moving "$P/vm/$g2" "d['stale']==False" && kg_pass "the other guest keeps updating" \
     || kg_fail "the other guest stopped updating"
 moving "$P/metrics" "d['libvirt_ok']==True" && kg_pass "host keeps updating, libvirt_ok=true" \
     || kg_fail "host not fresh while one guest hangs"
-age1=$(json_get "$(payload "$P/vm/$g1")" "d['age_s']")
-kg_wait_for 5 payload_matches "$P/vm/$g1" "d['stale']==True and d['age_s']>$age1" \
+age1=$(kg_json_get "$(kg_retained_payload "$P/vm/$g1")" "d['age_s']")
+kg_wait_for 5 kg_payload_matches "$P/vm/$g1" "d['stale']==True and d['age_s']>$age1" \
     && kg_pass "its age grows ($age1 s and on)" || kg_fail "its age does not grow"
 moving "$P/vm/$g2" "d['stale']==False" && kg_pass "the other guest still updating" \
     || kg_fail "the other guest stopped updating"
@@ -67,7 +67,7 @@ kg_assert_contains "the log tells" "$(cat "$KG_TMP/agent.log")" "reading the oth
 kill -CONT "$QEMU_PID"
 kg_log "QEMU of $g1 continued at $(date +%T.%N)"
 QEMU_PID=""
-kg_wait_for 15 payload_matches "$P/vm/$g1" "d['stale']==False" \
+kg_wait_for 15 kg_payload_matches "$P/vm/$g1" "d['stale']==False" \
     && kg_pass "guest fresh again after SIGCONT" || kg_fail "guest still stale after SIGCONT"
 kg_wait_for 15 sh -c "[ \$(ls /proc/$AGENT_PID/task | wc -l) -eq $threads0 ]" \
     && kg_pass "retired thread ended ($threads0 threads)" \

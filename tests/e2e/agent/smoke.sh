@@ -26,7 +26,7 @@ t0=$(date +%s.%N)
 kg_e2e_boot "$g1" --tap
 kg_e2e_boot "$g2"
 for g in "$g1" "$g2"; do
-    if kg_wait_for 180 kg_e2e_retained_has "kvmgrid/$g/load/state"; then
+    if kg_wait_for 180 kg_has_retained "kvmgrid/$g/load/state"; then
         kg_pass "$g: load generator's retained state after $(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }') s"
     else
         kg_die "$g: no retained kvmgrid/$g/load/state within 180 s"
@@ -45,8 +45,8 @@ fi
 
 # What the hypervisor reports (docs/PLATFORM.md: cpu.*, balloon.* with a stats period,
 # block.N.*, net.* only for a tap).
-kg_e2e_ge "$g1 cpu.time" "$(kg_e2e_domstat "$g1" cpu.time)" 1
-kg_e2e_ge "$g1 block.0.rd.bytes" "$(kg_e2e_domstat "$g1" block.0.rd.bytes)" 1
+kg_assert_ge "$g1 cpu.time" "$(kg_e2e_domstat "$g1" cpu.time)" 1
+kg_assert_ge "$g1 block.0.rd.bytes" "$(kg_e2e_domstat "$g1" block.0.rd.bytes)" 1
 kg_assert_eq "$g1 block.0.name" vda "$(kg_e2e_domstat "$g1" block.0.name)"
 kg_assert_eq "$g1 net.count (user + tap)" 2 "$(kg_e2e_domstat "$g1" net.count)"
 tap=$("$KG_RIG" taps "$g1")
@@ -56,7 +56,7 @@ kg_assert_eq "$g2 net.count (user only)" 1 "$(kg_e2e_domstat "$g2" net.count)"
 # The balloon driver reports once the guest has it loaded; period 2 s.
 has_balloon_stats() { [ -n "$(kg_e2e_domstat "$1" balloon.usable)" ]; }
 kg_wait_for 30 has_balloon_stats "$g1" && kg_pass "$g1 balloon.usable reported" || kg_fail "$g1: no balloon.usable within 30 s"
-kg_e2e_ge "$g1 balloon.available (KiB)" "$(kg_e2e_domstat "$g1" balloon.available)" 50000
+kg_assert_ge "$g1 balloon.available (KiB)" "$(kg_e2e_domstat "$g1" balloon.available)" 50000
 
 # A CPU load commanded over MQTT raises that guest's cpu.time only. The same JSON
 # drives kvmgrid-load (docs/PROTOCOL.md) and the placeholder.
@@ -70,9 +70,9 @@ kg_wait_for 60 busy_now "$g1" && kg_pass "$g1 cpu.time rises under a CPU load" |
 busy1=$(kg_e2e_rate "$g1" cpu.time 3)
 other=$(kg_e2e_rate "$g2" cpu.time 3)
 kg_log "$g1 busy: cpu.time +$busy1 ns/s; $g2 meanwhile: +$other ns/s"
-kg_e2e_ge "$g1 busy cpu.time rate" "$busy1" 250000000
-kg_e2e_le "$g2 stays idle" "$other" 150000000
-kg_e2e_ge "$g1 busy at least 4x the idle guest" "$busy1" "$((other * 4))"
+kg_assert_ge "$g1 busy cpu.time rate" "$busy1" 250000000
+kg_assert_le "$g2 stays idle" "$other" 150000000
+kg_assert_ge "$g1 busy at least 4x the idle guest" "$busy1" "$((other * 4))"
 kg_pub "kvmgrid/$g1/load/cmd" '{"schema":1,"cmd":"stop","id":"smoke-stop"}'
 idle_now() { [ "$(kg_e2e_rate "$1" cpu.time 2)" -le 150000000 ]; }
 kg_wait_for 60 idle_now "$g1" && kg_pass "$g1 back to idle after stop" || kg_fail "$g1: still busy after stop"

@@ -1,45 +1,32 @@
 # SPDX-License-Identifier: MIT
-# Helpers for the agent's integration tests; source after tests/integration/lib.sh.
+# Helpers for the agent's integration tests (kg_* functions; AGENT, NODE_XML, and
+# AGENT_PID / LV_* once started); source after tests/integration/lib.sh.
 
 AGENT=$(kg_bin kvmgrid-agent)
 NODE_XML="$KG_SOURCE_DIR/tests/fixtures/agent/node.xml"
 
-# json_get FILE_OR_PAYLOAD EXPR: evaluates a python expression on the JSON payload d.
-json_get() {
-    python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+# Retained messages are read with lib.sh's kg_retained* and kg_has_retained /
+# kg_no_retained, JSON with its kg_json_get.
+
+# kg_payload_matches TOPIC PYEXPR: true when TOPIC's retained JSON payload satisfies
+# PYEXPR (on d).
+kg_payload_matches() {
+    _p=$(kg_retained_payload "$1")
+    [ -n "$_p" ] && [ "$(kg_json_get "$_p" "$2" 2>/dev/null)" = "True" ]
 }
 
-# payload TOPIC: the retained payload of one topic ("" when none).
-payload() {
-    "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "$1" -C 1 -W 2 --retained-only 2>/dev/null
-    return 0
-}
-
-# retained_topics FILTER: sorted topic names with a retained message.
-retained_topics() {
-    "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t "$1" -F '%t' --retained-only -W 2 2>/dev/null | sort
-    return 0
-}
-
-has_retained() { [ -n "$(payload "$1")" ]; }
-no_retained() { [ -z "$(payload "$1")" ]; }
-# payload_matches TOPIC PYEXPR: true when the JSON payload satisfies PYEXPR (on d).
-payload_matches() {
-    _p=$(payload "$1")
-    [ -n "$_p" ] && [ "$(json_get "$_p" "$2" 2>/dev/null)" = "True" ]
-}
-
-# agent_start LOGNAME ARGS...: the agent on the private broker; sets AGENT_PID.
-agent_start() {
+# kg_agent_start LOGNAME ARGS...: the agent on the private broker; sets AGENT_PID.
+kg_agent_start() {
     _n=$1; shift
     kg_spawn "$_n" "$AGENT" --broker "$KG_BROKER_URI" --host hv1 --proc-root "" "$@"
     AGENT_PID=$KG_LAST_PID
 }
 
-# libvirtd_start: a private, unprivileged libvirtd (session mode, as "nobody" when
-# run as root) whose socket is $LV_SOCK; the test driver behind it keeps one state
-# for every client, so virsh can change domains under the agent.
-libvirtd_start() {
+# kg_libvirtd_start PATH: a private, unprivileged libvirtd (session mode, as "nobody"
+# when run as root) whose socket is $LV_SOCK, LV_URI its test driver at PATH (LV_PID);
+# the test driver behind it keeps one state for every client, so virsh can change
+# domains under the agent.
+kg_libvirtd_start() {
     LV_DIR="$KG_TMP/libvirt"
     mkdir -p "$LV_DIR"
     chmod 777 "$KG_TMP" "$LV_DIR"
@@ -66,14 +53,14 @@ EOC
     kg_wait_for 20 virsh -c "$LV_URI" list || kg_die "libvirtd does not answer on $LV_SOCK"
 }
 
-# agent_term_while_hung WHAT: SIGTERM to $AGENT_PID while a libvirt call hangs,
+# kg_agent_term_while_hung WHAT: SIGTERM to $AGENT_PID while a libvirt call hangs,
 # and keeps hanging until the caller ends it afterwards; asserts the agent exits
 # with status 0 and its status ($P/status) is then "offline". WHAT says in which
 # situation. An agent that waited for the hung call would never exit: a long
 # safety deadline (30 s) tells the two apart. How fast it exits (its promise:
 # within a second) is a matter for a quiet machine; on a loaded one, a test
 # would measure the scheduler, so here the time is only logged.
-agent_term_while_hung() {
+kg_agent_term_while_hung() {
     _t0=$(date +%s%N)
     kill -TERM "$AGENT_PID"
     _deadline=$(( $(date +%s) + 30 ))
@@ -88,5 +75,5 @@ agent_term_while_hung() {
     wait "$AGENT_PID"
     kg_assert_eq "exit status 0 after SIGTERM ($1)" 0 "$?"
     kg_log "exited $_ms ms after SIGTERM ($1)"
-    kg_assert_eq "status offline" offline "$(payload "$P/status")"
+    kg_assert_eq "status offline" offline "$(kg_retained_payload "$P/status")"
 }

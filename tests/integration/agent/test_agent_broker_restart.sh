@@ -10,21 +10,21 @@ P=kvmgrid/hv1
 # broker down at start: the agent keeps sampling and connects when it comes up
 KG_PORT=$(kg_free_port)
 KG_BROKER_URI="tcp://127.0.0.1:$KG_PORT"
-agent_start agent --libvirt-uri "test://$NODE_XML" --interval 1s
+kg_agent_start agent --libvirt-uri "test://$NODE_XML" --interval 1s
 sleep 2 # let it fail to connect for a while (nothing to poll for: no broker)
 kill -0 "$AGENT_PID" || kg_die "agent exited without a broker"
 kg_broker_start
-kg_wait_for 15 has_retained "$P/vm/web%2B1" || kg_fail "no VM published after the broker came up"
-kg_assert_eq "online after late broker" online "$(payload $P/status)"
+kg_wait_for 15 kg_has_retained "$P/vm/web%2B1" || kg_fail "no VM published after the broker came up"
+kg_assert_eq "online after late broker" online "$(kg_retained_payload $P/status)"
 
 # kill -9 the broker mid-run, restart it on the same port
 kg_broker_stop KILL
 sleep 1.5 # the agent samples while the broker is away
 kg_broker_start
-kg_wait_for 15 has_retained "$P/vm/web%2B1" || kg_fail "VMs not republished after the broker restart"
-kg_wait_for 10 has_retained "$P/metrics" || kg_fail "host not republished"
-kg_assert_eq "online again" online "$(payload $P/status)"
-kg_assert_eq "all 7 VMs back" 7 "$(retained_topics "$P/vm/+" | wc -l)"
+kg_wait_for 15 kg_has_retained "$P/vm/web%2B1" || kg_fail "VMs not republished after the broker restart"
+kg_wait_for 10 kg_has_retained "$P/metrics" || kg_fail "host not republished"
+kg_assert_eq "online again" online "$(kg_retained_payload $P/status)"
+kg_assert_eq "all 7 VMs back" 7 "$(kg_retained_topics "$P/vm/+" | wc -l)"
 kill -0 "$AGENT_PID" && kg_pass "the same agent process recovered" || kg_fail "agent died"
 
 # no backlog: a live subscriber sees roughly one message per VM per interval,

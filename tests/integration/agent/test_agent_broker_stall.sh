@@ -18,8 +18,8 @@ kg_broker_start
 # other builds).
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
 export ASAN_OPTIONS
-agent_start agent --libvirt-uri "test://$XML" --interval 500ms
-count_vms() { [ "$(retained_topics 'kvmgrid/hv1/vm/#' | wc -l)" -eq "$N" ]; }
+kg_agent_start agent --libvirt-uri "test://$XML" --interval 500ms
+count_vms() { [ "$(kg_retained_topics 'kvmgrid/hv1/vm/#' | wc -l)" -eq "$N" ]; }
 kg_wait_for 30 count_vms || kg_die "the agent did not publish its $N VMs"
 sleep 3 # a few cycles at the steady state
 r0=$(kg_rss_kib "$AGENT_PID")
@@ -48,7 +48,7 @@ kill -0 "$AGENT_PID" || kg_die "the agent died"
 # Every VM's retained figures are newer than the thaw: the newest values went
 # out, none was left waiting.
 all_fresh() {
-    "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t 'kvmgrid/hv1/vm/#' --retained-only -W 2 2>/dev/null |
+    kg_sub_retained "$KG_PORT" 'kvmgrid/hv1/vm/#' 2 |
         python3 -c '
 import json, sys
 ts = [json.loads(line)["ts"] for line in sys.stdin if line.strip()]
@@ -56,6 +56,6 @@ sys.exit(0 if len(ts) == int(sys.argv[1]) and min(ts) >= int(sys.argv[2]) else 1
 }
 kg_wait_for 30 all_fresh && kg_pass "all $N VMs retained with figures from after the thaw" \
     || kg_fail "retained VMs missing or stale after the thaw"
-kg_assert_eq "host online" online "$(payload kvmgrid/hv1/status)"
+kg_assert_eq "host online" online "$(kg_retained_payload kvmgrid/hv1/status)"
 kg_stop "$AGENT_PID"
 kg_assert_eq "exit 0" 0 "$KG_EXIT_STATUS"

@@ -37,36 +37,36 @@ hang_agent() {
 }
 kg_broker_start
 hang_agent agent 'web+1'
-kg_wait_for $W payload_matches "$WEB" "d['stale']==False and d.get('cpu_pct') is not None" \
+kg_wait_for $W kg_payload_matches "$WEB" "d['stale']==False and d.get('cpu_pct') is not None" \
     || kg_die "agent never published web+1 fresh"
 threads0=$(ls "/proc/$AGENT_PID/task" | wc -l)
 
 # ts of TOPIC's retained payload
-ts_of() { json_get "$(payload "$1")" "d['ts']"; }
+ts_of() { kg_json_get "$(kg_retained_payload "$1")" "d['ts']"; }
 # fresh_and_moving TOPIC: fresh, and its ts moves past the current one
 fresh_and_moving() {
     _t=$(ts_of "$1")
-    kg_wait_for $W payload_matches "$1" "d['stale']==False and d['ts']>$_t"
+    kg_wait_for $W kg_payload_matches "$1" "d['stale']==False and d['ts']>$_t"
 }
 
 # 1. one domain hangs
 touch "$HANG"
-kg_wait_for $W payload_matches "$WEB" "d['stale']==True and d['age_s']>=1" \
+kg_wait_for $W kg_payload_matches "$WEB" "d['stale']==True and d['age_s']>=1" \
     && kg_pass "hung domain web+1 published stale with its age" || kg_fail "web+1 not stale"
 fresh_and_moving "$DB" && kg_pass "db#2 keeps updating while web+1 hangs" \
     || kg_fail "db#2 stopped updating while web+1 hangs"
 ts=$(ts_of "$P/metrics")
-kg_wait_for $W payload_matches "$P/metrics" "d['libvirt_ok']==True and d['ts']>$ts" \
+kg_wait_for $W kg_payload_matches "$P/metrics" "d['libvirt_ok']==True and d['ts']>$ts" \
     && kg_pass "host keeps updating with libvirt_ok=true" || kg_fail "host not fresh while one VM hangs"
-age1=$(json_get "$(payload "$WEB")" "d['age_s']")
-kg_wait_for $W payload_matches "$WEB" "d['stale']==True and d['age_s']>$age1" \
+age1=$(kg_json_get "$(kg_retained_payload "$WEB")" "d['age_s']")
+kg_wait_for $W kg_payload_matches "$WEB" "d['stale']==True and d['age_s']>$age1" \
     && kg_pass "web+1's age grows ($age1 s and on)" || kg_fail "web+1's age does not grow"
 fresh_and_moving "$DB" && kg_pass "db#2 still updating" || kg_fail "db#2 stopped updating"
 kg_assert_contains "the log names the hung VM" "$(cat "$KG_TMP/agent.log")" "from VM 'web+1'"
 
 # 2. the hang ends
 rm -f "$HANG"
-kg_wait_for $W payload_matches "$WEB" "d['stale']==False" \
+kg_wait_for $W kg_payload_matches "$WEB" "d['stale']==False" \
     && kg_pass "web+1 fresh again after its call returned" || kg_fail "web+1 still stale"
 # (-le: a thread that only lives while the MQTT session connects may have been
 # counted in threads0)
@@ -84,25 +84,25 @@ threads0=$(ls "/proc/$AGENT_PID/task" | wc -l)
 touch "$HANG"
 kg_wait_for $W sh -c "[ \$(grep -c 'reading the others on a new connection' '$KG_TMP/agent2.log') -ge 4 ]" \
     || kg_fail "fewer than 4 new collector threads with every domain hanging: $(replaced)"
-kg_wait_for $W payload_matches "$P/metrics" "d['libvirt_ok']==False" \
-    && kg_pass "every domain hanging: host published hung ($(json_get "$(payload "$P/metrics")" "d['libvirt_error']"))" \
+kg_wait_for $W kg_payload_matches "$P/metrics" "d['libvirt_ok']==False" \
+    && kg_pass "every domain hanging: host published hung ($(kg_json_get "$(kg_retained_payload "$P/metrics")" "d['libvirt_error']"))" \
     || kg_fail "host not published hung with every domain hanging"
-kg_wait_for $W payload_matches "$DB" "d['stale']==True" && kg_pass "db#2 stale" || kg_fail "db#2 not stale"
+kg_wait_for $W kg_payload_matches "$DB" "d['stale']==True" && kg_pass "db#2 stale" || kg_fail "db#2 not stale"
 sleep 4 # two more hung cycles: no more threads are started
 kg_assert_eq "new collector threads started, then no more" 4 "$(replaced)"
 stuck_threads=$(ls "/proc/$AGENT_PID/task" | wc -l)
 rm -f "$HANG"
-kg_wait_for $W payload_matches "$P/metrics" "d['libvirt_ok']==True" \
+kg_wait_for $W kg_payload_matches "$P/metrics" "d['libvirt_ok']==True" \
     && kg_pass "hang over: libvirt_ok=true" || kg_fail "libvirt_ok not back"
 # The answer to the request that was pending through the hang leaves out (stale)
 # the domains the retired threads were stuck on when it was taken up; they are
 # read again from the next request on. So one of web+1 and db#2 may be fresh a
 # cycle before the other: both are waited for together.
 vms_fresh() {
-    payload_matches "$WEB" "d['stale']==False" && payload_matches "$DB" "d['stale']==False"
+    kg_payload_matches "$WEB" "d['stale']==False" && kg_payload_matches "$DB" "d['stale']==False"
 }
 kg_wait_for $W vms_fresh && kg_pass "VMs fresh again" \
-    || kg_fail "VMs still stale: web+1 $(payload "$WEB"); db#2 $(payload "$DB")"
+    || kg_fail "VMs still stale: web+1 $(kg_retained_payload "$WEB"); db#2 $(kg_retained_payload "$DB")"
 kg_wait_for $W sh -c "[ \$(ls /proc/$AGENT_PID/task | wc -l) -le $threads0 ]" \
     && kg_pass "every retired thread ended" \
     || kg_fail "threads: $(ls "/proc/$AGENT_PID/task" | wc -l), were $threads0"
@@ -117,7 +117,7 @@ replaced_more() { [ "$(replaced)" -gt "$1" ]; }
 before=$(replaced)
 touch "$HANG"
 kg_wait_for $W replaced_more "$before" || kg_fail "no thread retired on the second hang"
-agent_term_while_hung "threads stuck"
+kg_agent_term_while_hung "threads stuck"
 kg_assert_contains "the log says libvirt calls were left hanging" \
     "$(cat "$KG_TMP/agent2.log")" "exiting without waiting"
 rm -f "$HANG"

@@ -12,43 +12,42 @@
 P=kvmgrid/hv1
 
 kg_broker_start
-libvirtd_start /default
-agent_start agent --libvirt-uri "$LV_URI" --interval 1s --log-level debug
-kg_wait_for 15 payload_matches "$P/vm/test" "d['stale']==False" \
+kg_libvirtd_start /default
+kg_agent_start agent --libvirt-uri "$LV_URI" --interval 1s --log-level debug
+kg_wait_for 15 kg_payload_matches "$P/vm/test" "d['stale']==False" \
     || kg_die "agent never published a fresh VM through libvirtd"
-kg_wait_for 5 payload_matches "$P/metrics" "d['libvirt_ok']==True" || kg_die "libvirt_ok not true"
+kg_wait_for 5 kg_payload_matches "$P/metrics" "d['libvirt_ok']==True" || kg_die "libvirt_ok not true"
 
 kill -STOP "$LV_PID"
 kg_log "libvirtd $LV_PID stopped"
-kg_wait_for 10 payload_matches "$P/metrics" \
+kg_wait_for 10 kg_payload_matches "$P/metrics" \
     "d['libvirt_ok']==False and 'not answered' in d.get('libvirt_error','')" \
-    && kg_pass "hung libvirtd: host published with libvirt_ok=false ($(json_get "$(payload "$P/metrics")" "d['libvirt_error']"))" \
+    && kg_pass "hung libvirtd: host published with libvirt_ok=false ($(kg_json_get "$(kg_retained_payload "$P/metrics")" "d['libvirt_error']"))" \
     || kg_fail "host not published as unable to read libvirt while libvirtd hangs"
-kg_wait_for 5 payload_matches "$P/vm/test" "d['stale']==True and d['age_s']>=1" \
+kg_wait_for 5 kg_payload_matches "$P/vm/test" "d['stale']==True and d['age_s']>=1" \
     && kg_pass "VM published stale with its age while libvirtd hangs" || kg_fail "VM not stale"
 # the loop keeps publishing on schedule: the host's timestamp moves
-ts1=$(json_get "$(payload "$P/metrics")" "d['ts']")
-kg_wait_for 5 sh -c "[ \"\$(mosquitto_sub -h 127.0.0.1 -p $KG_PORT -t '$P/metrics' -C 1 -W 2 --retained-only \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"ts\"])')\" -gt $ts1 ]" \
+ts1=$(kg_json_get "$(kg_retained_payload "$P/metrics")" "d['ts']")
+kg_wait_for 5 kg_payload_matches "$P/metrics" "d['ts'] > $ts1" \
     && kg_pass "host still published every interval while libvirtd hangs" \
     || kg_fail "host not republished while libvirtd hangs"
-age1=$(json_get "$(payload "$P/vm/test")" "d['age_s']")
-kg_wait_for 5 payload_matches "$P/vm/test" "d['age_s']>$age1" \
+age1=$(kg_json_get "$(kg_retained_payload "$P/vm/test")" "d['age_s']")
+kg_wait_for 5 kg_payload_matches "$P/vm/test" "d['age_s']>$age1" \
     && kg_pass "stale VM's age grows" || kg_fail "stale VM's age does not grow"
 kill -0 "$AGENT_PID" && kg_pass "agent alive" || kg_fail "agent exited"
 
 kill -CONT "$LV_PID"
 kg_log "libvirtd $LV_PID continued"
-kg_wait_for 40 payload_matches "$P/metrics" "d['libvirt_ok']==True" \
+kg_wait_for 40 kg_payload_matches "$P/metrics" "d['libvirt_ok']==True" \
     && kg_pass "libvirtd answers again: libvirt_ok=true" || kg_fail "libvirt_ok not back"
-kg_wait_for 10 payload_matches "$P/vm/test" "d['stale']==False" \
+kg_wait_for 10 kg_payload_matches "$P/vm/test" "d['stale']==False" \
     && kg_pass "VM fresh again" || kg_fail "VM still stale"
 
 # hang again; SIGTERM while the collector thread is inside libvirt
 kill -STOP "$LV_PID"
-kg_wait_for 10 payload_matches "$P/metrics" "d['libvirt_ok']==False" \
+kg_wait_for 10 kg_payload_matches "$P/metrics" "d['libvirt_ok']==False" \
     || kg_fail "second hang not noticed"
-agent_term_while_hung "libvirtd hung"
+kg_agent_term_while_hung "libvirtd hung"
 kg_assert_contains "the log says a libvirt call was left hanging" \
     "$(cat "$KG_TMP/agent.log")" "exiting without waiting"
 kill -CONT "$LV_PID"

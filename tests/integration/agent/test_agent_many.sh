@@ -26,10 +26,10 @@ EOP
 kg_broker_start
 for q in 1 0; do
     P=q$q/hv1 # a prefix per run: nothing retained from the run before
-    agent_start "agent-q$q" --libvirt-uri "test://$KG_TMP/many.xml" --interval 1s --qos "$q" \
+    kg_agent_start "agent-q$q" --libvirt-uri "test://$KG_TMP/many.xml" --interval 1s --qos "$q" \
         --prefix "q$q"
     # the last VM with a CPU rate: two cycles went out
-    kg_wait_for 20 payload_matches "$P/vm/m$((N - 1))" "d.get('cpu_pct') is not None" \
+    kg_wait_for 20 kg_payload_matches "$P/vm/m$((N - 1))" "d.get('cpu_pct') is not None" \
         || kg_fail "qos $q: m$((N - 1)) never got a CPU rate"
     # Every message for 3 s at QoS 1, the retained ones kept (not --retained-only,
     # which ends at the first live message: on a loaded machine a live one came
@@ -50,5 +50,5 @@ print(len(vms), sum(vms.values()))')
     ms=$(( ($(date +%s%N) - t0) / 1000000 ))
     kg_assert_eq "qos $q: exit 0" 0 "$KG_EXIT_STATUS"
     [ "$ms" -lt 1000 ] && kg_pass "qos $q: stopped in $ms ms" || kg_fail "qos $q: stop took $ms ms"
-    kg_assert_eq "qos $q: status offline" offline "$(payload "$P/status")"
+    kg_assert_eq "qos $q: status offline" offline "$(kg_retained_payload "$P/status")"
 done

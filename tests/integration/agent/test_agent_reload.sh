@@ -18,7 +18,7 @@ proc_root = ""
 EOC
 kg_spawn agent "$AGENT" --config "$CONF"
 AGENT_PID=$KG_LAST_PID
-kg_wait_for 15 has_retained "kvmgrid/hv1/vm/web%2B1" || kg_die "agent did not publish"
+kg_wait_for 15 kg_has_retained "kvmgrid/hv1/vm/web%2B1" || kg_die "agent did not publish"
 
 sed -i -e 's/^interval = .*/interval = 1s/' "$CONF"
 printf 'bogus = 1\n' >> "$CONF"
@@ -36,19 +36,19 @@ kill -0 "$AGENT_PID" && kg_pass "still running after a duplicate key" || kg_fail
 sed -i -e '/^host = hv2$/d' "$CONF"
 echo "prefix = site2/kvmgrid" >> "$CONF"
 kill -HUP "$AGENT_PID"
-kg_wait_for 10 has_retained "site2/kvmgrid/hv1/vm/web%2B1" && kg_pass "new prefix in use" \
+kg_wait_for 10 kg_has_retained "site2/kvmgrid/hv1/vm/web%2B1" && kg_pass "new prefix in use" \
     || kg_fail "nothing under the new prefix"
-kg_assert_eq "new status online" online "$(payload site2/kvmgrid/hv1/status)"
-kg_wait_for 5 no_retained "kvmgrid/hv1/vm/web%2B1" && kg_pass "old VM topics removed" \
+kg_assert_eq "new status online" online "$(kg_retained_payload site2/kvmgrid/hv1/status)"
+kg_wait_for 5 kg_no_retained "kvmgrid/hv1/vm/web%2B1" && kg_pass "old VM topics removed" \
     || kg_fail "old VM topics still retained"
-kg_assert_eq "old status offline" offline "$(payload kvmgrid/hv1/status)"
+kg_assert_eq "old status offline" offline "$(kg_retained_payload kvmgrid/hv1/status)"
 kg_stop "$AGENT_PID"
 kg_assert_eq "exit 0" 0 "$KG_EXIT_STATUS"
 
 # deadband: the shut-off VM's figures never move; with max_skip 4 at 250 ms it
 # is republished about once a second instead of four times; count over 3 s.
-agent_start agent2 --libvirt-uri "test://$NODE_XML" --interval 250ms --deadband-pct 20 --deadband-max-skip 4
-kg_wait_for 15 has_retained "kvmgrid/hv1/vm/say%20%22hi%22" || kg_die "agent2 did not publish"
+kg_agent_start agent2 --libvirt-uri "test://$NODE_XML" --interval 250ms --deadband-pct 20 --deadband-max-skip 4
+kg_wait_for 15 kg_has_retained "kvmgrid/hv1/vm/say%20%22hi%22" || kg_die "agent2 did not publish"
 sleep 1
 "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t 'kvmgrid/hv1/vm/say%20%22hi%22' -W 3 \
     > "$KG_TMP/db.txt" 2>/dev/null

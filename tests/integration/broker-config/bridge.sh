@@ -11,22 +11,19 @@
 . "$KG_SOURCE_DIR/tests/integration/broker-config/broker-lib.sh"
 
 # --- the centre, configured but not started yet
-kgb_prod_setup centre bridge:site1 wall:hq operator:alice
-CA="$KGB_DIR/etc/tls/ca.crt"
+kg_prod_setup centre bridge:site1 wall:hq operator:alice
+CA="$KG_PROD_DIR/etc/tls/ca.crt"
 
 # --- the site: dev.conf plus the rendered bridge to the centre's TLS port
-SITE=site1 PREFIX=kvmgrid REMOTE_PREFIX=site1/kvmgrid CENTRE_ADDRESS="127.0.0.1:$KGB_TLS_PORT" \
-    BRIDGE_USER=bridge@site1 BRIDGE_PASSWORD_FILE="$KGB_DIR/etc/credentials/bridge@site1.pass" \
-    BRIDGE_CAFILE="$CA" "$KGB_CFG/render.sh" "$KGB_CFG/bridge.conf.in" > "$KG_TMP/bridge.conf" ||
+SITE=site1 PREFIX=kvmgrid REMOTE_PREFIX=site1/kvmgrid CENTRE_ADDRESS="127.0.0.1:$KG_PROD_TLS_PORT" \
+    BRIDGE_USER=bridge@site1 BRIDGE_PASSWORD_FILE="$KG_PROD_DIR/etc/credentials/bridge@site1.pass" \
+    BRIDGE_CAFILE="$CA" "$KG_BROKER_CFG/render.sh" "$KG_BROKER_CFG/bridge.conf.in" > "$KG_TMP/bridge.conf" ||
     kg_die "render.sh bridge.conf.in failed"
 kg_broker_start "$KG_TMP/bridge.conf"
 SITE_PORT=$KG_PORT
 
 site_pub() { "$MOSQUITTO_PUB" -h 127.0.0.1 -p "$SITE_PORT" -q 1 "$@"; }
-centre_sub_retained() {
-    "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KGB_PORT" -u wall@hq -P "$(kgb_password wall@hq)" \
-        -t "$1" -v --retained-only -W 2 2>/dev/null | sort
-}
+centre_sub_retained() { kg_prod_retained wall@hq "$1"; }
 
 # Retained state published at the site while the centre is down.
 site_pub -r -t kvmgrid/web-01/status -m online
@@ -36,9 +33,9 @@ site_pub -r -t kvmgrid/web-01/vm/gone -m '{"cpu_pct":1}'
 site_pub -r -t kvmgrid/vm-7/load/state -m '{"state":"idle"}'
 site_pub -r -t kvmgrid/web-01/notes -m 'not part of the scheme'
 
-kgb_prod_start centre
+kg_prod_start centre
 kg_wait_for 30 sh -c "[ \"\$('$MOSQUITTO_SUB' -h 127.0.0.1 -p $SITE_PORT -t '\$SYS/broker/connection/+/state' -C 1 -W 1 2>/dev/null)\" = 1 ]" ||
-    kg_die "the bridge never connected (site: $SITE_PORT, centre TLS: $KGB_TLS_PORT)"
+    kg_die "the bridge never connected (site: $SITE_PORT, centre TLS: $KG_PROD_TLS_PORT)"
 kg_pass "bridge connected to the centre over TLS with its own user"
 
 expected='site1/kvmgrid/vm-7/load/state {"state":"idle"}
@@ -53,7 +50,7 @@ kg_assert_eq "retained host, VM and load state at the centre, under site1/kvmgri
 kg_assert_eq "nothing of the site under the centre's own prefix" "" "$(centre_sub_retained 'kvmgrid/#')"
 
 # Live subscribers on both sides record everything from now on.
-"$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KGB_PORT" -u operator@alice -P "$(kgb_password operator@alice)" \
+"$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PROD_PORT" -u operator@alice -P "$(kg_prod_password operator@alice)" \
     -q 1 -t '#' -v > "$KG_TMP/centre.out" 2>"$KG_TMP/centre-sub.log" &
 KG_PIDS="$KG_PIDS $!"
 "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$SITE_PORT" -q 1 -t 'kvmgrid/#' -v > "$KG_TMP/site.out" 2>"$KG_TMP/site-sub.log" &
@@ -75,7 +72,7 @@ kg_wait_for 10 vms_ok || true
 kg_assert_eq "VM removal (empty retained) reached the centre" "$expected2" "$(centre_sub_retained 'site1/kvmgrid/+/vm/+')"
 
 # --- a load command centre -> site
-"$MOSQUITTO_PUB" -h 127.0.0.1 -p "$KGB_PORT" -u operator@alice -P "$(kgb_password operator@alice)" \
+"$MOSQUITTO_PUB" -h 127.0.0.1 -p "$KG_PROD_PORT" -u operator@alice -P "$(kg_prod_password operator@alice)" \
     -q 1 -t site1/kvmgrid/vm-7/load/cmd -m '{"cmd":"stop","id":"c1"}' ||
     kg_fail "operator could not publish at the centre"
 kg_wait_for 10 in_file "$KG_TMP/site.out" 'kvmgrid/vm-7/load/cmd {"cmd":"stop","id":"c1"}' &&
@@ -94,7 +91,7 @@ kg_assert_eq "the command arrived once at the site" 1 \
 # No echo the other way: a site message that went up is not brought back down.
 site_pub -t kvmgrid/web-01/metrics -m '{"cpu_pct":8}'
 kg_wait_for 10 in_file "$KG_TMP/centre.out" 'site1/kvmgrid/web-01/metrics {"cpu_pct":8}' || kg_fail "metrics did not reach the centre"
-"$MOSQUITTO_PUB" -h 127.0.0.1 -p "$KGB_PORT" -u operator@alice -P "$(kgb_password operator@alice)" \
+"$MOSQUITTO_PUB" -h 127.0.0.1 -p "$KG_PROD_PORT" -u operator@alice -P "$(kg_prod_password operator@alice)" \
     -q 1 -t site1/kvmgrid/vm-7/load/cmd -m '{"cmd":"status","id":"c2"}'
 kg_wait_for 10 in_file "$KG_TMP/site.out" 'kvmgrid/vm-7/load/cmd {"cmd":"status","id":"c2"}' || kg_fail "second command did not reach the site"
 kg_assert_eq "the site's metrics were not brought back down to it" 1 \
@@ -111,13 +108,13 @@ kg_assert_not_contains "a topic outside the scheme stays at the site" "$(cat "$K
 
 # The bridge user is confined at the centre: it can't write under the centre's
 # own prefix or another site's, nor read other sites' commands.
-BPW=$(cat "$KGB_DIR/etc/credentials/bridge@site1.pass")
-out=$("$MOSQUITTO_PUB" -h 127.0.0.1 -p "$KGB_PORT" -u bridge@site1 -P "$BPW" -V 5 -q 1 -t kvmgrid/web-01/status -m x 2>&1)
+BPW=$(cat "$KG_PROD_DIR/etc/credentials/bridge@site1.pass")
+out=$("$MOSQUITTO_PUB" -h 127.0.0.1 -p "$KG_PROD_PORT" -u bridge@site1 -P "$BPW" -V 5 -q 1 -t kvmgrid/web-01/status -m x 2>&1)
 kg_assert_contains "bridge user cannot write the centre's own prefix" "$out" "Not authorized"
-out=$("$MOSQUITTO_PUB" -h 127.0.0.1 -p "$KGB_PORT" -u bridge@site1 -P "$BPW" -V 5 -q 1 -t site2/kvmgrid/web-01/status -m x 2>&1)
+out=$("$MOSQUITTO_PUB" -h 127.0.0.1 -p "$KG_PROD_PORT" -u bridge@site1 -P "$BPW" -V 5 -q 1 -t site2/kvmgrid/web-01/status -m x 2>&1)
 kg_assert_contains "bridge user cannot write another site's prefix" "$out" "Not authorized"
-out=$("$MOSQUITTO_PUB" -h 127.0.0.1 -p "$KGB_PORT" -u bridge@site1 -P "$BPW" -V 5 -q 1 -t site1/kvmgrid/vm-7/load/cmd -m x 2>&1)
+out=$("$MOSQUITTO_PUB" -h 127.0.0.1 -p "$KG_PROD_PORT" -u bridge@site1 -P "$BPW" -V 5 -q 1 -t site1/kvmgrid/vm-7/load/cmd -m x 2>&1)
 kg_assert_contains "bridge user cannot send commands at the centre" "$out" "Not authorized"
 
 kg_broker_stop
-kg_stop "$KGB_PID"
+kg_stop "$KG_PROD_PID"

@@ -13,14 +13,14 @@
 AGENT=$(kg_bin kvmgrid-agent)
 LOAD=$(kg_bin kvmgrid-load)
 WALL=$(kg_bin kvmgrid-wall)
-kgb_prod_setup prod agent:hv01 wall:lobby load:vm-7 operator:alice
-kgb_prod_start
-CA="$KGB_DIR/etc/tls/ca.crt"
-URI="ssl://localhost:$KGB_TLS_PORT"
-cred() { echo "$KGB_DIR/etc/credentials/$1.pass"; }
+kg_prod_setup prod agent:hv01 wall:lobby load:vm-7 operator:alice
+kg_prod_start
+CA="$KG_PROD_DIR/etc/tls/ca.crt"
+URI="ssl://localhost:$KG_PROD_TLS_PORT"
+cred() { echo "$KG_PROD_DIR/etc/credentials/$1.pass"; }
 
-"$MOSQUITTO_SUB" -h localhost -p "$KGB_TLS_PORT" --cafile "$CA" -u wall@lobby \
-    -P "$(kgb_password wall@lobby)" -q 1 -t 'kvmgrid/#' -v > "$KG_TMP/wall.out" 2>"$KG_TMP/wall.log" &
+"$MOSQUITTO_SUB" -h localhost -p "$KG_PROD_TLS_PORT" --cafile "$CA" -u wall@lobby \
+    -P "$(kg_prod_password wall@lobby)" -q 1 -t 'kvmgrid/#' -v > "$KG_TMP/wall.out" 2>"$KG_TMP/wall.log" &
 KG_PIDS="$KG_PIDS $!"
 seen() { grep -q -- "$1" "$KG_TMP/wall.out"; }
 
@@ -47,7 +47,7 @@ kg_wait_for 20 seen '^kvmgrid/vm-7/load/state {' && kg_pass "load generator vm-7
 
 # (--password: kvmgrid-load --send does not read password_file yet, only --listen does.)
 "$LOAD" --send vm-7 '{"schema":1,"cmd":"start","kind":"cpu","pct":10,"duration_s":20,"id":"ops-1"}' \
-    --broker "$URI" --ca-file "$CA" --username operator@alice --password "$(kgb_password operator@alice)" \
+    --broker "$URI" --ca-file "$CA" --username operator@alice --password "$(kg_prod_password operator@alice)" \
     >"$KG_TMP/send.log" 2>&1
 kg_assert_eq "operator's kvmgrid-load --send exits 0" 0 "$?"
 kg_wait_for 20 seen '^kvmgrid/vm-7/load/state .*"status":"running".*"ops-1"' &&
@@ -55,7 +55,7 @@ kg_wait_for 20 seen '^kvmgrid/vm-7/load/state .*"status":"running".*"ops-1"' &&
 
 # The wall's user cannot command it (refused by the broker, so vm-7 never runs ops-2).
 "$LOAD" --send vm-7 '{"schema":1,"cmd":"stop","id":"ops-2"}' --broker "$URI" --ca-file "$CA" \
-    --username wall@lobby --password "$(kgb_password wall@lobby)" >"$KG_TMP/send2.log" 2>&1
+    --username wall@lobby --password "$(kg_prod_password wall@lobby)" >"$KG_TMP/send2.log" 2>&1
 
 # kvmgrid-wall itself, headless, over TLS with wall@lobby's password file: the picture
 # holds hv01's VM. In operator mode (which a wall user should not be given) its stop
@@ -66,7 +66,7 @@ SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software SDL_FRAMEBUFFER_ACCELERATIO
     >"$KG_TMP/kvmgrid-wall.log" 2>&1
 kg_assert_eq "kvmgrid-wall over TLS as wall@lobby (password_file): exit 0" 0 "$?"
 kg_assert_contains "kvmgrid-wall shows hv01's VM 'test'" "$(cat "$KG_TMP/kvmgrid-wall-layout.txt" 2>/dev/null)" "tile hv01 test "
-kg_assert_not_contains "kvmgrid-wall does not log the password" "$(cat "$KG_TMP/kvmgrid-wall.log")" "$(kgb_password wall@lobby)"
+kg_assert_not_contains "kvmgrid-wall does not log the password" "$(cat "$KG_TMP/kvmgrid-wall.log")" "$(kg_prod_password wall@lobby)"
 SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software SDL_FRAMEBUFFER_ACCELERATION=0 \
     "$WALL" --broker "$URI" --ca-file "$CA" --username wall@lobby --password-file "$(cred wall@lobby)" \
     --operator --operator-send stop:test --size 640x480 --screenshot "$KG_TMP/kvmgrid-wall-op.png" \
@@ -75,7 +75,7 @@ kg_assert_eq "kvmgrid-wall as wall@lobby in operator mode: runs (exit 0)" 0 "$?"
 
 # The wall's refused send finished before this command was published, so once
 # the wall sees it, ops-2 would have been delivered already had it got through.
-kgb_pub operator@alice kvmgrid/vm-7/load/cmd '{"schema":1,"cmd":"status","id":"sync-1"}' >/dev/null
+kg_prod_pub operator@alice kvmgrid/vm-7/load/cmd '{"schema":1,"cmd":"status","id":"sync-1"}' >/dev/null
 kg_wait_for 20 seen '^kvmgrid/vm-7/load/cmd .*"sync-1"' || kg_fail "the operator's sync command never reached the wall"
 kg_assert_eq "nothing from the agent that claims another host" "" "$(grep '^kvmgrid/hv99/' "$KG_TMP/wall.out")"
 kg_assert_eq "the wall's stop command did not reach vm-7" "" "$(grep 'ops-2' "$KG_TMP/wall.out")"
@@ -87,4 +87,4 @@ kg_stop "$LOAD_PID"; kg_stop "$AGENT_PID"; kg_stop "$WRONG_PID"
 kg_assert_eq "agent hv01 stops cleanly" 0 "$KG_EXIT_STATUS"
 kg_wait_for 10 seen '^kvmgrid/hv01/status offline$' && kg_pass "agent hv01 published offline on the way out" ||
     kg_fail "no offline status from hv01"
-kg_stop "$KGB_PID"
+kg_stop "$KG_PROD_PID"

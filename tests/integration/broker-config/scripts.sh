@@ -23,20 +23,18 @@ kg_assert_eq "dev.conf has no listener (the starter adds one)" "" "$(grep -E '^[
 
 # --- mosquitto accepts each config: it starts and listens.
 accepts() { # NAME CONFFILE PORT
-    kg_spawn "$1" "$MOSQUITTO" -c "$2"
-    _p=$KG_LAST_PID
-    if kg_wait_for 10 kg_port_open "$3"; then kg_pass "mosquitto accepts $1"
+    if kg_mosquitto_start "$1" "$2" "$3"; then kg_pass "mosquitto accepts $1"
     else kg_fail "mosquitto refuses $1: $(tail -n 3 "$KG_TMP/$1.log")"; fi
-    kg_stop "$_p"
+    kg_stop "$KG_LAST_PID"
 }
 P=$(kg_free_port)
 { echo "listener $P 127.0.0.1"; cat "$CFG/dev.conf"; } > "$KG_TMP/dev.conf"
 accepts dev.conf "$KG_TMP/dev.conf" "$P"
-kgb_prod_setup prod agent:web-01
-accepts production.conf "$KGB_CONF" "$KGB_TLS_PORT"
+kg_prod_setup prod agent:web-01
+accepts production.conf "$KG_PROD_CONF" "$KG_PROD_TLS_PORT"
 P2=$(kg_free_port)
 { echo "listener $P2 127.0.0.1"; cat "$CFG/dev.conf"
-  CENTRE_ADDRESS=127.0.0.1:1 BRIDGE_PASSWORD_FILE="$KG_TMP/bp" BRIDGE_CAFILE="$KGB_DIR/etc/tls/ca.crt" \
+  CENTRE_ADDRESS=127.0.0.1:1 BRIDGE_PASSWORD_FILE="$KG_TMP/bp" BRIDGE_CAFILE="$KG_PROD_DIR/etc/tls/ca.crt" \
       "$CFG/render.sh" "$CFG/bridge.conf.in"; } > "$KG_TMP/bridge.conf"
 accepts bridge.conf "$KG_TMP/bridge.conf" "$P2"
 

@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/sh
 # SPDX-License-Identifier: MIT
 # User name and password reach the broker: the right ones connect, wrong ones are
 # refused with the broker's reason logged (rate-limited, retried with backoff,
@@ -15,8 +15,7 @@ kg_broker_start "$KG_TMP/auth.conf"
     >"$KG_TMP/ok.log" 2>&1
 kg_assert_eq "right credentials: published" 0 $?
 kg_assert_eq "message arrived" "kgtest/auth/ok yes" \
-    "$("$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -u agent-h1 -P 's3cret pass' -t kgtest/auth/ok \
-       --retained-only -W 2 -v 2>/dev/null)"
+    "$(kg_sub_retained "$KG_PORT" kgtest/auth/ok 2 -v -u agent-h1 -P 's3cret pass')"
 
 "$TOOL" pub "$KG_BROKER_URI" kgtest/auth/bad x --user agent-h1 --pass wrong --timeout 3 \
     >"$KG_TMP/bad.log" 2>&1

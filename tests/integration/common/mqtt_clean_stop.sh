@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/sh
 # SPDX-License-Identifier: MIT
 # A clean stop publishes the final retained state itself, waits for it, then
 # disconnects cleanly, so the broker does NOT deliver the will as well. The will

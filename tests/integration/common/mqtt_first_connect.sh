@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/sh
 # SPDX-License-Identifier: MIT
 # The broker is not up yet when the session starts (Paho's automaticReconnect does
 # not retry a failed first connect): the session keeps trying with backoff, logs

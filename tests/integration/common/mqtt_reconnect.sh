@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/sh
 # SPDX-License-Identifier: MIT
 # The broker stops and restarts on the same port: the session notices, reconnects
 # with backoff, republishes its state (on_connect), keeps publishing, and renews

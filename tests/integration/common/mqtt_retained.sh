@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/sh
 # SPDX-License-Identifier: MIT
 # The session publishes retained messages that an outside client (mosquitto_sub)
 # finds in the broker's store; a burst larger than the session's window arrives

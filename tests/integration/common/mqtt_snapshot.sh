@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/sh
 # SPDX-License-Identifier: MIT
 # The session's snapshot filter: at every connect the retained messages under it
 # arrive (retained=1), all of them before "synced" (the UNSUBACK that follows

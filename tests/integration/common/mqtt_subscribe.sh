@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/sh
 # SPDX-License-Identifier: MIT
 # Messages that an outside client (mosquitto_pub) publishes reach the session's
 # subscription: exact filters, '+' and '#' wildcards, retained messages that were

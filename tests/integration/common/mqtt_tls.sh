@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/sh
 # SPDX-License-Identifier: MIT
 # ssl:// is wired through: with a CA made here by openssl, the session verifies a
 # mosquitto TLS listener (chain and host name) and publishes over it; a broker

@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/sh
 # SPDX-License-Identifier: MIT
 # A session killed with SIGKILL cannot say goodbye: the broker publishes its
 # will, retained, which an outside client then finds.

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/bin/sh
 # SPDX-License-Identifier: MIT
 # kvmgrid-load on the command line: exit statuses (0 ok, 2 usage/config,
 # 3 over a cap), file:line for bad scenario files and config, a short run of

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/bin/sh
 # SPDX-License-Identifier: MIT
 # kvmgrid-load --listen over a real mosquitto: commands sent with mosquitto_pub
 # start and stop loads (checked in /proc, not only in the state), the retained
@@ -113,7 +113,7 @@ send '{"schema":1,"cmd":"scenario","id":"nf","scenario":"mixed"}'
 wait_state 'no shipped scenario named'
 
 # --- memory: resident in the process while running, released on stop
-rss() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$LPID/status"; }
+rss() { echo $(($(kg_rss_kib "$LPID") / 1024)); }
 # MiB resident in the load's own mapping (128 MiB = 131072 kB), from smaps: exact,
 # whatever else the process allocates meanwhile (AddressSanitizer's quarantine
 # alone grows by megabytes)

@@ -41,18 +41,18 @@ BLOG=$KG_TMP/mosquitto.log
 kg_spawn wall "$WALL" --broker "$KG_BROKER_URI" --size 1024x640 --metric cpu --interval 1h \
     --operator --username operator@off --password-file "$KG_TMP/op.pass" --client-id wall-off
 WALL_PID=$KG_LAST_PID LOG=$KG_TMP/wall.log
-wait_window "operator wall"
-settle "retained state drawn" "settled 1" "operator 1" "selected -"
-focus "operator wall"
+kg_wall_wait_window "operator wall"
+kg_wall_settle "retained state drawn" "settled 1" "operator 1" "selected -"
+kg_wall_focus "operator wall"
 # the pointer off the window: no tooltip (its "received N s ago" would change the grid)
 xdotool mousemove 0 0
-key Right; settle "first arrow selects the first VM" "inputs $INPUTS" "selected hv0000/vm000" "tooltip 0"
+kg_wall_key Right; kg_wall_settle "first arrow selects the first VM" "inputs $INPUTS" "selected hv0000/vm000" "tooltip 0"
 connected=$LAST
 # header: the window's top rows (prefix, broker, connected or NOT CONNECTED); grid:
 # the tiles, well between the header and the legend; status: the bottom rows
-header() { band "$1" 0 40; }
-grid() { band "$1" 80 400; }
-status() { band "$1" -14 14; }
+header() { kg_wall_band "$1" 0 40; }
+grid() { kg_wall_band "$1" 80 400; }
+status() { kg_wall_band "$1" -14 14; }
 refusals() { grep -c 'not sent: not connected to the broker' "$LOG"; }
 kg_assert_eq "nothing refused yet" 0 "$(refusals)"
 
@@ -62,13 +62,13 @@ kg_assert_eq "broker stopped" 0 "$KG_EXIT_STATUS"
 # both sessions (reading, commands) have noticed
 lost() { [ "$(grep -c 'mqtt: connection to .* lost' "$LOG")" -ge 2 ]; }
 kg_wait_for 20 lost || kg_fail "the wall never noticed the broker going (log: $LOG)"
-settle "broker gone: the header redrawn" "inputs $INPUTS" "selected hv0000/vm000"
-differs "the header says NOT CONNECTED" "$(header "$connected")" "$(header "$LAST")"
-same "... the tiles stay as they were" "$(grid "$connected")" "$(grid "$LAST")"
+kg_wall_settle "broker gone: the header redrawn" "inputs $INPUTS" "selected hv0000/vm000"
+kg_screen_differs "the header says NOT CONNECTED" "$(header "$connected")" "$(header "$LAST")"
+kg_screen_same "... the tiles stay as they were" "$(grid "$connected")" "$(grid "$LAST")"
 gone=$LAST
-key F5; settle "F5 while the broker is down" "inputs $INPUTS" "sent 0" "failed 1" "selected hv0000/vm000"
-differs "the status line says why" "$(status "$gone")" "$(status "$LAST")"
-same "... the selection stays" "$(grid "$gone")" "$(grid "$LAST")"
+kg_wall_key F5; kg_wall_settle "F5 while the broker is down" "inputs $INPUTS" "sent 0" "failed 1" "selected hv0000/vm000"
+kg_screen_differs "the status line says why" "$(status "$gone")" "$(status "$LAST")"
+kg_screen_same "... the selection stays" "$(grid "$gone")" "$(grid "$LAST")"
 kg_assert_eq "... logged once: not sent, not connected" 1 "$(refusals)"
 kg_assert_contains "... as a warning" "$(grep 'operator: not sent' "$LOG")" \
     "warn: operator: not sent: not connected to the broker"
@@ -80,7 +80,7 @@ kg_broker_start "$KG_TMP/auth.conf"
 # the wall's sessions keep trying, and the broker keeps refusing them
 refused() { [ "$(tail -n +"$((mark + 1))" "$BLOG" | grep -c 'disconnected, not authorised')" -ge 2 ]; }
 kg_wait_for 30 refused || kg_fail "the broker never refused the wall's password (log: $BLOG)"
-key F6; settle "F6 while the broker refuses the password" "inputs $INPUTS" "sent 0" "failed 2"
+kg_wall_key F6; kg_wall_settle "F6 while the broker refuses the password" "inputs $INPUTS" "sent 0" "failed 2"
 kg_assert_eq "... logged: not sent, not connected" 2 "$(refusals)"
 kill -0 "$WALL_PID" 2>/dev/null && kg_pass "wall still running" || kg_die "the wall died"
 
@@ -97,8 +97,8 @@ marker() { # NAME: publishes NAME once, waits until the subscriber has it
     kg_wait_for 5 grep -q "^kvmgrid/marker/load/cmd $1\$" "$KG_TMP/cmds.log"
 }
 i=0; until marker "start-$i"; do i=$((i + 1)); [ $i -lt 10 ] || kg_die "no marker came back"; done
-settle "reconnected" "inputs $INPUTS" "settled 1" "sent 0" "failed 2"
-key F8; settle "F8 once connected" "inputs $INPUTS" "sent 1" "failed 2"
+kg_wall_settle "reconnected" "inputs $INPUTS" "settled 1" "sent 0" "failed 2"
+kg_wall_key F8; kg_wall_settle "F8 once connected" "inputs $INPUTS" "sent 1" "failed 2"
 kg_assert_contains "... confirmed" "$(grep 'operator: sent' "$LOG")" \
     "(id wall-1) to kvmgrid/vm000/load/cmd"
 marker end || kg_fail "the closing marker never came back"
@@ -118,5 +118,5 @@ kg_assert_eq "the broker received one PUBLISH from the command session" 1 \
 kg_assert_eq "... and none before, in all three of its runs" 1 \
     "$(grep -c 'Received PUBLISH from wall-off-cmd ' "$BLOG")"
 grep -q "ERROR\|runtime error" "$LOG" && kg_fail "errors in the wall's log" || kg_pass "no errors logged"
-quit "operator wall"
+kg_wall_quit "operator wall"
 exit 0

@@ -18,42 +18,42 @@ if [ "${1:-}" = "--inner" ]; then
     # --interval 1h: nothing turns stale while the test runs, so pictures can be compared
     kg_spawn wall "$WALL" --broker "$OUTER_BROKER_URI" --size 1024x640 --metric cpu --interval 1h
     WALL_PID=$KG_LAST_PID LOG=$KG_TMP/wall.log
-    wait_window "plain wall"
-    settle "retained state drawn" "settled 1" "inputs 0" "metric cpu"
+    kg_wall_wait_window "plain wall"
+    kg_wall_settle "retained state drawn" "settled 1" "inputs 0" "metric cpu"
     base=$LAST
-    focus "plain wall"
+    kg_wall_focus "plain wall"
     colours=$(convert "$base" -format %k info:)
     [ "$colours" -gt 20 ] && kg_pass "window shows the heatmap ($colours colours)" || kg_fail "window nearly empty ($colours colours)"
 
-    key 3; settle "key 3" "inputs $INPUTS" "metric disk"; disk=$LAST
-    differs "key 3 (disk metric)" "$base" "$disk"
-    key 1; settle "key 1" "inputs $INPUTS" "metric cpu"
-    same "back to the same CPU picture after 3, 1" "$base" "$LAST"
+    kg_wall_key 3; kg_wall_settle "key 3" "inputs $INPUTS" "metric disk"; disk=$LAST
+    kg_screen_differs "key 3 (disk metric)" "$base" "$disk"
+    kg_wall_key 1; kg_wall_settle "key 1" "inputs $INPUTS" "metric cpu"
+    kg_screen_same "back to the same CPU picture after 3, 1" "$base" "$LAST"
 
     eval "$(xdotool getwindowgeometry --shell "$WID")" || kg_die "no geometry for window [$WID]"
     xdotool mousemove $((X + 40)) $((Y + 110))
-    settle "hovering a tile" "tooltip 1"; tip=$LAST
-    differs "hovering a tile shows the tooltip" "$base" "$tip"
-    key h; settle "h" "inputs $INPUTS" "help 1"; help=$LAST
-    differs "h shows the help" "$tip" "$help"
-    key h; settle "h again" "inputs $INPUTS" "help 0"; nohelp=$LAST
-    differs "h hides the help" "$help" "$nohelp"
-    key Return; settle "Enter" "inputs $INPUTS" "zoomed 1"; zoom=$LAST
-    differs "Enter zooms into the host" "$nohelp" "$zoom"
-    key Escape; settle "Esc" "inputs $INPUTS" "zoomed 0"; unzoomed=$LAST
-    differs "Esc leaves the zoom" "$zoom" "$unzoomed"
-    key s; settle "s" "inputs $INPUTS" "sort load"; sorted=$LAST
-    differs "s sorts by load" "$unzoomed" "$sorted"
-    key p; settle "p" "inputs $INPUTS" "paused 1"; paused=$LAST
-    differs "p pauses (header says so)" "$sorted" "$paused"
-    key p; settle "p again" "inputs $INPUTS" "paused 0"; resumed=$LAST
-    differs "p resumes" "$paused" "$resumed"
+    kg_wall_settle "hovering a tile" "tooltip 1"; tip=$LAST
+    kg_screen_differs "hovering a tile shows the tooltip" "$base" "$tip"
+    kg_wall_key h; kg_wall_settle "h" "inputs $INPUTS" "help 1"; help=$LAST
+    kg_screen_differs "h shows the help" "$tip" "$help"
+    kg_wall_key h; kg_wall_settle "h again" "inputs $INPUTS" "help 0"; nohelp=$LAST
+    kg_screen_differs "h hides the help" "$help" "$nohelp"
+    kg_wall_key Return; kg_wall_settle "Enter" "inputs $INPUTS" "zoomed 1"; zoom=$LAST
+    kg_screen_differs "Enter zooms into the host" "$nohelp" "$zoom"
+    kg_wall_key Escape; kg_wall_settle "Esc" "inputs $INPUTS" "zoomed 0"; unzoomed=$LAST
+    kg_screen_differs "Esc leaves the zoom" "$zoom" "$unzoomed"
+    kg_wall_key s; kg_wall_settle "s" "inputs $INPUTS" "sort load"; sorted=$LAST
+    kg_screen_differs "s sorts by load" "$unzoomed" "$sorted"
+    kg_wall_key p; kg_wall_settle "p" "inputs $INPUTS" "paused 1"; paused=$LAST
+    kg_screen_differs "p pauses (header says so)" "$sorted" "$paused"
+    kg_wall_key p; kg_wall_settle "p again" "inputs $INPUTS" "paused 0"; resumed=$LAST
+    kg_screen_differs "p resumes" "$paused" "$resumed"
     xdotool windowsize "$WID" 800 500
-    settle "resize" "size 800x500"; small=$LAST
-    differs "resize re-lays out the picture" "$resumed" "$small"
+    kg_wall_settle "resize" "size 800x500"; small=$LAST
+    kg_screen_differs "resize re-lays out the picture" "$resumed" "$small"
     # full screen = the whole 1280x800 Xvfb screen, once X has resized the window
-    key F11; settle "F11" "inputs $INPUTS" "fullscreen 1" "size 1280x800"
-    differs "F11 goes full screen" "$small" "$LAST"
+    kg_wall_key F11; kg_wall_settle "F11" "inputs $INPUTS" "fullscreen 1" "size 1280x800"
+    kg_screen_differs "F11 goes full screen" "$small" "$LAST"
     # (Xvfb has no window manager, so where a full-screen window ends up is not checked.)
     grep -q "ERROR\|runtime error" "$LOG" && kg_fail "errors in the wall's log" || kg_pass "no errors logged"
 
@@ -66,34 +66,34 @@ if [ "${1:-}" = "--inner" ]; then
     i=0; until marker "start-$i"; do i=$((i + 1)); [ $i -lt 10 ] || kg_die "no marker came back"; done
 
     # Without operator mode, the operator's keys select and send nothing.
-    key Right; key F5; key F8
-    settle "operator keys without operator mode" "inputs $INPUTS" "operator 0" "sent 0" "selected -"
-    quit "plain wall"
+    kg_wall_key Right; kg_wall_key F5; kg_wall_key F8
+    kg_wall_settle "operator keys without operator mode" "inputs $INPUTS" "operator 0" "sent 0" "selected -"
+    kg_wall_quit "plain wall"
 
     # Operator mode: arrows and a click select, F5 and F8 send.
     kg_spawn wall-op "$WALL" --broker "$OUTER_BROKER_URI" --size 1024x640 --metric cpu --interval 1h \
         --operator --username operator@xvfb
     WALL_PID=$KG_LAST_PID LOG=$KG_TMP/wall-op.log INPUTS=0
-    wait_window "operator wall"
-    settle "operator wall: retained state drawn" "settled 1" "operator 1" "selected -"
-    focus "operator wall"
+    kg_wall_wait_window "operator wall"
+    kg_wall_settle "operator wall: retained state drawn" "settled 1" "operator 1" "selected -"
+    kg_wall_focus "operator wall"
     opbase=$LAST
-    key Right; settle "first arrow selects the first VM" "inputs $INPUTS" "selected hv0000/vm000"
-    differs "the selected tile is framed" "$opbase" "$LAST"
-    key Right; settle "Right: next VM" "inputs $INPUTS" "selected hv0000/vm001"
-    key Down; settle "Down: one row down" "inputs $INPUTS"
+    kg_wall_key Right; kg_wall_settle "first arrow selects the first VM" "inputs $INPUTS" "selected hv0000/vm000"
+    kg_screen_differs "the selected tile is framed" "$opbase" "$LAST"
+    kg_wall_key Right; kg_wall_settle "Right: next VM" "inputs $INPUTS" "selected hv0000/vm001"
+    kg_wall_key Down; kg_wall_settle "Down: one row down" "inputs $INPUTS"
     down=$(echo "$VIEW" | sed -n 's/.* selected hv0000\/\(vm[0-9]*\)$/\1/p')
     [ -n "$down" ] && [ "$down" != vm001 ] && kg_pass "Down moved to $down" || kg_fail "Down: [$VIEW]"
     before=$LAST
-    key F5; settle "F5 sends" "inputs $INPUTS" "sent 1" "failed 0"
-    differs "the status bar confirms" "$before" "$LAST"
+    kg_wall_key F5; kg_wall_settle "F5 sends" "inputs $INPUTS" "sent 1" "failed 0"
+    kg_screen_differs "the status bar confirms" "$before" "$LAST"
     eval "$(xdotool getwindowgeometry --shell "$WID")" || kg_die "no geometry for window [$WID]"
     xdotool mousemove $((X + 40)) $((Y + 110)) click 1
     INPUTS=$((INPUTS + 1))
-    settle "a click selects the tile under the mouse" "inputs $INPUTS" "selected hv0000/vm000"
-    key F8; settle "F8 sends stop" "inputs $INPUTS" "sent 2" "failed 0"
-    key Escape; settle "Esc clears the selection" "inputs $INPUTS" "selected -"
-    key F5; settle "F5 with nothing selected" "inputs $INPUTS" "sent 2" "failed 1"
+    kg_wall_settle "a click selects the tile under the mouse" "inputs $INPUTS" "selected hv0000/vm000"
+    kg_wall_key F8; kg_wall_settle "F8 sends stop" "inputs $INPUTS" "sent 2" "failed 0"
+    kg_wall_key Escape; kg_wall_settle "Esc clears the selection" "inputs $INPUTS" "selected -"
+    kg_wall_key F5; kg_wall_settle "F5 with nothing selected" "inputs $INPUTS" "sent 2" "failed 1"
     marker end || kg_fail "the closing marker never came back"
     grep -v '^kvmgrid/marker/load/cmd start-' "$KG_TMP/cmds.log" >"$KG_TMP/seen.txt"
     printf '%s\n' \
@@ -105,7 +105,7 @@ if [ "${1:-}" = "--inner" ]; then
     else
         kg_fail "commands on the wire differ: $(diff "$KG_TMP/expected.txt" "$KG_TMP/seen.txt")"
     fi
-    quit "operator wall"
+    kg_wall_quit "operator wall"
     exit 0
 fi
 

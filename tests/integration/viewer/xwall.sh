@@ -27,11 +27,11 @@ unset SDL_RENDER_DRIVER
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 INPUTS=0
 
-# wait_window WHAT: waits for the wall's window to exist (only then may SIGUSR1
+# kg_wall_wait_window WHAT: waits for the wall's window to exist (only then may SIGUSR1
 # come: the wall installs its handler before it opens the window, and the signal's
 # default action would end it). Dies with the wall's status, or the windows on the
 # display, when none comes.
-wait_window() {
+kg_wall_wait_window() {
     _deadline=$(( $(date +%s) + 30 ))
     until xdotool search --name '^kvmgrid-wall$' >/dev/null 2>&1; do
         if ! kill -0 "$WALL_PID" 2>/dev/null; then
@@ -45,38 +45,38 @@ wait_window() {
         sleep 0.1
     done
 }
-# find_window: the wall's window id in WID. Only once the wall answers a report:
+# kg_wall_find_window: the wall's window id in WID. Only once the wall answers a report:
 # its renderer then exists, and SDL may replace the first window it made by an
 # OpenGL-capable one while creating it (a search before that found a window id
 # that was gone a moment later).
-find_window() {
+kg_wall_find_window() {
     WID=$(xdotool search --name '^kvmgrid-wall$' 2>/dev/null | head -n 1)
     [ -n "$WID" ] && xdotool getwindowgeometry "$WID" >/dev/null 2>&1
 }
-# focus WHAT: finds the window (after a settle) and gives it the keyboard
-focus() {
-    kg_wait_for 30 find_window || kg_die "$1: no window found"
+# kg_wall_focus WHAT: finds the window (after a settle) and gives it the keyboard
+kg_wall_focus() {
+    kg_wait_for 30 kg_wall_find_window || kg_die "$1: no window found"
     xdotool windowfocus --sync "$WID" 2>/dev/null || xdotool windowfocus "$WID"
 }
-# view: prints the wall's answer to a fresh SIGUSR1
-view() {
+# kg_wall_view: prints the wall's answer to a fresh SIGUSR1
+kg_wall_view() {
     n=$(grep -c '^view ' "$LOG")
     kill -USR1 "$WALL_PID" || return 1
     kg_wait_for 10 sh -c "[ \$(grep -c '^view ' '$LOG') -gt $n ]" || return 1
     grep '^view ' "$LOG" | tail -n 1
 }
-# view_has "KEY VALUE"...: the wall's state has every pair, and nothing pending
-view_has() {
-    VIEW=$(view) || return 1
+# kg_wall_view_has "KEY VALUE"...: the wall's state has every pair, and nothing pending
+kg_wall_view_has() {
+    VIEW=$(kg_wall_view) || return 1
     for w in "$@" "pending 0"; do case "$VIEW " in *" $w "*) ;; *) return 1 ;; esac; done
 }
-# shot: saves the screen into a new file and prints its name (PPM: no timestamps inside)
-shot() { f=$(mktemp "$KG_TMP/shot.XXXXXX"); xwd -root -silent | convert xwd:- "ppm:$f"; echo "$f"; }
-# stable: two screens in a row are the same (sets LAST). The two are raw xwd dumps
+# kg_screen_shot: saves the screen into a new file and prints its name (PPM: no timestamps inside)
+kg_screen_shot() { f=$(mktemp "$KG_TMP/shot.XXXXXX"); xwd -root -silent | convert xwd:- "ppm:$f"; echo "$f"; }
+# kg_screen_stable: two screens in a row are the same (sets LAST). The two are raw xwd dumps
 # taken back to back and converted only when equal: a tooltip's "received N s ago"
 # ticks every second, and two converted shots took long enough on a loaded
 # machine to straddle the tick every time.
-stable() {
+kg_screen_stable() {
     a=$(mktemp "$KG_TMP/raw.XXXXXX"); b=$(mktemp "$KG_TMP/raw.XXXXXX")
     xwd -root -silent >"$a"; xwd -root -silent >"$b"
     if cmp -s "$a" "$b"; then
@@ -87,29 +87,29 @@ stable() {
     rm -f "$a" "$b"
     return 1
 }
-# settle WHAT "KEY VALUE"...: waits for that state, then for a stable screen in LAST
-settle() {
+# kg_wall_settle WHAT "KEY VALUE"...: waits for that state, then for a stable screen in LAST
+kg_wall_settle() {
     _what=$1; shift
-    if kg_wait_for 30 view_has "$@"; then kg_pass "$_what (wall reports: $*)"
+    if kg_wait_for 30 kg_wall_view_has "$@"; then kg_pass "$_what (wall reports: $*)"
     else kg_fail "$_what: the wall never reported [$*]; last: ${VIEW:-none}"; fi
-    kg_wait_for 10 stable || kg_fail "$_what: the screen never settled"
+    kg_wait_for 10 kg_screen_stable || kg_fail "$_what: the screen never settled"
 }
-# key KEY: one key press, counted (the wall counts every key it acts on)
-key() { xdotool key "$1"; INPUTS=$((INPUTS + 1)); }
-# differs WHAT A B / same WHAT A B: compare two screens
-differs() { if cmp -s "$2" "$3"; then kg_fail "$1: the picture did not change"; else kg_pass "$1: the picture changed"; fi; }
-same() { if cmp -s "$2" "$3"; then kg_pass "$1"; else kg_fail "$1"; fi; }
-# band SHOT TOP HEIGHT: the rows TOP .. TOP+HEIGHT-1 of the wall's window (TOP < 0:
+# kg_wall_key KEY: one key press, counted (the wall counts every key it acts on)
+kg_wall_key() { xdotool key "$1"; INPUTS=$((INPUTS + 1)); }
+# kg_screen_differs WHAT A B / kg_screen_same WHAT A B: compare two screens
+kg_screen_differs() { if cmp -s "$2" "$3"; then kg_fail "$1: the picture did not change"; else kg_pass "$1: the picture changed"; fi; }
+kg_screen_same() { if cmp -s "$2" "$3"; then kg_pass "$1"; else kg_fail "$1"; fi; }
+# kg_wall_band SHOT TOP HEIGHT: the rows TOP .. TOP+HEIGHT-1 of the wall's window (TOP < 0:
 # counted from its bottom edge) in a screen shot, saved into a new file; prints its name
-band() {
+kg_wall_band() {
     eval "$(xdotool getwindowgeometry --shell "$WID")" || kg_die "no geometry for window [$WID]"
     _top=$2; [ "$_top" -lt 0 ] && _top=$((HEIGHT + _top))
     _f=$(mktemp "$KG_TMP/band.XXXXXX")
     convert "$1" -crop "${WIDTH}x$3+$X+$((Y + _top))" +repage "ppm:$_f"
     echo "$_f"
 }
-# quit WHAT: q ends the wall with status 0
-quit() {
+# kg_wall_quit WHAT: q ends the wall with status 0
+kg_wall_quit() {
     xdotool key q
     kg_wait_for 5 sh -c "! kill -0 $WALL_PID" || kg_fail "$1: q did not quit"
     kg_stop "$WALL_PID"
