@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Operator selection on a real renderer (SDL's offscreen driver): nothing without
+/* Operator selection on a real screen (SDL's offscreen driver): nothing without
  * operator mode; arrows walk screen order across hosts and skip hosts without VMs;
  * Down then Up comes back; selection by name and by pixel; a removed VM is no
  * longer selected. */
@@ -15,7 +15,8 @@
 
 #include "kvmgrid/schema.h"
 #include "model.h"
-#include "render.h"
+#include "screen.h"
+#include "selection.h"
 
 static char payload[KG_PAYLOAD_MAX];
 
@@ -37,7 +38,7 @@ static void vm(struct model *m, const char *host, const char *name)
 
 struct fixture {
     struct model *m;
-    struct render *r;
+    struct screen s;
 };
 
 static int setup(void **state)
@@ -53,8 +54,9 @@ static int setup(void **state)
     vm(f.m, "h3", "c2");
     char err[256];
     struct render_options ro = {640, 480, false, NULL, "test", "kvmgrid", "test"};
-    assert_int_equal(render_create(&ro, &f.r, err, sizeof(err)), 0);
-    assert_int_equal(render_frame(f.r, f.m, 1000, true, NULL), 0); /* lay out */
+    assert_int_equal(screen_open(&f.s, &ro, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, false, err,
+                                 sizeof(err)), 0);
+    assert_int_equal(screen_frame(&f.s, f.m, 1000, true, NULL), 0); /* lay out */
     *state = &f;
     return 0;
 }
@@ -62,7 +64,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    render_free(f->r);
+    screen_close(&f->s);
     model_free(f->m);
     return 0;
 }
@@ -72,7 +74,7 @@ static const char *sel(struct fixture *f)
 {
     static char vmn[KG_NAME_MAX + 1], host[KG_NAME_MAX + 1];
     size_t len;
-    if (!render_selected(f->r, f->m, vmn, sizeof(vmn), &len, host, sizeof(host)))
+    if (!selection_get(&f->s.view, f->m, vmn, sizeof(vmn), &len, host, sizeof(host)))
         return "";
     static char both[2 * KG_NAME_MAX + 2];
     snprintf(both, sizeof(both), "%s/%s", host, vmn);
@@ -82,51 +84,53 @@ static const char *sel(struct fixture *f)
 static void off_without_operator(void **state)
 {
     struct fixture *f = *state;
-    render_set_operator(f->r, false);
-    assert_false(render_select_move(f->r, f->m, 1, 0));
-    assert_false(render_select_name(f->r, f->m, "a1", 2));
-    assert_false(render_select_at(f->r, f->m, 100, 100));
+    view_set_operator(&f->s.view, false);
+    assert_false(selection_move(&f->s.view, &f->s.grid, f->m, 1, 0));
+    assert_false(selection_name(&f->s.view, &f->s.grid, f->m, "a1", 2));
+    assert_false(selection_at(&f->s.view, &f->s.grid, f->m, 100, 100));
     assert_string_equal(sel(f), "");
 }
 
 static void arrows(void **state)
 {
     struct fixture *f = *state;
-    render_set_operator(f->r, true);
-    render_clear_selection(f->r);
-    assert_true(render_select_move(f->r, f->m, 1, 0)); /* the first arrow: the first VM */
+    view_set_operator(&f->s.view, true);
+    view_clear_selection(&f->s.view);
+    assert_true(selection_move(&f->s.view, &f->s.grid, f->m, 1, 0)); /* the first arrow: the first VM */
     assert_string_equal(sel(f), "h1/a0");
     for (int i = 1; i < 7; i++)
-        assert_true(render_select_move(f->r, f->m, 1, 0));
+        assert_true(selection_move(&f->s.view, &f->s.grid, f->m, 1, 0));
     assert_string_equal(sel(f), "h1/a6");
-    assert_true(render_select_move(f->r, f->m, 1, 0)); /* past h1: h2 has no VM, on to h3 */
+    assert_true(selection_move(&f->s.view, &f->s.grid, f->m, 1, 0)); /* past h1: h2 has no VM, on to h3 */
     assert_string_equal(sel(f), "h3/c0");
-    assert_true(render_select_move(f->r, f->m, -1, 0));
+    assert_true(selection_move(&f->s.view, &f->s.grid, f->m, -1, 0));
     assert_string_equal(sel(f), "h1/a6");
-    assert_true(render_select_name(f->r, f->m, "c2", 2));
+    assert_true(selection_name(&f->s.view, &f->s.grid, f->m, "c2", 2));
     assert_string_equal(sel(f), "h3/c2");
-    assert_false(render_select_move(f->r, f->m, 1, 0)); /* nothing after the last VM */
+    assert_false(selection_move(&f->s.view, &f->s.grid, f->m, 1, 0)); /* nothing after the last VM */
     assert_string_equal(sel(f), "h3/c2");
     /* Down then Up comes back to where it started */
-    assert_true(render_select_name(f->r, f->m, "a1", 2));
-    assert_true(render_select_move(f->r, f->m, 0, 1));
+    assert_true(selection_name(&f->s.view, &f->s.grid, f->m, "a1", 2));
+    assert_true(selection_move(&f->s.view, &f->s.grid, f->m, 0, 1));
     char down[64];
     snprintf(down, sizeof(down), "%s", sel(f));
     assert_string_not_equal(down, "h1/a1");
-    assert_true(render_select_move(f->r, f->m, 0, -1));
+    assert_true(selection_move(&f->s.view, &f->s.grid, f->m, 0, -1));
     assert_string_equal(sel(f), "h1/a1");
-    assert_false(render_select_name(f->r, f->m, "nope", 4));
+    assert_false(selection_name(&f->s.view, &f->s.grid, f->m, "nope", 4));
     assert_string_equal(sel(f), "h1/a1");
 }
 
 static void by_pixel_and_removal(void **state)
 {
     struct fixture *f = *state;
-    render_set_operator(f->r, true);
+    view_set_operator(&f->s.view, true);
     char path[] = "/tmp/kg-test-select-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
-    assert_int_equal(render_dump_layout(f->r, f->m, path), 0);
+    model_lock(f->m);
+    assert_int_equal(render_dump_layout(f->s.render, f->m, &f->s.grid, path), 0);
+    model_unlock(f->m);
     FILE *lf = fopen(path, "r");
     assert_non_null(lf);
     char line[256];
@@ -137,20 +141,18 @@ static void by_pixel_and_removal(void **state)
     fclose(lf);
     remove(path);
     assert_true(t > 0);
-    assert_true(render_select_at(f->r, f->m, x + t / 2, y + t / 2));
+    assert_true(selection_at(&f->s.view, &f->s.grid, f->m, x + t / 2, y + t / 2));
     assert_string_equal(sel(f), "h3/c1");
-    assert_false(render_select_at(f->r, f->m, 0, 0)); /* header: no tile */
+    assert_false(selection_at(&f->s.view, &f->s.grid, f->m, 0, 0)); /* header: no tile */
     assert_string_equal(sel(f), "h3/c1");
     /* the VM goes away: nothing selected any more */
     model_apply(f->m, "kvmgrid/h3/vm/c1", 16, "", 0, true, 2000);
     assert_string_equal(sel(f), "");
-    assert_int_equal(render_frame(f->r, f->m, 2000, true, NULL), 0);
+    assert_int_equal(screen_frame(&f->s, f->m, 2000, true, NULL), 0);
     assert_string_equal(sel(f), "");
-    render_clear_selection(f->r);
-    struct render_view v;
-    render_get_view(f->r, f->m, &v);
-    assert_true(v.operator);
-    assert_false(v.selected);
+    view_clear_selection(&f->s.view);
+    assert_true(f->s.view.operator_mode);
+    assert_false(f->s.view.selected);
 }
 
 int main(void)
