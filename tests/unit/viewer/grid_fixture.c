@@ -69,3 +69,20 @@ void fixture_tile_centre(const struct layout_grid *g, struct model *m, const cha
     *x = t.x + t.w / 2;
     *y = t.y + t.h / 2;
 }
+
+int grid_fixture_setup(void **state)
+{
+    static struct grid_fixture f;
+    fixture_grid(&f.m, &f.g);
+    view_init(&f.v, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, true);
+    *state = &f;
+    return 0;
+}
+
+int grid_fixture_teardown(void **state)
+{
+    struct grid_fixture *f = *state;
+    layout_grid_free(&f->g);
+    model_free(f->m);
+    return 0;
+}

@@ -8,6 +8,19 @@
 #define KG_TEST_GRID_FIXTURE_H
 #include "layout.h"
 #include "model.h"
+#include "view.h"
+
+/* The state of a group of tests: the model, its grid and a view (operator mode,
+ * CPU, sorted by name, as set up). */
+struct grid_fixture {
+    struct model *m;
+    struct layout_grid g;
+    struct view v;
+};
+
+/* cmocka group setup and teardown: *state is a struct grid_fixture. */
+int grid_fixture_setup(void **state);
+int grid_fixture_teardown(void **state);
 
 /* Applies a running VM's retained payload (cmocka asserts on failure). */
 void fixture_vm(struct model *m, const char *host, const char *name);

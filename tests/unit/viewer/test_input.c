@@ -18,29 +18,7 @@
 #include "grid_fixture.h"
 #include "input.h"
 
-struct fixture {
-    struct model *m;
-    struct layout_grid g;
-    struct view v;
-};
-
-static int setup(void **state)
-{
-    static struct fixture f;
-    fixture_grid(&f.m, &f.g);
-    *state = &f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    layout_grid_free(&f->g);
-    model_free(f->m);
-    return 0;
-}
-
-static enum input_action key(struct fixture *f, enum input_key k, int x, int y, int *preset)
+static enum input_action key(struct grid_fixture *f, enum input_key k, int x, int y, int *preset)
 {
     struct input_event ev = {INPUT_EV_KEY, k, x, y};
     int p = -1;
@@ -50,7 +28,7 @@ static enum input_action key(struct fixture *f, enum input_key k, int x, int y, 
     return a;
 }
 
-static enum input_action click(struct fixture *f, int x, int y)
+static enum input_action click(struct grid_fixture *f, int x, int y)
 {
     struct input_event ev = {INPUT_EV_CLICK, INPUT_KEY_NONE, x, y};
     int p = -1;
@@ -59,7 +37,7 @@ static enum input_action click(struct fixture *f, int x, int y)
 
 static void view_keys(void **state)
 {
-    struct fixture *f = *state;
+    struct grid_fixture *f = *state;
     view_init(&f->v, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, false);
     assert_int_equal(key(f, INPUT_KEY_METRIC_3, -1, -1, NULL), INPUT_METRIC);
     assert_int_equal(f->v.metric, COLOUR_METRIC_DISK);
@@ -80,7 +58,7 @@ static void view_keys(void **state)
 
 static void loop_actions(void **state)
 {
-    struct fixture *f = *state;
+    struct grid_fixture *f = *state;
     view_init(&f->v, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, false);
     assert_int_equal(key(f, INPUT_KEY_QUIT, -1, -1, NULL), INPUT_QUIT);
     struct input_event close = {INPUT_EV_QUIT, INPUT_KEY_NONE, 0, 0};
@@ -98,7 +76,7 @@ static void loop_actions(void **state)
 
 static void zoom_and_back(void **state)
 {
-    struct fixture *f = *state;
+    struct grid_fixture *f = *state;
     view_init(&f->v, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, false);
     int x, y;
     fixture_tile_centre(&f->g, f->m, "h3", "c1", &x, &y);
@@ -123,7 +101,7 @@ static void zoom_and_back(void **state)
 
 static void operator_clicks_and_arrows(void **state)
 {
-    struct fixture *f = *state;
+    struct grid_fixture *f = *state;
     view_init(&f->v, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, true);
     int x, y;
     fixture_tile_centre(&f->g, f->m, "h3", "c1", &x, &y);
@@ -159,5 +137,5 @@ int main(void)
         cmocka_unit_test(zoom_and_back),
         cmocka_unit_test(operator_clicks_and_arrows),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, grid_fixture_setup, grid_fixture_teardown);
 }

@@ -13,28 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grid_fixture.h"
 #include "kvmgrid/schema.h"
 #include "model.h"
 #include "screen.h"
 #include "selection.h"
-
-static char payload[KG_PAYLOAD_MAX];
-
-static void vm(struct model *m, const char *host, const char *name)
-{
-    struct kg_vm v;
-    kg_vm_init(&v);
-    v.ts_ms = 1764400000000;
-    snprintf(v.host, sizeof(v.host), "%s", host);
-    snprintf(v.name, sizeof(v.name), "%s", name);
-    v.state = KG_VM_RUNNING;
-    v.cpu_pct = 50;
-    int len = kg_vm_encode(&v, payload, sizeof(payload));
-    assert_true(len > 0);
-    char topic[200];
-    snprintf(topic, sizeof(topic), "kvmgrid/%s/vm/%s", host, name);
-    model_apply(m, topic, strlen(topic), payload, (size_t)len, true, 1000);
-}
 
 struct fixture {
     struct model *m;
@@ -47,11 +30,11 @@ static int setup(void **state)
     assert_int_equal(model_create("kvmgrid", 3, 3600, &f.m), 0);
     const char *a[] = {"a0", "a1", "a2", "a3", "a4", "a5", "a6"};
     for (size_t i = 0; i < 7; i++)
-        vm(f.m, "h1", a[i]);
+        fixture_vm(f.m, "h1", a[i]);
     model_apply(f.m, "kvmgrid/h2/status", 17, "online", 6, true, 1000); /* a host without VMs */
-    vm(f.m, "h3", "c0");
-    vm(f.m, "h3", "c1");
-    vm(f.m, "h3", "c2");
+    fixture_vm(f.m, "h3", "c0");
+    fixture_vm(f.m, "h3", "c1");
+    fixture_vm(f.m, "h3", "c2");
     char err[256];
     struct render_options ro = {640, 480, false, NULL, "test", "kvmgrid", "test"};
     assert_int_equal(screen_open(&f.s, &ro, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, false, err,

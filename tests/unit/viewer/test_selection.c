@@ -18,31 +18,8 @@
 #include "grid_fixture.h"
 #include "selection.h"
 
-struct fixture {
-    struct model *m;
-    struct layout_grid g;
-    struct view v;
-};
-
-static int setup(void **state)
-{
-    static struct fixture f;
-    fixture_grid(&f.m, &f.g);
-    view_init(&f.v, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, true);
-    *state = &f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    layout_grid_free(&f->g);
-    model_free(f->m);
-    return 0;
-}
-
 /* "host/vm" of the selection, or "" */
-static const char *sel(struct fixture *f)
+static const char *sel(struct grid_fixture *f)
 {
     static char vm[KG_NAME_MAX + 1], host[KG_NAME_MAX + 1], both[2 * KG_NAME_MAX + 2];
     size_t len;
@@ -55,7 +32,7 @@ static const char *sel(struct fixture *f)
 
 static void off_without_operator(void **state)
 {
-    struct fixture *f = *state;
+    struct grid_fixture *f = *state;
     view_set_operator(&f->v, false);
     assert_false(selection_move(&f->v, &f->g, f->m, 1, 0));
     assert_false(selection_name(&f->v, &f->g, f->m, "a1", 2));
@@ -74,7 +51,7 @@ static void off_without_operator(void **state)
 
 static void layout_order_and_pos(void **state)
 {
-    struct fixture *f = *state;
+    struct grid_fixture *f = *state;
     /* blocks by host name; VMs by name in each, numbered 0.. */
     assert_int_equal(f->g.n_blocks, 3);
     model_lock(f->m);
@@ -95,7 +72,7 @@ static void layout_order_and_pos(void **state)
 
 static void arrows(void **state)
 {
-    struct fixture *f = *state;
+    struct grid_fixture *f = *state;
     view_clear_selection(&f->v);
     assert_true(selection_move(&f->v, &f->g, f->m, 1, 0)); /* the first arrow: the first VM */
     assert_string_equal(sel(f), "h1/a0");
@@ -117,7 +94,7 @@ static void arrows(void **state)
 
 static void rows(void **state)
 {
-    struct fixture *f = *state;
+    struct grid_fixture *f = *state;
     int cols = f->g.blocks[0].tiles_x;
     assert_true(cols >= 1);
     /* Down then Up comes back to where it started */
@@ -142,7 +119,7 @@ static void rows(void **state)
 
 static void by_pixel_and_removal(void **state)
 {
-    struct fixture *f = *state;
+    struct grid_fixture *f = *state;
     int x, y;
     fixture_tile_centre(&f->g, f->m, "h3", "c1", &x, &y);
     assert_true(selection_at(&f->v, &f->g, f->m, x, y));
@@ -177,5 +154,5 @@ int main(void)
         cmocka_unit_test(rows),
         cmocka_unit_test(by_pixel_and_removal),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, grid_fixture_setup, grid_fixture_teardown);
 }
