@@ -5,7 +5,7 @@
  * tiles are repainted, uploaded as dirty rectangles), text (fonts and the tile
  * text cache), tiles, chrome (header, legend, status line) and the overlays
  * (tooltip, help, selection frame); and input, SDL's events turned into
- * input_event values. These rooms and main are the only code that includes SDL.
+ * input_event values. These rooms are the only code that includes SDL.
  *
  * It only reads the model, the view and the grid's order: the run loop lays the
  * grid out (layout_grid_order) and takes the model's changes for it (screen.c).
