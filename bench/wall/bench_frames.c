@@ -2,8 +2,8 @@
 /*
  * kg-bench-wall-frames: the wall's frame work in-process, without a broker.
  * Fills a model with HOSTS x VMS payloads made by libkvmgrid's encoders (timing
- * model_apply of the whole burst), opens the renderer (use the offscreen driver),
- * then for FRAMES frames changes CHANGE of the tiles and times render_frame alone
+ * model_apply of the whole burst), opens the screen (use the offscreen driver),
+ * then for FRAMES frames changes CHANGE of the tiles and times screen_frame alone
  * (model_apply runs on Paho's thread in the wall, not in the frame). Prints
  * figures; never fails on time.
  *
@@ -19,7 +19,7 @@
 #include "kvmgrid/schema.h"
 #include "kvmgrid/topic.h"
 #include "model.h"
-#include "render.h"
+#include "screen.h"
 
 static uint64_t cpu_ns(void)
 {
@@ -85,22 +85,22 @@ int main(int argc, char **argv)
         model_apply(m, topics[i], strlen(topics[i]), payloads[i], lens[i], true, kg_clock_mono_ms());
     double apply_ms = (double)(kg_clock_mono_ns() - t0) / 1e6;
 
-    struct render *r;
+    struct screen scr;
     char err[256];
     struct render_options ro = {w, h, false, NULL, "kvmgrid-wall bench", "kvmgrid", "bench"};
-    if (render_create(&ro, &r, err, sizeof(err)) != 0) {
+    if (screen_open(&scr, &ro, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, false, err, sizeof(err)) != 0) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
     t0 = kg_clock_mono_ns();
-    render_frame(r, m, kg_clock_mono_ms(), true, NULL);
+    screen_frame(&scr, m, kg_clock_mono_ms(), true, NULL);
     double first_ms = (double)(kg_clock_mono_ns() - t0) / 1e6;
 
     uint64_t *ns = malloc((size_t)frames * sizeof(*ns));
     uint64_t *cpu = malloc((size_t)frames * sizeof(*cpu));
     uint64_t seed = 42;
     struct render_stats before, after;
-    render_get_stats(r, &before);
+    render_get_stats(scr.render, &before);
     for (long f = 0; f < frames; f++) {
         for (long k = 0; k < per_frame; k++) {
             seed = seed * 6364136223846793005ull + 1442695040888963407ull;
@@ -110,11 +110,11 @@ int main(int argc, char **argv)
         }
         uint64_t c0 = cpu_ns();
         t0 = kg_clock_mono_ns();
-        render_frame(r, m, kg_clock_mono_ms(), false, NULL);
+        screen_frame(&scr, m, kg_clock_mono_ms(), false, NULL);
         ns[f] = kg_clock_mono_ns() - t0;
         cpu[f] = cpu_ns() - c0;
     }
-    render_get_stats(r, &after);
+    render_get_stats(scr.render, &after);
     qsort(ns, (size_t)frames, sizeof(*ns), cmp_u64);
     qsort(cpu, (size_t)frames, sizeof(*cpu), cmp_u64);
     struct rusage ru;
@@ -136,7 +136,7 @@ int main(int argc, char **argv)
            (unsigned long long)(after.layouts - before.layouts),
            (unsigned long long)(after.rects_uploaded - before.rects_uploaded));
     printf("  peak RSS %.1f MiB (includes the %ld pre-encoded payloads)\n", ru.ru_maxrss / 1024.0, total);
-    render_free(r);
+    screen_close(&scr);
     model_free(m);
     for (long i = 0; i < total; i++) {
         free(topics[i]);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tile layout and host ordering for the wall. It only computes rectangles and
- * orders; drawing them is render.c's business, and which hosts exist is model.c's.
+ * Tile layout and host ordering for the wall. It computes rectangles and orders,
+ * and writes the one result the model keeps: each VM's tile index (model_vm.pos)
+ * and its host's VM list in tile order. Drawing them is the renderer's business,
+ * and which hosts exist is model.c's.
  */
 #include "layout.h"
 
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "kvmgrid/error.h"
+#include "model.h"
 
 static int tile_gap(int pitch)
 {
@@ -235,4 +238,138 @@ int layout_sort(const struct layout_sort_key *keys, size_t n, enum layout_sort_b
         memcpy(order, src, n * sizeof(*order));
     free(tmp);
     return 0;
+}
+
+/* ---- the grid: the model on screen ------------------------------------------ */
+
+static bool ensure(void **p, size_t *cap, size_t want, size_t elem)
+{
+    if (*cap >= want)
+        return true;
+    size_t ncap = *cap ? *cap : 64;
+    while (ncap < want)
+        ncap *= 2;
+    void *np = realloc(*p, ncap * elem);
+    if (np == NULL)
+        return false;
+    *p = np;
+    *cap = ncap;
+    return true;
+}
+
+/* Sorts the VM list of host h by name in place and numbers its tiles. */
+static int order_vms(struct layout_grid *g, struct model *m, struct model_host *h, uint32_t max_vms)
+{
+    for (uint32_t j = 0; j < h->n_vms; j++) {
+        const struct model_vm *v = &m->vms[h->vms[j]];
+        g->keys[j] = (struct layout_sort_key){v->name, v->name_len, 0};
+    }
+    uint32_t *vo = g->tmp + max_vms + 1; /* n_vms <= max_vms */
+    if (h->n_vms > 1) {
+        if (layout_sort(g->keys, h->n_vms, LAYOUT_SORT_NAME, vo) != 0)
+            return KG_ENOMEM;
+        uint32_t *copy = g->tmp; /* scratch */
+        for (uint32_t j = 0; j < h->n_vms; j++)
+            copy[j] = h->vms[vo[j]];
+        memcpy(h->vms, copy, h->n_vms * sizeof(*copy));
+    }
+    for (uint32_t j = 0; j < h->n_vms; j++)
+        m->vms[h->vms[j]].pos = (int32_t)j;
+    return 0;
+}
+
+int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_by by,
+                      const char *zoom, size_t zoom_len, uint64_t now_ms, bool *zoom_gone)
+{
+    uint32_t n = m->n_hosts;
+    size_t cap = g->cap_blocks;
+    if (!ensure((void **)&g->keys, &g->cap_keys, n + 1, sizeof(*g->keys)) ||
+        !ensure((void **)&g->order, &cap, n + 1, sizeof(*g->order)) ||
+        !ensure((void **)&g->host_block, &g->cap_host_block, n + 1, sizeof(*g->host_block)))
+        return KG_ENOMEM;
+    /* order, counts and blocks share cap_blocks */
+    if (cap != g->cap_blocks) {
+        uint32_t *nc = realloc(g->counts, cap * sizeof(*nc));
+        if (nc != NULL)
+            g->counts = nc;
+        struct layout_block *nb = realloc(g->blocks, cap * sizeof(*nb));
+        if (nb != NULL)
+            g->blocks = nb;
+        if (nc == NULL || nb == NULL)
+            return KG_ENOMEM;
+        g->cap_blocks = cap;
+    }
+
+    int32_t zhost = zoom != NULL ? model_find_host(m, zoom, zoom_len) : -1;
+    if (zoom_gone != NULL)
+        *zoom_gone = zoom != NULL && zhost < 0;
+    uint32_t nk = 0, max_vms = 0;
+    for (size_t i = 0; i < g->cap_host_block; i++)
+        g->host_block[i] = -1; /* hosts created after this layout map to no block */
+    for (uint32_t i = 0; i < n; i++) {
+        struct model_host *h = &m->hosts[i];
+        for (uint32_t j = 0; j < h->n_vms; j++)
+            m->vms[h->vms[j]].pos = -1;
+        if (h->n_vms > max_vms)
+            max_vms = h->n_vms;
+    }
+    /* host keys: tmp maps key index -> host index */
+    if (!ensure((void **)&g->tmp, &g->cap_tmp, (n > max_vms ? n : max_vms) * 2 + 2, sizeof(*g->tmp)))
+        return KG_ENOMEM;
+    for (uint32_t i = 0; i < n; i++) {
+        if (zhost >= 0 && i != (uint32_t)zhost)
+            continue;
+        struct model_host *h = &m->hosts[i];
+        g->keys[nk] = (struct layout_sort_key){h->name, h->name_len, model_host_load(m, h)};
+        g->tmp[nk++] = i;
+    }
+    uint32_t *sorted = g->tmp + nk;
+    if (layout_sort(g->keys, nk, by, sorted) != 0)
+        return KG_ENOMEM;
+    for (uint32_t i = 0; i < nk; i++)
+        g->order[i] = g->tmp[sorted[i]];
+    g->n_blocks = nk;
+
+    /* VMs inside each shown host: natural order by name, in place */
+    if (!ensure((void **)&g->keys, &g->cap_keys, max_vms + 1, sizeof(*g->keys)))
+        return KG_ENOMEM;
+    for (uint32_t i = 0; i < nk; i++) {
+        struct model_host *h = &m->hosts[g->order[i]];
+        if (order_vms(g, m, h, max_vms) != 0)
+            return KG_ENOMEM;
+        g->counts[i] = h->n_vms;
+        g->host_block[g->order[i]] = (int32_t)i;
+    }
+    g->structure_gen = m->structure_gen;
+    g->ordered_ms = now_ms;
+    g->order_gen++;
+    return 0;
+}
+
+int layout_grid_place(struct layout_grid *g, const struct layout_params *p)
+{
+    return layout_compute(p, g->counts, g->n_blocks, g->blocks, &g->lr);
+}
+
+int32_t layout_grid_block_at(const struct layout_grid *g, int x, int y)
+{
+    for (size_t b = 0; b < g->n_blocks; b++) {
+        const struct layout_rect *rc = &g->blocks[b].rect;
+        if (x < 0 || (x >= rc->x && y >= rc->y && x < rc->x + rc->w && y < rc->y + rc->h))
+            return (int32_t)b;
+    }
+    return -1;
+}
+
+void layout_grid_free(struct layout_grid *g)
+{
+    if (g == NULL)
+        return;
+    free(g->order);
+    free(g->counts);
+    free(g->blocks);
+    free(g->host_block);
+    free(g->keys);
+    free(g->tmp);
+    memset(g, 0, sizeof(*g));
 }

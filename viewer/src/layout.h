@@ -5,8 +5,11 @@
  * downward from sqrt(area / tiles) (docs/PLATFORM.md: the layout that kept tiles largest
  * in trials with 50..2000 hosts and up to 100k VMs); for each pitch, the block
  * height in tiles is tried from 1 up until the blocks fit.
- * Also the stable host order (natural by name, or by load).
- * Pure module: no SDL, no allocation except in layout_sort, never logs. Thread-safe.
+ * Also the stable host order (natural by name, or by load), and the grid: which
+ * hosts of the model are shown in which order, and where each VM's tile is (the
+ * model's model_vm.pos).
+ * Pure module: no SDL, never logs; allocates only in layout_sort and the grid.
+ * Thread-safe, except that a grid belongs to one thread.
  */
 #ifndef KG_WALL_LAYOUT_H
 #define KG_WALL_LAYOUT_H
@@ -73,5 +76,43 @@ int layout_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
  * Returns 0 or KG_ENOMEM. */
 int layout_sort(const struct layout_sort_key *keys, size_t n, enum layout_sort_by by,
                 uint32_t *order);
+
+struct model;
+
+/* The model on screen. layout_grid_order (the run loop) decides which hosts are
+ * shown in which order and numbers each shown host's VMs; layout_grid_place (the
+ * renderer, which knows the label font) places the blocks. Everyone else reads it,
+ * with the model's lock held. Zero-initialise; free with layout_grid_free. */
+struct layout_grid {
+    uint32_t *order;            /* host indices, in block order */
+    uint32_t *counts;           /* VMs of each shown host, in block order */
+    struct layout_block *blocks;
+    size_t n_blocks, cap_blocks; /* cap_blocks: capacity of order, counts and blocks */
+    int32_t *host_block;        /* host index -> block, -1 when not shown */
+    size_t cap_host_block;
+    struct layout_sort_key *keys; /* scratch */
+    size_t cap_keys;
+    uint32_t *tmp;              /* scratch */
+    size_t cap_tmp;
+    struct layout_result lr;    /* of the last layout_grid_place */
+    uint64_t structure_gen;     /* the model's structure_gen when last ordered */
+    uint64_t ordered_ms;        /* monotonic ms of the last layout_grid_order */
+    uint64_t order_gen;         /* layout_grid_order calls: placing must follow each */
+};
+
+/* Lock held. Orders the shown hosts (all of them, or only the one named zoom, raw
+ * bytes zoom_len, when zoom is not NULL) by `by` into g->order, sorts each shown
+ * host's VM list in the model by name (natural order) and sets each VM's pos: its
+ * tile index, -1 for the VMs of hosts not shown. *zoom_gone (may be NULL) tells
+ * whether the zoomed host no longer exists (all hosts are shown then). Returns 0 or
+ * KG_ENOMEM (g->order_gen unchanged). */
+int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_by by,
+                      const char *zoom, size_t zoom_len, uint64_t now_ms, bool *zoom_gone);
+/* Places the ordered blocks into p's area (layout_compute). Its return code. */
+int layout_grid_place(struct layout_grid *g, const struct layout_params *p);
+/* The block (index) whose rectangle holds output pixel (x, y), or -1; x < 0: the
+ * first block, if any. */
+int32_t layout_grid_block_at(const struct layout_grid *g, int x, int y);
+void layout_grid_free(struct layout_grid *g);
 
 #endif

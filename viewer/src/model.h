@@ -47,7 +47,7 @@ enum model_fig {
 struct model_vm {
     char *name;             /* owned; raw bytes + NUL */
     uint32_t host;          /* index into model.hosts */
-    int32_t pos;            /* index in the host's tile order (set by the view) */
+    int32_t pos;            /* index in the host's tile order (layout_grid_order) */
     int64_t ts_ms;          /* sample time, epoch ms */
     uint64_t seen_ms;       /* monotonic ms when it was last updated */
     float fig[MODEL_FIG_COUNT]; /* NaN = not available */
@@ -124,7 +124,8 @@ struct model {
     uint32_t n_dirty, cap_dirty;
     uint64_t structure_gen;      /* hosts/VMs added or removed, host status, loads */
     uint64_t values_gen;         /* any applied change */
-    bool full_repaint;           /* too many dirty entries: repaint everything */
+    bool full_repaint;           /* too many dirty entries: repaint everything (cleared
+                                    by whoever takes the dirty list for a frame) */
 
     uint64_t applied;            /* messages applied (valid) */
     uint64_t removed;            /* VMs removed (empty payloads, model_sync_end) */

@@ -2,8 +2,10 @@
 /*
  * The wall's run loop. The MQTT session's callbacks (Paho's threads) only hand
  * messages to model_apply; the main thread ticks the model twice a second, lets
- * the renderer draw what changed, and sleeps in SDL's event wait between frames.
- * No SDL here: the renderer turns input into render_event values.
+ * the screen draw what changed, and sleeps in SDL's event wait between frames.
+ * Its steps: report (SIGUSR1), input, settle (has the retained burst arrived?),
+ * the operator's send, tick, frame, and the screenshot's exit.
+ * No SDL here: the renderer turns input into input_event values.
  */
 #include "wall.h"
 
@@ -17,6 +19,7 @@
 #include <time.h>
 
 #include "colour.h"
+#include "input.h"
 #include "kvmgrid/client.h"
 #include "kvmgrid/clock.h"
 #include "kvmgrid/error.h"
@@ -27,6 +30,9 @@
 #include "model.h"
 #include "operator.h"
 #include "render.h"
+#include "screen.h"
+#include "selection.h"
+#include "view.h"
 
 #define TICK_MS 500
 #define FRAME_MS 16
@@ -150,14 +156,14 @@ struct wall_op {
 
 /* Sends preset p to the selected VM's load generator; the outcome goes to the
  * status line and the log. Returns 0 or a KG_* code. */
-static int op_send(struct wall_op *op, struct render *r, struct model *m, const char *prefix,
+static int op_send(struct wall_op *op, struct screen *scr, struct model *m, const char *prefix,
                    enum operator_preset p)
 {
     char vm[KG_NAME_MAX + 1], host[KG_NAME_MAX + 1], msg[600];
     char topic[KG_TOPIC_MAX], json[512];
     size_t vlen = 0, jlen = 0;
     int rc = KG_EINVAL;
-    if (!render_selected(r, m, vm, sizeof(vm), &vlen, host, sizeof(host))) {
+    if (!selection_get(&scr->view, m, vm, sizeof(vm), &vlen, host, sizeof(host))) {
         snprintf(msg, sizeof(msg), "not sent: no VM selected");
     } else if (strlen(vm) != vlen) {
         snprintf(msg, sizeof(msg), "not sent: the VM's name holds a NUL byte");
@@ -182,7 +188,7 @@ static int op_send(struct wall_op *op, struct render *r, struct model *m, const 
     }
     if (rc != 0)
         op->failed++;
-    render_set_operator_message(r, msg);
+    view_set_operator_message(&scr->view, msg);
     if (rc == 0)
         kg_info("operator: %s", msg);
     else
@@ -190,19 +196,61 @@ static int op_send(struct wall_op *op, struct render *r, struct model *m, const 
     return rc;
 }
 
+/* Frame times of presented frames, for --stats. */
+struct wall_times {
+    uint32_t *us, *cpu_us;      /* owned */
+    size_t n, cap;
+};
+
+static void times_add(struct wall_times *t, uint32_t us, uint32_t cpu_us)
+{
+    if (t->n == t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 1024;
+        uint32_t *nf = realloc(t->us, ncap * sizeof(*nf));
+        if (nf != NULL)
+            t->us = nf;
+        uint32_t *nc = realloc(t->cpu_us, ncap * sizeof(*nc));
+        if (nc != NULL)
+            t->cpu_us = nc;
+        if (nf != NULL && nc != NULL)
+            t->cap = ncap;
+    }
+    if (t->n < t->cap) {
+        t->cpu_us[t->n] = cpu_us;
+        t->us[t->n++] = us;
+    }
+}
+
+/* What the run loop keeps between its steps. */
+struct wall_loop {
+    const struct wall_config *c;
+    struct wall_ctx *ctx;
+    struct model *m;
+    struct screen *scr;
+    struct wall_op *op;
+    struct wall_times times;
+    uint64_t start_ms, last_tick, frames, inputs, tick_values_gen;
+    bool shot;                  /* --screenshot: save a picture and exit */
+    bool send_pending;          /* --operator-send: not sent yet */
+    bool burst_logged;          /* the retained state has arrived (settled once) */
+    int send_status;
+    int64_t trace_argb;         /* --trace-tile: colour last reported, -1 none */
+};
+
 /* The second line of the SIGUSR1 report: what is on screen, so that tests can
  * wait for a state instead of sleeping ("pending 0" once everything received and
  * every input handled has been drawn). */
-static void print_view(struct render *r, struct model *m, uint64_t inputs, bool settled,
-                       bool model_ahead, const struct wall_op *op)
+static void print_view(struct wall_loop *l, bool model_ahead)
 {
-    struct render_view v;
-    render_get_view(r, m, &v);
+    struct screen *scr = l->scr;
+    const struct view *v = &scr->view;
+    struct render_view rv;
+    bool pending = screen_pending(scr, l->m, &rv);
     struct render_stats rs;
-    render_get_stats(r, &rs);
+    render_get_stats(scr->render, &rs);
     char vm[KG_NAME_MAX + 1], host[KG_NAME_MAX + 1], sel[2 * KG_NAME_ESC_MAX + 2] = "-";
     size_t vlen;
-    if (render_selected(r, m, vm, sizeof(vm), &vlen, host, sizeof(host))) {
+    if (selection_get(v, l->m, vm, sizeof(vm), &vlen, host, sizeof(host))) {
         char hn[KG_NAME_ESC_MAX + 1], vn[KG_NAME_ESC_MAX + 1];
         model_printable(host, strlen(host), hn, sizeof(hn));
         model_printable(vm, vlen, vn, sizeof(vn));
@@ -211,13 +259,13 @@ static void print_view(struct render *r, struct model *m, uint64_t inputs, bool 
     printf("view inputs %llu frames %llu settled %d pending %d metric %s sort %s paused %d help %d "
            "tooltip %d zoomed %d fullscreen %d size %dx%d output %dx%d operator %d sent %llu "
            "failed %llu selected %s\n",
-           (unsigned long long)inputs, (unsigned long long)rs.frames_presented, settled ? 1 : 0,
-           (v.pending || model_ahead || !settled) ? 1 : 0,
-           colour_metric_key(render_get_metric(r)),
-           render_get_sort(r) == LAYOUT_SORT_NAME ? "name" : "load", v.paused ? 1 : 0,
-           v.help ? 1 : 0, v.tooltip ? 1 : 0, v.zoomed ? 1 : 0, v.fullscreen ? 1 : 0, v.win_w,
-           v.win_h, v.out_w, v.out_h, v.operator ? 1 : 0, (unsigned long long)op->seq,
-           (unsigned long long)op->failed, sel);
+           (unsigned long long)l->inputs, (unsigned long long)rs.frames_presented,
+           l->burst_logged ? 1 : 0, (pending || model_ahead || !l->burst_logged) ? 1 : 0,
+           colour_metric_key(v->metric), v->sort == LAYOUT_SORT_NAME ? "name" : "load",
+           v->paused ? 1 : 0, v->help ? 1 : 0, rv.tooltip ? 1 : 0, v->zoomed ? 1 : 0,
+           rv.fullscreen ? 1 : 0, rv.win_w, rv.win_h, rv.out_w, rv.out_h,
+           v->operator_mode ? 1 : 0, (unsigned long long)l->op->seq,
+           (unsigned long long)l->op->failed, sel);
     fflush(stdout);
 }
 
@@ -225,19 +273,208 @@ static void print_view(struct render *r, struct model *m, uint64_t inputs, bool 
  * shows another colour than last time (its centre pixel, as presented), stamped
  * with the realtime clock so that scripts can compare it with when they sent a
  * command; "none" when the VM has no tile (yet, or any more). */
-static void trace_tile(struct render *r, struct model *m, const char *vm, int64_t *last)
+static void trace_tile(struct wall_loop *l, const char *vm)
 {
     uint32_t argb = 0;
-    int64_t now = render_tile_colour(r, m, vm, strlen(vm), &argb) ? (int64_t)(argb & 0xFFFFFFu) : -2;
-    if (now == *last)
+    model_lock(l->m);
+    bool found = render_tile_colour(l->scr->render, l->m, &l->scr->grid, vm, strlen(vm), &argb);
+    model_unlock(l->m);
+    int64_t now = found ? (int64_t)(argb & 0xFFFFFFu) : -2;
+    if (now == l->trace_argb)
         return;
-    *last = now;
+    l->trace_argb = now;
     if (now < 0)
         printf("trace-tile %s none real_ms %lld\n", vm, (long long)kg_clock_real_ms());
     else
         printf("trace-tile %s colour %06llX real_ms %lld\n", vm, (long long)now,
                (long long)kg_clock_real_ms());
     fflush(stdout);
+}
+
+/* The grid as last drawn, into --dump-layout's file. 0 or KG_EIO. */
+static int dump_layout(struct wall_loop *l)
+{
+    model_lock(l->m);
+    int rc = render_dump_layout(l->scr->render, l->m, &l->scr->grid, l->c->dump_layout);
+    model_unlock(l->m);
+    return rc;
+}
+
+/* SIGUSR1: the counters, what is on screen, and a running wall's layout on demand
+ * (what a test compares with the broker's retained state). */
+static void report_step(struct wall_loop *l)
+{
+    const struct wall_config *c = l->c;
+    print_counters(l->m, atomic_load(&l->ctx->connected_ms));
+    model_lock(l->m);
+    bool ahead = l->m->values_gen != l->tick_values_gen;
+    model_unlock(l->m);
+    print_view(l, ahead);
+    if (!l->shot && c->dump_layout[0] && dump_layout(l) != 0)
+        kg_warn("cannot write %s", c->dump_layout);
+}
+
+/* Handles the queued keys and clicks. True when the wall is to quit. */
+static bool input_step(struct wall_loop *l)
+{
+    bool quit = false;
+    struct input_event ev;
+    while (render_poll(l->scr->render, &ev)) {
+        if (ev.type != INPUT_EV_NONE)
+            l->inputs++;
+        int preset = 0;
+        switch (input_apply(&ev, &l->scr->view, &l->scr->grid, l->m, &preset)) {
+        case INPUT_QUIT:
+            quit = true;
+            break;
+        case INPUT_FULLSCREEN:
+            render_toggle_fullscreen(l->scr->render);
+            break;
+        case INPUT_METRIC:
+            l->last_tick = 0; /* hottest list by the new metric */
+            break;
+        case INPUT_SEND:
+            /* without operator mode there is no command session: nothing can be sent */
+            if (l->op->mq != NULL)
+                op_send(l->op, l->scr, l->m, l->c->client.prefix, (enum operator_preset)preset);
+            break;
+        default:
+            break;
+        }
+    }
+    return quit;
+}
+
+/* Has the retained state arrived? Quiet for a moment after the burst.
+ * last_retained_ms and connected_ms come from the MQTT threads' own clock
+ * readings and may be newer than now: such a difference is 0, not a huge
+ * unsigned number (that wrap-around once called bursts complete after a
+ * few thousand of 100,000 messages). Logs the burst once. */
+static bool settle_step(struct wall_loop *l, uint64_t now, bool connected)
+{
+    struct model *m = l->m;
+    bool settled = false;
+    model_lock(m);
+    uint64_t cms = atomic_load(&l->ctx->connected_ms);
+    if (connected && cms > 0) {
+        if (m->retained_seen > 0)
+            settled = now > m->last_retained_ms && now - m->last_retained_ms >= SETTLE_MS;
+        else
+            settled = now > cms && now - cms >= EMPTY_SETTLE_MS;
+    }
+    if (settled && !l->burst_logged) {
+        l->burst_logged = true;
+        kg_info("retained state: %llu messages applied, last %llu ms after connecting",
+                (unsigned long long)m->retained_seen,
+                (unsigned long long)(m->retained_seen ? m->last_retained_ms - cms : 0));
+    }
+    model_unlock(m);
+    return settled;
+}
+
+/* --operator-send, once settled: select the VM as a click would, send, and let
+ * the screenshot show the status line. */
+static void send_once(struct wall_loop *l, uint64_t now)
+{
+    const struct wall_config *c = l->c;
+    l->send_pending = false;
+    screen_frame(l->scr, l->m, now, true, NULL); /* lay out, so that the VM has a tile */
+    const char *colon = strchr(c->operator_send, ':');
+    enum operator_preset p = OPERATOR_STOP;
+    operator_preset_parse(c->operator_send, (size_t)(colon - c->operator_send), &p);
+    kg_mqtt_wait_connected(l->op->mq, 5000); /* op_send refuses without a connection */
+    if (!selection_name(&l->scr->view, &l->scr->grid, l->m, colon + 1, strlen(colon + 1))) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "not sent: no VM named %.200s on the wall", colon + 1);
+        view_set_operator_message(&l->scr->view, msg);
+        kg_error("operator: %s", msg);
+        l->send_status = WALL_EXIT_RUNTIME;
+    } else if (op_send(l->op, l->scr, l->m, c->client.prefix, p) != 0) {
+        l->send_status = WALL_EXIT_RUNTIME;
+    }
+}
+
+/* One frame, timed for --stats and followed by --trace-tile when presented. */
+static int frame_step(struct wall_loop *l, uint64_t now, bool take)
+{
+    const struct wall_config *c = l->c;
+    uint64_t t0 = kg_clock_mono_ns(), c0 = c->stats ? thread_cpu_ns() : 0;
+    struct render_stats before, after;
+    render_get_stats(l->scr->render, &before);
+    int rc = screen_frame(l->scr, l->m, now, take, take ? c->screenshot : NULL);
+    render_get_stats(l->scr->render, &after);
+    bool presented = after.frames_presented > before.frames_presented;
+    if (c->stats && presented)
+        times_add(&l->times, (uint32_t)((kg_clock_mono_ns() - t0) / 1000),
+                  (uint32_t)((thread_cpu_ns() - c0) / 1000));
+    if (c->trace_tile[0] && presented)
+        trace_tile(l, c->trace_tile);
+    l->frames++;
+    return rc;
+}
+
+/* --screenshot taken (rc: the frame's): the exit status, and the layout dump. */
+static int screenshot_exit(struct wall_loop *l, int rc, bool timed_out)
+{
+    const struct wall_config *c = l->c;
+    int status = WALL_EXIT_OK;
+    if (rc != 0) {
+        kg_error("cannot write the screenshot %s", c->screenshot);
+        status = WALL_EXIT_RUNTIME;
+    } else {
+        kg_info("screenshot saved to %s", c->screenshot);
+        if (timed_out) {
+            kg_error("gave up waiting for the retained state from %s", c->client.broker);
+            status = WALL_EXIT_TIMEOUT;
+        }
+    }
+    if (c->dump_layout[0] && dump_layout(l) != 0) {
+        kg_error("cannot write %s", c->dump_layout);
+        status = WALL_EXIT_RUNTIME;
+    }
+    return status;
+}
+
+/* The main loop: report, input, settle, operator send, tick, frame, wait; until
+ * quit, *stop or a screenshot. Returns the exit status so far. */
+static int run_loop(struct wall_loop *l, volatile sig_atomic_t *stop,
+                    volatile sig_atomic_t *report)
+{
+    const struct wall_config *c = l->c;
+    for (;;) {
+        if (stop != NULL && *stop)
+            return WALL_EXIT_OK;
+        if (report != NULL && *report) {
+            *report = 0;
+            report_step(l);
+        }
+        if (input_step(l))
+            return WALL_EXIT_OK;
+        uint64_t now = kg_clock_mono_ms();
+        bool connected = atomic_load(&l->ctx->connected) != 0;
+        view_set_connected(&l->scr->view, connected);
+        bool settled = settle_step(l, now, connected);
+        bool take = false, timed_out = false;
+        if (l->shot) {
+            take = c->frames > 0 ? l->frames + 1 >= (uint64_t)c->frames : settled;
+            if (!take && now - l->start_ms >= c->timeout_ms)
+                take = timed_out = true;
+        }
+        if (l->send_pending && settled)
+            send_once(l, now);
+        if (take || l->last_tick == 0 || now - l->last_tick >= TICK_MS) {
+            model_lock(l->m);
+            model_tick(l->m, now, l->scr->view.metric);
+            l->tick_values_gen = l->m->values_gen;
+            model_unlock(l->m);
+            l->last_tick = now;
+        }
+        int rc = frame_step(l, now, take);
+        if (take)
+            return screenshot_exit(l, rc, timed_out);
+        uint64_t spent = kg_clock_mono_ms() - now;
+        render_wait(l->scr->render, spent >= FRAME_MS ? 1 : (int)(FRAME_MS - spent));
+    }
 }
 
 int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
@@ -247,17 +484,19 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
     char err[256];
     struct wall_ctx ctx;
     struct model *m = NULL;
-    struct render *r = NULL;
+    struct screen scr;
     struct kg_mqtt *mq = NULL;
     struct wall_op op = {NULL, 0, 0};
-    uint32_t *frame_us = NULL, *frame_cpu_us = NULL;
-    size_t n_frames = 0, cap_frames = 0;
+    struct wall_loop l;
 
+    memset(&scr, 0, sizeof(scr));
+    memset(&l, 0, sizeof(l));
     wall_config_size(c, &w, &h);
     memset(&ctx, 0, sizeof(ctx));
     atomic_init(&ctx.connected, 0);
     atomic_init(&ctx.connected_ms, 0);
-    if (model_create(c->client.prefix, (uint32_t)c->stale_intervals, (double)c->interval_ms / 1000.0, &m) != 0) {
+    if (model_create(c->client.prefix, (uint32_t)c->stale_intervals,
+                     (double)c->interval_ms / 1000.0, &m) != 0) {
         kg_error("cannot create the grid model");
         return WALL_EXIT_RUNTIME;
     }
@@ -266,20 +505,18 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
 
     struct render_options ro = {w, h, c->fullscreen, c->font[0] ? c->font : NULL, "kvmgrid-wall",
                                 c->client.prefix, c->client.broker};
-    if (render_create(&ro, &r, err, sizeof(err)) != 0) {
+    if (screen_open(&scr, &ro, (enum colour_metric)c->metric, (enum layout_sort_by)c->sort,
+                    c->operator_mode, err, sizeof(err)) != 0) {
         kg_error("%s", err);
         status = WALL_EXIT_RUNTIME;
         goto out;
     }
     /* a screenshot needs no window; anything else drawn without one is lost */
-    if (c->screenshot[0] == '\0' && render_no_display(r, err, sizeof(err))) {
+    if (c->screenshot[0] == '\0' && render_no_display(scr.render, err, sizeof(err))) {
         kg_error("%s", err);
         status = WALL_EXIT_RUNTIME;
         goto out;
     }
-    render_set_operator(r, c->operator_mode);
-    render_set_metric(r, (enum colour_metric)c->metric);
-    render_set_sort(r, (enum layout_sort_by)c->sort);
 
     struct kg_mqtt_options mo;
     kg_client_mqtt_options(&c->client, &mo);
@@ -328,202 +565,23 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         goto out;
     }
 
-    const bool shot = c->screenshot[0] != '\0';
-    const uint64_t start_ms = kg_clock_mono_ms();
-    uint64_t last_tick = 0, frames = 0, inputs = 0, tick_values_gen = 0;
-    bool send_pending = c->operator_send[0] != '\0';
-    int send_status = WALL_EXIT_OK;
-    bool burst_logged = false;
-    int64_t trace_argb = -1; /* --trace-tile: colour last reported, -1 none */
-    for (;;) {
-        if (stop != NULL && *stop)
-            break;
-        if (report != NULL && *report) {
-            *report = 0;
-            print_counters(m, atomic_load(&ctx.connected_ms));
-            model_lock(m);
-            bool ahead = m->values_gen != tick_values_gen;
-            model_unlock(m);
-            print_view(r, m, inputs, burst_logged, ahead, &op);
-            /* a running wall's layout on demand: what a test compares with
-             * the broker's retained state */
-            if (!shot && c->dump_layout[0] && render_dump_layout(r, m, c->dump_layout) != 0)
-                kg_warn("cannot write %s", c->dump_layout);
-        }
-        bool quit = false;
-        struct render_event ev;
-        while (render_poll(r, &ev)) {
-            if (ev.type != RENDER_EV_NONE)
-                inputs++;
-            if (ev.type == RENDER_EV_QUIT) {
-                quit = true;
-            } else if (ev.type == RENDER_EV_CLICK) {
-                if (c->operator_mode)
-                    render_select_at(r, m, ev.x, ev.y); /* operators zoom with Enter */
-                else
-                    render_zoom_at(r, m, ev.x, ev.y);
-            } else if (ev.type == RENDER_EV_KEY) {
-                switch (ev.key) {
-                case RENDER_KEY_QUIT: quit = true; break;
-                case RENDER_KEY_METRIC_1: case RENDER_KEY_METRIC_2: case RENDER_KEY_METRIC_3:
-                case RENDER_KEY_METRIC_4: case RENDER_KEY_METRIC_5:
-                    render_set_metric(r, (enum colour_metric)(ev.key - RENDER_KEY_METRIC_1));
-                    last_tick = 0; /* hottest list by the new metric */
-                    break;
-                case RENDER_KEY_METRIC_NEXT:
-                    render_set_metric(r, (enum colour_metric)((render_get_metric(r) + 1) % COLOUR_METRIC_COUNT));
-                    last_tick = 0;
-                    break;
-                case RENDER_KEY_SORT:
-                    render_set_sort(r, render_get_sort(r) == LAYOUT_SORT_NAME ? LAYOUT_SORT_LOAD : LAYOUT_SORT_NAME);
-                    break;
-                case RENDER_KEY_FULLSCREEN: render_toggle_fullscreen(r); break;
-                case RENDER_KEY_ZOOM:
-                    if (!render_zoom_at(r, m, ev.x, ev.y))
-                        render_zoom_at(r, m, -1, -1);
-                    break;
-                case RENDER_KEY_BACK:
-                    if (render_zoomed(r))
-                        render_zoom_out(r);
-                    else
-                        render_clear_selection(r);
-                    break;
-                case RENDER_KEY_LEFT: case RENDER_KEY_RIGHT: case RENDER_KEY_UP: case RENDER_KEY_DOWN:
-                    if (c->operator_mode)
-                        render_select_move(r, m, ev.key == RENDER_KEY_LEFT ? -1 : ev.key == RENDER_KEY_RIGHT,
-                                           ev.key == RENDER_KEY_UP ? -1 : ev.key == RENDER_KEY_DOWN);
-                    break;
-                case RENDER_KEY_OP_1: case RENDER_KEY_OP_2: case RENDER_KEY_OP_3: case RENDER_KEY_OP_4:
-                    /* without operator mode there is no command session: nothing can be sent */
-                    if (op.mq != NULL)
-                        op_send(&op, r, m, c->client.prefix, (enum operator_preset)(ev.key - RENDER_KEY_OP_1));
-                    break;
-                case RENDER_KEY_PAUSE: render_set_paused(r, !render_get_paused(r)); break;
-                case RENDER_KEY_HELP: render_toggle_help(r); break;
-                default: break;
-                }
-            }
-        }
-        if (quit)
-            break;
-        uint64_t now = kg_clock_mono_ms();
-        bool connected = atomic_load(&ctx.connected) != 0;
-        render_set_connected(r, connected);
-
-        /* Has the retained state arrived? Quiet for a moment after the burst.
-         * last_retained_ms and connected_ms come from the MQTT threads' own clock
-         * readings and may be newer than now: such a difference is 0, not a huge
-         * unsigned number (that wrap-around once called bursts complete after a
-         * few thousand of 100,000 messages). */
-        bool settled = false;
-        model_lock(m);
-        uint64_t cms = atomic_load(&ctx.connected_ms);
-        if (connected && cms > 0) {
-            if (m->retained_seen > 0)
-                settled = now > m->last_retained_ms && now - m->last_retained_ms >= SETTLE_MS;
-            else
-                settled = now > cms && now - cms >= EMPTY_SETTLE_MS;
-        }
-        if (settled && !burst_logged) {
-            burst_logged = true;
-            kg_info("retained state: %llu messages applied, last %llu ms after connecting",
-                    (unsigned long long)m->retained_seen,
-                    (unsigned long long)(m->retained_seen ? m->last_retained_ms - cms : 0));
-        }
-        bool take = false, timed_out = false;
-        if (shot) {
-            if (c->frames > 0)
-                take = frames + 1 >= (uint64_t)c->frames;
-            else
-                take = settled;
-            if (!take && now - start_ms >= c->timeout_ms)
-                take = timed_out = true;
-        }
-        if (send_pending && settled) {
-            /* --operator-send: select the VM as a click would, send, and let the
-             * screenshot show the status line */
-            send_pending = false;
-            model_unlock(m);
-            render_frame(r, m, now, true, NULL); /* lay out, so that the VM has a tile */
-            const char *colon = strchr(c->operator_send, ':');
-            enum operator_preset p = OPERATOR_STOP;
-            operator_preset_parse(c->operator_send, (size_t)(colon - c->operator_send), &p);
-            kg_mqtt_wait_connected(op.mq, 5000); /* op_send refuses without a connection */
-            if (!render_select_name(r, m, colon + 1, strlen(colon + 1))) {
-                char msg[300];
-                snprintf(msg, sizeof(msg), "not sent: no VM named %.200s on the wall", colon + 1);
-                render_set_operator_message(r, msg);
-                kg_error("operator: %s", msg);
-                send_status = WALL_EXIT_RUNTIME;
-            } else if (op_send(&op, r, m, c->client.prefix, p) != 0) {
-                send_status = WALL_EXIT_RUNTIME;
-            }
-            model_lock(m);
-        }
-        if (take || last_tick == 0 || now - last_tick >= TICK_MS) {
-            model_tick(m, now, render_get_metric(r));
-            tick_values_gen = m->values_gen;
-            last_tick = now;
-        }
-        model_unlock(m);
-        uint64_t t0 = kg_clock_mono_ns(), c0 = c->stats ? thread_cpu_ns() : 0;
-        struct render_stats before;
-        render_get_stats(r, &before);
-        int rc = render_frame(r, m, now, take, take ? c->screenshot : NULL);
-        struct render_stats after;
-        render_get_stats(r, &after);
-        if (c->stats && after.frames_presented > before.frames_presented) {
-            if (n_frames == cap_frames) {
-                size_t ncap = cap_frames ? cap_frames * 2 : 1024;
-                uint32_t *nf = realloc(frame_us, ncap * sizeof(*nf));
-                if (nf != NULL)
-                    frame_us = nf;
-                uint32_t *nc = realloc(frame_cpu_us, ncap * sizeof(*nc));
-                if (nc != NULL)
-                    frame_cpu_us = nc;
-                if (nf != NULL && nc != NULL)
-                    cap_frames = ncap;
-            }
-            if (n_frames < cap_frames) {
-                frame_cpu_us[n_frames] = (uint32_t)((thread_cpu_ns() - c0) / 1000);
-                frame_us[n_frames++] = (uint32_t)((kg_clock_mono_ns() - t0) / 1000);
-            }
-        }
-        if (c->trace_tile[0] && after.frames_presented > before.frames_presented)
-            trace_tile(r, m, c->trace_tile, &trace_argb);
-        frames++;
-        if (take) {
-            if (rc != 0) {
-                kg_error("cannot write the screenshot %s", c->screenshot);
-                status = WALL_EXIT_RUNTIME;
-            } else {
-                kg_info("screenshot saved to %s", c->screenshot);
-                if (timed_out) {
-                    kg_error("gave up waiting for the retained state from %s", c->client.broker);
-                    status = WALL_EXIT_TIMEOUT;
-                }
-            }
-            if (c->dump_layout[0] && render_dump_layout(r, m, c->dump_layout) != 0) {
-                kg_error("cannot write %s", c->dump_layout);
-                status = WALL_EXIT_RUNTIME;
-            }
-            break;
-        }
-        uint64_t spent = kg_clock_mono_ms() - now;
-        render_wait(r, spent >= FRAME_MS ? 1 : (int)(FRAME_MS - spent));
-    }
+    l = (struct wall_loop){.c = c, .ctx = &ctx, .m = m, .scr = &scr, .op = &op,
+                           .start_ms = kg_clock_mono_ms(), .shot = c->screenshot[0] != '\0',
+                           .send_pending = c->operator_send[0] != '\0',
+                           .send_status = WALL_EXIT_OK, .trace_argb = -1};
+    status = run_loop(&l, stop, report);
     if (c->stats) {
         struct render_stats rs;
-        render_get_stats(r, &rs);
-        print_stats(frame_us, frame_cpu_us, n_frames, &rs);
+        render_get_stats(scr.render, &rs);
+        print_stats(l.times.us, l.times.cpu_us, l.times.n, &rs);
         print_counters(m, atomic_load(&ctx.connected_ms));
     }
-    if (send_pending && status == WALL_EXIT_OK) {
+    if (l.send_pending && status == WALL_EXIT_OK) {
         kg_error("operator: %s not sent: the retained state had not arrived", c->operator_send);
-        send_status = WALL_EXIT_RUNTIME;
+        l.send_status = WALL_EXIT_RUNTIME;
     }
     if (status == WALL_EXIT_OK)
-        status = send_status;
+        status = l.send_status;
 out:
     if (op.mq != NULL) {
         /* commands handed over must reach the broker before we go */
@@ -539,9 +597,9 @@ out:
         kg_mqtt_stop(mq, NULL, NULL, 1000);
         kg_mqtt_free(mq); /* no more callbacks into the model after this */
     }
-    render_free(r);
+    screen_close(&scr);
     model_free(m);
-    free(frame_us);
-    free(frame_cpu_us);
+    free(l.times.us);
+    free(l.times.cpu_us);
     return status;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Operator selection on a real renderer (SDL's offscreen driver): nothing without
+/* Operator selection on a real screen (SDL's offscreen driver): nothing without
  * operator mode; arrows walk screen order across hosts and skip hosts without VMs;
  * Down then Up comes back; selection by name and by pixel; a removed VM is no
  * longer selected. */
@@ -13,31 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grid_fixture.h"
 #include "kvmgrid/schema.h"
 #include "model.h"
-#include "render.h"
-
-static char payload[KG_PAYLOAD_MAX];
-
-static void vm(struct model *m, const char *host, const char *name)
-{
-    struct kg_vm v;
-    kg_vm_init(&v);
-    v.ts_ms = 1764400000000;
-    snprintf(v.host, sizeof(v.host), "%s", host);
-    snprintf(v.name, sizeof(v.name), "%s", name);
-    v.state = KG_VM_RUNNING;
-    v.cpu_pct = 50;
-    int len = kg_vm_encode(&v, payload, sizeof(payload));
-    assert_true(len > 0);
-    char topic[200];
-    snprintf(topic, sizeof(topic), "kvmgrid/%s/vm/%s", host, name);
-    model_apply(m, topic, strlen(topic), payload, (size_t)len, true, 1000);
-}
+#include "screen.h"
+#include "selection.h"
 
 struct fixture {
     struct model *m;
-    struct render *r;
+    struct screen s;
 };
 
 static int setup(void **state)
@@ -46,15 +30,16 @@ static int setup(void **state)
     assert_int_equal(model_create("kvmgrid", 3, 3600, &f.m), 0);
     const char *a[] = {"a0", "a1", "a2", "a3", "a4", "a5", "a6"};
     for (size_t i = 0; i < 7; i++)
-        vm(f.m, "h1", a[i]);
+        fixture_vm(f.m, "h1", a[i]);
     model_apply(f.m, "kvmgrid/h2/status", 17, "online", 6, true, 1000); /* a host without VMs */
-    vm(f.m, "h3", "c0");
-    vm(f.m, "h3", "c1");
-    vm(f.m, "h3", "c2");
+    fixture_vm(f.m, "h3", "c0");
+    fixture_vm(f.m, "h3", "c1");
+    fixture_vm(f.m, "h3", "c2");
     char err[256];
     struct render_options ro = {640, 480, false, NULL, "test", "kvmgrid", "test"};
-    assert_int_equal(render_create(&ro, &f.r, err, sizeof(err)), 0);
-    assert_int_equal(render_frame(f.r, f.m, 1000, true, NULL), 0); /* lay out */
+    assert_int_equal(screen_open(&f.s, &ro, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, false, err,
+                                 sizeof(err)), 0);
+    assert_int_equal(screen_frame(&f.s, f.m, 1000, true, NULL), 0); /* lay out */
     *state = &f;
     return 0;
 }
@@ -62,7 +47,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    render_free(f->r);
+    screen_close(&f->s);
     model_free(f->m);
     return 0;
 }
@@ -72,7 +57,7 @@ static const char *sel(struct fixture *f)
 {
     static char vmn[KG_NAME_MAX + 1], host[KG_NAME_MAX + 1];
     size_t len;
-    if (!render_selected(f->r, f->m, vmn, sizeof(vmn), &len, host, sizeof(host)))
+    if (!selection_get(&f->s.view, f->m, vmn, sizeof(vmn), &len, host, sizeof(host)))
         return "";
     static char both[2 * KG_NAME_MAX + 2];
     snprintf(both, sizeof(both), "%s/%s", host, vmn);
@@ -82,51 +67,53 @@ static const char *sel(struct fixture *f)
 static void off_without_operator(void **state)
 {
     struct fixture *f = *state;
-    render_set_operator(f->r, false);
-    assert_false(render_select_move(f->r, f->m, 1, 0));
-    assert_false(render_select_name(f->r, f->m, "a1", 2));
-    assert_false(render_select_at(f->r, f->m, 100, 100));
+    view_set_operator(&f->s.view, false);
+    assert_false(selection_move(&f->s.view, &f->s.grid, f->m, 1, 0));
+    assert_false(selection_name(&f->s.view, &f->s.grid, f->m, "a1", 2));
+    assert_false(selection_at(&f->s.view, &f->s.grid, f->m, 100, 100));
     assert_string_equal(sel(f), "");
 }
 
 static void arrows(void **state)
 {
     struct fixture *f = *state;
-    render_set_operator(f->r, true);
-    render_clear_selection(f->r);
-    assert_true(render_select_move(f->r, f->m, 1, 0)); /* the first arrow: the first VM */
+    view_set_operator(&f->s.view, true);
+    view_clear_selection(&f->s.view);
+    assert_true(selection_move(&f->s.view, &f->s.grid, f->m, 1, 0)); /* the first arrow: the first VM */
     assert_string_equal(sel(f), "h1/a0");
     for (int i = 1; i < 7; i++)
-        assert_true(render_select_move(f->r, f->m, 1, 0));
+        assert_true(selection_move(&f->s.view, &f->s.grid, f->m, 1, 0));
     assert_string_equal(sel(f), "h1/a6");
-    assert_true(render_select_move(f->r, f->m, 1, 0)); /* past h1: h2 has no VM, on to h3 */
+    assert_true(selection_move(&f->s.view, &f->s.grid, f->m, 1, 0)); /* past h1: h2 has no VM, on to h3 */
     assert_string_equal(sel(f), "h3/c0");
-    assert_true(render_select_move(f->r, f->m, -1, 0));
+    assert_true(selection_move(&f->s.view, &f->s.grid, f->m, -1, 0));
     assert_string_equal(sel(f), "h1/a6");
-    assert_true(render_select_name(f->r, f->m, "c2", 2));
+    assert_true(selection_name(&f->s.view, &f->s.grid, f->m, "c2", 2));
     assert_string_equal(sel(f), "h3/c2");
-    assert_false(render_select_move(f->r, f->m, 1, 0)); /* nothing after the last VM */
+    assert_false(selection_move(&f->s.view, &f->s.grid, f->m, 1, 0)); /* nothing after the last VM */
     assert_string_equal(sel(f), "h3/c2");
     /* Down then Up comes back to where it started */
-    assert_true(render_select_name(f->r, f->m, "a1", 2));
-    assert_true(render_select_move(f->r, f->m, 0, 1));
+    assert_true(selection_name(&f->s.view, &f->s.grid, f->m, "a1", 2));
+    assert_true(selection_move(&f->s.view, &f->s.grid, f->m, 0, 1));
     char down[64];
     snprintf(down, sizeof(down), "%s", sel(f));
     assert_string_not_equal(down, "h1/a1");
-    assert_true(render_select_move(f->r, f->m, 0, -1));
+    assert_true(selection_move(&f->s.view, &f->s.grid, f->m, 0, -1));
     assert_string_equal(sel(f), "h1/a1");
-    assert_false(render_select_name(f->r, f->m, "nope", 4));
+    assert_false(selection_name(&f->s.view, &f->s.grid, f->m, "nope", 4));
     assert_string_equal(sel(f), "h1/a1");
 }
 
 static void by_pixel_and_removal(void **state)
 {
     struct fixture *f = *state;
-    render_set_operator(f->r, true);
+    view_set_operator(&f->s.view, true);
     char path[] = "/tmp/kg-test-select-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
-    assert_int_equal(render_dump_layout(f->r, f->m, path), 0);
+    model_lock(f->m);
+    assert_int_equal(render_dump_layout(f->s.render, f->m, &f->s.grid, path), 0);
+    model_unlock(f->m);
     FILE *lf = fopen(path, "r");
     assert_non_null(lf);
     char line[256];
@@ -137,20 +124,18 @@ static void by_pixel_and_removal(void **state)
     fclose(lf);
     remove(path);
     assert_true(t > 0);
-    assert_true(render_select_at(f->r, f->m, x + t / 2, y + t / 2));
+    assert_true(selection_at(&f->s.view, &f->s.grid, f->m, x + t / 2, y + t / 2));
     assert_string_equal(sel(f), "h3/c1");
-    assert_false(render_select_at(f->r, f->m, 0, 0)); /* header: no tile */
+    assert_false(selection_at(&f->s.view, &f->s.grid, f->m, 0, 0)); /* header: no tile */
     assert_string_equal(sel(f), "h3/c1");
     /* the VM goes away: nothing selected any more */
     model_apply(f->m, "kvmgrid/h3/vm/c1", 16, "", 0, true, 2000);
     assert_string_equal(sel(f), "");
-    assert_int_equal(render_frame(f->r, f->m, 2000, true, NULL), 0);
+    assert_int_equal(screen_frame(&f->s, f->m, 2000, true, NULL), 0);
     assert_string_equal(sel(f), "");
-    render_clear_selection(f->r);
-    struct render_view v;
-    render_get_view(f->r, f->m, &v);
-    assert_true(v.operator);
-    assert_false(v.selected);
+    view_clear_selection(&f->s.view);
+    assert_true(f->s.view.operator_mode);
+    assert_false(f->s.view.selected);
 }
 
 int main(void)

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The frame step (see screen.h). It holds the model's lock while the grid is
+ * ordered and the renderer draws, so that both see one state of the model; SDL's
+ * uploads and presenting happen after the lock is released.
+ */
+#include "screen.h"
+
+#include <string.h>
+
+#include "kvmgrid/error.h"
+
+int screen_open(struct screen *s, const struct render_options *opt, enum colour_metric metric,
+                enum layout_sort_by sort, bool operator_mode, char *errmsg, size_t errlen)
+{
+    memset(s, 0, sizeof(*s));
+    view_init(&s->view, metric, sort, operator_mode);
+    return render_create(opt, &s->render, errmsg, errlen);
+}
+
+void screen_close(struct screen *s)
+{
+    render_free(s->render);
+    s->render = NULL;
+    layout_grid_free(&s->grid);
+}
+
+/* Lock held: lays the grid out again when it is due. KG_ENOMEM when that failed. */
+static int order_when_due(struct screen *s, struct model *m, uint64_t now_ms, bool force,
+                          struct render_changes *ch)
+{
+    struct view *v = &s->view;
+    struct layout_grid *g = &s->grid;
+    bool structure_changed = m->structure_gen != g->structure_gen;
+    bool due = s->order_view_gen != v->order_gen || render_wants_layout(s->render) ||
+               (structure_changed && !v->paused &&
+                (force || now_ms < g->ordered_ms || now_ms - g->ordered_ms >= SCREEN_RELAYOUT_MIN_MS));
+    if (due) {
+        bool zoom_gone = false;
+        if (layout_grid_order(g, m, v->sort, v->zoomed ? v->zoom : NULL, v->zoom_len, now_ms,
+                              &zoom_gone) != 0)
+            return KG_ENOMEM;
+        if (zoom_gone)
+            view_zoom_lost(v);
+        s->order_view_gen = v->order_gen;
+        ch->ordered = true;
+    }
+    /* Changes wait while paused, and while the host set waits for its layout. */
+    ch->paint = due || (!v->paused && !structure_changed);
+    return 0;
+}
+
+int screen_frame(struct screen *s, struct model *m, uint64_t now_ms, bool force,
+                 const char *screenshot_path)
+{
+    struct render_changes ch = {false, false, false, NULL, 0};
+    model_lock(m);
+    if (order_when_due(s, m, now_ms, force, &ch) != 0) {
+        model_unlock(m);
+        return KG_ENOMEM;
+    }
+    if (ch.paint) {
+        ch.all = m->full_repaint;
+        ch.n_dirty = model_take_dirty(m, &ch.dirty);
+        m->full_repaint = false;
+    }
+    render_draw(s->render, m, &s->view, &s->grid, &ch, now_ms, force);
+    model_unlock(m);
+    return render_present(s->render, &s->view, &s->grid, force, screenshot_path);
+}
+
+bool screen_pending(struct screen *s, struct model *m, struct render_view *rv)
+{
+    struct render_view local;
+    if (rv == NULL)
+        rv = &local;
+    render_get_view(s->render, m, &s->view, rv);
+    bool p = rv->pending || s->order_view_gen != s->view.order_gen;
+    model_lock(m);
+    if (!s->view.paused)
+        p = p || m->structure_gen != s->grid.structure_gen || m->n_dirty > 0 || m->full_repaint;
+    model_unlock(m);
+    return p;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tiles on the canvas: one square per VM in the colour of the view's metric, with
+ * marks readable without colour (stale: checkerboard; host offline: stripes, a
+ * frame and the word OFFLINE; paused: two bars; shut off or crashed: a hollow
+ * square; load generator running: a corner), host labels, and the glue that has
+ * the layout place the grid's blocks with the label font's height.
+ * It reads the model and the grid and decides nothing about data: counts and
+ * staleness come from the model, positions from the grid, colours from colour.c.
+ * A rendering room, main thread only, the model's lock held.
+ */
+#ifndef KG_WALL_TILES_H
+#define KG_WALL_TILES_H
+#include <SDL.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "canvas.h"
+#include "colour.h"
+#include "layout.h"
+#include "model.h"
+#include "text.h"
+
+enum tiles_mark {
+    TILES_STALE = 1, TILES_OFFLINE = 2, TILES_PAUSED = 4, TILES_SHUTOFF = 8, TILES_CRASHED = 16,
+    TILES_LOAD = 32
+};
+
+/* What tiles are painted with and into (borrowed for one frame). */
+struct tiles {
+    struct canvas *canvas;
+    struct text *text;
+    const struct layout_grid *grid;
+    const struct model *model;
+    enum colour_metric metric;
+    uint64_t painted;           /* tiles painted, counted up */
+};
+
+/* Paints one tile of colour c with marks (enum tiles_mark) at tr; the paused bars
+ * end above text_top (relative; tr.w for none). Also draws the legend's samples. */
+void tiles_paint(struct canvas *c, struct layout_rect tr, uint32_t colour, unsigned marks,
+                 int text_top);
+/* Repaints VM slot idx where the grid shows it (nothing when it has no tile) and
+ * marks it dirty. */
+void tiles_paint_vm(struct tiles *t, uint32_t idx);
+/* Clears area and paints every block: labels, tiles, offline frames. */
+void tiles_paint_all(struct tiles *t, const SDL_Rect *area);
+/* Places the grid's blocks into area with host labels in t->text's fonts (larger
+ * labels for large tiles) and sizes the tile text fonts to the tiles. */
+void tiles_place(struct text *t, struct layout_grid *g, const SDL_Rect *area);
+
+#endif

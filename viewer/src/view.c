@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The view state and its setters (see view.h). A setter that changes nothing bumps
+ * nothing, so that repeating a key or a state costs no frame.
+ */
+#include "view.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "model.h"
+
+void view_init(struct view *v, enum colour_metric metric, enum layout_sort_by sort,
+               bool operator_mode)
+{
+    memset(v, 0, sizeof(*v));
+    v->metric = metric;
+    v->sort = sort;
+    v->operator_mode = operator_mode;
+}
+
+void view_set_metric(struct view *v, enum colour_metric m)
+{
+    if (m == v->metric)
+        return;
+    v->metric = m;
+    v->tiles_gen++;
+    v->chrome_gen++;
+    if (v->sort == LAYOUT_SORT_LOAD)
+        v->order_gen++;
+}
+
+void view_next_metric(struct view *v)
+{
+    view_set_metric(v, (enum colour_metric)((v->metric + 1) % COLOUR_METRIC_COUNT));
+}
+
+void view_set_sort(struct view *v, enum layout_sort_by by)
+{
+    if (by == v->sort)
+        return;
+    v->sort = by;
+    v->order_gen++;
+    v->chrome_gen++;
+}
+
+void view_toggle_sort(struct view *v)
+{
+    view_set_sort(v, v->sort == LAYOUT_SORT_NAME ? LAYOUT_SORT_LOAD : LAYOUT_SORT_NAME);
+}
+
+void view_set_paused(struct view *v, bool paused)
+{
+    v->paused = paused;
+    v->chrome_gen++;
+}
+
+void view_toggle_help(struct view *v)
+{
+    v->help = !v->help;
+    v->overlay_gen++;
+}
+
+void view_set_connected(struct view *v, bool connected)
+{
+    if (connected == v->connected)
+        return;
+    v->connected = connected;
+    v->chrome_gen++;
+}
+
+bool view_zoom_at(struct view *v, const struct layout_grid *g, struct model *m, int x, int y)
+{
+    model_lock(m);
+    int32_t b = layout_grid_block_at(g, x, y);
+    if (b >= 0) {
+        const struct model_host *h = &m->hosts[g->order[b]];
+        memcpy(v->zoom, h->name, h->name_len);
+        v->zoom[h->name_len] = '\0';
+        v->zoom_len = h->name_len;
+        v->zoomed = true;
+    }
+    model_unlock(m);
+    if (b < 0)
+        return false;
+    v->order_gen++;
+    v->chrome_gen++;
+    return true;
+}
+
+void view_zoom_out(struct view *v)
+{
+    if (!v->zoomed)
+        return;
+    v->zoomed = false;
+    v->order_gen++;
+    v->chrome_gen++;
+}
+
+void view_zoom_lost(struct view *v)
+{
+    v->zoomed = false;
+}
+
+void view_set_operator(struct view *v, bool on)
+{
+    v->operator_mode = on;
+    if (!on)
+        v->selected = false;
+    v->chrome_gen++;
+    v->overlay_gen++;
+}
+
+void view_select(struct view *v, const char *host, size_t host_len, const char *vm, size_t vm_len)
+{
+    memcpy(v->sel_host, host, host_len);
+    v->sel_host[host_len] = '\0';
+    v->sel_host_len = host_len;
+    memcpy(v->sel_vm, vm, vm_len);
+    v->sel_vm[vm_len] = '\0';
+    v->sel_vm_len = vm_len;
+    v->selected = true;
+    v->chrome_gen++;
+    v->overlay_gen++;
+}
+
+void view_clear_selection(struct view *v)
+{
+    if (!v->selected)
+        return;
+    v->selected = false;
+    v->chrome_gen++;
+    v->overlay_gen++;
+}
+
+void view_set_operator_message(struct view *v, const char *msg)
+{
+    snprintf(v->op_msg, sizeof(v->op_msg), "%s", msg ? msg : "");
+    v->chrome_gen++;
+}
