@@ -477,6 +477,76 @@ static int run_loop(struct wall_loop *l, volatile sig_atomic_t *stop,
     }
 }
 
+/* The wall's session (QoS 0, read only) and, in operator mode, a second one for
+ * commands (QoS 1, its own client id: two sessions with one id would throw each
+ * other off). Returns WALL_EXIT_OK or the exit status of the failure (logged);
+ * what was opened is left for close_sessions. */
+static int open_sessions(const struct wall_config *c, struct wall_ctx *ctx, struct kg_mqtt **mq,
+                         struct wall_op *op)
+{
+    char err[256];
+    struct kg_mqtt_options mo;
+    kg_client_mqtt_options(&c->client, &mo);
+    mo.qos = 0; /* the wall only reads; QoS 0 keeps a retained burst fast */
+    mo.on_message = on_message;
+    mo.on_connect = on_connect;
+    mo.on_synced = on_synced;
+    mo.on_lost = on_lost;
+    mo.ctx = ctx;
+    if (kg_mqtt_create(&mo, mq, err, sizeof(err)) != 0) {
+        kg_error("broker %s: %s", c->client.broker, err);
+        return WALL_EXIT_USAGE;
+    }
+    if (c->operator_mode) {
+        char cid[256], hn[64] = "wall";
+        if (c->client.client_id[0])
+            snprintf(cid, sizeof(cid), "%.200s-cmd", c->client.client_id);
+        else {
+            gethostname(hn, sizeof(hn) - 1);
+            hn[sizeof(hn) - 1] = '\0';
+            snprintf(cid, sizeof(cid), "kvmgrid-wall-cmd-%.60s-%ld", hn, (long)getpid());
+        }
+        struct kg_mqtt_options oo;
+        kg_client_mqtt_options(&c->client, &oo);
+        oo.client_id = cid;
+        oo.qos = 1;
+        oo.max_buffered = 64;
+        if (kg_mqtt_create(&oo, &op->mq, err, sizeof(err)) != 0 || kg_mqtt_start(op->mq) != 0) {
+            kg_error("operator session to %s: %s", c->client.broker, err);
+            return WALL_EXIT_RUNTIME;
+        }
+        kg_info("operator mode: F5..F8 send load commands as %s", c->client.username);
+    }
+    char filter[KG_TOPIC_MAX];
+    if (kg_topic_filter_all(filter, sizeof(filter), c->client.prefix) < 0 ||
+        kg_mqtt_subscribe(*mq, filter) != 0 || kg_mqtt_start(*mq) != 0) {
+        kg_error("cannot subscribe to %s/#", c->client.prefix);
+        return WALL_EXIT_RUNTIME;
+    }
+    return WALL_EXIT_OK;
+}
+
+/* Stops both sessions; commands handed over must reach the broker before the
+ * wall goes. Returns status, or WALL_EXIT_RUNTIME when they did not. */
+static int close_sessions(const struct wall_config *c, struct kg_mqtt *mq, struct wall_op *op,
+                          int status)
+{
+    if (op->mq != NULL) {
+        if (op->seq > 0 && kg_mqtt_flush(op->mq, 5000) != 0) {
+            kg_error("operator: commands not acknowledged by %s before exit", c->client.broker);
+            if (status == WALL_EXIT_OK)
+                status = WALL_EXIT_RUNTIME;
+        }
+        kg_mqtt_stop(op->mq, NULL, NULL, 1000);
+        kg_mqtt_free(op->mq);
+    }
+    if (mq != NULL) {
+        kg_mqtt_stop(mq, NULL, NULL, 1000);
+        kg_mqtt_free(mq); /* no more callbacks into the model after this */
+    }
+    return status;
+}
+
 int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
              volatile sig_atomic_t *report)
 {
@@ -518,52 +588,8 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         goto out;
     }
 
-    struct kg_mqtt_options mo;
-    kg_client_mqtt_options(&c->client, &mo);
-    mo.qos = 0; /* the wall only reads; QoS 0 keeps a retained burst fast */
-    mo.on_message = on_message;
-    mo.on_connect = on_connect;
-    mo.on_synced = on_synced;
-    mo.on_lost = on_lost;
-    mo.ctx = &ctx;
-    char filter[KG_TOPIC_MAX];
-    if (kg_mqtt_create(&mo, &mq, err, sizeof(err)) != 0) {
-        kg_error("broker %s: %s", c->client.broker, err);
-        status = WALL_EXIT_USAGE;
+    if ((status = open_sessions(c, &ctx, &mq, &op)) != WALL_EXIT_OK)
         goto out;
-    }
-    if (c->operator_mode) {
-        /* A client id of its own: two sessions with one id would throw each other off. */
-        char cid[256], hn[64] = "wall";
-        if (c->client.client_id[0])
-            snprintf(cid, sizeof(cid), "%.200s-cmd", c->client.client_id);
-        else {
-            gethostname(hn, sizeof(hn) - 1);
-            hn[sizeof(hn) - 1] = '\0';
-            snprintf(cid, sizeof(cid), "kvmgrid-wall-cmd-%.60s-%ld", hn, (long)getpid());
-        }
-        struct kg_mqtt_options oo = mo;
-        oo.client_id = cid;
-        oo.qos = 1;
-        oo.max_buffered = 64;
-        oo.on_message = NULL;
-        oo.on_connect = NULL;
-        oo.on_synced = NULL;
-        oo.on_lost = NULL;
-        oo.ctx = NULL;
-        if (kg_mqtt_create(&oo, &op.mq, err, sizeof(err)) != 0 || kg_mqtt_start(op.mq) != 0) {
-            kg_error("operator session to %s: %s", c->client.broker, err);
-            status = WALL_EXIT_RUNTIME;
-            goto out;
-        }
-        kg_info("operator mode: F5..F8 send load commands as %s", c->client.username);
-    }
-    if (kg_topic_filter_all(filter, sizeof(filter), c->client.prefix) < 0 ||
-        kg_mqtt_subscribe(mq, filter) != 0 || kg_mqtt_start(mq) != 0) {
-        kg_error("cannot subscribe to %s/#", c->client.prefix);
-        status = WALL_EXIT_RUNTIME;
-        goto out;
-    }
 
     l = (struct wall_loop){.c = c, .ctx = &ctx, .m = m, .scr = &scr, .op = &op,
                            .start_ms = kg_clock_mono_ms(), .shot = c->screenshot[0] != '\0',
@@ -583,20 +609,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
     if (status == WALL_EXIT_OK)
         status = l.send_status;
 out:
-    if (op.mq != NULL) {
-        /* commands handed over must reach the broker before we go */
-        if (op.seq > 0 && kg_mqtt_flush(op.mq, 5000) != 0) {
-            kg_error("operator: commands not acknowledged by %s before exit", c->client.broker);
-            if (status == WALL_EXIT_OK)
-                status = WALL_EXIT_RUNTIME;
-        }
-        kg_mqtt_stop(op.mq, NULL, NULL, 1000);
-        kg_mqtt_free(op.mq);
-    }
-    if (mq != NULL) {
-        kg_mqtt_stop(mq, NULL, NULL, 1000);
-        kg_mqtt_free(mq); /* no more callbacks into the model after this */
-    }
+    status = close_sessions(c, mq, &op, status);
     screen_close(&scr);
     model_free(m);
     free(l.times.us);
