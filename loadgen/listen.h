@@ -13,7 +13,7 @@
 #define LOADGEN_LISTEN_H
 #include <signal.h>
 
-#include "settings.h"
+#include "loadgen_config.h"
 
 /* Runs until *stop becomes non-zero (set by a signal handler). cfg borrowed;
  * cfg->node must be set. Returns 0 after a clean shutdown, or KG_EINVAL (bad

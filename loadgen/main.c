@@ -29,7 +29,7 @@
 #include "listen.h"
 #include "plan.h"
 #include "runner.h"
-#include "settings.h"
+#include "loadgen_config.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_REJECTED = 3 };
 
@@ -89,7 +89,7 @@ static const struct kg_cli cli = {
         "       kvmgrid-load [OPTION]... --listen                   (serve commands over MQTT)",
     .summary = "Runs CPU, memory and disk load within local safety caps, alone, as timed\n"
                "scenarios, or on command over MQTT. DURATION: 250ms, 30s, 2m, 1h, or seconds.",
-    .keys = loadgen_config_table,
+    .keys = loadgen_config_keys,
     .flags = flags,
     .epilogue = "Exit status: 0 ok (or --help, --version, --check), 1 runtime failure,\n"
                 "2 usage or config error, 3 rejected by the caps.\n",
@@ -227,8 +227,8 @@ static int load_config(const struct kg_cli_args *ca, const struct args *a,
     char err[1024];
     const char *path = ca->config;
     loadgen_config_defaults(cfg);
-    if (kg_cli_apply(loadgen_config_table, ca, cfg, err, sizeof err) ||
-        (a->dir && kg_config_set(loadgen_config_table, cfg, "disk_dir", a->dir, err, sizeof err)) ||
+    if (kg_cli_apply(loadgen_config_keys, ca, cfg, err, sizeof err) ||
+        (a->dir && kg_config_set(loadgen_config_keys, cfg, "disk_dir", a->dir, err, sizeof err)) ||
         kg_client_check(&cfg->client, path, err, sizeof err)) {
         fprintf(stderr, "kvmgrid-load: %s\n", err);
         return EXIT_USAGE;

@@ -20,7 +20,7 @@
 #include "kvmgrid/schema.h"
 #include "plan.h"
 #include "scenario.h"
-#include "settings.h"
+#include "loadgen_config.h"
 
 static struct caps test_caps(void)
 {

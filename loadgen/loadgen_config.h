@@ -5,8 +5,8 @@
  * "max_mib = 512" in the file and a flag --max-mib 512 mean the same thing.
  * Pure module: never logs.
  */
-#ifndef LOADGEN_SETTINGS_H
-#define LOADGEN_SETTINGS_H
+#ifndef LOADGEN_LOADGEN_CONFIG_H
+#define LOADGEN_LOADGEN_CONFIG_H
 #include <stdint.h>
 
 #include "caps.h"
@@ -22,7 +22,7 @@ struct loadgen_config {
     struct caps caps;
 };
 
-extern const struct kg_config_key loadgen_config_table[];
+extern const struct kg_config_key loadgen_config_keys[];
 
 /* Defaults everywhere (the table's, and the caps from caps_defaults with the
  * CPUs online). */

@@ -4,7 +4,7 @@
  * type, its range and its one-line help live here and nowhere else; --help and
  * docs/kvmgrid-load.md list the same keys.
  */
-#include "settings.h"
+#include "loadgen_config.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@
      sizeof(((struct loadgen_config *)0)->field), 0, 0, NULL, help, NULL}
 
 /* The caps' defaults are caps_defaults' (test_caps checks they agree). */
-const struct kg_config_key loadgen_config_table[] = {
+const struct kg_config_key loadgen_config_keys[] = {
     KG_CLIENT_CONFIG_KEYS(struct loadgen_config, client),
     STR("node", node, "this node's name in topics (default: host name)"),
     STR("scenario_dir", scenario_dir,
@@ -56,5 +56,5 @@ void loadgen_config_defaults(struct loadgen_config *c)
     caps_defaults(&c->caps, n > 0 ? n : 1);
     char why[256];
     /* the table's defaults are constants: a failure is a bug, caught by the tests */
-    (void)kg_config_defaults(loadgen_config_table, c, why, sizeof why);
+    (void)kg_config_defaults(loadgen_config_keys, c, why, sizeof why);
 }
