@@ -260,8 +260,11 @@ static void push_dirty(struct model *m, uint32_t idx)
     m->dirty[m->n_dirty++] = idx;
 }
 
-uint32_t model_take_dirty(struct model *m, const uint32_t **list)
+uint32_t model_take_dirty(struct model *m, const uint32_t **list, bool *all)
 {
+    if (all != NULL)
+        *all = m->full_repaint;
+    m->full_repaint = false;
     uint32_t n = m->n_dirty;
     for (uint32_t i = 0; i < n; i++)
         m->vms[m->dirty[i]].flags &= (uint8_t)~MODEL_VM_DIRTY;

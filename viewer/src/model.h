@@ -124,8 +124,8 @@ struct model {
     uint32_t n_dirty, cap_dirty;
     uint64_t structure_gen;      /* hosts/VMs added or removed, host status, loads */
     uint64_t values_gen;         /* any applied change */
-    bool full_repaint;           /* too many dirty entries: repaint everything (cleared
-                                    by whoever takes the dirty list for a frame) */
+    bool full_repaint;           /* too many dirty entries: repaint everything (taken
+                                    with the dirty list by model_take_dirty) */
 
     uint64_t applied;            /* messages applied (valid) */
     uint64_t removed;            /* VMs removed (empty payloads, model_sync_end) */
@@ -202,9 +202,10 @@ int model_load_status(const struct model *m, const char *node, size_t len);
 double model_host_load(const struct model *m, const struct model_host *h);
 
 /* Lock held: takes the dirty list (VM slots; entries may repeat or be no longer
- * live) and clears MODEL_VM_DIRTY on them. Returns the count; *list stays valid
- * until the next model call. */
-uint32_t model_take_dirty(struct model *m, const uint32_t **list);
+ * live) and clears MODEL_VM_DIRTY on them, and takes full_repaint into *all (may
+ * be NULL) and clears it: everything changed since the last call. Returns the
+ * count; *list stays valid until the next model call. */
+uint32_t model_take_dirty(struct model *m, const uint32_t **list, bool *all);
 
 /* Lookups, lock held. Return an index or -1. */
 int32_t model_find_host(const struct model *m, const char *name, size_t len);

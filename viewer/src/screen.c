@@ -60,9 +60,7 @@ int screen_frame(struct screen *s, struct model *m, uint64_t now_ms, bool force,
         return KG_ENOMEM;
     }
     if (ch.paint) {
-        ch.all = m->full_repaint;
-        ch.n_dirty = model_take_dirty(m, &ch.dirty);
-        m->full_repaint = false;
+        ch.n_dirty = model_take_dirty(m, &ch.dirty, &ch.all);
     }
     render_draw(s->render, m, &s->view, &s->grid, &ch, now_ms, force);
     model_unlock(m);

@@ -95,7 +95,7 @@ static void create_update_remove(void **state)
     assert_true(isnan(model_vm_value(&m->vms[v], COLOUR_METRIC_NET)));
     uint64_t sgen = m->structure_gen;
     const uint32_t *list;
-    assert_int_equal(model_take_dirty(m, &list), 1);
+    assert_int_equal(model_take_dirty(m, &list, NULL), 1);
     assert_int_equal(list[0], (uint32_t)v);
     model_unlock(m);
 
@@ -104,7 +104,7 @@ static void create_update_remove(void **state)
         pub_vm(m, "hv1", "web1", 80 + i, KG_VM_PAUSED, 2000 + (uint64_t)i);
     model_lock(m);
     assert_int_equal(m->structure_gen, sgen);
-    assert_int_equal(model_take_dirty(m, &list), 1);
+    assert_int_equal(model_take_dirty(m, &list, NULL), 1);
     assert_int_equal(m->vms[v].state, KG_VM_PAUSED);
     assert_true(fabsf(m->vms[v].fig[MODEL_FIG_CPU_PCT] - 82.0f) < 1e-3f);
     assert_int_equal(m->applied, 4);
@@ -245,17 +245,17 @@ static void staleness(void **state)
     pub_vm(m, "hv2", "b", 10, KG_VM_RUNNING, 0); /* unknown interval: 15 s */
     const uint32_t *list;
     model_lock(m);
-    model_take_dirty(m, &list);
+    model_take_dirty(m, &list, NULL);
     model_tick(m, 5000, COLOUR_METRIC_CPU);
     assert_int_equal(m->counts.vms_stale, 0);
     assert_int_equal(m->counts.hosts_stale, 0);
-    assert_int_equal(model_take_dirty(m, &list), 0);
+    assert_int_equal(model_take_dirty(m, &list, NULL), 0);
     model_tick(m, 6001, COLOUR_METRIC_CPU);
     assert_int_equal(m->counts.vms_stale, 1);
     assert_int_equal(m->counts.hosts_stale, 1);
     int32_t a = model_find_vm(m, 0, "a", 1);
     assert_true(m->vms[a].flags & MODEL_VM_STALE);
-    assert_int_equal(model_take_dirty(m, &list), 1); /* repaint it with its pattern */
+    assert_int_equal(model_take_dirty(m, &list, NULL), 1); /* repaint it with its pattern */
     assert_int_equal(list[0], (uint32_t)a);
     model_tick(m, 15001, COLOUR_METRIC_CPU);
     assert_int_equal(m->counts.vms_stale, 2);
@@ -474,7 +474,7 @@ static void many_vms_compact(void **state)
     assert_int_equal(m->n_hosts, 2000);
     assert_int_equal(model_find_vm(m, (uint32_t)model_find_host(m, "hv1999", 6), "vm49", 4) >= 0, 1);
     const uint32_t *list;
-    assert_int_equal(model_take_dirty(m, &list), 100000);
+    assert_int_equal(model_take_dirty(m, &list, NULL), 100000);
     model_tick(m, 2, COLOUR_METRIC_CPU);
     assert_int_equal(m->counts.vms_online, 100000);
     assert_true(m->vms[m->hottest[0]].fig[MODEL_FIG_CPU_PCT] == 99.0f);
@@ -518,7 +518,7 @@ static void concurrent_reader(void **state)
     for (int i = 0; i < 2000; i++) {
         const uint32_t *list;
         model_lock(m);
-        uint32_t n = model_take_dirty(m, &list);
+        uint32_t n = model_take_dirty(m, &list, NULL);
         assert_true(n <= 100);
         for (uint32_t k = 0; k < n; k++)
             assert_true(m->vms[list[k]].flags & MODEL_VM_LIVE);
