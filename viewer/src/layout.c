@@ -341,6 +341,7 @@ int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_b
         g->host_block[g->order[i]] = (int32_t)i;
     }
     g->structure_gen = m->structure_gen;
+    g->hosts_removed = m->hosts_removed;
     g->ordered_ms = now_ms;
     g->order_gen++;
     return 0;
@@ -372,4 +373,12 @@ void layout_grid_free(struct layout_grid *g)
     free(g->keys);
     free(g->tmp);
     memset(g, 0, sizeof(*g));
+}
+
+const struct model_host *layout_grid_host(const struct layout_grid *g, const struct model *m,
+                                         size_t b)
+{
+    if (b >= g->n_blocks || g->hosts_removed != m->hosts_removed || g->order[b] >= m->n_hosts)
+        return NULL;
+    return &m->hosts[g->order[b]];
 }

@@ -96,6 +96,7 @@ struct layout_grid {
     size_t cap_tmp;
     struct layout_result lr;    /* of the last layout_grid_place */
     uint64_t structure_gen;     /* the model's structure_gen when last ordered */
+    uint64_t hosts_removed;     /* the model's hosts_removed when last ordered */
     uint64_t ordered_ms;        /* monotonic ms of the last layout_grid_order */
     uint64_t order_gen;         /* layout_grid_order calls: placing must follow each */
 };
@@ -108,6 +109,12 @@ struct layout_grid {
  * KG_ENOMEM (g->order_gen unchanged). */
 int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_by by,
                       const char *zoom, size_t zoom_len, uint64_t now_ms, bool *zoom_gone);
+/* Lock held. The host shown in block b, or NULL when there is no such block or
+ * the model removed hosts since the grid was ordered (their indices moved; the
+ * next frame orders the grid again, paused or not). */
+const struct model_host *layout_grid_host(const struct layout_grid *g, const struct model *m,
+                                         size_t b);
+
 /* Places the ordered blocks into p's area (layout_compute). Its return code. */
 int layout_grid_place(struct layout_grid *g, const struct layout_params *p);
 /* The block (index) whose rectangle holds output pixel (x, y), or -1; x < 0: the

@@ -354,6 +354,7 @@ static void host_maybe_remove(struct model *m, uint32_t h)
     m->n_hosts--;
     tab_rebuild(m, TAB_HOST, m->host_tab_cap);
     m->structure_gen++;
+    m->hosts_removed++;
 }
 
 static int32_t vm_get(struct model *m, uint32_t h, const char *name, size_t len)

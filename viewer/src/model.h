@@ -124,6 +124,8 @@ struct model {
     uint32_t n_dirty, cap_dirty;
     uint64_t structure_gen;      /* hosts/VMs added or removed, host status, loads */
     uint64_t values_gen;         /* any applied change */
+    uint64_t hosts_removed;      /* hosts removed: host indices moved (the grid's order
+                                    must be made again before it is read) */
     bool full_repaint;           /* too many dirty entries: repaint everything (taken
                                     with the dirty list by model_take_dirty) */
 

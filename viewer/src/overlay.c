@@ -107,7 +107,9 @@ void overlay_tooltip_text(const struct layout_grid *g, const struct model *m, in
     if (b < 0)
         return;
     const struct layout_block *blk = &g->blocks[b];
-    const struct model_host *h = &m->hosts[g->order[b]];
+    const struct model_host *h = layout_grid_host(g, m, (size_t)b);
+    if (h == NULL)
+        return;
     int t = layout_tile_at(&g->lr, blk, x, y);
     char hn[KG_NAME_ESC_MAX + 1];
     model_printable(h->name, h->name_len, hn, sizeof(hn));

@@ -349,6 +349,8 @@ bool render_tile_colour(const struct render *r, const struct model *m,
 {
     const struct canvas *c = &r->canvas;
     for (size_t b = 0; b < g->n_blocks; b++) {
+        if (layout_grid_host(g, m, b) == NULL)
+            continue;
         int32_t v = model_find_vm(m, g->order[b], vm, len);
         if (v < 0 || m->vms[v].pos < 0)
             continue;
@@ -366,7 +368,9 @@ static void dump_blocks(FILE *f, const struct model *m, const struct layout_grid
 {
     char hn[KG_NAME_ESC_MAX + 1], vn[KG_NAME_ESC_MAX + 1];
     for (size_t b = 0; b < g->n_blocks; b++) {
-        const struct model_host *h = &m->hosts[g->order[b]];
+        const struct model_host *h = layout_grid_host(g, m, b);
+        if (h == NULL)
+            continue;
         const struct layout_block *blk = &g->blocks[b];
         model_printable(h->name, h->name_len, hn, sizeof(hn));
         fprintf(f, "host %s %d %d %d %d %s\n", hn, blk->rect.x, blk->rect.y, blk->rect.w,

@@ -32,7 +32,10 @@ static int order_when_due(struct screen *s, struct model *m, uint64_t now_ms, bo
     struct view *v = &s->view;
     struct layout_grid *g = &s->grid;
     bool structure_changed = m->structure_gen != g->structure_gen;
+    /* a removed host moves host indices: the order is made again at once, paused
+     * or not, so that nothing reads a moved index */
     bool due = s->order_view_gen != v->order_gen || render_wants_layout(s->render) ||
+               m->hosts_removed != g->hosts_removed ||
                (structure_changed && !v->paused &&
                 (force || now_ms < g->ordered_ms || now_ms - g->ordered_ms >= SCREEN_RELAYOUT_MIN_MS));
     if (due) {

@@ -19,8 +19,10 @@ static int32_t vm_at(const struct model *m, const struct model_host *h, int32_t 
 /* Tiles shown in block b (lock held). */
 static int32_t block_tiles(const struct layout_grid *g, const struct model *m, size_t b)
 {
-    const struct model_host *h = &m->hosts[g->order[b]];
+    const struct model_host *h = layout_grid_host(g, m, b);
     int32_t n = 0;
+    if (h == NULL)
+        return 0;
     for (uint32_t j = 0; j < h->n_vms; j++)
         if (m->vms[h->vms[j]].pos >= n)
             n = m->vms[h->vms[j]].pos + 1;
@@ -48,9 +50,9 @@ bool selection_find(const struct view *v, const struct layout_grid *g, const str
 static bool select_tile(struct view *v, const struct layout_grid *g, const struct model *m,
                         size_t b, int32_t pos)
 {
-    if (b >= g->n_blocks)
+    const struct model_host *h = layout_grid_host(g, m, b);
+    if (h == NULL)
         return false;
-    const struct model_host *h = &m->hosts[g->order[b]];
     int32_t vi = vm_at(m, h, pos);
     if (vi < 0)
         return false;
@@ -127,6 +129,8 @@ bool selection_name(struct view *v, const struct layout_grid *g, struct model *m
     bool done = false;
     model_lock(m);
     for (size_t b = 0; b < g->n_blocks && !done; b++) {
+        if (layout_grid_host(g, m, b) == NULL)
+            continue;
         int32_t vi = model_find_vm(m, g->order[b], vm, len);
         if (vi >= 0 && m->vms[vi].pos >= 0)
             done = select_tile(v, g, m, b, m->vms[vi].pos);

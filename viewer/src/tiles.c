@@ -167,7 +167,9 @@ void tiles_paint_all(struct tiles *t, const SDL_Rect *area)
     canvas_fill(t->canvas, area->x, area->y, area->w, area->h, COLOUR_BACKGROUND);
     t->canvas->painting_all = true;
     for (size_t i = 0; i < g->n_blocks; i++) {
-        const struct model_host *h = &t->model->hosts[g->order[i]];
+        const struct model_host *h = layout_grid_host(g, t->model, i);
+        if (h == NULL)
+            continue;
         host_label(t, h, &g->blocks[i]);
         for (uint32_t j = 0; j < h->n_vms; j++)
             tiles_paint_vm(t, h->vms[j]);

@@ -73,15 +73,15 @@ bool view_zoom_at(struct view *v, const struct layout_grid *g, struct model *m, 
 {
     model_lock(m);
     int32_t b = layout_grid_block_at(g, x, y);
-    if (b >= 0) {
-        const struct model_host *h = &m->hosts[g->order[b]];
+    const struct model_host *h = b >= 0 ? layout_grid_host(g, m, (size_t)b) : NULL;
+    if (h != NULL) {
         memcpy(v->zoom, h->name, h->name_len);
         v->zoom[h->name_len] = '\0';
         v->zoom_len = h->name_len;
         v->zoomed = true;
     }
     model_unlock(m);
-    if (b < 0)
+    if (h == NULL)
         return false;
     v->order_gen++;
     v->chrome_gen++;

@@ -4,7 +4,7 @@
  * arrows walk screen order across hosts and skip hosts without VMs; rows move
  * within a block and on into the next; selection by name and by pixel; a removed
  * VM is no longer selected; the layout's order (VMs sorted by name, pos numbered)
- * is what the selection walks.
+ * is what the selection walks; a removed host's moved index is never read.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -145,6 +145,38 @@ static void by_pixel_and_removal(void **state)
     assert_true(f->v.chrome_gen > chrome && f->v.overlay_gen > overlay);
 }
 
+/* A host removed moves the last host into its index: until the grid is ordered
+ * again nothing reads a block's host (no stale or moved index), and after it
+ * the moved host is selectable where it now stands. */
+static void host_removed_before_the_layout(void **state)
+{
+    (void)state;
+    struct model *m;
+    struct layout_grid g;
+    struct view v;
+    fixture_grid(&m, &g);
+    view_init(&v, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, true);
+    int x, y;
+    fixture_tile_centre(&g, m, "h3", "c1", &x, &y);
+    char topic[64];
+    for (int i = 0; i < 7; i++) {
+        snprintf(topic, sizeof(topic), "kvmgrid/h1/vm/a%d", i);
+        model_apply(m, topic, strlen(topic), "", 0, true, 2000);
+    }
+    model_lock(m);
+    assert_int_equal(m->n_hosts, 2); /* h1 went, h3 took its index */
+    for (size_t b = 0; b < g.n_blocks; b++)
+        assert_null(layout_grid_host(&g, m, b));
+    model_unlock(m);
+    assert_false(selection_at(&v, &g, m, x, y));
+    assert_false(selection_name(&v, &g, m, "c1", 2));
+    fixture_layout(&g, m);
+    fixture_tile_centre(&g, m, "h3", "c1", &x, &y);
+    assert_true(selection_at(&v, &g, m, x, y));
+    layout_grid_free(&g);
+    model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +185,7 @@ int main(void)
         cmocka_unit_test(arrows),
         cmocka_unit_test(rows),
         cmocka_unit_test(by_pixel_and_removal),
+        cmocka_unit_test(host_removed_before_the_layout),
     };
     return cmocka_run_group_tests(tests, grid_fixture_setup, grid_fixture_teardown);
 }
