@@ -13,6 +13,7 @@
 
 #include "kvmgrid/error.h"
 #include "kvmgrid/topic.h"
+#include "uuid_index.h"
 
 /* What the deadband compares, with the floor under which changes are measured
  * against the floor instead of the (near-zero) old value. */
@@ -95,6 +96,7 @@ struct entry {
     unsigned skipped;             /* intervals skipped by the deadband in a row */
     struct figs last;             /* figures last published */
 };
+_Static_assert(offsetof(struct entry, uuid) == 0, "uuid_index.h: the UUID comes first");
 
 struct kg_publish {
     struct kg_publish_options o;
@@ -226,35 +228,10 @@ static int remove_topic(struct kg_publish *p, const struct entry *e)
     return rc;
 }
 
-static int cmp_entry(const void *a, const void *b)
-{
-    return strcmp((*(struct entry *const *)a)->uuid, (*(struct entry *const *)b)->uuid);
-}
-
-static size_t find_idx(const struct kg_publish *p, size_t n, const char *uuid, bool *found)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(uuid, p->e[mid]->uuid);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    *found = false;
-    return lo;
-}
-
 static struct entry *find(const struct kg_publish *p, size_t n, const char *uuid)
 {
-    bool found;
-    size_t i = find_idx(p, n, uuid, &found);
-    return found ? p->e[i] : NULL;
+    size_t i = uuid_index_find_ptr(p->e, n, uuid);
+    return i == UUID_INDEX_NONE ? NULL : p->e[i];
 }
 
 int kg_publish_begin(struct kg_publish *p, size_t n_hint, bool force)
@@ -377,8 +354,8 @@ int kg_publish_end(struct kg_publish *p)
     }
     p->n = w;
     /* dropping entries keeps the order: sort only when some were appended */
-    if (p->total > p->sorted && p->n > 1) /* qsort must not get NULL, even for 0 elements */
-        qsort(p->e, p->n, sizeof *p->e, cmp_entry);
+    if (p->total > p->sorted)
+        uuid_index_sort_ptrs(p->e, p->n);
     return p->first_err;
 }
 
@@ -427,9 +404,8 @@ int kg_publish_sweep(struct kg_publish *p, char *const *topics, size_t n, size_t
 
 int kg_publish_remove(struct kg_publish *p, const char *uuid)
 {
-    bool found;
-    size_t i = find_idx(p, p->n, uuid, &found);
-    if (!found)
+    size_t i = uuid_index_find_ptr(p->e, p->n, uuid);
+    if (i == UUID_INDEX_NONE)
         return 0;
     struct entry *e = p->e[i];
     if (e->on_broker) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kvmgrid/error.h"
+#include "uuid_index.h"
 
 void kg_dom_sample_init(struct kg_dom_sample *s)
 {
@@ -296,6 +297,7 @@ struct rates_entry {
     enum kg_vm_state state;
     int64_t ts_ms;
 };
+_Static_assert(offsetof(struct rates_entry, uuid) == 0, "uuid_index.h: the UUID comes first");
 
 struct kg_rates {
     struct rates_entry **e;      /* e[0..n) sorted by uuid; pointers, so sorting is cheap */
@@ -389,25 +391,10 @@ void kg_rates_free(struct kg_rates *r)
     free(r);
 }
 
-static int cmp_entry(const void *a, const void *b)
-{
-    return strcmp((*(struct rates_entry *const *)a)->uuid, (*(struct rates_entry *const *)b)->uuid);
-}
-
 static struct rates_entry *find_entry(struct rates_entry **e, size_t n, const char *uuid)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(uuid, e[mid]->uuid);
-        if (c == 0)
-            return e[mid];
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return NULL;
+    size_t i = uuid_index_find_ptr(e, n, uuid);
+    return i == UUID_INDEX_NONE ? NULL : e[i];
 }
 
 /* The entry of uuid, the i-th domain of an update, among e[0..n): the collector
@@ -563,8 +550,8 @@ int kg_rates_update(struct kg_rates *r, const struct kg_dom_sample *cur, size_t 
     }
     r->n = w;
     r->n_order = n;
-    if (total > sorted && r->n > 1) /* qsort must not get NULL, even for 0 elements */
-        qsort(r->e, r->n, sizeof *r->e, cmp_entry);
+    if (total > sorted)
+        uuid_index_sort_ptrs(r->e, r->n);
     return 0;
 }
 
@@ -614,12 +601,10 @@ void kg_rates_mark_stale(struct kg_rates *r, uint64_t mono_ns, int64_t real_ms)
 
 void kg_rates_forget(struct kg_rates *r, const char *uuid)
 {
-    struct rates_entry *e = find_entry(r->e, r->n, uuid);
-    if (!e)
+    size_t i = uuid_index_find_ptr(r->e, r->n, uuid);
+    if (i == UUID_INDEX_NONE)
         return;
-    size_t i = 0;
-    while (r->e[i] != e)
-        i++;
+    struct rates_entry *e = r->e[i];
     memmove(&r->e[i], &r->e[i + 1], (r->n - i - 1) * sizeof *r->e);
     r->n--;
     for (i = 0; i < r->n_order; i++) {
