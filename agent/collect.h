@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The collector: the only module that includes libvirt. Each sample is one bulk
+ * The collector: with its rooms events.c (the event loop and the lifecycle
+ * queue) and domcache.c (what is known of each domain between samples), the
+ * only module that includes libvirt. Each sample is one bulk
  * virConnectGetAllDomainStats call (with NOWAIT where the driver takes it) for
  * every stats group the driver supports, and per-domain calls (virDomainGetInfo,
  * virDomainBlockStats, virDomainInterfaceStats, virDomainMemoryStats) only for
