@@ -14,12 +14,6 @@
 #include "kvmgrid/error.h"
 #include "uuid_index.h"
 
-void kg_dom_sample_init(struct kg_dom_sample *s)
-{
-    memset(s, 0, sizeof *s);
-    s->state = KG_VM_NOSTATE;
-}
-
 /* Per-second rate of a cumulative counter, or NA when it went backwards. */
 static double rate(uint64_t prev, uint64_t cur, double elapsed_s)
 {

@@ -3,13 +3,14 @@
  * Raw samples: what the collector (libvirt) and the /proc readers hand to the rate
  * math. Plain structs of cumulative counters and gauges, each guarded by a have_*
  * flag, so that "not reported" never reads as zero. No libvirt types here: only
- * collect.c includes libvirt.
+ * the collector (collect.c, events.c, domcache.c) includes libvirt.
  */
 #ifndef KG_AGENT_SAMPLE_H
 #define KG_AGENT_SAMPLE_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kvmgrid/schema.h"
 
@@ -82,6 +83,10 @@ struct kg_proc_sample {
 
 /* Sets a domain sample to "nothing reported" (all have_* false, state NOSTATE,
  * name NULL, no devices). */
-void kg_dom_sample_init(struct kg_dom_sample *s);
+static inline void kg_dom_sample_init(struct kg_dom_sample *s)
+{
+    memset(s, 0, sizeof *s);
+    s->state = KG_VM_NOSTATE;
+}
 
 #endif
