@@ -33,7 +33,7 @@ static const unsigned group_bits[G_COUNT] = {
 };
 static const char *const group_names[G_COUNT] = {"cpu", "balloon", "vcpu", "interface", "block"};
 
-struct kg_collect {
+struct collect {
     virConnectPtr conn;
     struct events ev;        /* lifecycle events and the close flag; must not move */
     bool bulk[G_COUNT];      /* group supported by the bulk call */
@@ -42,17 +42,17 @@ struct kg_collect {
     char path[16];
     bool (*progress)(void *ctx, const char *uuid, const char *name);
     void *progress_ctx;
-    char skip[KG_COLLECT_SKIP_MAX][KG_UUID_LEN + 1];
+    char skip[COLLECT_SKIP_MAX][KG_UUID_LEN + 1];
     size_t n_skip;
-    atomic_bool rss_seen;    /* see kg_collect_reports_rss */
+    atomic_bool rss_seen;    /* see collect_reports_rss */
 
     struct domcache cache;   /* device names and balloon state per domain */
-    struct kg_dom_sample *doms;
+    struct sample_dom *doms;
     size_t cap_doms;
     /* the devices of every sample, packed; grown, never shrunk (no allocation
      * per cycle once the host is steady) */
-    struct kg_disk_sample *disk_pool;
-    struct kg_net_sample *net_pool;
+    struct sample_disk *disk_pool;
+    struct sample_net *net_pool;
     size_t n_disk_pool, cap_disk_pool, n_net_pool, cap_net_pool;
     size_t *disk_off, *net_off;  /* per sample: where its devices start in the pools */
     /* the last listing's records: the samples' names point into their domains */
@@ -72,19 +72,19 @@ static void set_err(char *errmsg, size_t errlen, const char *what)
     snprintf(errmsg, errlen, "%s: %s", what, virGetLastErrorMessage());
 }
 
-bool kg_collect_next_event(struct kg_collect *c, struct kg_collect_event *ev)
+bool collect_next_event(struct collect *c, struct collect_event *ev)
 {
     if (!events_next(&c->ev, ev))
         return false;
     /* a redefined domain may have new devices: read its XML again */
-    if (ev->type == KG_COLLECT_EV_DEFINED)
+    if (ev->type == COLLECT_EV_DEFINED)
         domcache_redefined(&c->cache, ev->uuid);
     return true;
 }
 
 /* ---- open / probe / close ----------------------------------------------- */
 
-static void probe(struct kg_collect *c)
+static void probe(struct collect *c)
 {
     virDomainStatsRecordPtr *recs = NULL;
     int n = virConnectGetAllDomainStats(c->conn, VIR_DOMAIN_STATS_STATE, &recs,
@@ -117,14 +117,14 @@ static void probe(struct kg_collect *c)
             c->bulk_flags ? ", nowait" : "", fb_list[0] ? fb_list : "none");
 }
 
-int kg_collect_open(const struct kg_collect_options *opt, struct kg_collect **out,
-                    char *errmsg, size_t errlen)
+int collect_open(const struct collect_options *opt, struct collect **out,
+                 char *errmsg, size_t errlen)
 {
     *out = NULL;
     int rc = events_loop_start(errmsg, errlen);
     if (rc)
         return rc;
-    struct kg_collect *c = calloc(1, sizeof *c);
+    struct collect *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(errmsg, errlen, "out of memory");
         return KG_ENOMEM;
@@ -137,7 +137,7 @@ int kg_collect_open(const struct kg_collect_options *opt, struct kg_collect **ou
     c->conn = opt->read_only ? virConnectOpenReadOnly(opt->uri) : virConnectOpen(opt->uri);
     if (!c->conn) {
         set_err(errmsg, errlen, "cannot connect to libvirt");
-        kg_collect_close(c);
+        collect_close(c);
         return KG_ENOTCONN;
     }
     events_register(&c->ev, c->conn);
@@ -150,7 +150,7 @@ int kg_collect_open(const struct kg_collect_options *opt, struct kg_collect **ou
     return 0;
 }
 
-void kg_collect_close(struct kg_collect *c)
+void collect_close(struct collect *c)
 {
     if (!c)
         return;
@@ -172,12 +172,12 @@ void kg_collect_close(struct kg_collect *c)
     free(c);
 }
 
-bool kg_collect_alive(struct kg_collect *c)
+bool collect_alive(struct collect *c)
 {
     return c && c->conn && !atomic_load(&c->ev.closed) && virConnectIsAlive(c->conn) == 1;
 }
 
-bool kg_collect_domain_exists(struct kg_collect *c, const char *uuid)
+bool collect_domain_exists(struct collect *c, const char *uuid)
 {
     if (!c || !c->conn)
         return false;
@@ -188,19 +188,19 @@ bool kg_collect_domain_exists(struct kg_collect *c, const char *uuid)
     return true;
 }
 
-const char *kg_collect_path(const struct kg_collect *c)
+const char *collect_path(const struct collect *c)
 {
     return c ? c->path : "none";
 }
 
-void kg_collect_skip(struct kg_collect *c, const char (*uuids)[KG_UUID_LEN + 1], size_t n)
+void collect_skip(struct collect *c, const char (*uuids)[KG_UUID_LEN + 1], size_t n)
 {
-    c->n_skip = n < KG_COLLECT_SKIP_MAX ? n : KG_COLLECT_SKIP_MAX;
+    c->n_skip = n < COLLECT_SKIP_MAX ? n : COLLECT_SKIP_MAX;
     for (size_t i = 0; i < c->n_skip; i++)
         memcpy(c->skip[i], uuids[i], sizeof c->skip[i]);
 }
 
-bool kg_collect_reports_rss(struct kg_collect *c)
+bool collect_reports_rss(struct collect *c)
 {
     return c && atomic_load(&c->rss_seen);
 }
@@ -274,9 +274,9 @@ static size_t pool_take(void **pool, size_t *used, size_t *cap, size_t n, size_t
 
 /* Fills s from a bulk record; its devices go to sd/sn (KG_DEV_MAX each, entries
  * zeroed as they are first used), s->disks/nets are left for the caller. */
-static void fill_from_record(const struct kg_collect *c, const virDomainStatsRecord *r,
-                             struct kg_dom_sample *s, struct kg_disk_sample *sd,
-                             struct kg_net_sample *sn)
+static void fill_from_record(const struct collect *c, const virDomainStatsRecord *r,
+                             struct sample_dom *s, struct sample_disk *sd,
+                             struct sample_net *sn)
 {
     int state = VIR_DOMAIN_NOSTATE;
     /* bulk indices can exceed KG_DEV_MAX: only the first ones are detailed */
@@ -317,7 +317,7 @@ static void fill_from_record(const struct kg_collect *c, const virDomainStatsRec
                 memset(&sd[s->n_disks], 0, (idx + 1 - s->n_disks) * sizeof *sd);
                 s->n_disks = idx + 1;
             }
-            struct kg_disk_sample *d = &sd[idx];
+            struct sample_disk *d = &sd[idx];
             if (!strcmp(rest, "name") && p->type == VIR_TYPED_PARAM_STRING)
                 snprintf(d->name, sizeof d->name, "%s", p->value.s);
             else if (!param_u64(p, &v))
@@ -335,7 +335,7 @@ static void fill_from_record(const struct kg_collect *c, const virDomainStatsRec
                 memset(&sn[s->n_nets], 0, (idx + 1 - s->n_nets) * sizeof *sn);
                 s->n_nets = idx + 1;
             }
-            struct kg_net_sample *d = &sn[idx];
+            struct sample_net *d = &sn[idx];
             if (!strcmp(rest, "name") && p->type == VIR_TYPED_PARAM_STRING) {
                 snprintf(d->name, sizeof d->name, "%s", p->value.s);
                 continue;
@@ -359,20 +359,20 @@ static void fill_from_record(const struct kg_collect *c, const virDomainStatsRec
         s->have_vcpu_delay = true;
     }
     /* cpu.* of a domain that is not running is not the guest's (docs/PLATFORM.md) */
-    if (!kg_vm_state_running(s->state)) {
+    if (!sample_state_running(s->state)) {
         s->have_cpu = false;
         s->have_vcpu_delay = false;
     }
     /* NOWAIT: a running domain whose job was busy comes back without its stats. */
-    if (kg_vm_state_running(s->state) && c->bulk[G_CPU] && !s->have_cpu)
+    if (sample_state_running(s->state) && c->bulk[G_CPU] && !s->have_cpu)
         s->incomplete = true;
 }
 
-void kg_collect_record_to_sample(const void *record, struct kg_dom_sample *s,
-                                 struct kg_disk_sample *sd, struct kg_net_sample *sn)
+void collect_record_to_sample(const void *record, struct sample_dom *s,
+                              struct sample_disk *sd, struct sample_net *sn)
 {
-    static const struct kg_collect all_bulk = {.bulk = {true, true, true, true, true}};
-    kg_dom_sample_init(s);
+    static const struct collect all_bulk = {.bulk = {true, true, true, true, true}};
+    sample_dom_init(s);
     fill_from_record(&all_bulk, record, s, sd, sn);
     s->disks = s->n_disks ? sd : NULL;
     s->nets = s->n_nets ? sn : NULL;
@@ -383,17 +383,17 @@ void kg_collect_record_to_sample(const void *record, struct kg_dom_sample *s,
 /* virDomainGetInfo for the groups among cpu, balloon and vcpu that the bulk call
  * refused; it gives the state again too. 0; KG_ENOENT when the domain is gone;
  * KG_EIO when the call failed otherwise (a running domain is then incomplete). */
-static int fallback_info(const struct kg_collect *c, virDomainPtr dom, struct kg_dom_sample *s)
+static int fallback_info(const struct collect *c, virDomainPtr dom, struct sample_dom *s)
 {
     virDomainInfo info;
     if (virDomainGetInfo(dom, &info) < 0) {
         if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
             return KG_ENOENT;
-        s->incomplete = kg_vm_state_running(s->state);
+        s->incomplete = sample_state_running(s->state);
         return KG_EIO;
     }
     s->state = map_state(info.state);
-    if (!c->bulk[G_CPU] && kg_vm_state_running(s->state)) {
+    if (!c->bulk[G_CPU] && sample_state_running(s->state)) {
         s->cpu_time_ns = info.cpuTime;
         s->have_cpu = true;
     }
@@ -410,7 +410,7 @@ static int fallback_info(const struct kg_collect *c, virDomainPtr dom, struct kg
     return 0;
 }
 
-static void fallback_memory(virDomainPtr dom, struct kg_dom_sample *s)
+static void fallback_memory(virDomainPtr dom, struct sample_dom *s)
 {
     virDomainMemoryStatStruct ms[VIR_DOMAIN_MEMORY_STAT_NR];
     int n = virDomainMemoryStats(dom, ms, VIR_DOMAIN_MEMORY_STAT_NR, 0);
@@ -431,7 +431,7 @@ static void fallback_memory(virDomainPtr dom, struct kg_dom_sample *s)
 
 /* virDomainBlockStats of each disk named in the XML, into the disk pool (its
  * offset to *off). 0 or KG_ENOMEM. */
-static int fallback_disks(struct kg_collect *c, virDomainPtr dom, struct kg_dom_sample *s,
+static int fallback_disks(struct collect *c, virDomainPtr dom, struct sample_dom *s,
                           const struct domcache_entry *di, size_t *off)
 {
     size_t o = pool_take((void **)&c->disk_pool, &c->n_disk_pool, &c->cap_disk_pool,
@@ -441,7 +441,7 @@ static int fallback_disks(struct kg_collect *c, virDomainPtr dom, struct kg_dom_
     *off = o;
     s->n_disks = di->n_disks;
     for (unsigned i = 0; i < di->n_disks; i++) {
-        struct kg_disk_sample *d = &c->disk_pool[o + i];
+        struct sample_disk *d = &c->disk_pool[o + i];
         memcpy(d->name, di->disks[i].name, sizeof d->name);
         virDomainBlockStatsStruct bs;
         if (virDomainBlockStats(dom, di->disks[i].key, &bs, sizeof bs) < 0)
@@ -462,7 +462,7 @@ static int fallback_disks(struct kg_collect *c, virDomainPtr dom, struct kg_dom_
 
 /* virDomainInterfaceStats of each interface named in the XML, into the net pool
  * (its offset to *off). 0 or KG_ENOMEM. */
-static int fallback_nets(struct kg_collect *c, virDomainPtr dom, struct kg_dom_sample *s,
+static int fallback_nets(struct collect *c, virDomainPtr dom, struct sample_dom *s,
                          const struct domcache_entry *di, size_t *off)
 {
     size_t o = pool_take((void **)&c->net_pool, &c->n_net_pool, &c->cap_net_pool,
@@ -472,7 +472,7 @@ static int fallback_nets(struct kg_collect *c, virDomainPtr dom, struct kg_dom_s
     *off = o;
     s->n_nets = di->n_nets;
     for (unsigned i = 0; i < di->n_nets; i++) {
-        struct kg_net_sample *d = &c->net_pool[o + i];
+        struct sample_net *d = &c->net_pool[o + i];
         memcpy(d->name, di->nets[i].name, sizeof d->name);
         virDomainInterfaceStatsStruct is;
         if (virDomainInterfaceStats(dom, di->nets[i].key, &is, sizeof is) < 0)
@@ -493,7 +493,7 @@ static int fallback_nets(struct kg_collect *c, virDomainPtr dom, struct kg_dom_s
 
 /* Per-domain calls for the groups the bulk call refused; devices read here go
  * to the pools, their offsets to *disk_off / *net_off. */
-static int fallback(struct kg_collect *c, virDomainPtr dom, struct kg_dom_sample *s,
+static int fallback(struct collect *c, virDomainPtr dom, struct sample_dom *s,
                     const struct domcache_entry *di, size_t *disk_off, size_t *net_off)
 {
     if (!c->bulk[G_CPU] || !c->bulk[G_BALLOON] || !c->bulk[G_VCPU]) {
@@ -515,8 +515,8 @@ static int fallback(struct kg_collect *c, virDomainPtr dom, struct kg_dom_sample
 /* The balloon stats period lives in the QEMU process: set it once per process.
  * The domain ID changes with every start, also one between two samples that no
  * sample saw shut off. */
-static void set_balloon_period(const struct kg_collect *c, virDomainPtr dom,
-                               const struct kg_dom_sample *s, struct domcache_entry *di)
+static void set_balloon_period(const struct collect *c, virDomainPtr dom,
+                               const struct sample_dom *s, struct domcache_entry *di)
 {
     unsigned id = virDomainGetID(dom);
     if (id != di->dom_id)
@@ -532,11 +532,11 @@ static void set_balloon_period(const struct kg_collect *c, virDomainPtr dom,
 /* ---- one sample, step by step -------------------------------------------- */
 
 /* Per-sample arrays, grown to n and kept (no allocation per cycle). */
-static int ensure_cap(struct kg_collect *c, size_t n)
+static int ensure_cap(struct collect *c, size_t n)
 {
     if (n <= c->cap_doms)
         return 0;
-    struct kg_dom_sample *d = realloc(c->doms, n * sizeof *d);
+    struct sample_dom *d = realloc(c->doms, n * sizeof *d);
     if (d)
         c->doms = d;
     virDomainPtr *p = realloc(c->domp, n * sizeof *p);
@@ -564,7 +564,7 @@ static int ensure_cap(struct kg_collect *c, size_t n)
  * events tell when the list changes; still listed afresh every LIST_EVERY
  * samples, in case an event was missed. Returns the number of records, or -1
  * with errmsg set. */
-static int list_domains(struct kg_collect *c, bool *reuse, char *errmsg, size_t errlen)
+static int list_domains(struct collect *c, bool *reuse, char *errmsg, size_t errlen)
 {
     bool all_fallback = true;
     for (int g = 0; g < G_COUNT; g++)
@@ -601,9 +601,9 @@ static int list_domains(struct kg_collect *c, bool *reuse, char *errmsg, size_t 
  * without the figures that need its monitor: once the driver has shown it gives
  * balloon.rss, a record without it is such a domain, published stale rather
  * than without figures. */
-static void check_rss(struct kg_collect *c, struct kg_dom_sample *s)
+static void check_rss(struct collect *c, struct sample_dom *s)
 {
-    if (!c->bulk[G_BALLOON] || !kg_vm_state_running(s->state))
+    if (!c->bulk[G_BALLOON] || !sample_state_running(s->state))
         return;
     if (s->have_mem_rss)
         atomic_store(&c->rss_seen, true);
@@ -628,16 +628,16 @@ static size_t pool_put(void **pool, size_t *used, size_t *cap, const void *src, 
 
 /* Step 2, the bulk fill: a sample of each of the nr records, its devices in the
  * pools. Returns the number of samples (a record without a UUID gives none). */
-static size_t fill_samples(struct kg_collect *c, int nr, bool reuse)
+static size_t fill_samples(struct collect *c, int nr, bool reuse)
 {
     c->n_disk_pool = c->n_net_pool = 0;
-    struct kg_disk_sample sd[KG_DEV_MAX];
-    struct kg_net_sample sn[KG_DEV_MAX];
+    struct sample_disk sd[KG_DEV_MAX];
+    struct sample_net sn[KG_DEV_MAX];
     size_t k = 0;
     for (int i = 0; i < nr; i++) {
         virDomainPtr dom = c->recs[i]->dom;
-        struct kg_dom_sample *s = &c->doms[k];
-        kg_dom_sample_init(s);
+        struct sample_dom *s = &c->doms[k];
+        sample_dom_init(s);
         if (reuse) {
             memcpy(s->uuid, c->uuids[i], sizeof s->uuid); /* listed: i == k */
         } else {
@@ -665,7 +665,7 @@ static size_t fill_samples(struct kg_collect *c, int nr, bool reuse)
     return k;
 }
 
-static bool skipped(const struct kg_collect *c, const char *uuid)
+static bool skipped(const struct collect *c, const char *uuid)
 {
     for (size_t i = 0; i < c->n_skip; i++)
         if (!strcmp(c->skip[i], uuid))
@@ -676,8 +676,8 @@ static bool skipped(const struct kg_collect *c, const char *uuid)
 /* Step 3, the per-domain calls of the k samples (and the balloon period), each
  * announced to the progress callback; counts the running domains. Returns 0,
  * KG_ENOMEM, or KG_ESTATE when the progress callback stopped the sample. */
-static int per_domain_calls(struct kg_collect *c, size_t k, bool reuse,
-                            struct kg_node_sample *node)
+static int per_domain_calls(struct collect *c, size_t k, bool reuse,
+                            struct sample_node *node)
 {
     bool all_bulk = true;
     for (int g = 0; g < G_COUNT; g++)
@@ -686,8 +686,8 @@ static int per_domain_calls(struct kg_collect *c, size_t k, bool reuse,
     bool watched = false;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < k; i++) {
-        struct kg_dom_sample *s = &c->doms[i];
-        if (kg_vm_state_running(s->state))
+        struct sample_dom *s = &c->doms[i];
+        if (sample_state_running(s->state))
             node->vms_running++;
         if (skipped(c, s->uuid)) {
             s->incomplete = true; /* a call on it hangs elsewhere: stale, no calls */
@@ -707,7 +707,7 @@ static int per_domain_calls(struct kg_collect *c, size_t k, bool reuse,
              * time; this sample shows its last listed state */
             atomic_store(&c->ev.list_dirty, true);
         }
-        if (c->balloon_period_s > 0 && di && kg_vm_state_running(s->state))
+        if (c->balloon_period_s > 0 && di && sample_state_running(s->state))
             set_balloon_period(c, c->domp[i], s, di);
     }
     if (watched && rc != KG_ESTATE)
@@ -716,10 +716,10 @@ static int per_domain_calls(struct kg_collect *c, size_t k, bool reuse,
 }
 
 /* Step 4: the pools stopped moving, so the samples can point at their devices. */
-static void point_devices(struct kg_collect *c, size_t k)
+static void point_devices(struct collect *c, size_t k)
 {
     for (size_t i = 0; i < k; i++) {
-        struct kg_dom_sample *s = &c->doms[i];
+        struct sample_dom *s = &c->doms[i];
         s->disks = s->n_disks && c->disk_off[i] != SIZE_MAX ? &c->disk_pool[c->disk_off[i]] : NULL;
         s->nets = s->n_nets && c->net_off[i] != SIZE_MAX ? &c->net_pool[c->net_off[i]] : NULL;
         if (!s->disks)
@@ -729,8 +729,8 @@ static void point_devices(struct kg_collect *c, size_t k)
     }
 }
 
-int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t *n,
-                      struct kg_node_sample *node, char *errmsg, size_t errlen)
+int collect_sample(struct collect *c, struct sample_dom **doms, size_t *n,
+                   struct sample_node *node, char *errmsg, size_t errlen)
 {
     *doms = NULL;
     *n = 0;

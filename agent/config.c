@@ -18,10 +18,10 @@
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
 
-#define OFF(f) offsetof(struct kg_agent_config, f)
-#define SZ(f) sizeof(((struct kg_agent_config *)0)->f)
+#define OFF(f) offsetof(struct agent_config, f)
+#define SZ(f) sizeof(((struct agent_config *)0)->f)
 
-const struct kg_config_key kg_agent_config_keys[] = {
+const struct kg_config_key agent_config_keys[] = {
     {"libvirt_uri", KG_CFG_STRING, OFF(libvirt_uri), SZ(libvirt_uri), 0, 0, NULL,
      "libvirt connection URI (default qemu:///system)"},
     {"libvirt_read_only", KG_CFG_BOOL, OFF(libvirt_read_only), 0, 0, 0, NULL,
@@ -55,7 +55,7 @@ const struct kg_config_key kg_agent_config_keys[] = {
     {NULL, 0, 0, 0, 0, 0, NULL, NULL},
 };
 
-void kg_agent_config_defaults(struct kg_agent_config *c)
+void agent_config_defaults(struct agent_config *c)
 {
     memset(c, 0, sizeof *c);
     snprintf(c->libvirt_uri, sizeof c->libvirt_uri, "qemu:///system");
@@ -109,8 +109,8 @@ static int fail(const char *path, const char *key, char *errmsg, size_t errlen, 
     return code;
 }
 
-int kg_agent_config_finalize(struct kg_agent_config *c, const char *path, char *errmsg,
-                             size_t errlen)
+int agent_config_finalize(struct agent_config *c, const char *path, char *errmsg,
+                          size_t errlen)
 {
     char why[160] = "";
     if (!kg_topic_prefix_valid(c->prefix, why, sizeof why)) {
@@ -147,7 +147,7 @@ int kg_agent_config_finalize(struct kg_agent_config *c, const char *path, char *
     if (c->password_file[0]) {
         FILE *f = fopen(c->password_file, "re");
         if (!f) {
-            char m[KG_AGENT_PATH_MAX + 64];
+            char m[AGENT_PATH_MAX + 64];
             snprintf(m, sizeof m, "password_file %s: %s", c->password_file, strerror(errno));
             return fail(path, "password_file", errmsg, errlen, KG_EIO, m);
         }
@@ -164,19 +164,19 @@ int kg_agent_config_finalize(struct kg_agent_config *c, const char *path, char *
     return 0;
 }
 
-int kg_agent_config_load(struct kg_agent_config *c, const char *path,
-                         const char *const *flag_keys, const char *const *flag_values,
-                         size_t nflags, char *errmsg, size_t errlen)
+int agent_config_load(struct agent_config *c, const char *path,
+                      const char *const *flag_keys, const char *const *flag_values,
+                      size_t nflags, char *errmsg, size_t errlen)
 {
-    struct kg_agent_config *n = malloc(sizeof *n);
+    struct agent_config *n = malloc(sizeof *n);
     if (!n) {
         snprintf(errmsg, errlen, "out of memory");
         return KG_ENOMEM;
     }
-    kg_agent_config_defaults(n);
+    agent_config_defaults(n);
     int rc = 0;
     if (path)
-        rc = kg_config_parse_file(kg_agent_config_keys, n, path, errmsg, errlen);
+        rc = kg_config_parse_file(agent_config_keys, n, path, errmsg, errlen);
     for (size_t i = 0; rc == 0 && i < nflags; i++) {
         char key[64];
         snprintf(key, sizeof key, "%s", flag_keys[i]);
@@ -184,24 +184,24 @@ int kg_agent_config_load(struct kg_agent_config *c, const char *path,
             if (*p == '-')
                 *p = '_';
         char why[200] = "";
-        rc = kg_config_set(kg_agent_config_keys, n, key, flag_values[i], why, sizeof why);
+        rc = kg_config_set(agent_config_keys, n, key, flag_values[i], why, sizeof why);
         if (rc)
             snprintf(errmsg, errlen, "--%s: %s", flag_keys[i], why[0] ? why : kg_strerror(rc));
     }
     if (rc == 0)
-        rc = kg_agent_config_finalize(n, path, errmsg, errlen);
+        rc = agent_config_finalize(n, path, errmsg, errlen);
     if (rc == 0)
         *c = *n;
     free(n);
     return rc;
 }
 
-void kg_agent_config_help(char *buf, size_t size)
+void agent_config_help(char *buf, size_t size)
 {
     size_t off = 0;
     if (size)
         buf[0] = '\0';
-    for (const struct kg_config_key *k = kg_agent_config_keys; k->name && off < size; k++) {
+    for (const struct kg_config_key *k = agent_config_keys; k->name && off < size; k++) {
         char flag[64];
         snprintf(flag, sizeof flag, "%s", k->name);
         for (char *p = flag; *p; p++)

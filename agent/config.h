@@ -5,8 +5,8 @@
  * generic parser (kvmgrid/config.h) cannot make. Pure apart from reading the
  * config and password files and asking the system for its host name.
  */
-#ifndef KG_AGENT_CONFIG_H
-#define KG_AGENT_CONFIG_H
+#ifndef AGENT_CONFIG_H
+#define AGENT_CONFIG_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,17 +14,17 @@
 #include "kvmgrid/config.h"
 #include "kvmgrid/topic.h"
 
-#define KG_AGENT_PATH_MAX 1024
+#define AGENT_PATH_MAX 1024
 
-struct kg_agent_config {
+struct agent_config {
     char libvirt_uri[512];         /* default "qemu:///system" */
     bool libvirt_read_only;        /* default true */
     long long balloon_period_s;    /* 0: leave the guests' stats period alone */
     char broker[512];              /* default "tcp://localhost:1883" */
     char username[256];
     char password[256];
-    char password_file[KG_AGENT_PATH_MAX];
-    char ca_file[KG_AGENT_PATH_MAX];
+    char password_file[AGENT_PATH_MAX];
+    char ca_file[AGENT_PATH_MAX];
     char prefix[KG_PREFIX_MAX + 1];/* default "kvmgrid" */
     char host[KG_NAME_MAX + 1];    /* "" until finalised: gethostname() */
     long long qos;                 /* 0 or 1, default 1 */
@@ -32,14 +32,14 @@ struct kg_agent_config {
     double deadband_pct;           /* 0: off */
     long long deadband_max_skip;   /* republish at least every N intervals; default 12 */
     int log_level;                 /* enum kg_log_level, default info */
-    char proc_root[KG_AGENT_PATH_MAX]; /* default "/proc"; "" = do not read /proc */
+    char proc_root[AGENT_PATH_MAX]; /* default "/proc"; "" = do not read /proc */
 };
 
 /* The key table (NULL-terminated), for kg_config_* and --help. */
-extern const struct kg_config_key kg_agent_config_keys[];
+extern const struct kg_config_key agent_config_keys[];
 
 /* Fills *c with the defaults (host left empty). */
-void kg_agent_config_defaults(struct kg_agent_config *c);
+void agent_config_defaults(struct agent_config *c);
 
 /* Checks what single keys cannot: prefix and host name validity, balloon_period
  * needing a read-write connection, password vs password_file. Then fills the
@@ -47,18 +47,18 @@ void kg_agent_config_defaults(struct kg_agent_config *c);
  * into password. path (may be NULL: "command line") names the file in messages,
  * which have the form "path:line: message" when a key's line is known.
  * Returns 0 or KG_EINVAL / KG_EIO with errmsg set. */
-int kg_agent_config_finalize(struct kg_agent_config *c, const char *path, char *errmsg,
-                             size_t errlen);
+int agent_config_finalize(struct agent_config *c, const char *path, char *errmsg,
+                          size_t errlen);
 
 /* Defaults, then the file at path (may be NULL), then the flags (nflags pairs of
  * key and value, already without "--"; '-' in keys read as '_'), then finalize.
  * *c is only written on success, so a failed reload keeps the old one.
  * Returns 0 or a negative KG_* code with errmsg "file:line: message". */
-int kg_agent_config_load(struct kg_agent_config *c, const char *path,
-                         const char *const *flag_keys, const char *const *flag_values,
-                         size_t nflags, char *errmsg, size_t errlen);
+int agent_config_load(struct agent_config *c, const char *path,
+                      const char *const *flag_keys, const char *const *flag_values,
+                      size_t nflags, char *errmsg, size_t errlen);
 
 /* Writes --help lines for every key into buf (for main's usage text). */
-void kg_agent_config_help(char *buf, size_t size);
+void agent_config_help(char *buf, size_t size);
 
 #endif

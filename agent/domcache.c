@@ -125,7 +125,7 @@ struct domcache_entry *domcache_find(struct domcache *dc, const char *uuid)
     return i == UUID_INDEX_NONE ? NULL : &dc->e[i];
 }
 
-int domcache_sync(struct domcache *dc, virDomainPtr *domp, const struct kg_dom_sample *doms,
+int domcache_sync(struct domcache *dc, virDomainPtr *domp, const struct sample_dom *doms,
                   size_t n, bool read_xml)
 {
     size_t n_new = 0;

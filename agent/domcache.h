@@ -10,8 +10,8 @@
  * events.c. One thread (the sampling thread) uses a struct domcache; does not log
  * but at debug level.
  */
-#ifndef KG_AGENT_DOMCACHE_H
-#define KG_AGENT_DOMCACHE_H
+#ifndef AGENT_DOMCACHE_H
+#define AGENT_DOMCACHE_H
 #include <libvirt/libvirt.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,7 +52,7 @@ int domcache_uuid(virDomainPtr dom, char out[KG_UUID_LEN + 1]);
  * every entry without them are read from its domain's XML (a domain whose XML
  * cannot be read has none this cycle and is tried again the next). Returns 0 or
  * KG_ENOMEM (the cache is then unchanged but for the seen marks). */
-int domcache_sync(struct domcache *dc, virDomainPtr *domp, const struct kg_dom_sample *doms,
+int domcache_sync(struct domcache *dc, virDomainPtr *domp, const struct sample_dom *doms,
                   size_t n, bool read_xml);
 
 /* The entry of uuid, or NULL. Valid until the next domcache_sync. */

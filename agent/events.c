@@ -61,9 +61,9 @@ int events_loop_start(char *errmsg, size_t errlen)
 
 /* ---- the callbacks -------------------------------------------------------- */
 
-static void push(struct events *e, enum kg_collect_event_type t, virDomainPtr dom)
+static void push(struct events *e, enum collect_event_type t, virDomainPtr dom)
 {
-    struct kg_collect_event ev;
+    struct collect_event ev;
     memset(&ev, 0, sizeof ev);
     ev.type = t;
     atomic_store(&e->list_dirty, true);
@@ -86,15 +86,15 @@ static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int det
 {
     (void)conn;
     (void)detail;
-    enum kg_collect_event_type t;
+    enum collect_event_type t;
     switch (event) {
-    case VIR_DOMAIN_EVENT_DEFINED: t = KG_COLLECT_EV_DEFINED; break;
-    case VIR_DOMAIN_EVENT_UNDEFINED: t = KG_COLLECT_EV_UNDEFINED; break;
-    case VIR_DOMAIN_EVENT_STARTED: t = KG_COLLECT_EV_STARTED; break;
-    case VIR_DOMAIN_EVENT_SUSPENDED: t = KG_COLLECT_EV_SUSPENDED; break;
-    case VIR_DOMAIN_EVENT_RESUMED: t = KG_COLLECT_EV_RESUMED; break;
-    case VIR_DOMAIN_EVENT_STOPPED: t = KG_COLLECT_EV_STOPPED; break;
-    default: t = KG_COLLECT_EV_OTHER; break;
+    case VIR_DOMAIN_EVENT_DEFINED: t = COLLECT_EV_DEFINED; break;
+    case VIR_DOMAIN_EVENT_UNDEFINED: t = COLLECT_EV_UNDEFINED; break;
+    case VIR_DOMAIN_EVENT_STARTED: t = COLLECT_EV_STARTED; break;
+    case VIR_DOMAIN_EVENT_SUSPENDED: t = COLLECT_EV_SUSPENDED; break;
+    case VIR_DOMAIN_EVENT_RESUMED: t = COLLECT_EV_RESUMED; break;
+    case VIR_DOMAIN_EVENT_STOPPED: t = COLLECT_EV_STOPPED; break;
+    default: t = COLLECT_EV_OTHER; break;
     }
     push(opaque, t, dom);
     return 0;
@@ -148,13 +148,13 @@ void events_destroy(struct events *e)
     pthread_mutex_destroy(&e->lock);
 }
 
-bool events_next(struct events *e, struct kg_collect_event *ev)
+bool events_next(struct events *e, struct collect_event *ev)
 {
     bool got = false;
     pthread_mutex_lock(&e->lock);
     if (e->overflow) {
         memset(ev, 0, sizeof *ev);
-        ev->type = KG_COLLECT_EV_OVERFLOW;
+        ev->type = COLLECT_EV_OVERFLOW;
         e->overflow = false;
         got = true;
     } else if (e->count) {

@@ -3,7 +3,7 @@
  * libvirt's events, for the collector: libvirt's default event loop on a thread
  * of its own (started once per process), and per connection the lifecycle and
  * close callbacks, which only record what happened: a bounded queue of
- * lifecycle events (an overflow is reported as one KG_COLLECT_EV_OVERFLOW), a
+ * lifecycle events (an overflow is reported as one COLLECT_EV_OVERFLOW), a
  * "the domain list may have changed" flag and a "connection closed" flag. What
  * to do about them is collect.c's and lvworker.c's business.
  *
@@ -11,8 +11,8 @@
  * Threads: the callbacks run on the event-loop thread; the queue is locked
  * inside, the flags are atomic; the rest is the sampling thread's.
  */
-#ifndef KG_AGENT_EVENTS_H
-#define KG_AGENT_EVENTS_H
+#ifndef AGENT_EVENTS_H
+#define AGENT_EVENTS_H
 #include <libvirt/libvirt.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,7 +23,7 @@
 
 #define EVENTS_QUEUE_LEN 256
 
-/* One connection's events. Lives inside struct kg_collect: libvirt holds its
+/* One connection's events. Lives inside struct collect: libvirt holds its
  * address from events_register to events_deregister, so it must not move. */
 struct events {
     virConnectPtr conn;        /* borrowed; NULL until events_register */
@@ -34,7 +34,7 @@ struct events {
      * domains, and sets it itself when a listing must not be reused. */
     atomic_bool list_dirty;
     pthread_mutex_t lock;      /* guards the queue */
-    struct kg_collect_event q[EVENTS_QUEUE_LEN];
+    struct collect_event q[EVENTS_QUEUE_LEN];
     unsigned head, count;
     bool overflow;
 };
@@ -57,6 +57,6 @@ void events_deregister(struct events *e);
 void events_destroy(struct events *e);
 
 /* Takes the oldest queued event (an overflow first). True when *ev was filled. */
-bool events_next(struct events *e, struct kg_collect_event *ev);
+bool events_next(struct events *e, struct collect_event *ev);
 
 #endif

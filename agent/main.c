@@ -46,7 +46,7 @@ struct args {
 static void usage(FILE *f)
 {
     static char keys[8192];
-    kg_agent_config_help(keys, sizeof keys);
+    agent_config_help(keys, sizeof keys);
     fprintf(f,
             "Usage: kvmgrid-agent [--config FILE] [--KEY VALUE | --KEY=VALUE]...\n"
             "Reads every VM on this hypervisor through libvirt and publishes it over MQTT.\n"
@@ -84,7 +84,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         if (!strcmp(arg, "-c") || !strcmp(arg, "--config")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "kvmgrid-agent: %s needs a file\n", arg);
-                return KG_AGENT_EXIT_CONFIG;
+                return AGENT_EXIT_CONFIG;
             }
             a->config = argv[++i];
             continue;
@@ -95,11 +95,11 @@ static int parse_args(int argc, char **argv, struct args *a)
         }
         if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
             fprintf(stderr, "kvmgrid-agent: unexpected argument '%s' (try --help)\n", arg);
-            return KG_AGENT_EXIT_CONFIG;
+            return AGENT_EXIT_CONFIG;
         }
         if (a->n == MAX_FLAGS) {
             fprintf(stderr, "kvmgrid-agent: too many flags\n");
-            return KG_AGENT_EXIT_CONFIG;
+            return AGENT_EXIT_CONFIG;
         }
         const char *eq = strchr(arg, '=');
         if (eq) {
@@ -107,7 +107,7 @@ static int parse_args(int argc, char **argv, struct args *a)
             size_t kl = (size_t)(eq - arg - 2);
             char *k = malloc(kl + 1);
             if (!k)
-                return KG_AGENT_EXIT_FAILURE;
+                return AGENT_EXIT_FAILURE;
             memcpy(k, arg + 2, kl);
             k[kl] = '\0';
             a->keys[a->n] = k;
@@ -116,7 +116,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         } else {
             if (i + 1 >= argc) {
                 fprintf(stderr, "kvmgrid-agent: %s needs a value (try --help)\n", arg);
-                return KG_AGENT_EXIT_CONFIG;
+                return AGENT_EXIT_CONFIG;
             }
             a->keys[a->n] = arg + 2;
             a->values[a->n++] = argv[++i];
@@ -125,10 +125,10 @@ static int parse_args(int argc, char **argv, struct args *a)
     return -1;
 }
 
-static int reload_config(void *ctx, struct kg_agent_config *out, char *errmsg, size_t errlen)
+static int reload_config(void *ctx, struct agent_config *out, char *errmsg, size_t errlen)
 {
     const struct args *a = ctx;
-    return kg_agent_config_load(out, a->config, a->keys, a->values, a->n, errmsg, errlen);
+    return agent_config_load(out, a->config, a->keys, a->values, a->n, errmsg, errlen);
 }
 
 int main(int argc, char **argv)
@@ -138,12 +138,12 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &args);
     if (rc >= 0)
         goto out;
-    static struct kg_agent_config cfg;
+    static struct agent_config cfg;
     char err[1024] = "";
-    if (kg_agent_config_load(&cfg, args.config, args.keys, args.values, args.n, err,
-                             sizeof err) != 0) {
+    if (agent_config_load(&cfg, args.config, args.keys, args.values, args.n, err,
+                          sizeof err) != 0) {
         fprintf(stderr, "kvmgrid-agent: %s\n", err);
-        rc = KG_AGENT_EXIT_CONFIG;
+        rc = AGENT_EXIT_CONFIG;
         goto out;
     }
     if (args.check) {
@@ -169,11 +169,11 @@ int main(int argc, char **argv)
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
 
-    struct kg_agent_hooks hooks = {
+    struct agent_hooks hooks = {
         .stop = &stop_flag, .reload = &reload_flag, .reload_fn = reload_config,
         .reload_ctx = &args,
     };
-    rc = kg_agent_run(&cfg, &hooks);
+    rc = agent_run(&cfg, &hooks);
 out:
     for (size_t i = 0; i < args.n; i++)
         if (args.owned[i])

@@ -8,8 +8,8 @@
  * such structs, by pointer (the _ptrs variants: sorting moves pointers only).
  * Pure module: no allocation, no I/O. Thread-safe (it keeps no state).
  */
-#ifndef KG_AGENT_UUID_INDEX_H
-#define KG_AGENT_UUID_INDEX_H
+#ifndef AGENT_UUID_INDEX_H
+#define AGENT_UUID_INDEX_H
 #include <stddef.h>
 #include <stdint.h>
 

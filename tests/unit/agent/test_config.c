@@ -21,9 +21,9 @@
 static void test_defaults(void **state)
 {
     (void)state;
-    struct kg_agent_config c;
+    struct agent_config c;
     char err[512] = "";
-    assert_int_equal(kg_agent_config_load(&c, NULL, NULL, NULL, 0, err, sizeof err), 0);
+    assert_int_equal(agent_config_load(&c, NULL, NULL, NULL, 0, err, sizeof err), 0);
     assert_string_equal(c.libvirt_uri, "qemu:///system");
     assert_true(c.libvirt_read_only);
     assert_int_equal(c.balloon_period_s, 0);
@@ -38,9 +38,9 @@ static void test_defaults(void **state)
 static void test_good_file_and_flags(void **state)
 {
     (void)state;
-    struct kg_agent_config c;
+    struct agent_config c;
     char err[512] = "";
-    assert_int_equal(kg_agent_config_load(&c, CFG "good.conf", NULL, NULL, 0, err, sizeof err), 0);
+    assert_int_equal(agent_config_load(&c, CFG "good.conf", NULL, NULL, 0, err, sizeof err), 0);
     assert_string_equal(c.libvirt_uri, "test:///default");
     assert_string_equal(c.prefix, "site1/kvmgrid");
     assert_string_equal(c.host, "hv 01");
@@ -52,7 +52,7 @@ static void test_good_file_and_flags(void **state)
     /* flags win over the file; '-' and '_' both work */
     const char *keys[] = {"interval", "libvirt-uri", "deadband_pct"};
     const char *vals[] = {"250ms", "test:///x.xml", "0"};
-    assert_int_equal(kg_agent_config_load(&c, CFG "good.conf", keys, vals, 3, err, sizeof err), 0);
+    assert_int_equal(agent_config_load(&c, CFG "good.conf", keys, vals, 3, err, sizeof err), 0);
     assert_int_equal(c.interval_ms, 250);
     assert_string_equal(c.libvirt_uri, "test:///x.xml");
     assert_near(c.deadband_pct, 0, 0);
@@ -60,11 +60,11 @@ static void test_good_file_and_flags(void **state)
 
 static void expect_error(const char *file, const char *needle)
 {
-    struct kg_agent_config c;
-    kg_agent_config_defaults(&c);
+    struct agent_config c;
+    agent_config_defaults(&c);
     snprintf(c.host, sizeof c.host, "keep-me");
     char err[512] = "";
-    int rc = kg_agent_config_load(&c, file, NULL, NULL, 0, err, sizeof err);
+    int rc = agent_config_load(&c, file, NULL, NULL, 0, err, sizeof err);
     if (rc == 0 || !strstr(err, needle))
         fail_msg("%s: rc %d, message [%s], expected [%s]", file, rc, err, needle);
     /* a failed load leaves the old config as it was */
@@ -88,35 +88,35 @@ static void test_errors_have_file_and_line(void **state)
 static void test_balloon_needs_rw(void **state)
 {
     (void)state;
-    struct kg_agent_config c;
+    struct agent_config c;
     char err[512] = "";
-    assert_int_equal(kg_agent_config_load(&c, CFG "balloon_rw.conf", NULL, NULL, 0, err, sizeof err), 0);
+    assert_int_equal(agent_config_load(&c, CFG "balloon_rw.conf", NULL, NULL, 0, err, sizeof err), 0);
     assert_false(c.libvirt_read_only);
     assert_int_equal(c.balloon_period_s, 10);
     /* the same rule for flags */
     const char *keys[] = {"balloon-period"};
     const char *vals[] = {"5"};
-    assert_int_not_equal(kg_agent_config_load(&c, NULL, keys, vals, 1, err, sizeof err), 0);
+    assert_int_not_equal(agent_config_load(&c, NULL, keys, vals, 1, err, sizeof err), 0);
     assert_non_null(strstr(err, "command line: balloon_period needs a read-write"));
 }
 
 static void test_bad_flags(void **state)
 {
     (void)state;
-    struct kg_agent_config c;
+    struct agent_config c;
     char err[512] = "";
     const char *keys[] = {"no-such-key"};
     const char *vals[] = {"1"};
-    assert_int_equal(kg_agent_config_load(&c, NULL, keys, vals, 1, err, sizeof err), KG_ENOENT);
+    assert_int_equal(agent_config_load(&c, NULL, keys, vals, 1, err, sizeof err), KG_ENOENT);
     assert_non_null(strstr(err, "--no-such-key"));
     const char *k2[] = {"interval"};
     const char *v2[] = {"soon"};
-    assert_int_not_equal(kg_agent_config_load(&c, NULL, k2, v2, 1, err, sizeof err), 0);
+    assert_int_not_equal(agent_config_load(&c, NULL, k2, v2, 1, err, sizeof err), 0);
     assert_non_null(strstr(err, "--interval"));
     const char *k3[] = {"host"};
     const char *v3[] = {""};
     /* empty host means "use the machine's name" */
-    assert_int_equal(kg_agent_config_load(&c, NULL, k3, v3, 1, err, sizeof err), 0);
+    assert_int_equal(agent_config_load(&c, NULL, k3, v3, 1, err, sizeof err), 0);
 }
 
 static void test_password_file(void **state)
@@ -135,12 +135,12 @@ static void test_password_file(void **state)
     assert_non_null(f);
     fprintf(f, "username = agent\npassword_file = %s\n", pw);
     fclose(f);
-    struct kg_agent_config c;
+    struct agent_config c;
     char err[512] = "";
-    assert_int_equal(kg_agent_config_load(&c, conf, NULL, NULL, 0, err, sizeof err), 0);
+    assert_int_equal(agent_config_load(&c, conf, NULL, NULL, 0, err, sizeof err), 0);
     assert_string_equal(c.password, "s3cret");
     remove(pw);
-    assert_int_not_equal(kg_agent_config_load(&c, conf, NULL, NULL, 0, err, sizeof err), 0);
+    assert_int_not_equal(agent_config_load(&c, conf, NULL, NULL, 0, err, sizeof err), 0);
     char want[128];
     snprintf(want, sizeof want, "%s:2: password_file", conf);
     assert_non_null(strstr(err, want));
@@ -152,8 +152,8 @@ static void test_help_lists_every_key(void **state)
 {
     (void)state;
     char buf[8192];
-    kg_agent_config_help(buf, sizeof buf);
-    for (const struct kg_config_key *k = kg_agent_config_keys; k->name; k++) {
+    agent_config_help(buf, sizeof buf);
+    for (const struct kg_config_key *k = agent_config_keys; k->name; k++) {
         char flag[64];
         snprintf(flag, sizeof flag, "--%s", k->name);
         for (char *p = flag + 2; *p; p++)
