@@ -43,7 +43,7 @@
  * a host whose sample takes about an interval does not flap. */
 #define HUNG_MIN_NS (2000 * MS)
 /* A hung cycle first retires the collector thread and asks a new one (see
- * kg_lvworker_replace), which usually answers at once for every domain but the
+ * lvworker_replace), which usually answers at once for every domain but the
  * one libvirt hangs on; the host is published as hung only if that answer has
  * not come after REPLACE_GRACE_NS. */
 #define REPLACE_GRACE_NS (1000 * MS)
@@ -62,18 +62,18 @@
 #define PACE_BUDGET_NS (300 * MS)
 
 struct agent {
-    struct kg_agent_config cfg;
+    struct agent_config cfg;
     struct kg_mqtt *mqtt;
-    struct kg_publish *pub;
-    struct kg_rates *rates;
-    struct kg_lvworker *worker;     /* owns the libvirt connection */
+    struct publish *pub;
+    struct rates *rates;
+    struct lvworker *worker;        /* owns the libvirt connection */
     atomic_bool connected;          /* set by the session's connect callback */
     char status_topic[KG_TOPIC_MAX];
     char vm_filter[KG_TOPIC_MAX];   /* <prefix>/<host>/vm/+ */
 
     /* The retained VM topics the broker holds for this host, read at every
      * connect (the session's snapshot filter): those that no VM owns any more
-     * are taken away (kg_publish_sweep), once libvirt has answered, so that a
+     * are taken away (publish_sweep), once libvirt has answered, so that a
      * VM removed while this agent was dead, or restored by a broker from an
      * older persistence file, does not stay forever. Filled on Paho's thread. */
     pthread_mutex_t found_lock;
@@ -86,7 +86,7 @@ struct agent {
     char lv_error[128];
     char lv_path[16];
 
-    struct kg_proc_sample proc_prev;
+    struct sample_proc proc_prev;
     bool have_proc_prev;
     uint64_t proc_prev_ns;
 
@@ -169,7 +169,7 @@ static void sweep_found(struct agent *a)
         return;
     }
     size_t removed = 0, seen = a->n_found;
-    int rc = kg_publish_sweep(a->pub, a->found, a->n_found, &removed);
+    int rc = publish_sweep(a->pub, a->found, a->n_found, &removed);
     found_clear_locked(a);
     pthread_mutex_unlock(&a->found_lock);
     if (removed)
@@ -192,7 +192,7 @@ static int mqtt_send(void *ctx, const char *topic, const void *payload, size_t l
 
 static int session_start(struct agent *a)
 {
-    const struct kg_agent_config *c = &a->cfg;
+    const struct agent_config *c = &a->cfg;
     if (kg_topic_build(a->status_topic, sizeof a->status_topic, c->client.prefix,
                        KG_TOPIC_STATUS, c->host, NULL) < 0) {
         kg_error("invalid prefix or host name for topics");
@@ -225,12 +225,12 @@ static int session_start(struct agent *a)
         kg_error("mqtt: %s", err[0] ? err : kg_strerror(rc));
         return rc;
     }
-    struct kg_publish_options po = {
+    struct publish_options po = {
         .prefix = c->client.prefix, .host = c->host, .deadband_pct = c->deadband_pct,
         .max_skip = (unsigned)c->deadband_max_skip, .metrics_qos = (int)c->qos,
         .send = mqtt_send, .send_ctx = a,
     };
-    rc = kg_publish_create(&po, &a->pub);
+    rc = publish_create(&po, &a->pub);
     if (rc) {
         kg_error("publisher: %s", kg_strerror(rc));
         return rc;
@@ -245,19 +245,19 @@ static int session_start(struct agent *a)
 static void session_stop(struct agent *a, bool remove_all)
 {
     if (a->pub && remove_all && kg_mqtt_is_connected(a->mqtt))
-        kg_publish_vms(a->pub, NULL, 0, true);
+        publish_vms(a->pub, NULL, 0, true);
     if (a->mqtt)
         kg_mqtt_stop(a->mqtt, a->status_topic, KG_STATUS_OFFLINE, STOP_TIMEOUT_MS);
     kg_mqtt_free(a->mqtt);
     a->mqtt = NULL;
-    kg_publish_free(a->pub);
+    publish_free(a->pub);
     a->pub = NULL;
     atomic_store(&a->connected, false);
 }
 
 /* ---- libvirt ------------------------------------------------------------- */
 
-static void collect_options(const struct kg_agent_config *c, struct kg_collect_options *o)
+static void libvirt_options(const struct agent_config *c, struct collect_options *o)
 {
     memset(o, 0, sizeof *o);
     o->uri = c->libvirt_uri;
@@ -274,19 +274,19 @@ static void publish_all(struct agent *a, bool force)
     if (!a->pub || !kg_mqtt_is_connected(a->mqtt))
         return;
     int rc = 0, r;
-    if (a->have_host && (r = kg_publish_host(a->pub, &a->host)) != 0)
+    if (a->have_host && (r = publish_host(a->pub, &a->host)) != 0)
         rc = r;
-    size_t n = kg_rates_count(a->rates);
-    kg_publish_begin(a->pub, n, force);
+    size_t n = rates_count(a->rates);
+    publish_begin(a->pub, n, force);
     /* at most PACE_BATCH messages in flight or queued; see PACE_BATCH */
     uint64_t pace_until = kg_clock_mono_ns() + PACE_BUDGET_NS;
     for (size_t i = 0; i < n; i++) {
         if (i && i % PACE_BATCH == 0 && !*a->stop && kg_clock_mono_ns() < pace_until)
             kg_mqtt_flush(a->mqtt, PACE_WAIT_MS);
-        kg_rates_get(a->rates, i, a->cfg.host, &a->scratch);
-        kg_publish_vm(a->pub, &a->scratch);
+        rates_get(a->rates, i, a->cfg.host, &a->scratch);
+        publish_vm(a->pub, &a->scratch);
     }
-    if ((r = kg_publish_end(a->pub)) != 0 && !rc)
+    if ((r = publish_end(a->pub)) != 0 && !rc)
         rc = r;
     if (rc == KG_EAGAIN)
         kg_complain(&a->pub_complain, KG_LOG_WARN,
@@ -301,12 +301,12 @@ static void publish_all(struct agent *a, bool force)
 /* /proc, the host JSON, and every message of the cycle. node is NULL when
  * libvirt gave nothing this cycle. */
 static void publish_cycle(struct agent *a, uint64_t now, int64_t real, bool lv_ok,
-                          const struct kg_node_sample *node)
+                          const struct sample_node *node)
 {
-    struct kg_proc_sample proc;
+    struct sample_proc proc;
     bool have_proc = false;
     if (a->cfg.proc_root[0]) {
-        int rc = kg_procfs_read_all(a->cfg.proc_root, &proc);
+        int rc = procfs_read_all(a->cfg.proc_root, &proc);
         if (rc)
             kg_complain(&a->proc_complain, KG_LOG_WARN, "reading %s: %s", a->cfg.proc_root,
                         kg_strerror(rc));
@@ -314,8 +314,8 @@ static void publish_cycle(struct agent *a, uint64_t now, int64_t real, bool lv_o
             kg_complain_release(&a->proc_complain, "reading %s again", a->cfg.proc_root);
         have_proc = true; /* the readers that worked filled their part */
     }
-    kg_rates_host(a->have_proc_prev ? &a->proc_prev : NULL, have_proc ? &proc : NULL,
-                  now - a->proc_prev_ns, lv_ok ? node : NULL, &a->host);
+    rates_host(a->have_proc_prev ? &a->proc_prev : NULL, have_proc ? &proc : NULL,
+               now - a->proc_prev_ns, lv_ok ? node : NULL, &a->host);
     if (have_proc) {
         a->proc_prev = proc;
         a->have_proc_prev = true;
@@ -335,7 +335,7 @@ static void publish_cycle(struct agent *a, uint64_t now, int64_t real, bool lv_o
 }
 
 /* The collector answered: rates from its sample, then publish. */
-static void finish_cycle(struct agent *a, const struct kg_lvworker_result *r)
+static void finish_cycle(struct agent *a, const struct lvworker_result *r)
 {
     uint64_t now = kg_clock_mono_ns();
     int64_t real = kg_clock_real_ms();
@@ -343,7 +343,7 @@ static void finish_cycle(struct agent *a, const struct kg_lvworker_result *r)
     snprintf(a->lv_path, sizeof a->lv_path, "%s", r->path);
     int rc = r->rc;
     if (rc == 0)
-        rc = kg_rates_update(a->rates, r->doms, r->n, r->mono_ns, r->real_ms, r->node.cpus);
+        rc = rates_update(a->rates, r->doms, r->n, r->mono_ns, r->real_ms, r->node.cpus);
     bool lv_ok = rc == 0;
     if (lv_ok)
         a->libvirt_answered = true;
@@ -353,10 +353,10 @@ static void finish_cycle(struct agent *a, const struct kg_lvworker_result *r)
     } else {
         snprintf(a->lv_error, sizeof a->lv_error, "%.*s", (int)sizeof a->lv_error - 1,
                  r->err[0] ? r->err : kg_strerror(rc));
-        kg_rates_mark_stale(a->rates, now, real);
+        rates_mark_stale(a->rates, now, real);
     }
     kg_debug("cycle: libvirt %s, %zu VMs", lv_ok ? "ok" : "unavailable",
-             kg_rates_count(a->rates));
+             rates_count(a->rates));
     publish_cycle(a, now, real, lv_ok, &r->node);
 }
 
@@ -368,8 +368,8 @@ static void hung_cycle(struct agent *a, uint64_t since_ns)
     double s = (double)(now - since_ns) / 1e9;
     snprintf(a->lv_error, sizeof a->lv_error, "libvirt has not answered for %.1f s", s);
     kg_complain(&a->hung_complain, KG_LOG_WARN, "%s; VMs published as stale", a->lv_error);
-    kg_rates_mark_stale(a->rates, now, real);
-    kg_debug("cycle: libvirt hung, %zu VMs stale", kg_rates_count(a->rates));
+    rates_mark_stale(a->rates, now, real);
+    kg_debug("cycle: libvirt hung, %zu VMs stale", rates_count(a->rates));
     publish_cycle(a, now, real, false, NULL);
 }
 
@@ -380,7 +380,7 @@ static void overdue_cycle(struct agent *a, uint64_t since_ns, uint64_t hung_ns)
 {
     char what[KG_NAME_MAX + 16] = "";
     uint64_t now = kg_clock_mono_ns();
-    if (kg_lvworker_replace(a->worker, hung_ns - DUE_SLACK_NS, what, sizeof what)) {
+    if (lvworker_replace(a->worker, hung_ns - DUE_SLACK_NS, what, sizeof what)) {
         kg_warn("libvirt: no answer for %.1f s from %s; reading the others on a new "
                 "connection (what hangs stays stale until its call returns)",
                 (double)(now - since_ns) / 1e9, what);
@@ -396,41 +396,41 @@ static void remove_vm(struct agent *a, const char *uuid, const char *name)
 {
     kg_info("VM %s undefined: removing its topic", name);
     if (a->pub)
-        kg_publish_remove(a->pub, uuid);
-    kg_rates_forget(a->rates, uuid);
+        publish_remove(a->pub, uuid);
+    rates_forget(a->rates, uuid);
 }
 
 static void drain_worker(struct agent *a)
 {
-    struct kg_lvworker_removal rm;
-    while (kg_lvworker_take_removal(a->worker, &rm))
+    struct lvworker_removal rm;
+    while (lvworker_take_removal(a->worker, &rm))
         remove_vm(a, rm.uuid, rm.name);
-    if (kg_lvworker_take_early(a->worker))
+    if (lvworker_take_early(a->worker))
         a->early = true;
-    struct kg_lvworker_result r;
-    if (kg_lvworker_take_result(a->worker, &r))
+    struct lvworker_result r;
+    if (lvworker_take_result(a->worker, &r))
         finish_cycle(a, &r);
 }
 
 /* ---- reload ---------------------------------------------------------------- */
 
-static bool same_session(const struct kg_agent_config *x, const struct kg_agent_config *y)
+static bool same_session(const struct agent_config *x, const struct agent_config *y)
 {
     return kg_client_same_session(&x->client, &y->client) && !strcmp(x->host, y->host) &&
            x->qos == y->qos &&
            x->deadband_pct == y->deadband_pct && x->deadband_max_skip == y->deadband_max_skip;
 }
 
-static bool same_libvirt(const struct kg_agent_config *x, const struct kg_agent_config *y)
+static bool same_libvirt(const struct agent_config *x, const struct agent_config *y)
 {
     return !strcmp(x->libvirt_uri, y->libvirt_uri) &&
            x->libvirt_read_only == y->libvirt_read_only &&
            x->balloon_period_s == y->balloon_period_s;
 }
 
-static void reload(struct agent *a, const struct kg_agent_hooks *h)
+static void reload(struct agent *a, const struct agent_hooks *h)
 {
-    struct kg_agent_config *n = malloc(sizeof *n);
+    struct agent_config *n = malloc(sizeof *n);
     char err[512] = "";
     if (!n || !h->reload_fn || h->reload_fn(h->reload_ctx, n, err, sizeof err) != 0) {
         kg_error("reload: %s; keeping the current configuration", err[0] ? err : "failed");
@@ -449,9 +449,9 @@ static void reload(struct agent *a, const struct kg_agent_hooks *h)
             kg_error("reload: the new MQTT settings do not work; fix them and reload again");
     }
     if (new_libvirt) {
-        struct kg_collect_options o;
-        collect_options(n, &o);
-        kg_lvworker_reset(a->worker, &o); /* copies the URI */
+        struct collect_options o;
+        libvirt_options(n, &o);
+        lvworker_reset(a->worker, &o); /* copies the URI */
     }
     a->cfg = *n;
     free(n);
@@ -461,21 +461,21 @@ static void reload(struct agent *a, const struct kg_agent_hooks *h)
 
 /* ---- the loop -------------------------------------------------------------- */
 
-int kg_agent_run(const struct kg_agent_config *cfg, const struct kg_agent_hooks *h)
+int agent_run(const struct agent_config *cfg, const struct agent_hooks *h)
 {
     struct agent *a = calloc(1, sizeof *a);
     if (!a)
-        return KG_AGENT_EXIT_FAILURE;
+        return AGENT_EXIT_FAILURE;
     a->cfg = *cfg;
     a->stop = h->stop;
     pthread_mutex_init(&a->found_lock, NULL);
     kg_log_set_level((enum kg_log_level)a->cfg.client.log_level);
-    int status = KG_AGENT_EXIT_FAILURE;
-    struct kg_collect_options co;
-    collect_options(&a->cfg, &co);
-    if (kg_rates_create(&a->rates) != 0 || session_start(a) != 0)
+    int status = AGENT_EXIT_FAILURE;
+    struct collect_options co;
+    libvirt_options(&a->cfg, &co);
+    if (rates_create(&a->rates) != 0 || session_start(a) != 0)
         goto out;
-    if (kg_lvworker_start(&co, &a->worker) != 0) {
+    if (lvworker_start(&co, &a->worker) != 0) {
         kg_error("cannot start the collector thread");
         goto out;
     }
@@ -495,8 +495,8 @@ int kg_agent_run(const struct kg_agent_config *cfg, const struct kg_agent_hooks 
             /* first connect or reconnect: the broker may have lost our retained
              * messages (restart without persistence): send the current state */
             kg_info("mqtt: connected to %s; publishing the current state", a->cfg.client.broker);
-            kg_publish_status(a->pub, true);
-            kg_publish_resync(a->pub);
+            publish_status(a->pub, true);
+            publish_resync(a->pub);
             publish_all(a, true);
         }
         drain_worker(a);
@@ -508,17 +508,17 @@ int kg_agent_run(const struct kg_agent_config *cfg, const struct kg_agent_hooks 
         if (a->grace_until_ns && now >= a->grace_until_ns) {
             /* the new collector thread did not answer either */
             a->grace_until_ns = 0;
-            if (kg_lvworker_pending(a->worker, &since))
+            if (lvworker_pending(a->worker, &since))
                 hung_cycle(a, since);
         }
         bool early_due = a->early && now >= a->last_cycle_ns +
                                                  (interval < EARLY_MIN_NS ? interval : EARLY_MIN_NS);
         if (now >= next || early_due) {
             bool scheduled = now >= next;
-            if (kg_lvworker_request(a->worker)) {
+            if (lvworker_request(a->worker)) {
                 a->last_cycle_ns = now;
                 a->early = false;
-            } else if (scheduled && kg_lvworker_pending(a->worker, &since) &&
+            } else if (scheduled && lvworker_pending(a->worker, &since) &&
                        now - since + DUE_SLACK_NS >= hung_ns) {
                 overdue_cycle(a, since, hung_ns);
             } /* else merely late: its answer is published when it comes */
@@ -533,19 +533,19 @@ int kg_agent_run(const struct kg_agent_config *cfg, const struct kg_agent_hooks 
         uint64_t wait = next > now ? next - now : 0;
         if (wait > TICK_NS)
             wait = TICK_NS;
-        kg_lvworker_wait(a->worker, wait); /* wakes at once for a result or an event */
+        lvworker_wait(a->worker, wait); /* wakes at once for a result or an event */
     }
     kg_info("stopping: publishing offline");
-    status = KG_AGENT_EXIT_OK;
+    status = AGENT_EXIT_OK;
 out:
     /* the collector stops while "offline" goes out: a call that returns in the
      * meantime ends its thread without waiting for the broker */
     if (a->worker)
-        kg_lvworker_quit(a->worker);
+        lvworker_quit(a->worker);
     session_stop(a, false);
     /* after "offline" is out: the collector may be stuck in libvirt for good */
-    kg_lvworker_stop(a->worker, WORKER_STOP_MS);
-    kg_rates_free(a->rates);
+    lvworker_stop(a->worker, WORKER_STOP_MS);
+    rates_free(a->rates);
     found_clear_locked(a); /* the session is gone: no callback runs any more */
     free(a->found);
     pthread_mutex_destroy(&a->found_lock);

@@ -2,78 +2,28 @@
 /*
  * libvirt -> raw samples. One bulk virConnectGetAllDomainStats per cycle for the
  * groups the driver supports; per-domain calls only for the groups it refuses
- * (libvirt's test driver refuses all but "state"). Domain XML is read only for
- * domains not seen before (or redefined), to learn disk and interface names for
- * the per-domain calls. This is the only file that includes libvirt.
+ * (libvirt's test driver refuses all but "state"). A sample goes in steps: list
+ * the domains (or reuse the last listing), fill each sample from its bulk record,
+ * make the per-domain calls (and set the balloon period), point the samples at
+ * their devices, then the node's figures. The events (events.c) and the device
+ * names from the domain XML (domcache.c) have rooms of their own; libvirt is
+ * included by these three files only.
  */
 #include "collect.h"
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "domcache.h"
+#include "events.h"
 #include "kvmgrid/error.h"
 #include "kvmgrid/log.h"
 
-/* ---- the libvirt event loop, once per process -------------------------- */
-
-static pthread_once_t event_once = PTHREAD_ONCE_INIT;
-static int event_rc = -1;
-
-static void *event_thread(void *arg)
-{
-    (void)arg;
-    for (;;) {
-        if (virEventRunDefaultImpl() < 0)
-            kg_warn("libvirt event loop: %s", virGetLastErrorMessage());
-    }
-    return NULL;
-}
-
-static void silent_error(void *ctx, virErrorPtr err)
-{
-    (void)ctx;
-    (void)err; /* errors are fetched and logged where the call failed */
-}
-
-static void event_init(void)
-{
-    virSetErrorFunc(NULL, silent_error);
-    if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0)
-        return;
-    pthread_t t;
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &a, event_thread, NULL) == 0)
-        event_rc = 0;
-    pthread_attr_destroy(&a);
-}
-
-/* ---- per-domain cache: device names from the XML ------------------------ */
-
-struct dev_name {
-    char name[KG_DEV_NAME_MAX]; /* shown name: target dev */
-    char key[KG_DEV_NAME_MAX];  /* what the per-domain call takes: target dev or MAC */
-};
-
-struct dom_info {
-    char uuid[KG_UUID_LEN + 1];
-    bool seen;
-    bool have_xml;
-    bool balloon_set;        /* balloon_period set on the process with dom_id */
-    unsigned dom_id;
-    unsigned n_disks, n_nets;
-    struct dev_name *disks;  /* n_disks, then n_nets in the same allocation */
-    struct dev_name *nets;
-};
-
-#define EVQ_LEN 256
 #define LIST_EVERY 30 /* samples at most between two listings of the domains */
 
 enum { G_CPU, G_BALLOON, G_VCPU, G_NET, G_BLOCK, G_COUNT };
@@ -83,30 +33,26 @@ static const unsigned group_bits[G_COUNT] = {
 };
 static const char *const group_names[G_COUNT] = {"cpu", "balloon", "vcpu", "interface", "block"};
 
-struct kg_collect {
+struct collect {
     virConnectPtr conn;
-    int lifecycle_cb;
-    bool close_cb;
-    atomic_bool dead;
-    atomic_bool list_dirty;  /* a lifecycle event: the domain list may have changed */
+    struct events ev;        /* lifecycle events and the close flag; must not move */
     bool bulk[G_COUNT];      /* group supported by the bulk call */
     unsigned bulk_flags;     /* NOWAIT when accepted */
     int balloon_period_s;
     char path[16];
     bool (*progress)(void *ctx, const char *uuid, const char *name);
     void *progress_ctx;
-    char skip[KG_COLLECT_SKIP_MAX][KG_UUID_LEN + 1];
+    char skip[COLLECT_SKIP_MAX][KG_UUID_LEN + 1];
     size_t n_skip;
-    atomic_bool rss_seen;    /* see kg_collect_reports_rss */
+    atomic_bool rss_seen;    /* see collect_reports_rss */
 
-    struct dom_info *info;   /* sorted by uuid */
-    size_t n_info, cap_info;
-    struct kg_dom_sample *doms;
+    struct domcache cache;   /* device names and balloon state per domain */
+    struct sample_dom *doms;
     size_t cap_doms;
     /* the devices of every sample, packed; grown, never shrunk (no allocation
      * per cycle once the host is steady) */
-    struct kg_disk_sample *disk_pool;
-    struct kg_net_sample *net_pool;
+    struct sample_disk *disk_pool;
+    struct sample_net *net_pool;
     size_t n_disk_pool, cap_disk_pool, n_net_pool, cap_net_pool;
     size_t *disk_off, *net_off;  /* per sample: where its devices start in the pools */
     /* the last listing's records: the samples' names point into their domains */
@@ -119,114 +65,26 @@ struct kg_collect {
     size_t n_listed;             /* domains in recs/domp/uuids */
     char (*uuids)[KG_UUID_LEN + 1];
     unsigned reused;             /* samples since the last listing */
-
-    pthread_mutex_t lock;    /* guards the event queue */
-    struct kg_collect_event evq[EVQ_LEN];
-    unsigned ev_head, ev_count;
-    bool ev_overflow;
 };
-
-/* The UUID as text. virDomainGetUUIDString formats it with g_snprintf, 16 "%02x"
- * conversions (~7,500 instructions, as much as a whole per-domain stats call on
- * the test driver); the raw bytes and a table do the same in ~100. */
-static int uuid_string(virDomainPtr dom, char out[KG_UUID_LEN + 1])
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char raw[VIR_UUID_BUFLEN];
-    if (virDomainGetUUID(dom, raw) < 0)
-        return -1;
-    char *o = out;
-    for (int i = 0; i < VIR_UUID_BUFLEN; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            *o++ = '-';
-        *o++ = hex[raw[i] >> 4];
-        *o++ = hex[raw[i] & 15];
-    }
-    *o = '\0';
-    return 0;
-}
 
 static void set_err(char *errmsg, size_t errlen, const char *what)
 {
     snprintf(errmsg, errlen, "%s: %s", what, virGetLastErrorMessage());
 }
 
-/* ---- events ------------------------------------------------------------- */
-
-static void push_event(struct kg_collect *c, enum kg_collect_event_type t, virDomainPtr dom)
+bool collect_next_event(struct collect *c, struct collect_event *ev)
 {
-    struct kg_collect_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = t;
-    atomic_store(&c->list_dirty, true);
-    if (uuid_string(dom, ev.uuid) < 0)
-        ev.uuid[0] = '\0';
-    const char *name = virDomainGetName(dom);
-    snprintf(ev.name, sizeof ev.name, "%s", name ? name : "");
-    pthread_mutex_lock(&c->lock);
-    if (c->ev_count == EVQ_LEN) {
-        c->ev_overflow = true;
-    } else {
-        c->evq[(c->ev_head + c->ev_count) % EVQ_LEN] = ev;
-        c->ev_count++;
-    }
-    pthread_mutex_unlock(&c->lock);
-}
-
-static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int detail,
-                        void *opaque)
-{
-    (void)conn;
-    (void)detail;
-    enum kg_collect_event_type t;
-    switch (event) {
-    case VIR_DOMAIN_EVENT_DEFINED: t = KG_COLLECT_EV_DEFINED; break;
-    case VIR_DOMAIN_EVENT_UNDEFINED: t = KG_COLLECT_EV_UNDEFINED; break;
-    case VIR_DOMAIN_EVENT_STARTED: t = KG_COLLECT_EV_STARTED; break;
-    case VIR_DOMAIN_EVENT_SUSPENDED: t = KG_COLLECT_EV_SUSPENDED; break;
-    case VIR_DOMAIN_EVENT_RESUMED: t = KG_COLLECT_EV_RESUMED; break;
-    case VIR_DOMAIN_EVENT_STOPPED: t = KG_COLLECT_EV_STOPPED; break;
-    default: t = KG_COLLECT_EV_OTHER; break;
-    }
-    push_event(opaque, t, dom);
-    return 0;
-}
-
-static void close_cb(virConnectPtr conn, int reason, void *opaque)
-{
-    (void)conn;
-    (void)reason;
-    struct kg_collect *c = opaque;
-    atomic_store(&c->dead, true);
-}
-
-bool kg_collect_next_event(struct kg_collect *c, struct kg_collect_event *ev)
-{
-    bool got = false;
-    pthread_mutex_lock(&c->lock);
-    if (c->ev_overflow) {
-        memset(ev, 0, sizeof *ev);
-        ev->type = KG_COLLECT_EV_OVERFLOW;
-        c->ev_overflow = false;
-        got = true;
-    } else if (c->ev_count) {
-        *ev = c->evq[c->ev_head];
-        c->ev_head = (c->ev_head + 1) % EVQ_LEN;
-        c->ev_count--;
-        got = true;
-        /* a redefined domain may have new devices: read its XML again */
-        if (ev->type == KG_COLLECT_EV_DEFINED)
-            for (size_t i = 0; i < c->n_info; i++)
-                if (!strcmp(c->info[i].uuid, ev->uuid))
-                    c->info[i].have_xml = false;
-    }
-    pthread_mutex_unlock(&c->lock);
-    return got;
+    if (!events_next(&c->ev, ev))
+        return false;
+    /* a redefined domain may have new devices: read its XML again */
+    if (ev->type == COLLECT_EV_DEFINED)
+        domcache_redefined(&c->cache, ev->uuid);
+    return true;
 }
 
 /* ---- open / probe / close ----------------------------------------------- */
 
-static void probe(struct kg_collect *c)
+static void probe(struct collect *c)
 {
     virDomainStatsRecordPtr *recs = NULL;
     int n = virConnectGetAllDomainStats(c->conn, VIR_DOMAIN_STATS_STATE, &recs,
@@ -259,22 +117,19 @@ static void probe(struct kg_collect *c)
             c->bulk_flags ? ", nowait" : "", fb_list[0] ? fb_list : "none");
 }
 
-int kg_collect_open(const struct kg_collect_options *opt, struct kg_collect **out,
-                    char *errmsg, size_t errlen)
+int collect_open(const struct collect_options *opt, struct collect **out,
+                 char *errmsg, size_t errlen)
 {
     *out = NULL;
-    pthread_once(&event_once, event_init);
-    if (event_rc < 0) {
-        set_err(errmsg, errlen, "libvirt event loop");
-        return KG_ENOTCONN;
-    }
-    struct kg_collect *c = calloc(1, sizeof *c);
+    int rc = events_loop_start(errmsg, errlen);
+    if (rc)
+        return rc;
+    struct collect *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(errmsg, errlen, "out of memory");
         return KG_ENOMEM;
     }
-    pthread_mutex_init(&c->lock, NULL);
-    c->lifecycle_cb = -1;
+    events_init(&c->ev);
     c->balloon_period_s = opt->read_only ? 0 : opt->balloon_period_s;
     c->progress = opt->progress;
     c->progress_ctx = opt->progress_ctx;
@@ -282,17 +137,10 @@ int kg_collect_open(const struct kg_collect_options *opt, struct kg_collect **ou
     c->conn = opt->read_only ? virConnectOpenReadOnly(opt->uri) : virConnectOpen(opt->uri);
     if (!c->conn) {
         set_err(errmsg, errlen, "cannot connect to libvirt");
-        kg_collect_close(c);
+        collect_close(c);
         return KG_ENOTCONN;
     }
-    if (virConnectRegisterCloseCallback(c->conn, close_cb, c, NULL) == 0)
-        c->close_cb = true;
-    c->lifecycle_cb = virConnectDomainEventRegisterAny(
-        c->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), c,
-        NULL);
-    if (c->lifecycle_cb < 0)
-        kg_warn("libvirt: no lifecycle events (%s); vanished VMs are removed at the next "
-                "interval", virGetLastErrorMessage());
+    events_register(&c->ev, c->conn);
     probe(c);
     if (opt->force_fallback) {
         memset(c->bulk, 0, sizeof c->bulk);
@@ -302,23 +150,18 @@ int kg_collect_open(const struct kg_collect_options *opt, struct kg_collect **ou
     return 0;
 }
 
-void kg_collect_close(struct kg_collect *c)
+void collect_close(struct collect *c)
 {
     if (!c)
         return;
     if (c->recs)
         virDomainStatsRecordListFree(c->recs);
     if (c->conn) {
-        if (c->lifecycle_cb >= 0)
-            virConnectDomainEventDeregisterAny(c->conn, c->lifecycle_cb);
-        if (c->close_cb)
-            virConnectUnregisterCloseCallback(c->conn, close_cb);
+        events_deregister(&c->ev);
         virConnectClose(c->conn);
     }
-    pthread_mutex_destroy(&c->lock);
-    for (size_t i = 0; i < c->n_info; i++)
-        free(c->info[i].disks);
-    free(c->info);
+    events_destroy(&c->ev);
+    domcache_clear(&c->cache);
     free(c->doms);
     free(c->disk_pool);
     free(c->net_pool);
@@ -329,12 +172,12 @@ void kg_collect_close(struct kg_collect *c)
     free(c);
 }
 
-bool kg_collect_alive(struct kg_collect *c)
+bool collect_alive(struct collect *c)
 {
-    return c && c->conn && !atomic_load(&c->dead) && virConnectIsAlive(c->conn) == 1;
+    return c && c->conn && !atomic_load(&c->ev.closed) && virConnectIsAlive(c->conn) == 1;
 }
 
-bool kg_collect_domain_exists(struct kg_collect *c, const char *uuid)
+bool collect_domain_exists(struct collect *c, const char *uuid)
 {
     if (!c || !c->conn)
         return false;
@@ -345,202 +188,21 @@ bool kg_collect_domain_exists(struct kg_collect *c, const char *uuid)
     return true;
 }
 
-const char *kg_collect_path(const struct kg_collect *c)
+const char *collect_path(const struct collect *c)
 {
     return c ? c->path : "none";
 }
 
-void kg_collect_skip(struct kg_collect *c, const char (*uuids)[KG_UUID_LEN + 1], size_t n)
+void collect_skip(struct collect *c, const char (*uuids)[KG_UUID_LEN + 1], size_t n)
 {
-    c->n_skip = n < KG_COLLECT_SKIP_MAX ? n : KG_COLLECT_SKIP_MAX;
+    c->n_skip = n < COLLECT_SKIP_MAX ? n : COLLECT_SKIP_MAX;
     for (size_t i = 0; i < c->n_skip; i++)
         memcpy(c->skip[i], uuids[i], sizeof c->skip[i]);
 }
 
-bool kg_collect_reports_rss(struct kg_collect *c)
+bool collect_reports_rss(struct collect *c)
 {
     return c && atomic_load(&c->rss_seen);
-}
-
-static bool skipped(const struct kg_collect *c, const char *uuid)
-{
-    for (size_t i = 0; i < c->n_skip; i++)
-        if (!strcmp(c->skip[i], uuid))
-            return true;
-    return false;
-}
-
-/* ---- domain XML: device names ------------------------------------------- */
-
-/* Finds attr='value' or attr="value" in [p, end) and copies the value. */
-static bool xml_attr(const char *p, const char *end, const char *tag, const char *attr,
-                     char *out, size_t size)
-{
-    const char *t = p;
-    size_t tl = strlen(tag);
-    while ((t = strstr(t, tag)) && t < end) {
-        const char *te = strchr(t, '>');
-        if (!te || te > end)
-            return false;
-        char pat[32];
-        snprintf(pat, sizeof pat, " %s=", attr);
-        const char *a = strstr(t + tl - 1, pat); /* the tag ends in a space */
-        if (a && a < te) {
-            a += strlen(pat);
-            char q = *a++;
-            const char *ae = strchr(a, q);
-            if ((q != '\'' && q != '"') || !ae || ae > te)
-                return false;
-            size_t n = (size_t)(ae - a);
-            if (n >= size)
-                return false;
-            memcpy(out, a, n);
-            out[n] = '\0';
-            return true;
-        }
-        t = te;
-    }
-    return false;
-}
-
-/* Reads <disk> target devs and <interface> target devs / MACs. libvirt writes
- * its own XML, so a plain scan of the elements is enough. The names are kept in
- * one allocation of exactly the devices found. */
-static void parse_devices(const char *xml, struct dom_info *di)
-{
-    struct dev_name disks[KG_DEV_MAX], nets[KG_DEV_MAX];
-    unsigned nd = 0, nn = 0;
-    const char *p = xml;
-    while ((p = strstr(p, "<disk ")) && nd < KG_DEV_MAX) {
-        const char *end = strstr(p, "</disk>");
-        if (!end)
-            break;
-        struct dev_name *d = &disks[nd];
-        if (xml_attr(p, end, "<target ", "dev", d->name, sizeof d->name)) {
-            memcpy(d->key, d->name, sizeof d->key);
-            nd++;
-        }
-        p = end;
-    }
-    p = xml;
-    while ((p = strstr(p, "<interface ")) && nn < KG_DEV_MAX) {
-        const char *end = strstr(p, "</interface>");
-        if (!end)
-            break;
-        struct dev_name *d = &nets[nn];
-        char mac[KG_DEV_NAME_MAX] = "";
-        bool have_mac = xml_attr(p, end, "<mac ", "address", mac, sizeof mac);
-        bool have_dev = xml_attr(p, end, "<target ", "dev", d->name, sizeof d->name);
-        if (have_dev || have_mac) {
-            if (!have_dev)
-                memcpy(d->name, mac, sizeof d->name);
-            /* a target dev is what the guest has now; the MAC works when it has none */
-            memcpy(d->key, have_dev ? d->name : mac, sizeof d->key);
-            nn++;
-        }
-        p = end;
-    }
-    free(di->disks);
-    di->disks = di->nets = NULL;
-    di->n_disks = di->n_nets = 0;
-    if (nd + nn == 0)
-        return;
-    struct dev_name *all = malloc((nd + nn) * sizeof *all);
-    if (!all)
-        return; /* no device figures for this domain this time; XML read again next cycle */
-    memcpy(all, disks, nd * sizeof *all);
-    memcpy(all + nd, nets, nn * sizeof *all);
-    di->disks = all;
-    di->nets = all + nd;
-    di->n_disks = nd;
-    di->n_nets = nn;
-}
-
-static int cmp_info(const void *a, const void *b)
-{
-    return strcmp(((const struct dom_info *)a)->uuid, ((const struct dom_info *)b)->uuid);
-}
-
-static struct dom_info *find_info(struct kg_collect *c, const char *uuid)
-{
-    size_t lo = 0, hi = c->n_info;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int r = strcmp(uuid, c->info[mid].uuid);
-        if (!r)
-            return &c->info[mid];
-        if (r < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return NULL;
-}
-
-/* Makes sure every uuid in doms has an info entry; drops the entries of domains
- * gone. Only new (or redefined) domains get their XML read. */
-static int sync_info(struct kg_collect *c, virDomainPtr *domp, size_t n)
-{
-    size_t n_new = 0;
-    for (size_t i = 0; i < c->n_info; i++)
-        c->info[i].seen = false;
-    for (size_t i = 0; i < n; i++) {
-        struct dom_info *di = find_info(c, c->doms[i].uuid);
-        if (di)
-            di->seen = true;
-        else
-            n_new++;
-    }
-    size_t total = c->n_info;
-    if (n_new) {
-        if (total + n_new > c->cap_info) {
-            size_t cap = total + n_new + 16;
-            struct dom_info *ni = realloc(c->info, cap * sizeof *ni);
-            if (!ni)
-                return KG_ENOMEM;
-            c->info = ni;
-            c->cap_info = cap;
-        }
-        size_t sorted = c->n_info;
-        for (size_t i = 0; i < n; i++) {
-            struct dom_info key;
-            snprintf(key.uuid, sizeof key.uuid, "%s", c->doms[i].uuid);
-            if (bsearch(&key, c->info, sorted, sizeof *c->info, cmp_info))
-                continue;
-            struct dom_info *di = &c->info[total++];
-            memset(di, 0, sizeof *di);
-            memcpy(di->uuid, c->doms[i].uuid, sizeof di->uuid);
-            di->seen = true;
-        }
-    }
-    size_t w = 0;
-    for (size_t i = 0; i < total; i++) {
-        if (c->info[i].seen)
-            c->info[w++] = c->info[i];
-        else
-            free(c->info[i].disks);
-    }
-    c->n_info = w;
-    if (c->n_info > 1) /* qsort must not get NULL, even for 0 elements */
-        qsort(c->info, c->n_info, sizeof *c->info, cmp_info);
-    /* XML for the domains that need it (new or redefined), only for the groups
-     * that fall back to per-domain calls */
-    if (c->bulk[G_BLOCK] && c->bulk[G_NET])
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        struct dom_info *di = find_info(c, c->doms[i].uuid);
-        if (!di || di->have_xml)
-            continue;
-        char *xml = virDomainGetXMLDesc(domp[i], 0);
-        if (!xml) {
-            kg_debug("libvirt: XML of %s: %s", c->doms[i].name, virGetLastErrorMessage());
-            continue;
-        }
-        parse_devices(xml, di);
-        free(xml);
-        di->have_xml = true;
-    }
-    return 0;
 }
 
 /* ---- bulk records -> samples -------------------------------------------- */
@@ -612,9 +274,9 @@ static size_t pool_take(void **pool, size_t *used, size_t *cap, size_t n, size_t
 
 /* Fills s from a bulk record; its devices go to sd/sn (KG_DEV_MAX each, entries
  * zeroed as they are first used), s->disks/nets are left for the caller. */
-static void fill_from_record(const struct kg_collect *c, const virDomainStatsRecord *r,
-                             struct kg_dom_sample *s, struct kg_disk_sample *sd,
-                             struct kg_net_sample *sn)
+static void fill_from_record(const struct collect *c, const virDomainStatsRecord *r,
+                             struct sample_dom *s, struct sample_disk *sd,
+                             struct sample_net *sn)
 {
     int state = VIR_DOMAIN_NOSTATE;
     /* bulk indices can exceed KG_DEV_MAX: only the first ones are detailed */
@@ -655,7 +317,7 @@ static void fill_from_record(const struct kg_collect *c, const virDomainStatsRec
                 memset(&sd[s->n_disks], 0, (idx + 1 - s->n_disks) * sizeof *sd);
                 s->n_disks = idx + 1;
             }
-            struct kg_disk_sample *d = &sd[idx];
+            struct sample_disk *d = &sd[idx];
             if (!strcmp(rest, "name") && p->type == VIR_TYPED_PARAM_STRING)
                 snprintf(d->name, sizeof d->name, "%s", p->value.s);
             else if (!param_u64(p, &v))
@@ -673,7 +335,7 @@ static void fill_from_record(const struct kg_collect *c, const virDomainStatsRec
                 memset(&sn[s->n_nets], 0, (idx + 1 - s->n_nets) * sizeof *sn);
                 s->n_nets = idx + 1;
             }
-            struct kg_net_sample *d = &sn[idx];
+            struct sample_net *d = &sn[idx];
             if (!strcmp(rest, "name") && p->type == VIR_TYPED_PARAM_STRING) {
                 snprintf(d->name, sizeof d->name, "%s", p->value.s);
                 continue;
@@ -697,135 +359,184 @@ static void fill_from_record(const struct kg_collect *c, const virDomainStatsRec
         s->have_vcpu_delay = true;
     }
     /* cpu.* of a domain that is not running is not the guest's (docs/PLATFORM.md) */
-    if (!kg_vm_state_running(s->state)) {
+    if (!sample_state_running(s->state)) {
         s->have_cpu = false;
         s->have_vcpu_delay = false;
     }
     /* NOWAIT: a running domain whose job was busy comes back without its stats. */
-    if (kg_vm_state_running(s->state) && c->bulk[G_CPU] && !s->have_cpu)
+    if (sample_state_running(s->state) && c->bulk[G_CPU] && !s->have_cpu)
         s->incomplete = true;
 }
 
-void kg_collect_record_to_sample(const void *record, struct kg_dom_sample *s,
-                                 struct kg_disk_sample *sd, struct kg_net_sample *sn)
+void collect_record_to_sample(const void *record, struct sample_dom *s,
+                              struct sample_disk *sd, struct sample_net *sn)
 {
-    static const struct kg_collect all_bulk = {.bulk = {true, true, true, true, true}};
-    kg_dom_sample_init(s);
+    static const struct collect all_bulk = {.bulk = {true, true, true, true, true}};
+    sample_dom_init(s);
     fill_from_record(&all_bulk, record, s, sd, sn);
     s->disks = s->n_disks ? sd : NULL;
     s->nets = s->n_nets ? sn : NULL;
 }
 
-/* ---- per-domain fallbacks ------------------------------------------------ */
+/* ---- per-domain calls ----------------------------------------------------- */
 
-/* Per-domain calls for the groups the bulk call refused; devices read here go
- * to the pools, their offsets to *disk_off / *net_off. */
-static int fallback(struct kg_collect *c, virDomainPtr dom, struct kg_dom_sample *s,
-                    const struct dom_info *di, size_t *disk_off, size_t *net_off)
+/* virDomainGetInfo for the groups among cpu, balloon and vcpu that the bulk call
+ * refused; it gives the state again too. 0; KG_ENOENT when the domain is gone;
+ * KG_EIO when the call failed otherwise (a running domain is then incomplete). */
+static int fallback_info(const struct collect *c, virDomainPtr dom, struct sample_dom *s)
 {
-    bool need_info = !c->bulk[G_CPU] || !c->bulk[G_BALLOON] || !c->bulk[G_VCPU];
-    if (need_info) {
-        virDomainInfo info;
-        if (virDomainGetInfo(dom, &info) < 0) {
-            if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
-                return KG_ENOENT;
-            s->incomplete = kg_vm_state_running(s->state);
-            return 0;
-        }
-        s->state = map_state(info.state);
-        if (!c->bulk[G_CPU] && kg_vm_state_running(s->state)) {
-            s->cpu_time_ns = info.cpuTime;
-            s->have_cpu = true;
-        }
-        if (!c->bulk[G_BALLOON]) {
-            s->mem_max_kib = info.maxMem;
-            s->have_mem_max = true;
-            s->mem_cur_kib = info.memory;
-            s->have_mem_cur = true;
-        }
-        if (!c->bulk[G_VCPU]) {
-            s->vcpus = info.nrVirtCpu;
-            s->have_vcpus = true;
-        }
+    virDomainInfo info;
+    if (virDomainGetInfo(dom, &info) < 0) {
+        if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
+            return KG_ENOENT;
+        s->incomplete = sample_state_running(s->state);
+        return KG_EIO;
     }
-    if (!is_active(s->state))
-        return 0; /* stats calls fail with "domain is not running" */
+    s->state = map_state(info.state);
+    if (!c->bulk[G_CPU] && sample_state_running(s->state)) {
+        s->cpu_time_ns = info.cpuTime;
+        s->have_cpu = true;
+    }
     if (!c->bulk[G_BALLOON]) {
-        virDomainMemoryStatStruct ms[VIR_DOMAIN_MEMORY_STAT_NR];
-        int n = virDomainMemoryStats(dom, ms, VIR_DOMAIN_MEMORY_STAT_NR, 0);
-        for (int i = 0; i < n; i++) {
-            switch (ms[i].tag) {
-            case VIR_DOMAIN_MEMORY_STAT_AVAILABLE:
-                s->mem_avail_kib = ms[i].val; s->have_mem_avail = true; break;
-            case VIR_DOMAIN_MEMORY_STAT_USABLE:
-                s->mem_usable_kib = ms[i].val; s->have_mem_usable = true; break;
-            case VIR_DOMAIN_MEMORY_STAT_RSS:
-                s->mem_rss_kib = ms[i].val; s->have_mem_rss = true; break;
-            case VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON:
-                s->mem_cur_kib = ms[i].val; s->have_mem_cur = true; break;
-            default: break;
-            }
+        s->mem_max_kib = info.maxMem;
+        s->have_mem_max = true;
+        s->mem_cur_kib = info.memory;
+        s->have_mem_cur = true;
+    }
+    if (!c->bulk[G_VCPU]) {
+        s->vcpus = info.nrVirtCpu;
+        s->have_vcpus = true;
+    }
+    return 0;
+}
+
+static void fallback_memory(virDomainPtr dom, struct sample_dom *s)
+{
+    virDomainMemoryStatStruct ms[VIR_DOMAIN_MEMORY_STAT_NR];
+    int n = virDomainMemoryStats(dom, ms, VIR_DOMAIN_MEMORY_STAT_NR, 0);
+    for (int i = 0; i < n; i++) {
+        switch (ms[i].tag) {
+        case VIR_DOMAIN_MEMORY_STAT_AVAILABLE:
+            s->mem_avail_kib = ms[i].val; s->have_mem_avail = true; break;
+        case VIR_DOMAIN_MEMORY_STAT_USABLE:
+            s->mem_usable_kib = ms[i].val; s->have_mem_usable = true; break;
+        case VIR_DOMAIN_MEMORY_STAT_RSS:
+            s->mem_rss_kib = ms[i].val; s->have_mem_rss = true; break;
+        case VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON:
+            s->mem_cur_kib = ms[i].val; s->have_mem_cur = true; break;
+        default: break;
         }
     }
-    if (!c->bulk[G_BLOCK] && di && di->n_disks) {
-        size_t off = pool_take((void **)&c->disk_pool, &c->n_disk_pool, &c->cap_disk_pool,
-                               di->n_disks, sizeof *c->disk_pool);
-        if (off == SIZE_MAX)
-            return KG_ENOMEM;
-        *disk_off = off;
-        s->n_disks = di->n_disks;
-        for (unsigned i = 0; i < di->n_disks; i++) {
-            struct kg_disk_sample *d = &c->disk_pool[off + i];
-            memcpy(d->name, di->disks[i].name, sizeof d->name);
-            virDomainBlockStatsStruct bs;
-            if (virDomainBlockStats(dom, di->disks[i].key, &bs, sizeof bs) < 0)
-                continue;
-            if (bs.rd_bytes >= 0 && bs.wr_bytes >= 0) {
-                d->rd_bytes = (uint64_t)bs.rd_bytes;
-                d->wr_bytes = (uint64_t)bs.wr_bytes;
-                d->have_bytes = true;
-            }
-            if (bs.rd_req >= 0 && bs.wr_req >= 0) {
-                d->rd_reqs = (uint64_t)bs.rd_req;
-                d->wr_reqs = (uint64_t)bs.wr_req;
-                d->have_reqs = true;
-            }
+}
+
+/* virDomainBlockStats of each disk named in the XML, into the disk pool (its
+ * offset to *off). 0 or KG_ENOMEM. */
+static int fallback_disks(struct collect *c, virDomainPtr dom, struct sample_dom *s,
+                          const struct domcache_entry *di, size_t *off)
+{
+    size_t o = pool_take((void **)&c->disk_pool, &c->n_disk_pool, &c->cap_disk_pool,
+                         di->n_disks, sizeof *c->disk_pool);
+    if (o == SIZE_MAX)
+        return KG_ENOMEM;
+    *off = o;
+    s->n_disks = di->n_disks;
+    for (unsigned i = 0; i < di->n_disks; i++) {
+        struct sample_disk *d = &c->disk_pool[o + i];
+        memcpy(d->name, di->disks[i].name, sizeof d->name);
+        virDomainBlockStatsStruct bs;
+        if (virDomainBlockStats(dom, di->disks[i].key, &bs, sizeof bs) < 0)
+            continue;
+        if (bs.rd_bytes >= 0 && bs.wr_bytes >= 0) {
+            d->rd_bytes = (uint64_t)bs.rd_bytes;
+            d->wr_bytes = (uint64_t)bs.wr_bytes;
+            d->have_bytes = true;
         }
-    }
-    if (!c->bulk[G_NET] && di && di->n_nets) {
-        size_t off = pool_take((void **)&c->net_pool, &c->n_net_pool, &c->cap_net_pool,
-                               di->n_nets, sizeof *c->net_pool);
-        if (off == SIZE_MAX)
-            return KG_ENOMEM;
-        *net_off = off;
-        s->n_nets = di->n_nets;
-        for (unsigned i = 0; i < di->n_nets; i++) {
-            struct kg_net_sample *d = &c->net_pool[off + i];
-            memcpy(d->name, di->nets[i].name, sizeof d->name);
-            virDomainInterfaceStatsStruct is;
-            if (virDomainInterfaceStats(dom, di->nets[i].key, &is, sizeof is) < 0)
-                continue;
-            /* -1 means "not supported" for a single field: read as 0 */
-            d->rx_bytes = is.rx_bytes > 0 ? (uint64_t)is.rx_bytes : 0;
-            d->rx_pkts = is.rx_packets > 0 ? (uint64_t)is.rx_packets : 0;
-            d->rx_errs = is.rx_errs > 0 ? (uint64_t)is.rx_errs : 0;
-            d->rx_drop = is.rx_drop > 0 ? (uint64_t)is.rx_drop : 0;
-            d->tx_bytes = is.tx_bytes > 0 ? (uint64_t)is.tx_bytes : 0;
-            d->tx_pkts = is.tx_packets > 0 ? (uint64_t)is.tx_packets : 0;
-            d->tx_errs = is.tx_errs > 0 ? (uint64_t)is.tx_errs : 0;
-            d->tx_drop = is.tx_drop > 0 ? (uint64_t)is.tx_drop : 0;
-            d->have = true;
+        if (bs.rd_req >= 0 && bs.wr_req >= 0) {
+            d->rd_reqs = (uint64_t)bs.rd_req;
+            d->wr_reqs = (uint64_t)bs.wr_req;
+            d->have_reqs = true;
         }
     }
     return 0;
 }
 
+/* virDomainInterfaceStats of each interface named in the XML, into the net pool
+ * (its offset to *off). 0 or KG_ENOMEM. */
+static int fallback_nets(struct collect *c, virDomainPtr dom, struct sample_dom *s,
+                         const struct domcache_entry *di, size_t *off)
+{
+    size_t o = pool_take((void **)&c->net_pool, &c->n_net_pool, &c->cap_net_pool,
+                         di->n_nets, sizeof *c->net_pool);
+    if (o == SIZE_MAX)
+        return KG_ENOMEM;
+    *off = o;
+    s->n_nets = di->n_nets;
+    for (unsigned i = 0; i < di->n_nets; i++) {
+        struct sample_net *d = &c->net_pool[o + i];
+        memcpy(d->name, di->nets[i].name, sizeof d->name);
+        virDomainInterfaceStatsStruct is;
+        if (virDomainInterfaceStats(dom, di->nets[i].key, &is, sizeof is) < 0)
+            continue;
+        /* -1 means "not supported" for a single field: read as 0 */
+        d->rx_bytes = is.rx_bytes > 0 ? (uint64_t)is.rx_bytes : 0;
+        d->rx_pkts = is.rx_packets > 0 ? (uint64_t)is.rx_packets : 0;
+        d->rx_errs = is.rx_errs > 0 ? (uint64_t)is.rx_errs : 0;
+        d->rx_drop = is.rx_drop > 0 ? (uint64_t)is.rx_drop : 0;
+        d->tx_bytes = is.tx_bytes > 0 ? (uint64_t)is.tx_bytes : 0;
+        d->tx_pkts = is.tx_packets > 0 ? (uint64_t)is.tx_packets : 0;
+        d->tx_errs = is.tx_errs > 0 ? (uint64_t)is.tx_errs : 0;
+        d->tx_drop = is.tx_drop > 0 ? (uint64_t)is.tx_drop : 0;
+        d->have = true;
+    }
+    return 0;
+}
+
+/* Per-domain calls for the groups the bulk call refused; devices read here go
+ * to the pools, their offsets to *disk_off / *net_off. */
+static int fallback(struct collect *c, virDomainPtr dom, struct sample_dom *s,
+                    const struct domcache_entry *di, size_t *disk_off, size_t *net_off)
+{
+    if (!c->bulk[G_CPU] || !c->bulk[G_BALLOON] || !c->bulk[G_VCPU]) {
+        int rc = fallback_info(c, dom, s);
+        if (rc)
+            return rc == KG_ENOENT ? rc : 0; /* no further calls on a failed domain */
+    }
+    if (!is_active(s->state))
+        return 0; /* stats calls fail with "domain is not running" */
+    if (!c->bulk[G_BALLOON])
+        fallback_memory(dom, s);
+    if (!c->bulk[G_BLOCK] && di && di->n_disks && fallback_disks(c, dom, s, di, disk_off))
+        return KG_ENOMEM;
+    if (!c->bulk[G_NET] && di && di->n_nets && fallback_nets(c, dom, s, di, net_off))
+        return KG_ENOMEM;
+    return 0;
+}
+
+/* The balloon stats period lives in the QEMU process: set it once per process.
+ * The domain ID changes with every start, also one between two samples that no
+ * sample saw shut off. */
+static void set_balloon_period(const struct collect *c, virDomainPtr dom,
+                               const struct sample_dom *s, struct domcache_entry *di)
+{
+    unsigned id = virDomainGetID(dom);
+    if (id != di->dom_id)
+        di->balloon_set = false;
+    di->dom_id = id;
+    if (di->balloon_set)
+        return;
+    if (virDomainSetMemoryStatsPeriod(dom, c->balloon_period_s, VIR_DOMAIN_AFFECT_LIVE) < 0)
+        kg_warn("libvirt: balloon stats period of %s: %s", s->name, virGetLastErrorMessage());
+    di->balloon_set = true; /* tried once per process */
+}
+
+/* ---- one sample, step by step -------------------------------------------- */
+
 /* Per-sample arrays, grown to n and kept (no allocation per cycle). */
-static int ensure_cap(struct kg_collect *c, size_t n)
+static int ensure_cap(struct collect *c, size_t n)
 {
     if (n <= c->cap_doms)
         return 0;
-    struct kg_dom_sample *d = realloc(c->doms, n * sizeof *d);
+    struct sample_dom *d = realloc(c->doms, n * sizeof *d);
     if (d)
         c->doms = d;
     virDomainPtr *p = realloc(c->domp, n * sizeof *p);
@@ -846,122 +557,144 @@ static int ensure_cap(struct kg_collect *c, size_t n)
     return 0;
 }
 
-int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t *n,
-                      struct kg_node_sample *node, char *errmsg, size_t errlen)
+/* Step 1, the listing: c->recs becomes a record of every domain from one bulk
+ * call with every group the driver supports, or stays the last listing (*reuse).
+ * Reused only when the bulk call brings nothing but the list and the states
+ * (every group falls back: per-domain calls give the state again) and lifecycle
+ * events tell when the list changes; still listed afresh every LIST_EVERY
+ * samples, in case an event was missed. Returns the number of records, or -1
+ * with errmsg set. */
+static int list_domains(struct collect *c, bool *reuse, char *errmsg, size_t errlen)
 {
-    *doms = NULL;
-    *n = 0;
-    memset(node, 0, sizeof *node);
-    /* Reuse the last listing? Only when the bulk call brings nothing but the
-     * list and the states (every group falls back: per-domain calls give the
-     * state again), and lifecycle events tell when the list changes; still
-     * listed afresh every LIST_EVERY samples, in case an event was missed. */
-    bool all_fallback = true, all_bulk = true;
-    for (int g = 0; g < G_COUNT; g++) {
+    bool all_fallback = true;
+    for (int g = 0; g < G_COUNT; g++)
         all_fallback &= !c->bulk[g];
-        all_bulk &= c->bulk[g];
-    }
-    bool reuse = all_fallback && c->lifecycle_cb >= 0 && c->recs && c->n_listed > 0 &&
-                 c->reused < LIST_EVERY && !atomic_exchange(&c->list_dirty, false);
-    int nr;
-    virDomainStatsRecordPtr *recs;
-    if (reuse) {
+    *reuse = all_fallback && c->ev.lifecycle_id >= 0 && c->recs && c->n_listed > 0 &&
+             c->reused < LIST_EVERY && !atomic_exchange(&c->ev.list_dirty, false);
+    if (*reuse) {
         c->reused++;
-        recs = c->recs;
-        nr = (int)c->n_listed;
-    } else {
-        /* the previous samples (and their borrowed names) end here */
-        if (c->recs) {
-            virDomainStatsRecordListFree(c->recs);
-            c->recs = NULL;
-            c->n_listed = 0;
-        }
-        atomic_store(&c->list_dirty, false);
-        c->reused = 0;
-        unsigned stats = VIR_DOMAIN_STATS_STATE;
-        for (int g = 0; g < G_COUNT; g++)
-            if (c->bulk[g])
-                stats |= group_bits[g];
-        recs = NULL;
-        nr = virConnectGetAllDomainStats(c->conn, stats, &recs, c->bulk_flags);
-        if (nr < 0) {
-            set_err(errmsg, errlen, "virConnectGetAllDomainStats");
-            return KG_ENOTCONN;
-        }
-        c->recs = recs;
+        return (int)c->n_listed;
     }
-    if (ensure_cap(c, (size_t)nr) != 0) {
-        snprintf(errmsg, errlen, "out of memory");
-        return KG_ENOMEM;
+    /* the previous samples (and their borrowed names) end here */
+    if (c->recs) {
+        virDomainStatsRecordListFree(c->recs);
+        c->recs = NULL;
+        c->n_listed = 0;
     }
+    atomic_store(&c->ev.list_dirty, false);
+    c->reused = 0;
+    unsigned stats = VIR_DOMAIN_STATS_STATE;
+    for (int g = 0; g < G_COUNT; g++)
+        if (c->bulk[g])
+            stats |= group_bits[g];
+    virDomainStatsRecordPtr *recs = NULL;
+    int nr = virConnectGetAllDomainStats(c->conn, stats, &recs, c->bulk_flags);
+    if (nr < 0) {
+        set_err(errmsg, errlen, "virConnectGetAllDomainStats");
+        return -1;
+    }
+    c->recs = recs;
+    return nr;
+}
+
+/* With NOWAIT, a domain busy in another call (a hanging monitor) comes back
+ * without the figures that need its monitor: once the driver has shown it gives
+ * balloon.rss, a record without it is such a domain, published stale rather
+ * than without figures. */
+static void check_rss(struct collect *c, struct sample_dom *s)
+{
+    if (!c->bulk[G_BALLOON] || !sample_state_running(s->state))
+        return;
+    if (s->have_mem_rss)
+        atomic_store(&c->rss_seen, true);
+    else if (atomic_load(&c->rss_seen))
+        s->incomplete = true;
+}
+
+/* n devices of size bytes from src to the end of a pool: their offset, or
+ * SIZE_MAX when there are none or memory ran out (then *n becomes 0). */
+static size_t pool_put(void **pool, size_t *used, size_t *cap, const void *src, unsigned *n,
+                       size_t size)
+{
+    if (!*n)
+        return SIZE_MAX;
+    size_t off = pool_take(pool, used, cap, *n, size);
+    if (off == SIZE_MAX)
+        *n = 0;
+    else
+        memcpy((char *)*pool + off * size, src, *n * size);
+    return off;
+}
+
+/* Step 2, the bulk fill: a sample of each of the nr records, its devices in the
+ * pools. Returns the number of samples (a record without a UUID gives none). */
+static size_t fill_samples(struct collect *c, int nr, bool reuse)
+{
     c->n_disk_pool = c->n_net_pool = 0;
-    struct kg_disk_sample sd[KG_DEV_MAX];
-    struct kg_net_sample sn[KG_DEV_MAX];
+    struct sample_disk sd[KG_DEV_MAX];
+    struct sample_net sn[KG_DEV_MAX];
     size_t k = 0;
     for (int i = 0; i < nr; i++) {
-        struct kg_dom_sample *s = &c->doms[k];
-        kg_dom_sample_init(s);
+        virDomainPtr dom = c->recs[i]->dom;
+        struct sample_dom *s = &c->doms[k];
+        sample_dom_init(s);
         if (reuse) {
             memcpy(s->uuid, c->uuids[i], sizeof s->uuid); /* listed: i == k */
         } else {
-            if (uuid_string(recs[i]->dom, s->uuid) < 0)
+            if (domcache_uuid(dom, s->uuid) < 0)
                 continue;
             /* kept in listing order, the order of recs, for reuse */
             memmove(c->uuids[k], s->uuid, sizeof s->uuid);
         }
-        const char *name = virDomainGetName(recs[i]->dom); /* lives as long as recs */
+        const char *name = virDomainGetName(dom); /* lives as long as recs */
         s->name = name ? name : "";
-        fill_from_record(c, recs[i], s, sd, sn);
-        if (c->bulk[G_BALLOON] && kg_vm_state_running(s->state)) {
-            /* With NOWAIT, a domain busy in another call (a hanging monitor)
-             * comes back without the figures that need its monitor: once the
-             * driver has shown it gives balloon.rss, a record without it is
-             * such a domain, published stale rather than without figures. */
-            if (s->have_mem_rss)
-                atomic_store(&c->rss_seen, true);
-            else if (atomic_load(&c->rss_seen))
-                s->incomplete = true;
-        }
-        c->disk_off[k] = c->net_off[k] = SIZE_MAX;
-        if (s->n_disks) {
-            size_t off = pool_take((void **)&c->disk_pool, &c->n_disk_pool, &c->cap_disk_pool,
-                                   s->n_disks, sizeof *sd);
-            if (off == SIZE_MAX)
-                s->n_disks = 0;
-            else
-                memcpy(&c->disk_pool[off], sd, s->n_disks * sizeof *sd);
-            c->disk_off[k] = off;
-        }
-        if (s->n_nets) {
-            size_t off = pool_take((void **)&c->net_pool, &c->n_net_pool, &c->cap_net_pool,
-                                   s->n_nets, sizeof *sn);
-            if (off == SIZE_MAX)
-                s->n_nets = 0;
-            else
-                memcpy(&c->net_pool[off], sn, s->n_nets * sizeof *sn);
-            c->net_off[k] = off;
-        }
-        c->domp[k++] = recs[i]->dom;
+        fill_from_record(c, c->recs[i], s, sd, sn);
+        check_rss(c, s);
+        c->disk_off[k] = pool_put((void **)&c->disk_pool, &c->n_disk_pool, &c->cap_disk_pool,
+                                  sd, &s->n_disks, sizeof *sd);
+        c->net_off[k] = pool_put((void **)&c->net_pool, &c->n_net_pool, &c->cap_net_pool, sn,
+                                 &s->n_nets, sizeof *sn);
+        c->domp[k++] = dom;
     }
-    if (!reuse && (size_t)nr != k) {
+    if (!reuse) {
         /* a record without a UUID was skipped: no reuse of this listing */
-        atomic_store(&c->list_dirty, true);
-    }
-    if (!reuse)
+        if ((size_t)nr != k)
+            atomic_store(&c->ev.list_dirty, true);
         c->n_listed = (size_t)nr == k ? k : 0;
-    int rc = reuse ? 0 : sync_info(c, c->domp, k);
-    bool per_domain_calls = !all_bulk || c->balloon_period_s > 0;
+    }
+    return k;
+}
+
+static bool skipped(const struct collect *c, const char *uuid)
+{
+    for (size_t i = 0; i < c->n_skip; i++)
+        if (!strcmp(c->skip[i], uuid))
+            return true;
+    return false;
+}
+
+/* Step 3, the per-domain calls of the k samples (and the balloon period), each
+ * announced to the progress callback; counts the running domains. Returns 0,
+ * KG_ENOMEM, or KG_ESTATE when the progress callback stopped the sample. */
+static int per_domain_calls(struct collect *c, size_t k, bool reuse,
+                            struct sample_node *node)
+{
+    bool all_bulk = true;
+    for (int g = 0; g < G_COUNT; g++)
+        all_bulk &= c->bulk[g];
+    bool calls = !all_bulk || c->balloon_period_s > 0;
     bool watched = false;
+    int rc = 0;
     for (size_t i = 0; rc == 0 && i < k; i++) {
-        struct kg_dom_sample *s = &c->doms[i];
-        if (kg_vm_state_running(s->state))
+        struct sample_dom *s = &c->doms[i];
+        if (sample_state_running(s->state))
             node->vms_running++;
         if (skipped(c, s->uuid)) {
             s->incomplete = true; /* a call on it hangs elsewhere: stale, no calls */
             continue;
         }
-        struct dom_info *di = find_info(c, s->uuid);
-        if (c->progress && per_domain_calls) {
+        struct domcache_entry *di = domcache_find(&c->cache, s->uuid);
+        if (c->progress && calls) {
             watched = true;
             if (!c->progress(c->progress_ctx, s->uuid, s->name)) {
                 rc = KG_ESTATE;
@@ -972,34 +705,21 @@ int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t 
             reuse) {
             /* gone since the listing (its event not seen yet): list again next
              * time; this sample shows its last listed state */
-            atomic_store(&c->list_dirty, true);
+            atomic_store(&c->ev.list_dirty, true);
         }
-        if (c->balloon_period_s > 0 && di && kg_vm_state_running(s->state)) {
-            /* The period lives in the QEMU process: set it once per process.
-             * The domain ID changes with every start, also one between two
-             * samples that no sample saw shut off. */
-            unsigned id = virDomainGetID(c->domp[i]);
-            if (id != di->dom_id)
-                di->balloon_set = false;
-            di->dom_id = id;
-            if (!di->balloon_set) {
-                if (virDomainSetMemoryStatsPeriod(c->domp[i], c->balloon_period_s,
-                                                  VIR_DOMAIN_AFFECT_LIVE) < 0)
-                    kg_warn("libvirt: balloon stats period of %s: %s", s->name,
-                            virGetLastErrorMessage());
-                di->balloon_set = true; /* tried once per process */
-            }
-        }
+        if (c->balloon_period_s > 0 && di && sample_state_running(s->state))
+            set_balloon_period(c, c->domp[i], s, di);
     }
     if (watched && rc != KG_ESTATE)
         c->progress(c->progress_ctx, NULL, NULL);
-    if (rc) {
-        snprintf(errmsg, errlen, "%s", rc == KG_ESTATE ? "sample abandoned" : "out of memory");
-        return rc;
-    }
-    /* the pools stopped moving: point the samples at their devices */
+    return rc;
+}
+
+/* Step 4: the pools stopped moving, so the samples can point at their devices. */
+static void point_devices(struct collect *c, size_t k)
+{
     for (size_t i = 0; i < k; i++) {
-        struct kg_dom_sample *s = &c->doms[i];
+        struct sample_dom *s = &c->doms[i];
         s->disks = s->n_disks && c->disk_off[i] != SIZE_MAX ? &c->disk_pool[c->disk_off[i]] : NULL;
         s->nets = s->n_nets && c->net_off[i] != SIZE_MAX ? &c->net_pool[c->net_off[i]] : NULL;
         if (!s->disks)
@@ -1007,6 +727,33 @@ int kg_collect_sample(struct kg_collect *c, struct kg_dom_sample **doms, size_t 
         if (!s->nets)
             s->n_nets = 0;
     }
+}
+
+int collect_sample(struct collect *c, struct sample_dom **doms, size_t *n,
+                   struct sample_node *node, char *errmsg, size_t errlen)
+{
+    *doms = NULL;
+    *n = 0;
+    memset(node, 0, sizeof *node);
+    bool reuse;
+    int nr = list_domains(c, &reuse, errmsg, errlen);
+    if (nr < 0)
+        return KG_ENOTCONN;
+    if (ensure_cap(c, (size_t)nr) != 0) {
+        snprintf(errmsg, errlen, "out of memory");
+        return KG_ENOMEM;
+    }
+    size_t k = fill_samples(c, nr, reuse);
+    int rc = reuse ? 0
+                   : domcache_sync(&c->cache, c->domp, c->doms, k,
+                                   !c->bulk[G_BLOCK] || !c->bulk[G_NET]);
+    if (rc == 0)
+        rc = per_domain_calls(c, k, reuse, node);
+    if (rc) {
+        snprintf(errmsg, errlen, "%s", rc == KG_ESTATE ? "sample abandoned" : "out of memory");
+        return rc;
+    }
+    point_devices(c, k);
     node->vms_defined = (unsigned)k;
     virNodeInfo ni;
     if (virNodeGetInfo(c->conn, &ni) == 0) {

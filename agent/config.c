@@ -14,11 +14,11 @@
 #include "kvmgrid/error.h"
 #include "kvmgrid/log.h"
 
-#define OFF(f) offsetof(struct kg_agent_config, f)
-#define SZ(f) sizeof(((struct kg_agent_config *)0)->f)
+#define OFF(f) offsetof(struct agent_config, f)
+#define SZ(f) sizeof(((struct agent_config *)0)->f)
 
-const struct kg_config_key kg_agent_config_keys[] = {
-    KG_CLIENT_CONFIG_KEYS(struct kg_agent_config, client),
+const struct kg_config_key agent_config_keys[] = {
+    KG_CLIENT_CONFIG_KEYS(struct agent_config, client),
     {"libvirt_uri", KG_CFG_STRING, OFF(libvirt_uri), SZ(libvirt_uri), 0, 0, NULL,
      "libvirt connection URI", "qemu:///system"},
     {"libvirt_read_only", KG_CFG_BOOL, OFF(libvirt_read_only), 0, 0, 0, NULL,
@@ -42,15 +42,15 @@ const struct kg_config_key kg_agent_config_keys[] = {
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
-void kg_agent_config_defaults(struct kg_agent_config *c)
+void agent_config_defaults(struct agent_config *c)
 {
     memset(c, 0, sizeof *c);
     char why[256];
     /* the table's defaults are constants: a failure is a bug, caught by the tests */
-    (void)kg_config_defaults(kg_agent_config_keys, c, why, sizeof why);
+    (void)kg_config_defaults(agent_config_keys, c, why, sizeof why);
 }
 
-int kg_agent_config_finalize(struct kg_agent_config *c, const char *path, char *errmsg,
+int agent_config_finalize(struct agent_config *c, const char *path, char *errmsg,
                              size_t errlen)
 {
     int rc = kg_client_check(&c->client, path, errmsg, errlen);
@@ -76,18 +76,18 @@ int kg_agent_config_finalize(struct kg_agent_config *c, const char *path, char *
     return 0;
 }
 
-int kg_agent_config_load(struct kg_agent_config *c, const struct kg_cli_args *a,
+int agent_config_load(struct agent_config *c, const struct kg_cli_args *a,
                          char *errmsg, size_t errlen)
 {
-    struct kg_agent_config *n = malloc(sizeof *n);
+    struct agent_config *n = malloc(sizeof *n);
     if (!n) {
         snprintf(errmsg, errlen, "out of memory");
         return KG_ENOMEM;
     }
-    kg_agent_config_defaults(n);
-    int rc = a ? kg_cli_apply(kg_agent_config_keys, a, n, errmsg, errlen) : 0;
+    agent_config_defaults(n);
+    int rc = a ? kg_cli_apply(agent_config_keys, a, n, errmsg, errlen) : 0;
     if (rc == 0)
-        rc = kg_agent_config_finalize(n, a ? a->config : NULL, errmsg, errlen);
+        rc = agent_config_finalize(n, a ? a->config : NULL, errmsg, errlen);
     if (rc == 0)
         *c = *n;
     explicit_bzero(n, sizeof *n); /* the password */

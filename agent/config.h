@@ -5,8 +5,8 @@
  * generic parser (kvmgrid/config.h) cannot make. Pure apart from reading the
  * config and password files and asking the system for its host name.
  */
-#ifndef KG_AGENT_CONFIG_H
-#define KG_AGENT_CONFIG_H
+#ifndef AGENT_CONFIG_H
+#define AGENT_CONFIG_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,9 +16,9 @@
 #include "kvmgrid/config.h"
 #include "kvmgrid/topic.h"
 
-#define KG_AGENT_PATH_MAX 1024
+#define AGENT_PATH_MAX 1024
 
-struct kg_agent_config {
+struct agent_config {
     char libvirt_uri[512];         /* default "qemu:///system" */
     bool libvirt_read_only;        /* default true */
     long long balloon_period_s;    /* 0: leave the guests' stats period alone */
@@ -28,14 +28,14 @@ struct kg_agent_config {
     uint64_t interval_ms;          /* default 5000 */
     double deadband_pct;           /* 0: off */
     long long deadband_max_skip;   /* republish at least every N intervals; default 12 */
-    char proc_root[KG_AGENT_PATH_MAX]; /* default "/proc"; "" = do not read /proc */
+    char proc_root[AGENT_PATH_MAX]; /* default "/proc"; "" = do not read /proc */
 };
 
 /* The key table (NULL-terminated), for kg_config_* and --help. */
-extern const struct kg_config_key kg_agent_config_keys[];
+extern const struct kg_config_key agent_config_keys[];
 
 /* Fills *c with the defaults (host left empty). */
-void kg_agent_config_defaults(struct kg_agent_config *c);
+void agent_config_defaults(struct agent_config *c);
 
 /* Checks what single keys cannot: the client settings (kg_client_check, which
  * also reads password_file into the password), the host name's validity and
@@ -43,14 +43,14 @@ void kg_agent_config_defaults(struct kg_agent_config *c);
  * the system (host = gethostname()). path (may be NULL: "command line") names the file in messages,
  * which have the form "path:line: message" when a key's line is known.
  * Returns 0 or KG_EINVAL / KG_EIO with errmsg set. */
-int kg_agent_config_finalize(struct kg_agent_config *c, const char *path, char *errmsg,
+int agent_config_finalize(struct agent_config *c, const char *path, char *errmsg,
                              size_t errlen);
 
 /* Defaults, then the command line's config file and flags (a may be NULL: the
  * defaults alone), then finalize. *c is only written on success, so a failed
  * reload keeps the old one. Returns 0 or a negative KG_* code with errmsg
  * "file:line: message" or "--key: message". */
-int kg_agent_config_load(struct kg_agent_config *c, const struct kg_cli_args *a,
+int agent_config_load(struct agent_config *c, const struct kg_cli_args *a,
                          char *errmsg, size_t errlen);
 
 #endif

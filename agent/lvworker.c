@@ -29,7 +29,7 @@
 /* One collector thread: the current one, or one retired while stuck inside a
  * libvirt call, which ends by itself when the call returns. */
 struct lvthread {
-    struct kg_lvworker *w;
+    struct lvworker *w;
     pthread_t thread;
     struct lvthread *next;          /* in w->stuck */
     /* guarded by w->lock */
@@ -41,18 +41,18 @@ struct lvthread {
     char in_name[KG_NAME_MAX + 1];
 
     /* the thread's own */
-    struct kg_collect_options opt;
+    struct collect_options opt;
     char uri[512];
-    struct kg_collect *lv;
+    struct collect *lv;
     uint64_t next_try_ns, backoff_ns;
     struct kg_complain complain;
     char last_err[256];
-    struct kg_lvworker_removal scratch[REMOVALS_MAX];
-    char skip[KG_LVWORKER_MAX_STUCK][KG_UUID_LEN + 1];
+    struct lvworker_removal scratch[REMOVALS_MAX];
+    char skip[LVWORKER_MAX_STUCK][KG_UUID_LEN + 1];
     size_t n_skip;
 };
 
-struct kg_lvworker {
+struct lvworker {
     pthread_mutex_t lock;
     pthread_cond_t wake, done;
 
@@ -61,14 +61,14 @@ struct kg_lvworker {
     bool request;                   /* asked, not answered yet */
     uint64_t request_ns;
     bool reset;                     /* new options in next_opt/next_uri */
-    struct kg_collect_options next_opt;
+    struct collect_options next_opt;
     char next_uri[512];
-    struct kg_collect_options opt;  /* the options in force: a new thread starts with them */
+    struct collect_options opt;     /* the options in force: a new thread starts with them */
     char uri[512];
     bool ready;                     /* res answers the last request */
-    struct kg_lvworker_result res;
+    struct lvworker_result res;
     bool early;
-    struct kg_lvworker_removal removals[REMOVALS_MAX];
+    struct lvworker_removal removals[REMOVALS_MAX];
     unsigned n_removals;
     struct lvthread *cur;           /* answers requests */
     struct lvthread *stuck;         /* retired, still inside libvirt */
@@ -77,10 +77,10 @@ struct kg_lvworker {
 
 /* A worker that did not end in time is parked here, so that leak checkers see
  * its memory as reachable while it finishes (or not) inside libvirt. */
-static struct kg_lvworker *abandoned;
+static struct lvworker *abandoned;
 
-static void copy_opt(struct kg_collect_options *dst, char *uri, size_t urisz,
-                     const struct kg_collect_options *src)
+static void copy_opt(struct collect_options *dst, char *uri, size_t urisz,
+                     const struct collect_options *src)
 {
     *dst = *src;
     if (src->uri) {
@@ -124,20 +124,20 @@ static bool progress(void *ctx, const char *uuid, const char *name)
 }
 
 /* One sample into *r (the caller publishes it under the lock). */
-static void sample(struct lvthread *t, struct kg_lvworker_result *r)
+static void sample(struct lvthread *t, struct lvworker_result *r)
 {
     uint64_t now = kg_clock_mono_ns();
     memset(r, 0, sizeof *r);
     r->mono_ns = now;
     r->real_ms = kg_clock_real_ms();
-    if (t->lv && !kg_collect_alive(t->lv)) {
-        kg_collect_close(t->lv);
+    if (t->lv && !collect_alive(t->lv)) {
+        collect_close(t->lv);
         t->lv = NULL;
         lv_failed(t, now, "connection to libvirt lost");
     }
     if (!t->lv && now >= t->next_try_ns) {
         char err[256] = "";
-        if (kg_collect_open(&t->opt, &t->lv, err, sizeof err) != 0)
+        if (collect_open(&t->opt, &t->lv, err, sizeof err) != 0)
             lv_failed(t, now, err[0] ? err : "cannot connect");
     }
     if (!t->lv) {
@@ -150,17 +150,17 @@ static void sample(struct lvthread *t, struct kg_lvworker_result *r)
         r->rc = KG_ESTATE;
         return;
     }
-    kg_collect_skip(t->lv, (const char(*)[KG_UUID_LEN + 1])t->skip, t->n_skip);
+    collect_skip(t->lv, (const char(*)[KG_UUID_LEN + 1])t->skip, t->n_skip);
     /* the sample time is when libvirt was asked: rates divide by the time
      * between two askings */
     r->mono_ns = kg_clock_mono_ns();
     r->real_ms = kg_clock_real_ms();
-    r->rc = kg_collect_sample(t->lv, &r->doms, &r->n, &r->node, r->err, sizeof r->err);
-    snprintf(r->path, sizeof r->path, "%s", kg_collect_path(t->lv));
+    r->rc = collect_sample(t->lv, &r->doms, &r->n, &r->node, r->err, sizeof r->err);
+    snprintf(r->path, sizeof r->path, "%s", collect_path(t->lv));
     if (r->rc == KG_ESTATE) /* retired or stopping: the answer goes nowhere */
         return;
     if (r->rc) {
-        kg_collect_close(t->lv);
+        collect_close(t->lv);
         t->lv = NULL;
         lv_failed(t, kg_clock_mono_ns(), r->err[0] ? r->err : kg_strerror(r->rc));
         r->doms = NULL;
@@ -177,12 +177,12 @@ static void sample(struct lvthread *t, struct kg_lvworker_result *r)
  * undefined while running lives on as a transient one) and early-cycle wishes. */
 static void drain_events(struct lvthread *t, unsigned *n_rm, bool *early)
 {
-    struct kg_lvworker_removal *rm = t->scratch;
-    struct kg_collect_event ev;
-    while (t->lv && *n_rm < REMOVALS_MAX && kg_collect_next_event(t->lv, &ev)) {
+    struct lvworker_removal *rm = t->scratch;
+    struct collect_event ev;
+    while (t->lv && *n_rm < REMOVALS_MAX && collect_next_event(t->lv, &ev)) {
         kg_debug("libvirt event %d for %s", (int)ev.type, ev.name);
-        if (ev.type == KG_COLLECT_EV_UNDEFINED) {
-            if (kg_collect_domain_exists(t->lv, ev.uuid))
+        if (ev.type == COLLECT_EV_UNDEFINED) {
+            if (collect_domain_exists(t->lv, ev.uuid))
                 continue;
             memcpy(rm[*n_rm].uuid, ev.uuid, sizeof rm[*n_rm].uuid);
             memcpy(rm[*n_rm].name, ev.name, sizeof rm[*n_rm].name);
@@ -202,10 +202,10 @@ static void deadline_in(struct timespec *ts, uint64_t ns)
 }
 
 /* Under w->lock: the domains retired threads hang on, for t's next sample. */
-static void take_skips(struct kg_lvworker *w, struct lvthread *t)
+static void take_skips(struct lvworker *w, struct lvthread *t)
 {
     t->n_skip = 0;
-    for (struct lvthread *s = w->stuck; s && t->n_skip < KG_LVWORKER_MAX_STUCK; s = s->next)
+    for (struct lvthread *s = w->stuck; s && t->n_skip < LVWORKER_MAX_STUCK; s = s->next)
         if (s->in_uuid[0])
             memcpy(t->skip[t->n_skip++], s->in_uuid, sizeof t->skip[0]);
 }
@@ -213,7 +213,7 @@ static void take_skips(struct kg_lvworker *w, struct lvthread *t)
 static void *worker_main(void *arg)
 {
     struct lvthread *t = arg;
-    struct kg_lvworker *w = t->w;
+    struct lvworker *w = t->w;
     pthread_mutex_lock(&w->lock);
     for (;;) {
         if (!w->quit && !t->retired && !w->request) {
@@ -241,7 +241,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&w->lock);
 
         if (reset) {
-            kg_collect_close(t->lv);
+            collect_close(t->lv);
             t->lv = NULL;
             t->backoff_ns = 0;
             t->next_try_ns = 0;
@@ -249,7 +249,7 @@ static void *worker_main(void *arg)
         unsigned n_rm = 0;
         bool early = false;
         drain_events(t, &n_rm, &early);
-        struct kg_lvworker_result r;
+        struct lvworker_result r;
         if (req)
             sample(t, &r);
 
@@ -266,7 +266,7 @@ static void *worker_main(void *arg)
         }
         w->early |= early;
         if (req) {
-            if (kg_collect_reports_rss(t->lv))
+            if (collect_reports_rss(t->lv))
                 w->opt.expect_rss = true; /* for a thread that may replace this one */
             w->res = r;
             w->ready = true;
@@ -277,7 +277,7 @@ static void *worker_main(void *arg)
     }
     bool retired = t->retired;
     pthread_mutex_unlock(&w->lock);
-    kg_collect_close(t->lv); /* may itself hang on a dead daemon: before `exited` */
+    collect_close(t->lv); /* may itself hang on a dead daemon: before `exited` */
     t->lv = NULL;
     pthread_mutex_lock(&w->lock);
     if (retired) {
@@ -298,7 +298,7 @@ static void *worker_main(void *arg)
 
 /* Under w->lock: a new current thread. Signals stay with the main loop (and
  * libvirt's event thread, started from a collector thread, inherits the mask). */
-static struct lvthread *thread_start(struct kg_lvworker *w)
+static struct lvthread *thread_start(struct lvworker *w)
 {
     struct lvthread *t = calloc(1, sizeof *t);
     if (!t)
@@ -317,10 +317,10 @@ static struct lvthread *thread_start(struct kg_lvworker *w)
     return t;
 }
 
-int kg_lvworker_start(const struct kg_collect_options *opt, struct kg_lvworker **out)
+int lvworker_start(const struct collect_options *opt, struct lvworker **out)
 {
     *out = NULL;
-    struct kg_lvworker *w = calloc(1, sizeof *w);
+    struct lvworker *w = calloc(1, sizeof *w);
     if (!w)
         return KG_ENOMEM;
     copy_opt(&w->opt, w->uri, sizeof w->uri, opt);
@@ -345,7 +345,7 @@ int kg_lvworker_start(const struct kg_collect_options *opt, struct kg_lvworker *
     return 0;
 }
 
-bool kg_lvworker_request(struct kg_lvworker *w)
+bool lvworker_request(struct lvworker *w)
 {
     pthread_mutex_lock(&w->lock);
     bool ok = !w->request;
@@ -359,7 +359,7 @@ bool kg_lvworker_request(struct kg_lvworker *w)
     return ok;
 }
 
-bool kg_lvworker_pending(struct kg_lvworker *w, uint64_t *since_ns)
+bool lvworker_pending(struct lvworker *w, uint64_t *since_ns)
 {
     pthread_mutex_lock(&w->lock);
     bool p = w->request;
@@ -369,7 +369,7 @@ bool kg_lvworker_pending(struct kg_lvworker *w, uint64_t *since_ns)
     return p;
 }
 
-void kg_lvworker_wait(struct kg_lvworker *w, uint64_t timeout_ns)
+void lvworker_wait(struct lvworker *w, uint64_t timeout_ns)
 {
     struct timespec ts;
     deadline_in(&ts, timeout_ns);
@@ -381,7 +381,7 @@ void kg_lvworker_wait(struct kg_lvworker *w, uint64_t timeout_ns)
     pthread_mutex_unlock(&w->lock);
 }
 
-bool kg_lvworker_take_result(struct kg_lvworker *w, struct kg_lvworker_result *res)
+bool lvworker_take_result(struct lvworker *w, struct lvworker_result *res)
 {
     pthread_mutex_lock(&w->lock);
     bool got = w->ready;
@@ -393,7 +393,7 @@ bool kg_lvworker_take_result(struct kg_lvworker *w, struct kg_lvworker_result *r
     return got;
 }
 
-bool kg_lvworker_take_removal(struct kg_lvworker *w, struct kg_lvworker_removal *out)
+bool lvworker_take_removal(struct lvworker *w, struct lvworker_removal *out)
 {
     pthread_mutex_lock(&w->lock);
     bool got = w->n_removals > 0;
@@ -406,7 +406,7 @@ bool kg_lvworker_take_removal(struct kg_lvworker *w, struct kg_lvworker_removal 
     return got;
 }
 
-bool kg_lvworker_take_early(struct kg_lvworker *w)
+bool lvworker_take_early(struct lvworker *w)
 {
     pthread_mutex_lock(&w->lock);
     bool e = w->early;
@@ -415,7 +415,7 @@ bool kg_lvworker_take_early(struct kg_lvworker *w)
     return e;
 }
 
-void kg_lvworker_reset(struct kg_lvworker *w, const struct kg_collect_options *opt)
+void lvworker_reset(struct lvworker *w, const struct collect_options *opt)
 {
     pthread_mutex_lock(&w->lock);
     copy_opt(&w->next_opt, w->next_uri, sizeof w->next_uri, opt);
@@ -423,13 +423,13 @@ void kg_lvworker_reset(struct kg_lvworker *w, const struct kg_collect_options *o
     pthread_mutex_unlock(&w->lock);
 }
 
-bool kg_lvworker_replace(struct kg_lvworker *w, uint64_t busy_ns, char *what, size_t whatlen)
+bool lvworker_replace(struct lvworker *w, uint64_t busy_ns, char *what, size_t whatlen)
 {
     pthread_mutex_lock(&w->lock);
     struct lvthread *old = w->cur;
     uint64_t now = kg_clock_mono_ns();
     bool ok = w->request && !w->ready && !w->quit && old->busy_since &&
-              now - old->busy_since >= busy_ns && w->n_stuck < KG_LVWORKER_MAX_STUCK;
+              now - old->busy_since >= busy_ns && w->n_stuck < LVWORKER_MAX_STUCK;
     struct lvthread *t = ok ? thread_start(w) : NULL;
     if (t) {
         /* the new thread takes the pending request; the old one ends when its
@@ -450,7 +450,7 @@ bool kg_lvworker_replace(struct kg_lvworker *w, uint64_t busy_ns, char *what, si
     return t != NULL;
 }
 
-void kg_lvworker_quit(struct kg_lvworker *w)
+void lvworker_quit(struct lvworker *w)
 {
     pthread_mutex_lock(&w->lock);
     w->quit = true;
@@ -458,11 +458,11 @@ void kg_lvworker_quit(struct kg_lvworker *w)
     pthread_mutex_unlock(&w->lock);
 }
 
-bool kg_lvworker_stop(struct kg_lvworker *w, uint32_t timeout_ms)
+bool lvworker_stop(struct lvworker *w, uint32_t timeout_ms)
 {
     if (!w)
         return true;
-    kg_lvworker_quit(w);
+    lvworker_quit(w);
     struct timespec ts;
     deadline_in(&ts, (uint64_t)timeout_ms * MS);
     pthread_mutex_lock(&w->lock);

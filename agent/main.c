@@ -36,16 +36,16 @@ static const struct kg_cli cli = {
     .program = "kvmgrid-agent",
     .summary = "Reads every VM on this hypervisor through libvirt and publishes its figures\n"
                "over MQTT, retained, one topic per host and per VM.",
-    .keys = kg_agent_config_keys,
+    .keys = agent_config_keys,
     .epilogue = "Signals: SIGTERM/SIGINT publish \"offline\" and exit 0; SIGHUP reloads the\n"
                 "config file and flags (the current config is kept when the new one is invalid).\n"
                 "Exit status: 0 stopped cleanly (or --help, --version, --check), 1 runtime\n"
                 "failure, 2 usage or configuration error.\n",
 };
 
-static int reload_config(void *ctx, struct kg_agent_config *out, char *errmsg, size_t errlen)
+static int reload_config(void *ctx, struct agent_config *out, char *errmsg, size_t errlen)
 {
-    return kg_agent_config_load(out, ctx, errmsg, errlen);
+    return agent_config_load(out, ctx, errmsg, errlen);
 }
 
 int main(int argc, char **argv)
@@ -55,20 +55,20 @@ int main(int argc, char **argv)
     char err[1024] = "";
     if (kg_cli_parse(&cli, argc, argv, &args, err, sizeof err) != 0) {
         fprintf(stderr, "kvmgrid-agent: %s\n", err);
-        return KG_AGENT_EXIT_CONFIG;
+        return AGENT_EXIT_CONFIG;
     }
     int rc = kg_cli_answer(&cli, &args);
     if (rc >= 0)
         goto out;
     if (args.n_pos > 0) {
         fprintf(stderr, "kvmgrid-agent: unexpected argument '%s' (try --help)\n", args.pos[0]);
-        rc = KG_AGENT_EXIT_CONFIG;
+        rc = AGENT_EXIT_CONFIG;
         goto out;
     }
-    static struct kg_agent_config cfg;
-    if (kg_agent_config_load(&cfg, &args, err, sizeof err) != 0) {
+    static struct agent_config cfg;
+    if (agent_config_load(&cfg, &args, err, sizeof err) != 0) {
         fprintf(stderr, "kvmgrid-agent: %s\n", err);
-        rc = KG_AGENT_EXIT_CONFIG;
+        rc = AGENT_EXIT_CONFIG;
         goto out;
     }
     if (args.check) {
@@ -94,11 +94,11 @@ int main(int argc, char **argv)
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
 
-    struct kg_agent_hooks hooks = {
+    struct agent_hooks hooks = {
         .stop = &stop_flag, .reload = &reload_flag, .reload_fn = reload_config,
         .reload_ctx = &args,
     };
-    rc = kg_agent_run(&cfg, &hooks);
+    rc = agent_run(&cfg, &hooks);
 out:
     kg_cli_args_free(&args);
     return rc;

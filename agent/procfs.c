@@ -35,7 +35,7 @@ static int open_err(void)
 
 /* Opens root/rel, runs parse over it and closes it. */
 static int read_file(const char *root, const char *rel,
-                     int (*parse)(FILE *, struct kg_proc_sample *), struct kg_proc_sample *out)
+                     int (*parse)(FILE *, struct sample_proc *), struct sample_proc *out)
 {
     FILE *f = open_proc(root, rel);
     if (!f)
@@ -70,7 +70,7 @@ static int scan_counters(const char *s, uint64_t *v, int max)
     return n;
 }
 
-int kg_procfs_parse_stat(FILE *f, struct kg_proc_sample *out)
+int procfs_parse_stat(FILE *f, struct sample_proc *out)
 {
     char line[1024];
     bool got_total = false;
@@ -112,7 +112,7 @@ int kg_procfs_parse_stat(FILE *f, struct kg_proc_sample *out)
     return 0;
 }
 
-int kg_procfs_parse_meminfo(FILE *f, struct kg_proc_sample *out)
+int procfs_parse_meminfo(FILE *f, struct sample_proc *out)
 {
     char line[256];
     bool have_total = false, have_avail = false, have_free = false;
@@ -155,7 +155,7 @@ static bool load_ok(double v)
     return isfinite(v) && v >= 0;
 }
 
-int kg_procfs_parse_loadavg(FILE *f, struct kg_proc_sample *out)
+int procfs_parse_loadavg(FILE *f, struct sample_proc *out)
 {
     double l1, l5, l15;
     int n = fscanf(f, "%lf %lf %lf", &l1, &l5, &l15);
@@ -204,7 +204,7 @@ static bool has_p_partition(const char *name)
     return true;
 }
 
-bool kg_procfs_is_whole_disk(const char *name)
+bool procfs_is_whole_disk(const char *name)
 {
     static const char *const virtual_prefixes[] = {"dm-", "md", "loop", "ram", "zram", "sr",
                                                    "fd",  "nbd", NULL};
@@ -222,7 +222,7 @@ bool kg_procfs_is_whole_disk(const char *name)
     return true;
 }
 
-int kg_procfs_parse_diskstats(FILE *f, struct kg_proc_sample *out)
+int procfs_parse_diskstats(FILE *f, struct sample_proc *out)
 {
     char line[512];
     uint64_t rd = 0, wr = 0;
@@ -238,7 +238,7 @@ int kg_procfs_parse_diskstats(FILE *f, struct kg_proc_sample *out)
             rc = KG_EPARSE;
             break;
         }
-        if (!kg_procfs_is_whole_disk(name))
+        if (!procfs_is_whole_disk(name))
             continue;
         rd += v[2] * 512u; /* diskstats sectors are always 512 bytes */
         wr += v[6] * 512u;
@@ -251,7 +251,7 @@ int kg_procfs_parse_diskstats(FILE *f, struct kg_proc_sample *out)
     return 0;
 }
 
-int kg_procfs_parse_netdev(FILE *f, struct kg_proc_sample *out)
+int procfs_parse_netdev(FILE *f, struct sample_proc *out)
 {
     char line[512];
     uint64_t rx = 0, tx = 0;
@@ -286,38 +286,38 @@ int kg_procfs_parse_netdev(FILE *f, struct kg_proc_sample *out)
     return 0;
 }
 
-int kg_procfs_read_stat(const char *proc_root, struct kg_proc_sample *out)
+int procfs_read_stat(const char *proc_root, struct sample_proc *out)
 {
-    return read_file(proc_root, "stat", kg_procfs_parse_stat, out);
+    return read_file(proc_root, "stat", procfs_parse_stat, out);
 }
 
-int kg_procfs_read_meminfo(const char *proc_root, struct kg_proc_sample *out)
+int procfs_read_meminfo(const char *proc_root, struct sample_proc *out)
 {
-    return read_file(proc_root, "meminfo", kg_procfs_parse_meminfo, out);
+    return read_file(proc_root, "meminfo", procfs_parse_meminfo, out);
 }
 
-int kg_procfs_read_loadavg(const char *proc_root, struct kg_proc_sample *out)
+int procfs_read_loadavg(const char *proc_root, struct sample_proc *out)
 {
-    return read_file(proc_root, "loadavg", kg_procfs_parse_loadavg, out);
+    return read_file(proc_root, "loadavg", procfs_parse_loadavg, out);
 }
 
-int kg_procfs_read_diskstats(const char *proc_root, struct kg_proc_sample *out)
+int procfs_read_diskstats(const char *proc_root, struct sample_proc *out)
 {
-    return read_file(proc_root, "diskstats", kg_procfs_parse_diskstats, out);
+    return read_file(proc_root, "diskstats", procfs_parse_diskstats, out);
 }
 
-int kg_procfs_read_netdev(const char *proc_root, struct kg_proc_sample *out)
+int procfs_read_netdev(const char *proc_root, struct sample_proc *out)
 {
-    return read_file(proc_root, "net/dev", kg_procfs_parse_netdev, out);
+    return read_file(proc_root, "net/dev", procfs_parse_netdev, out);
 }
 
-int kg_procfs_read_all(const char *proc_root, struct kg_proc_sample *out)
+int procfs_read_all(const char *proc_root, struct sample_proc *out)
 {
     memset(out, 0, sizeof *out);
     int rcs[5] = {
-        kg_procfs_read_stat(proc_root, out),     kg_procfs_read_meminfo(proc_root, out),
-        kg_procfs_read_loadavg(proc_root, out),  kg_procfs_read_diskstats(proc_root, out),
-        kg_procfs_read_netdev(proc_root, out),
+        procfs_read_stat(proc_root, out),     procfs_read_meminfo(proc_root, out),
+        procfs_read_loadavg(proc_root, out),  procfs_read_diskstats(proc_root, out),
+        procfs_read_netdev(proc_root, out),
     };
     for (int i = 0; i < 5; i++)
         if (rcs[i])

@@ -13,6 +13,7 @@
 
 #include "kvmgrid/error.h"
 #include "kvmgrid/topic.h"
+#include "uuid_index.h"
 
 /* What the deadband compares, with the floor under which changes are measured
  * against the floor instead of the (near-zero) old value. */
@@ -75,7 +76,7 @@ static bool figs_moved(const struct figs *a, const struct figs *b, double pct)
     return false;
 }
 
-bool kg_publish_moved(const struct kg_vm *a, const struct kg_vm *b, double pct)
+bool publish_moved(const struct kg_vm *a, const struct kg_vm *b, double pct)
 {
     struct figs fa, fb;
     figs_of(a, &fa);
@@ -95,16 +96,17 @@ struct entry {
     unsigned skipped;             /* intervals skipped by the deadband in a row */
     struct figs last;             /* figures last published */
 };
+_Static_assert(offsetof(struct entry, uuid) == 0, "uuid_index.h: the UUID comes first");
 
-struct kg_publish {
-    struct kg_publish_options o;
+struct publish {
+    struct publish_options o;
     char prefix[KG_PREFIX_MAX + 1];
     char host[KG_NAME_MAX + 1];
     struct entry **e;             /* sorted by uuid */
     size_t n, cap;
-    struct kg_publish_stats st;
+    struct publish_stats st;
     bool resync;
-    /* the cycle in progress (kg_publish_begin .. kg_publish_end) */
+    /* the cycle in progress (publish_begin .. publish_end) */
     bool in_cycle, force;
     size_t sorted, total;
     int first_err;
@@ -123,7 +125,7 @@ static void entry_free(struct entry *e)
 /* e->name = name, e->topic its topic (escaping a name costs more than the rest
  * of the bookkeeping of a VM, so it is done when the name changes, not every
  * interval). 0 or KG_ENOMEM (e unchanged). */
-static int entry_rename(const struct kg_publish *p, struct entry *e, const char *name)
+static int entry_rename(const struct publish *p, struct entry *e, const char *name)
 {
     char t[KG_TOPIC_MAX];
     char *topic = NULL;
@@ -143,14 +145,14 @@ static int entry_rename(const struct kg_publish *p, struct entry *e, const char 
     return 0;
 }
 
-int kg_publish_create(const struct kg_publish_options *opt, struct kg_publish **out)
+int publish_create(const struct publish_options *opt, struct publish **out)
 {
     *out = NULL;
     char t[KG_TOPIC_MAX];
     if (!opt || !opt->prefix || !opt->host || !opt->send ||
         kg_topic_build(t, sizeof t, opt->prefix, KG_TOPIC_STATUS, opt->host, NULL) < 0)
         return KG_EINVAL;
-    struct kg_publish *p = calloc(1, sizeof *p);
+    struct publish *p = calloc(1, sizeof *p);
     if (!p)
         return KG_ENOMEM;
     p->o = *opt;
@@ -166,7 +168,7 @@ int kg_publish_create(const struct kg_publish_options *opt, struct kg_publish **
     return 0;
 }
 
-void kg_publish_free(struct kg_publish *p)
+void publish_free(struct publish *p)
 {
     if (!p)
         return;
@@ -177,7 +179,7 @@ void kg_publish_free(struct kg_publish *p)
 }
 
 /* topic_len: strlen(topic), known to the caller */
-static int send_msg(struct kg_publish *p, const char *topic, size_t topic_len,
+static int send_msg(struct publish *p, const char *topic, size_t topic_len,
                     const void *payload, size_t len, int qos)
 {
     int rc = p->o.send(p->o.send_ctx, topic, payload, len, true, qos);
@@ -190,7 +192,7 @@ static int send_msg(struct kg_publish *p, const char *topic, size_t topic_len,
     return 0;
 }
 
-int kg_publish_status(struct kg_publish *p, bool online)
+int publish_status(struct publish *p, bool online)
 {
     char t[KG_TOPIC_MAX];
     int tl = kg_topic_build(t, sizeof t, p->prefix, KG_TOPIC_STATUS, p->host, NULL);
@@ -200,7 +202,7 @@ int kg_publish_status(struct kg_publish *p, bool online)
     return send_msg(p, t, (size_t)tl, s, strlen(s), 1);
 }
 
-int kg_publish_host(struct kg_publish *p, const struct kg_host *h)
+int publish_host(struct publish *p, const struct kg_host *h)
 {
     char t[KG_TOPIC_MAX];
     char buf[KG_PAYLOAD_MAX];
@@ -216,7 +218,7 @@ int kg_publish_host(struct kg_publish *p, const struct kg_host *h)
 }
 
 /* An empty retained message on e's current topic. */
-static int remove_topic(struct kg_publish *p, const struct entry *e)
+static int remove_topic(struct publish *p, const struct entry *e)
 {
     if (!e->topic)
         return KG_EINVAL;
@@ -226,38 +228,13 @@ static int remove_topic(struct kg_publish *p, const struct entry *e)
     return rc;
 }
 
-static int cmp_entry(const void *a, const void *b)
+static struct entry *find(const struct publish *p, size_t n, const char *uuid)
 {
-    return strcmp((*(struct entry *const *)a)->uuid, (*(struct entry *const *)b)->uuid);
+    size_t i = uuid_index_find_ptr(p->e, n, uuid);
+    return i == UUID_INDEX_NONE ? NULL : p->e[i];
 }
 
-static size_t find_idx(const struct kg_publish *p, size_t n, const char *uuid, bool *found)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(uuid, p->e[mid]->uuid);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    *found = false;
-    return lo;
-}
-
-static struct entry *find(const struct kg_publish *p, size_t n, const char *uuid)
-{
-    bool found;
-    size_t i = find_idx(p, n, uuid, &found);
-    return found ? p->e[i] : NULL;
-}
-
-int kg_publish_begin(struct kg_publish *p, size_t n_hint, bool force)
+int publish_begin(struct publish *p, size_t n_hint, bool force)
 {
     p->in_cycle = true;
     p->first_err = 0;
@@ -269,7 +246,7 @@ int kg_publish_begin(struct kg_publish *p, size_t n_hint, bool force)
         if (ne) {
             p->e = ne;
             p->cap = cap;
-        } /* else: kg_publish_vm grows it one by one */
+        } /* else: publish_vm grows it one by one */
     }
     p->sorted = p->total = p->n;
     for (size_t i = 0; i < p->sorted; i++)
@@ -277,13 +254,13 @@ int kg_publish_begin(struct kg_publish *p, size_t n_hint, bool force)
     return 0;
 }
 
-static void cycle_err(struct kg_publish *p, int rc)
+static void cycle_err(struct publish *p, int rc)
 {
     if (!p->first_err)
         p->first_err = rc;
 }
 
-int kg_publish_vm(struct kg_publish *p, const struct kg_vm *vm)
+int publish_vm(struct publish *p, const struct kg_vm *vm)
 {
     if (!p->in_cycle)
         return KG_ESTATE;
@@ -353,7 +330,7 @@ int kg_publish_vm(struct kg_publish *p, const struct kg_vm *vm)
     return 0;
 }
 
-int kg_publish_end(struct kg_publish *p)
+int publish_end(struct publish *p)
 {
     if (!p->in_cycle)
         return KG_ESTATE;
@@ -377,17 +354,17 @@ int kg_publish_end(struct kg_publish *p)
     }
     p->n = w;
     /* dropping entries keeps the order: sort only when some were appended */
-    if (p->total > p->sorted && p->n > 1) /* qsort must not get NULL, even for 0 elements */
-        qsort(p->e, p->n, sizeof *p->e, cmp_entry);
+    if (p->total > p->sorted)
+        uuid_index_sort_ptrs(p->e, p->n);
     return p->first_err;
 }
 
-int kg_publish_vms(struct kg_publish *p, const struct kg_vm *vms, size_t n, bool force)
+int publish_vms(struct publish *p, const struct kg_vm *vms, size_t n, bool force)
 {
-    kg_publish_begin(p, n, force);
+    publish_begin(p, n, force);
     for (size_t i = 0; i < n; i++)
-        kg_publish_vm(p, &vms[i]);
-    return kg_publish_end(p);
+        publish_vm(p, &vms[i]);
+    return publish_end(p);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -395,7 +372,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int kg_publish_sweep(struct kg_publish *p, char *const *topics, size_t n, size_t *removed)
+int publish_sweep(struct publish *p, char *const *topics, size_t n, size_t *removed)
 {
     size_t gone = 0;
     int first = 0;
@@ -425,11 +402,10 @@ int kg_publish_sweep(struct kg_publish *p, char *const *topics, size_t n, size_t
     return first;
 }
 
-int kg_publish_remove(struct kg_publish *p, const char *uuid)
+int publish_remove(struct publish *p, const char *uuid)
 {
-    bool found;
-    size_t i = find_idx(p, p->n, uuid, &found);
-    if (!found)
+    size_t i = uuid_index_find_ptr(p->e, p->n, uuid);
+    if (i == UUID_INDEX_NONE)
         return 0;
     struct entry *e = p->e[i];
     if (e->on_broker) {
@@ -443,12 +419,12 @@ int kg_publish_remove(struct kg_publish *p, const char *uuid)
     return 0;
 }
 
-void kg_publish_resync(struct kg_publish *p)
+void publish_resync(struct publish *p)
 {
     p->resync = true;
 }
 
-size_t kg_publish_count(const struct kg_publish *p)
+size_t publish_count(const struct publish *p)
 {
     size_t c = 0;
     for (size_t i = 0; i < p->n; i++)
@@ -456,7 +432,7 @@ size_t kg_publish_count(const struct kg_publish *p)
     return c;
 }
 
-void kg_publish_get_stats(const struct kg_publish *p, struct kg_publish_stats *out)
+void publish_get_stats(const struct publish *p, struct publish_stats *out)
 {
     *out = p->st;
 }

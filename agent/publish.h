@@ -11,12 +11,12 @@
  * The transport is a callback, so this module runs against a fake sink in unit
  * tests and kg_mqtt_publish in the agent. A send that fails (not connected,
  * queue full) leaves the VM marked unpublished and a removal pending, so the next
- * cycle (or kg_publish_resync after a reconnect) catches up with the *current*
+ * cycle (or publish_resync after a reconnect) catches up with the *current*
  * state: no backlog of old samples is ever replayed.
  * Not thread-safe on one object; does not log.
  */
-#ifndef KG_AGENT_PUBLISH_H
-#define KG_AGENT_PUBLISH_H
+#ifndef AGENT_PUBLISH_H
+#define AGENT_PUBLISH_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,10 +25,10 @@
 
 /* Sends one message at QoS qos (0 or 1); returns 0 or a negative KG_* code (the
  * message was not sent). */
-typedef int (*kg_publish_send_fn)(void *ctx, const char *topic, const void *payload,
-                                  size_t len, bool retain, int qos);
+typedef int (*publish_send_fn)(void *ctx, const char *topic, const void *payload,
+                               size_t len, bool retain, int qos);
 
-struct kg_publish_options {
+struct publish_options {
     const char *prefix;        /* borrowed for the object's lifetime */
     const char *host;          /* raw host name; borrowed */
     double deadband_pct;       /* 0: publish every VM every interval */
@@ -36,11 +36,11 @@ struct kg_publish_options {
     int metrics_qos;           /* QoS of the periodic host and VM figures (0 or 1). The
                                 * status and the removals (empty retained) are always
                                 * QoS 1: they are sent once, never refreshed. */
-    kg_publish_send_fn send;
+    publish_send_fn send;
     void *send_ctx;
 };
 
-struct kg_publish_stats {
+struct publish_stats {
     uint64_t messages;         /* messages sent (publishes and removals) */
     uint64_t bytes;            /* topic + payload bytes sent */
     uint64_t skipped;          /* VMs skipped by the deadband */
@@ -49,56 +49,56 @@ struct kg_publish_stats {
     uint64_t encode_errors;    /* VMs that could not be encoded (bad name...) */
 };
 
-struct kg_publish;
+struct publish;
 
-/* 0 and *out (free with kg_publish_free), KG_EINVAL (bad prefix/host), KG_ENOMEM. */
-int kg_publish_create(const struct kg_publish_options *opt, struct kg_publish **out);
-void kg_publish_free(struct kg_publish *p);
+/* 0 and *out (free with publish_free), KG_EINVAL (bad prefix/host), KG_ENOMEM. */
+int publish_create(const struct publish_options *opt, struct publish **out);
+void publish_free(struct publish *p);
 
 /* Retained "online"/"offline" on <prefix>/<host>/status. 0 or the send's error. */
-int kg_publish_status(struct kg_publish *p, bool online);
+int publish_status(struct publish *p, bool online);
 /* Retained host JSON on <prefix>/<host>/metrics. */
-int kg_publish_host(struct kg_publish *p, const struct kg_host *h);
+int publish_host(struct publish *p, const struct kg_host *h);
 
 /* One interval's VMs (n of them, unique UUIDs): publishes each one that moved
  * (all of them when force or no deadband), moves renamed ones, removes every VM
  * published before and absent now. Returns 0, or the first send error (the cycle
  * still went through every VM). */
-int kg_publish_vms(struct kg_publish *p, const struct kg_vm *vms, size_t n, bool force);
+int publish_vms(struct publish *p, const struct kg_vm *vms, size_t n, bool force);
 
-/* kg_publish_vms one VM at a time, so that the caller needs no array of struct
- * kg_vm (4 kB each): kg_publish_begin (n_hint: how many VMs will come, for one
- * allocation), kg_publish_vm for each VM (vm borrowed for the call), then
- * kg_publish_end, which removes the VMs published before and not seen in between
- * and returns the cycle's first error (0 when all went out). kg_publish_vm
+/* publish_vms one VM at a time, so that the caller needs no array of struct
+ * kg_vm (4 kB each): publish_begin (n_hint: how many VMs will come, for one
+ * allocation), publish_vm for each VM (vm borrowed for the call), then
+ * publish_end, which removes the VMs published before and not seen in between
+ * and returns the cycle's first error (0 when all went out). publish_vm
  * returns its own send error too; KG_ESTATE outside begin/end. No other call of
  * this module may come between begin and end. */
-int kg_publish_begin(struct kg_publish *p, size_t n_hint, bool force);
-int kg_publish_vm(struct kg_publish *p, const struct kg_vm *vm);
-int kg_publish_end(struct kg_publish *p);
+int publish_begin(struct publish *p, size_t n_hint, bool force);
+int publish_vm(struct publish *p, const struct kg_vm *vm);
+int publish_end(struct publish *p);
 
 /* Removes one VM now (libvirt said it was undefined). No-op when unknown. */
-int kg_publish_remove(struct kg_publish *p, const char *uuid);
+int publish_remove(struct publish *p, const char *uuid);
 
 /* Topics the broker holds retained for this host's VMs (read at a connect):
  * sends an empty retained message to each one that no VM known here owns, i.e.
  * left by an agent that was killed before it could remove them, or restored by a
  * broker from an older persistence file. Counts them in *removed (may be NULL).
  * Returns 0, or the first send error (the others are still tried). */
-int kg_publish_sweep(struct kg_publish *p, char *const *topics, size_t n, size_t *removed);
+int publish_sweep(struct publish *p, char *const *topics, size_t n, size_t *removed);
 
 /* After a reconnect (the broker may have lost retained messages): the next
- * kg_publish_vms sends every VM whatever the deadband. */
-void kg_publish_resync(struct kg_publish *p);
+ * publish_vms sends every VM whatever the deadband. */
+void publish_resync(struct publish *p);
 
 /* Number of VMs currently believed published (retained on the broker). */
-size_t kg_publish_count(const struct kg_publish *p);
+size_t publish_count(const struct publish *p);
 
-void kg_publish_get_stats(const struct kg_publish *p, struct kg_publish_stats *out);
+void publish_get_stats(const struct publish *p, struct publish_stats *out);
 
 /* The deadband rule on its own (exposed for tests): true when any compared figure
  * of b moved from a by more than pct percent (of a, or of a floor near zero), or
  * the state, staleness or device counts changed. */
-bool kg_publish_moved(const struct kg_vm *a, const struct kg_vm *b, double pct);
+bool publish_moved(const struct kg_vm *a, const struct kg_vm *b, double pct);
 
 #endif

@@ -12,12 +12,7 @@
 #include <string.h>
 
 #include "kvmgrid/error.h"
-
-void kg_dom_sample_init(struct kg_dom_sample *s)
-{
-    memset(s, 0, sizeof *s);
-    s->state = KG_VM_NOSTATE;
-}
+#include "uuid_index.h"
 
 /* Per-second rate of a cumulative counter, or NA when it went backwards. */
 static double rate(uint64_t prev, uint64_t cur, double elapsed_s)
@@ -35,7 +30,7 @@ static void add_na(double *sum, double v)
     *sum = kg_na(*sum) ? v : *sum + v;
 }
 
-static const struct kg_disk_sample *find_disk(const struct kg_dom_sample *s, const char *name)
+static const struct sample_disk *find_disk(const struct sample_dom *s, const char *name)
 {
     for (unsigned i = 0; s && i < s->n_disks; i++)
         if (!strcmp(s->disks[i].name, name))
@@ -43,7 +38,7 @@ static const struct kg_disk_sample *find_disk(const struct kg_dom_sample *s, con
     return NULL;
 }
 
-static const struct kg_net_sample *find_net(const struct kg_dom_sample *s, const char *name)
+static const struct sample_net *find_net(const struct sample_dom *s, const char *name)
 {
     for (unsigned i = 0; s && i < s->n_nets; i++)
         if (!strcmp(s->nets[i].name, name))
@@ -51,15 +46,15 @@ static const struct kg_net_sample *find_net(const struct kg_dom_sample *s, const
     return NULL;
 }
 
-static void vm_disks(const struct kg_dom_sample *prev, const struct kg_dom_sample *cur,
+static void vm_disks(const struct sample_dom *prev, const struct sample_dom *cur,
                      double el, struct kg_vm *out)
 {
     uint64_t sum_rd_reqs = 0, sum_wr_reqs = 0, sum_rd_ns = 0, sum_wr_ns = 0;
     bool lat_ok = cur->n_disks > 0;
     out->n_disks = cur->n_disks > KG_DEV_MAX ? KG_DEV_MAX : cur->n_disks;
     for (unsigned i = 0; i < out->n_disks; i++) {
-        const struct kg_disk_sample *c = &cur->disks[i];
-        const struct kg_disk_sample *p = find_disk(prev, c->name);
+        const struct sample_disk *c = &cur->disks[i];
+        const struct sample_disk *p = find_disk(prev, c->name);
         struct kg_disk *d = &out->disks[i];
         memcpy(d->name, c->name, sizeof d->name);
         d->name[sizeof d->name - 1] = '\0';
@@ -105,13 +100,13 @@ static void vm_disks(const struct kg_dom_sample *prev, const struct kg_dom_sampl
     }
 }
 
-static void vm_nets(const struct kg_dom_sample *prev, const struct kg_dom_sample *cur,
+static void vm_nets(const struct sample_dom *prev, const struct sample_dom *cur,
                     double el, struct kg_vm *out)
 {
     out->n_nets = cur->n_nets > KG_DEV_MAX ? KG_DEV_MAX : cur->n_nets;
     for (unsigned i = 0; i < out->n_nets; i++) {
-        const struct kg_net_sample *c = &cur->nets[i];
-        const struct kg_net_sample *p = find_net(prev, c->name);
+        const struct sample_net *c = &cur->nets[i];
+        const struct sample_net *p = find_net(prev, c->name);
         struct kg_net *d = &out->nets[i];
         memcpy(d->name, c->name, sizeof d->name);
         d->name[sizeof d->name - 1] = '\0';
@@ -140,10 +135,10 @@ static void vm_nets(const struct kg_dom_sample *prev, const struct kg_dom_sample
     }
 }
 
-/* kg_rates_vm's figures, from state to the devices, into an out whose figures
+/* rates_vm's figures, from state to the devices, into an out whose figures
  * from state to n_nets are those of kg_vm_init (NA); the rest of out is left
  * as it was but for the first n_disks/n_nets devices, which are overwritten. */
-static void vm_figures(const struct kg_dom_sample *prev, const struct kg_dom_sample *cur,
+static void vm_figures(const struct sample_dom *prev, const struct sample_dom *cur,
                        uint64_t elapsed_ns, double host_cpus, struct kg_vm *out)
 {
     out->state = cur->state;
@@ -153,8 +148,8 @@ static void vm_figures(const struct kg_dom_sample *prev, const struct kg_dom_sam
 
     /* cpu.* only between two samples of a running domain: under qemu:///system a
      * shut-off domain reports libvirtd's own CPU time (docs/PLATFORM.md). */
-    if (prev && prev->have_cpu && cur->have_cpu && kg_vm_state_running(prev->state) &&
-        kg_vm_state_running(cur->state)) {
+    if (prev && prev->have_cpu && cur->have_cpu && sample_state_running(prev->state) &&
+        sample_state_running(cur->state)) {
         double ns_per_s = rate(prev->cpu_time_ns, cur->cpu_time_ns, el);
         if (!kg_na(ns_per_s)) {
             if (cur->have_vcpus && cur->vcpus > 0)
@@ -184,13 +179,13 @@ static void vm_figures(const struct kg_dom_sample *prev, const struct kg_dom_sam
 
     /* A restarted domain may come back with counters below the previous ones;
      * rate() turns each of those into NA. */
-    const struct kg_dom_sample *p = prev && kg_vm_state_running(prev->state) ? prev : NULL;
+    const struct sample_dom *p = prev && sample_state_running(prev->state) ? prev : NULL;
     vm_disks(p, cur, el, out);
     vm_nets(p, cur, el, out);
 }
 
-void kg_rates_vm(const struct kg_dom_sample *prev, const struct kg_dom_sample *cur,
-                 uint64_t elapsed_ns, double host_cpus, struct kg_vm *out)
+void rates_vm(const struct sample_dom *prev, const struct sample_dom *cur,
+              uint64_t elapsed_ns, double host_cpus, struct kg_vm *out)
 {
     kg_vm_init(out);
     snprintf(out->name, sizeof out->name, "%s", cur->name ? cur->name : "");
@@ -198,9 +193,9 @@ void kg_rates_vm(const struct kg_dom_sample *prev, const struct kg_dom_sample *c
     vm_figures(prev, cur, elapsed_ns, host_cpus, out);
 }
 
-void kg_rates_host(const struct kg_proc_sample *prev, const struct kg_proc_sample *cur,
-                   uint64_t elapsed_ns, const struct kg_node_sample *node,
-                   struct kg_host *out)
+void rates_host(const struct sample_proc *prev, const struct sample_proc *cur,
+                uint64_t elapsed_ns, const struct sample_node *node,
+                struct kg_host *out)
 {
     kg_host_init(out);
     double el = (double)elapsed_ns / 1e9;
@@ -259,16 +254,16 @@ void kg_rates_host(const struct kg_proc_sample *prev, const struct kg_proc_sampl
  * among the identity or after the devices would be silently lost on its way to
  * the wire, so the layout is checked: each of those follows the one before it
  * with no room between but the next field's alignment padding. */
-#define KG_VM_END(field) (offsetof(struct kg_vm, field) + sizeof(((struct kg_vm *)0)->field))
-#define KG_VM_NEXT(a, b, type_b)                                                           \
-    (offsetof(struct kg_vm, b) >= KG_VM_END(a) &&                                          \
-     offsetof(struct kg_vm, b) - KG_VM_END(a) < _Alignof(type_b))
-_Static_assert(offsetof(struct kg_vm, ts_ms) == 0 && KG_VM_NEXT(ts_ms, host, char) &&
-                   KG_VM_NEXT(host, name, char) && KG_VM_NEXT(name, uuid, char) &&
-                   KG_VM_NEXT(uuid, state, enum kg_vm_state),
+#define VM_END(field) (offsetof(struct kg_vm, field) + sizeof(((struct kg_vm *)0)->field))
+#define VM_NEXT(a, b, type_b)                                                              \
+    (offsetof(struct kg_vm, b) >= VM_END(a) &&                                             \
+     offsetof(struct kg_vm, b) - VM_END(a) < _Alignof(type_b))
+_Static_assert(offsetof(struct kg_vm, ts_ms) == 0 && VM_NEXT(ts_ms, host, char) &&
+                   VM_NEXT(host, name, char) && VM_NEXT(name, uuid, char) &&
+                   VM_NEXT(uuid, state, enum kg_vm_state),
                "struct kg_vm: only the identity may come before the figures (rates.c FIG_OFF)");
-_Static_assert(KG_VM_NEXT(disks, nets, struct kg_net) &&
-                   sizeof(struct kg_vm) - KG_VM_END(nets) < _Alignof(struct kg_vm),
+_Static_assert(VM_NEXT(disks, nets, struct kg_net) &&
+                   sizeof(struct kg_vm) - VM_END(nets) < _Alignof(struct kg_vm),
                "struct kg_vm: the device arrays must close it (rates.c FIG_BYTES)");
 
 struct figs {
@@ -284,7 +279,7 @@ struct rates_entry {
     char *name;                  /* current name, malloc'd */
     size_t name_len;             /* strlen(name), at most KG_NAME_MAX */
     bool have_sample;
-    struct kg_dom_sample sample; /* last complete sample: name NULL, devices own */
+    struct sample_dom sample; /* last complete sample: name NULL, devices own */
     uint64_t sample_ns;
     bool have_good;
     struct figs good;            /* figures from the last complete sample (NA before one) */
@@ -296,11 +291,12 @@ struct rates_entry {
     enum kg_vm_state state;
     int64_t ts_ms;
 };
+_Static_assert(offsetof(struct rates_entry, uuid) == 0, "uuid_index.h: the UUID comes first");
 
-struct kg_rates {
+struct rates {
     struct rates_entry **e;      /* e[0..n) sorted by uuid; pointers, so sorting is cheap */
     size_t n, cap;
-    struct rates_entry **order;  /* the last update's order (what kg_rates_get indexes) */
+    struct rates_entry **order;  /* the last update's order (what rates_get indexes) */
     size_t n_order, cap_order;
     unsigned char blank[FIG_BYTES]; /* kg_vm_init's figures, state to n_nets: each VM's
                                      * starting point, instead of clearing 4 kB per VM */
@@ -362,7 +358,7 @@ static void entry_free(struct rates_entry *e)
     free(e);
 }
 
-int kg_rates_create(struct kg_rates **out)
+int rates_create(struct rates **out)
 {
     *out = calloc(1, sizeof **out);
     struct kg_vm *blank = malloc(sizeof *blank);
@@ -378,7 +374,7 @@ int kg_rates_create(struct kg_rates **out)
     return 0;
 }
 
-void kg_rates_free(struct kg_rates *r)
+void rates_free(struct rates *r)
 {
     if (!r)
         return;
@@ -389,31 +385,16 @@ void kg_rates_free(struct kg_rates *r)
     free(r);
 }
 
-static int cmp_entry(const void *a, const void *b)
-{
-    return strcmp((*(struct rates_entry *const *)a)->uuid, (*(struct rates_entry *const *)b)->uuid);
-}
-
 static struct rates_entry *find_entry(struct rates_entry **e, size_t n, const char *uuid)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(uuid, e[mid]->uuid);
-        if (c == 0)
-            return e[mid];
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return NULL;
+    size_t i = uuid_index_find_ptr(e, n, uuid);
+    return i == UUID_INDEX_NONE ? NULL : e[i];
 }
 
 /* The entry of uuid, the i-th domain of an update, among e[0..n): the collector
  * lists the domains in the same order every cycle, so the last update's i-th
  * entry is nearly always it (r->order[i] is read before this update rewrites it). */
-static struct rates_entry *find_hinted(const struct kg_rates *r, size_t i, size_t n,
+static struct rates_entry *find_hinted(const struct rates *r, size_t i, size_t n,
                                        const char *uuid)
 {
     if (i < r->n_order && !strcmp(r->order[i]->uuid, uuid))
@@ -422,12 +403,12 @@ static struct rates_entry *find_hinted(const struct kg_rates *r, size_t i, size_
 }
 
 /* Keeps c as the entry's previous sample, with its own copy of the devices. */
-static int keep_sample(struct rates_entry *e, const struct kg_dom_sample *c)
+static int keep_sample(struct rates_entry *e, const struct sample_dom *c)
 {
-    struct kg_dom_sample *k = &e->sample;
+    struct sample_dom *k = &e->sample;
     unsigned nd = k->disks ? k->n_disks : 0, nn = k->nets ? k->n_nets : 0;
-    struct kg_disk_sample *d = k->disks;
-    struct kg_net_sample *n = k->nets;
+    struct sample_disk *d = k->disks;
+    struct sample_net *n = k->nets;
     if (copy_into((void **)&d, &nd, c->disks, clip(c->n_disks), sizeof *d)) {
         k->disks = d;
         k->n_disks = nd;
@@ -465,8 +446,8 @@ static int set_name(struct rates_entry *e, const char *name)
 
 /* One domain of an update. One struct kg_vm of scratch, shared by the calls:
  * only its figures and the domain's devices are written and read. */
-static int update_one(const struct kg_rates *r, struct rates_entry *e,
-                      const struct kg_dom_sample *c, uint64_t mono_ns, int64_t real_ms,
+static int update_one(const struct rates *r, struct rates_entry *e,
+                      const struct sample_dom *c, uint64_t mono_ns, int64_t real_ms,
                       double host_cpus, struct kg_vm *vm)
 {
     int rc = set_name(e, c->name);
@@ -500,8 +481,8 @@ static int update_one(const struct kg_rates *r, struct rates_entry *e,
 
 /* Entries are marked seen, new ones appended, unseen ones dropped, then the
  * pointer array is sorted again if any was appended (dropping keeps the order). */
-int kg_rates_update(struct kg_rates *r, const struct kg_dom_sample *cur, size_t n,
-                    uint64_t mono_ns, int64_t real_ms, double host_cpus)
+int rates_update(struct rates *r, const struct sample_dom *cur, size_t n,
+                 uint64_t mono_ns, int64_t real_ms, double host_cpus)
 {
     size_t n_new = 0;
     for (size_t i = 0; i < n; i++)
@@ -528,7 +509,7 @@ int kg_rates_update(struct kg_rates *r, const struct kg_dom_sample *cur, size_t 
     for (size_t i = 0; i < sorted; i++)
         r->e[i]->seen = false;
     for (size_t i = 0; i < n; i++) {
-        const struct kg_dom_sample *c = &cur[i];
+        const struct sample_dom *c = &cur[i];
         struct rates_entry *e = find_hinted(r, i, sorted, c->uuid);
         if (!e) {
             e = calloc(1, sizeof *e);
@@ -563,17 +544,17 @@ int kg_rates_update(struct kg_rates *r, const struct kg_dom_sample *cur, size_t 
     }
     r->n = w;
     r->n_order = n;
-    if (total > sorted && r->n > 1) /* qsort must not get NULL, even for 0 elements */
-        qsort(r->e, r->n, sizeof *r->e, cmp_entry);
+    if (total > sorted)
+        uuid_index_sort_ptrs(r->e, r->n);
     return 0;
 }
 
-size_t kg_rates_count(const struct kg_rates *r)
+size_t rates_count(const struct rates *r)
 {
     return r->n_order;
 }
 
-void kg_rates_get(const struct kg_rates *r, size_t i, const char *host, struct kg_vm *out)
+void rates_get(const struct rates *r, size_t i, const char *host, struct kg_vm *out)
 {
     const struct rates_entry *e = r->order[i];
     /* only what the encoder reads: the devices past n_disks/n_nets stay as they were */
@@ -600,7 +581,7 @@ void kg_rates_get(const struct kg_rates *r, size_t i, const char *host, struct k
     }
 }
 
-void kg_rates_mark_stale(struct kg_rates *r, uint64_t mono_ns, int64_t real_ms)
+void rates_mark_stale(struct rates *r, uint64_t mono_ns, int64_t real_ms)
 {
     for (size_t i = 0; i < r->n_order; i++) {
         struct rates_entry *e = r->order[i];
@@ -612,14 +593,12 @@ void kg_rates_mark_stale(struct kg_rates *r, uint64_t mono_ns, int64_t real_ms)
     }
 }
 
-void kg_rates_forget(struct kg_rates *r, const char *uuid)
+void rates_forget(struct rates *r, const char *uuid)
 {
-    struct rates_entry *e = find_entry(r->e, r->n, uuid);
-    if (!e)
+    size_t i = uuid_index_find_ptr(r->e, r->n, uuid);
+    if (i == UUID_INDEX_NONE)
         return;
-    size_t i = 0;
-    while (r->e[i] != e)
-        i++;
+    struct rates_entry *e = r->e[i];
     memmove(&r->e[i], &r->e[i + 1], (r->n - i - 1) * sizeof *r->e);
     r->n--;
     for (i = 0; i < r->n_order; i++) {

@@ -3,24 +3,25 @@
  * Raw samples: what the collector (libvirt) and the /proc readers hand to the rate
  * math. Plain structs of cumulative counters and gauges, each guarded by a have_*
  * flag, so that "not reported" never reads as zero. No libvirt types here: only
- * collect.c includes libvirt.
+ * the collector (collect.c, events.c, domcache.c) includes libvirt.
  */
-#ifndef KG_AGENT_SAMPLE_H
-#define KG_AGENT_SAMPLE_H
+#ifndef AGENT_SAMPLE_H
+#define AGENT_SAMPLE_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kvmgrid/schema.h"
 
 /* A domain whose vCPUs run (or wait, idle, inside the guest): the states where
  * libvirt has CPU time, block and interface counters, and a balloon to ask. */
-static inline bool kg_vm_state_running(enum kg_vm_state s)
+static inline bool sample_state_running(enum kg_vm_state s)
 {
     return s == KG_VM_RUNNING || s == KG_VM_BLOCKED;
 }
 
-struct kg_disk_sample {
+struct sample_disk {
     char name[KG_DEV_NAME_MAX];          /* target dev, e.g. "vda" */
     bool have_bytes, have_reqs, have_times;
     uint64_t rd_bytes, wr_bytes;         /* cumulative bytes */
@@ -28,14 +29,14 @@ struct kg_disk_sample {
     uint64_t rd_times_ns, wr_times_ns;   /* cumulative time spent in requests */
 };
 
-struct kg_net_sample {
+struct sample_net {
     char name[KG_DEV_NAME_MAX];          /* interface name (target dev or MAC) */
     bool have;
     uint64_t rx_bytes, rx_pkts, rx_errs, rx_drop;
     uint64_t tx_bytes, tx_pkts, tx_errs, tx_drop;
 };
 
-struct kg_dom_sample {
+struct sample_dom {
     const char *name;                    /* borrowed: valid as long as the sample */
     char uuid[KG_UUID_LEN + 1];
     enum kg_vm_state state;
@@ -53,12 +54,12 @@ struct kg_dom_sample {
      * disks and one NIC is ~0.4 kB instead of 3.5 kB, and the agent holds one
      * per VM (thousands). NULL when the count is 0. */
     unsigned n_disks, n_nets;
-    struct kg_disk_sample *disks;
-    struct kg_net_sample *nets;
+    struct sample_disk *disks;
+    struct sample_net *nets;
 };
 
 /* Host figures read through libvirt's node calls (any URI, also remote). */
-struct kg_node_sample {
+struct sample_node {
     bool have_info;
     unsigned cpus;
     uint64_t mem_total_kib;
@@ -66,7 +67,7 @@ struct kg_node_sample {
 };
 
 /* Host figures read from /proc (only meaningful when the agent runs on the host). */
-struct kg_proc_sample {
+struct sample_proc {
     bool have_cpu;
     uint64_t cpu_total_ticks, cpu_idle_ticks; /* all CPUs; idle includes iowait */
     unsigned cpus;                            /* "cpuN" lines in /proc/stat */
@@ -82,6 +83,10 @@ struct kg_proc_sample {
 
 /* Sets a domain sample to "nothing reported" (all have_* false, state NOSTATE,
  * name NULL, no devices). */
-void kg_dom_sample_init(struct kg_dom_sample *s);
+static inline void sample_dom_init(struct sample_dom *s)
+{
+    memset(s, 0, sizeof *s);
+    s->state = KG_VM_NOSTATE;
+}
 
 #endif

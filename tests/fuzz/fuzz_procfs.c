@@ -39,37 +39,37 @@ static void check(int ok, const char *file, const char *what)
  * flag to the next parser's. */
 static const struct parser {
     const char *file;
-    int (*parse)(FILE *, struct kg_proc_sample *);
+    int (*parse)(FILE *, struct sample_proc *);
     size_t from, to;
 } parsers[] = {
-    { "stat", kg_procfs_parse_stat, offsetof(struct kg_proc_sample, have_cpu),
-      offsetof(struct kg_proc_sample, have_mem) },
-    { "meminfo", kg_procfs_parse_meminfo, offsetof(struct kg_proc_sample, have_mem),
-      offsetof(struct kg_proc_sample, have_load) },
-    { "loadavg", kg_procfs_parse_loadavg, offsetof(struct kg_proc_sample, have_load),
-      offsetof(struct kg_proc_sample, have_disk) },
-    { "diskstats", kg_procfs_parse_diskstats, offsetof(struct kg_proc_sample, have_disk),
-      offsetof(struct kg_proc_sample, have_net) },
-    { "net/dev", kg_procfs_parse_netdev, offsetof(struct kg_proc_sample, have_net),
-      sizeof(struct kg_proc_sample) },
+    { "stat", procfs_parse_stat, offsetof(struct sample_proc, have_cpu),
+      offsetof(struct sample_proc, have_mem) },
+    { "meminfo", procfs_parse_meminfo, offsetof(struct sample_proc, have_mem),
+      offsetof(struct sample_proc, have_load) },
+    { "loadavg", procfs_parse_loadavg, offsetof(struct sample_proc, have_load),
+      offsetof(struct sample_proc, have_disk) },
+    { "diskstats", procfs_parse_diskstats, offsetof(struct sample_proc, have_disk),
+      offsetof(struct sample_proc, have_net) },
+    { "net/dev", procfs_parse_netdev, offsetof(struct sample_proc, have_net),
+      sizeof(struct sample_proc) },
 };
 #define N_PARSERS (sizeof parsers / sizeof *parsers)
 
 /* A sample no parser would write: every byte 0xA5 but the flags, which must
  * hold a valid bool. */
-static void canary(struct kg_proc_sample *s)
+static void canary(struct sample_proc *s)
 {
     memset(s, 0xA5, sizeof *s);
     s->have_cpu = s->have_mem = s->have_load = s->have_disk = s->have_net = false;
 }
 
-static bool have(const struct kg_proc_sample *s, size_t i)
+static bool have(const struct sample_proc *s, size_t i)
 {
     const bool flags[] = { s->have_cpu, s->have_mem, s->have_load, s->have_disk, s->have_net };
     return flags[i];
 }
 
-static void check_figures(const struct kg_proc_sample *s, size_t i)
+static void check_figures(const struct sample_proc *s, size_t i)
 {
     const char *file = parsers[i].file;
     switch (i) {
@@ -101,7 +101,7 @@ static void run(size_t i, const uint8_t *text, size_t len)
     FILE *f = fmemopen(copy, len, "r");
     check(f != NULL, p->file, "fmemopen failed");
 
-    struct kg_proc_sample before, s;
+    struct sample_proc before, s;
     canary(&before);
     memcpy(&s, &before, sizeof s); /* padding too: compared byte for byte below */
     int rc = p->parse(f, &s);

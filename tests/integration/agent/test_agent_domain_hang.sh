@@ -74,7 +74,7 @@ kg_wait_for $W sh -c "[ \$(ls /proc/$AGENT_PID/task | wc -l) -le $threads0 ]" \
     && kg_pass "retired thread ended ($threads0 threads or fewer)" \
     || kg_fail "threads: $(ls "/proc/$AGENT_PID/task" | wc -l), were $threads0"
 
-# 3. every domain hangs: at most KG_LVWORKER_MAX_STUCK (4) threads are left stuck
+# 3. every domain hangs: at most LVWORKER_MAX_STUCK (4) threads are left stuck
 kg_stop "$AGENT_PID"
 hang_agent agent2 '*'
 cycles_ok() { [ "$(grep -c 'cycle: libvirt ok' "$KG_TMP/agent2.log")" -ge "$1" ]; }

@@ -23,8 +23,8 @@
 
 #define NODE_URI "test://" KG_FIXTURES "/agent/node.xml"
 
-static const struct kg_dom_sample *by_name(const struct kg_dom_sample *d, size_t n,
-                                           const char *name)
+static const struct sample_dom *by_name(const struct sample_dom *d, size_t n,
+                                        const char *name)
 {
     for (size_t i = 0; i < n; i++)
         if (!strcmp(d[i].name, name))
@@ -36,37 +36,37 @@ static const struct kg_dom_sample *by_name(const struct kg_dom_sample *d, size_t
 static void test_open_bad_uri(void **state)
 {
     (void)state;
-    struct kg_collect *c = NULL;
+    struct collect *c = NULL;
     char err[256] = "";
-    struct kg_collect_options o = {.uri = "test:///nonexistent/node.xml", .read_only = true};
-    assert_int_equal(kg_collect_open(&o, &c, err, sizeof err), KG_ENOTCONN);
+    struct collect_options o = {.uri = "test:///nonexistent/node.xml", .read_only = true};
+    assert_int_equal(collect_open(&o, &c, err, sizeof err), KG_ENOTCONN);
     assert_null(c);
     assert_true(strlen(err) > 0);
-    kg_collect_close(NULL);
+    collect_close(NULL);
 }
 
 static void test_fixture_domains(void **state)
 {
     (void)state;
-    struct kg_collect *c = NULL;
+    struct collect *c = NULL;
     char err[256] = "";
-    struct kg_collect_options o = {.uri = NODE_URI, .read_only = true};
-    assert_int_equal(kg_collect_open(&o, &c, err, sizeof err), 0);
+    struct collect_options o = {.uri = NODE_URI, .read_only = true};
+    assert_int_equal(collect_open(&o, &c, err, sizeof err), 0);
     /* the test driver's bulk call gives only "state": every group falls back */
-    assert_string_equal(kg_collect_path(c), "fallback");
-    assert_true(kg_collect_alive(c));
+    assert_string_equal(collect_path(c), "fallback");
+    assert_true(collect_alive(c));
 
-    struct kg_dom_sample *d;
+    struct sample_dom *d;
     size_t n;
-    struct kg_node_sample node;
-    assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
+    struct sample_node node;
+    assert_int_equal(collect_sample(c, &d, &n, &node, err, sizeof err), 0);
     assert_int_equal(n, 7);
     assert_int_equal(node.vms_defined, 7);
     assert_int_equal(node.vms_running, 4);
     assert_true(node.have_info);
     assert_true(node.cpus > 0);
 
-    const struct kg_dom_sample *web = by_name(d, n, "web+1");
+    const struct sample_dom *web = by_name(d, n, "web+1");
     assert_string_equal(web->uuid, "00000001-0000-4000-8000-000000000001");
     assert_int_equal(web->state, KG_VM_RUNNING);
     assert_true(web->have_cpu);
@@ -82,10 +82,10 @@ static void test_fixture_domains(void **state)
     assert_true(web->nets[0].have);
     assert_false(web->incomplete);
 
-    const struct kg_dom_sample *paused = by_name(d, n, "100% cpu");
+    const struct sample_dom *paused = by_name(d, n, "100% cpu");
     assert_int_equal(paused->state, KG_VM_PAUSED);
     assert_false(paused->have_cpu);
-    const struct kg_dom_sample *off = by_name(d, n, "say \"hi\"");
+    const struct sample_dom *off = by_name(d, n, "say \"hi\"");
     assert_int_equal(off->state, KG_VM_SHUTOFF);
     assert_false(off->have_cpu);
     /* no device stats for a shut-off domain: none listed */
@@ -96,9 +96,9 @@ static void test_fixture_domains(void **state)
     assert_int_equal(off->mem_max_kib, 1048576);
     by_name(d, n, "back\\slash");
     by_name(d, n, "it's $x");
-    const struct kg_dom_sample *intl = by_name(d, n, "grüße-虚拟机");
+    const struct sample_dom *intl = by_name(d, n, "grüße-虚拟机");
     assert_int_equal(intl->n_disks, 3);
-    kg_collect_close(c);
+    collect_close(c);
 }
 
 /* The progress callback: counts domains, remembers the last one, and stops the
@@ -130,68 +130,68 @@ static void test_skip_and_progress(void **state)
 {
     (void)state;
     struct progress_log pl = {0};
-    struct kg_collect *c = NULL;
+    struct collect *c = NULL;
     char err[256] = "";
-    struct kg_collect_options o = {.uri = NODE_URI, .read_only = true,
-                                   .progress = progress_cb, .progress_ctx = &pl};
-    assert_int_equal(kg_collect_open(&o, &c, err, sizeof err), 0);
+    struct collect_options o = {.uri = NODE_URI, .read_only = true,
+                                .progress = progress_cb, .progress_ctx = &pl};
+    assert_int_equal(collect_open(&o, &c, err, sizeof err), 0);
     const char skip[1][KG_UUID_LEN + 1] = {"00000001-0000-4000-8000-000000000001"};
-    kg_collect_skip(c, skip, 1);
-    struct kg_dom_sample *d;
+    collect_skip(c, skip, 1);
+    struct sample_dom *d;
     size_t n;
-    struct kg_node_sample node;
-    assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
+    struct sample_node node;
+    assert_int_equal(collect_sample(c, &d, &n, &node, err, sizeof err), 0);
     assert_int_equal(n, 7);
     assert_int_equal(node.vms_running, 4); /* the skipped one still counts */
-    const struct kg_dom_sample *web = by_name(d, n, "web+1");
+    const struct sample_dom *web = by_name(d, n, "web+1");
     assert_true(web->incomplete);
     assert_int_equal(web->state, KG_VM_RUNNING); /* from the listing */
     assert_false(web->have_cpu);
     assert_int_equal(web->n_disks, 0);
-    const struct kg_dom_sample *db = by_name(d, n, "db#2");
+    const struct sample_dom *db = by_name(d, n, "db#2");
     assert_false(db->incomplete);
     assert_true(db->have_cpu);
     assert_int_equal(pl.calls, 6); /* every domain but the skipped one */
     assert_int_equal(pl.ends, 1);
 
     /* no skip: all 7; a false answer stops the sample */
-    kg_collect_skip(c, NULL, 0);
+    collect_skip(c, NULL, 0);
     pl = (struct progress_log){.stop_at = "db#2"};
-    assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), KG_ESTATE);
+    assert_int_equal(collect_sample(c, &d, &n, &node, err, sizeof err), KG_ESTATE);
     assert_string_equal(pl.last, "db#2");
     assert_int_equal(pl.ends, 0);
     pl = (struct progress_log){0};
-    assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
+    assert_int_equal(collect_sample(c, &d, &n, &node, err, sizeof err), 0);
     assert_int_equal(pl.calls, 7);
     assert_false(by_name(d, n, "web+1")->incomplete);
-    assert_false(kg_collect_reports_rss(c)); /* no bulk balloon on the test driver */
-    kg_collect_close(c);
+    assert_false(collect_reports_rss(c)); /* no bulk balloon on the test driver */
+    collect_close(c);
 }
 
 static void test_counters_move_at_known_rates(void **state)
 {
     (void)state;
-    struct kg_collect *c = NULL;
+    struct collect *c = NULL;
     char err[256] = "";
-    struct kg_collect_options o = {.uri = NODE_URI, .read_only = true};
-    assert_int_equal(kg_collect_open(&o, &c, err, sizeof err), 0);
-    struct kg_rates *r;
-    assert_int_equal(kg_rates_create(&r), 0);
-    struct kg_dom_sample *d;
+    struct collect_options o = {.uri = NODE_URI, .read_only = true};
+    assert_int_equal(collect_open(&o, &c, err, sizeof err), 0);
+    struct rates *r;
+    assert_int_equal(rates_create(&r), 0);
+    struct sample_dom *d;
     size_t n;
-    struct kg_node_sample node;
+    struct sample_node node;
     struct kg_vm vms[16];
-    assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
-    assert_int_equal(kg_rates_update(r, d, n, kg_clock_mono_ns(), 0, 4), 0);
+    assert_int_equal(collect_sample(c, &d, &n, &node, err, sizeof err), 0);
+    assert_int_equal(rates_update(r, d, n, kg_clock_mono_ns(), 0, 4), 0);
     struct timespec ts = {1, 0};
     nanosleep(&ts, NULL);
-    assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
-    assert_int_equal(kg_rates_update(r, d, n, kg_clock_mono_ns(), 0, 4), 0);
+    assert_int_equal(collect_sample(c, &d, &n, &node, err, sizeof err), 0);
+    assert_int_equal(rates_update(r, d, n, kg_clock_mono_ns(), 0, 4), 0);
     assert_true(n <= 16);
-    assert_int_equal(kg_rates_count(r), n);
+    assert_int_equal(rates_count(r), n);
     for (size_t i = 0; i < n; i++) {
         kg_vm_init(&vms[i]);
-        kg_rates_get(r, i, "h", &vms[i]);
+        rates_get(r, i, "h", &vms[i]);
     }
     for (size_t i = 0; i < n; i++) {
         const struct kg_vm *vm = &vms[i];
@@ -213,8 +213,8 @@ static void test_counters_move_at_known_rates(void **state)
             assert_true(kg_na(vm->disk_rd_bytes_per_s));
         }
     }
-    kg_rates_free(r);
-    kg_collect_close(c);
+    rates_free(r);
+    collect_close(c);
 }
 
 static const char *const new_dom_xml =
@@ -223,12 +223,12 @@ static const char *const new_dom_xml =
     "<memory>65536</memory><os><type>hvm</type></os></domain>";
 
 /* Waits up to 5 s for an event of type t for the uuid. */
-static bool wait_event(struct kg_collect *c, enum kg_collect_event_type t, const char *uuid)
+static bool wait_event(struct collect *c, enum collect_event_type t, const char *uuid)
 {
     uint64_t deadline = kg_clock_mono_ms() + 5000;
-    struct kg_collect_event ev;
+    struct collect_event ev;
     while (kg_clock_mono_ms() < deadline) {
-        while (kg_collect_next_event(c, &ev))
+        while (collect_next_event(c, &ev))
             if (ev.type == t && !strcmp(ev.uuid, uuid))
                 return true;
         struct timespec ts = {0, 10000000};
@@ -240,62 +240,62 @@ static bool wait_event(struct kg_collect *c, enum kg_collect_event_type t, const
 static void test_lifecycle_events(void **state)
 {
     (void)state;
-    struct kg_collect *c = NULL;
+    struct collect *c = NULL;
     char err[256] = "";
-    struct kg_collect_options o = {.uri = "test:///default", .read_only = true};
-    assert_int_equal(kg_collect_open(&o, &c, err, sizeof err), 0);
+    struct collect_options o = {.uri = "test:///default", .read_only = true};
+    assert_int_equal(collect_open(&o, &c, err, sizeof err), 0);
     virConnectPtr conn = virConnectOpen("test:///default");
     assert_non_null(conn);
     const char *uuid = "aaaaaaaa-0000-4000-8000-00000000000a";
 
     /* every group on per-domain calls and events working: the second sample
      * reuses the first one's listing, and must read the same */
-    struct kg_dom_sample *d;
+    struct sample_dom *d;
     size_t n, n0;
-    struct kg_node_sample node;
-    assert_int_equal(kg_collect_sample(c, &d, &n0, &node, err, sizeof err), 0);
+    struct sample_node node;
+    assert_int_equal(collect_sample(c, &d, &n0, &node, err, sizeof err), 0);
     assert_true(n0 >= 1);
     char first_uuid[KG_UUID_LEN + 1];
     snprintf(first_uuid, sizeof first_uuid, "%s", d[0].uuid);
     for (int k = 0; k < 2; k++) {
-        assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
+        assert_int_equal(collect_sample(c, &d, &n, &node, err, sizeof err), 0);
         assert_int_equal(n, n0);
         assert_string_equal(d[0].uuid, first_uuid);
-        const struct kg_dom_sample *t = by_name(d, n, "test");
+        const struct sample_dom *t = by_name(d, n, "test");
         assert_int_equal(t->state, KG_VM_RUNNING);
         assert_true(t->have_cpu);
     }
 
     virDomainPtr dom = virDomainDefineXML(conn, new_dom_xml);
     assert_non_null(dom);
-    assert_true(wait_event(c, KG_COLLECT_EV_DEFINED, uuid));
+    assert_true(wait_event(c, COLLECT_EV_DEFINED, uuid));
     assert_int_equal(virDomainCreate(dom), 0);
-    assert_true(wait_event(c, KG_COLLECT_EV_STARTED, uuid));
+    assert_true(wait_event(c, COLLECT_EV_STARTED, uuid));
 
     /* the events made the collector list the domains again */
-    assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
+    assert_int_equal(collect_sample(c, &d, &n, &node, err, sizeof err), 0);
     assert_int_equal(n, n0 + 1);
-    const struct kg_dom_sample *s = by_name(d, n, "ev test one");
+    const struct sample_dom *s = by_name(d, n, "ev test one");
     assert_int_equal(s->state, KG_VM_RUNNING);
 
     assert_int_equal(virDomainSuspend(dom), 0);
-    assert_true(wait_event(c, KG_COLLECT_EV_SUSPENDED, uuid));
+    assert_true(wait_event(c, COLLECT_EV_SUSPENDED, uuid));
     assert_int_equal(virDomainResume(dom), 0);
-    assert_true(wait_event(c, KG_COLLECT_EV_RESUMED, uuid));
+    assert_true(wait_event(c, COLLECT_EV_RESUMED, uuid));
     assert_int_equal(virDomainDestroy(dom), 0);
-    assert_true(wait_event(c, KG_COLLECT_EV_STOPPED, uuid));
+    assert_true(wait_event(c, COLLECT_EV_STOPPED, uuid));
     assert_int_equal(virDomainUndefine(dom), 0);
-    assert_true(wait_event(c, KG_COLLECT_EV_UNDEFINED, uuid));
+    assert_true(wait_event(c, COLLECT_EV_UNDEFINED, uuid));
     virDomainFree(dom);
 
     for (int k = 0; k < 2; k++) { /* a listing, then its reuse */
-        assert_int_equal(kg_collect_sample(c, &d, &n, &node, err, sizeof err), 0);
+        assert_int_equal(collect_sample(c, &d, &n, &node, err, sizeof err), 0);
         assert_int_equal(n, n0);
         for (size_t i = 0; i < n; i++)
             assert_string_not_equal(d[i].uuid, uuid);
     }
     virConnectClose(conn);
-    kg_collect_close(c);
+    collect_close(c);
 }
 
 static void tp_ull(virTypedParameterPtr p, const char *field, unsigned long long v)
@@ -351,12 +351,12 @@ static void test_bulk_record(void **state)
     tp_ull(&tp[n++], "net.0.rx.bytes", 777);
     tp_ull(&tp[n++], "net.0.tx.pkts", 3);
     virDomainStatsRecord rec = {.dom = NULL, .params = tp, .nparams = n};
-    struct kg_dom_sample s;
-    struct kg_disk_sample sd[KG_DEV_MAX];
-    struct kg_net_sample sn[KG_DEV_MAX];
+    struct sample_dom s;
+    struct sample_disk sd[KG_DEV_MAX];
+    struct sample_net sn[KG_DEV_MAX];
     memset(sd, 0xa5, sizeof sd); /* whatever was there: entries in use are cleared */
     memset(sn, 0xa5, sizeof sn);
-    kg_collect_record_to_sample(&rec, &s, sd, sn);
+    collect_record_to_sample(&rec, &s, sd, sn);
     assert_int_equal(s.state, KG_VM_RUNNING);
     assert_false(s.incomplete);
     assert_true(s.have_cpu);
@@ -386,18 +386,18 @@ static void test_bulk_record(void **state)
     /* running without cpu.time (NOWAIT: its job was busy): incomplete, published
      * stale; a paused one gives no CPU figure at all */
     tp_ull(&tp[1], "cpu.timeX", 1);
-    kg_collect_record_to_sample(&rec, &s, sd, sn);
+    collect_record_to_sample(&rec, &s, sd, sn);
     assert_true(s.incomplete);
     tp_int(&tp[0], "state.state", VIR_DOMAIN_PAUSED);
     tp_ull(&tp[1], "cpu.time", 5);
-    kg_collect_record_to_sample(&rec, &s, sd, sn);
+    collect_record_to_sample(&rec, &s, sd, sn);
     assert_int_equal(s.state, KG_VM_PAUSED);
     assert_false(s.have_cpu);
     assert_false(s.have_vcpu_delay);
     assert_false(s.incomplete);
     /* only the state: no devices */
     rec.nparams = 1;
-    kg_collect_record_to_sample(&rec, &s, sd, sn);
+    collect_record_to_sample(&rec, &s, sd, sn);
     assert_int_equal(s.n_disks, 0);
     assert_null(s.disks);
     assert_null(s.nets);

@@ -18,11 +18,11 @@
 
 #define CFG KG_FIXTURES "/agent/config/"
 
-static const struct kg_cli cli = {.program = "kvmgrid-agent", .keys = kg_agent_config_keys};
+static const struct kg_cli cli = {.program = "kvmgrid-agent", .keys = agent_config_keys};
 
 /* Loads *c from a command line (NULL-terminated words after the program's name),
- * as main does. Returns kg_cli_parse's or kg_agent_config_load's code. */
-static int load(struct kg_agent_config *c, char *err, size_t errlen, ...)
+ * as main does. Returns kg_cli_parse's or agent_config_load's code. */
+static int load(struct agent_config *c, char *err, size_t errlen, ...)
 {
     static char prog[] = "kvmgrid-agent";
     char *argv[32] = {prog};
@@ -36,7 +36,7 @@ static int load(struct kg_agent_config *c, char *err, size_t errlen, ...)
     int rc = kg_cli_parse(&cli, argc, argv, &a, err, errlen);
     if (rc)
         return rc;
-    rc = kg_agent_config_load(c, &a, err, errlen);
+    rc = agent_config_load(c, &a, err, errlen);
     kg_cli_args_free(&a);
     return rc;
 }
@@ -44,9 +44,9 @@ static int load(struct kg_agent_config *c, char *err, size_t errlen, ...)
 static void test_defaults(void **state)
 {
     (void)state;
-    struct kg_agent_config c;
+    struct agent_config c;
     char err[512] = "";
-    assert_int_equal(kg_config_defaults(kg_agent_config_keys, &c, err, sizeof err), 0);
+    assert_int_equal(kg_config_defaults(agent_config_keys, &c, err, sizeof err), 0);
     assert_int_equal(load(&c, err, sizeof err, NULL), 0);
     assert_string_equal(c.libvirt_uri, "qemu:///system");
     assert_true(c.libvirt_read_only);
@@ -62,7 +62,7 @@ static void test_defaults(void **state)
 static void test_good_file_and_flags(void **state)
 {
     (void)state;
-    struct kg_agent_config c;
+    struct agent_config c;
     char err[512] = "";
     assert_int_equal(load(&c, err, sizeof err, "-c", CFG "good.conf", NULL), 0);
     assert_string_equal(c.libvirt_uri, "test:///default");
@@ -84,8 +84,8 @@ static void test_good_file_and_flags(void **state)
 
 static void expect_error(const char *file, const char *needle)
 {
-    struct kg_agent_config c;
-    kg_agent_config_defaults(&c);
+    struct agent_config c;
+    agent_config_defaults(&c);
     snprintf(c.host, sizeof c.host, "keep-me");
     char err[512] = "";
     int rc = load(&c, err, sizeof err, "--config", file, NULL);
@@ -113,7 +113,7 @@ static void test_errors_have_file_and_line(void **state)
 static void test_balloon_needs_rw(void **state)
 {
     (void)state;
-    struct kg_agent_config c;
+    struct agent_config c;
     char err[512] = "";
     assert_int_equal(load(&c, err, sizeof err, "-c", CFG "balloon_rw.conf", NULL), 0);
     assert_false(c.libvirt_read_only);
@@ -133,7 +133,7 @@ static void test_balloon_needs_rw(void **state)
 static void test_bad_flags(void **state)
 {
     (void)state;
-    struct kg_agent_config c;
+    struct agent_config c;
     char err[512] = "";
     assert_int_equal(load(&c, err, sizeof err, "--no-such-key", "1", NULL), KG_EINVAL);
     assert_non_null(strstr(err, "--no-such-key"));
@@ -159,7 +159,7 @@ static void test_password_file(void **state)
     assert_non_null(f);
     fprintf(f, "username = agent\npassword_file = %s\n", pw);
     fclose(f);
-    struct kg_agent_config c;
+    struct agent_config c;
     char err[512] = "";
     assert_int_equal(load(&c, err, sizeof err, "-c", conf, NULL), 0);
     assert_string_equal(c.client.password, "s3cret");
@@ -181,7 +181,7 @@ static void test_help_lists_every_key(void **state)
     assert_non_null(f);
     kg_cli_usage(&cli, f);
     fclose(f);
-    for (const struct kg_config_key *k = kg_agent_config_keys; k->name; k++) {
+    for (const struct kg_config_key *k = agent_config_keys; k->name; k++) {
         char flag[64];
         snprintf(flag, sizeof flag, "--%s ", k->name);
         for (char *p = flag + 2; *p; p++)

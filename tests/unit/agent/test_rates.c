@@ -19,16 +19,16 @@
 #define SLOTS 32
 static struct slot {
     char name[64];
-    struct kg_disk_sample disks[KG_DEV_MAX];
-    struct kg_net_sample nets[KG_DEV_MAX];
+    struct sample_disk disks[KG_DEV_MAX];
+    struct sample_net nets[KG_DEV_MAX];
 } slots[SLOTS];
 static unsigned next_slot;
 
-static void mk(struct kg_dom_sample *s, const char *uuid, enum kg_vm_state st, uint64_t t)
+static void mk(struct sample_dom *s, const char *uuid, enum kg_vm_state st, uint64_t t)
 {
     struct slot *sl = &slots[next_slot++ % SLOTS];
     memset(sl, 0, sizeof *sl);
-    kg_dom_sample_init(s);
+    sample_dom_init(s);
     s->disks = sl->disks;
     s->nets = sl->nets;
     snprintf(s->uuid, sizeof s->uuid, "%s", uuid);
@@ -66,10 +66,10 @@ static void mk(struct kg_dom_sample *s, const char *uuid, enum kg_vm_state st, u
 static void test_first_sample_no_rates(void **state)
 {
     (void)state;
-    struct kg_dom_sample a;
+    struct sample_dom a;
     mk(&a, "u1", KG_VM_RUNNING, 10 * SEC);
     struct kg_vm vm;
-    kg_rates_vm(NULL, &a, 0, 4, &vm);
+    rates_vm(NULL, &a, 0, 4, &vm);
     assert_string_equal(vm.name, "vm-u1");
     assert_int_equal(vm.state, KG_VM_RUNNING);
     assert_near(vm.vcpus, 2, 0);
@@ -87,12 +87,12 @@ static void test_first_sample_no_rates(void **state)
 static void test_rates_over_measured_time(void **state)
 {
     (void)state;
-    struct kg_dom_sample a, b;
+    struct sample_dom a, b;
     mk(&a, "u1", KG_VM_RUNNING, 10 * SEC);
     mk(&b, "u1", KG_VM_RUNNING, 12 * SEC); /* +2 s of CPU */
     struct kg_vm vm;
     /* the cycle ran late: 4 s elapsed, not the configured interval */
-    kg_rates_vm(&a, &b, 4 * SEC, 4, &vm);
+    rates_vm(&a, &b, 4 * SEC, 4, &vm);
     assert_near(vm.cpu_pct, 25.0, 1e-9);       /* 0.5 s/s over 2 vCPUs */
     assert_near(vm.cpu_host_pct, 12.5, 1e-9);  /* over 4 host CPUs */
     assert_near(vm.disks[0].rd_bytes_per_s, 2e9 / 1000 / 4, 1e-6);
@@ -114,11 +114,11 @@ static void test_rates_over_measured_time(void **state)
 static void test_counter_backwards_gives_na(void **state)
 {
     (void)state;
-    struct kg_dom_sample a, b;
+    struct sample_dom a, b;
     mk(&a, "u1", KG_VM_RUNNING, 100 * SEC);
     mk(&b, "u1", KG_VM_RUNNING, 3 * SEC); /* restarted between samples */
     struct kg_vm vm;
-    kg_rates_vm(&a, &b, 5 * SEC, 4, &vm);
+    rates_vm(&a, &b, 5 * SEC, 4, &vm);
     assert_true(kg_na(vm.cpu_pct));
     assert_true(kg_na(vm.disk_rd_bytes_per_s));
     assert_true(kg_na(vm.disk_rd_iops));
@@ -127,7 +127,7 @@ static void test_counter_backwards_gives_na(void **state)
     /* only one interface counter reset: that one is NA, the other moves on */
     mk(&b, "u1", KG_VM_RUNNING, 101 * SEC);
     b.nets[0].tx_bytes = 0;
-    kg_rates_vm(&a, &b, 1 * SEC, 4, &vm);
+    rates_vm(&a, &b, 1 * SEC, 4, &vm);
     assert_true(kg_na(vm.nets[0].tx_bytes_per_s));
     assert_near(vm.nets[0].rx_bytes_per_s, 1e7, 1e-6);
 }
@@ -135,34 +135,34 @@ static void test_counter_backwards_gives_na(void **state)
 static void test_not_running_no_cpu(void **state)
 {
     (void)state;
-    struct kg_dom_sample a, b;
+    struct sample_dom a, b;
     struct kg_vm vm;
     mk(&a, "u1", KG_VM_PAUSED, 10 * SEC);
     mk(&b, "u1", KG_VM_PAUSED, 10 * SEC);
-    kg_rates_vm(&a, &b, SEC, 4, &vm);
+    rates_vm(&a, &b, SEC, 4, &vm);
     assert_true(kg_na(vm.cpu_pct));
     assert_int_equal(vm.state, KG_VM_PAUSED);
     /* shut off -> running: the shut-off sample's cpu.time is not the guest's */
     mk(&a, "u1", KG_VM_SHUTOFF, 500 * SEC);
     mk(&b, "u1", KG_VM_RUNNING, 501 * SEC);
-    kg_rates_vm(&a, &b, SEC, 4, &vm);
+    rates_vm(&a, &b, SEC, 4, &vm);
     assert_true(kg_na(vm.cpu_pct));
     assert_true(kg_na(vm.disk_rd_bytes_per_s));
     /* running -> shut off */
-    kg_rates_vm(&b, &a, SEC, 4, &vm);
+    rates_vm(&b, &a, SEC, 4, &vm);
     assert_true(kg_na(vm.cpu_pct));
 }
 
 static void test_zero_elapsed_and_no_requests(void **state)
 {
     (void)state;
-    struct kg_dom_sample a, b;
+    struct sample_dom a, b;
     struct kg_vm vm;
     mk(&a, "u1", KG_VM_RUNNING, 10 * SEC);
     mk(&b, "u1", KG_VM_RUNNING, 10 * SEC);
-    kg_rates_vm(&a, &b, 0, 4, &vm);
+    rates_vm(&a, &b, 0, 4, &vm);
     assert_true(kg_na(vm.cpu_pct));
-    kg_rates_vm(&a, &b, SEC, 4, &vm);
+    rates_vm(&a, &b, SEC, 4, &vm);
     assert_near(vm.cpu_pct, 0, 0);
     assert_near(vm.disk_rd_iops, 0, 0);
     assert_true(kg_na(vm.disk_rd_lat_ms)); /* no request: no latency, not 0 ms */
@@ -171,7 +171,7 @@ static void test_zero_elapsed_and_no_requests(void **state)
 static void test_balloon_and_steal(void **state)
 {
     (void)state;
-    struct kg_dom_sample a, b;
+    struct sample_dom a, b;
     struct kg_vm vm;
     mk(&a, "u1", KG_VM_RUNNING, 10 * SEC);
     mk(&b, "u1", KG_VM_RUNNING, 11 * SEC);
@@ -182,28 +182,28 @@ static void test_balloon_and_steal(void **state)
     b.mem_avail_kib = 1000;
     b.mem_usable_kib = 250;
     b.mem_rss_kib = 1500;
-    kg_rates_vm(&a, &b, SEC, 4, &vm);
+    rates_vm(&a, &b, SEC, 4, &vm);
     assert_near(vm.steal_pct, 5.0, 1e-9);
     assert_near(vm.mem_used_kib, 750, 0);
     assert_near(vm.mem_used_pct, 75.0, 1e-9);
     assert_near(vm.mem_rss_kib, 1500, 0);
     /* usable above available (inconsistent guest report): no figure */
     b.mem_usable_kib = 2000;
-    kg_rates_vm(&a, &b, SEC, 4, &vm);
+    rates_vm(&a, &b, SEC, 4, &vm);
     assert_true(kg_na(vm.mem_used_pct));
 }
 
-/* kg_rates_update, then every VM read back with kg_rates_get into out[]. */
-static int upd(struct kg_rates *r, const struct kg_dom_sample *s, size_t n, uint64_t mono,
+/* rates_update, then every VM read back with rates_get into out[]. */
+static int upd(struct rates *r, const struct sample_dom *s, size_t n, uint64_t mono,
                int64_t real, struct kg_vm *out)
 {
-    int rc = kg_rates_update(r, s, n, mono, real, 4);
+    int rc = rates_update(r, s, n, mono, real, 4);
     if (rc)
         return rc;
-    assert_int_equal(kg_rates_count(r), n);
+    assert_int_equal(rates_count(r), n);
     for (size_t i = 0; i < n; i++) {
         kg_vm_init(&out[i]);
-        kg_rates_get(r, i, "h1", &out[i]);
+        rates_get(r, i, "h1", &out[i]);
         assert_string_equal(out[i].uuid, s[i].uuid);
         assert_string_equal(out[i].name, s[i].name);
     }
@@ -213,9 +213,9 @@ static int upd(struct kg_rates *r, const struct kg_dom_sample *s, size_t n, uint
 static void test_tracker_and_stale(void **state)
 {
     (void)state;
-    struct kg_rates *r;
-    assert_int_equal(kg_rates_create(&r), 0);
-    struct kg_dom_sample s[3];
+    struct rates *r;
+    assert_int_equal(rates_create(&r), 0);
+    struct sample_dom s[3];
     struct kg_vm out[3];
     mk(&s[0], "b", KG_VM_RUNNING, 10 * SEC);
     mk(&s[1], "a", KG_VM_RUNNING, 20 * SEC);
@@ -265,21 +265,21 @@ static void test_tracker_and_stale(void **state)
     assert_string_equal(out[0].name, "vm-new");
     assert_true(kg_na(out[0].cpu_pct));
 
-    kg_rates_forget(r, "new");
-    kg_rates_forget(r, "unknown");
+    rates_forget(r, "new");
+    rates_forget(r, "unknown");
     assert_int_equal(upd(r, s, 0, 111 * SEC, 9700, out), 0);
-    kg_rates_free(r);
-    kg_rates_free(NULL);
+    rates_free(r);
+    rates_free(NULL);
 }
 
 /* libvirt gave nothing: every VM goes out with its last figures, stale, aged
- * from its own last complete sample; kg_rates_forget drops one from the order. */
+ * from its own last complete sample; rates_forget drops one from the order. */
 static void test_mark_stale_and_forget(void **state)
 {
     (void)state;
-    struct kg_rates *r;
-    assert_int_equal(kg_rates_create(&r), 0);
-    struct kg_dom_sample s[3];
+    struct rates *r;
+    assert_int_equal(rates_create(&r), 0);
+    struct sample_dom s[3];
     struct kg_vm out[3];
     mk(&s[0], "a", KG_VM_RUNNING, 10 * SEC);
     mk(&s[1], "b", KG_VM_PAUSED, 10 * SEC);
@@ -290,12 +290,12 @@ static void test_mark_stale_and_forget(void **state)
     mk(&s[2], "c", KG_VM_RUNNING, 12 * SEC);
     assert_int_equal(upd(r, s, 3, 102 * SEC, 3000, out), 0);
     assert_near(out[0].cpu_pct, 50.0, 1e-9);
-    kg_rates_mark_stale(r, 107 * SEC, 8000);
-    kg_rates_forget(r, "b");
-    assert_int_equal(kg_rates_count(r), 2);
+    rates_mark_stale(r, 107 * SEC, 8000);
+    rates_forget(r, "b");
+    assert_int_equal(rates_count(r), 2);
     struct kg_vm v;
     kg_vm_init(&v);
-    kg_rates_get(r, 0, "h2", &v);
+    rates_get(r, 0, "h2", &v);
     assert_string_equal(v.uuid, "a");
     assert_string_equal(v.host, "h2");
     assert_true(v.stale);
@@ -305,7 +305,7 @@ static void test_mark_stale_and_forget(void **state)
     assert_near(v.cpu_pct, 50.0, 1e-9); /* the last figures, not NA */
     assert_int_equal(v.n_disks, 2);
     assert_near(v.disks[1].rd_bytes_per_s, 2e9 / 1000 / 2, 1e-6);
-    kg_rates_get(r, 1, "h2", &v);
+    rates_get(r, 1, "h2", &v);
     assert_string_equal(v.uuid, "c");
     assert_true(v.stale);
     /* the next complete sample is fresh again, its rate over the whole gap */
@@ -313,7 +313,7 @@ static void test_mark_stale_and_forget(void **state)
     assert_int_equal(upd(r, s, 1, 112 * SEC, 13000, out), 0);
     assert_false(out[0].stale);
     assert_near(out[0].cpu_pct, 10.0 / 10.0 / 2 * 100, 1e-9);
-    kg_rates_free(r);
+    rates_free(r);
 }
 
 /* Many updates with domains coming, going and changing places: each one's rate
@@ -323,8 +323,8 @@ static void test_updates_in_any_order(void **state)
 {
     (void)state;
     enum { N = 12, ROUNDS = 300 };
-    struct kg_rates *r;
-    assert_int_equal(kg_rates_create(&r), 0);
+    struct rates *r;
+    assert_int_equal(rates_create(&r), 0);
     int pos[N];       /* place in the last update, -1: absent */
     for (int k = 0; k < N; k++)
         pos[k] = -1;
@@ -351,7 +351,7 @@ static void test_updates_in_any_order(void **state)
                 }
             }
         }
-        struct kg_dom_sample s[N];
+        struct sample_dom s[N];
         struct kg_vm out[N];
         for (int i = 0; i < m; i++) {
             char uuid[8];
@@ -370,7 +370,7 @@ static void test_updates_in_any_order(void **state)
         for (int i = 0; i < m; i++)
             pos[in[i]] = i;
     }
-    kg_rates_free(r);
+    rates_free(r);
 }
 
 /* A VM whose devices come and go: figures follow the current devices, matched
@@ -378,9 +378,9 @@ static void test_updates_in_any_order(void **state)
 static void test_device_count_changes(void **state)
 {
     (void)state;
-    struct kg_rates *r;
-    assert_int_equal(kg_rates_create(&r), 0);
-    struct kg_dom_sample s;
+    struct rates *r;
+    assert_int_equal(rates_create(&r), 0);
+    struct sample_dom s;
     struct kg_vm out;
     mk(&s, "a", KG_VM_RUNNING, 10 * SEC);
     assert_int_equal(upd(r, &s, 1, 100 * SEC, 1, &out), 0);
@@ -404,7 +404,7 @@ static void test_device_count_changes(void **state)
     assert_near(out.disks[2].rd_bytes, 5, 0);
     assert_int_equal(out.n_nets, 1);
     assert_true(kg_na(out.nets[0].rx_bytes_per_s));
-    kg_rates_free(r);
+    rates_free(r);
 }
 
 int main(void)
