@@ -12,7 +12,7 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "agent_config.h"
 
 /* Reloads the config (SIGHUP): 0 and *out, or non-zero with errmsg set (the
  * agent then keeps its current config). */

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "agent.h"
-#include "config.h"
+#include "agent_config.h"
 #include "kvmgrid/cli.h"
 #include "kvmgrid/log.h"
 

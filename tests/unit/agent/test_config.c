@@ -12,7 +12,7 @@
 
 #include "near.h"
 
-#include "config.h"
+#include "agent_config.h"
 #include "kvmgrid/error.h"
 #include "kvmgrid/log.h"
 

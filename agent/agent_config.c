@@ -3,7 +3,7 @@
  * The agent's config table and its cross-key checks. The generic parser in
  * libkvmgrid does the syntax; this module owns what the keys mean together.
  */
-#include "config.h"
+#include "agent_config.h"
 
 #include <stddef.h>
 #include <stdio.h>
