@@ -52,13 +52,14 @@
 #define DUE_SLACK_NS (20 * MS)
 /* At QoS 1 Paho keeps a copy of every message until its PUBACK and looks each
  * PUBACK up in its list of messages in flight: a burst of 1000 VMs costs ~1.5 MB
- * of copies at the peak and a walk of a long list per PUBACK. Waiting for the
- * PUBACKs every PACE_BATCH messages keeps both small (at QoS 0 it waits for the
- * writes: the same peak of copies). PACE_WAIT_MS and PACE_BUDGET_NS bound the
- * waiting when the broker is slow (then it just sends), and a stop signal ends it. */
+ * of copies at the peak and a walk of a long list per PUBACK. The session paces
+ * the cycle's burst (kg_mqtt_pace_begin): it waits for the PUBACKs every
+ * PACE_BATCH messages, which keeps both small (at QoS 0 it waits for the writes:
+ * the same peak of copies). PACE_WAIT_MS and PACE_BUDGET_MS bound the waiting
+ * when the broker is slow (then it just sends), and a stop signal ends it. */
 #define PACE_BATCH 100
 #define PACE_WAIT_MS 100
-#define PACE_BUDGET_NS (300 * MS)
+#define PACE_BUDGET_MS 300
 
 struct agent {
     struct kg_agent_config cfg;
@@ -282,13 +283,13 @@ static void publish_all(struct agent *a, bool force)
     size_t n = kg_rates_count(a->rates);
     kg_publish_begin(a->pub, n, force);
     /* at most PACE_BATCH messages in flight or queued; see PACE_BATCH */
-    uint64_t pace_until = kg_clock_mono_ns() + PACE_BUDGET_NS;
+    struct kg_mqtt_pace pace = {PACE_BATCH, PACE_WAIT_MS, PACE_BUDGET_MS, a->stop};
+    kg_mqtt_pace_begin(a->mqtt, &pace);
     for (size_t i = 0; i < n; i++) {
-        if (i && i % PACE_BATCH == 0 && !*a->stop && kg_clock_mono_ns() < pace_until)
-            kg_mqtt_flush(a->mqtt, PACE_WAIT_MS);
         kg_rates_get(a->rates, i, a->cfg.host, &a->scratch);
         kg_publish_vm(a->pub, &a->scratch);
     }
+    kg_mqtt_pace_end(a->mqtt);
     if ((r = kg_publish_end(a->pub)) != 0 && !rc)
         rc = r;
     if (rc == KG_EAGAIN)

@@ -7,7 +7,7 @@
  *   mqtt_subscribe.c  subscriptions, their renewal after every connect, and the
  *                     snapshot/sync UNSUBSCRIBE
  *   mqtt_publish.c    handing messages to Paho within the window, publish
- *                     outcomes, flush, stats
+ *                     outcomes, flush, pacing, stats
  *   mqtt_waiting.c    the waiting store: the newest message per topic beyond the window
  *   mqtt_check.c      topic, filter, URI and option checks (pure)
  * Paho is included by the first three only: the client handle is kept here as
@@ -39,6 +39,14 @@
  * refused with KG_EAGAIN (a runaway caller, not a stall). */
 #define KG_MQTT_MAX_WAITING 262144u
 #define KG_MQTT_MAX_TOPIC_BYTES 65535u
+
+/* One thread's pacing (kg_mqtt_pace_begin); guarded by m->lock. */
+struct pace {
+    pthread_t owner;
+    struct kg_mqtt_pace opt;
+    uint64_t until_ms;          /* monotonic: the end of the budget */
+    uint64_t counted;           /* the owner's publishes since kg_mqtt_pace_begin */
+};
 
 enum kg_mqtt_state {
     ST_IDLE,        /* created, not started */
@@ -95,6 +103,7 @@ struct kg_mqtt {
     size_t wait_tab_cap, n_waiting;
     uint64_t coalesced;         /* waiting messages replaced by a newer one */
     uint64_t next_resync_ms;
+    struct pace pace;     /* valid while pacing */
     pthread_mutex_t send_lock;  /* held by the one thread handing waiting entries to Paho */
     pthread_t connector;
 
@@ -103,6 +112,9 @@ struct kg_mqtt {
     struct kg_complain queue_complain;
     struct kg_complain tls_complain;
     struct kg_complain sub_complain;
+
+    /* Written under lock; read without it only to skip the lock when false. */
+    _Atomic bool pacing;
 
     _Atomic uint64_t st_published, st_publish_failed, st_received, st_connects, st_lost;
 };

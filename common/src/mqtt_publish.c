@@ -4,8 +4,8 @@
  * at most max_buffered messages in Paho's hands (beyond it a message waits in
  * mqtt_waiting.c, or is refused with refuse_when_full), handing messages to
  * Paho and counting their outcomes (a settled publish lets a waiting one in),
- * publishes that report their outcome (kg_mqtt_publish_notify), flush, and the
- * session's counters.
+ * publishes that report their outcome (kg_mqtt_publish_notify), flush, the
+ * pacing of one thread's bursts (kg_mqtt_pace_begin), and the session's counters.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -230,6 +230,68 @@ void kg_mqtt__drain(struct kg_mqtt *m)
     }
 }
 
+/* Lock held: whether the calling thread's publish waits first (see
+ * kg_mqtt_pace_begin); the wait's deadline, or 0 for none. */
+static uint64_t pace_due_locked(struct kg_mqtt *m)
+{
+    struct pace *p = &m->pace;
+    if (!atomic_load_explicit(&m->pacing, memory_order_relaxed) ||
+        !pthread_equal(p->owner, pthread_self()) || m->stopping || m->state == ST_STOPPED)
+        return 0;
+    uint64_t i = p->counted++;
+    if (i == 0 || i % p->opt.batch != 0 || (p->opt.cancel && *p->opt.cancel))
+        return 0;
+    uint64_t now = now_ms();
+    if (now >= p->until_ms)
+        return 0;
+    uint64_t until = now + p->opt.wait_ms;
+    return until < p->until_ms ? until : p->until_ms;
+}
+
+/* Before a publish: the pacing thread waits for what it sent before, every
+ * batch messages. Any other thread, Paho's included, passes on one relaxed load. */
+static void pace_wait(struct kg_mqtt *m)
+{
+    if (!atomic_load_explicit(&m->pacing, memory_order_relaxed))
+        return;
+    pthread_mutex_lock(&m->lock);
+    uint64_t until = pace_due_locked(m);
+    pthread_mutex_unlock(&m->lock);
+    if (until)
+        kg_mqtt__flush_until(m, until);
+}
+
+int kg_mqtt_pace_begin(struct kg_mqtt *m, const struct kg_mqtt_pace *pace)
+{
+    if (!m || !pace || pace->batch == 0)
+        return KG_EINVAL;
+    pthread_t self = pthread_self();
+    pthread_mutex_lock(&m->lock);
+    if (atomic_load_explicit(&m->pacing, memory_order_relaxed) &&
+        !pthread_equal(m->pace.owner, self)) {
+        pthread_mutex_unlock(&m->lock);
+        return KG_ESTATE;
+    }
+    m->pace.owner = self;
+    m->pace.opt = *pace;
+    m->pace.until_ms = now_ms() + pace->budget_ms;
+    m->pace.counted = 0;
+    atomic_store_explicit(&m->pacing, true, memory_order_relaxed);
+    pthread_mutex_unlock(&m->lock);
+    return 0;
+}
+
+void kg_mqtt_pace_end(struct kg_mqtt *m)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->lock);
+    if (atomic_load_explicit(&m->pacing, memory_order_relaxed) &&
+        pthread_equal(m->pace.owner, pthread_self()))
+        atomic_store_explicit(&m->pacing, false, memory_order_relaxed);
+    pthread_mutex_unlock(&m->lock);
+}
+
 /* The checks and the hand-over shared by every publish; cb may be NULL. */
 static int publish_checked(struct kg_mqtt *m, const char *topic, const void *payload, size_t len,
                            bool retain, int qos, kg_mqtt_result_cb cb, void *ctx)
@@ -245,6 +307,7 @@ static int publish_checked(struct kg_mqtt *m, const char *topic, const void *pay
         atomic_fetch_add_explicit(&m->st_publish_failed, 1, memory_order_relaxed);
         return KG_EINVAL;
     }
+    pace_wait(m);
     struct notify *n = NULL;
     if (cb) {
         n = calloc(1, sizeof *n);
