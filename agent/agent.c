@@ -53,13 +53,14 @@
 #define DUE_SLACK_NS (20 * MS)
 /* At QoS 1 Paho keeps a copy of every message until its PUBACK and looks each
  * PUBACK up in its list of messages in flight: a burst of 1000 VMs costs ~1.5 MB
- * of copies at the peak and a walk of a long list per PUBACK. Waiting for the
- * PUBACKs every PACE_BATCH messages keeps both small (at QoS 0 it waits for the
- * writes: the same peak of copies). PACE_WAIT_MS and PACE_BUDGET_NS bound the
- * waiting when the broker is slow (then it just sends), and a stop signal ends it. */
+ * of copies at the peak and a walk of a long list per PUBACK. The session paces
+ * the cycle's burst (kg_mqtt_pace_begin): it waits for the PUBACKs every
+ * PACE_BATCH messages, which keeps both small (at QoS 0 it waits for the writes:
+ * the same peak of copies). PACE_WAIT_MS and PACE_BUDGET_MS bound the waiting
+ * when the broker is slow (then it just sends), and a stop signal ends it. */
 #define PACE_BATCH 100
 #define PACE_WAIT_MS 100
-#define PACE_BUDGET_NS (300 * MS)
+#define PACE_BUDGET_MS 300
 
 struct agent {
     struct agent_config cfg;
@@ -267,7 +268,7 @@ static void libvirt_options(const struct agent_config *c, struct collect_options
 
 /* ---- one cycle ----------------------------------------------------------- */
 
-static void publish_all(struct agent *a, bool force)
+static void send_state(struct agent *a, bool force)
 {
     /* Disconnected: every send would be refused, so do not encode 1000s of
      * payloads for nothing; the reconnect publishes the current state (forced). */
@@ -279,13 +280,13 @@ static void publish_all(struct agent *a, bool force)
     size_t n = rates_count(a->rates);
     publish_begin(a->pub, n, force);
     /* at most PACE_BATCH messages in flight or queued; see PACE_BATCH */
-    uint64_t pace_until = kg_clock_mono_ns() + PACE_BUDGET_NS;
+    struct kg_mqtt_pace pace = {PACE_BATCH, PACE_WAIT_MS, PACE_BUDGET_MS, a->stop};
+    kg_mqtt_pace_begin(a->mqtt, &pace);
     for (size_t i = 0; i < n; i++) {
-        if (i && i % PACE_BATCH == 0 && !*a->stop && kg_clock_mono_ns() < pace_until)
-            kg_mqtt_flush(a->mqtt, PACE_WAIT_MS);
         rates_get(a->rates, i, a->cfg.host, &a->scratch);
         publish_vm(a->pub, &a->scratch);
     }
+    kg_mqtt_pace_end(a->mqtt);
     if ((r = publish_end(a->pub)) != 0 && !rc)
         rc = r;
     if (rc == KG_EAGAIN)
@@ -300,7 +301,7 @@ static void publish_all(struct agent *a, bool force)
 
 /* /proc, the host JSON, and every message of the cycle. node is NULL when
  * libvirt gave nothing this cycle. */
-static void publish_cycle(struct agent *a, uint64_t now, int64_t real, bool lv_ok,
+static void send_cycle(struct agent *a, uint64_t now, int64_t real, bool lv_ok,
                           const struct sample_node *node)
 {
     struct sample_proc proc;
@@ -331,7 +332,7 @@ static void publish_cycle(struct agent *a, uint64_t now, int64_t real, bool lv_o
     snprintf(a->host.collect_path, sizeof a->host.collect_path, "%s",
              a->lv_path[0] ? a->lv_path : "none");
     a->have_host = true;
-    publish_all(a, false);
+    send_state(a, false);
 }
 
 /* The collector answered: rates from its sample, then publish. */
@@ -357,7 +358,7 @@ static void finish_cycle(struct agent *a, const struct lvworker_result *r)
     }
     kg_debug("cycle: libvirt %s, %zu VMs", lv_ok ? "ok" : "unavailable",
              rates_count(a->rates));
-    publish_cycle(a, now, real, lv_ok, &r->node);
+    send_cycle(a, now, real, lv_ok, &r->node);
 }
 
 /* A cycle is due and the previous sample is still inside libvirt. */
@@ -370,7 +371,7 @@ static void hung_cycle(struct agent *a, uint64_t since_ns)
     kg_complain(&a->hung_complain, KG_LOG_WARN, "%s; VMs published as stale", a->lv_error);
     rates_mark_stale(a->rates, now, real);
     kg_debug("cycle: libvirt hung, %zu VMs stale", rates_count(a->rates));
-    publish_cycle(a, now, real, false, NULL);
+    send_cycle(a, now, real, false, NULL);
 }
 
 /* A cycle is due and the previous sample has been inside libvirt for hung_ns:
@@ -497,7 +498,7 @@ int agent_run(const struct agent_config *cfg, const struct agent_hooks *h)
             kg_info("mqtt: connected to %s; publishing the current state", a->cfg.client.broker);
             publish_status(a->pub, true);
             publish_resync(a->pub);
-            publish_all(a, true);
+            send_state(a, true);
         }
         drain_worker(a);
         sweep_found(a);

@@ -10,11 +10,13 @@
  *
  * Threads: callbacks run on Paho's threads. They must copy what they need and
  * return quickly; they must not call kg_mqtt_stop/free. kg_mqtt_publish and
- * kg_mqtt_subscribe are safe from any thread, including from callbacks.
+ * kg_mqtt_subscribe are safe from any thread, including from callbacks (a
+ * publish waits only on a thread that paces its publishes: kg_mqtt_pace_begin).
  * No persistence files are written (MQTTCLIENT_PERSISTENCE_NONE).
  */
 #ifndef KVMGRID_MQTT_H
 #define KVMGRID_MQTT_H
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -166,6 +168,37 @@ int kg_mqtt_publish_notify(struct kg_mqtt *m, const char *topic, const void *pay
 /* Waits until every queued message has been delivered (QoS 1: acknowledged).
  * 0 or KG_ETIMEDOUT. */
 int kg_mqtt_flush(struct kg_mqtt *m, uint32_t timeout_ms);
+
+/* How kg_mqtt_pace_begin paces a burst of publishes. */
+struct kg_mqtt_pace {
+    unsigned batch;       /* messages between waits; at least 1 */
+    uint32_t wait_ms;     /* longest single wait */
+    uint32_t budget_ms;   /* no wait begins or lasts past this long after
+                           * kg_mqtt_pace_begin: then the burst just sends */
+    const volatile sig_atomic_t *cancel; /* borrowed, may be NULL: once non-zero (a
+                                          * stop signal), no more waits */
+};
+
+/* Paces the publishes the calling thread makes until kg_mqtt_pace_end, e.g. one
+ * interval's burst of thousands of retained messages: before every batch-th
+ * publish (not the first), the publish waits as kg_mqtt_flush does, at most
+ * wait_ms and never past the budget, until the messages before it are delivered
+ * (QoS 1: acknowledged; QoS 0: written). So about one batch is in Paho's hands
+ * at a time (Paho keeps a copy of each QoS 1 message until its PUBACK and walks
+ * its list of them for every PUBACK) and the burst goes out at the broker's
+ * pace; a slow broker costs the burst at most budget_ms. Every publish call of
+ * that thread counts once its topic and payload pass the checks, refused or not
+ * (KG_EAGAIN with refuse_when_full). A wait changes no return code. Publishes
+ * from other threads, Paho's callbacks included, are not paced and never wait.
+ * Not from a callback (a wait there would hold up the Paho thread that delivers
+ * the acknowledgements). pace is copied. One pacing per session at a time;
+ * beginning again on the same thread restarts it. Returns 0, KG_EINVAL (m or pace NULL, batch 0), KG_ESTATE
+ * (another thread paces this session). */
+int kg_mqtt_pace_begin(struct kg_mqtt *m, const struct kg_mqtt_pace *pace);
+
+/* Ends the calling thread's pacing: its publishes no longer wait. Accepts NULL
+ * and a session this thread does not pace. */
+void kg_mqtt_pace_end(struct kg_mqtt *m);
 
 /* ---- state ---------------------------------------------------------------- */
 

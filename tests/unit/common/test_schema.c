@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of the metric schema codecs (common/src/schema.c): round trips of
+ * Unit tests of the metric schema codecs (common/src/schema*.c): round trips of
  * the four payload kinds, the examples in docs/PROTOCOL.md, and a battery of bad
  * input (truncation at every byte, wrong types, bad numbers, deep nesting,
  * invalid UTF-8, oversize, missing fields, newer schema, long names, too many

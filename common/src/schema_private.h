@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The field tables of the metric schema (schema.c), shared by its encoder
+ * (schema_encode.c) and its decoder (schema_decode.c, the only cJSON user), so
+ * that a field's key, unit and range live in one place. Private to common/, not
+ * installed.
+ */
+#ifndef KG_COMMON_SCHEMA_PRIVATE_H
+#define KG_COMMON_SCHEMA_PRIVATE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "utf8.h"
+
+/* Largest quantity any field takes: the largest double below 2^64, so that a
+ * uint64_t counter (as a double) fits and converting to uint64_t for printing
+ * is defined. */
+#define QMAX 18446744073709549568.0
+/* Latest timestamp: 9999-12-31T23:59:59.999Z in epoch ms. */
+#define TS_MAX_MS INT64_C(253402300799999)
+
+enum ftype {
+    FT_SCHEMA,  /* "schema": integer major version */
+    FT_TS,      /* int64_t epoch ms */
+    FT_STR,     /* char[size] */
+    FT_NUM,     /* double; NaN = absent */
+    FT_UINT,    /* unsigned */
+    FT_BOOL,    /* bool */
+    FT_ENUM,    /* an enum stored as unsigned, by name */
+    FT_SPECIAL, /* handled by the caller (arrays, nested objects) */
+};
+
+#define F_REQ 0x01u   /* decoder: must be present */
+#define F_NAME 0x02u  /* identity name: never empty; encoder fails if it does not fit */
+#define F_PCT 0x04u   /* measured percentage: the encoder clamps to 0..100 */
+#define F_INT 0x08u   /* must be an integer */
+#define F_WHOLE 0x10u /* written without decimals (counters, KiB) */
+#define F_OMIT0 0x20u /* encoder leaves out 0 / false */
+#define F_DISK 0x40u  /* load spec: written for disk loads only */
+#define F_SCEN 0x80u  /* string: empty or a valid scenario name */
+#define F_UUID 0x100u /* string: empty or 8-4-4-4-12 hex */
+
+#define KEY_MAX 24 /* bytes of the longest key */
+
+struct field {
+    const char *key;
+    char jkey[KEY_MAX + 5];    /* the encoder's ,"key": (the comma left out first),
+                                * padded so that it is copied at a fixed size */
+    unsigned char jlen;        /* strlen(jkey) */
+    unsigned char type;
+    unsigned short flags;
+    unsigned short size;       /* FT_STR: buffer size in bytes incl. NUL */
+    size_t off;
+    double min, max;           /* FT_NUM/FT_UINT range; FT_ENUM index range */
+    const char *const *names;  /* FT_ENUM */
+};
+
+/* One payload kind: its fields, in the order the encoder writes them. */
+struct table {
+    const struct field *fields;
+    size_t n;
+};
+
+extern const struct table kg_schema__vm, kg_schema__disk, kg_schema__net, kg_schema__host,
+    kg_schema__spec, kg_schema__cmd, kg_schema__state;
+
+/* s (NUL-terminated) is 8-4-4-4-12 hex digits, a libvirt UUID. */
+bool kg_schema__uuid_valid(const char *s);
+
+/* ---- UTF-8 --------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (n > 0 bytes available), or 0 when it
+ * is invalid: overlong forms, surrogates and code points above U+10FFFF too. */
+static inline size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    uint32_t cp;
+    return kg_utf8_decode(s, n, &cp);
+}
+
+#endif
