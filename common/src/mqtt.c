@@ -609,10 +609,13 @@ void kg_mqtt_free(struct kg_mqtt *m)
     free(m->filters);
     free(m->snapshot_filter);
     kg_mqtt__waiting_clear(m);
-    /* publishes Paho dropped without an outcome (it can, when a clean session ends) */
+    /* Publishes still queued, or dropped by Paho without an outcome (it can, when
+     * a clean session ends): lost, as mqtt.h promises their callers, who must know
+     * (Paho's threads are gone, so this is the last word). */
     while (m->notifies) {
         struct notify *n = m->notifies;
         m->notifies = n->next;
+        n->cb(n->ctx, KG_EIO, 0);
         free(n);
     }
     free(m);

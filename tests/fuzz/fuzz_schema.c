@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz entry point for the four payload decoders (common/src/schema.c). Every
+ * Fuzz entry point for the four payload decoders (common/src/schema_decode.c). Every
  * input goes through every decoder; beyond "no crash, no leak, no UB" it checks
  * the codec's promises: a rejection always comes with a message, and whatever a
  * decoder accepts re-encodes to a payload that decodes again and re-encodes to
