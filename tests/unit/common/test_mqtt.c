@@ -390,33 +390,6 @@ static void test_notify_refused(void **state)
     assert_int_equal(calls, 0);
 }
 
-static void last_result(void *ctx, int rc, int reason)
-{
-    int *r = ctx;
-    r[0]++;
-    r[1] = rc;
-    r[2] = reason;
-}
-
-/* A notify publish queued for a broker that never answers is lost when the
- * session is freed, and its caller is told so, once: KG_EIO. */
-static void test_notify_lost_at_free(void **state)
-{
-    (void)state;
-    struct kg_mqtt_options o = base();
-    o.uri = "tcp://127.0.0.1:1";
-    struct kg_mqtt *m = NULL;
-    assert_int_equal(kg_mqtt_create(&o, &m, NULL, 0), 0);
-    assert_int_equal(kg_mqtt_start(m), 0);
-    int r[3] = {0, -1, -1};
-    assert_int_equal(kg_mqtt_publish_notify(m, "kvmgrid/n1/load/cmd", "", 0, true, last_result,
-                                            r), 0);
-    assert_int_equal(r[0], 0);
-    kg_mqtt_free(m);
-    assert_int_equal(r[0], 1);
-    assert_int_equal(r[1], KG_EIO);
-}
-
 /* An MQTT 5 session with a retain-as-published subscription: created, started
  * against nothing, stopped and freed cleanly. */
 static void test_v5_offline(void **state)
@@ -465,7 +438,6 @@ int main(void)
         cmocka_unit_test(test_options_bad),
         cmocka_unit_test(test_free_without_start_or_stop),
         cmocka_unit_test(test_notify_refused),
-        cmocka_unit_test(test_notify_lost_at_free),
         cmocka_unit_test(test_v5_offline),
         /* Last: Paho 1.3.12 leaks messages still buffered at MQTTAsync_destroy,
          * and LeakSanitizer reports them once a later MQTTAsync_create resets
