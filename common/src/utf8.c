@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * UTF-8 decoding and hex digits for libkvmgrid's parsers (see utf8.h).
+ * UTF-8 decoding and hex digits for libkvmgrid's parsers (see utf8.h), and the
+ * visible form of names for displays (kvmgrid/text.h).
  */
 #include "utf8.h"
+
+#include <string.h>
+
+#include "kvmgrid/text.h"
 
 size_t kg_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
@@ -48,4 +53,38 @@ int kg_hex_value(unsigned char c, bool upper_only)
     if (!upper_only && c >= 'a' && c <= 'f')
         return c - 'a' + 10;
     return -1;
+}
+
+size_t kg_text_visible(const char *s, size_t len, char *out, size_t size)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = 0;
+    if (size == 0)
+        return 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp = 0;
+        size_t k = kg_utf8_decode(p + i, len - i, &cp);
+        bool control = k > 0 && (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F));
+        if (k > 0 && !control) {
+            if (n + k >= size)
+                break;
+            memcpy(out + n, p + i, k);
+            n += k;
+            i += k;
+            continue;
+        }
+        /* a control character (all its bytes) or one byte that is not UTF-8 */
+        size_t bytes = k > 0 ? k : 1;
+        if (n + 4 * bytes >= size)
+            break;
+        for (size_t b = 0; b < bytes; b++, i++) {
+            out[n++] = '\\';
+            out[n++] = 'x';
+            out[n++] = hex[p[i] >> 4];
+            out[n++] = hex[p[i] & 0x0F];
+        }
+    }
+    out[n] = '\0';
+    return n;
 }

@@ -84,8 +84,8 @@ static void both_names(const char *host, size_t host_len, const char *vm, size_t
                        char *buf, size_t size)
 {
     char hn[KG_NAME_ESC_MAX + 1], vn[KG_NAME_ESC_MAX + 1];
-    model_printable(host, host_len, hn, sizeof(hn));
-    model_printable(vm, vm_len, vn, sizeof(vn));
+    model_display(host, host_len, hn, sizeof(hn));
+    model_display(vm, vm_len, vn, sizeof(vn));
     snprintf(buf, size, "%.60s/%.60s", hn, vn);
 }
 
@@ -96,7 +96,7 @@ static void compose_header(const struct chrome *ch, const struct model *m, const
     char zoom[KG_NAME_ESC_MAX + 16] = "";
     if (v->zoomed) {
         char zn[KG_NAME_ESC_MAX + 1];
-        model_printable(v->zoom, v->zoom_len, zn, sizeof(zn));
+        model_display(v->zoom, v->zoom_len, zn, sizeof(zn));
         snprintf(zoom, sizeof(zoom), "   zoom: %.60s (Esc)", zn);
     }
     snprintf(h[0], CHROME_TEXT_MAX, "kvmgrid-wall   %s @ %s   %s   metric: %s   sort: %s%s%s   h: help",

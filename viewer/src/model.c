@@ -13,6 +13,7 @@
 
 #include "kvmgrid/error.h"
 #include "kvmgrid/schema.h"
+#include "kvmgrid/text.h"
 #include "kvmgrid/topic.h"
 
 #define TAB_EMPTY 0u
@@ -937,6 +938,12 @@ char *model_printable(const char *name, size_t len, char *buf, size_t size)
         }
         buf[n] = '\0';
     }
+    return buf;
+}
+
+char *model_display(const char *name, size_t len, char *buf, size_t size)
+{
+    kg_text_visible(name, len, buf, size);
     return buf;
 }
 

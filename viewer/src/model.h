@@ -213,9 +213,13 @@ uint32_t model_take_dirty(struct model *m, const uint32_t **list, bool *all);
 int32_t model_find_host(const struct model *m, const char *name, size_t len);
 int32_t model_find_vm(const struct model *m, uint32_t host, const char *name, size_t len);
 
-/* Writes name as printable UTF-8 (the topic escaping of non-printable bytes) into
- * buf. Returns buf. */
+/* Writes name in its topic escaping (one word of printable ASCII-safe text: '/',
+ * spaces, '#', '%' and control bytes escaped) into buf, for logs and the layout
+ * dump that scripts read. Returns buf. */
 char *model_printable(const char *name, size_t len, char *buf, size_t size);
+/* Writes name as people wrote it, for the screen: only control characters and
+ * bytes that are not UTF-8 made visible (\xNN, kvmgrid/text.h). Returns buf. */
+char *model_display(const char *name, size_t len, char *buf, size_t size);
 
 uint64_t model_bad_total(const struct model *m);
 const char *model_bad_name(enum model_bad b);

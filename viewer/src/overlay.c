@@ -51,7 +51,7 @@ static void vm_tooltip(const struct model *m, const struct model_vm *v, const ch
                        const char *hs, uint64_t now_ms, char *out, size_t size)
 {
     char vn[KG_NAME_ESC_MAX + 1], a[32], b2[32], c[32], d[32], e[32], f[32], g[32], hh[32];
-    model_printable(v->name, v->name_len, vn, sizeof(vn));
+    model_display(v->name, v->name_len, vn, sizeof(vn));
     const float *x = v->fig;
     size_t off = 0;
     off += (size_t)snprintf(out + off, size - off, "%.80s / %.80s   host %s\nstate %s%s%s\n", hn, vn,
@@ -112,7 +112,7 @@ void overlay_tooltip_text(const struct layout_grid *g, const struct model *m, in
         return;
     int t = layout_tile_at(&g->lr, blk, x, y);
     char hn[KG_NAME_ESC_MAX + 1];
-    model_printable(h->name, h->name_len, hn, sizeof(hn));
+    model_display(h->name, h->name_len, hn, sizeof(hn));
     const char *hs = h->status == MODEL_HOST_OFFLINE ? "OFFLINE"
                      : h->status == MODEL_HOST_ONLINE ? (h->stale ? "online, stale" : "online")
                                                       : "status unknown";

@@ -266,7 +266,7 @@ void text_tile(struct text *t, struct canvas *c, uint32_t idx, const struct mode
         return;
     int s = tr.w, inset = tile_inset(s), variant = light ? 1 : 0;
     char name[KG_NAME_ESC_MAX + 1];
-    model_printable(v->name, v->name_len, name, sizeof(name));
+    model_display(v->name, v->name_len, name, sizeof(name));
     if (e->name == NULL || e->name_pt != t->name_pt || e->tile_px != s || strcmp(e->name, name) != 0) {
         tile_clear(e);
         e->name = strdup(name);

@@ -131,7 +131,7 @@ static void host_label(struct tiles *t, const struct model_host *h, const struct
 {
     const struct layout_result *lr = &t->grid->lr;
     char label[KG_NAME_ESC_MAX + 1];
-    model_printable(h->name, h->name_len, label, sizeof(label));
+    model_display(h->name, h->name_len, label, sizeof(label));
     bool offline = h->status == MODEL_HOST_OFFLINE;
     if (lr->labels) {
         TTF_Font *f = t->text->font_host ? t->text->font_host : t->text->font_small;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The one UTF-8 decoder and hex reader of libkvmgrid (common/src/utf8.c): every
- * sequence length, each way a sequence is invalid, and hex digits both ways. */
+ * sequence length, each way a sequence is invalid, and hex digits both ways; and
+ * names as displays show them (kvmgrid/text.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "kvmgrid/text.h"
 #include "utf8.h"
 
 static size_t dec(const char *s, size_t n, uint32_t *cp)
@@ -79,12 +81,48 @@ static void test_hex(void **state)
     assert_int_equal(kg_hex_value(0xC3, false), -1);
 }
 
+static const char *visible(const char *s, size_t len, size_t size)
+{
+    static char out[256];
+    assert_true(size <= sizeof out);
+    size_t n = kg_text_visible(s, len, out, size);
+    assert_int_equal(n, strlen(out));
+    return out;
+}
+
+/* Names people write come out as written; only what a screen cannot show as
+ * itself is made visible, and nothing is cut in two. */
+static void test_visible(void **state)
+{
+    (void)state;
+    const char *as_written[] = {"web/02 #db", "a+b", "100%", "it's \"quoted\"", "back\\slash",
+                                "caf\xc3\xa9", "\xe6\x9c\x8d\xe5\x8a\xa1\xe5\x99\xa8",
+                                "\xf0\x9f\x96\xa5 vm"};
+    for (size_t i = 0; i < sizeof as_written / sizeof as_written[0]; i++)
+        assert_string_equal(visible(as_written[i], strlen(as_written[i]), 256), as_written[i]);
+    /* controls: C0, DEL, C1 (U+0085 is two bytes, both shown); invalid bytes */
+    assert_string_equal(visible("a\x1b[31mb", 7, 256), "a\\x1B[31mb");
+    assert_string_equal(visible("t\tn\n", 4, 256), "t\\x09n\\x0A");
+    assert_string_equal(visible("x\x7fy", 3, 256), "x\\x7Fy");
+    assert_string_equal(visible("c1\xc2\x85", 4, 256), "c1\\xC2\\x85");
+    assert_string_equal(visible("bad\xff\xc3", 5, 256), "bad\\xFF\\xC3");
+    assert_string_equal(visible("nul\0x", 5, 256), "nul\\x00x");
+    /* a character or an escape that does not fit is left out whole */
+    assert_string_equal(visible("ab\xc3\xa9", 4, 4), "ab");
+    assert_string_equal(visible("ab\x01", 3, 6), "ab");
+    assert_string_equal(visible("ab", 2, 1), "");
+    char one = 'z';
+    assert_int_equal(kg_text_visible("ab", 2, &one, 0), 0);
+    assert_int_equal(one, 'z'); /* size 0: nothing written */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_visible),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -546,6 +546,40 @@ static void bad_create(void **state)
     assert_string_equal(model_printable("a/b c", 5, buf, sizeof(buf)), "a%2Fb%20c");
 }
 
+/* A VM named with '/', '#', '%', '+', spaces, quotes, a backslash and non-ASCII
+ * arrives in its topic escaping; the model keeps the name, the screen shows it
+ * as written (only a control character made visible), logs and the layout dump
+ * keep the one-word escaping. */
+static void names_as_written(void **state)
+{
+    (void)state;
+    struct model *m = NULL;
+    assert_int_equal(model_create("kvmgrid", 3, 5, &m), 0);
+    const char *name = "web/02 #db +100% \"q\" a\\b caf\xc3\xa9\x1b";
+    char esc[KG_NAME_ESC_MAX + 1], topic[KG_TOPIC_MAX], body[KG_PAYLOAD_MAX];
+    assert_true(kg_topic_escape(name, strlen(name), esc, sizeof(esc)) > 0);
+    snprintf(topic, sizeof(topic), "kvmgrid/h1/vm/%s", esc);
+    struct kg_vm v;
+    kg_vm_init(&v);
+    v.ts_ms = 1764400000000;
+    snprintf(v.host, sizeof(v.host), "h1");
+    snprintf(v.name, sizeof(v.name), "%s", name);
+    v.state = KG_VM_RUNNING;
+    int len = kg_vm_encode(&v, body, sizeof(body));
+    assert_true(len > 0);
+    model_apply(m, topic, strlen(topic), body, (size_t)len, true, 1000);
+    model_lock(m);
+    int32_t vi = model_find_vm(m, 0, name, strlen(name));
+    assert_true(vi >= 0);
+    char buf[KG_NAME_ESC_MAX + 1];
+    assert_string_equal(model_display(m->vms[vi].name, m->vms[vi].name_len, buf, sizeof(buf)),
+                        "web/02 #db +100% \"q\" a\\b caf\xc3\xa9\\x1B");
+    assert_string_equal(model_printable(m->vms[vi].name, m->vms[vi].name_len, buf, sizeof(buf)),
+                        esc);
+    model_unlock(m);
+    model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,6 +595,7 @@ int main(void)
         cmocka_unit_test(many_vms_compact),
         cmocka_unit_test(concurrent_reader),
         cmocka_unit_test(bad_create),
+        cmocka_unit_test(names_as_written),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
