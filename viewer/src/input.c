@@ -29,8 +29,10 @@ static enum input_action key(const struct input_event *ev, struct view *v,
         if (!view_zoom_at(v, g, m, ev->x, ev->y))
             view_zoom_at(v, g, m, -1, -1);
         return INPUT_DONE;
-    case INPUT_KEY_BACK:
-        if (v->zoomed)
+    case INPUT_KEY_BACK: /* back one step: the help overlay, the zoom, the selection */
+        if (v->help)
+            view_toggle_help(v);
+        else if (v->zoomed)
             view_zoom_out(v);
         else
             view_clear_selection(v);

@@ -18,7 +18,7 @@ static const char help_text[] =
     "kvmgrid-wall keys\n"
     "1 CPU %   2 memory %   3 disk bytes/s   4 network bytes/s   5 steal %   m next metric\n"
     "s sort by name / by load        F11 full screen\n"
-    "Enter or click: zoom into the host under the mouse    Esc: back\n"
+    "Enter or click: zoom into the host under the mouse    Esc: close this, zoom out\n"
     "p pause the picture        h or ?: this help        q quit\n"
     "operator mode: click or arrows select a VM; F5 CPU 80 %, F6 memory 256 MiB,\n"
     "F7 disk write 20 MB/s (each 60 s), F8 stop: sent to the VM's load generator\n"
@@ -46,6 +46,15 @@ static void fmt_num(float v, const char *unit, char *buf, size_t size)
         snprintf(buf, size, "%.1f%s", (double)v, unit);
 }
 
+/* A count (vCPUs): a whole number, printed as one. */
+static void fmt_count(float v, char *buf, size_t size)
+{
+    if (isnan(v))
+        snprintf(buf, size, "n/a");
+    else
+        snprintf(buf, size, "%.0f", (double)v);
+}
+
 /* The VM's figures, one line per kind, after its name and state. */
 static void vm_tooltip(const struct model *m, const struct model_vm *v, const char *hn,
                        const char *hs, uint64_t now_ms, char *out, size_t size)
@@ -61,7 +70,7 @@ static void vm_tooltip(const struct model *m, const struct model_vm *v, const ch
     fmt_num(x[MODEL_FIG_CPU_PCT], " %", a, sizeof(a));
     fmt_num(x[MODEL_FIG_CPU_HOST_PCT], " %", b2, sizeof(b2));
     fmt_num(x[MODEL_FIG_STEAL_PCT], " %", c, sizeof(c));
-    fmt_num(x[MODEL_FIG_VCPUS], "", d, sizeof(d));
+    fmt_count(x[MODEL_FIG_VCPUS], d, sizeof(d));
     if (off < size)
         off += (size_t)snprintf(out + off, size - off, "CPU %s (of host %s)   steal %s   vCPUs %s\n", a, b2, c, d);
     fmt_num(x[MODEL_FIG_MEM_USED_PCT], " %", a, sizeof(a));

@@ -4,7 +4,7 @@
  * ask the loop to recount; s toggles the sort; p, h toggle; q, the window's close
  * and F11 go to the loop; a click zooms into the host under it, or selects in
  * operator mode; Enter zooms under the mouse or else into the first host; Esc
- * zooms out, then clears the selection; arrows select only in operator mode;
+ * closes the help overlay, then zooms out, then clears the selection; arrows select only in operator mode;
  * F5..F8 ask to send presets 0..3.
  */
 #include <setjmp.h>
@@ -119,8 +119,13 @@ static void operator_clicks_and_arrows(void **state)
     assert_string_equal(f->v.sel_host, "h1");
     key(f, INPUT_KEY_DOWN, -1, -1, NULL);
     assert_string_equal(f->v.sel_host, "h3");
-    /* Esc: zoom out first, then the selection */
+    /* Esc: the help overlay first, then the zoom, then the selection */
     key(f, INPUT_KEY_ZOOM, -1, -1, NULL);
+    assert_true(f->v.zoomed);
+    key(f, INPUT_KEY_HELP, -1, -1, NULL);
+    assert_true(f->v.help);
+    key(f, INPUT_KEY_BACK, -1, -1, NULL);
+    assert_false(f->v.help);
     assert_true(f->v.zoomed);
     key(f, INPUT_KEY_BACK, -1, -1, NULL);
     assert_false(f->v.zoomed);

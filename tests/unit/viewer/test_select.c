@@ -15,7 +15,9 @@
 
 #include "grid_fixture.h"
 #include "kvmgrid/schema.h"
+#include "kvmgrid/topic.h"
 #include "model.h"
+#include "overlay.h"
 #include "screen.h"
 #include "selection.h"
 
@@ -138,6 +140,42 @@ static void by_pixel_and_removal(void **state)
     assert_false(f->s.view.selected);
 }
 
+/* The tooltip names a VM as its owner wrote it and prints a count as a whole
+ * number ("vCPUs 4", not "4.0"). */
+static void tooltip_as_written(void **state)
+{
+    (void)state;
+    struct model *m = NULL;
+    assert_int_equal(model_create("kvmgrid", 3, 3600, &m), 0);
+    const char *name = "web/02 #db caf\xc3\xa9";
+    char esc[KG_NAME_ESC_MAX + 1], topic[KG_TOPIC_MAX], body[KG_PAYLOAD_MAX];
+    assert_true(kg_topic_escape(name, strlen(name), esc, sizeof(esc)) > 0);
+    snprintf(topic, sizeof(topic), "kvmgrid/h1/vm/%s", esc);
+    struct kg_vm v;
+    kg_vm_init(&v);
+    v.ts_ms = 1764400000000;
+    snprintf(v.host, sizeof(v.host), "h1");
+    snprintf(v.name, sizeof(v.name), "%s", name);
+    v.state = KG_VM_RUNNING;
+    v.vcpus = 4;
+    int len = kg_vm_encode(&v, body, sizeof(body));
+    assert_true(len > 0);
+    model_apply(m, topic, strlen(topic), body, (size_t)len, true, 1000);
+    struct layout_grid g;
+    memset(&g, 0, sizeof(g));
+    fixture_layout(&g, m);
+    int x, y;
+    fixture_tile_centre(&g, m, "h1", name, &x, &y);
+    char tip[1024];
+    model_lock(m);
+    overlay_tooltip_text(&g, m, x, y, 1000, tip, sizeof(tip));
+    model_unlock(m);
+    if (!strstr(tip, "web/02 #db caf\xc3\xa9") || !strstr(tip, "vCPUs 4\n"))
+        fail_msg("tooltip: [%s]", tip);
+    layout_grid_free(&g);
+    model_free(m);
+}
+
 int main(void)
 {
     setenv("SDL_VIDEODRIVER", "offscreen", 1);
@@ -147,6 +185,7 @@ int main(void)
         cmocka_unit_test(off_without_operator),
         cmocka_unit_test(arrows),
         cmocka_unit_test(by_pixel_and_removal),
+        cmocka_unit_test(tooltip_as_written),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
