@@ -113,11 +113,21 @@ int render_create(const struct render_options *opt, struct render **out, char *e
         return KG_EIO;
     }
     int w = opt->width > 0 ? opt->width : 1280, h = opt->height > 0 ? opt->height : 720;
-    Uint32 flags = SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI;
-    if (opt->fullscreen)
-        flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
-    r->win = SDL_CreateWindow(opt->title ? opt->title : "kvmgrid-wall", SDL_WINDOWPOS_CENTERED,
-                              SDL_WINDOWPOS_CENTERED, w, h, flags);
+    int pos = SDL_WINDOWPOS_CENTERED;
+    SDL_DisplayMode dm;
+    if (opt->fullscreen && SDL_GetDesktopDisplayMode(0, &dm) == 0) {
+        /* Without a window manager (a kiosk's bare X server) nobody honours a
+         * full-screen request made at creation: the window stayed at its
+         * windowed size. Made at the display's size and place, and switched
+         * like F11 does (SDL resizes it itself), it fills the display either way. */
+        w = dm.w;
+        h = dm.h;
+        pos = 0;
+    }
+    r->win = SDL_CreateWindow(opt->title ? opt->title : "kvmgrid-wall", pos, pos, w, h,
+                              SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+    if (r->win && opt->fullscreen)
+        SDL_SetWindowFullscreen(r->win, SDL_WINDOW_FULLSCREEN_DESKTOP);
     if (r->win)
         r->ren = SDL_CreateRenderer(r->win, -1, 0);
     if (r->win == NULL || r->ren == NULL) {

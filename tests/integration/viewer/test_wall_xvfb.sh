@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The wall in a real X window (Xvfb), driven by xdotool like an operator would:
 # the picture appears, a metric key changes it, hovering shows a tooltip, h shows
-# the help, Enter zooms into a host and Esc comes back, q quits with status 0.
+# the help and Esc closes it, Enter zooms into a host and Esc comes back, q quits
+# with status 0; --fullscreen fills the screen though no window manager runs.
 # The operator's keys do nothing on a plain wall; on a wall in operator mode,
 # arrows and a click select a VM, F5/F8 send its load generator a command that
 # a subscriber sees byte for byte, and nothing else reaches the broker.
@@ -38,6 +39,9 @@ if [ "${1:-}" = "--inner" ]; then
     kg_screen_differs "h shows the help" "$tip" "$help"
     kg_wall_key h; kg_wall_settle "h again" "inputs $INPUTS" "help 0"; nohelp=$LAST
     kg_screen_differs "h hides the help" "$help" "$nohelp"
+    kg_wall_key h; kg_wall_settle "h once more" "inputs $INPUTS" "help 1"; help=$LAST
+    kg_wall_key Escape; kg_wall_settle "Esc closes the help" "inputs $INPUTS" "help 0" "zoomed 0"
+    kg_screen_differs "Esc hides the help" "$help" "$LAST"
     kg_wall_key Return; kg_wall_settle "Enter" "inputs $INPUTS" "zoomed 1"; zoom=$LAST
     kg_screen_differs "Enter zooms into the host" "$nohelp" "$zoom"
     kg_wall_key Escape; kg_wall_settle "Esc" "inputs $INPUTS" "zoomed 0"; unzoomed=$LAST
@@ -106,6 +110,17 @@ if [ "${1:-}" = "--inner" ]; then
         kg_fail "commands on the wire differ: $(diff "$KG_TMP/expected.txt" "$KG_TMP/seen.txt")"
     fi
     kg_wall_quit "operator wall"
+
+    # --fullscreen at start, no window manager: the window is the whole screen.
+    kg_spawn wall-fs "$WALL" --broker "$OUTER_BROKER_URI" --fullscreen --interval 1h
+    WALL_PID=$KG_LAST_PID LOG=$KG_TMP/wall-fs.log INPUTS=0
+    kg_wall_wait_window "full-screen wall"
+    kg_wall_settle "full-screen wall: retained state drawn" "settled 1" "fullscreen 1" "size 1280x800"
+    kg_wall_focus "full-screen wall"
+    eval "$(xdotool getwindowgeometry --shell "$WID")" || kg_die "no geometry for window [$WID]"
+    kg_assert_eq "--fullscreen without a window manager: the window covers the screen" \
+        "0,0 1280x800" "$X,$Y ${WIDTH}x$HEIGHT"
+    kg_wall_quit "full-screen wall"
     exit 0
 fi
 
