@@ -11,6 +11,7 @@
 
 #include "grid_fixture.h"
 #include "kvmgrid/schema.h"
+#include "kvmgrid/topic.h"
 
 static char payload[KG_PAYLOAD_MAX];
 
@@ -23,10 +24,12 @@ void fixture_vm(struct model *m, const char *host, const char *name)
     snprintf(v.name, sizeof(v.name), "%s", name);
     v.state = KG_VM_RUNNING;
     v.cpu_pct = 50;
+    v.vcpus = 4;
     int len = kg_vm_encode(&v, payload, sizeof(payload));
     assert_true(len > 0);
-    char topic[200];
-    snprintf(topic, sizeof(topic), "kvmgrid/%s/vm/%s", host, name);
+    char esc[KG_NAME_ESC_MAX + 1], topic[KG_TOPIC_MAX];
+    assert_true(kg_topic_escape(name, strlen(name), esc, sizeof(esc)) > 0);
+    snprintf(topic, sizeof(topic), "kvmgrid/%s/vm/%s", host, esc);
     model_apply(m, topic, strlen(topic), payload, (size_t)len, true, 1000);
 }
 

@@ -20,6 +20,7 @@
 #include "kvmgrid/error.h"
 #include "kvmgrid/schema.h"
 #include "kvmgrid/topic.h"
+#include "grid_fixture.h"
 #include "model.h"
 
 static char payload[KG_PAYLOAD_MAX];
@@ -556,18 +557,9 @@ static void names_as_written(void **state)
     struct model *m = NULL;
     assert_int_equal(model_create("kvmgrid", 3, 5, &m), 0);
     const char *name = "web/02 #db +100% \"q\" a\\b caf\xc3\xa9\x1b";
-    char esc[KG_NAME_ESC_MAX + 1], topic[KG_TOPIC_MAX], body[KG_PAYLOAD_MAX];
+    char esc[KG_NAME_ESC_MAX + 1];
     assert_true(kg_topic_escape(name, strlen(name), esc, sizeof(esc)) > 0);
-    snprintf(topic, sizeof(topic), "kvmgrid/h1/vm/%s", esc);
-    struct kg_vm v;
-    kg_vm_init(&v);
-    v.ts_ms = 1764400000000;
-    snprintf(v.host, sizeof(v.host), "h1");
-    snprintf(v.name, sizeof(v.name), "%s", name);
-    v.state = KG_VM_RUNNING;
-    int len = kg_vm_encode(&v, body, sizeof(body));
-    assert_true(len > 0);
-    model_apply(m, topic, strlen(topic), body, (size_t)len, true, 1000);
+    fixture_vm(m, "h1", name);
     model_lock(m);
     int32_t vi = model_find_vm(m, 0, name, strlen(name));
     assert_true(vi >= 0);
