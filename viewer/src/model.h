@@ -23,7 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alerts.h"
 #include "colour.h"
+#include "history.h"
 
 enum model_fig {
     MODEL_FIG_CPU_PCT = 0, MODEL_FIG_CPU_HOST_PCT, MODEL_FIG_STEAL_PCT,
@@ -70,6 +72,7 @@ struct model_host {
     float interval_s;       /* agent interval, NaN when unknown */
     float cpu_pct, mem_used_pct, cpus, load1;
     uint32_t heard_sync;    /* model.sync_gen when a message last named it */
+    uint32_t n_alert;       /* its VMs in alert (model_tick) */
     uint32_t *vms;          /* owned: indices into model.vms */
     uint32_t n_vms, cap_vms;
 };
@@ -92,9 +95,12 @@ struct model_counts {
     uint32_t vms, vms_online, vms_offline, vms_stale;
     uint32_t vms_running, vms_paused, vms_shutoff, vms_other;
     uint32_t loads_running;
+    uint32_t vms_alert;                  /* VMs with at least one active alert kind */
+    uint32_t alert_kinds[ALERTS_KINDS];  /* VMs per active kind */
 };
 
 #define MODEL_HOTTEST 3
+#define MODEL_WORST 5   /* VMs in alert listed in the header */
 
 /* Caps on what the model holds, whatever publishers send (model_set_caps):
  * sized for a region of a million VMs on 20,000 hypervisors with room to spare;
@@ -148,6 +154,13 @@ struct model {
     uint64_t ticks;              /* model_tick calls: counts below are new */
     struct model_counts counts;
     int32_t hottest[MODEL_HOTTEST]; /* VM slots, -1 none */
+    int32_t worst[MODEL_WORST];  /* VM slots in alert, longest in alert first, -1 none */
+
+    /* trends and alerts (model_set_history, model_set_alert_rules) */
+    struct history vm_hist;      /* per VM slot */
+    struct history host_hist;    /* per host index (HISTORY_CPU, HISTORY_MEM) */
+    struct alerts_rules rules;
+    struct alerts_vm *alerts;    /* per VM slot (cap_vm_slots) */
 };
 
 /* Creates an empty model for topics under prefix. stale_intervals: a VM or host
@@ -183,6 +196,16 @@ uint32_t model_sync_end(struct model *m);
  * and VMs already held stay; only new ones are refused. Lock held or before the
  * MQTT session starts. */
 void model_set_caps(struct model *m, uint32_t max_hosts, uint32_t max_vms);
+
+/* Keeps window_ms of trends in steps of step_ms from now_ms on (window_ms 0:
+ * none; the default is none). Before the MQTT session starts. 0 or KG_EINVAL. */
+int model_set_history(struct model *m, uint64_t window_ms, uint64_t step_ms, uint64_t now_ms);
+/* The alert rules (default: alerts_rules_default). Before the session starts. */
+void model_set_alert_rules(struct model *m, const struct alerts_rules *r);
+/* The alert state of VM slot idx. Lock held. */
+const struct alerts_vm *model_vm_alerts(const struct model *m, uint32_t idx);
+/* True when VM slot idx has an active alert kind. Lock held. */
+bool model_vm_in_alert(const struct model *m, uint32_t idx);
 
 /* Messages dropped over the caps, hosts and VMs together. Lock held. */
 uint64_t model_dropped_total(const struct model *m);
