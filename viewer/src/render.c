@@ -135,7 +135,10 @@ int render_create(const struct render_options *opt, struct render **out, char *e
         render_free(r);
         return KG_EIO;
     }
-    SDL_DisableScreenSaver(); /* a wallboard must not blank */
+    /* A wallboard must not blank, even where the session lets SDL programs do so
+     * (SDL_VIDEO_ALLOW_SCREENSAVER=1): on X11 this suspends the screen saver and
+     * DPMS (MIT-SCREEN-SAVER) until the wall quits (integration_wall_blank). */
+    SDL_DisableScreenSaver();
     if (make_buffer(r) != 0) {
         snprintf(errmsg, errlen, "cannot set up the picture (font %s): %s", r->text.font_path,
                  r->text.font == NULL ? TTF_GetError() : SDL_GetError());
