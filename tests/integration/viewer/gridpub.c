@@ -7,11 +7,18 @@
  *
  *   kg-wall-gridpub --broker URI [--prefix P] --hosts N --vms M
  *                   [--rate UPDATES_PER_S --duration S] [--status online]
+ *                   [--wave PERIOD_S --duration S [--hot N]]
  *   kg-wall-gridpub --print-vm HOST VM CPU_PCT STATE [stale]
  *   kg-wall-gridpub --print-host HOST INTERVAL_S
  *
  * Values are deterministic: VM j of host i gets cpu_pct (i * 7 + j * 13) % 101.
+ * --rate updates that many random VMs per second with random figures (the
+ * benchmark's load). --wave republishes every VM and every host once a second
+ * for --duration S with figures that follow waves of PERIOD_S seconds, each VM
+ * its own phase (trends worth drawing: the docs' pictures); VM (i mod M) of the
+ * first N hosts (--hot) stays at 97 % CPU and 96 % memory (alerts to show).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,10 +54,22 @@ static void make_vm(struct kg_vm *v, const char *host, const char *name, double 
     }
 }
 
+/* --wave: VM j of host i at t seconds; hot VMs sit over the default alert lines */
+static void make_wave_vm(struct kg_vm *v, const char *host, const char *name, long i, long j,
+                         double t, double period, bool hot)
+{
+    double ph = (double)((i * 7 + j * 13) % 101) / 101.0 * 2 * M_PI, w = 2 * M_PI / period;
+    make_vm(v, host, name, hot ? 97 : 50 + 45 * sin(w * t + ph), KG_VM_RUNNING);
+    v->mem_used_pct = hot ? 96 : 60 + 30 * sin(w * t / 3 + ph);
+    v->disk_rd_bytes_per_s = pow(10, 3 + 5 * (0.5 + 0.5 * sin(w * t / 2 + 2 * ph)));
+    v->net_rx_bytes_per_s = pow(10, 2 + 5 * (0.5 + 0.5 * cos(w * t + ph)));
+    v->net_tx_bytes_per_s = v->net_rx_bytes_per_s / 4;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: kg-wall-gridpub --broker URI [--prefix P] --hosts N --vms M "
-                    "[--rate N --duration S]\n"
+                    "[--rate N --duration S] [--wave PERIOD_S --duration S [--hot N]]\n"
                     "       kg-wall-gridpub --print-vm HOST VM CPU_PCT STATE [stale]\n"
                     "       kg-wall-gridpub --print-host HOST INTERVAL_S\n");
     return 2;
@@ -94,8 +113,8 @@ int main(int argc, char **argv)
         return 0;
     }
     const char *broker = NULL, *prefix = KG_PREFIX_DEFAULT;
-    long hosts = 0, vms = 0, rate = 0;
-    double duration = 0;
+    long hosts = 0, vms = 0, rate = 0, hot = 0;
+    double duration = 0, wave = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--broker")) broker = argv[i + 1];
         else if (!strcmp(argv[i], "--prefix")) prefix = argv[i + 1];
@@ -103,6 +122,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--vms")) vms = atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--rate")) rate = atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--duration")) duration = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--wave")) wave = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--hot")) hot = atol(argv[i + 1]);
         else return usage();
     }
     if (broker == NULL || hosts <= 0 || vms < 0)
@@ -155,6 +176,42 @@ int main(int argc, char **argv)
                 int n = kg_vm_encode(&v, buf, sizeof(buf));
                 kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_VM, host, name);
                 kg_mqtt_publish(m, topic, buf, (size_t)n, true);
+            }
+            uint64_t spent = kg_clock_mono_ns() - sec0;
+            if (spent < 1000000000ull)
+                kg_clock_sleep_ns(1000000000ull - spent, NULL);
+        }
+        kg_mqtt_flush(m, 10000);
+    }
+    if (wave > 0 && duration > 0) {
+        uint64_t t0w = kg_clock_mono_ns(), end = t0w + (uint64_t)(duration * 1e9);
+        while (kg_clock_mono_ns() < end) {
+            uint64_t sec0 = kg_clock_mono_ns();
+            double t = (double)(sec0 - t0w) / 1e9;
+            for (long i = 0; i < hosts; i++) {
+                snprintf(host, sizeof(host), "hv%04ld", i);
+                struct kg_host h;
+                kg_host_init(&h);
+                h.ts_ms = kg_clock_real_ms();
+                snprintf(h.name, sizeof(h.name), "%s", host);
+                snprintf(h.agent_version, sizeof(h.agent_version), "0.1.0");
+                snprintf(h.collect_path, sizeof(h.collect_path), "bulk");
+                h.libvirt_ok = true;
+                h.interval_s = 1;
+                h.cpus = 16;
+                h.cpu_pct = 50 + 30 * sin(2 * M_PI * t / wave + (double)i);
+                h.mem_used_pct = 55;
+                int n = kg_host_encode(&h, buf, sizeof(buf));
+                kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_METRICS, host, NULL);
+                if (n > 0)
+                    kg_mqtt_publish(m, topic, buf, (size_t)n, true);
+                for (long j = 0; j < vms; j++) {
+                    snprintf(name, sizeof(name), "vm%03ld", j);
+                    make_wave_vm(&v, host, name, i, j, t, wave, i < hot && j == i % vms);
+                    n = kg_vm_encode(&v, buf, sizeof(buf));
+                    kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_VM, host, name);
+                    kg_mqtt_publish(m, topic, buf, (size_t)n, true);
+                }
             }
             uint64_t spent = kg_clock_mono_ns() - sec0;
             if (spent < 1000000000ull)
