@@ -88,7 +88,7 @@ int main(int argc, char **argv)
     struct screen scr;
     char err[256];
     struct render_options ro = {w, h, false, NULL, "kvmgrid-wall bench", "kvmgrid", "bench"};
-    if (screen_open(&scr, &ro, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, false, err, sizeof(err)) != 0) {
+    if (screen_open(&scr, &ro, VIEW_SHOW_ALL, LAYOUT_SORT_NAME, false, err, sizeof(err)) != 0) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
