@@ -12,7 +12,7 @@
 kg_broker_start
 
 shot() { # NAME: screenshot + layout at 1920x1080
-    "$WALL" --broker "$KG_BROKER_URI" --size 1920x1080 --interval 1h --screenshot "$KG_TMP/$1.png" \
+    "$WALL" --broker "$KG_BROKER_URI" --size 1920x1080 --metric cpu --interval 1h --screenshot "$KG_TMP/$1.png" \
         --dump-layout "$KG_TMP/$1.txt" >>"$KG_TMP/wall.log" 2>&1
     kg_assert_eq "$1: wall exit status" 0 $?
 }
