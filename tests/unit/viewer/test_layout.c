@@ -18,7 +18,6 @@
 #include "grid_fixture.h"
 #include "kvmgrid/error.h"
 #include "kvmgrid/schema.h"
-#include "kvmgrid/topic.h"
 #include "layout.h"
 
 /* Lays out counts in W x H (at offset 10, 30), then checks every tile with a coverage
@@ -249,12 +248,7 @@ static void memory(struct model *m, const char *host, const char *vm, double mem
     v.cpu_pct = 50;
     v.vcpus = 4;
     v.mem_used_pct = mem_pct;
-    static char payload[KG_PAYLOAD_MAX];
-    int len = kg_vm_encode(&v, payload, sizeof(payload));
-    assert_true(len > 0);
-    char topic[KG_TOPIC_MAX];
-    snprintf(topic, sizeof(topic), "kvmgrid/%s/vm/%s", host, vm);
-    model_apply(m, topic, strlen(topic), payload, (size_t)len, false, now_ms);
+    fixture_vm_apply(m, &v, now_ms);
     model_lock(m);
     model_tick(m, now_ms, COLOUR_METRIC_CPU);
     model_unlock(m);
