@@ -100,7 +100,8 @@ void view_stop_rotation(struct view *v)
 
 bool view_rotate(struct view *v, uint64_t now_ms)
 {
-    if (!v->rotating)
+    /* paused, the tiles keep the picture: the header must keep its metric too */
+    if (!v->rotating || v->paused)
         return false;
     if (v->rotate_at_ms == 0) {
         v->rotate_at_ms = now_ms + v->rotate_ms;

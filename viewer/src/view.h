@@ -89,7 +89,8 @@ const char *view_show_label(enum view_show show);
 void view_set_rotation(struct view *v, uint64_t period_ms);
 void view_toggle_rotation(struct view *v);
 void view_stop_rotation(struct view *v);
-/* At now_ms (monotonic): steps on when the period is over. True when it did. */
+/* At now_ms (monotonic): steps on when the period is over (not while paused: the
+ * step waits for the picture). True when it did. */
 bool view_rotate(struct view *v, uint64_t now_ms);
 
 /* The alerts-only filter on or off (the grid is laid out again). */

@@ -185,6 +185,12 @@ static void rotation(void **state)
     for (int i = 0; i < 3; i++)
         assert_true(view_rotate(&v, 115000 + (uint64_t)i * 10000));
     assert_int_equal(view_showing(&v), VIEW_SHOW_ALL); /* net, steal, all */
+    view_set_paused(&v, true); /* paused: the picture and its metric stay */
+    assert_false(view_rotate(&v, 500000));
+    assert_int_equal(view_showing(&v), VIEW_SHOW_ALL);
+    view_set_paused(&v, false);
+    assert_true(view_rotate(&v, 500001)); /* overdue: at once */
+    assert_int_equal(view_showing(&v), VIEW_SHOW_CPU);
     /* a metric key stops it; the header says so */
     g = gens(&v);
     view_set_metric(&v, COLOUR_METRIC_MEM);
