@@ -577,6 +577,15 @@ static float f(double v)
     return (float)v;
 }
 
+/* Keeps MODEL_VM_ALERTS in step with the VM's alert state. */
+static void note_alerts(struct model_vm *vp, const struct alerts_vm *a)
+{
+    uint64_t any = a->active;
+    for (int k = 0; k < ALERTS_KINDS && any == 0; k++)
+        any |= a->since_ms[k];
+    vp->flags = (uint8_t)(any ? vp->flags | MODEL_VM_ALERTS : vp->flags & ~MODEL_VM_ALERTS);
+}
+
 /* A scale position for the history: NaN when colour_scale_pos says NA. */
 static double hist_pos(enum colour_metric metric, double value)
 {
@@ -609,6 +618,7 @@ static void vm_trend_and_alert(struct model *m, uint32_t idx, uint64_t now_ms)
     fig[ALERTS_DISK_LAT] = max_fig(vp->fig[MODEL_FIG_DISK_RD_LAT_MS], vp->fig[MODEL_FIG_DISK_WR_LAT_MS]);
     /* a change repaints the tile: apply_vm marks it dirty in any case */
     (void)alerts_vm_sample(&m->alerts[idx], &m->rules, fig, now_ms);
+    note_alerts(&m->vms[idx], &m->alerts[idx]);
 }
 
 static void apply_vm(struct model *m, const struct kg_topic_parsed *tp, const struct kg_vm *vm,
@@ -959,12 +969,21 @@ static uint64_t age_ms(uint64_t now, uint64_t then)
     return now > then ? now - then : 0;
 }
 
-/* True when VM slot a has been in alert longer than b (ties: by name, then slot). */
-static bool worse(const struct model *m, uint32_t a, uint64_t since_a, uint32_t b)
+/* The worst list as model_tick builds it: the slots and how long each has been
+ * in alert. */
+struct worst_list {
+    int32_t *idx;                 /* m->worst */
+    uint64_t since[MODEL_WORST];
+};
+
+/* True when VM slot a, in alert since since_a, has been longer than entry k of
+ * w (ties: by name, then slot). */
+static bool worse(const struct model *m, uint32_t a, uint64_t since_a,
+                  const struct worst_list *w, int k)
 {
-    uint64_t since_b = alerts_vm_since(&m->alerts[b]);
-    if (since_a != since_b)
-        return since_a < since_b;
+    uint32_t b = (uint32_t)w->idx[k];
+    if (since_a != w->since[k])
+        return since_a < w->since[k];
     const struct model_vm *x = &m->vms[a], *y = &m->vms[b];
     size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
     int d = memcmp(x->name, y->name, n);
@@ -975,36 +994,44 @@ static bool worse(const struct model *m, uint32_t a, uint64_t since_a, uint32_t 
     return a < b;
 }
 
-/* Inserts VM slot idx, in alert since since, into m->worst (MODEL_WORST long,
- * longest in alert first): O(MODEL_WORST), usually one comparison. */
-static void worst_insert(struct model *m, uint32_t idx, uint64_t since)
+/* Inserts VM slot idx, in alert since since, into the worst list (longest in
+ * alert first): O(MODEL_WORST), usually one comparison. */
+static void worst_insert(const struct model *m, struct worst_list *w, uint32_t idx,
+                         uint64_t since)
 {
-    int32_t *w = m->worst;
-    if (w[MODEL_WORST - 1] >= 0 && !worse(m, idx, since, (uint32_t)w[MODEL_WORST - 1]))
-        return;
     int k = MODEL_WORST - 1;
-    while (k > 0 && (w[k - 1] < 0 || worse(m, idx, since, (uint32_t)w[k - 1]))) {
-        w[k] = w[k - 1];
+    if (w->idx[k] >= 0 && !worse(m, idx, since, w, k))
+        return;
+    while (k > 0 && (w->idx[k - 1] < 0 || worse(m, idx, since, w, k - 1))) {
+        w->idx[k] = w->idx[k - 1];
+        w->since[k] = w->since[k - 1];
         k--;
     }
-    w[k] = (int32_t)idx;
+    w->idx[k] = (int32_t)idx;
+    w->since[k] = since;
 }
 
-/* The VM's alert state at now_ms, counted into c and its host. */
+/* The VM's alert state at now_ms, counted into c, its host and the worst list. */
 static void vm_alert_tick(struct model *m, struct model_host *hp, uint32_t idx, uint64_t now_ms,
-                          struct model_counts *c)
+                          struct model_counts *c, struct worst_list *w)
 {
+    struct model_vm *vp = &m->vms[idx];
+    bool stale = vp->flags & (MODEL_VM_STALE | MODEL_VM_AGENT_STALE);
+    bool offline = hp->status == MODEL_HOST_OFFLINE;
+    /* most VMs: nothing over, nothing to see, and their alert state not read */
+    if (!stale && !offline && !(vp->flags & MODEL_VM_ALERTS))
+        return;
     struct alerts_vm *a = &m->alerts[idx];
-    bool stale = m->vms[idx].flags & (MODEL_VM_STALE | MODEL_VM_AGENT_STALE);
-    if (alerts_vm_state(a, &m->rules, stale, hp->status == MODEL_HOST_OFFLINE, now_ms))
+    if (alerts_vm_state(a, &m->rules, stale, offline, now_ms))
         push_dirty(m, idx);
+    note_alerts(vp, a);
     if (a->active == 0)
         return;
     c->vms_alert++;
-    for (int k = 0; k < ALERTS_KINDS; k++)
-        c->alert_kinds[k] += (a->active >> k) & 1u;
+    for (unsigned bits = a->active; bits != 0; bits &= bits - 1)
+        c->alert_kinds[__builtin_ctz(bits)]++;
     hp->n_alert++;
-    worst_insert(m, idx, alerts_vm_since(a));
+    worst_insert(m, w, idx, alerts_vm_since(a));
 }
 
 void model_tick(struct model *m, uint64_t now_ms, enum colour_metric metric)
@@ -1016,6 +1043,7 @@ void model_tick(struct model *m, uint64_t now_ms, enum colour_metric metric)
         m->hottest[i] = -1;
         hot_v[i] = -(double)INFINITY;
     }
+    struct worst_list w = {m->worst, {0}};
     for (int i = 0; i < MODEL_WORST; i++)
         m->worst[i] = -1;
     for (uint32_t h = 0; h < m->n_hosts; h++) {
@@ -1044,7 +1072,7 @@ void model_tick(struct model *m, uint64_t now_ms, enum colour_metric metric)
                 v->flags ^= MODEL_VM_STALE;
                 push_dirty(m, idx);
             }
-            vm_alert_tick(m, hp, idx, now_ms, &c);
+            vm_alert_tick(m, hp, idx, now_ms, &c, &w);
             c.vms++;
             switch (v->state) {
             case KG_VM_RUNNING:

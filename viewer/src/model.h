@@ -12,8 +12,10 @@
  * dirty VMs, so the main thread's work follows what changed, not how many
  * messages arrived.
  *
- * Memory: a VM costs one struct model_vm (~110 bytes) plus its name; the full
- * struct kg_vm (with device arrays) is never kept.
+ * Memory: a VM costs one struct model_vm (~110 bytes) plus its name, its alert
+ * state (struct alerts_vm, 56 bytes) and, when trends are kept, its history
+ * (history.h: 724 bytes at 15 minutes in 5 s steps); the full struct kg_vm
+ * (with device arrays) is never kept.
  * Never logs (malformed input is counted, with the last reason kept).
  */
 #ifndef KG_WALL_MODEL_H
@@ -45,6 +47,8 @@ enum model_fig {
 #define MODEL_VM_DIRTY       0x02u /* on the dirty list */
 #define MODEL_VM_STALE       0x04u /* not updated for stale_intervals intervals */
 #define MODEL_VM_AGENT_STALE 0x08u /* the agent itself said "stale" */
+#define MODEL_VM_ALERTS      0x10u /* its alert state holds a kind (over or active):
+                                      model_tick reads only these, and stale ones */
 
 struct model_vm {
     char *name;             /* owned; raw bytes + NUL */

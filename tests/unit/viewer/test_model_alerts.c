@@ -134,6 +134,10 @@ static void counted_by_tick(void **state)
     assert_true(model_vm_in_alert(m, (uint32_t)slot(m, "hv1", "b")));
     assert_false(model_vm_in_alert(m, (uint32_t)slot(m, "hv1", "a")));
     assert_int_equal(model_vm_alerts(m, (uint32_t)slot(m, "hv1", "a"))->since_ms[ALERTS_CPU], 1000);
+    /* the VMs whose alert state holds something are flagged: the tick reads those */
+    assert_true(m->vms[slot(m, "hv1", "a")].flags & MODEL_VM_ALERTS); /* pending */
+    assert_true(m->vms[slot(m, "hv1", "b")].flags & MODEL_VM_ALERTS); /* active */
+    assert_false(m->vms[slot(m, "hv2", "c")].flags & MODEL_VM_ALERTS);
     /* a slot out of range has no alerts */
     assert_int_equal(model_vm_alerts(m, 100000)->active, 0);
     assert_false(model_vm_in_alert(m, 100000));
@@ -167,6 +171,7 @@ static void counted_by_tick(void **state)
     vm(m, "hv1", "b", 10, 90, 62000);
     model_lock(m);
     assert_false(model_vm_in_alert(m, (uint32_t)slot(m, "hv1", "b")));
+    assert_false(m->vms[slot(m, "hv1", "b")].flags & MODEL_VM_ALERTS);
     assert_true(dirty_has(m, slot(m, "hv1", "b")));
     model_tick(m, 62000, COLOUR_METRIC_CPU);
     assert_int_equal(m->counts.vms_alert, 1);
@@ -265,6 +270,7 @@ static void stale_and_offline(void **state)
     assert_int_equal(m->counts.vms_stale, 1);
     assert_int_equal(m->counts.alert_kinds[ALERTS_STALE], 1);
     assert_int_equal(model_vm_alerts(m, (uint32_t)a)->since_ms[ALERTS_STALE], 17000);
+    assert_true(m->vms[a].flags & MODEL_VM_ALERTS);
     /* CPU's minute runs out while stale: not promoted */
     model_tick(m, 70000, COLOUR_METRIC_CPU);
     assert_int_equal(m->counts.alert_kinds[ALERTS_CPU], 0);

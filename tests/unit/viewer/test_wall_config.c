@@ -96,36 +96,38 @@ static void values_reach_the_rules(void **state)
     assert_int_equal(load("history_step = 30s\nhistory = 24h\n"), 0);
 }
 
-static void rule_errors(void **state)
+/* Each file is refused with code, naming its line and key. */
+static void errors(void **state)
 {
     (void)state;
-    assert_int_equal(load("metric = cpu\n\nalert_cpu = 90 clear 95\n"), KG_EINVAL);
-    error_is(3, "alert_cpu: clear 95 is above 90");
-    assert_int_equal(load("alert_mem = banana\n"), KG_EINVAL);
-    error_is(1, "alert_mem: OVER \"banana\" is not a number");
-    assert_int_equal(load("# a comment\nalert_steal = -1\n"), KG_EINVAL);
-    error_is(2, "alert_steal: OVER \"-1\": a threshold has no sign");
-    assert_int_equal(load("alert_disk_latency = 50 for ever\n"), KG_EINVAL);
-    error_is(1, "alert_disk_latency: for \"ever\" is not a duration");
-    assert_int_equal(load("alert_cpu = \n"), KG_EINVAL);
-    error_is(1, "alert_cpu: empty rule");
-    assert_int_equal(load("alert_cpu = 90 for 60s clear 85 please\n"), KG_EINVAL);
-    error_is(1, "alert_cpu: unexpected \"please\"");
-}
-
-static void history_errors(void **state)
-{
-    (void)state;
-    /* 24 h in 5 s steps is 17,280 steps */
-    assert_int_equal(load("history = 24h\n"), KG_EINVAL);
-    error_is(1, "history: 17280 steps of history_step (5000 ms) are more than 4096");
-    assert_int_equal(load("history_step = 10s\nhistory = 5s\n"), KG_EINVAL);
-    error_is(2, "history: 5000 ms is shorter than history_step (10000 ms)");
-    /* over the table's range */
-    assert_int_equal(load("history = 25h\n"), KG_ERANGE);
-    error_is(1, "");
-    assert_int_equal(load("history_step = 10ms\n"), KG_ERANGE);
-    error_is(1, "");
+    static const struct {
+        const char *text;
+        int code, line;
+        const char *rest;
+    } bad[] = {
+        {"metric = cpu\n\nalert_cpu = 90 clear 95\n", KG_EINVAL, 3,
+         "alert_cpu: clear 95 is above 90"},
+        {"alert_mem = banana\n", KG_EINVAL, 1, "alert_mem: OVER \"banana\" is not a number"},
+        {"# a comment\nalert_steal = -1\n", KG_EINVAL, 2,
+         "alert_steal: OVER \"-1\": a threshold has no sign"},
+        {"alert_disk_latency = 50 for ever\n", KG_EINVAL, 1,
+         "alert_disk_latency: for \"ever\" is not a duration"},
+        {"alert_cpu = \n", KG_EINVAL, 1, "alert_cpu: empty rule"},
+        {"alert_cpu = 90 for 60s clear 85 please\n", KG_EINVAL, 1,
+         "alert_cpu: unexpected \"please\""},
+        /* 24 h in 5 s steps is 17,280 steps */
+        {"history = 24h\n", KG_EINVAL, 1,
+         "history: 17280 steps of history_step (5000 ms) are more than 4096"},
+        {"history_step = 10s\nhistory = 5s\n", KG_EINVAL, 2,
+         "history: 5000 ms is shorter than history_step (10000 ms)"},
+        /* over the table's range */
+        {"history = 25h\n", KG_ERANGE, 1, ""},
+        {"history_step = 10ms\n", KG_ERANGE, 1, ""},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(load(bad[i].text), bad[i].code);
+        error_is(bad[i].line, bad[i].rest);
+    }
 }
 
 int main(void)
@@ -133,8 +135,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults),
         cmocka_unit_test(values_reach_the_rules),
-        cmocka_unit_test(rule_errors),
-        cmocka_unit_test(history_errors),
+        cmocka_unit_test(errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
