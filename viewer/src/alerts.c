@@ -199,8 +199,9 @@ char *alerts_rule_format(const struct alerts_rule *r, char *buf, size_t size)
     format_number(r->over, over, sizeof(over));
     format_number(r->clear, clear, sizeof(clear));
     format_config_duration(r->for_ms, dur, sizeof(dur));
+    bool show_clear = strcmp(clear, over) != 0; /* as written: the text parses back to itself */
     snprintf(buf, size, "%s%s%s%s%s", over, r->for_ms ? " for " : "", r->for_ms ? dur : "",
-             r->clear != r->over ? " clear " : "", r->clear != r->over ? clear : "");
+             show_clear ? " clear " : "", show_clear ? clear : "");
     return buf;
 }
 
