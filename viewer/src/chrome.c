@@ -124,7 +124,8 @@ static void compose_header(const struct chrome *ch, const struct model *m, const
         snprintf(h[2] + off, CHROME_TEXT_MAX - off, "   -");
 }
 
-static void compose_status(const struct model *m, const struct view *v, char *status)
+static void compose_status(const struct chrome *ch, const struct model *m, const struct view *v,
+                           char *status)
 {
     const size_t max = CHROME_TEXT_MAX;
     uint64_t bad = model_bad_total(m);
@@ -155,9 +156,11 @@ static void compose_status(const struct model *m, const struct view *v, char *st
                                 (unsigned long long)m->dropped_hosts, m->max_hosts,
                                 (unsigned long long)m->dropped_vms, m->max_vms);
     if (off < max)
-        snprintf(status + off, max - off, "   applied %llu, removed %llu, ignored %llu",
-                 (unsigned long long)m->applied, (unsigned long long)m->removed,
-                 (unsigned long long)m->ignored);
+        off += (size_t)snprintf(status + off, max - off, "   applied %llu, removed %llu, ignored %llu",
+                                (unsigned long long)m->applied, (unsigned long long)m->removed,
+                                (unsigned long long)m->ignored);
+    if (ch->trends != NULL && ch->trends[0] && off < max)
+        snprintf(status + off, max - off, "   %s", ch->trends);
 }
 
 void chrome_update(struct chrome *ch, struct canvas *c, const struct text *t,
@@ -165,7 +168,7 @@ void chrome_update(struct chrome *ch, struct canvas *c, const struct text *t,
 {
     char h[3][CHROME_TEXT_MAX], status[CHROME_TEXT_MAX];
     compose_header(ch, m, v, h);
-    compose_status(m, v, status);
+    compose_status(ch, m, v, status);
     for (int i = 0; i < 3; i++) {
         if (!force && strcmp(h[i], ch->header_text[i]) == 0)
             continue;

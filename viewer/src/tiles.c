@@ -123,6 +123,9 @@ void tiles_paint_vm(struct tiles *t, uint32_t idx)
     tiles_paint(t->canvas, tr, c, marks, text_tile_top(t->text, g->lr.tile_px));
     text_tile(t->text, t->canvas, idx, v, tr, light_text(c, marks), t->metric,
               (marks & (TILES_SHUTOFF | TILES_CRASHED)) ? (double)NAN : value);
+    if (t->trends != NULL && !(marks & (TILES_SHUTOFF | TILES_CRASHED)))
+        trends_tile(t->trends, t->canvas, m, idx, tr, text_tile_top(t->text, g->lr.tile_px),
+                    t->metric);
     canvas_dirty(t->canvas, tr.x, tr.y, tr.w, tr.h);
     t->painted++;
 }
@@ -138,8 +141,12 @@ static void host_label(struct tiles *t, const struct model_host *h, const struct
         SDL_Rect clip = {b->rect.x, b->rect.y, b->rect.w, lr->label_h_px};
         int w = text_draw(t->canvas, f, label, b->rect.x, b->rect.y, COLOUR_TEXT, &clip);
         const char *tag = offline ? " OFFLINE" : (h->stale ? " stale" : (!h->libvirt_ok ? " libvirt?" : ""));
-        text_draw(t->canvas, f, tag, b->rect.x + w, b->rect.y,
-                  offline ? COLOUR_OFFLINE : COLOUR_TEXT_DIM, &clip);
+        w += text_draw(t->canvas, f, tag, b->rect.x + w, b->rect.y,
+                       offline ? COLOUR_OFFLINE : COLOUR_TEXT_DIM, &clip);
+        if (t->trends != NULL)
+            trends_host(t->trends, t->canvas, t->model, (size_t)(b - t->grid->blocks),
+                        (uint32_t)(h - t->model->hosts), b->rect.x + w, b->rect.x + b->rect.w,
+                        b->rect.y, lr->label_h_px);
     }
     if (offline) {
         int g = lr->block_gap_px >= 4 ? 2 : 1;
@@ -165,6 +172,8 @@ void tiles_paint_all(struct tiles *t, const SDL_Rect *area)
 {
     const struct layout_grid *g = t->grid;
     canvas_fill(t->canvas, area->x, area->y, area->w, area->h, COLOUR_BACKGROUND);
+    if (t->trends != NULL)
+        trends_hosts_reset(t->trends);
     t->canvas->painting_all = true;
     for (size_t i = 0; i < g->n_blocks; i++) {
         const struct model_host *h = layout_grid_host(g, t->model, i);

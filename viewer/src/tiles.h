@@ -20,6 +20,7 @@
 #include "layout.h"
 #include "model.h"
 #include "text.h"
+#include "trends.h"
 
 enum tiles_mark {
     TILES_STALE = 1, TILES_OFFLINE = 2, TILES_PAUSED = 4, TILES_SHUTOFF = 8, TILES_CRASHED = 16,
@@ -34,6 +35,7 @@ struct tiles {
     const struct model *model;
     enum colour_metric metric;
     uint64_t painted;           /* tiles painted, counted up */
+    struct trends *trends;      /* sparklines in large tiles and label bands (NULL: none) */
 };
 
 /* Paints one tile of colour c with marks (enum tiles_mark) at tr; the paused bars
