@@ -67,13 +67,15 @@ int alerts_rule_parse(const char *s, struct alerts_rule *out, char *why, size_t 
 char *alerts_rule_format(const struct alerts_rule *r, char *buf, size_t size);
 
 /* A sample arrived at now_ms with fig[kind] for the metric kinds (NaN: none).
- * stale_or_offline: the VM was stale or offline until now (the sample ends that;
- * use alerts_vm_state for those kinds). Returns true when a->active changed. */
+ * A kind over with for_ms 0 is active at once (unless the VM is in alert as stale
+ * or offline); a longer one is promoted by alerts_vm_state. The stale and offline
+ * kinds are alerts_vm_state's alone. Returns true when a->active changed. */
 bool alerts_vm_sample(struct alerts_vm *a, const struct alerts_rules *r,
                       const double fig[ALERTS_METRICS], uint64_t now_ms);
 /* At each tick: stale / offline as the model sees them at now_ms, and pending
  * metric kinds whose for_ms has run out become active (not while stale or
- * offline). Returns true when a->active changed. */
+ * offline). A VM of an offline host is in alert as offline, not also as stale
+ * (unless the offline rule is off). Returns true when a->active changed. */
 bool alerts_vm_state(struct alerts_vm *a, const struct alerts_rules *r, bool stale, bool offline,
                      uint64_t now_ms);
 /* Forgets everything (the VM vanished, its slot is reused). */

@@ -56,6 +56,9 @@ void history_free(struct history *h);
 int history_reserve(struct history *h, size_t n);
 /* Empties slot (a VM removed, a slot reused). */
 void history_clear(struct history *h, size_t slot);
+/* Moves slot from's history to slot to (reserved both) and empties from: for
+ * owners whose indices move (the model moves its last host into a removed one's). */
+void history_move(struct history *h, size_t from, size_t to);
 /* Records one sample of slot at now_ms: v[series] is the scale position 0..1, or
  * NaN (nothing for that series). */
 void history_put(struct history *h, size_t slot, uint64_t now_ms, const double v[HISTORY_SERIES]);
