@@ -175,6 +175,14 @@ void render_toggle_fullscreen(struct render *r)
     SDL_SetWindowFullscreen(r->win, r->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
 }
 
+void render_point(struct render *r, int x, int y)
+{
+    r->mouse_x = x;
+    r->mouse_y = y;
+    r->mouse_in = true;
+    r->overlay_changed = true;
+}
+
 bool render_wants_layout(const struct render *r)
 {
     return r->need_layout;

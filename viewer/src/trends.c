@@ -137,12 +137,11 @@ void trends_tile(const struct trends *tr, struct canvas *c, const struct model *
     enum history_series series = series_of(metric, &ok);
     if (s < TRENDS_TILE_MIN_PX || !ok)
         return;
-    /* Between the centre row (kept bare: marks, --trace-tile and the picture
-     * tests read it) and the text, a quarter of the tile at most. */
+    /* Above the centre row, below the top rows: those stay bare (marks,
+     * --trace-tile and the picture tests read them), and the text is below. */
+    (void)text_top;
     int lw = s >= 96 ? 2 : 1;
-    int bottom = (text_top < s ? text_top : s) - 3, top = s / 2 + 3;
-    if (bottom - top > s / 4)
-        top = bottom - s / 4;
+    int top = s / 6 > 6 ? s / 6 : 6, bottom = s / 2 - 3;
     int inset = s / 8, w = s - 2 * inset, h = bottom - top + 1;
     if (h < 6)
         return;
