@@ -469,6 +469,7 @@ int render_dump_layout(const struct render *r, const struct model *m,
             (unsigned long long)m->dropped_hosts, m->max_hosts, (unsigned long long)m->dropped_vms,
             m->max_vms);
     dump_blocks(f, m, g);
+    trends_dump(&r->trends, f, m, g, r->overlay.panel_rect);
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
         remove(tmp);
         return KG_EIO;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "history.h"
+#include "kvmgrid/topic.h"
 #include "spark.h"
 
 #define SPARK_MAX_W 1024        /* widest sparkline drawn, columns */
@@ -322,6 +323,28 @@ void trends_tip(struct trends *tr, const struct text *t, const struct model *m, 
     for (int r = 0; r < rows; r++)
         panel_row(tr, t, m, vm, host, r, head + r * pitch + t->small_h / 4, label_w, box_w, box_h);
     tr->tip_n_rows = rows;
+}
+
+void trends_dump(const struct trends *tr, FILE *f, const struct model *m,
+                 const struct layout_grid *g, struct layout_rect panel_at)
+{
+    char hn[KG_NAME_ESC_MAX + 1];
+    size_t n = g->n_blocks < tr->cap_bands ? g->n_blocks : tr->cap_bands;
+    for (size_t b = 0; b < n; b++) {
+        const struct trends_box *bx = &tr->bands[b];
+        const struct model_host *h = layout_grid_host(g, m, b);
+        if (bx->w == 0 || h == NULL || !h->has_metrics)
+            continue;
+        model_printable(h->name, h->name_len, hn, sizeof(hn));
+        fprintf(f, "host_trend %s %d %d %d %d\n", hn, bx->x, bx->y, bx->w, bx->h);
+    }
+    if (panel_at.w == 0)
+        return;
+    for (int r = 0; r < tr->tip_n_rows; r++) {
+        const struct trends_box *bx = &tr->tip_rows[r];
+        fprintf(f, "tooltip_trend %s %d %d %d %d\n", colour_metric_key(tip_metric[r]),
+                panel_at.x + bx->x, panel_at.y + bx->y, bx->w, bx->h);
+    }
 }
 
 SDL_Surface *trends_tip_taken(struct trends *tr, bool *changed)

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "canvas.h"
 #include "colour.h"
@@ -96,5 +97,12 @@ void trends_tip(struct trends *tr, const struct text *t, const struct model *m, 
 /* Lock not held: *changed tells whether the panel changed since the last call;
  * returns its surface (borrowed, valid until the next trends_tip), NULL: none. */
 SDL_Surface *trends_tip_taken(struct trends *tr, bool *changed);
+
+/* For the layout dump: one "host_trend HOST X Y W H" line per host trend drawn,
+ * and, when the tooltip's panel is shown at panel_at (w 0: not), one
+ * "tooltip_trend SERIES X Y W H" line per sparkline box of it (cpu, mem, disk,
+ * net), output pixels. */
+void trends_dump(const struct trends *tr, FILE *f, const struct model *m,
+                 const struct layout_grid *g, struct layout_rect panel_at);
 
 #endif
