@@ -192,6 +192,11 @@ int model_create(const char *prefix, uint32_t stale_intervals, double default_in
     m->max_vms = MODEL_DEFAULT_MAX_VMS;
     for (int i = 0; i < MODEL_HOTTEST; i++)
         m->hottest[i] = -1;
+    for (int i = 0; i < MODEL_WORST; i++)
+        m->worst[i] = -1;
+    (void)history_init(&m->vm_hist, 0, 0, 0, 0); /* off until model_set_history */
+    (void)history_init(&m->host_hist, 0, 0, 0, 0);
+    alerts_rules_default(&m->rules);
     *out = m;
     return 0;
 }
@@ -205,6 +210,49 @@ void model_set_caps(struct model *m, uint32_t max_hosts, uint32_t max_vms)
 uint64_t model_dropped_total(const struct model *m)
 {
     return m->dropped_hosts + m->dropped_vms;
+}
+
+int model_set_history(struct model *m, uint64_t window_ms, uint64_t step_ms, uint64_t now_ms)
+{
+    struct history vh, hh;
+    /* an agent interval is one step or more: gaps of up to stale_intervals
+     * steps are its missed cycles, filled; longer ones stay gaps */
+    int rc = history_init(&vh, window_ms, step_ms, m->stale_intervals, now_ms);
+    if (rc == 0)
+        rc = history_init(&hh, window_ms, step_ms, m->stale_intervals, now_ms);
+    if (rc != 0)
+        return rc;
+    model_lock(m);
+    if ((rc = history_reserve(&vh, m->n_vm_slots)) == 0 &&
+        (rc = history_reserve(&hh, m->n_hosts)) == 0) {
+        history_free(&m->vm_hist);
+        history_free(&m->host_hist);
+        m->vm_hist = vh;
+        m->host_hist = hh;
+    } else {
+        history_free(&vh);
+        history_free(&hh);
+    }
+    model_unlock(m);
+    return rc;
+}
+
+void model_set_alert_rules(struct model *m, const struct alerts_rules *r)
+{
+    model_lock(m);
+    m->rules = *r;
+    model_unlock(m);
+}
+
+const struct alerts_vm *model_vm_alerts(const struct model *m, uint32_t idx)
+{
+    static const struct alerts_vm none;
+    return idx < m->n_vm_slots && m->alerts != NULL ? &m->alerts[idx] : &none;
+}
+
+bool model_vm_in_alert(const struct model *m, uint32_t idx)
+{
+    return model_vm_alerts(m, idx)->active != 0;
 }
 
 void model_free(struct model *m)
@@ -226,6 +274,9 @@ void model_free(struct model *m)
     free(m->host_tab);
     free(m->vm_tab);
     free(m->dirty);
+    free(m->alerts);
+    history_free(&m->vm_hist);
+    history_free(&m->host_hist);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
@@ -311,11 +362,14 @@ static int32_t host_get(struct model *m, const char *name, size_t len, bool crea
         m->hosts = nh;
         m->cap_hosts = ncap;
     }
+    if (history_reserve(&m->host_hist, (size_t)m->n_hosts + 1) != 0)
+        return -1;
     char *copy = malloc(len + 1);
     if (copy == NULL)
         return -1;
     memcpy(copy, name, len);
     copy[len] = '\0';
+    history_clear(&m->host_hist, m->n_hosts);
     struct model_host *hp = &m->hosts[m->n_hosts];
     memset(hp, 0, sizeof(*hp));
     hp->name = copy;
@@ -347,10 +401,13 @@ static void host_maybe_remove(struct model *m, uint32_t h)
         /* Move the last host into h. The VM key holds the host index, so its VMs
          * are re-keyed: a full rebuild, fine for this rare event. */
         m->hosts[h] = m->hosts[last];
+        history_move(&m->host_hist, last, h);
         for (uint32_t i = 0; i < m->hosts[h].n_vms; i++)
             m->vms[m->hosts[h].vms[i]].host = h;
         if (m->hosts[h].n_vms > 0)
             tab_rebuild(m, TAB_VM, m->vm_tab_cap);
+    } else {
+        history_clear(&m->host_hist, h);
     }
     m->n_hosts--;
     tab_rebuild(m, TAB_HOST, m->host_tab_cap);
@@ -380,6 +437,11 @@ static int32_t vm_get(struct model *m, uint32_t h, const char *name, size_t len)
     } else {
         if (m->n_vm_slots == m->cap_vm_slots) {
             uint32_t ncap = m->cap_vm_slots ? m->cap_vm_slots * 2 : 256;
+            /* the alerts first: larger than the slots is harmless if those fail */
+            struct alerts_vm *na = realloc(m->alerts, ncap * sizeof(*na));
+            if (na == NULL)
+                return -1;
+            m->alerts = na;
             struct model_vm *nv = realloc(m->vms, ncap * sizeof(*nv));
             if (nv == NULL)
                 return -1;
@@ -387,6 +449,8 @@ static int32_t vm_get(struct model *m, uint32_t h, const char *name, size_t len)
             m->cap_vm_slots = ncap;
         }
         idx = m->n_vm_slots;
+        if (history_reserve(&m->vm_hist, (size_t)idx + 1) != 0)
+            return -1;
     }
     char *copy = malloc(len + 1);
     if (copy == NULL)
@@ -411,6 +475,8 @@ static int32_t vm_get(struct model *m, uint32_t h, const char *name, size_t len)
     }
     vp->flags = MODEL_VM_LIVE;
     vp->pos = -1;
+    alerts_vm_reset(&m->alerts[idx]);
+    history_clear(&m->vm_hist, idx);
     if (idx == m->n_vm_slots)
         m->n_vm_slots++;
     else
@@ -419,6 +485,17 @@ static int32_t vm_get(struct model *m, uint32_t h, const char *name, size_t len)
     hp->vms[hp->n_vms++] = idx;
     m->structure_gen++;
     return (int32_t)idx;
+}
+
+/* Removes slot v from a list of n slots (-1 terminated), keeping the order. */
+static void drop_slot(int32_t *list, int n, int32_t v)
+{
+    for (int i = 0, w = 0; i < n; i++) {
+        int32_t x = list[i];
+        list[i] = -1;
+        if (x >= 0 && x != v)
+            list[w++] = x;
+    }
 }
 
 static void vm_remove(struct model *m, uint32_t h, const char *name, size_t len)
@@ -435,13 +512,11 @@ static void vm_remove(struct model *m, uint32_t h, const char *name, size_t len)
     }
     struct tab_key k = {h, name, len};
     tab_delete(m, TAB_VM, &k);
-    /* the hottest list names slots until the next model_tick: not this one */
-    for (int i = 0, w = 0; i < MODEL_HOTTEST; i++) {
-        int32_t hv = m->hottest[i];
-        m->hottest[i] = -1;
-        if (hv >= 0 && hv != v)
-            m->hottest[w++] = hv;
-    }
+    /* the hottest and worst lists name slots until the next model_tick: not this one */
+    drop_slot(m->hottest, MODEL_HOTTEST, v);
+    drop_slot(m->worst, MODEL_WORST, v);
+    alerts_vm_reset(&m->alerts[v]);
+    history_clear(&m->vm_hist, (size_t)v);
     struct model_vm *vp = &m->vms[v];
     free(vp->name);
     vp->name = NULL;
@@ -502,6 +577,40 @@ static float f(double v)
     return (float)v;
 }
 
+/* A scale position for the history: NaN when colour_scale_pos says NA. */
+static double hist_pos(enum colour_metric metric, double value)
+{
+    double t = colour_scale_pos(metric, value);
+    return t < 0 ? (double)NAN : t;
+}
+
+static double max_fig(float a, float b)
+{
+    return isnan(a) || b > a ? (double)b : (double)a;
+}
+
+/* The VM's new figures into its trend (positions on the tiles' colour scales, so
+ * the sparkline and the tile agree) and its alert state. */
+static void vm_trend_and_alert(struct model *m, uint32_t idx, uint64_t now_ms)
+{
+    const struct model_vm *vp = &m->vms[idx];
+    if (m->vm_hist.steps != 0) {
+        double v[HISTORY_SERIES];
+        v[HISTORY_CPU] = hist_pos(COLOUR_METRIC_CPU, model_vm_value(vp, COLOUR_METRIC_CPU));
+        v[HISTORY_MEM] = hist_pos(COLOUR_METRIC_MEM, model_vm_value(vp, COLOUR_METRIC_MEM));
+        v[HISTORY_DISK] = hist_pos(COLOUR_METRIC_DISK, model_vm_value(vp, COLOUR_METRIC_DISK));
+        v[HISTORY_NET] = hist_pos(COLOUR_METRIC_NET, model_vm_value(vp, COLOUR_METRIC_NET));
+        history_put(&m->vm_hist, idx, now_ms, v);
+    }
+    double fig[ALERTS_METRICS];
+    fig[ALERTS_CPU] = model_vm_value(vp, COLOUR_METRIC_CPU);
+    fig[ALERTS_MEM] = model_vm_value(vp, COLOUR_METRIC_MEM);
+    fig[ALERTS_STEAL] = model_vm_value(vp, COLOUR_METRIC_STEAL);
+    fig[ALERTS_DISK_LAT] = max_fig(vp->fig[MODEL_FIG_DISK_RD_LAT_MS], vp->fig[MODEL_FIG_DISK_WR_LAT_MS]);
+    /* a change repaints the tile: apply_vm marks it dirty in any case */
+    (void)alerts_vm_sample(&m->alerts[idx], &m->rules, fig, now_ms);
+}
+
 static void apply_vm(struct model *m, const struct kg_topic_parsed *tp, const struct kg_vm *vm,
                      uint64_t now_ms, const char *topic, size_t topic_len)
 {
@@ -554,6 +663,7 @@ static void apply_vm(struct model *m, const struct kg_topic_parsed *tp, const st
     g[MODEL_FIG_AGE_S] = f(vm->age_s);
     if (vm->ts_ms > m->newest_ts_ms)
         m->newest_ts_ms = vm->ts_ms;
+    vm_trend_and_alert(m, (uint32_t)v, now_ms);
     push_dirty(m, (uint32_t)v);
 }
 
@@ -583,6 +693,12 @@ static void apply_host(struct model *m, const struct kg_topic_parsed *tp,
     hp->mem_used_pct = f(host->mem_used_pct);
     hp->cpus = f(host->cpus);
     hp->load1 = f(host->load1);
+    if (m->host_hist.steps != 0) {
+        double v[HISTORY_SERIES] = {hist_pos(COLOUR_METRIC_CPU, (double)hp->cpu_pct),
+                                    hist_pos(COLOUR_METRIC_MEM, (double)hp->mem_used_pct), NAN,
+                                    NAN};
+        history_put(&m->host_hist, (uint32_t)h, now_ms, v);
+    }
     if (host->ts_ms > m->newest_ts_ms)
         m->newest_ts_ms = host->ts_ms;
 }
@@ -843,6 +959,54 @@ static uint64_t age_ms(uint64_t now, uint64_t then)
     return now > then ? now - then : 0;
 }
 
+/* True when VM slot a has been in alert longer than b (ties: by name, then slot). */
+static bool worse(const struct model *m, uint32_t a, uint64_t since_a, uint32_t b)
+{
+    uint64_t since_b = alerts_vm_since(&m->alerts[b]);
+    if (since_a != since_b)
+        return since_a < since_b;
+    const struct model_vm *x = &m->vms[a], *y = &m->vms[b];
+    size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+    int d = memcmp(x->name, y->name, n);
+    if (d != 0)
+        return d < 0;
+    if (x->name_len != y->name_len)
+        return x->name_len < y->name_len;
+    return a < b;
+}
+
+/* Inserts VM slot idx, in alert since since, into m->worst (MODEL_WORST long,
+ * longest in alert first): O(MODEL_WORST), usually one comparison. */
+static void worst_insert(struct model *m, uint32_t idx, uint64_t since)
+{
+    int32_t *w = m->worst;
+    if (w[MODEL_WORST - 1] >= 0 && !worse(m, idx, since, (uint32_t)w[MODEL_WORST - 1]))
+        return;
+    int k = MODEL_WORST - 1;
+    while (k > 0 && (w[k - 1] < 0 || worse(m, idx, since, (uint32_t)w[k - 1]))) {
+        w[k] = w[k - 1];
+        k--;
+    }
+    w[k] = (int32_t)idx;
+}
+
+/* The VM's alert state at now_ms, counted into c and its host. */
+static void vm_alert_tick(struct model *m, struct model_host *hp, uint32_t idx, uint64_t now_ms,
+                          struct model_counts *c)
+{
+    struct alerts_vm *a = &m->alerts[idx];
+    bool stale = m->vms[idx].flags & (MODEL_VM_STALE | MODEL_VM_AGENT_STALE);
+    if (alerts_vm_state(a, &m->rules, stale, hp->status == MODEL_HOST_OFFLINE, now_ms))
+        push_dirty(m, idx);
+    if (a->active == 0)
+        return;
+    c->vms_alert++;
+    for (int k = 0; k < ALERTS_KINDS; k++)
+        c->alert_kinds[k] += (a->active >> k) & 1u;
+    hp->n_alert++;
+    worst_insert(m, idx, alerts_vm_since(a));
+}
+
 void model_tick(struct model *m, uint64_t now_ms, enum colour_metric metric)
 {
     struct model_counts c;
@@ -852,6 +1016,8 @@ void model_tick(struct model *m, uint64_t now_ms, enum colour_metric metric)
         m->hottest[i] = -1;
         hot_v[i] = -(double)INFINITY;
     }
+    for (int i = 0; i < MODEL_WORST; i++)
+        m->worst[i] = -1;
     for (uint32_t h = 0; h < m->n_hosts; h++) {
         struct model_host *hp = &m->hosts[h];
         double lim = host_interval_ms(m, hp);
@@ -861,6 +1027,7 @@ void model_tick(struct model *m, uint64_t now_ms, enum colour_metric metric)
             m->structure_gen++;
         }
         c.hosts++;
+        hp->n_alert = 0;
         if (hp->status == MODEL_HOST_OFFLINE)
             c.hosts_offline++;
         else if (hp->stale)
@@ -877,6 +1044,7 @@ void model_tick(struct model *m, uint64_t now_ms, enum colour_metric metric)
                 v->flags ^= MODEL_VM_STALE;
                 push_dirty(m, idx);
             }
+            vm_alert_tick(m, hp, idx, now_ms, &c);
             c.vms++;
             switch (v->state) {
             case KG_VM_RUNNING:

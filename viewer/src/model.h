@@ -198,7 +198,8 @@ uint32_t model_sync_end(struct model *m);
 void model_set_caps(struct model *m, uint32_t max_hosts, uint32_t max_vms);
 
 /* Keeps window_ms of trends in steps of step_ms from now_ms on (window_ms 0:
- * none; the default is none). Before the MQTT session starts. 0 or KG_EINVAL. */
+ * none; the default is none); gaps of up to stale_intervals steps are filled.
+ * Before the MQTT session starts. 0, KG_EINVAL (history_init's) or KG_ENOMEM. */
 int model_set_history(struct model *m, uint64_t window_ms, uint64_t step_ms, uint64_t now_ms);
 /* The alert rules (default: alerts_rules_default). Before the session starts. */
 void model_set_alert_rules(struct model *m, const struct alerts_rules *r);

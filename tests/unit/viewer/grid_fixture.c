@@ -15,6 +15,26 @@
 
 static char payload[KG_PAYLOAD_MAX];
 
+void fixture_vm_apply(struct model *m, const struct kg_vm *v, uint64_t now_ms)
+{
+    int len = kg_vm_encode(v, payload, sizeof(payload));
+    assert_true(len > 0);
+    char esc[KG_NAME_ESC_MAX + 1], topic[KG_TOPIC_MAX];
+    assert_true(kg_topic_escape(v->name, strlen(v->name), esc, sizeof(esc)) > 0);
+    snprintf(topic, sizeof(topic), "kvmgrid/%s/vm/%s", v->host, esc);
+    model_apply(m, topic, strlen(topic), payload, (size_t)len, true, now_ms);
+}
+
+void fixture_host_apply(struct model *m, const struct kg_host *h, uint64_t now_ms)
+{
+    int len = kg_host_encode(h, payload, sizeof(payload));
+    assert_true(len > 0);
+    char topic[KG_TOPIC_MAX];
+    int tl = kg_topic_build(topic, sizeof(topic), "kvmgrid", KG_TOPIC_METRICS, h->name, NULL);
+    assert_true(tl > 0);
+    model_apply(m, topic, (size_t)tl, payload, (size_t)len, true, now_ms);
+}
+
 void fixture_vm(struct model *m, const char *host, const char *name)
 {
     struct kg_vm v;
@@ -25,12 +45,7 @@ void fixture_vm(struct model *m, const char *host, const char *name)
     v.state = KG_VM_RUNNING;
     v.cpu_pct = 50;
     v.vcpus = 4;
-    int len = kg_vm_encode(&v, payload, sizeof(payload));
-    assert_true(len > 0);
-    char esc[KG_NAME_ESC_MAX + 1], topic[KG_TOPIC_MAX];
-    assert_true(kg_topic_escape(name, strlen(name), esc, sizeof(esc)) > 0);
-    snprintf(topic, sizeof(topic), "kvmgrid/%s/vm/%s", host, esc);
-    model_apply(m, topic, strlen(topic), payload, (size_t)len, true, 1000);
+    fixture_vm_apply(m, &v, 1000);
 }
 
 void fixture_layout(struct layout_grid *g, struct model *m)

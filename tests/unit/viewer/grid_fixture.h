@@ -25,6 +25,13 @@ int grid_fixture_teardown(void **state);
 /* Applies a running VM's retained payload (4 vCPUs, CPU 50 %) on the topic of
  * its escaped name (cmocka asserts on failure). */
 void fixture_vm(struct model *m, const char *host, const char *name);
+/* Applies v's retained payload on the topic of its host and escaped name at
+ * now_ms (monotonic, as model_apply takes it). */
+struct kg_vm;
+void fixture_vm_apply(struct model *m, const struct kg_vm *v, uint64_t now_ms);
+/* Likewise a host's metrics. */
+struct kg_host;
+void fixture_host_apply(struct model *m, const struct kg_host *h, uint64_t now_ms);
 /* Creates the model described above into *m and lays g out over it. */
 void fixture_grid(struct model **m, struct layout_grid *g);
 /* Orders and places g over m again (after the model changed). */
