@@ -130,27 +130,48 @@ static enum history_series series_of(enum colour_metric metric, bool *ok)
     }
 }
 
+/* VM slot idx's trend of metric as a tile's line in the box (x, y, w, rows y..bottom). */
+static void tile_line(const struct trends *tr, struct canvas *c, const struct model *m,
+                      uint32_t idx, enum colour_metric metric, int x, int y, int w, int bottom,
+                      int lw)
+{
+    bool ok;
+    enum history_series series = series_of(metric, &ok);
+    uint8_t buf[HISTORY_MAX_STEPS];
+    if (!ok || bottom - y + 1 < 6 || !read_series(tr, &m->vm_hist, idx, series, buf))
+        return;
+    paint_spark(c, x, y, w, bottom - y + 1, buf, m->vm_hist.steps, lw, LINE_COLOUR, LINE_OUTLINE,
+                NULL);
+}
+
 void trends_tile(const struct trends *tr, struct canvas *c, const struct model *m, uint32_t idx,
                  struct layout_rect t, int text_top, enum colour_metric metric)
 {
     int s = t.w;
-    bool ok;
-    enum history_series series = series_of(metric, &ok);
-    if (s < TRENDS_TILE_MIN_PX || !ok)
+    (void)text_top; /* the text is below the box */
+    if (s < TRENDS_TILE_MIN_PX)
         return;
     /* Above the centre row, below the top rows: those stay bare (marks,
-     * --trace-tile and the picture tests read them), and the text is below. */
-    (void)text_top;
-    int lw = s >= 96 ? 2 : 1;
-    int top = s / 6 > 6 ? s / 6 : 6, bottom = s / 2 - 3;
-    int inset = s / 8, w = s - 2 * inset, h = bottom - top + 1;
-    if (h < 6)
+     * --trace-tile and the picture tests read them). */
+    int top = s / 6 > 6 ? s / 6 : 6, inset = s / 8;
+    tile_line(tr, c, m, idx, metric, t.x + inset, t.y + top, s - 2 * inset, t.y + s / 2 - 3,
+              s >= 96 ? 2 : 1);
+}
+
+void trends_quads(const struct trends *tr, struct canvas *c, const struct model *m, uint32_t idx,
+                  struct layout_rect t, int skip, int text_top,
+                  const enum colour_metric metric[TRENDS_QUADS])
+{
+    int s = t.w, h = s / 2;
+    if (s < TRENDS_TILE_MIN_PX)
         return;
-    uint8_t buf[HISTORY_MAX_STEPS];
-    if (!read_series(tr, &m->vm_hist, idx, series, buf))
-        return;
-    paint_spark(c, t.x + inset, t.y + top, w, h, buf, m->vm_hist.steps, lw, LINE_COLOUR,
-                LINE_OUTLINE, NULL);
+    for (int q = 0; q < TRENDS_QUADS; q++) {
+        int qx = (q & 1) ? h : 0, qy = (q & 2) ? h : 0, qs = (q & 1) ? s - h : h;
+        int inset = qs / 8, top = qy + (skip > qs / 2 ? skip : qs / 2);
+        int bottom = (qy + qs < text_top ? qy + qs : text_top) - 3;
+        tile_line(tr, c, m, idx, metric[q], t.x + qx + inset, t.y + top, qs - 2 * inset,
+                  t.y + bottom, qs >= 64 ? 2 : 1);
+    }
 }
 
 static uint32_t band_area(int level, int h)

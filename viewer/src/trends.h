@@ -34,6 +34,7 @@
 #define TRENDS_TILE_MIN_PX 40   /* tiles from this size show their metric's trend */
 #define TRENDS_HOST_MIN_PX 24   /* a host's trend needs this much of its label band */
 #define TRENDS_TIP_ROWS 4       /* CPU, memory, disk, network */
+#define TRENDS_QUADS 4          /* quadrants of a tile in the all-metrics view */
 
 /* Where a sparkline went, output pixels (for the layout dump and its tests). */
 struct trends_box {
@@ -78,6 +79,13 @@ bool trends_in_tiles(const struct layout_grid *g);
  * of the tile's text, relative (tr.w: none). */
 void trends_tile(const struct trends *tr, struct canvas *c, const struct model *m, uint32_t idx,
                  struct layout_rect t, int text_top, enum colour_metric metric);
+/* The all-metrics view, a tile of four quadrants (q: bit 0 right, bit 1 bottom)
+ * showing metric[q]: each quadrant's trend in its lower half, below skip rows
+ * (relative to the quadrant: its labels) and above text_top (relative to the
+ * tile); a quadrant with fewer than 6 rows left gets none. */
+void trends_quads(const struct trends *tr, struct canvas *c, const struct model *m, uint32_t idx,
+                  struct layout_rect t, int skip, int text_top,
+                  const enum colour_metric metric[TRENDS_QUADS]);
 /* Block b's label band: its host's CPU trend in [x0, x1) of the band at y, h
  * rows high, when that is at least TRENDS_HOST_MIN_PX wide; remembered for
  * trends_hosts. Paints over what is there (the band's background first). */

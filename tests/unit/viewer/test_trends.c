@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Trends painted into a canvas from a synthetic history: a tile's line lies between
- * its top rows and its centre row, which stay bare; small tiles, steal % and a
+ * its top rows and its centre row, which stay bare; in the all-metrics view one
+ * per quadrant; small tiles, steal % and a
  * history that is off get none; a host trend only for a host with host figures;
  * repaints follow the history's step; the notice until the window is full. */
 #include <setjmp.h>
@@ -103,6 +104,29 @@ static void tile_line_between_top_rows_and_centre(void **state)
     assert_int_equal(count_rect(&f->c, 0, 0, 40, 50, 0xFFFFFFFFu), 0);
 }
 
+/* All metrics: one line per quadrant in its lower half; the synthetic history
+ * knows CPU (100 %) and memory (50 %), not disk or network. */
+static void quadrants(void **state)
+{
+    struct fx *f = *state;
+    const enum colour_metric qm[TRENDS_QUADS] = {COLOUR_METRIC_CPU, COLOUR_METRIC_MEM,
+                                                 COLOUR_METRIC_DISK, COLOUR_METRIC_NET};
+    canvas_fill(&f->c, 0, 0, 100, 100, TILE_COLOUR);
+    trends_frame(&f->tr, f->m, 30000);
+    trends_quads(&f->tr, &f->c, f->m, 0, (struct layout_rect){0, 0, 100, 100}, 10, 100, qm);
+    assert_true(count_row(&f->c, 25, 0, 50, 0xFFFFFFFFu) >= 15);  /* CPU at its box's top */
+    assert_int_equal(count_row(&f->c, 25, 50, 100, 0xFFFFFFFFu), 0);
+    assert_true(count_rect(&f->c, 50, 30, 50, 20, 0xFFFFFFFFu) >= 15); /* MEM half-way */
+    assert_int_equal(count_rect(&f->c, 0, 50, 100, 50, TILE_COLOUR), 5000); /* none known */
+    assert_int_equal(count_rect(&f->c, 0, 0, 100, 23, TILE_COLOUR), 2300); /* labels' rows */
+    /* labels taller than half a quadrant push the line down; text above the bottom
+     * quadrants leaves them none */
+    canvas_fill(&f->c, 0, 0, 100, 100, TILE_COLOUR);
+    trends_quads(&f->tr, &f->c, f->m, 0, (struct layout_rect){0, 0, 100, 100}, 35, 60, qm);
+    assert_int_equal(count_rect(&f->c, 0, 0, 100, 33, TILE_COLOUR), 3300);
+    assert_true(count_row(&f->c, 35, 0, 50, 0xFFFFFFFFu) >= 15);
+}
+
 static void no_line_where_none_belongs(void **state)
 {
     struct fx *f = *state;
@@ -165,6 +189,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tile_line_between_top_rows_and_centre),
+        cmocka_unit_test(quadrants),
         cmocka_unit_test(no_line_where_none_belongs),
         cmocka_unit_test(host_trend_only_with_host_figures),
         cmocka_unit_test(repaints_follow_the_step),
