@@ -588,6 +588,14 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         return WALL_EXIT_RUNTIME;
     }
     model_set_caps(m, (uint32_t)c->max_hosts, (uint32_t)c->max_vms);
+    /* the clock model_apply is given: the trends start now */
+    if (model_set_history(m, c->history_ms, c->history_step_ms, kg_clock_mono_ms()) != 0) {
+        kg_error("cannot keep %llu ms of history in steps of %llu ms",
+                 (unsigned long long)c->history_ms, (unsigned long long)c->history_step_ms);
+        model_free(m);
+        return WALL_EXIT_RUNTIME;
+    }
+    model_set_alert_rules(m, &c->rules);
     ctx.model = m;
 
     struct render_options ro = {w, h, c->fullscreen, c->font[0] ? c->font : NULL, "kvmgrid-wall",

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "history.h"
 #include "kvmgrid/error.h"
 #include "operator.h"
 
@@ -30,6 +31,21 @@ const struct kg_config_key wall_config_keys[] = {
      "most hosts held; messages naming more are dropped and counted", "100000"},
     {"max_vms", KG_CFG_INT, OFF(max_vms), 0, 1, 100000000, NULL,
      "most VMs held; messages adding more are dropped and counted", "2000000"},
+    {"history", KG_CFG_DURATION_MS, OFF(history_ms), 0, 0, 86400000, NULL,
+     "trends kept of each VM's and host's figures (0: none; at most 4096 steps)", "15m"},
+    {"history_step", KG_CFG_DURATION_MS, OFF(history_step_ms), 0, 100, 3600000, NULL,
+     "one point of the trends: set it to the agents' interval", "5s"},
+    STR("alert_cpu", alert_cpu,
+        "a VM is in alert over this CPU %: OVER [for DURATION] [clear CLEAR], or off",
+        "90 for 60s clear 85"),
+    STR("alert_mem", alert_mem, "likewise for memory used %", "95 clear 90"),
+    STR("alert_steal", alert_steal, "likewise for CPU steal %", "10 clear 5"),
+    STR("alert_disk_latency", alert_disk_latency,
+        "likewise for the larger of disk read and write latency, ms", "50 clear 40"),
+    {"alert_stale", KG_CFG_BOOL, OFF(alert_stale), 0, 0, 0, NULL,
+     "a VM not updated for stale_intervals (or stale by its agent) is in alert", "true"},
+    {"alert_offline", KG_CFG_BOOL, OFF(alert_offline), 0, 0, 0, NULL,
+     "a VM of an offline host is in alert", "true"},
     STR("font", font, "TTF font file", KG_WALL_FONT),
     {"fullscreen", KG_CFG_BOOL, OFF(fullscreen), 0, 0, 0, NULL, "start in full screen", "false"},
     STR("size", size, "window size WxH, in points", "1280x720"),
@@ -64,6 +80,47 @@ void wall_config_defaults(struct wall_config *c)
     char why[256];
     /* the table's defaults are constants: a failure is a bug, caught by the tests */
     (void)kg_config_defaults(wall_config_keys, c, why, sizeof(why));
+    alerts_rules_default(&c->rules); /* what the alert_* defaults say */
+}
+
+/* The alert_* keys, parsed into c->rules. */
+static int check_alerts(struct wall_config *c, const char *path, char *errmsg, size_t errlen)
+{
+    const char *text[ALERTS_METRICS];
+    text[ALERTS_CPU] = c->alert_cpu;
+    text[ALERTS_MEM] = c->alert_mem;
+    text[ALERTS_STEAL] = c->alert_steal;
+    text[ALERTS_DISK_LAT] = c->alert_disk_latency;
+    for (int k = 0; k < ALERTS_METRICS; k++) {
+        char why[200];
+        if (alerts_rule_parse(text[k], &c->rules.r[k], why, sizeof(why)) != 0)
+            return kg_config_error(path, alerts_kind_key((enum alerts_kind)k), KG_EINVAL, errmsg,
+                                   errlen, "%s", why);
+    }
+    c->rules.stale = c->alert_stale;
+    c->rules.offline = c->alert_offline;
+    return 0;
+}
+
+/* history / history_step: a whole number of steps, not too many. */
+static int check_history(const struct wall_config *c, const char *path, char *errmsg,
+                         size_t errlen)
+{
+    if (c->history_ms == 0)
+        return 0;
+    uint64_t steps = c->history_ms / c->history_step_ms;
+    if (steps == 0)
+        return kg_config_error(path, "history", KG_EINVAL, errmsg, errlen,
+                               "%llu ms is shorter than history_step (%llu ms)",
+                               (unsigned long long)c->history_ms,
+                               (unsigned long long)c->history_step_ms);
+    if (steps > HISTORY_MAX_STEPS)
+        return kg_config_error(path, "history", KG_EINVAL, errmsg, errlen,
+                               "%llu steps of history_step (%llu ms) are more than %u: make "
+                               "history_step longer or history shorter",
+                               (unsigned long long)steps, (unsigned long long)c->history_step_ms,
+                               HISTORY_MAX_STEPS);
+    return 0;
 }
 
 static int parse_size(const char *s, int *w, int *h)
@@ -113,5 +170,7 @@ int wall_config_check(struct wall_config *c, const char *path, char *errmsg, siz
                                    "expected PRESET:VM with PRESET one of cpu80, mem256, "
                                    "disk20, stop; got \"%.100s\"", c->operator_send);
     }
-    return 0;
+    if ((rc = check_history(c, path, errmsg, errlen)) != 0)
+        return rc;
+    return check_alerts(c, path, errmsg, errlen);
 }
