@@ -4,9 +4,10 @@
  * Fills a model with HOSTS x VMS payloads made by libkvmgrid's encoders (timing
  * model_apply of the whole burst), opens the screen (use the offscreen driver),
  * then for FRAMES frames changes CHANGE of the tiles and times screen_frame alone
- * (model_apply runs on Paho's thread in the wall, not in the frame). The model
- * keeps trends as the wall does by default (15 min in 5 s steps). Prints
- * figures; never fails on time.
+ * (model_apply runs on Paho's thread in the wall, not in the frame). Tiles show
+ * all metrics at once (the default view: four quadrants a tile), and the model
+ * keeps trends as the wall does by default (15 min in 5 s steps). Prints figures;
+ * never fails on time.
  *
  *   kg-bench-wall-frames [HOSTS 2000] [VMS 50] [FRAMES 300] [CHANGE 0.01] [WxH 1920x1080]
  */
@@ -92,7 +93,7 @@ int main(int argc, char **argv)
     struct screen scr;
     char err[256];
     struct render_options ro = {w, h, false, NULL, "kvmgrid-wall bench", "kvmgrid", "bench"};
-    if (screen_open(&scr, &ro, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, false, err, sizeof(err)) != 0) {
+    if (screen_open(&scr, &ro, VIEW_SHOW_ALL, LAYOUT_SORT_NAME, false, err, sizeof(err)) != 0) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }

@@ -5,6 +5,7 @@
  */
 #include "chrome.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,31 +27,74 @@ void chrome_areas(struct chrome *ch, const struct text *t, int w, int h)
         ch->grid = (SDL_Rect){0, 0, w > 8 ? w : 8, h > 8 ? h : 8};
 }
 
+/* A colour bar for metric m at x, bar_w wide, its ticks below; returns its end. */
+static int scale_bar(struct canvas *c, const struct text *t, const SDL_Rect *L, int x, int bar_w,
+                     enum colour_metric m)
+{
+    int bar_h = t->line_h * 2 / 3;
+    int by = L->y + (t->line_h - bar_h) / 2;
+    for (int i = 0; i < bar_w; i++)
+        canvas_fill(c, x + i, by, 1, bar_h, colour_viridis(bar_w > 1 ? i * 255 / (bar_w - 1) : 0));
+    double pos[8];
+    const char *labels[8];
+    size_t n = colour_ticks(m, pos, labels, 8);
+    /* from the top of the scale down: a label that would run into the one after
+     * it is left out (narrow bars), the ends always stay */
+    int next_x = INT_MAX, first_end = n > 0 ? x + text_width(t->font_small, labels[0]) + 4 : x;
+    for (size_t i = n; i-- > 0;) {
+        int tx = x + (int)lround(pos[i] * (bar_w - 1));
+        canvas_fill(c, tx, by + bar_h, 1, 3, COLOUR_TEXT);
+        int tw = text_width(t->font_small, labels[i]);
+        int lx = i == 0 ? tx : tx - tw / 2;
+        if (i > 0 && (lx + tw + 4 > next_x || lx < first_end))
+            continue;
+        text_draw(c, t->font_small, labels[i], lx, L->y + t->line_h, COLOUR_TEXT_DIM, L);
+        next_x = lx;
+    }
+    return x + bar_w;
+}
+
+/* All metrics: a sample tile with its quadrants named beside it (CPU and disk on
+ * its left, memory and network on its right), then the percent and rate scales. */
+static int quads_legend(struct canvas *c, const struct text *t, const SDL_Rect *L, int x)
+{
+    int s = L->h - 4 > 12 ? (L->h - 4) & ~1 : 12;
+    int cpu_w = text_width(t->font_small, "CPU"), disk_w = text_width(t->font_small, "DISK");
+    int left = (cpu_w > disk_w ? cpu_w : disk_w) + 4, y = L->y + 1;
+    text_draw(c, t->font_small, "CPU", x + left - 4 - cpu_w, y, COLOUR_TEXT, L);
+    text_draw(c, t->font_small, "DISK", x + left - 4 - disk_w, y + s / 2, COLOUR_TEXT, L);
+    x += left;
+    uint32_t q[VIEW_QUADS] = {colour_viridis(230), colour_viridis(60), colour_viridis(150),
+                              colour_viridis(110)};
+    tiles_paint(c, (struct layout_rect){x, y, s, s}, q, VIEW_QUADS, 0, 0, s);
+    x += s + 4;
+    int mw = text_draw(c, t->font_small, "MEM", x, y, COLOUR_TEXT, L);
+    int nw = text_draw(c, t->font_small, "NET", x, y + s / 2, COLOUR_TEXT, L);
+    x += (mw > nw ? mw : nw) + 16;
+    /* narrower than 150 px, the rate scale's ticks run into each other */
+    int bar_w = (int)(200 * t->scale);
+    if (bar_w > L->w / 8)
+        bar_w = L->w / 8 > 150 ? L->w / 8 : 150;
+    x += text_draw(c, t->font, "CPU MEM %", x, L->y, COLOUR_TEXT, L) + 8;
+    x = scale_bar(c, t, L, x, bar_w, COLOUR_METRIC_CPU) + 24;
+    x += text_draw(c, t->font, "DISK NET bytes/s", x, L->y, COLOUR_TEXT, L) + 8;
+    return scale_bar(c, t, L, x, bar_w, COLOUR_METRIC_DISK);
+}
+
 void chrome_legend(struct chrome *ch, struct canvas *c, const struct text *t, const struct view *v)
 {
     SDL_Rect L = ch->legend;
     canvas_fill(c, L.x, L.y, L.w, L.h, COLOUR_BACKGROUND);
     int x = L.x + 6;
-    x += text_draw(c, t->font, colour_metric_label(v->metric), x, L.y, COLOUR_TEXT, &L) + 10;
-    int bar_w = (int)(256 * t->scale), bar_h = t->line_h * 2 / 3;
-    if (bar_w > L.w / 3)
-        bar_w = L.w / 3;
-    int by = L.y + (t->line_h - bar_h) / 2;
-    for (int i = 0; i < bar_w; i++)
-        canvas_fill(c, x + i, by, 1, bar_h, colour_viridis(bar_w > 1 ? i * 255 / (bar_w - 1) : 0));
-    double pos[8];
-    const char *labels[8];
-    size_t n = colour_ticks(v->metric, pos, labels, 8);
-    for (size_t i = 0; i < n; i++) {
-        int tx = x + (int)lround(pos[i] * (bar_w - 1));
-        canvas_fill(c, tx, by + bar_h, 1, 3, COLOUR_TEXT);
-        int tw = text_width(t->font_small, labels[i]);
-        int lx = tx - tw / 2;
-        if (i == 0)
-            lx = tx;
-        text_draw(c, t->font_small, labels[i], lx, L.y + t->line_h, COLOUR_TEXT_DIM, &L);
+    if (v->all) {
+        x = quads_legend(c, t, &L, x) + 24;
+    } else {
+        x += text_draw(c, t->font, colour_metric_label(v->metric), x, L.y, COLOUR_TEXT, &L) + 10;
+        int bar_w = (int)(256 * t->scale);
+        if (bar_w > L.w / 3)
+            bar_w = L.w / 3;
+        x = scale_bar(c, t, &L, x, bar_w, v->metric) + 24;
     }
-    x += bar_w + 24;
     /* the marks, each drawn the way tiles show them */
     int s = t->line_h - 2 > 8 ? t->line_h - 2 : 8;
     struct {
@@ -58,6 +102,7 @@ void chrome_legend(struct chrome *ch, struct canvas *c, const struct text *t, co
         unsigned marks;
         const char *label;
     } sw[] = {
+        {colour_viridis(160), TILES_ALERT, "in alert"},
         {colour_viridis(160), TILES_STALE, "stale"},
         {colour_viridis(160), TILES_OFFLINE, "host offline"},
         {colour_viridis(160), TILES_PAUSED, "paused"},
@@ -69,7 +114,7 @@ void chrome_legend(struct chrome *ch, struct canvas *c, const struct text *t, co
     for (size_t i = 0; i < sizeof(sw) / sizeof(sw[0]); i++) {
         if (x + s + 8 > L.x + L.w)
             break;
-        tiles_paint(c, (struct layout_rect){x, L.y + 1, s, s}, sw[i].c, sw[i].marks, s);
+        tiles_paint(c, (struct layout_rect){x, L.y + 1, s, s}, &sw[i].c, 1, sw[i].marks, 0, s);
         if (sw[i].marks & TILES_OFFLINE)
             canvas_frame_rect(c, x - 2, L.y - 1, s + 4, s + 4, 1, COLOUR_OFFLINE);
         x += s + 5;
@@ -89,20 +134,99 @@ static void both_names(const char *host, size_t host_len, const char *vm, size_t
     snprintf(buf, size, "%.60s/%.60s", hn, vn);
 }
 
-static void compose_header(const struct chrome *ch, const struct model *m, const struct view *v,
-                           char h[3][CHROME_TEXT_MAX])
+/* Line 0's view: what tiles show, the rotation, the sort, pause, the filter, zoom. */
+static void compose_view(const struct chrome *ch, const struct model *m, const struct view *v,
+                         char *out)
 {
-    const struct model_counts *c = &m->counts;
-    char zoom[KG_NAME_ESC_MAX + 16] = "";
+    char zoom[KG_NAME_ESC_MAX + 16] = "", rotate[48] = "", filter[96] = "";
     if (v->zoomed) {
         char zn[KG_NAME_ESC_MAX + 1];
         model_display(v->zoom, v->zoom_len, zn, sizeof(zn));
         snprintf(zoom, sizeof(zoom), "   zoom: %.60s (Esc)", zn);
     }
-    snprintf(h[0], CHROME_TEXT_MAX, "kvmgrid-wall   %s @ %s   %s   metric: %s   sort: %s%s%s   h: help",
+    if (v->rotating) {
+        char d[32];
+        snprintf(rotate, sizeof(rotate), "   rotating every %s (r)",
+                 alerts_format_duration(v->rotate_ms, d, sizeof(d)));
+    }
+    if (v->alerts_only) {
+        const struct model_counts *c = &m->counts;
+        snprintf(filter, sizeof(filter), "   ALERTS ONLY: %u VMs hidden (a)",
+                 c->vms > c->vms_alert ? c->vms - c->vms_alert : 0);
+    }
+    snprintf(out, CHROME_TEXT_MAX, "kvmgrid-wall   %s @ %s   %s   showing: %s%s%s   sort: %s%s%s"
+             "   h: help",
              ch->prefix ? ch->prefix : KG_PREFIX_DEFAULT, ch->broker ? ch->broker : "-",
-             v->connected ? "connected" : "NOT CONNECTED", colour_metric_label(v->metric),
-             v->sort == LAYOUT_SORT_NAME ? "name" : "load", v->paused ? "   PAUSED" : "", zoom);
+             v->connected ? "connected" : "NOT CONNECTED",
+             v->all ? "ALL METRICS (CPU MEM / DISK NET)" : colour_metric_label(v->metric),
+             rotate, filter, v->sort == LAYOUT_SORT_NAME ? "name" : "load",
+             v->paused ? "   PAUSED" : "", zoom);
+}
+
+/* Line 2: how many VMs are in alert and the worst of them, as many as fit in
+ * width px of t's font ("+N more" for the rest), or a calm "no alerts"; then the
+ * hottest VMs by the view's metric where room is left. *badge_len: the length of
+ * the "ALERTS n" start drawn as a badge (0: none). */
+static void compose_alerts(const struct model *m, const struct view *v, const struct text *t,
+                           int width, uint64_t now_ms, char *out, size_t *badge_len)
+{
+    const size_t max = CHROME_TEXT_MAX;
+    uint32_t n = m->counts.vms_alert;
+    size_t off;
+    *badge_len = 0;
+    if (n == 0) {
+        off = (size_t)snprintf(out, max, "no alerts");
+    } else {
+        off = (size_t)snprintf(out, max, "ALERTS %u", n);
+        *badge_len = off;
+        uint32_t listed = 0;
+        for (int i = 0; i < MODEL_WORST && m->worst[i] >= 0; i++) {
+            uint32_t idx = (uint32_t)m->worst[i];
+            const struct model_vm *vm = &m->vms[idx];
+            const struct alerts_vm *a = model_vm_alerts(m, idx);
+            int k = alerts_vm_first(a);
+            uint64_t since = alerts_vm_since(a);
+            char name[130], dur[32], entry[200];
+            both_names(m->hosts[vm->host].name, m->hosts[vm->host].name_len, vm->name,
+                       vm->name_len, name, sizeof(name));
+            alerts_format_duration(now_ms > since ? now_ms - since : 0, dur, sizeof(dur));
+            snprintf(entry, sizeof(entry), "%s%s %s %s", listed ? " \xC2\xB7 " : "   ", name,
+                     k >= 0 ? alerts_kind_name((enum alerts_kind)k) : "?", dur);
+            char more[32] = "";
+            if (n > listed + 1)
+                snprintf(more, sizeof(more), " +%u more", n - listed - 1);
+            char probe[CHROME_TEXT_MAX];
+            snprintf(probe, sizeof(probe), "%.*s%s%s", (int)off, out, entry, more);
+            if (text_width(t->font, probe) > width)
+                break;
+            off += (size_t)snprintf(out + off, max - off, "%s", entry);
+            listed++;
+        }
+        if (n > listed && off < max)
+            off += (size_t)snprintf(out + off, max - off, " +%u more", n - listed);
+    }
+    if (m->hottest[0] < 0 || off >= max)
+        return;
+    char hot[CHROME_TEXT_MAX];
+    size_t ho = (size_t)snprintf(hot, sizeof(hot), "      hottest by %s:",
+                                 colour_metric_label(v->metric));
+    for (int i = 0; i < MODEL_HOTTEST && m->hottest[i] >= 0 && ho < sizeof(hot); i++) {
+        const struct model_vm *vm = &m->vms[m->hottest[i]];
+        const struct model_host *host = &m->hosts[vm->host];
+        char name[130], val[32];
+        both_names(host->name, host->name_len, vm->name, vm->name_len, name, sizeof(name));
+        colour_format(v->metric, model_vm_value(vm, v->metric), val, sizeof(val));
+        ho += (size_t)snprintf(hot + ho, sizeof(hot) - ho, "   %s %s", name, val);
+    }
+    snprintf(out + off, max - off, "%s", hot);
+}
+
+static void compose_header(const struct chrome *ch, const struct text *t, const struct model *m,
+                           const struct view *v, uint64_t now_ms, char h[3][CHROME_TEXT_MAX],
+                           size_t *badge_len)
+{
+    const struct model_counts *c = &m->counts;
+    compose_view(ch, m, v, h[0]);
     char ts[40] = "none";
     if (m->newest_ts_ms > 0)
         kg_clock_format_utc(m->newest_ts_ms, ts, sizeof(ts));
@@ -111,17 +235,7 @@ static void compose_header(const struct chrome *ch, const struct model *m, const
              "   (running %u, paused %u, shut off %u)   newest sample %s",
              c->hosts, c->hosts_online, c->hosts_offline, c->hosts_stale, c->vms, c->vms_online,
              c->vms_offline, c->vms_stale, c->vms_running, c->vms_paused, c->vms_shutoff, ts);
-    size_t off = (size_t)snprintf(h[2], CHROME_TEXT_MAX, "hottest by %s:", colour_metric_label(v->metric));
-    for (int i = 0; i < MODEL_HOTTEST && m->hottest[i] >= 0 && off < CHROME_TEXT_MAX; i++) {
-        const struct model_vm *vm = &m->vms[m->hottest[i]];
-        const struct model_host *host = &m->hosts[vm->host];
-        char name[130], val[32];
-        both_names(host->name, host->name_len, vm->name, vm->name_len, name, sizeof(name));
-        colour_format(v->metric, model_vm_value(vm, v->metric), val, sizeof(val));
-        off += (size_t)snprintf(h[2] + off, CHROME_TEXT_MAX - off, "   %s %s", name, val);
-    }
-    if (m->hottest[0] < 0 && off < CHROME_TEXT_MAX)
-        snprintf(h[2] + off, CHROME_TEXT_MAX - off, "   -");
+    compose_alerts(m, v, t, ch->header.w - 12, now_ms, h[2], badge_len);
 }
 
 static void compose_status(const struct chrome *ch, const struct model *m, const struct view *v,
@@ -163,11 +277,31 @@ static void compose_status(const struct chrome *ch, const struct model *m, const
         snprintf(status + off, max - off, "   %s", ch->trends);
 }
 
+/* Header line i: line 2's alert badge in black on the alert colour, the rest in
+ * the line's colour. */
+static void draw_line(struct canvas *c, const struct text *t, const SDL_Rect *line, const char *s,
+                      size_t badge_len, uint32_t colour)
+{
+    int x = line->x + 6;
+    if (badge_len > 0) {
+        char badge[64];
+        snprintf(badge, sizeof(badge), "%.*s", (int)badge_len, s);
+        int bw = text_width(t->font, badge);
+        canvas_fill(c, x - 3, line->y, bw + 6, line->h, COLOUR_OFFLINE);
+        text_draw(c, t->font, badge, x, line->y, COLOUR_STALE_ALT, line);
+        x += bw + 3;
+        s += badge_len;
+        colour = COLOUR_TEXT;
+    }
+    text_draw(c, t->font, s, x, line->y, colour, line);
+}
+
 void chrome_update(struct chrome *ch, struct canvas *c, const struct text *t,
-                   const struct model *m, const struct view *v, bool force)
+                   const struct model *m, const struct view *v, uint64_t now_ms, bool force)
 {
     char h[3][CHROME_TEXT_MAX], status[CHROME_TEXT_MAX];
-    compose_header(ch, m, v, h);
+    size_t badge_len = 0;
+    compose_header(ch, t, m, v, now_ms, h, &badge_len);
     compose_status(ch, m, v, status);
     for (int i = 0; i < 3; i++) {
         if (!force && strcmp(h[i], ch->header_text[i]) == 0)
@@ -175,7 +309,7 @@ void chrome_update(struct chrome *ch, struct canvas *c, const struct text *t,
         memcpy(ch->header_text[i], h[i], CHROME_TEXT_MAX);
         SDL_Rect line = {ch->header.x, ch->header.y + i * t->line_h, ch->header.w, t->line_h};
         canvas_fill(c, line.x, line.y, line.w, line.h, COLOUR_BACKGROUND);
-        text_draw(c, t->font, h[i], line.x + 6, line.y, i == 0 ? COLOUR_TEXT : COLOUR_TEXT_DIM, &line);
+        draw_line(c, t, &line, h[i], i == 2 ? badge_len : 0, i == 0 ? COLOUR_TEXT : COLOUR_TEXT_DIM);
         canvas_dirty(c, line.x, line.y, line.w, line.h);
     }
     if (force || strcmp(status, ch->status_text) != 0) {

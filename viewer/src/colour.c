@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 #include "kvmgrid/error.h"
@@ -149,6 +150,26 @@ uint32_t colour_dim(uint32_t c, unsigned num)
     return (c & 0xFF000000u) | (r << 16) | (g << 8) | b;
 }
 
+char *colour_format_number(double v, int decimals, char *buf, size_t size)
+{
+    if (isnan(v)) {
+        snprintf(buf, size, "n/a");
+        return buf;
+    }
+    int n = snprintf(buf, size, "%.*f", decimals > 0 ? decimals : 0, v);
+    if (decimals > 0 && n > 0 && (size_t)n < size) {
+        /* "4.50" -> "4.5", "4.00" -> "4": a whole number reads as one */
+        char *end = buf + n - 1;
+        while (*end == '0')
+            *end-- = '\0';
+        if (*end == '.')
+            *end = '\0';
+    }
+    if (strcmp(buf, "-0") == 0)
+        snprintf(buf, size, "0");
+    return buf;
+}
+
 char *colour_format_rate(double v, char *buf, size_t size)
 {
     static const char *const units[] = {"B/s", "kB/s", "MB/s", "GB/s", "TB/s"};
@@ -161,21 +182,25 @@ char *colour_format_rate(double v, char *buf, size_t size)
         v /= 1000.0;
         u++;
     }
-    if (u == 0)
-        snprintf(buf, size, "%.0f %s", v, units[u]);
-    else
-        snprintf(buf, size, "%.*f %s", fabs(v) < 10.0 ? 2 : fabs(v) < 100.0 ? 1 : 0, v, units[u]);
+    /* three significant digits above 1 kB/s; bytes are whole */
+    int decimals = u == 0 ? 0 : fabs(v) < 10.0 ? 2 : fabs(v) < 100.0 ? 1 : 0;
+    char num[32];
+    colour_format_number(v, decimals, num, sizeof(num));
+    snprintf(buf, size, "%s %s", num, units[u]);
     return buf;
 }
 
 char *colour_format(enum colour_metric m, double value, char *buf, size_t size)
 {
-    if (isnan(value))
+    if (isnan(value)) {
         snprintf(buf, size, "n/a");
-    else if (colour_metric_is_rate(m))
+    } else if (colour_metric_is_rate(m)) {
         colour_format_rate(value, buf, size);
-    else
-        snprintf(buf, size, "%.1f %%", value);
+    } else {
+        char num[32];
+        colour_format_number(value, 1, num, sizeof(num));
+        snprintf(buf, size, "%s %%", num);
+    }
     return buf;
 }
 

@@ -54,9 +54,15 @@ uint32_t colour_of(enum colour_metric m, double value);
 /* Scales each channel of c by num/256 (dimming), keeps alpha. */
 uint32_t colour_dim(uint32_t c, unsigned num);
 
-/* Formats a value with its unit: "42 %", "1.5 MB/s", "n/a". Returns buf. */
+/* Numbers on screen: a whole number is written as one ("4", never "4.0"); other
+ * values with at most `decimals` decimals, trailing zeros dropped ("42.5", "1.25").
+ * NaN gives "n/a". Returns buf. */
+char *colour_format_number(double v, int decimals, char *buf, size_t size);
+/* Formats a value with its unit: "42 %", "42.5 %", "1.5 MB/s", "n/a" (percentages
+ * to one decimal, by colour_format_number's rule). Returns buf. */
 char *colour_format(enum colour_metric m, double value, char *buf, size_t size);
-/* Formats bytes/s ("999 B/s", "12.3 kB/s", "1.0 GB/s"; SI units). Returns buf. */
+/* Formats bytes/s to three significant digits, SI units, by colour_format_number's
+ * rule ("999 B/s", "12.3 kB/s", "1.5 MB/s", "1 GB/s"). Returns buf. */
 char *colour_format_rate(double bytes_per_s, char *buf, size_t size);
 
 /* Legend ticks: fills up to max positions (0..1) and labels ("0", "25", "1k", "1M"...)

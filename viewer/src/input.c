@@ -17,9 +17,18 @@ static enum input_action key(const struct input_event *ev, struct view *v,
     case INPUT_KEY_METRIC_4: case INPUT_KEY_METRIC_5:
         view_set_metric(v, (enum colour_metric)(ev->key - INPUT_KEY_METRIC_1));
         return INPUT_METRIC;
+    case INPUT_KEY_METRIC_ALL:
+        view_show(v, VIEW_SHOW_ALL);
+        return INPUT_METRIC;
     case INPUT_KEY_METRIC_NEXT:
         view_next_metric(v);
         return INPUT_METRIC;
+    case INPUT_KEY_ROTATE:
+        view_toggle_rotation(v);
+        return INPUT_DONE;
+    case INPUT_KEY_ALERTS:
+        view_set_alerts_only(v, !v->alerts_only);
+        return INPUT_DONE;
     case INPUT_KEY_SORT:
         view_toggle_sort(v);
         return INPUT_DONE;
@@ -29,11 +38,15 @@ static enum input_action key(const struct input_event *ev, struct view *v,
         if (!view_zoom_at(v, g, m, ev->x, ev->y))
             view_zoom_at(v, g, m, -1, -1);
         return INPUT_DONE;
-    case INPUT_KEY_BACK: /* back one step: the help overlay, the zoom, the selection */
+    case INPUT_KEY_BACK:
+        /* back one step, the narrowest view first (as Esc leaves htop's filter):
+         * the help overlay, the zoom, the alerts-only filter, the selection */
         if (v->help)
             view_toggle_help(v);
         else if (v->zoomed)
             view_zoom_out(v);
+        else if (v->alerts_only)
+            view_set_alerts_only(v, false);
         else
             view_clear_selection(v);
         return INPUT_DONE;

@@ -257,25 +257,53 @@ static bool ensure(void **p, size_t *cap, size_t want, size_t elem)
     return true;
 }
 
-/* Sorts the VM list of host h by name in place and numbers its tiles. */
-static int order_vms(struct layout_grid *g, struct model *m, struct model_host *h, uint32_t max_vms)
+/* Sorts the VM list of host h by name in place and numbers its tiles: every VM,
+ * or with alerts_only the VMs in alert, moved to the front. Returns the number of
+ * tiles, or -1 (KG_ENOMEM). */
+static int64_t order_vms(struct layout_grid *g, struct model *m, struct model_host *h,
+                         uint32_t max_vms)
 {
     for (uint32_t j = 0; j < h->n_vms; j++) {
         const struct model_vm *v = &m->vms[h->vms[j]];
         g->keys[j] = (struct layout_sort_key){v->name, v->name_len, 0};
     }
     uint32_t *vo = g->tmp + max_vms + 1; /* n_vms <= max_vms */
+    uint32_t *copy = g->tmp; /* scratch */
     if (h->n_vms > 1) {
         if (layout_sort(g->keys, h->n_vms, LAYOUT_SORT_NAME, vo) != 0)
-            return KG_ENOMEM;
-        uint32_t *copy = g->tmp; /* scratch */
+            return -1;
         for (uint32_t j = 0; j < h->n_vms; j++)
             copy[j] = h->vms[vo[j]];
         memcpy(h->vms, copy, h->n_vms * sizeof(*copy));
     }
-    for (uint32_t j = 0; j < h->n_vms; j++)
+    uint32_t shown = h->n_vms;
+    if (g->alerts_only) {
+        /* stable partition: the VMs in alert first, each part by name */
+        uint32_t k = 0, rest = 0;
+        for (uint32_t j = 0; j < h->n_vms; j++)
+            if (model_vm_in_alert(m, h->vms[j]))
+                copy[k++] = h->vms[j];
+        shown = k;
+        for (uint32_t j = 0; j < h->n_vms; j++)
+            if (!model_vm_in_alert(m, h->vms[j]))
+                copy[shown + rest++] = h->vms[j];
+        memcpy(h->vms, copy, h->n_vms * sizeof(*copy));
+    }
+    for (uint32_t j = 0; j < shown; j++)
         m->vms[h->vms[j]].pos = (int32_t)j;
-    return 0;
+    return shown;
+}
+
+/* A host the filter lets through: any, or with alerts_only one with a VM in alert. */
+static bool host_shown(const struct layout_grid *g, const struct model *m,
+                       const struct model_host *h)
+{
+    if (!g->alerts_only)
+        return true;
+    for (uint32_t j = 0; j < h->n_vms; j++)
+        if (model_vm_in_alert(m, h->vms[j]))
+            return true;
+    return false;
 }
 
 int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_by by,
@@ -317,9 +345,9 @@ int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_b
     if (!ensure((void **)&g->tmp, &g->cap_tmp, (n > max_vms ? n : max_vms) * 2 + 2, sizeof(*g->tmp)))
         return KG_ENOMEM;
     for (uint32_t i = 0; i < n; i++) {
-        if (zhost >= 0 && i != (uint32_t)zhost)
-            continue;
         struct model_host *h = &m->hosts[i];
+        if ((zhost >= 0 && i != (uint32_t)zhost) || !host_shown(g, m, h))
+            continue;
         g->keys[nk] = (struct layout_sort_key){h->name, h->name_len, model_host_load(m, h)};
         g->tmp[nk++] = i;
     }
@@ -335,16 +363,33 @@ int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_b
         return KG_ENOMEM;
     for (uint32_t i = 0; i < nk; i++) {
         struct model_host *h = &m->hosts[g->order[i]];
-        if (order_vms(g, m, h, max_vms) != 0)
+        int64_t shown = order_vms(g, m, h, max_vms);
+        if (shown < 0)
             return KG_ENOMEM;
-        g->counts[i] = h->n_vms;
+        g->counts[i] = (uint32_t)shown;
         g->host_block[g->order[i]] = (int32_t)i;
     }
+    g->zoom_host = zhost;
     g->structure_gen = m->structure_gen;
     g->hosts_removed = m->hosts_removed;
     g->ordered_ms = now_ms;
     g->order_gen++;
     return 0;
+}
+
+bool layout_grid_filter_stale(const struct layout_grid *g, const struct model *m)
+{
+    if (!g->alerts_only)
+        return false;
+    for (uint32_t i = 0; i < m->n_hosts; i++) {
+        if (g->zoom_host >= 0 && i != (uint32_t)g->zoom_host)
+            continue;
+        const struct model_host *h = &m->hosts[i];
+        for (uint32_t j = 0; j < h->n_vms; j++)
+            if ((m->vms[h->vms[j]].pos >= 0) != model_vm_in_alert(m, h->vms[j]))
+                return true;
+    }
+    return false;
 }
 
 int layout_grid_place(struct layout_grid *g, const struct layout_params *p)

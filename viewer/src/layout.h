@@ -99,16 +99,26 @@ struct layout_grid {
     uint64_t hosts_removed;     /* the model's hosts_removed when last ordered */
     uint64_t ordered_ms;        /* monotonic ms of the last layout_grid_order */
     uint64_t order_gen;         /* layout_grid_order calls: placing must follow each */
+    bool alerts_only;           /* the filter, set before layout_grid_order: only VMs
+                                   in alert get tiles, only their hosts blocks */
+    int32_t zoom_host;          /* the zoomed host's index when last ordered, -1 none */
 };
 
 /* Lock held. Orders the shown hosts (all of them, or only the one named zoom, raw
  * bytes zoom_len, when zoom is not NULL) by `by` into g->order, sorts each shown
  * host's VM list in the model by name (natural order) and sets each VM's pos: its
- * tile index, -1 for the VMs of hosts not shown. *zoom_gone (may be NULL) tells
+ * tile index, -1 for the VMs of hosts not shown. With g->alerts_only, only VMs in
+ * alert (model_vm_in_alert) are shown, each host's first in its VM list (by name,
+ * the others after them, by name), and a host without one is not shown; g->counts
+ * holds the shown VMs. *zoom_gone (may be NULL) tells
  * whether the zoomed host no longer exists (all hosts are shown then). Returns 0 or
  * KG_ENOMEM (g->order_gen unchanged). */
 int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_by by,
                       const char *zoom, size_t zoom_len, uint64_t now_ms, bool *zoom_gone);
+/* Lock held. True when g->alerts_only and the VMs in alert are no longer the VMs
+ * with tiles (of the hosts the grid may show): the grid is to be ordered again.
+ * O(VMs). */
+bool layout_grid_filter_stale(const struct layout_grid *g, const struct model *m);
 /* Lock held. The host shown in block b, or NULL when there is no such block or
  * the model removed hosts since the grid was ordered (their indices moved; the
  * next frame orders the grid again, paused or not). */

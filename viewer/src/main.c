@@ -37,8 +37,9 @@ static const struct kg_cli cli = {
     .summary = "The grid's wallboard: every VM of every host as one tile of a heatmap.",
     .keys = wall_config_keys,
     .epilogue =
-        "Keys: 1-5 or m metric, s sort, F11 full screen, Enter/click zoom, Esc back,\n"
-        "p pause, h or ? help, q quit. Mouse over a tile: its figures.\n"
+        "Keys: 0 all metrics, 1-5 one metric, m next (a metric key stops the rotation),\n"
+        "r rotate / stop rotating, a alerts only, s sort, F11 full screen, Enter/click\n"
+        "zoom, Esc back, p pause, h or ? help, q quit. Mouse over a tile: its figures.\n"
         "Operator mode (--operator, an operator's credentials): click or arrows select\n"
         "a VM; F5 CPU 80 %, F6 memory 256 MiB, F7 disk write 20 MB/s (60 s each), F8 stop\n"
         "go to <prefix>/<VM name>/load/cmd; Esc clears the selection.\n"

@@ -16,43 +16,48 @@
 
 static const char help_text[] =
     "kvmgrid-wall keys\n"
-    "1 CPU %   2 memory %   3 disk bytes/s   4 network bytes/s   5 steal %   m next metric\n"
+    "0 all metrics (quadrants: CPU MEM / DISK NET)   1 CPU %   2 memory %   3 disk bytes/s\n"
+    "4 network bytes/s   5 steal %   m next (all, CPU ... steal); a metric key stops the rotation\n"
+    "r rotate the view every few seconds / stop rotating     a alerts only: VMs in alert\n"
     "s sort by name / by load        F11 full screen\n"
-    "Enter or click: zoom into the host under the mouse    Esc: close this, zoom out\n"
+    "Enter or click: zoom into the host under the mouse\n"
+    "Esc: close this, zoom out, leave alerts only, clear the selection (one per press)\n"
     "p pause the picture        h or ?: this help        q quit\n"
     "operator mode: click or arrows select a VM; F5 CPU 80 %, F6 memory 256 MiB,\n"
     "F7 disk write 20 MB/s (each 60 s), F8 stop: sent to the VM's load generator\n"
     "\n"
-    "Tiles: one per VM, grouped by host, coloured by the metric (viridis).\n"
+    "Tiles: one per VM, grouped by host, coloured by the metric (viridis), or in all metrics\n"
+    "four quadrants: CPU and memory % (linear), disk and network bytes/s (log scale).\n"
+    "White frame around a black one = VM in alert (a white triangle: the quadrant in alert)\n"
     "Checkerboard = stale (no update for N intervals)   stripes + frame + OFFLINE = host offline\n"
     "two bars = paused   hollow square = shut off   white corner = load generator running\n"
     "grey = no figure for this metric (e.g. rates before the second sample)";
 
+/* Numbers by colour_format_number's rule: whole numbers without decimals. */
 static void fmt_kib(float kib, char *buf, size_t size)
 {
+    char num[32];
     if (isnan(kib))
         snprintf(buf, size, "n/a");
     else if (kib >= 1024.0f * 1024.0f)
-        snprintf(buf, size, "%.2f GiB", (double)kib / (1024.0 * 1024.0));
+        snprintf(buf, size, "%s GiB", colour_format_number((double)kib / (1024.0 * 1024.0), 2, num, sizeof(num)));
     else
-        snprintf(buf, size, "%.1f MiB", (double)kib / 1024.0);
+        snprintf(buf, size, "%s MiB", colour_format_number((double)kib / 1024.0, 1, num, sizeof(num)));
 }
 
 static void fmt_num(float v, const char *unit, char *buf, size_t size)
 {
+    char num[32];
     if (isnan(v))
         snprintf(buf, size, "n/a");
     else
-        snprintf(buf, size, "%.1f%s", (double)v, unit);
+        snprintf(buf, size, "%s%s", colour_format_number((double)v, 1, num, sizeof(num)), unit);
 }
 
 /* A count (vCPUs): a whole number, printed as one. */
 static void fmt_count(float v, char *buf, size_t size)
 {
-    if (isnan(v))
-        snprintf(buf, size, "n/a");
-    else
-        snprintf(buf, size, "%.0f", (double)v);
+    colour_format_number((double)v, 0, buf, size);
 }
 
 /* The VM's figures, one line per kind, after its name and state. */
@@ -108,7 +113,8 @@ static void vm_tooltip(const struct model *m, const struct model_vm *v, const ch
         snprintf(out + off, size - off, "sample %s   received %s ago   agent age %s", ts, hh, g);
 }
 
-/* The block under (x, y) with its host, and the tile index there (-1 none). */
+/* The host of the block under (x, y) and the index of the VM tile there among
+ * the VMs the grid shows of it (-1: none). */
 static const struct model_host *tip_at(const struct layout_grid *g, const struct model *m, int x,
                                        int y, int *tile)
 {
@@ -116,8 +122,9 @@ static const struct model_host *tip_at(const struct layout_grid *g, const struct
     if (b < 0)
         return NULL;
     const struct model_host *h = layout_grid_host(g, m, (size_t)b);
-    if (h != NULL)
-        *tile = layout_tile_at(&g->lr, &g->blocks[b], x, y);
+    int t = h != NULL ? layout_tile_at(&g->lr, &g->blocks[b], x, y) : -1;
+    /* the filter may show fewer than n_vms */
+    *tile = t >= 0 && (uint32_t)t < g->counts[b] && (uint32_t)t < h->n_vms ? t : -1;
     return h;
 }
 
@@ -127,7 +134,7 @@ void overlay_tooltip_of(const struct layout_grid *g, const struct model *m, int 
     int t = -1;
     const struct model_host *h = tip_at(g, m, x, y, &t);
     *host = h != NULL ? (int32_t)(h - m->hosts) : -1;
-    *vm = h != NULL && t >= 0 && (uint32_t)t < h->n_vms ? (int32_t)h->vms[t] : -1;
+    *vm = h != NULL && t >= 0 ? (int32_t)h->vms[t] : -1;
 }
 
 void overlay_tooltip_text(const struct layout_grid *g, const struct model *m, int x, int y,
@@ -143,7 +150,7 @@ void overlay_tooltip_text(const struct layout_grid *g, const struct model *m, in
     const char *hs = h->status == MODEL_HOST_OFFLINE ? "OFFLINE"
                      : h->status == MODEL_HOST_ONLINE ? (h->stale ? "online, stale" : "online")
                                                       : "status unknown";
-    if (t < 0 || (uint32_t)t >= h->n_vms) {
+    if (t < 0) {
         char cpu[32];
         fmt_num(h->cpu_pct, " %", cpu, sizeof(cpu));
         snprintf(out, size, "host %.80s (%s)\nVMs %u   CPU %s   libvirt %s", hn, hs, h->n_vms, cpu,

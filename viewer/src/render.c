@@ -198,6 +198,9 @@ static enum input_key map_key(const SDL_KeyboardEvent *k)
     case SDLK_3: case SDLK_KP_3: return INPUT_KEY_METRIC_3;
     case SDLK_4: case SDLK_KP_4: return INPUT_KEY_METRIC_4;
     case SDLK_5: case SDLK_KP_5: return INPUT_KEY_METRIC_5;
+    case SDLK_0: case SDLK_KP_0: return INPUT_KEY_METRIC_ALL;
+    case SDLK_r: return INPUT_KEY_ROTATE;
+    case SDLK_a: return INPUT_KEY_ALERTS;
     case SDLK_m: return INPUT_KEY_METRIC_NEXT;
     case SDLK_s: return INPUT_KEY_SORT;
     case SDLK_F11: return INPUT_KEY_FULLSCREEN;
@@ -305,7 +308,7 @@ void render_draw(struct render *r, const struct model *m, const struct view *v,
                  bool force)
 {
     bool trends_step = trends_frame(&r->trends, m, now_ms);
-    struct tiles t = {&r->canvas, &r->text, g, m, v->metric, 0, &r->trends};
+    struct tiles t = {&r->canvas, &r->text, g, m, v->metric, v->all, v->alerts_only, 0, &r->trends};
     if (ch->ordered) {
         tiles_place(&r->text, g, &r->chrome.grid);
         tiles_paint_all(&t, &r->chrome.grid);
@@ -333,7 +336,7 @@ void render_draw(struct render *r, const struct model *m, const struct view *v,
     if (chrome || m->ticks != r->chrome_ticks || force) {
         if (chrome)
             chrome_legend(&r->chrome, &r->canvas, &r->text, v);
-        chrome_update(&r->chrome, &r->canvas, &r->text, m, v, chrome);
+        chrome_update(&r->chrome, &r->canvas, &r->text, m, v, now_ms, chrome);
         r->need_chrome = false;
         r->chrome_gen = v->chrome_gen;
         r->chrome_ticks = m->ticks;
@@ -406,7 +409,10 @@ bool render_tile_colour(const struct render *r, const struct model *m,
         if (v < 0 || m->vms[v].pos < 0)
             continue;
         struct layout_rect t = layout_tile_rect(&g->lr, &g->blocks[b], (uint32_t)m->vms[v].pos);
-        int x = t.x + t.w / 2, y = t.y + t.h / 2;
+        /* just above and left of the centre: the colour in a one-metric view, the
+         * CPU quadrant (clear of the quadrants' dark cross) showing all metrics */
+        int d = t.w >= 24 ? 2 : (t.w >= 2 ? 1 : 0);
+        int x = t.x + t.w / 2 - d, y = t.y + t.h / 2 - d;
         if (c->px != NULL && x >= 0 && y >= 0 && x < c->w && y < c->h) {
             *argb = c->px[(size_t)y * c->w + x];
             return true;
@@ -434,9 +440,14 @@ static void dump_blocks(FILE *f, const struct model *m, const struct layout_grid
                 continue;
             struct layout_rect t = layout_tile_rect(&g->lr, blk, (uint32_t)v->pos);
             model_printable(v->name, v->name_len, vn, sizeof(vn));
-            fprintf(f, "tile %s %s %d %d %d %s%s\n", hn, vn, t.x, t.y, t.w,
+            fprintf(f, "tile %s %s %d %d %d %s%s", hn, vn, t.x, t.y, t.w,
                     kg_vm_state_name((enum kg_vm_state)v->state),
                     (v->flags & (MODEL_VM_STALE | MODEL_VM_AGENT_STALE)) ? " stale" : "");
+            const struct alerts_vm *a = model_vm_alerts(m, h->vms[j]);
+            for (int k = 0, n = 0; a != NULL && k < ALERTS_KINDS; k++)
+                if (a->active & (1u << k))
+                    fprintf(f, "%s%s", n++ ? "," : " alert ", alerts_kind_name((enum alerts_kind)k));
+            fputc('\n', f);
         }
     }
 }
@@ -460,6 +471,8 @@ int render_dump_layout(const struct render *r, const struct model *m,
             c->hosts, c->hosts_online, c->hosts_offline, c->hosts_stale, c->vms, c->vms_online,
             c->vms_offline, c->vms_stale, c->vms_running, c->vms_paused, c->vms_shutoff,
             c->loads_running);
+    fprintf(f, "alerts vms %u hosts_shown %zu filter %d\n", c->vms_alert, g->n_blocks,
+            g->alerts_only ? 1 : 0);
     fprintf(f, "malformed %llu", (unsigned long long)model_bad_total(m));
     for (int i = 0; i < MODEL_BAD_COUNT; i++)
         fprintf(f, " %s %llu", model_bad_name((enum model_bad)i), (unsigned long long)m->bad[i]);

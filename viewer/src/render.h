@@ -82,7 +82,8 @@ void render_draw(struct render *r, const struct model *m, const struct view *v,
 int render_present(struct render *r, const struct view *v, const struct layout_grid *g,
                    bool force, const char *screenshot_path);
 
-/* Lock held. The colour (0xAARRGGBB) at the centre of the first tile of a VM named
+/* Lock held. The colour (0xAARRGGBB) next to the centre (in the CPU quadrant when
+ * showing all metrics) of the first tile of a VM named
  * vm (raw bytes, len) in screen order, as last drawn; false when no such VM has a
  * tile. For latency tracing (--trace-tile). */
 bool render_tile_colour(const struct render *r, const struct model *m,

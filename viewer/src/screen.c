@@ -10,11 +10,11 @@
 
 #include "kvmgrid/error.h"
 
-int screen_open(struct screen *s, const struct render_options *opt, enum colour_metric metric,
+int screen_open(struct screen *s, const struct render_options *opt, enum view_show show,
                 enum layout_sort_by sort, bool operator_mode, char *errmsg, size_t errlen)
 {
     memset(s, 0, sizeof(*s));
-    view_init(&s->view, metric, sort, operator_mode);
+    view_init(&s->view, show, sort, operator_mode);
     return render_create(opt, &s->render, errmsg, errlen);
 }
 
@@ -32,6 +32,12 @@ static int order_when_due(struct screen *s, struct model *m, uint64_t now_ms, bo
     struct view *v = &s->view;
     struct layout_grid *g = &s->grid;
     bool structure_changed = m->structure_gen != g->structure_gen;
+    /* alerts only: the VMs in alert changed (looked at once per model tick) */
+    if (v->alerts_only && m->ticks != s->filter_ticks) {
+        s->filter_ticks = m->ticks;
+        structure_changed = structure_changed || layout_grid_filter_stale(g, m);
+    }
+    g->alerts_only = v->alerts_only;
     /* a removed host moves host indices: the order is made again at once, paused
      * or not, so that nothing reads a moved index */
     bool due = s->order_view_gen != v->order_gen || render_wants_layout(s->render) ||

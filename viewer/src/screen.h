@@ -2,7 +2,8 @@
 /*
  * What the wall shows and one frame of it: the view state, the grid and the
  * renderer together, and the frame step that decides when the grid is laid out
- * again (the view asked, the window changed, or the host set changed, at most
+ * again (the view asked, the window changed, the host set changed, or under the
+ * alerts-only filter the VMs in alert changed, at most
  * every SCREEN_RELAYOUT_MIN_MS and not while paused), takes the model's changes
  * and has the renderer draw and present them. The only code that writes the
  * model's layout fields (through layout.c) and consumes its dirty list.
@@ -25,10 +26,11 @@ struct screen {
     struct view view;
     struct layout_grid grid;
     uint64_t order_view_gen;    /* view.order_gen the grid was ordered for */
+    uint64_t filter_ticks;      /* model ticks when the alerts-only filter was checked */
 };
 
 /* Opens the renderer (render_create's codes, errmsg) and sets the view up. */
-int screen_open(struct screen *s, const struct render_options *opt, enum colour_metric metric,
+int screen_open(struct screen *s, const struct render_options *opt, enum view_show show,
                 enum layout_sort_by sort, bool operator_mode, char *errmsg, size_t errlen);
 /* Frees what screen_open made; accepts a screen that never opened (zeroed). */
 void screen_close(struct screen *s);

@@ -188,6 +188,13 @@ int text_tile_top(const struct text *t, int tile_px)
     return tile_px - tile_inset(tile_px) - t->name_h - (t->value_pt > 0 ? t->value_h : 0);
 }
 
+int text_name_top(const struct text *t, int tile_px)
+{
+    if (t->name_pt <= 0)
+        return tile_px;
+    return tile_px - tile_inset(tile_px) - t->name_h;
+}
+
 /* Longest start of s (whole UTF-8 characters) that fits avail px, with "…" when cut. */
 static void fit_text(TTF_Font *f, const char *s, int avail, char *out, size_t size)
 {

@@ -60,6 +60,9 @@ void text_size_tile_fonts(struct text *t, int tile_px);
  * show the bare colour and marks (the picture test samples there; so does
  * --trace-tile). tile_px when there is no tile text. */
 int text_tile_top(const struct text *t, int tile_px);
+/* Like text_tile_top for a tile that shows its name alone, without a value (all
+ * metrics: the quadrants carry the values). */
+int text_name_top(const struct text *t, int tile_px);
 /* The name of VM slot idx (and, when value is not NaN and there is a value font,
  * value formatted for metric) in the bottom of tile tr. light: light text with a
  * dark shadow, else the other way round. Rendered only when it changed since the

@@ -11,11 +11,65 @@
 
 #include "kvmgrid/schema.h"
 #include "kvmgrid/topic.h"
+#include "view.h"
 
 #define HOST_BIG_TILE_PX 48   /* host labels grow with tiles from this size */
 
-void tiles_paint(struct canvas *c, struct layout_rect tr, uint32_t colour, unsigned marks,
-                 int text_top)
+/* The tile's colour, or its four quadrants; each dimmed when its host is offline. */
+static void fill(struct canvas *c, struct layout_rect tr, const uint32_t *colour, int nq,
+                 unsigned marks)
+{
+    int t = tr.w;
+    unsigned dim = (marks & TILES_OFFLINE) ? 110 : 256;
+    if (nq < VIEW_QUADS || t < 2) {
+        canvas_fill(c, tr.x, tr.y, t, t, colour_dim(colour[0], dim));
+        return;
+    }
+    int h = t / 2;
+    for (int q = 0; q < VIEW_QUADS; q++) {
+        int x = (q & 1) ? h : 0, y = (q & 2) ? h : 0;
+        canvas_fill(c, tr.x + x, tr.y + y, (q & 1) ? t - h : h, (q & 2) ? t - h : h,
+                    colour_dim(colour[q], dim));
+    }
+    if (t >= 24) { /* a thin cross keeps neighbouring quadrants apart */
+        canvas_fill(c, tr.x + h, tr.y, 1, t, COLOUR_BACKGROUND);
+        canvas_fill(c, tr.x, tr.y + h, t, 1, COLOUR_BACKGROUND);
+    }
+}
+
+/* In alert: a white frame around a black one, readable on every colour and mark
+ * without hue or flashing; on tiles under 6 px a white ring around a black core.
+ * From 16 px each quadrant in alert is boxed the same way inside the frame. */
+static void alert_mark(struct canvas *c, struct layout_rect tr, unsigned alert_quads)
+{
+    int t = tr.w;
+    if (t < 2) {
+        canvas_fill(c, tr.x, tr.y, t, t, COLOUR_MARK);
+        return;
+    }
+    if (t < 6) {
+        canvas_frame_rect(c, tr.x, tr.y, t, t, 1, COLOUR_MARK);
+        canvas_fill(c, tr.x + 1, tr.y + 1, t - 2, t - 2, COLOUR_STALE_ALT);
+        return;
+    }
+    int f = t >= 48 ? 3 : (t >= 16 ? 2 : 1);
+    canvas_frame_rect(c, tr.x, tr.y, t, t, f, COLOUR_MARK);
+    canvas_frame_rect(c, tr.x + f, tr.y + f, t - 2 * f, t - 2 * f, f, COLOUR_STALE_ALT);
+    if (t < 16)
+        return;
+    int h = t / 2, in = 2 * f, qf = f > 1 ? f - 1 : 1;
+    for (int q = 0; q < VIEW_QUADS; q++) {
+        if (!(alert_quads & (1u << q)))
+            continue;
+        int x = tr.x + ((q & 1) ? h + qf : in), y = tr.y + ((q & 2) ? h + qf : in);
+        int w = ((q & 1) ? t - in : h - qf) - (x - tr.x), hh = ((q & 2) ? t - in : h - qf) - (y - tr.y);
+        canvas_frame_rect(c, x, y, w, hh, qf, COLOUR_MARK);
+        canvas_frame_rect(c, x + qf, y + qf, w - 2 * qf, hh - 2 * qf, qf, COLOUR_STALE_ALT);
+    }
+}
+
+void tiles_paint(struct canvas *c, struct layout_rect tr, const uint32_t *colour, int nq,
+                 unsigned marks, unsigned alert_quads, int text_top)
 {
     int t = tr.w;
     if (marks & (TILES_SHUTOFF | TILES_CRASHED)) {
@@ -28,9 +82,7 @@ void tiles_paint(struct canvas *c, struct layout_rect tr, uint32_t colour, unsig
             canvas_frame_rect(c, tr.x, tr.y, t, t, t >= 12 ? 2 : 1, edge);
         }
     } else {
-        if (marks & TILES_OFFLINE)
-            colour = colour_dim(colour, 110);
-        canvas_fill(c, tr.x, tr.y, t, t, colour);
+        fill(c, tr, colour, nq, marks);
         if (marks & TILES_OFFLINE) {
             /* horizontal stripes: every other row dark */
             for (int y = 1; y < t; y += 2)
@@ -61,16 +113,23 @@ void tiles_paint(struct canvas *c, struct layout_rect tr, uint32_t colour, unsig
         for (int y = 0; y < s; y++)
             canvas_fill(c, tr.x + t - s + y, tr.y + y, s - y, 1, COLOUR_MARK);
     }
+    if (marks & TILES_ALERT)
+        alert_mark(c, tr, alert_quads);
 }
 
 /* Light text (with a dark shadow) for a tile painted in c with marks, else dark. */
+static unsigned luminance(uint32_t c)
+{
+    return (2126u * ((c >> 16) & 0xFF) + 7152u * ((c >> 8) & 0xFF) + 722u * (c & 0xFF)) / 10000u;
+}
+
 static bool light_text(uint32_t c, unsigned marks)
 {
     if (marks & (TILES_SHUTOFF | TILES_CRASHED))
         return true; /* hollow square: the dark background shows */
     if (marks & TILES_OFFLINE)
         c = colour_dim(c, 110);
-    unsigned lum = (2126u * ((c >> 16) & 0xFF) + 7152u * ((c >> 8) & 0xFF) + 722u * (c & 0xFF)) / 10000u;
+    unsigned lum = luminance(c);
     if (marks & (TILES_STALE | TILES_OFFLINE))
         lum /= 2; /* every other cell or row is black */
     return lum < 128;
@@ -104,6 +163,70 @@ static unsigned vm_marks(const struct model *m, const struct model_host *h,
     return marks;
 }
 
+/* The quadrants (bit q) of the active alert kinds that have one: CPU and steal
+ * the CPU quadrant, memory, disk latency the disk quadrant. */
+static unsigned alert_quads(const struct alerts_vm *a)
+{
+    unsigned q = 0;
+    if (a->active & ((1u << ALERTS_CPU) | (1u << ALERTS_STEAL)))
+        q |= 1u << 0;
+    if (a->active & (1u << ALERTS_MEM))
+        q |= 1u << 1;
+    if (a->active & (1u << ALERTS_DISK_LAT))
+        q |= 1u << 2;
+    return q;
+}
+
+/* Large tiles in the all-metrics view: each quadrant's name and value in its top
+ * left corner (skip rows lower: under an alert's band), where they fit above the
+ * tile's own text. */
+static void quad_labels(struct tiles *t, struct layout_rect tr, const uint32_t *colour,
+                        const double *value, int text_top, int skip)
+{
+    TTF_Font *f = t->text->font_small;
+    int lh = t->text->small_h, h = tr.w / 2, inset = tr.w / 24 + 4;
+    /* inside the top quadrants, and above the VM's name in the bottom ones */
+    int lines = (h - inset - skip - 2) / lh, below = (text_top - h - inset - skip) / lh;
+    if (below < lines)
+        lines = below;
+    if (lines > 2)
+        lines = 2;
+    if (lines < 1 || text_width(f, "99.9 MB/s") > h - 2 * inset)
+        return;
+    for (int q = 0; q < VIEW_QUADS; q++) {
+        enum colour_metric m = view_quad_metric[q];
+        int x = tr.x + ((q & 1) ? h : 0) + inset, y = tr.y + ((q & 2) ? h : 0) + inset + skip;
+        SDL_Rect clip = {x, y, h - 2 * inset, lines * lh};
+        uint32_t ink = luminance(colour[q]) < 128 ? COLOUR_MARK : COLOUR_STALE_ALT;
+        static const char *const names[VIEW_QUADS] = {"CPU", "MEM", "DISK", "NET"};
+        text_draw(t->canvas, f, names[q], x, y, ink, &clip);
+        char val[32];
+        if (lines > 1 && !isnan(value[q]))
+            text_draw(t->canvas, f, colour_format(m, value[q], val, sizeof(val)), x, y + lh, ink,
+                      &clip);
+    }
+}
+
+/* Large tiles in alert: the active kinds ("! CPU MEM") on a black band under the
+ * top of the frame. */
+static void alert_kinds(struct tiles *t, struct layout_rect tr, const struct alerts_vm *a)
+{
+    char s[64] = "!";
+    size_t off = 1;
+    for (int k = 0; k < ALERTS_KINDS && off < sizeof(s); k++)
+        if (a->active & (1u << k))
+            off += (size_t)snprintf(s + off, sizeof(s) - off, " %s",
+                                    alerts_kind_name((enum alerts_kind)k));
+    TTF_Font *f = t->text->font_small;
+    int w = text_width(f, s), fh = t->text->small_h, y = tr.y + 6;
+    if (w + 8 > tr.w - 12)
+        w = tr.w - 20;
+    int x = tr.x + (tr.w - w) / 2;
+    SDL_Rect clip = {x, y, w, fh};
+    canvas_fill(t->canvas, x - 4, y, w + 8, fh, COLOUR_STALE_ALT);
+    text_draw(t->canvas, f, s, x, y, COLOUR_MARK, &clip);
+}
+
 void tiles_paint_vm(struct tiles *t, uint32_t idx)
 {
     const struct model *m = t->model;
@@ -117,15 +240,44 @@ void tiles_paint_vm(struct tiles *t, uint32_t idx)
         return;
     const struct model_host *h = &m->hosts[v->host];
     struct layout_rect tr = layout_tile_rect(&g->lr, &g->blocks[b], (uint32_t)v->pos);
-    unsigned marks = vm_marks(m, h, v);
-    double value = model_vm_value(v, t->metric);
-    uint32_t c = colour_of(t->metric, value);
-    tiles_paint(t->canvas, tr, c, marks, text_tile_top(t->text, g->lr.tile_px));
-    text_tile(t->text, t->canvas, idx, v, tr, light_text(c, marks), t->metric,
-              (marks & (TILES_SHUTOFF | TILES_CRASHED)) ? (double)NAN : value);
-    if (t->trends != NULL && !(marks & (TILES_SHUTOFF | TILES_CRASHED)))
-        trends_tile(t->trends, t->canvas, m, idx, tr, text_tile_top(t->text, g->lr.tile_px),
-                    t->metric);
+    unsigned marks = vm_marks(m, h, v), quads = 0;
+    const struct alerts_vm *a = model_vm_alerts(m, idx);
+    if (a != NULL && a->active) {
+        marks |= TILES_ALERT;
+        quads = t->all ? alert_quads(a) : 0;
+    }
+    uint32_t c[VIEW_QUADS];
+    double value[VIEW_QUADS];
+    int nq = t->all ? VIEW_QUADS : 1;
+    for (int q = 0; q < nq; q++) {
+        enum colour_metric qm = t->all ? view_quad_metric[q] : t->metric;
+        value[q] = model_vm_value(v, qm);
+        c[q] = colour_of(qm, value[q]);
+    }
+    bool hollow = (marks & (TILES_SHUTOFF | TILES_CRASHED)) != 0;
+    int text_top = t->all ? text_name_top(t->text, g->lr.tile_px)
+                          : text_tile_top(t->text, g->lr.tile_px);
+    tiles_paint(t->canvas, tr, c, nq, marks, quads, text_top);
+    /* stale and offline figures are old, and their patterns would hide the text */
+    if (t->all && !(marks & (TILES_SHUTOFF | TILES_CRASHED | TILES_STALE | TILES_OFFLINE)) &&
+        tr.w >= TEXT_NAME_MIN_TILE_PX)
+        quad_labels(t, tr, c, value, text_top,
+                    (marks & TILES_ALERT) ? t->text->small_h + 4 : 0);
+    /* all metrics: the name alone (the quadrants carry the values) */
+    text_tile(t->text, t->canvas, idx, v, tr, light_text(c[nq == 1 ? 0 : 2], marks), t->metric,
+              hollow || t->all ? (double)NAN : value[0]);
+    if ((marks & TILES_ALERT) && tr.w >= TEXT_NAME_MIN_TILE_PX)
+        alert_kinds(t, tr, a);
+    if (t->trends != NULL && !hollow) {
+        /* the alert's kinds are written across the top of large tiles */
+        int skip = (marks & TILES_ALERT) && tr.w >= TEXT_NAME_MIN_TILE_PX ? t->text->small_h + 8 : 0;
+        if (t->all) /* below each quadrant's labels (inset, alert band, two lines) */
+            trends_quads(t->trends, t->canvas, m, idx, tr,
+                         tr.w >= TEXT_NAME_MIN_TILE_PX ? tr.w / 24 + 6 + skip + 2 * t->text->small_h : 0,
+                         text_top, view_quad_metric);
+        else
+            trends_tile(t->trends, t->canvas, m, idx, tr, skip, t->metric);
+    }
     canvas_dirty(t->canvas, tr.x, tr.y, tr.w, tr.h);
     t->painted++;
 }
@@ -168,12 +320,24 @@ static void offline_word(struct tiles *t, const struct layout_block *b)
     text_draw(t->canvas, f, "OFFLINE", x, y, COLOUR_OFFLINE, &clip);
 }
 
+/* An empty grid under the alerts-only filter: a calm sentence in the middle. */
+static void empty_note(struct tiles *t, const SDL_Rect *area)
+{
+    static const char note[] = "no VM in alert";
+    TTF_Font *f = t->text->font;
+    int tw = text_width(f, note);
+    text_draw(t->canvas, f, note, area->x + (area->w - tw) / 2,
+              area->y + (area->h - t->text->line_h) / 2, COLOUR_TEXT_DIM, area);
+}
+
 void tiles_paint_all(struct tiles *t, const SDL_Rect *area)
 {
     const struct layout_grid *g = t->grid;
     canvas_fill(t->canvas, area->x, area->y, area->w, area->h, COLOUR_BACKGROUND);
     if (t->trends != NULL)
         trends_hosts_reset(t->trends);
+    if (g->n_blocks == 0 && t->alerts_only)
+        empty_note(t, area);
     t->canvas->painting_all = true;
     for (size_t i = 0; i < g->n_blocks; i++) {
         const struct model_host *h = layout_grid_host(g, t->model, i);

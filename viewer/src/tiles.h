@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tiles on the canvas: one square per VM in the colour of the view's metric, with
- * marks readable without colour (stale: checkerboard; host offline: stripes, a
+ * Tiles on the canvas: one square per VM, in the colour of the view's metric or,
+ * showing every metric at once, in four quadrants (CPU, memory / disk, network,
+ * each on its own scale; on large tiles labelled), with marks readable without
+ * colour (stale: checkerboard; host offline: stripes, a
  * frame and the word OFFLINE; paused: two bars; shut off or crashed: a hollow
  * square; load generator running: a corner), host labels, and the glue that has
  * the layout place the grid's blocks with the label font's height.
@@ -24,7 +26,7 @@
 
 enum tiles_mark {
     TILES_STALE = 1, TILES_OFFLINE = 2, TILES_PAUSED = 4, TILES_SHUTOFF = 8, TILES_CRASHED = 16,
-    TILES_LOAD = 32
+    TILES_LOAD = 32, TILES_ALERT = 64
 };
 
 /* What tiles are painted with and into (borrowed for one frame). */
@@ -34,14 +36,19 @@ struct tiles {
     const struct layout_grid *grid;
     const struct model *model;
     enum colour_metric metric;
+    bool all;                   /* every metric at once: quadrants */
+    bool alerts_only;           /* the grid is filtered: an empty grid says so */
     uint64_t painted;           /* tiles painted, counted up */
     struct trends *trends;      /* sparklines in large tiles and label bands (NULL: none) */
 };
 
-/* Paints one tile of colour c with marks (enum tiles_mark) at tr; the paused bars
- * end above text_top (relative; tr.w for none). Also draws the legend's samples. */
-void tiles_paint(struct canvas *c, struct layout_rect tr, uint32_t colour, unsigned marks,
-                 int text_top);
+/* Paints one tile at tr in colour[0], or with nq == VIEW_QUADS in four quadrants
+ * (colour[q] for view_quad_metric[q]; a tile under 2 px shows colour[0]), with
+ * marks (enum tiles_mark); the paused bars end above text_top (relative; tr.w for
+ * none). alert_quads: bit q set for a quadrant in alert (marked on tiles of 12 px
+ * and more). Also draws the legend's samples. */
+void tiles_paint(struct canvas *c, struct layout_rect tr, const uint32_t *colour, int nq,
+                 unsigned marks, unsigned alert_quads, int text_top);
 /* Repaints VM slot idx where the grid shows it (nothing when it has no tile) and
  * marks it dirty. */
 void tiles_paint_vm(struct tiles *t, uint32_t idx);

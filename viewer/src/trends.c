@@ -145,15 +145,16 @@ static void tile_line(const struct trends *tr, struct canvas *c, const struct mo
 }
 
 void trends_tile(const struct trends *tr, struct canvas *c, const struct model *m, uint32_t idx,
-                 struct layout_rect t, int text_top, enum colour_metric metric)
+                 struct layout_rect t, int skip, enum colour_metric metric)
 {
     int s = t.w;
-    (void)text_top; /* the text is below the box */
     if (s < TRENDS_TILE_MIN_PX)
         return;
     /* Above the centre row, below the top rows: those stay bare (marks,
-     * --trace-tile and the picture tests read them). */
+     * --trace-tile and the picture tests read them); the text is below. */
     int top = s / 6 > 6 ? s / 6 : 6, inset = s / 8;
+    if (top < skip + 2)
+        top = skip + 2;
     tile_line(tr, c, m, idx, metric, t.x + inset, t.y + top, s - 2 * inset, t.y + s / 2 - 3,
               s >= 96 ? 2 : 1);
 }

@@ -74,11 +74,11 @@ void trends_drawn(struct trends *tr);
 /* True when tiles of grid g are large enough for sparklines. */
 bool trends_in_tiles(const struct layout_grid *g);
 
-/* Paints VM slot idx's trend of metric into its tile tr (nothing for small
- * tiles, a metric without history, or no known step). text_top: the first row
- * of the tile's text, relative (tr.w: none). */
+/* Paints VM slot idx's trend of metric into its tile t (nothing for small
+ * tiles, a metric without history, or no known step), below skip rows at the
+ * tile's top (kept for what is written there). */
 void trends_tile(const struct trends *tr, struct canvas *c, const struct model *m, uint32_t idx,
-                 struct layout_rect t, int text_top, enum colour_metric metric);
+                 struct layout_rect t, int skip, enum colour_metric metric);
 /* The all-metrics view, a tile of four quadrants (q: bit 0 right, bit 1 bottom)
  * showing metric[q]: each quadrant's trend in its lower half, below skip rows
  * (relative to the quadrant: its labels) and above text_top (relative to the

@@ -10,29 +10,118 @@
 
 #include "model.h"
 
-void view_init(struct view *v, enum colour_metric metric, enum layout_sort_by sort,
+const enum colour_metric view_quad_metric[VIEW_QUADS] = {
+    COLOUR_METRIC_CPU, COLOUR_METRIC_MEM, COLOUR_METRIC_DISK, COLOUR_METRIC_NET};
+
+void view_init(struct view *v, enum view_show show, enum layout_sort_by sort,
                bool operator_mode)
 {
     memset(v, 0, sizeof(*v));
-    v->metric = metric;
     v->sort = sort;
     v->operator_mode = operator_mode;
+    v->all = show == VIEW_SHOW_ALL || (unsigned)show >= VIEW_SHOW_COUNT;
+    v->metric = v->all ? COLOUR_METRIC_CPU : (enum colour_metric)(show - VIEW_SHOW_CPU);
 }
 
-void view_set_metric(struct view *v, enum colour_metric m)
+enum view_show view_showing(const struct view *v)
 {
-    if (m == v->metric)
+    return v->all ? VIEW_SHOW_ALL : (enum view_show)(VIEW_SHOW_CPU + v->metric);
+}
+
+/* The step itself, without touching the rotation. */
+static void show(struct view *v, enum view_show s)
+{
+    if ((unsigned)s >= VIEW_SHOW_COUNT || s == view_showing(v))
         return;
-    v->metric = m;
+    v->all = s == VIEW_SHOW_ALL;
+    /* all metrics: the hottest list and sort by load count CPU */
+    v->metric = v->all ? COLOUR_METRIC_CPU : (enum colour_metric)(s - VIEW_SHOW_CPU);
     v->tiles_gen++;
     v->chrome_gen++;
     if (v->sort == LAYOUT_SORT_LOAD)
         v->order_gen++;
 }
 
+void view_show(struct view *v, enum view_show s)
+{
+    view_stop_rotation(v);
+    show(v, s);
+}
+
+void view_set_metric(struct view *v, enum colour_metric m)
+{
+    view_show(v, (enum view_show)(VIEW_SHOW_CPU + m));
+}
+
 void view_next_metric(struct view *v)
 {
-    view_set_metric(v, (enum colour_metric)((v->metric + 1) % COLOUR_METRIC_COUNT));
+    view_show(v, (enum view_show)((view_showing(v) + 1) % VIEW_SHOW_COUNT));
+}
+
+const char *view_show_key(enum view_show s)
+{
+    return s == VIEW_SHOW_ALL ? "all" : colour_metric_key((enum colour_metric)(s - VIEW_SHOW_CPU));
+}
+
+const char *view_show_label(enum view_show s)
+{
+    return s == VIEW_SHOW_ALL ? "all metrics"
+                              : colour_metric_label((enum colour_metric)(s - VIEW_SHOW_CPU));
+}
+
+void view_set_rotation(struct view *v, uint64_t period_ms)
+{
+    v->rotate_ms = period_ms;
+    v->rotating = period_ms > 0;
+    v->rotate_at_ms = 0;
+    v->chrome_gen++;
+}
+
+void view_toggle_rotation(struct view *v)
+{
+    if (v->rotating) {
+        view_stop_rotation(v);
+        return;
+    }
+    if (v->rotate_ms == 0)
+        v->rotate_ms = VIEW_ROTATE_DEFAULT_MS;
+    v->rotating = true;
+    v->rotate_at_ms = 0;
+    v->chrome_gen++;
+}
+
+void view_stop_rotation(struct view *v)
+{
+    if (!v->rotating)
+        return;
+    v->rotating = false;
+    v->chrome_gen++;
+}
+
+bool view_rotate(struct view *v, uint64_t now_ms)
+{
+    /* paused, the tiles keep the picture: the header must keep its metric too */
+    if (!v->rotating || v->paused)
+        return false;
+    if (v->rotate_at_ms == 0) {
+        v->rotate_at_ms = now_ms + v->rotate_ms;
+        return false;
+    }
+    if (now_ms < v->rotate_at_ms)
+        return false;
+    show(v, (enum view_show)((view_showing(v) + 1) % VIEW_SHOW_COUNT));
+    /* from now: a wall that stalled does not race through the views to catch up */
+    v->rotate_at_ms = now_ms + v->rotate_ms;
+    return true;
+}
+
+void view_set_alerts_only(struct view *v, bool on)
+{
+    if (on == v->alerts_only)
+        return;
+    v->alerts_only = on;
+    v->order_gen++;
+    v->chrome_gen++;
 }
 
 void view_set_sort(struct view *v, enum layout_sort_by by)

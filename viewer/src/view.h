@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the operator chose to see, in one struct: the metric tiles are coloured by,
- * the host order, zoom, pause, help, operator mode with its selected VM and status
- * message, and whether the wall is connected (shown in the header). Setters
+ * What the operator chose to see, in one struct: what tiles are coloured by (every
+ * metric at once, in quadrants, or one metric), its unattended rotation, the host
+ * order, zoom, the alerts-only filter, pause, help, operator mode with its selected
+ * VM and status message, and whether the wall is connected (shown in the header). Setters
  * bump a generation per consequence (lay out again, repaint every tile, redraw the
  * header and status, redraw the overlays), so that the run loop and the renderer,
  * which only read the view, redo exactly what a change needs.
@@ -21,11 +22,30 @@
 #include "layout.h"
 
 #define VIEW_MSG_MAX 640
+#define VIEW_ROTATE_DEFAULT_MS 10000 /* the r key's period when none is configured */
+
+/* The views the metric keys and the rotation step through: every metric at once,
+ * then each metric alone. */
+enum view_show {
+    VIEW_SHOW_ALL = 0,          /* quadrants: CPU, memory, disk, network */
+    VIEW_SHOW_CPU, VIEW_SHOW_MEM, VIEW_SHOW_DISK, VIEW_SHOW_NET, VIEW_SHOW_STEAL,
+    VIEW_SHOW_COUNT
+};
+
+/* The quadrants of a tile in the all-metrics view, in reading order. */
+#define VIEW_QUADS 4
+extern const enum colour_metric view_quad_metric[VIEW_QUADS];
 
 struct model;
 
 struct view {
-    enum colour_metric metric;
+    bool all;                       /* every metric at once (quadrants) */
+    enum colour_metric metric;      /* the one metric shown; with all: CPU, by which
+                                       the header's hottest list is counted */
+    uint64_t rotate_ms;             /* rotation period; 0: none configured */
+    bool rotating;                  /* the rotation runs */
+    uint64_t rotate_at_ms;          /* monotonic ms of the next step; 0: from the next call */
+    bool alerts_only;               /* the grid shows only VMs in alert */
     enum layout_sort_by sort;
     bool paused, help, connected;
     bool zoomed;
@@ -43,13 +63,38 @@ struct view {
     uint64_t overlay_gen;           /* help and selection frame */
 };
 
-/* Fills v: nothing zoomed, paused or selected, help off, not connected. */
-void view_init(struct view *v, enum colour_metric metric, enum layout_sort_by sort,
+/* Fills v: showing show, nothing zoomed, paused, filtered or selected, help off,
+ * not rotating, not connected. */
+void view_init(struct view *v, enum view_show show, enum layout_sort_by sort,
                bool operator_mode);
 
+/* What v shows now. */
+enum view_show view_showing(const struct view *v);
+/* Shows show (every metric, or one). */
+void view_show(struct view *v, enum view_show show);
+/* One metric alone (view_show for that metric). */
 void view_set_metric(struct view *v, enum colour_metric m);
-/* The metric after the current one, wrapping around. */
+/* The next in the order all -> CPU -> memory -> disk -> network -> steal -> all. */
 void view_next_metric(struct view *v);
+/* Config key of a view_show ("all", "cpu", ...) and its header label ("all
+ * metrics", "CPU %", ...). */
+const char *view_show_key(enum view_show show);
+const char *view_show_label(enum view_show show);
+
+/* Rotation: every period_ms (0: none) the view steps on (view_next_metric),
+ * counted from the next view_rotate call. A metric key stops it (the operator
+ * wants to read that metric: view_set_metric, view_show and view_next_metric stop
+ * it); view_toggle_rotation resumes it (at VIEW_ROTATE_DEFAULT_MS when no period
+ * was configured), or stops it. */
+void view_set_rotation(struct view *v, uint64_t period_ms);
+void view_toggle_rotation(struct view *v);
+void view_stop_rotation(struct view *v);
+/* At now_ms (monotonic): steps on when the period is over (not while paused: the
+ * step waits for the picture). True when it did. */
+bool view_rotate(struct view *v, uint64_t now_ms);
+
+/* The alerts-only filter on or off (the grid is laid out again). */
+void view_set_alerts_only(struct view *v, bool on);
 void view_set_sort(struct view *v, enum layout_sort_by by);
 void view_toggle_sort(struct view *v);
 void view_set_paused(struct view *v, bool paused);

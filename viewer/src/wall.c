@@ -257,12 +257,14 @@ static void print_view(struct wall_loop *l, bool model_ahead)
         model_printable(vm, vlen, vn, sizeof(vn));
         snprintf(sel, sizeof(sel), "%s/%s", hn, vn);
     }
-    printf("view inputs %llu frames %llu settled %d pending %d metric %s sort %s paused %d help %d "
+    printf("view inputs %llu frames %llu settled %d pending %d metric %s rotating %d alerts_only %d "
+           "sort %s paused %d help %d "
            "tooltip %d zoomed %d fullscreen %d size %dx%d output %dx%d operator %d sent %llu "
            "failed %llu selected %s\n",
            (unsigned long long)l->inputs, (unsigned long long)rs.frames_presented,
            l->burst_logged ? 1 : 0, (pending || model_ahead || !l->burst_logged) ? 1 : 0,
-           colour_metric_key(v->metric), v->sort == LAYOUT_SORT_NAME ? "name" : "load",
+           view_show_key(view_showing(v)), v->rotating ? 1 : 0, v->alerts_only ? 1 : 0,
+           v->sort == LAYOUT_SORT_NAME ? "name" : "load",
            v->paused ? 1 : 0, v->help ? 1 : 0, rv.tooltip ? 1 : 0, v->zoomed ? 1 : 0,
            rv.fullscreen ? 1 : 0, rv.win_w, rv.win_h, rv.out_w, rv.out_h,
            v->operator_mode ? 1 : 0, (unsigned long long)l->op->seq,
@@ -271,7 +273,7 @@ static void print_view(struct wall_loop *l, bool model_ahead)
 }
 
 /* --trace-tile: after a presented frame, one stdout line whenever the VM's tile
- * shows another colour than last time (its centre pixel, as presented), stamped
+ * shows another colour than last time (next to its centre, as presented), stamped
  * with the realtime clock so that scripts can compare it with when they sent a
  * command; "none" when the VM has no tile (yet, or any more). */
 static void trace_tile(struct wall_loop *l, const char *vm)
@@ -477,6 +479,8 @@ static int run_loop(struct wall_loop *l, volatile sig_atomic_t *stop,
         }
         if (l->send_pending && settled)
             send_once(l, now);
+        if (view_rotate(&l->scr->view, now))
+            l->last_tick = 0; /* hottest list by the new metric */
         if (l->tip_pending && settled)
             tooltip_once(l, now);
         if (take || l->last_tick == 0 || now - l->last_tick >= TICK_MS) {
@@ -600,12 +604,14 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
 
     struct render_options ro = {w, h, c->fullscreen, c->font[0] ? c->font : NULL, "kvmgrid-wall",
                                 c->client.prefix, c->client.broker};
-    if (screen_open(&scr, &ro, (enum colour_metric)c->metric, (enum layout_sort_by)c->sort,
+    if (screen_open(&scr, &ro, (enum view_show)c->metric, (enum layout_sort_by)c->sort,
                     c->operator_mode, err, sizeof(err)) != 0) {
         kg_error("%s", err);
         status = WALL_EXIT_RUNTIME;
         goto out;
     }
+    view_set_rotation(&scr.view, c->rotate_ms);
+    view_set_alerts_only(&scr.view, c->alerts_only);
     /* a screenshot needs no window; anything else drawn without one is lost */
     if (c->screenshot[0] == '\0' && render_no_display(scr.render, err, sizeof(err))) {
         kg_error("%s", err);

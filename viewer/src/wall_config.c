@@ -12,7 +12,8 @@
 #include "kvmgrid/error.h"
 #include "operator.h"
 
-static const char *const metric_choices[] = {"cpu", "mem", "disk", "net", "steal", NULL};
+/* in enum view_show's order */
+static const char *const metric_choices[] = {"all", "cpu", "mem", "disk", "net", "steal", NULL};
 static const char *const sort_choices[] = {"name", "load", NULL};
 
 #define OFF(f) offsetof(struct wall_config, f)
@@ -21,7 +22,13 @@ static const char *const sort_choices[] = {"name", "load", NULL};
 
 const struct kg_config_key wall_config_keys[] = {
     KG_CLIENT_CONFIG_KEYS(struct wall_config, client),
-    {"metric", KG_CFG_ENUM, OFF(metric), 0, 0, 0, metric_choices, "metric to colour by", "cpu"},
+    {"metric", KG_CFG_ENUM, OFF(metric), 0, 0, 0, metric_choices,
+     "what tiles show: all (CPU, memory, disk, network in quadrants) or one metric", "all"},
+    {"rotate", KG_CFG_DURATION_MS, OFF(rotate_ms), 0, 0, 86400000, NULL,
+     "unattended: step all -> cpu -> mem -> disk -> net -> steal -> all this often (0: off; "
+     "a metric key stops it, r resumes)", "0"},
+    {"alerts_only", KG_CFG_BOOL, OFF(alerts_only), 0, 0, 0, NULL,
+     "start with the alerts-only filter: only VMs in alert on the grid (key a)", "false"},
     {"sort", KG_CFG_ENUM, OFF(sort), 0, 0, 0, sort_choices, "host order", "name"},
     {"stale_intervals", KG_CFG_INT, OFF(stale_intervals), 0, 1, 1000, NULL,
      "missed agent intervals before a VM or host is stale", "3"},

@@ -17,7 +17,9 @@
 
 struct wall_config {
     struct kg_client client;    /* broker, credentials, TLS, prefix, log level */
-    int metric;                 /* enum colour_metric */
+    int metric;                 /* enum view_show: all metrics, or one */
+    uint64_t rotate_ms;         /* step the view on this often; 0: off */
+    bool alerts_only;           /* start with the alerts-only filter */
     int sort;                   /* enum layout_sort_by */
     long long stale_intervals;  /* missed intervals before a VM or host is stale */
     long long max_hosts, max_vms; /* caps on what the model holds */

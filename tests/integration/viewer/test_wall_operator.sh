@@ -33,7 +33,7 @@ i=0; until marker "start-$i"; do i=$((i + 1)); [ $i -lt 10 ] || kg_die "the comm
 
 op() { # LOGNAME ARGS...: a headless operator wall; exit status in $?
     _log=$1; shift
-    "$WALL" --broker "$KG_BROKER_URI" --size 800x600 --operator --username operator@test "$@" \
+    "$WALL" --broker "$KG_BROKER_URI" --size 800x600 --metric cpu --operator --username operator@test "$@" \
         >"$KG_TMP/$_log.log" 2>&1
 }
 

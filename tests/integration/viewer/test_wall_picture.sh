@@ -5,7 +5,11 @@
 # reports (--dump-layout) must have the specified colours and marks: viridis for
 # 0/50/100 %, the paused bars, the hollow shut-off square, the stale checkerboard,
 # the offline stripes and frame; a removed VM has no tile; an escaped name works.
-# Then VMs that stop updating turn stale. Samples are taken only in a tile's top rows,
+# VMs in alert (memory over 95 %, stale, offline: the default rules) get a white
+# frame around a black one over every other mark. The default view, all metrics,
+# colours each tile's quadrants as the one-metric views colour whole tiles, the
+# quadrant in alert boxed; at 4 px tiles too. The alerts-only view shows exactly
+# the VMs in alert, and an empty grid when none is. Then VMs that stop updating turn stale. Samples are taken only in a tile's top rows,
 # left column and centre: the wall draws VM names and values (tiles >= 48 px) only in
 # the bottom 40 % of a tile (docs/kvmgrid-wall.md, "Text in tiles"). Bad flags exit 2;
 # a wall that can reach no display exits 1 rather than run without a window.
@@ -37,7 +41,7 @@ vm hv2 o 100 running
     -m "$("$GRIDPUB" --print-vm hv3 'x/y z' 50 running)"
 
 SHOT=$KG_TMP/wall.png LAYOUT=$KG_TMP/layout.txt
-"$WALL" --broker "$KG_BROKER_URI" --size 800x600 --screenshot "$SHOT" --dump-layout "$LAYOUT" \
+"$WALL" --broker "$KG_BROKER_URI" --size 800x600 --metric cpu --screenshot "$SHOT" --dump-layout "$LAYOUT" \
     >"$KG_TMP/wall.log" 2>&1
 kg_assert_eq "wall exit status" 0 $?
 [ -s "$SHOT" ] || kg_die "no screenshot"
@@ -57,6 +61,8 @@ tile() { grep "^tile $1 $2 " "$LAYOUT" | head -n 1; }
 px() { echo "$1 $2" | "$PIXELS" "$SHOT" | tail -n 1 | cut -d' ' -f3; }
 # centre pixel of a tile
 centre() { set -- $(tile "$1" "$2"); px $(( $4 + $6 / 2 )) $(( $5 + $6 / 2 )); }
+# inside TILE_PX: how far the alert frame (white, then black, each f px) reaches in
+inside() { f=1; [ "$1" -ge 16 ] && f=2; [ "$1" -ge 48 ] && f=3; echo $(( 2 * f )); }
 
 kg_assert_eq "0 % is viridis[0]" 440154 "$(centre hv1 a)"
 kg_assert_eq "50 % is viridis[128]" 21918C "$(centre hv1 b)"
@@ -66,7 +72,8 @@ kg_assert_eq "escaped-name VM coloured" 21918C "$(centre hv3 'x%2Fy%20z')"
 set -- $(tile hv1 p); x=$4 y=$5 t=$6
 [ "$t" -ge 6 ] || kg_die "tiles too small for the mark checks ($t px)"
 bw=$(( t / 6 )); sp=$(( t / 10 )); [ $sp -ge 1 ] || sp=1
-kg_assert_eq "paused tile keeps its colour" FDE725 "$(px $x $y)"
+in=$(inside "$t")
+kg_assert_eq "paused tile keeps its colour (inside its alert frame)" FDE725 "$(px $(( x + in )) $(( y + in )))"
 kg_assert_eq "paused tile has a bar" FFFFFF "$(px $(( x + t / 2 - sp - bw )) $(( y + t / 2 )))"
 kg_assert_eq "paused tile has a second bar" FFFFFF "$(px $(( x + t / 2 + sp )) $(( y + t / 2 )))"
 
@@ -77,19 +84,119 @@ kg_assert_eq "shut-off tile has an outline" 9A9AA0 "$(px $x $(( y + t / 2 )))"
 set -- $(tile hv1 st); x=$4 y=$5 t=$6
 cell=1; [ "$t" -ge 6 ] && cell=2; [ "$t" -ge 12 ] && cell=3
 kg_assert_contains "stale tile flagged" "$(tile hv1 st)" " stale"
-kg_assert_eq "stale checkerboard: colour cell" FDE725 "$(px $x $y)"
-kg_assert_eq "stale checkerboard: dark cell" 000000 "$(px $(( x + cell )) $y)"
-kg_assert_eq "stale checkerboard: next row" 000000 "$(px $x $(( y + cell )))"
+# (in is a multiple of both cell sizes where it matters: the checkerboard's phase holds)
+in=$(inside "$t")
+kg_assert_eq "stale checkerboard: colour cell" FDE725 "$(px $(( x + in )) $(( y + in )))"
+kg_assert_eq "stale checkerboard: dark cell" 000000 "$(px $(( x + in + cell )) $(( y + in )))"
+kg_assert_eq "stale checkerboard: next row" 000000 "$(px $(( x + in )) $(( y + in + cell )))"
 
 set -- $(tile hv2 o); x=$4 y=$5 t=$6
-kg_assert_eq "offline tile: dimmed colour row" 6C630F "$(px $(( x + t / 2 )) $y)"
-kg_assert_eq "offline tile: dark stripe row" 000000 "$(px $(( x + t / 2 )) $(( y + 1 )))"
+in=$(inside "$t")
+# (left of the band that names its alert kinds on top)
+kg_assert_eq "offline tile: dimmed colour row" 6C630F "$(px $(( x + in )) $(( y + in )))"
+kg_assert_eq "offline tile: dark stripe row" 000000 "$(px $(( x + in )) $(( y + in + 1 )))"
 set -- $(grep '^host hv2 ' "$LAYOUT"); bx=$3 by=$4
 kg_assert_eq "offline host has a frame" FF5A36 "$(px $(( bx - 1 )) $(( by + 3 )))"
 
-# Same input again: deterministic pixels.
-"$WALL" --broker "$KG_BROKER_URI" --size 800x600 --screenshot "$KG_TMP/again.png" >>"$KG_TMP/wall.log" 2>&1
-if cmp -s "$SHOT" "$KG_TMP/again.png"; then kg_pass "identical pixels on a second run"; else kg_fail "pixels differ between runs"; fi
+# Alerts (the default rules: memory over 95 % at once, stale, offline): in the dump,
+# and on screen a white frame around a black one, over the colour, the paused bars,
+# the checkerboard and the stripes alike; the centre keeps the colour.
+kg_assert_contains "alert counts" "$(grep '^alerts' "$LAYOUT")" "alerts vms 4 "
+kg_assert_contains "100 % memory: in alert" "$(tile hv1 c)" " alert MEM"
+kg_assert_contains "stale and 100 %: both kinds" "$(tile hv1 st)" " alert MEM,STALE"
+kg_assert_contains "offline host's VM: in alert" "$(tile hv2 o)" " alert MEM,OFFLINE"
+kg_assert_not_contains "50 %: no alert" "$(tile hv1 b)" " alert"
+for v in "hv1 c" "hv1 p" "hv1 st" "hv2 o"; do
+    set -- $(tile $v); x=$4 y=$5 t=$6; f=$(( $(inside "$t") / 2 ))
+    kg_assert_eq "$v in alert: white outer frame" FFFFFF "$(px $x $(( y + t / 3 )))"
+    kg_assert_eq "$v in alert: white frame, far side" FFFFFF "$(px $(( x + t - 1 )) $(( y + t / 3 )))"
+    kg_assert_eq "$v in alert: black inner frame" 000000 "$(px $(( x + f )) $(( y + t / 3 )))"
+done
+set -- $(tile hv1 b); x=$4 y=$5 t=$6
+kg_assert_eq "no alert: no frame" 21918C "$(px $x $(( y + t / 3 )))"
+kg_assert_eq "in alert: the centre keeps its colour" FDE725 "$(centre hv1 c)"
+
+# All metrics (the default): each quadrant as the one-metric view colours the whole
+# tile, the same layout (by name) in both; next to the quadrants' shared corner,
+# clear of labels and names.
+for m in mem disk net; do
+    "$WALL" --broker "$KG_BROKER_URI" --size 800x600 --metric $m --screenshot "$KG_TMP/$m.png" \
+        >>"$KG_TMP/wall.log" 2>&1 || kg_fail "--metric $m screenshot"
+done
+ALL=$KG_TMP/all.png
+"$WALL" --broker "$KG_BROKER_URI" --size 800x600 --screenshot "$ALL" --dump-layout "$KG_TMP/all.txt" \
+    >>"$KG_TMP/wall.log" 2>&1
+kg_assert_eq "all metrics: exit status" 0 $?
+kg_assert_eq "all metrics: the same layout" "$(grep '^tile' "$LAYOUT")" "$(grep '^tile' "$KG_TMP/all.txt")"
+pxf() { echo "$2 $3" | "$PIXELS" "$1" | tail -n 1 | cut -d' ' -f3; } # FILE X Y
+for v in "hv1 a" "hv1 b" "hv1 c" "hv3 x%2Fy%20z"; do
+    set -- $(tile $v); x=$4 y=$5 t=$6 h=$(( $6 / 2 ))
+    [ "$t" -ge 24 ] || kg_die "tiles too small for the quadrant checks ($t px)"
+    kg_assert_eq "$v: CPU quadrant" "$(pxf "$SHOT" $(( x + t / 2 )) $(( y + t / 2 )))" "$(pxf "$ALL" $(( x + h - 2 )) $(( y + h - 2 )))"
+    kg_assert_eq "$v: memory quadrant" "$(pxf "$KG_TMP/mem.png" $(( x + t / 2 )) $(( y + t / 2 )))" "$(pxf "$ALL" $(( x + h + 2 )) $(( y + h - 2 )))"
+    kg_assert_eq "$v: disk quadrant" "$(pxf "$KG_TMP/disk.png" $(( x + t / 2 )) $(( y + t / 2 )))" "$(pxf "$ALL" $(( x + h - 2 )) $(( y + h + 2 )))"
+    kg_assert_eq "$v: network quadrant" "$(pxf "$KG_TMP/net.png" $(( x + t / 2 )) $(( y + t / 2 )))" "$(pxf "$ALL" $(( x + h + 2 )) $(( y + h + 2 )))"
+done
+set -- $(tile hv1 b); x=$4 y=$5 t=$6 h=$(( $6 / 2 ))
+kg_assert_eq "the quadrants are parted by a dark cross" 101014 "$(pxf "$ALL" $(( x + h )) $(( y + t / 4 )))"
+[ "$(pxf "$ALL" $(( x + h - 2 )) $(( y + h + 2 )))" != "$(pxf "$ALL" $(( x + h - 2 )) $(( y + h - 2 )))" ] &&
+    kg_pass "disk and CPU quadrants differ (log and linear scales)" || kg_fail "disk quadrant coloured like CPU"
+set -- $(tile hv1 c); x=$4 y=$5 t=$6 h=$(( $6 / 2 )); f=$(( $(inside "$t") / 2 ))
+qf=$(( f > 1 ? f - 1 : 1 ))
+kg_assert_eq "all metrics, in alert: the frame" FFFFFF "$(pxf "$ALL" $x $(( y + t / 3 )))"
+kg_assert_eq "the memory quadrant in alert is boxed (white)" FFFFFF "$(pxf "$ALL" $(( x + h + qf )) $(( y + h - 2 * qf - 2 )))"
+kg_assert_eq "... then black" 000000 "$(pxf "$ALL" $(( x + h + 2 * qf )) $(( y + h - 2 * qf - 2 )))"
+kg_assert_eq "the CPU quadrant (not in alert) is not boxed" "$(pxf "$SHOT" $(( x + t / 2 )) $(( y + t / 2 )))" \
+    "$(pxf "$ALL" $(( x + h - qf - 1 )) $(( y + h - 2 * qf - 2 )))"
+
+# Alerts only: exactly the VMs in alert, their hosts only; none in alert: an empty grid.
+"$WALL" --broker "$KG_BROKER_URI" --size 800x600 --alerts-only --screenshot "$KG_TMP/only.png" \
+    --dump-layout "$KG_TMP/only.txt" >>"$KG_TMP/wall.log" 2>&1
+kg_assert_eq "alerts only: exit status" 0 $?
+kg_assert_eq "alerts only: the four VMs in alert" "hv1 c
+hv1 p
+hv1 st
+hv2 o" "$(grep '^tile' "$KG_TMP/only.txt" | cut -d' ' -f2,3 | sort)"
+kg_assert_eq "alerts only: every tile marked" 4 "$(grep -c '^tile .* alert ' "$KG_TMP/only.txt")"
+kg_assert_contains "alerts only: hv3 (none in alert) hidden" "$(grep '^alerts' "$KG_TMP/only.txt")" "hosts_shown 2 filter 1"
+set -- $(grep '^tile hv1 c ' "$KG_TMP/only.txt"); x=$4 y=$5 t=$6
+kg_assert_eq "alerts only: the tile framed" FFFFFF "$(pxf "$KG_TMP/only.png" $x $(( y + t / 3 )))"
+"$MOSQUITTO_PUB" -h 127.0.0.1 -p "$KG_PORT" -r -t "calm/hv9/vm/quiet" -m "$("$GRIDPUB" --print-vm hv9 quiet 10 running)"
+"$WALL" --broker "$KG_BROKER_URI" --prefix calm --size 800x600 --alerts-only --screenshot "$KG_TMP/calm.png" \
+    --dump-layout "$KG_TMP/calm.txt" >>"$KG_TMP/wall.log" 2>&1
+kg_assert_eq "alerts only, none in alert: exit status" 0 $?
+kg_assert_contains "... no block, no tile" "$(grep '^alerts' "$KG_TMP/calm.txt")" "alerts vms 0 hosts_shown 0 filter 1"
+kg_assert_eq "... no tile lines" 0 "$(grep -c '^tile' "$KG_TMP/calm.txt")"
+
+# 4 px tiles (about 100,000 VMs on 1920x1080): 2x2 px quadrants, each the colour of
+# its metric's view; a VM in alert a white ring around a black core.
+"$GRIDPUB" --broker "$KG_BROKER_URI" --prefix tiny --hosts 10 --vms 300 >"$KG_TMP/tiny-pub.log" 2>&1 ||
+    kg_die "tiny grid publisher failed"
+for m in all cpu mem disk net; do
+    "$WALL" --broker "$KG_BROKER_URI" --prefix tiny --size 400x280 --metric $m \
+        --screenshot "$KG_TMP/tiny-$m.png" --dump-layout "$KG_TMP/tiny-$m.txt" >>"$KG_TMP/wall.log" 2>&1 ||
+        kg_fail "tiny grid, --metric $m"
+done
+tt=$(sed -n 's/^output .* tile \([0-9]*\) .*/\1/p' "$KG_TMP/tiny-all.txt")
+kg_assert_eq "tiny grid: 4 px tiles" 4 "$tt"
+calm=$(grep '^tile ' "$KG_TMP/tiny-all.txt" | grep -v ' alert' | head -n 1)
+set -- $calm; x=$4 y=$5
+kg_assert_eq "4 px: CPU quadrant" "$(pxf "$KG_TMP/tiny-cpu.png" $x $y)" "$(pxf "$KG_TMP/tiny-all.png" $x $y)"
+kg_assert_eq "4 px: memory quadrant" "$(pxf "$KG_TMP/tiny-mem.png" $x $y)" "$(pxf "$KG_TMP/tiny-all.png" $(( x + 2 )) $y)"
+kg_assert_eq "4 px: disk quadrant" "$(pxf "$KG_TMP/tiny-disk.png" $x $y)" "$(pxf "$KG_TMP/tiny-all.png" $x $(( y + 2 )))"
+kg_assert_eq "4 px: network quadrant" "$(pxf "$KG_TMP/tiny-net.png" $x $y)" "$(pxf "$KG_TMP/tiny-all.png" $(( x + 3 )) $(( y + 3 )))"
+hot=$(grep '^tile .* alert MEM' "$KG_TMP/tiny-all.txt" | head -n 1)
+[ -n "$hot" ] || kg_die "no VM in alert in the tiny grid"
+set -- $hot; x=$4 y=$5
+kg_assert_eq "4 px in alert: white ring" FFFFFF "$(pxf "$KG_TMP/tiny-all.png" $x $y)"
+kg_assert_eq "4 px in alert: ring, far corner" FFFFFF "$(pxf "$KG_TMP/tiny-all.png" $(( x + 3 )) $(( y + 3 )))"
+kg_assert_eq "4 px in alert: black core" 000000 "$(pxf "$KG_TMP/tiny-all.png" $(( x + 1 )) $(( y + 2 )))"
+
+# Same input again: deterministic pixels, below the header (whose alert line
+# counts the seconds since the alerts began).
+"$WALL" --broker "$KG_BROKER_URI" --size 800x600 --metric cpu --screenshot "$KG_TMP/again.png" >>"$KG_TMP/wall.log" 2>&1
+below() { convert "$1" -crop 800x530+0+70 +repage ppm:- | cksum; }
+if [ "$(below "$SHOT")" = "$(below "$KG_TMP/again.png")" ]; then kg_pass "identical pixels on a second run"; else kg_fail "pixels differ between runs"; fi
 
 # Trends (the default history, 15 min in 5 s steps): without a mouse, --tooltip
 # opens hv1/c's tooltip. Its panel's CPU sparkline (c runs at 100 %) has its white
@@ -133,17 +240,19 @@ kg_assert_contains "... and says why" "$(cat "$KG_TMP/notip.log")" "tooltip: no 
 # told its own interval; hv1 said 1 h) turns stale, next to the agent-flagged one. The
 # wall takes its screenshot only after 1 s without retained messages (> 200 ms), so
 # this needs no sleep.
-"$WALL" --broker "$KG_BROKER_URI" --size 800x600 --interval 200ms --stale-intervals 1 \
+"$WALL" --broker "$KG_BROKER_URI" --size 800x600 --metric cpu --interval 200ms --stale-intervals 1 \
     --screenshot "$KG_TMP/stale.png" --dump-layout "$KG_TMP/stale.txt" >>"$KG_TMP/wall.log" 2>&1
 kg_assert_eq "stale run exit status" 0 $?
 kg_assert_contains "VMs without updates turn stale" "$(grep '^counts' "$KG_TMP/stale.txt")" "online 5 offline 1 stale 2"
 LAYOUT=$KG_TMP/stale.txt SHOT=$KG_TMP/stale.png
 set -- $(tile hv3 'x%2Fy%20z'); x=$4 y=$5 t=$6
 cell=1; [ "$t" -ge 6 ] && cell=2; [ "$t" -ge 12 ] && cell=3
+in=$(inside "$t") # stale is an alert: inside its frame
 kg_assert_contains "time-stale VM flagged" "$(tile hv3 'x%2Fy%20z')" " stale"
-kg_assert_eq "time-stale tile has the checkerboard" 000000 "$(px $(( x + cell )) $y)"
+kg_assert_contains "time-stale VM in alert" "$(tile hv3 'x%2Fy%20z')" " alert STALE"
+kg_assert_eq "time-stale tile has the checkerboard" 000000 "$(px $(( x + in + cell )) $(( y + in )))"
 set -- $(tile hv1 c); x=$4 y=$5
-kg_assert_eq "hv1 (1 h interval) is not stale" FDE725 "$(px $(( x + cell )) $y)"
+kg_assert_eq "hv1 (1 h interval) is not stale" FDE725 "$(px $(( x + in + cell )) $(( y + in )))"
 
 # Caps: past max_hosts and max_vms the wall holds no more, and counts what it dropped
 # (3 hosts and 8 VMs are retained; which ones are dropped depends on arrival order).

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # --trace-tile VM against a real mosquitto, headless: a running wall prints
 # "trace-tile VM colour RRGGBB real_ms N" each time the VM's tile is presented in
-# another colour (its centre pixel: viridis for the value, the shut-off mark), and
+# another colour (next to its centre, in the default all-metrics view the CPU
+# quadrant: viridis for the value, the shut-off mark), and
 # only then — not for frames that leave it alone, not for other tiles, not for the
 # same colour again; "none" once the VM is removed; the first tile in screen order
 # when two hosts have a VM of that name; N is the realtime clock between the publish

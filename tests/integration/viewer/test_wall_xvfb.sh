@@ -4,6 +4,9 @@
 # the picture appears, a metric key changes it, hovering shows a tooltip, h shows
 # the help and Esc closes it, Enter zooms into a host and Esc comes back, q quits
 # with status 0; --fullscreen fills the screen though no window manager runs.
+# A wall with the defaults shows all metrics at once; r rotates the view by itself
+# until a metric key stops it; 0 shows all metrics again; a shows only the VMs in
+# alert, and Esc leaves that filter.
 # The operator's keys do nothing on a plain wall; on a wall in operator mode,
 # arrows and a click select a VM, F5/F8 send its load generator a command that
 # a subscriber sees byte for byte, and nothing else reaches the broker.
@@ -23,6 +26,7 @@ if [ "${1:-}" = "--inner" ]; then
     WALL_PID=$KG_LAST_PID LOG=$KG_TMP/wall.log
     kg_wall_wait_window "plain wall"
     kg_wall_settle "retained state drawn" "settled 1" "inputs 0" "metric cpu"
+    grid() { kg_wall_band "$1" 70 500; } # SHOT: the grid of a 1024x640 wall, without the header
     base=$LAST
     kg_wall_focus "plain wall"
     colours=$(convert "$base" -format %k info:)
@@ -31,7 +35,8 @@ if [ "${1:-}" = "--inner" ]; then
     kg_wall_key 3; kg_wall_settle "key 3" "inputs $INPUTS" "metric disk"; disk=$LAST
     kg_screen_differs "key 3 (disk metric)" "$base" "$disk"
     kg_wall_key 1; kg_wall_settle "key 1" "inputs $INPUTS" "metric cpu"
-    kg_screen_same "back to the same CPU picture after 3, 1" "$base" "$LAST"
+    # (below the header, whose alert durations tick every second)
+    kg_screen_same "back to the same CPU picture after 3, 1" "$(grid "$base")" "$(grid "$LAST")"
 
     eval "$(xdotool getwindowgeometry --shell "$WID")" || kg_die "no geometry for window [$WID]"
     xdotool mousemove $((X + 40)) $((Y + 110))
@@ -75,6 +80,33 @@ if [ "${1:-}" = "--inner" ]; then
     kg_wall_key Right; kg_wall_key F5; kg_wall_key F8
     kg_wall_settle "operator keys without operator mode" "inputs $INPUTS" "operator 0" "sent 0" "selected -"
     kg_wall_quit "plain wall"
+
+    # The kiosk's defaults: all metrics at once, no rotation, every VM. (The mouse
+    # away from the window: no tooltip.)
+    xdotool mousemove 0 0
+    kg_spawn wall-kiosk "$WALL" --broker "$OUTER_BROKER_URI" --size 1024x640 --interval 1h
+    WALL_PID=$KG_LAST_PID LOG=$KG_TMP/wall-kiosk.log INPUTS=0
+    kg_wall_wait_window "kiosk wall"
+    kg_wall_settle "kiosk wall: retained state drawn" "settled 1" "metric all" "rotating 0" "alerts_only 0"
+    kg_wall_focus "kiosk wall"
+    all=$LAST
+    kg_screen_differs "all metrics by default (not the CPU picture)" "$base" "$all"
+    kg_wall_key r; kg_wall_settle "r starts the rotation" "inputs $INPUTS" "rotating 1"
+    kg_wall_settle "the rotation steps on by itself (10 s)" "inputs $INPUTS" "metric cpu" "rotating 1"
+    kg_wall_key 2; kg_wall_settle "a metric key stops the rotation" "inputs $INPUTS" "metric mem" "rotating 0"
+    kg_wall_key 0; kg_wall_settle "0: all metrics again" "inputs $INPUTS" "metric all" "rotating 0"
+    kg_screen_same "0 shows the all-metrics picture" "$(grid "$all")" "$(grid "$LAST")"
+    kg_wall_key a; kg_wall_settle "a: alerts only" "inputs $INPUTS" "alerts_only 1"; only=$LAST
+    kg_screen_differs "a shows only the VMs in alert" "$all" "$only"
+    kg_wall_key h; kg_wall_settle "h over alerts only" "inputs $INPUTS" "help 1" "alerts_only 1"
+    kg_wall_key Escape; kg_wall_settle "Esc closes the help first" "inputs $INPUTS" "help 0" "alerts_only 1"
+    kg_screen_same "... back to alerts only" "$(grid "$only")" "$(grid "$LAST")"
+    kg_wall_key Escape; kg_wall_settle "Esc leaves alerts only" "inputs $INPUTS" "alerts_only 0"
+    kg_screen_same "... back to every VM" "$(grid "$all")" "$(grid "$LAST")"
+    kg_wall_key m; kg_wall_settle "m after all: CPU" "inputs $INPUTS" "metric cpu"
+    grep -q "ERROR\|runtime error" "$LOG" && kg_fail "errors in the kiosk wall's log" || kg_pass "kiosk wall: no errors logged"
+    kg_wall_quit "kiosk wall"
+
 
     # Operator mode: arrows and a click select, F5 and F8 send.
     kg_spawn wall-op "$WALL" --broker "$OUTER_BROKER_URI" --size 1024x640 --metric cpu --interval 1h \

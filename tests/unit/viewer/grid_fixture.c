@@ -92,7 +92,7 @@ int grid_fixture_setup(void **state)
 {
     static struct grid_fixture f;
     fixture_grid(&f.m, &f.g);
-    view_init(&f.v, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, true);
+    view_init(&f.v, VIEW_SHOW_CPU, LAYOUT_SORT_NAME, true);
     *state = &f;
     return 0;
 }

@@ -69,6 +69,40 @@ static void rates_log(void **state)
     assert_true(pos[2] == 0.5);
 }
 
+/* Whole numbers read as whole numbers everywhere on screen: "4", never "4.0";
+ * other values keep their decimals without trailing zeros. */
+static void integers_as_integers(void **state)
+{
+    (void)state;
+    char buf[32];
+    assert_string_equal(colour_format_number(4.0, 1, buf, sizeof(buf)), "4");
+    assert_string_equal(colour_format_number(4.0, 0, buf, sizeof(buf)), "4");
+    assert_string_equal(colour_format_number(4.5, 1, buf, sizeof(buf)), "4.5");
+    assert_string_equal(colour_format_number(4.25, 2, buf, sizeof(buf)), "4.25");
+    assert_string_equal(colour_format_number(4.20, 2, buf, sizeof(buf)), "4.2");
+    assert_string_equal(colour_format_number(100.0, 1, buf, sizeof(buf)), "100");
+    assert_string_equal(colour_format_number(0.0, 1, buf, sizeof(buf)), "0");
+    assert_string_equal(colour_format_number(-0.01, 1, buf, sizeof(buf)), "0");
+    assert_string_equal(colour_format_number(3.96, 1, buf, sizeof(buf)), "4");
+    assert_string_equal(colour_format_number(NAN, 1, buf, sizeof(buf)), "n/a");
+    assert_string_equal(colour_format(COLOUR_METRIC_CPU, 50.0, buf, sizeof(buf)), "50 %");
+    assert_string_equal(colour_format(COLOUR_METRIC_MEM, 100.0, buf, sizeof(buf)), "100 %");
+    assert_string_equal(colour_format(COLOUR_METRIC_STEAL, 0.0, buf, sizeof(buf)), "0 %");
+    assert_string_equal(colour_format(COLOUR_METRIC_CPU, 42.5, buf, sizeof(buf)), "42.5 %");
+    assert_string_equal(colour_format(COLOUR_METRIC_DISK, 4e6, buf, sizeof(buf)), "4 MB/s");
+    assert_string_equal(colour_format(COLOUR_METRIC_NET, 10e3, buf, sizeof(buf)), "10 kB/s");
+    assert_string_equal(colour_format(COLOUR_METRIC_NET, 120e3, buf, sizeof(buf)), "120 kB/s");
+    assert_string_equal(colour_format_rate(0, buf, sizeof(buf)), "0 B/s");
+    /* legend ticks are whole numbers too */
+    double pos[8];
+    const char *labels[8];
+    for (int m = 0; m < COLOUR_METRIC_COUNT; m++) {
+        size_t n = colour_ticks((enum colour_metric)m, pos, labels, 8);
+        for (size_t i = 0; i < n; i++)
+            assert_null(strchr(labels[i], '.'));
+    }
+}
+
 static void metrics_and_format(void **state)
 {
     (void)state;
@@ -86,9 +120,10 @@ static void metrics_and_format(void **state)
     assert_string_equal(colour_format(COLOUR_METRIC_CPU, 42.25, buf, sizeof(buf)), "42.2 %");
     assert_string_equal(colour_format(COLOUR_METRIC_CPU, NAN, buf, sizeof(buf)), "n/a");
     assert_string_equal(colour_format_rate(999, buf, sizeof(buf)), "999 B/s");
-    assert_string_equal(colour_format_rate(1500, buf, sizeof(buf)), "1.50 kB/s");
+    assert_string_equal(colour_format_rate(1500, buf, sizeof(buf)), "1.5 kB/s");
+    assert_string_equal(colour_format_rate(1234, buf, sizeof(buf)), "1.23 kB/s");
     assert_string_equal(colour_format_rate(25.5e6, buf, sizeof(buf)), "25.5 MB/s");
-    assert_string_equal(colour_format_rate(1e9, buf, sizeof(buf)), "1.00 GB/s");
+    assert_string_equal(colour_format_rate(1e9, buf, sizeof(buf)), "1 GB/s");
     assert_string_equal(colour_metric_key(COLOUR_METRIC_NET), "net");
     assert_int_equal(colour_dim(0xFFFFFFFFu, 128), 0xFF7F7F7Fu);
 }
@@ -100,6 +135,7 @@ int main(void)
         cmocka_unit_test(percentages),
         cmocka_unit_test(rates_log),
         cmocka_unit_test(metrics_and_format),
+        cmocka_unit_test(integers_as_integers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

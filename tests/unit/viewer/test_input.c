@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Keys and clicks on the view, without SDL: metric keys (and m wrapping around)
- * ask the loop to recount; s toggles the sort; p, h toggle; q, the window's close
+ * Keys and clicks on the view, without SDL: metric keys (0 all, 1-5 one, m
+ * through all of them) ask the loop to recount and stop the rotation, r resumes
+ * or stops it, a toggles the alerts-only filter; s toggles the sort; p, h toggle; q, the window's close
  * and F11 go to the loop; a click zooms into the host under it, or selects in
  * operator mode; Enter zooms under the mouse or else into the first host; Esc
- * closes the help overlay, then zooms out, then clears the selection; arrows select only in operator mode;
+ * closes the help overlay, then zooms out, then leaves the alerts-only filter,
+ * then clears the selection; arrows select only in operator mode;
  * F5..F8 ask to send presets 0..3.
  */
 #include <setjmp.h>
@@ -38,13 +40,18 @@ static enum input_action click(struct grid_fixture *f, int x, int y)
 static void view_keys(void **state)
 {
     struct grid_fixture *f = *state;
-    view_init(&f->v, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, false);
+    view_init(&f->v, VIEW_SHOW_CPU, LAYOUT_SORT_NAME, false);
     assert_int_equal(key(f, INPUT_KEY_METRIC_3, -1, -1, NULL), INPUT_METRIC);
     assert_int_equal(f->v.metric, COLOUR_METRIC_DISK);
     assert_int_equal(key(f, INPUT_KEY_METRIC_5, -1, -1, NULL), INPUT_METRIC);
     assert_int_equal(f->v.metric, COLOUR_METRIC_STEAL);
     assert_int_equal(key(f, INPUT_KEY_METRIC_NEXT, -1, -1, NULL), INPUT_METRIC);
+    assert_true(f->v.all);
+    assert_int_equal(key(f, INPUT_KEY_METRIC_NEXT, -1, -1, NULL), INPUT_METRIC);
     assert_int_equal(f->v.metric, COLOUR_METRIC_CPU);
+    assert_false(f->v.all);
+    assert_int_equal(key(f, INPUT_KEY_METRIC_ALL, -1, -1, NULL), INPUT_METRIC);
+    assert_true(f->v.all);
     assert_int_equal(key(f, INPUT_KEY_SORT, -1, -1, NULL), INPUT_DONE);
     assert_int_equal(f->v.sort, LAYOUT_SORT_LOAD);
     assert_int_equal(key(f, INPUT_KEY_PAUSE, -1, -1, NULL), INPUT_DONE);
@@ -56,10 +63,48 @@ static void view_keys(void **state)
     assert_int_equal(key(f, INPUT_KEY_NONE, -1, -1, NULL), INPUT_DONE);
 }
 
+static void rotate_and_alerts_keys(void **state)
+{
+    struct grid_fixture *f = *state;
+    view_init(&f->v, VIEW_SHOW_ALL, LAYOUT_SORT_NAME, false);
+    view_set_rotation(&f->v, 5000);
+    assert_true(f->v.rotating);
+    assert_int_equal(key(f, INPUT_KEY_ROTATE, -1, -1, NULL), INPUT_DONE);
+    assert_false(f->v.rotating);
+    assert_int_equal(key(f, INPUT_KEY_ROTATE, -1, -1, NULL), INPUT_DONE);
+    assert_true(f->v.rotating);
+    assert_int_equal(f->v.rotate_ms, 5000);
+    /* any metric key stops the rotation: the operator reads that metric */
+    assert_int_equal(key(f, INPUT_KEY_METRIC_2, -1, -1, NULL), INPUT_METRIC);
+    assert_false(f->v.rotating);
+    key(f, INPUT_KEY_ROTATE, -1, -1, NULL);
+    assert_int_equal(key(f, INPUT_KEY_METRIC_ALL, -1, -1, NULL), INPUT_METRIC);
+    assert_false(f->v.rotating);
+    key(f, INPUT_KEY_ROTATE, -1, -1, NULL);
+    assert_int_equal(key(f, INPUT_KEY_METRIC_NEXT, -1, -1, NULL), INPUT_METRIC);
+    assert_false(f->v.rotating);
+    /* a: the alerts-only filter on and off; Esc leaves it after help and zoom */
+    assert_int_equal(key(f, INPUT_KEY_ALERTS, -1, -1, NULL), INPUT_DONE);
+    assert_true(f->v.alerts_only);
+    assert_int_equal(key(f, INPUT_KEY_ALERTS, -1, -1, NULL), INPUT_DONE);
+    assert_false(f->v.alerts_only);
+    key(f, INPUT_KEY_ALERTS, -1, -1, NULL);
+    key(f, INPUT_KEY_ZOOM, -1, -1, NULL);
+    key(f, INPUT_KEY_HELP, -1, -1, NULL);
+    key(f, INPUT_KEY_BACK, -1, -1, NULL);
+    assert_false(f->v.help);
+    assert_true(f->v.zoomed && f->v.alerts_only);
+    key(f, INPUT_KEY_BACK, -1, -1, NULL);
+    assert_false(f->v.zoomed);
+    assert_true(f->v.alerts_only);
+    key(f, INPUT_KEY_BACK, -1, -1, NULL);
+    assert_false(f->v.alerts_only);
+}
+
 static void loop_actions(void **state)
 {
     struct grid_fixture *f = *state;
-    view_init(&f->v, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, false);
+    view_init(&f->v, VIEW_SHOW_CPU, LAYOUT_SORT_NAME, false);
     assert_int_equal(key(f, INPUT_KEY_QUIT, -1, -1, NULL), INPUT_QUIT);
     struct input_event close = {INPUT_EV_QUIT, INPUT_KEY_NONE, 0, 0};
     int p = -1;
@@ -77,7 +122,7 @@ static void loop_actions(void **state)
 static void zoom_and_back(void **state)
 {
     struct grid_fixture *f = *state;
-    view_init(&f->v, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, false);
+    view_init(&f->v, VIEW_SHOW_CPU, LAYOUT_SORT_NAME, false);
     int x, y;
     fixture_tile_centre(&f->g, f->m, "h3", "c1", &x, &y);
     assert_int_equal(click(f, x, y), INPUT_DONE);
@@ -102,7 +147,7 @@ static void zoom_and_back(void **state)
 static void operator_clicks_and_arrows(void **state)
 {
     struct grid_fixture *f = *state;
-    view_init(&f->v, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, true);
+    view_init(&f->v, VIEW_SHOW_CPU, LAYOUT_SORT_NAME, true);
     int x, y;
     fixture_tile_centre(&f->g, f->m, "h3", "c1", &x, &y);
     assert_int_equal(click(f, x, y), INPUT_DONE);
@@ -138,6 +183,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(view_keys),
+        cmocka_unit_test(rotate_and_alerts_keys),
         cmocka_unit_test(loop_actions),
         cmocka_unit_test(zoom_and_back),
         cmocka_unit_test(operator_clicks_and_arrows),

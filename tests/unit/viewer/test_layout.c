@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "grid_fixture.h"
 #include "kvmgrid/error.h"
+#include "kvmgrid/schema.h"
 #include "layout.h"
 
 /* Lays out counts in W x H (at offset 10, 30), then checks every tile with a coverage
@@ -216,6 +218,130 @@ static void sort_orders(void **state)
         assert_true(big[ob[i - 1]].load >= big[ob[i]].load);
 }
 
+/* VM name of host h's list entry j. */
+static const char *vm_at(const struct model *m, const char *host, uint32_t j)
+{
+    int32_t h = model_find_host(m, host, strlen(host));
+    assert_true(h >= 0 && j < m->hosts[h].n_vms);
+    return m->vms[m->hosts[h].vms[j]].name;
+}
+
+static int32_t pos_of(const struct model *m, const char *host, const char *vm)
+{
+    int32_t h = model_find_host(m, host, strlen(host));
+    int32_t v = model_find_vm(m, (uint32_t)h, vm, strlen(vm));
+    assert_true(v >= 0);
+    return m->vms[v].pos;
+}
+
+/* A new sample of host/vm with memory at mem_pct (over 95 %: in alert at once, by
+ * the default rules), then the tick that settles the alert states. */
+static void memory(struct model *m, const char *host, const char *vm, double mem_pct,
+                   uint64_t now_ms)
+{
+    struct kg_vm v;
+    kg_vm_init(&v);
+    v.ts_ms = 1764400000000;
+    snprintf(v.host, sizeof(v.host), "%s", host);
+    snprintf(v.name, sizeof(v.name), "%s", vm);
+    v.state = KG_VM_RUNNING;
+    v.cpu_pct = 50;
+    v.vcpus = 4;
+    v.mem_used_pct = mem_pct;
+    fixture_vm_apply(m, &v, now_ms);
+    model_lock(m);
+    model_tick(m, now_ms, COLOUR_METRIC_CPU);
+    model_unlock(m);
+}
+
+static void order(struct layout_grid *g, struct model *m, const char *zoom)
+{
+    model_lock(m);
+    assert_int_equal(layout_grid_order(g, m, LAYOUT_SORT_NAME, zoom, zoom ? strlen(zoom) : 0, 5000,
+                                       NULL), 0);
+    model_unlock(m);
+}
+
+static bool filter_stale(const struct layout_grid *g, struct model *m)
+{
+    model_lock(m);
+    bool stale = layout_grid_filter_stale(g, m);
+    model_unlock(m);
+    return stale;
+}
+
+/* Alerts only: the VMs in alert get tiles (first in their host's list, by name),
+ * a host without one gets no block; the grid knows when the alert set moved on. */
+static void alerts_only_filter(void **state)
+{
+    (void)state;
+    struct model *m;
+    struct layout_grid g;
+    fixture_grid(&m, &g); /* h1: a0..a6, h2: none, h3: c0..c2 */
+    memory(m, "h1", "a5", 99, 2000);
+    memory(m, "h3", "c1", 99, 2000);
+    memory(m, "h1", "a2", 99, 2000);
+    assert_int_equal(m->counts.vms_alert, 3);
+    assert_false(filter_stale(&g, m)); /* no filter: never */
+
+    g.alerts_only = true;
+    assert_true(filter_stale(&g, m)); /* every VM had a tile */
+    order(&g, m, NULL);
+    assert_int_equal(g.n_blocks, 2);            /* h2 has no VM in alert */
+    assert_int_equal(g.counts[0], 2);
+    assert_int_equal(g.counts[1], 1);
+    assert_string_equal(vm_at(m, "h1", 0), "a2");
+    assert_string_equal(vm_at(m, "h1", 1), "a5");
+    assert_string_equal(vm_at(m, "h1", 2), "a0"); /* the others after them, by name */
+    assert_string_equal(vm_at(m, "h1", 6), "a6");
+    assert_int_equal(pos_of(m, "h1", "a2"), 0);
+    assert_int_equal(pos_of(m, "h1", "a5"), 1);
+    assert_int_equal(pos_of(m, "h1", "a0"), -1);
+    assert_int_equal(pos_of(m, "h3", "c1"), 0);
+    assert_int_equal(pos_of(m, "h3", "c0"), -1);
+    assert_false(filter_stale(&g, m));
+
+    /* a5 recovers, a0 goes into alert: stale until ordered again */
+    memory(m, "h1", "a5", 10, 3000);
+    assert_true(filter_stale(&g, m));
+    memory(m, "h1", "a0", 99, 3000);
+    order(&g, m, NULL);
+    assert_int_equal(g.counts[0], 2);
+    assert_string_equal(vm_at(m, "h1", 0), "a0");
+    assert_string_equal(vm_at(m, "h1", 1), "a2");
+    assert_int_equal(pos_of(m, "h1", "a5"), -1);
+
+    /* zoomed into h3: h1's alerts are not the grid's business */
+    order(&g, m, "h3");
+    assert_int_equal(g.n_blocks, 1);
+    memory(m, "h1", "a6", 99, 4000);
+    assert_false(filter_stale(&g, m));
+    memory(m, "h3", "c2", 99, 4000);
+    assert_true(filter_stale(&g, m));
+
+    /* nobody in alert: no block at all */
+    const char *calm[][2] = {{"h1", "a0"}, {"h1", "a2"}, {"h1", "a6"}, {"h3", "c1"}, {"h3", "c2"}};
+    for (size_t i = 0; i < 5; i++)
+        memory(m, calm[i][0], calm[i][1], 10, 5000);
+    assert_int_equal(m->counts.vms_alert, 0);
+    order(&g, m, NULL);
+    assert_int_equal(g.n_blocks, 0);
+
+    /* the filter off: every VM, by name */
+    g.alerts_only = false;
+    order(&g, m, NULL);
+    assert_int_equal(g.n_blocks, 3);
+    assert_int_equal(g.counts[0], 7);
+    for (uint32_t j = 0; j < 7; j++) {
+        char want[8];
+        snprintf(want, sizeof(want), "a%u", j);
+        assert_string_equal(vm_at(m, "h1", j), want);
+        assert_int_equal(pos_of(m, "h1", want), (int32_t)j);
+    }
+    layout_grid_free(&g);
+    model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +354,7 @@ int main(void)
         cmocka_unit_test(max_pitch_and_labels),
         cmocka_unit_test(natural_names),
         cmocka_unit_test(sort_orders),
+        cmocka_unit_test(alerts_only_filter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

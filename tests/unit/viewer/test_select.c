@@ -39,7 +39,7 @@ static int setup(void **state)
     fixture_vm(f.m, "h3", "c2");
     char err[256];
     struct render_options ro = {640, 480, false, NULL, "test", "kvmgrid", "test"};
-    assert_int_equal(screen_open(&f.s, &ro, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, false, err,
+    assert_int_equal(screen_open(&f.s, &ro, VIEW_SHOW_CPU, LAYOUT_SORT_NAME, false, err,
                                  sizeof(err)), 0);
     assert_int_equal(screen_frame(&f.s, f.m, 1000, true, NULL), 0); /* lay out */
     *state = &f;

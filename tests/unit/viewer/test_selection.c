@@ -155,7 +155,7 @@ static void host_removed_before_the_layout(void **state)
     struct layout_grid g;
     struct view v;
     fixture_grid(&m, &g);
-    view_init(&v, COLOUR_METRIC_CPU, LAYOUT_SORT_NAME, true);
+    view_init(&v, VIEW_SHOW_CPU, LAYOUT_SORT_NAME, true);
     int x, y;
     fixture_tile_centre(&g, m, "h3", "c1", &x, &y);
     char topic[64];

@@ -90,7 +90,7 @@ static void tile_line_between_top_rows_and_centre(void **state)
     canvas_fill(&f->c, 0, 0, 100, 100, TILE_COLOUR);
     trends_frame(&f->tr, f->m, 30000);
     struct layout_rect t = {0, 0, 100, 100};
-    trends_tile(&f->tr, &f->c, f->m, 0, t, 60, COLOUR_METRIC_CPU);
+    trends_tile(&f->tr, &f->c, f->m, 0, t, 0, COLOUR_METRIC_CPU);
     /* 100 % puts the white line on the box's first row: s / 6 */
     size_t white = count_row(&f->c, 100 / 6, 0, 100, 0xFFFFFFFFu);
     assert_true(white >= 30); /* half the window known: about half the box's width */
@@ -132,17 +132,17 @@ static void no_line_where_none_belongs(void **state)
     struct fx *f = *state;
     trends_frame(&f->tr, f->m, 30000);
     canvas_fill(&f->c, 0, 0, 100, 100, TILE_COLOUR);
-    trends_tile(&f->tr, &f->c, f->m, 0, (struct layout_rect){0, 0, 39, 39}, 39, COLOUR_METRIC_CPU);
-    trends_tile(&f->tr, &f->c, f->m, 0, (struct layout_rect){0, 0, 100, 100}, 60,
+    trends_tile(&f->tr, &f->c, f->m, 0, (struct layout_rect){0, 0, 39, 39}, 0, COLOUR_METRIC_CPU);
+    trends_tile(&f->tr, &f->c, f->m, 0, (struct layout_rect){0, 0, 100, 100}, 0,
                 COLOUR_METRIC_STEAL);
-    trends_tile(&f->tr, &f->c, f->m, 5, (struct layout_rect){0, 0, 100, 100}, 60,
+    trends_tile(&f->tr, &f->c, f->m, 5, (struct layout_rect){0, 0, 100, 100}, 0,
                 COLOUR_METRIC_CPU); /* a slot the history does not hold */
     assert_int_equal(count_rect(&f->c, 0, 0, 100, 100, TILE_COLOUR), 10000);
     /* history off: nothing, and no notice */
     struct history keep = f->m->vm_hist;
     memset(&f->m->vm_hist, 0, sizeof(f->m->vm_hist));
     trends_frame(&f->tr, f->m, 30000);
-    trends_tile(&f->tr, &f->c, f->m, 0, (struct layout_rect){0, 0, 100, 100}, 60,
+    trends_tile(&f->tr, &f->c, f->m, 0, (struct layout_rect){0, 0, 100, 100}, 0,
                 COLOUR_METRIC_CPU);
     assert_int_equal(count_rect(&f->c, 0, 0, 100, 100, TILE_COLOUR), 10000);
     assert_string_equal(f->tr.notice, "");
