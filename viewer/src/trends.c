@@ -288,6 +288,13 @@ static void panel_row(struct trends *tr, const struct text *t, const struct mode
     text_draw(c, f, val, x, y + (box_h - t->small_h) / 2, COLOUR_TEXT, &all);
 }
 
+/* No panel (tip.w 0). */
+static void tip_drop(struct trends *tr)
+{
+    canvas_free(&tr->tip);
+    memset(&tr->tip, 0, sizeof(tr->tip));
+}
+
 void trends_tip(struct trends *tr, const struct text *t, const struct model *m, int32_t vm,
                 int32_t host)
 {
@@ -307,8 +314,7 @@ void trends_tip(struct trends *tr, const struct text *t, const struct model *m, 
     tr->tip_changed = true;
     tr->tip_n_rows = 0;
     if (vm < 0 && host < 0) {
-        canvas_free(&tr->tip);
-        memset(&tr->tip, 0, sizeof(tr->tip));
+        tip_drop(tr);
         return;
     }
     TTF_Font *f = t->font_small;
@@ -322,11 +328,9 @@ void trends_tip(struct trends *tr, const struct text *t, const struct model *m, 
     int pitch = box_h + t->small_h / 2 + 2, head = t->small_h + 4;
     int ph = head + rows * pitch;
     if (tr->tip.w != w || tr->tip.h != ph) {
-        canvas_free(&tr->tip);
-        memset(&tr->tip, 0, sizeof(tr->tip));
+        tip_drop(tr);
         if (canvas_resize(&tr->tip, w, ph, PANEL_BG) != 0) {
-            canvas_free(&tr->tip);
-            memset(&tr->tip, 0, sizeof(tr->tip));
+            tip_drop(tr); /* no panel: the tooltip shows its text alone */
             return;
         }
     } else {
