@@ -238,7 +238,8 @@ static void compose_header(const struct chrome *ch, const struct text *t, const 
     compose_alerts(m, v, t, ch->header.w - 12, now_ms, h[2], badge_len);
 }
 
-static void compose_status(const struct model *m, const struct view *v, char *status)
+static void compose_status(const struct chrome *ch, const struct model *m, const struct view *v,
+                           char *status)
 {
     const size_t max = CHROME_TEXT_MAX;
     uint64_t bad = model_bad_total(m);
@@ -269,9 +270,11 @@ static void compose_status(const struct model *m, const struct view *v, char *st
                                 (unsigned long long)m->dropped_hosts, m->max_hosts,
                                 (unsigned long long)m->dropped_vms, m->max_vms);
     if (off < max)
-        snprintf(status + off, max - off, "   applied %llu, removed %llu, ignored %llu",
-                 (unsigned long long)m->applied, (unsigned long long)m->removed,
-                 (unsigned long long)m->ignored);
+        off += (size_t)snprintf(status + off, max - off, "   applied %llu, removed %llu, ignored %llu",
+                                (unsigned long long)m->applied, (unsigned long long)m->removed,
+                                (unsigned long long)m->ignored);
+    if (ch->trends != NULL && ch->trends[0] && off < max)
+        snprintf(status + off, max - off, "   %s", ch->trends);
 }
 
 /* Header line i: line 2's alert badge in black on the alert colour, the rest in
@@ -299,7 +302,7 @@ void chrome_update(struct chrome *ch, struct canvas *c, const struct text *t,
     char h[3][CHROME_TEXT_MAX], status[CHROME_TEXT_MAX];
     size_t badge_len = 0;
     compose_header(ch, t, m, v, now_ms, h, &badge_len);
-    compose_status(m, v, status);
+    compose_status(ch, m, v, status);
     for (int i = 0; i < 3; i++) {
         if (!force && strcmp(h[i], ch->header_text[i]) == 0)
             continue;

@@ -26,6 +26,8 @@ struct chrome {
     char header_text[3][CHROME_TEXT_MAX];  /* as last drawn */
     char status_text[CHROME_TEXT_MAX];
     const char *prefix, *broker;           /* borrowed, shown in the header */
+    const char *trends;                    /* borrowed: the trends' notice ("" none),
+                                              at the end of the status line */
 };
 
 /* Divides a w x h canvas into header, grid, legend and status for t's fonts. */

@@ -113,24 +113,44 @@ static void vm_tooltip(const struct model *m, const struct model_vm *v, const ch
         snprintf(out + off, size - off, "sample %s   received %s ago   agent age %s", ts, hh, g);
 }
 
+/* The host of the block under (x, y) and the index of the VM tile there among
+ * the VMs the grid shows of it (-1: none). */
+static const struct model_host *tip_at(const struct layout_grid *g, const struct model *m, int x,
+                                       int y, int *tile)
+{
+    int32_t b = x >= 0 ? layout_grid_block_at(g, x, y) : -1;
+    if (b < 0)
+        return NULL;
+    const struct model_host *h = layout_grid_host(g, m, (size_t)b);
+    int t = h != NULL ? layout_tile_at(&g->lr, &g->blocks[b], x, y) : -1;
+    /* the filter may show fewer than n_vms */
+    *tile = t >= 0 && (uint32_t)t < g->counts[b] && (uint32_t)t < h->n_vms ? t : -1;
+    return h;
+}
+
+void overlay_tooltip_of(const struct layout_grid *g, const struct model *m, int x, int y,
+                        int32_t *host, int32_t *vm)
+{
+    int t = -1;
+    const struct model_host *h = tip_at(g, m, x, y, &t);
+    *host = h != NULL ? (int32_t)(h - m->hosts) : -1;
+    *vm = h != NULL && t >= 0 ? (int32_t)h->vms[t] : -1;
+}
+
 void overlay_tooltip_text(const struct layout_grid *g, const struct model *m, int x, int y,
                           uint64_t now_ms, char *out, size_t size)
 {
     out[0] = '\0';
-    int32_t b = x >= 0 ? layout_grid_block_at(g, x, y) : -1;
-    if (b < 0)
-        return;
-    const struct layout_block *blk = &g->blocks[b];
-    const struct model_host *h = layout_grid_host(g, m, (size_t)b);
+    int t = -1;
+    const struct model_host *h = tip_at(g, m, x, y, &t);
     if (h == NULL)
         return;
-    int t = layout_tile_at(&g->lr, blk, x, y);
     char hn[KG_NAME_ESC_MAX + 1];
     model_display(h->name, h->name_len, hn, sizeof(hn));
     const char *hs = h->status == MODEL_HOST_OFFLINE ? "OFFLINE"
                      : h->status == MODEL_HOST_ONLINE ? (h->stale ? "online, stale" : "online")
                                                       : "status unknown";
-    if (t < 0 || (uint32_t)t >= g->counts[b]) { /* the filter may show fewer than n_vms */
+    if (t < 0) {
         char cpu[32];
         fmt_num(h->cpu_pct, " %", cpu, sizeof(cpu));
         snprintf(out, size, "host %.80s (%s)\nVMs %u   CPU %s   libvirt %s", hn, hs, h->n_vms, cpu,
@@ -188,15 +208,31 @@ bool overlay_update(struct overlay *o, SDL_Renderer *ren, TTF_Font *font, float 
     return changed;
 }
 
+void overlay_panel(struct overlay *o, SDL_Renderer *ren, SDL_Surface *s)
+{
+    if (o->panel_tex)
+        SDL_DestroyTexture(o->panel_tex);
+    o->panel_tex = s != NULL ? SDL_CreateTextureFromSurface(ren, s) : NULL;
+    o->panel_w = s != NULL ? s->w : 0;
+    o->panel_h = s != NULL ? s->h : 0;
+}
+
 bool overlay_help_pending(const struct overlay *o, bool help)
 {
     return help && o->help_tex == NULL;
 }
 
-static void draw_box(SDL_Renderer *ren, SDL_Texture *t, int w, int h, int x, int y, int out_w,
-                     int out_h, float scale)
+/* A box of texture t (w x h) at (x, y), kept on the w x h output, with texture
+ * p (pw x ph, may be NULL) below it; p's place goes into *p_at (may be NULL). */
+static void draw_box(SDL_Renderer *ren, SDL_Texture *t, int w, int h, SDL_Texture *p, int pw,
+                     int ph, struct layout_rect *p_at, int x, int y, int out_w, int out_h,
+                     float scale)
 {
-    int pad = (int)(6 * scale);
+    int pad = (int)(6 * scale), text_w = w, text_h = h;
+    if (p != NULL) {
+        h += pad + ph;
+        w = w > pw ? w : pw;
+    }
     if (x + w + 2 * pad > out_w)
         x = out_w - w - 2 * pad;
     if (y + h + 2 * pad > out_h)
@@ -210,11 +246,17 @@ static void draw_box(SDL_Renderer *ren, SDL_Texture *t, int w, int h, int x, int
     SDL_RenderFillRect(ren, &bg);
     SDL_SetRenderDrawColor(ren, 0xE8, 0xE8, 0xE8, 0xFF);
     SDL_RenderDrawRect(ren, &bg);
-    SDL_Rect dst = {x + pad, y + pad, w, h};
+    SDL_Rect dst = {x + pad, y + pad, text_w, text_h};
     SDL_RenderCopy(ren, t, NULL, &dst);
+    if (p != NULL) {
+        SDL_Rect pd = {x + pad, y + 2 * pad + text_h, pw, ph};
+        SDL_RenderCopy(ren, p, NULL, &pd);
+        if (p_at != NULL)
+            *p_at = (struct layout_rect){pd.x, pd.y, pw, ph};
+    }
 }
 
-void overlay_draw(const struct overlay *o, SDL_Renderer *ren, SDL_Texture *tex, int tile_px,
+void overlay_draw(struct overlay *o, SDL_Renderer *ren, SDL_Texture *tex, int tile_px,
                   int mouse_x, int mouse_y, bool help, int w, int h, float scale)
 {
     if (o->sel_visible) {
@@ -230,12 +272,14 @@ void overlay_draw(const struct overlay *o, SDL_Renderer *ren, SDL_Texture *tex, 
         SDL_Rect tile = {s->x, s->y, s->w, s->h};
         SDL_RenderCopy(ren, tex, &tile, &tile);
     }
+    o->panel_rect = (struct layout_rect){0, 0, 0, 0};
     if (o->tip_tex)
-        draw_box(ren, o->tip_tex, o->tip_w, o->tip_h, mouse_x + (int)(16 * scale),
-                 mouse_y + (int)(16 * scale), w, h, scale);
+        draw_box(ren, o->tip_tex, o->tip_w, o->tip_h, o->panel_tex, o->panel_w, o->panel_h,
+                 &o->panel_rect, mouse_x + (int)(16 * scale), mouse_y + (int)(16 * scale), w, h,
+                 scale);
     if (help && o->help_tex)
-        draw_box(ren, o->help_tex, o->help_w, o->help_h, (w - o->help_w) / 2, (h - o->help_h) / 2,
-                 w, h, scale);
+        draw_box(ren, o->help_tex, o->help_w, o->help_h, NULL, 0, 0, NULL, (w - o->help_w) / 2,
+                 (h - o->help_h) / 2, w, h, scale);
 }
 
 void overlay_reset(struct overlay *o)
@@ -244,6 +288,9 @@ void overlay_reset(struct overlay *o)
         SDL_DestroyTexture(o->help_tex);
     if (o->tip_tex)
         SDL_DestroyTexture(o->tip_tex);
-    o->help_tex = o->tip_tex = NULL;
+    if (o->panel_tex)
+        SDL_DestroyTexture(o->panel_tex);
+    o->help_tex = o->tip_tex = o->panel_tex = NULL;
+    o->panel_w = o->panel_h = 0;
     o->tip_text[0] = '\0';
 }

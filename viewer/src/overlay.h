@@ -23,6 +23,9 @@ struct overlay {
     char tip_text[OVERLAY_TIP_MAX]; /* as shown; "" none */
     SDL_Texture *tip_tex;           /* owned */
     int tip_w, tip_h;
+    SDL_Texture *panel_tex;         /* owned: the trends under the tooltip's text (trends.c) */
+    int panel_w, panel_h;
+    struct layout_rect panel_rect;  /* where it was last drawn (w 0: not shown) */
     SDL_Texture *help_tex;          /* owned; made when the help is first shown */
     int help_w, help_h;
     bool sel_visible;               /* the selected VM has a tile: framed at sel_rect */
@@ -33,6 +36,10 @@ struct overlay {
  * block): the host's figures over its label band or an empty tile, else the VM's. */
 void overlay_tooltip_text(const struct layout_grid *g, const struct model *m, int x, int y,
                           uint64_t now_ms, char *out, size_t size);
+/* Lock held: what the tooltip at output pixel (x, y) describes: *vm a VM slot
+ * or -1, *host the host index (a VM's host too) or -1 over no block. */
+void overlay_tooltip_of(const struct layout_grid *g, const struct model *m, int x, int y,
+                        int32_t *host, int32_t *vm);
 /* Lock held: where the selected VM's frame goes. True when that changed. */
 bool overlay_select(struct overlay *o, const struct view *v, const struct layout_grid *g,
                     const struct model *m);
@@ -40,11 +47,14 @@ bool overlay_select(struct overlay *o, const struct view *v, const struct layout
  * then) and makes the help's texture when help is on and there is none. */
 bool overlay_update(struct overlay *o, SDL_Renderer *ren, TTF_Font *font, float scale,
                     const char *tip, bool help);
+/* Makes the panel under the tooltip's text again from surface s (NULL: none). */
+void overlay_panel(struct overlay *o, SDL_Renderer *ren, SDL_Surface *s);
 /* True when the help is asked for but not made yet. */
 bool overlay_help_pending(const struct overlay *o, bool help);
 /* Draws the selection frame (copying the tile back from tex over it), the tooltip
- * at the mouse and the help in the middle, onto a w x h output. */
-void overlay_draw(const struct overlay *o, SDL_Renderer *ren, SDL_Texture *tex, int tile_px,
+ * (with its panel below the text) at the mouse and the help in the middle, onto a
+ * w x h output. */
+void overlay_draw(struct overlay *o, SDL_Renderer *ren, SDL_Texture *tex, int tile_px,
                   int mouse_x, int mouse_y, bool help, int w, int h, float scale);
 /* Destroys the textures (a new window size or renderer); they are made again. */
 void overlay_reset(struct overlay *o);

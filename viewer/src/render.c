@@ -25,6 +25,7 @@
 #include "overlay.h"
 #include "text.h"
 #include "tiles.h"
+#include "trends.h"
 
 #ifndef KG_WALL_FONT
 #define KG_WALL_FONT "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -40,6 +41,7 @@ struct render {
     struct text text;
     struct chrome chrome;
     struct overlay overlay;
+    struct trends trends;
     bool fullscreen;
     bool need_layout;           /* the window changed: lay the grid out again */
     bool need_chrome;           /* draw legend, header and status afresh */
@@ -97,7 +99,9 @@ int render_create(const struct render_options *opt, struct render **out, char *e
         return KG_ENOMEM;
     snprintf(r->text.font_path, sizeof(r->text.font_path), "%s",
              opt->font_path ? opt->font_path : KG_WALL_FONT);
+    trends_init(&r->trends);
     r->chrome.prefix = opt->prefix;
+    r->chrome.trends = r->trends.notice;
     r->chrome.broker = opt->broker;
     r->fullscreen = opt->fullscreen;
     SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
@@ -154,6 +158,7 @@ void render_free(struct render *r)
     if (r == NULL)
         return;
     overlay_reset(&r->overlay);
+    trends_free(&r->trends);
     text_close(&r->text);
     canvas_free(&r->canvas);
     if (r->tex)
@@ -171,6 +176,14 @@ void render_toggle_fullscreen(struct render *r)
 {
     r->fullscreen = !r->fullscreen;
     SDL_SetWindowFullscreen(r->win, r->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
+}
+
+void render_point(struct render *r, int x, int y)
+{
+    r->mouse_x = x;
+    r->mouse_y = y;
+    r->mouse_in = true;
+    r->overlay_changed = true;
 }
 
 bool render_wants_layout(const struct render *r)
@@ -280,11 +293,25 @@ void render_wait(struct render *r, int timeout_ms)
 
 /* ---- frame -------------------------------------------------------------- */
 
+/* A new history step: every visible sparkline again (large tiles are few). */
+static void repaint_trends(struct render *r, struct tiles *t, const struct model *m,
+                           const struct layout_grid *g)
+{
+    if (trends_in_tiles(g))
+        for (size_t b = 0; b < g->n_blocks; b++) {
+            const struct model_host *h = layout_grid_host(g, m, b);
+            for (uint32_t j = 0; h != NULL && j < h->n_vms; j++)
+                tiles_paint_vm(t, h->vms[j]);
+        }
+    trends_hosts(&r->trends, &r->canvas, m, g);
+}
+
 void render_draw(struct render *r, const struct model *m, const struct view *v,
                  struct layout_grid *g, const struct render_changes *ch, uint64_t now_ms,
                  bool force)
 {
-    struct tiles t = {&r->canvas, &r->text, g, m, v->metric, v->all, v->alerts_only, 0};
+    bool trends_step = trends_frame(&r->trends, m, now_ms);
+    struct tiles t = {&r->canvas, &r->text, g, m, v->metric, v->all, v->alerts_only, 0, &r->trends};
     if (ch->ordered) {
         tiles_place(&r->text, g, &r->chrome.grid);
         tiles_paint_all(&t, &r->chrome.grid);
@@ -299,8 +326,12 @@ void render_draw(struct render *r, const struct model *m, const struct view *v,
         } else {
             for (uint32_t i = 0; i < ch->n_dirty; i++)
                 tiles_paint_vm(&t, ch->dirty[i]);
+            if (trends_step)
+                repaint_trends(r, &t, m, g);
         }
     }
+    if (ch->ordered || ch->paint)
+        trends_drawn(&r->trends);
     r->stats.tiles_painted += t.painted;
     /* Header and status text: composed only when counts were recomputed (model_tick,
      * twice a second), drawn only when the text differs; never per message. */
@@ -315,9 +346,13 @@ void render_draw(struct render *r, const struct model *m, const struct view *v,
     }
     /* the tooltip's texture is made in render_present, without the lock */
     r->tip_next[0] = '\0';
-    if (r->mouse_in)
+    int32_t tip_host = -1, tip_vm = -1;
+    if (r->mouse_in) {
         overlay_tooltip_text(g, m, r->mouse_x, r->mouse_y, now_ms, r->tip_next,
                              sizeof(r->tip_next));
+        overlay_tooltip_of(g, m, r->mouse_x, r->mouse_y, &tip_host, &tip_vm);
+    }
+    trends_tip(&r->trends, &r->text, m, tip_vm, tip_host);
     if (overlay_select(&r->overlay, v, g, m))
         r->overlay_changed = true;
 }
@@ -341,6 +376,12 @@ int render_present(struct render *r, const struct view *v, const struct layout_g
 {
     if (overlay_update(&r->overlay, r->ren, r->text.font, r->scale, r->tip_next, v->help))
         r->overlay_changed = true;
+    bool panel_changed;
+    SDL_Surface *panel = trends_tip_taken(&r->trends, &panel_changed);
+    if (panel_changed) {
+        overlay_panel(&r->overlay, r->ren, panel);
+        r->overlay_changed = true;
+    }
     if (r->overlay_gen != v->overlay_gen) {
         r->overlay_gen = v->overlay_gen;
         r->overlay_changed = true;
@@ -444,6 +485,7 @@ int render_dump_layout(const struct render *r, const struct model *m,
             (unsigned long long)m->dropped_hosts, m->max_hosts, (unsigned long long)m->dropped_vms,
             m->max_vms);
     dump_blocks(f, m, g);
+    trends_dump(&r->trends, f, m, g, r->overlay.panel_rect);
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
         remove(tmp);
         return KG_EIO;

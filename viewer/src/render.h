@@ -51,6 +51,9 @@ int render_poll(struct render *r, struct input_event *ev);
 /* Waits up to timeout_ms for an event (it stays queued for render_poll). */
 void render_wait(struct render *r, int timeout_ms);
 void render_toggle_fullscreen(struct render *r);
+/* Puts the pointer at output pixel (x, y) as a mouse motion there would: the
+ * tooltip follows (--tooltip, for pictures taken without a mouse). */
+void render_point(struct render *r, int x, int y);
 /* True when the window's size changed since the grid was last placed: the run
  * loop lays the grid out again. */
 bool render_wants_layout(const struct render *r);

@@ -76,6 +76,26 @@ int screen_frame(struct screen *s, struct model *m, uint64_t now_ms, bool force,
     return render_present(s->render, &s->view, &s->grid, force, screenshot_path);
 }
 
+bool screen_point_at(struct screen *s, struct model *m, const char *host, size_t host_len,
+                     const char *vm, size_t vm_len)
+{
+    const struct layout_grid *g = &s->grid;
+    bool found = false;
+    model_lock(m);
+    int32_t h = model_find_host(m, host, host_len);
+    int32_t v = h >= 0 ? model_find_vm(m, (uint32_t)h, vm, vm_len) : -1;
+    if (v >= 0 && m->vms[v].pos >= 0 && (size_t)h < g->cap_host_block) {
+        int32_t b = g->host_block[h];
+        if (b >= 0 && (size_t)b < g->n_blocks) {
+            struct layout_rect t = layout_tile_rect(&g->lr, &g->blocks[b], (uint32_t)m->vms[v].pos);
+            render_point(s->render, t.x + t.w / 2, t.y + t.h / 2);
+            found = true;
+        }
+    }
+    model_unlock(m);
+    return found;
+}
+
 bool screen_pending(struct screen *s, struct model *m, struct render_view *rv)
 {
     struct render_view local;

@@ -42,6 +42,12 @@ void screen_close(struct screen *s);
 int screen_frame(struct screen *s, struct model *m, uint64_t now_ms, bool force,
                  const char *screenshot_path);
 
+/* Puts the pointer on the centre of the tile of VM vm (raw, vm_len) of host
+ * (raw, host_len), as laid out by the last frame: its tooltip shows from the
+ * next frame on. False when it has no tile. Takes the model lock. */
+bool screen_point_at(struct screen *s, struct model *m, const char *host, size_t host_len,
+                     const char *vm, size_t vm_len);
+
 /* True when the next screen_frame would still change the picture: the
  * renderer's render_view.pending, or the model's changes not drawn yet (while not
  * paused), or a layout the view asked for. Takes the model lock. *rv (may be

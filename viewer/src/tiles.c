@@ -268,6 +268,16 @@ void tiles_paint_vm(struct tiles *t, uint32_t idx)
               hollow || t->all ? (double)NAN : value[0]);
     if ((marks & TILES_ALERT) && tr.w >= TEXT_NAME_MIN_TILE_PX)
         alert_kinds(t, tr, a);
+    if (t->trends != NULL && !hollow) {
+        /* the alert's kinds are written across the top of large tiles */
+        int skip = (marks & TILES_ALERT) && tr.w >= TEXT_NAME_MIN_TILE_PX ? t->text->small_h + 8 : 0;
+        if (t->all) /* below each quadrant's labels (inset, alert band, two lines) */
+            trends_quads(t->trends, t->canvas, m, idx, tr,
+                         tr.w >= TEXT_NAME_MIN_TILE_PX ? tr.w / 24 + 6 + skip + 2 * t->text->small_h : 0,
+                         text_top, view_quad_metric);
+        else
+            trends_tile(t->trends, t->canvas, m, idx, tr, skip, t->metric);
+    }
     canvas_dirty(t->canvas, tr.x, tr.y, tr.w, tr.h);
     t->painted++;
 }
@@ -283,8 +293,12 @@ static void host_label(struct tiles *t, const struct model_host *h, const struct
         SDL_Rect clip = {b->rect.x, b->rect.y, b->rect.w, lr->label_h_px};
         int w = text_draw(t->canvas, f, label, b->rect.x, b->rect.y, COLOUR_TEXT, &clip);
         const char *tag = offline ? " OFFLINE" : (h->stale ? " stale" : (!h->libvirt_ok ? " libvirt?" : ""));
-        text_draw(t->canvas, f, tag, b->rect.x + w, b->rect.y,
-                  offline ? COLOUR_OFFLINE : COLOUR_TEXT_DIM, &clip);
+        w += text_draw(t->canvas, f, tag, b->rect.x + w, b->rect.y,
+                       offline ? COLOUR_OFFLINE : COLOUR_TEXT_DIM, &clip);
+        if (t->trends != NULL)
+            trends_host(t->trends, t->canvas, t->model, (size_t)(b - t->grid->blocks),
+                        (uint32_t)(h - t->model->hosts), b->rect.x + w, b->rect.x + b->rect.w,
+                        b->rect.y, lr->label_h_px);
     }
     if (offline) {
         int g = lr->block_gap_px >= 4 ? 2 : 1;
@@ -320,6 +334,8 @@ void tiles_paint_all(struct tiles *t, const SDL_Rect *area)
 {
     const struct layout_grid *g = t->grid;
     canvas_fill(t->canvas, area->x, area->y, area->w, area->h, COLOUR_BACKGROUND);
+    if (t->trends != NULL)
+        trends_hosts_reset(t->trends);
     if (g->n_blocks == 0 && t->alerts_only)
         empty_note(t, area);
     t->canvas->painting_all = true;

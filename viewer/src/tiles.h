@@ -22,6 +22,7 @@
 #include "layout.h"
 #include "model.h"
 #include "text.h"
+#include "trends.h"
 
 enum tiles_mark {
     TILES_STALE = 1, TILES_OFFLINE = 2, TILES_PAUSED = 4, TILES_SHUTOFF = 8, TILES_CRASHED = 16,
@@ -38,6 +39,7 @@ struct tiles {
     bool all;                   /* every metric at once: quadrants */
     bool alerts_only;           /* the grid is filtered: an empty grid says so */
     uint64_t painted;           /* tiles painted, counted up */
+    struct trends *trends;      /* sparklines in large tiles and label bands (NULL: none) */
 };
 
 /* Paints one tile at tr in colour[0], or with nq == VIEW_QUADS in four quadrants

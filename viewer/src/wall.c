@@ -232,6 +232,7 @@ struct wall_loop {
     uint64_t start_ms, last_tick, frames, inputs, tick_values_gen;
     bool shot;                  /* --screenshot: save a picture and exit */
     bool send_pending;          /* --operator-send: not sent yet */
+    bool tip_pending;           /* --tooltip: not pointed at yet */
     bool burst_logged;          /* the retained state has arrived (settled once) */
     int send_status;
     int64_t trace_argb;         /* --trace-tile: colour last reported, -1 none */
@@ -396,6 +397,20 @@ static void send_once(struct wall_loop *l, uint64_t now)
     }
 }
 
+/* --tooltip HOST/VM, once settled: lay out, then point at the VM's tile as a
+ * mouse would, so that the screenshot shows its tooltip. */
+static void tooltip_once(struct wall_loop *l, uint64_t now)
+{
+    const char *arg = l->c->tooltip, *slash = strchr(arg, '/');
+    l->tip_pending = false;
+    screen_frame(l->scr, l->m, now, true, NULL); /* lay out, so that the VM has a tile */
+    if (slash == NULL || slash == arg || slash[1] == '\0' ||
+        !screen_point_at(l->scr, l->m, arg, (size_t)(slash - arg), slash + 1, strlen(slash + 1))) {
+        kg_error("tooltip: no tile for %s (expected HOST/VM of a VM on the wall)", arg);
+        l->send_status = WALL_EXIT_RUNTIME;
+    }
+}
+
 /* One frame, timed for --stats and followed by --trace-tile when presented. */
 static int frame_step(struct wall_loop *l, uint64_t now, bool take)
 {
@@ -466,6 +481,8 @@ static int run_loop(struct wall_loop *l, volatile sig_atomic_t *stop,
             send_once(l, now);
         if (view_rotate(&l->scr->view, now))
             l->last_tick = 0; /* hottest list by the new metric */
+        if (l->tip_pending && settled)
+            tooltip_once(l, now);
         if (take || l->last_tick == 0 || now - l->last_tick >= TICK_MS) {
             model_lock(l->m);
             model_tick(l->m, now, l->scr->view.metric);
@@ -608,6 +625,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
     l = (struct wall_loop){.c = c, .ctx = &ctx, .m = m, .scr = &scr, .op = &op,
                            .start_ms = kg_clock_mono_ms(), .shot = c->screenshot[0] != '\0',
                            .send_pending = c->operator_send[0] != '\0',
+                           .tip_pending = c->tooltip[0] != '\0',
                            .send_status = WALL_EXIT_OK, .trace_argb = -1};
     status = run_loop(&l, stop, report);
     if (c->stats) {

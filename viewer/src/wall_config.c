@@ -69,6 +69,9 @@ const struct kg_config_key wall_config_keys[] = {
     STR("trace_tile", trace_tile,
         "VM name: print a timestamped line each time its tile changes colour (latency "
         "measurements)", NULL),
+    STR("tooltip", tooltip,
+        "HOST/VM: once the retained state is in, show the VM's tooltip as if the mouse were "
+        "over its tile (screenshots without a mouse; HOST is cut at the first /)", NULL),
     {"operator", KG_CFG_BOOL, OFF(operator_mode), 0, 0, 0, NULL,
      "operator mode: select a VM and send its load generator a preset (needs username, an "
      "operator's credentials)", "false"},

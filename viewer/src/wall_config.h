@@ -40,6 +40,7 @@ struct wall_config {
     char dump_layout[512];      /* with --screenshot: also write the layout as text */
     bool stats;                 /* print frame-time statistics at exit */
     char trace_tile[KG_NAME_MAX + 1]; /* VM name: log when its tile changes colour */
+    char tooltip[2 * KG_NAME_MAX + 2]; /* "HOST/VM": its tooltip shown once settled */
     /* operator mode (off unless asked for, and only with a user name) */
     bool operator_mode;
     char operator_send[KG_NAME_MAX + 32]; /* "PRESET:VM": headless, send once settled */

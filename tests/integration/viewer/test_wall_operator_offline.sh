@@ -38,7 +38,8 @@ BLOG=$KG_TMP/mosquitto.log
 "$(kg_bin kg-wall-gridpub)" --broker "$KG_BROKER_URI" --hosts 2 --vms 6 >"$KG_TMP/gridpub.log" 2>&1 ||
     kg_die "grid publisher failed"
 
-kg_spawn wall "$WALL" --broker "$KG_BROKER_URI" --size 1024x640 --metric cpu --interval 1h \
+# --history 0: trends would move the tiles' pictures with time, which are compared here
+kg_spawn wall "$WALL" --broker "$KG_BROKER_URI" --size 1024x640 --metric cpu --interval 1h --history 0 \
     --operator --username operator@off --password-file "$KG_TMP/op.pass" --client-id wall-off
 WALL_PID=$KG_LAST_PID LOG=$KG_TMP/wall.log
 kg_wall_wait_window "operator wall"

@@ -198,6 +198,44 @@ kg_assert_eq "4 px in alert: black core" 000000 "$(pxf "$KG_TMP/tiny-all.png" $(
 below() { convert "$1" -crop 800x530+0+70 +repage ppm:- | cksum; }
 if [ "$(below "$SHOT")" = "$(below "$KG_TMP/again.png")" ]; then kg_pass "identical pixels on a second run"; else kg_fail "pixels differ between runs"; fi
 
+# Trends (the default history, 15 min in 5 s steps): without a mouse, --tooltip
+# opens hv1/c's tooltip. Its panel's CPU sparkline (c runs at 100 %) has its white
+# line in the box's top rows; hv1 sent host figures (CPU 25 %), so its label band
+# has a trend (its light line somewhere in its box); hv3 sent none: no trend.
+"$WALL" --broker "$KG_BROKER_URI" --size 800x600 \
+    --tooltip hv1/c --screenshot "$KG_TMP/trends.png" --dump-layout "$KG_TMP/trends.txt" \
+    >>"$KG_TMP/wall.log" 2>&1
+kg_assert_eq "trends run exit status" 0 $?
+cp "$KG_TMP/trends.txt" "$KG_TMP/trends.log"
+# any X Y W H ROW0 ROWS COLOUR: does colour appear in rows ROW0.. ROW0+ROWS-1 of the box?
+any() {
+    _r=0; _pts=""
+    while [ $_r -lt "$6" ]; do
+        _c=0; while [ $_c -lt "$3" ]; do _pts="$_pts$(( $1 + _c )) $(( $2 + $5 + _r ))
+"; _c=$((_c + 1)); done
+        _r=$((_r + 1))
+    done
+    printf '%s' "$_pts" | "$PIXELS" "$KG_TMP/trends.png" | grep -c " $7\$"
+}
+set -- $(grep '^tooltip_trend cpu ' "$KG_TMP/trends.txt")
+[ $# -eq 6 ] || kg_die "no tooltip sparkline in the layout: $(cat "$KG_TMP/trends.txt")"
+n=$(any $3 $4 $5 $6 0 2 FFFFFF)
+[ "$n" -gt 0 ] && kg_pass "tooltip CPU sparkline: the line at 100 % ($n px)" ||
+    kg_fail "tooltip CPU sparkline: no line in the box's top rows"
+kg_assert_eq "... and none at 0 %" 0 "$(any $3 $4 $5 $6 $(( $6 - 3 )) 3 FFFFFF)"
+kg_assert_eq "tooltip: memory, disk and network too" 3 \
+    "$(grep -c '^tooltip_trend \(mem\|disk\|net\) ' "$KG_TMP/trends.txt")"
+set -- $(grep '^host_trend hv1 ' "$KG_TMP/trends.txt")
+[ $# -eq 6 ] || kg_die "no host trend for hv1 in the layout: $(cat "$KG_TMP/trends.txt")"
+n=$(any $3 $4 $5 $6 0 $6 E8E8E8)
+[ "$n" -gt 0 ] && kg_pass "hv1's label band shows its CPU trend ($n px)" ||
+    kg_fail "hv1's label band: no trend line"
+kg_assert_not_contains "hv3 sent no host figures: no trend" "$(cat "$KG_TMP/trends.txt")" "host_trend hv3"
+"$WALL" --broker "$KG_BROKER_URI" --size 800x600 --tooltip hv1/nosuchvm \
+    --screenshot "$KG_TMP/notip.png" >"$KG_TMP/notip.log" 2>&1
+kg_assert_eq "--tooltip of a VM not on the wall: exit status 1" 1 $?
+kg_assert_contains "... and says why" "$(cat "$KG_TMP/notip.log")" "tooltip: no tile for hv1/nosuchvm"
+
 # Nothing updates: with a 200 ms interval and 1 missed interval, hv3's VM (its host never
 # told its own interval; hv1 said 1 h) turns stale, next to the agent-flagged one. The
 # wall takes its screenshot only after 1 s without retained messages (> 200 ms), so

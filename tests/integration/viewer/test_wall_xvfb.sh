@@ -19,8 +19,10 @@ command -v xvfb-run >/dev/null || kg_die "xvfb-run missing (package xvfb)"
 if [ "${1:-}" = "--inner" ]; then
     # Runs inside xvfb-run with DISPLAY set; the broker comes from the outer run.
     . "$KG_SOURCE_DIR/tests/integration/viewer/xwall.sh"
-    # --interval 1h: nothing turns stale while the test runs, so pictures can be compared
-    kg_spawn wall "$WALL" --broker "$OUTER_BROKER_URI" --size 1024x640 --metric cpu --interval 1h
+    # --interval 1h: nothing turns stale while the test runs, so pictures can be compared;
+    # --history 0: neither do trends move with time (and the status line says nothing of them)
+    kg_spawn wall "$WALL" --broker "$OUTER_BROKER_URI" --size 1024x640 --metric cpu --interval 1h \
+        --history 0
     WALL_PID=$KG_LAST_PID LOG=$KG_TMP/wall.log
     kg_wall_wait_window "plain wall"
     kg_wall_settle "retained state drawn" "settled 1" "inputs 0" "metric cpu"
