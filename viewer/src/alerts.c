@@ -287,14 +287,33 @@ uint64_t alerts_vm_since(const struct alerts_vm *a)
     return since;
 }
 
+/* The order kinds are shown in: what explains the others first */
+static const int shown_order[ALERTS_KINDS] = {ALERTS_OFFLINE, ALERTS_STALE, ALERTS_CPU,
+                                              ALERTS_MEM, ALERTS_STEAL, ALERTS_DISK_LAT};
+
 int alerts_vm_first(const struct alerts_vm *a)
 {
-    static const int order[ALERTS_KINDS] = {ALERTS_OFFLINE, ALERTS_STALE, ALERTS_CPU,
-                                            ALERTS_MEM, ALERTS_STEAL, ALERTS_DISK_LAT};
     for (int i = 0; i < ALERTS_KINDS; i++)
-        if (a->active & BIT(order[i]))
-            return order[i];
+        if (a->active & BIT(shown_order[i]))
+            return shown_order[i];
     return -1;
+}
+
+char *alerts_vm_kinds(const struct alerts_vm *a, const char *sep, char *buf, size_t size)
+{
+    size_t off = 0;
+    if (size == 0)
+        return buf;
+    buf[0] = '\0';
+    for (int i = 0; i < ALERTS_KINDS && off < size; i++) {
+        int k = shown_order[i];
+        if (a->active & BIT(k)) {
+            int n = snprintf(buf + off, size - off, "%s%s", off ? sep : "",
+                             alerts_kind_name((enum alerts_kind)k));
+            off += n > 0 ? (size_t)n : 0;
+        }
+    }
+    return buf;
 }
 
 const char *alerts_kind_name(enum alerts_kind k)

@@ -88,6 +88,10 @@ uint64_t alerts_vm_since(const struct alerts_vm *a);
  * order), or -1 when none. */
 int alerts_vm_first(const struct alerts_vm *a);
 
+/* Writes the active kinds in alerts_vm_first's order, joined by sep ("OFFLINE",
+ * "CPU+MEM"); "" when none. Returns buf. */
+char *alerts_vm_kinds(const struct alerts_vm *a, const char *sep, char *buf, size_t size);
+
 /* Short name for screens and logs: "CPU", "MEM", "STEAL", "DISK", "STALE", "OFFLINE". */
 const char *alerts_kind_name(enum alerts_kind k);
 /* The config key of a metric kind's rule: "alert_cpu", "alert_mem", "alert_steal",

@@ -184,14 +184,13 @@ static void compose_alerts(const struct model *m, const struct view *v, const st
             uint32_t idx = (uint32_t)m->worst[i];
             const struct model_vm *vm = &m->vms[idx];
             const struct alerts_vm *a = model_vm_alerts(m, idx);
-            int k = alerts_vm_first(a);
             uint64_t since = alerts_vm_since(a);
-            char name[130], dur[32], entry[200];
+            char name[130], dur[32], kinds[56], entry[240];
             both_names(m->hosts[vm->host].name, m->hosts[vm->host].name_len, vm->name,
                        vm->name_len, name, sizeof(name));
             alerts_format_duration(now_ms > since ? now_ms - since : 0, dur, sizeof(dur));
             snprintf(entry, sizeof(entry), "%s%s %s %s", listed ? " \xC2\xB7 " : "   ", name,
-                     k >= 0 ? alerts_kind_name((enum alerts_kind)k) : "?", dur);
+                     alerts_vm_kinds(a, "+", kinds, sizeof(kinds)), dur);
             char more[32] = "";
             if (n > listed + 1)
                 snprintf(more, sizeof(more), " +%u more", n - listed - 1);

@@ -211,12 +211,8 @@ static void quad_labels(struct tiles *t, struct layout_rect tr, const uint32_t *
  * top of the frame. */
 static void alert_kinds(struct tiles *t, struct layout_rect tr, const struct alerts_vm *a)
 {
-    char s[64] = "!";
-    size_t off = 1;
-    for (int k = 0; k < ALERTS_KINDS && off < sizeof(s); k++)
-        if (a->active & (1u << k))
-            off += (size_t)snprintf(s + off, sizeof(s) - off, " %s",
-                                    alerts_kind_name((enum alerts_kind)k));
+    char kinds[56], s[64];
+    snprintf(s, sizeof(s), "! %s", alerts_vm_kinds(a, " ", kinds, sizeof(kinds)));
     TTF_Font *f = t->text->font_small;
     int w = text_width(f, s), fh = t->text->small_h, y = tr.y + 6;
     if (w + 8 > tr.w - 12)

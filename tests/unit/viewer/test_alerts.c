@@ -401,6 +401,24 @@ static void names_and_durations(void **state)
     assert_string_equal(alerts_format_duration(45000, tiny, sizeof(tiny)), "45");
 }
 
+/* Every active kind, what explains the others first, as the header lists them */
+static void kinds_listed(void **state)
+{
+    (void)state;
+    struct alerts_vm a;
+    memset(&a, 0, sizeof(a));
+    char b[64];
+    assert_string_equal(alerts_vm_kinds(&a, "+", b, sizeof(b)), "");
+    a.active = (1u << ALERTS_MEM) | (1u << ALERTS_CPU);
+    assert_string_equal(alerts_vm_kinds(&a, "+", b, sizeof(b)), "CPU+MEM");
+    a.active |= (1u << ALERTS_STALE) | (1u << ALERTS_DISK_LAT);
+    assert_string_equal(alerts_vm_kinds(&a, " ", b, sizeof(b)), "STALE CPU MEM DISK");
+    a.active = 0x3Fu;
+    assert_string_equal(alerts_vm_kinds(&a, "+", b, sizeof(b)), "OFFLINE+STALE+CPU+MEM+STEAL+DISK");
+    char tiny[6];
+    assert_string_equal(alerts_vm_kinds(&a, "+", tiny, sizeof(tiny)), "OFFLI");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +434,7 @@ int main(void)
         cmocka_unit_test_setup(rule_parse_format, setup),
         cmocka_unit_test_setup(rule_errors, setup),
         cmocka_unit_test_setup(names_and_durations, setup),
+        cmocka_unit_test_setup(kinds_listed, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
