@@ -38,6 +38,7 @@
 #define FRAME_MS 16
 #define SETTLE_MS 1000       /* no retained message for this long: the burst is in */
 #define EMPTY_SETTLE_MS 1500 /* connected, nothing retained at all for this long */
+#define WALL_DELIVER_BYTES (1u << 20) /* messages waiting between Paho and model_apply */
 
 struct wall_ctx {
     struct model *model;
@@ -488,6 +489,10 @@ static int open_sessions(const struct wall_config *c, struct wall_ctx *ctx, stru
     struct kg_mqtt_options mo;
     kg_client_mqtt_options(&c->client, &mo);
     mo.qos = 0; /* the wall only reads; QoS 0 keeps a retained burst fast */
+    /* model_apply (decode, then store under the model's lock) on the session's own
+     * thread, beside Paho reading the next packets: a burst then takes the longer
+     * of the two, not their sum. */
+    mo.deliver_bytes = WALL_DELIVER_BYTES;
     mo.on_message = on_message;
     mo.on_connect = on_connect;
     mo.on_synced = on_synced;
