@@ -15,7 +15,7 @@ BIG=$(python3 -c 'print("b" * 3000)')
 kg_pub kgtest/s/big "$BIG" -r -q 1
 
 kg_spawn tool "$TOOL" run "$KG_BROKER_URI" kgtest/r --interval-ms 1000 --sub kgtest/ctl \
-    --snapshot 'kgtest/s/#' --deliver-bytes 4096 --reconnect-min-ms 1000 --reconnect-max-ms 1000
+    --snapshot 'kgtest/s/#' --deliver-bytes 4096 --reconnect-min-ms 3000 --reconnect-max-ms 3000
 TP=$KG_LAST_PID
 synced() { [ "$(grep -c '^event synced' "$KG_TMP/tool.log")" -ge "$1" ]; }
 kg_wait_for 20 synced 1 || kg_die "never synced: $(tail -5 "$KG_TMP/tool.log")"
@@ -31,6 +31,7 @@ kg_wait_for 10 grep -q '^event message kgtest/ctl' "$KG_TMP/tool.log" ||
 
 kg_broker_stop
 kg_wait_for 10 grep -q '^event lost' "$KG_TMP/tool.log" || kg_fail "the lost connection was not said"
+# the retained message is back before the session reconnects (retries 3 s apart)
 kg_broker_start
 kg_pub kgtest/s/again y -r -q 1
 kg_wait_for 30 synced 2 || kg_die "never synced after the reconnect: $(tail -5 "$KG_TMP/tool.log")"
