@@ -5,7 +5,8 @@
  * includes cJSON. Strict and bounded: a cheap pre-scan checks size, nesting
  * depth, UTF-8, string escapes and number syntax before cJSON builds a tree
  * with cJSON_ParseWithLengthOpts (never cJSON_GetErrorPtr, which is
- * process-global). Pure: no logging, no global state.
+ * process-global). Pure: no logging; its only process-wide state is cJSON's
+ * allocation hooks, set once before main() (see struct tree).
  */
 #include "kvmgrid/schema.h"
 
