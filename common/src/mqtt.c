@@ -200,7 +200,9 @@ static void on_connection_lost(void *context, char *cause)
     pthread_mutex_unlock(&m->lock);
     kg_complain(&m->conn_complain, KG_LOG_WARN, "mqtt: connection to %s lost%s%s; reconnecting",
                 m->uri, cause ? ": " : "", cause ? cause : "");
-    if (m->on_lost)
+    if (m->on_lost && m->deliver)
+        kg_mqtt__deliver_lost(m, cause);
+    else if (m->on_lost)
         m->on_lost(m->ctx, cause);
 }
 
@@ -219,7 +221,12 @@ static int on_message_arrived(void *context, char *topic, int topic_len, MQTTAsy
 {
     struct kg_mqtt *m = context;
     size_t tl = topic_len > 0 ? (size_t)topic_len : strlen(topic);
-    if (m->on_message) {
+    if (m->on_message && m->deliver) {
+        atomic_fetch_add_explicit(&m->st_received, 1, memory_order_relaxed);
+        kg_mqtt__deliver_message(m, topic, tl, msg->payload,
+                                 msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0,
+                                 msg->retained != 0);
+    } else if (m->on_message) {
         atomic_fetch_add_explicit(&m->st_received, 1, memory_order_relaxed);
         m->on_message(m->ctx, topic, tl, msg->payload,
                       msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0, msg->retained != 0);
@@ -445,6 +452,11 @@ int kg_mqtt_create(const struct kg_mqtt_options *opt, struct kg_mqtt **out, char
         kg_mqtt_free(m);
         return KG_EINVAL;
     }
+    if (opt->deliver_bytes > 0 && kg_mqtt__deliver_start(m, opt->deliver_bytes) != 0) {
+        kg_mqtt__set_err(errmsg, errlen, "cannot start the delivery thread: out of memory");
+        kg_mqtt_free(m);
+        return KG_ENOMEM;
+    }
     *out = m;
     return 0;
 }
@@ -591,10 +603,12 @@ void kg_mqtt_free(struct kg_mqtt *m)
             kg_warn("mqtt: %zu queued messages for %s were never delivered; discarded", lost,
                     m->uri);
         MQTTAsync_destroy(&m->client);
+        kg_mqtt__deliver_stop(m); /* Paho calls back no more: nothing new is queued */
         pthread_cond_destroy(&m->cond);
         pthread_mutex_destroy(&m->lock);
         pthread_mutex_destroy(&m->send_lock);
     }
+    kg_mqtt__deliver_stop(m);
     free(m->uri);
     free(m->client_id);
     free(m->username);

@@ -272,5 +272,10 @@ int kg_mqtt_options_check(const struct kg_mqtt_options *opt, char *errmsg, size_
         kg_mqtt__set_err(errmsg, errlen, "max_buffered %d is negative", opt->max_buffered);
         return KG_EINVAL;
     }
+    if (opt->deliver_bytes > KG_MQTT_MAX_DELIVER_BYTES) {
+        kg_mqtt__set_err(errmsg, errlen, "deliver_bytes %zu is above %u", opt->deliver_bytes,
+                         KG_MQTT_MAX_DELIVER_BYTES);
+        return KG_EINVAL;
+    }
     return 0;
 }

@@ -9,6 +9,7 @@
  *   mqtt_publish.c    handing messages to Paho within the window, publish
  *                     outcomes, flush, pacing, stats
  *   mqtt_waiting.c    the waiting store: the newest message per topic beyond the window
+ *   mqtt_deliver.c    the delivery thread (deliver_bytes): callbacks off Paho's thread
  *   mqtt_check.c      topic, filter, URI and option checks (pure)
  * Paho is included by the first three only: the client handle is kept here as
  * the void * that Paho's MQTTAsync is.
@@ -39,6 +40,8 @@
  * refused with KG_EAGAIN (a runaway caller, not a stall). */
 #define KG_MQTT_MAX_WAITING 262144u
 #define KG_MQTT_MAX_TOPIC_BYTES 65535u
+/* The largest delivery ring (deliver_bytes). */
+#define KG_MQTT_MAX_DELIVER_BYTES (256u << 20)
 
 /* One thread's pacing (kg_mqtt_pace_begin); guarded by m->lock. */
 struct pace {
@@ -75,6 +78,7 @@ struct kg_mqtt {
     kg_mqtt_synced_cb on_synced;
     char *snapshot_filter;
     void *ctx;
+    struct kg_mqtt_deliver *deliver; /* NULL: callbacks run on Paho's thread */
 
     pthread_mutex_t lock;
     pthread_cond_t cond; /* CLOCK_MONOTONIC; state changes, deliveries, connector */
@@ -202,5 +206,21 @@ struct waiting *kg_mqtt__waiting_pop_locked(struct kg_mqtt *m);
 void kg_mqtt__waiting_free(struct waiting *w);
 /* Frees every waiting entry and the hash table (kg_mqtt_free). */
 void kg_mqtt__waiting_clear(struct kg_mqtt *m);
+
+/* ---- mqtt_deliver.c ------------------------------------------------------ */
+
+/* Starts the delivery thread with a ring of about bytes bytes (kg_mqtt_create).
+ * 0 or KG_ENOMEM. */
+int kg_mqtt__deliver_start(struct kg_mqtt *m, size_t bytes);
+/* Stops the delivery thread and drops what is still queued; once Paho calls
+ * back no more (after MQTTAsync_destroy). Accepts a session without one. */
+void kg_mqtt__deliver_stop(struct kg_mqtt *m);
+/* Queue a callback for the delivery thread, in order, copying what it needs
+ * (topic and payload are borrowed); each waits while the ring is full. */
+void kg_mqtt__deliver_message(struct kg_mqtt *m, const char *topic, size_t topic_len,
+                              const void *payload, size_t len, bool retained);
+void kg_mqtt__deliver_connect(struct kg_mqtt *m, bool reconnect);
+void kg_mqtt__deliver_synced(struct kg_mqtt *m);
+void kg_mqtt__deliver_lost(struct kg_mqtt *m, const char *cause);
 
 #endif

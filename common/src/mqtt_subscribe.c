@@ -23,7 +23,9 @@ static void synced(struct kg_mqtt *m)
     pthread_mutex_lock(&m->lock);
     bool up = m->state == ST_READY && !m->stopping;
     pthread_mutex_unlock(&m->lock);
-    if (up && m->on_synced)
+    if (up && m->on_synced && m->deliver)
+        kg_mqtt__deliver_synced(m); /* after the retained messages queued before it */
+    else if (up && m->on_synced)
         m->on_synced(m->ctx);
 }
 
@@ -73,7 +75,9 @@ static void ready(struct kg_mqtt *m)
     bool reconnect = m->up_is_reconnect;
     pthread_cond_broadcast(&m->cond);
     pthread_mutex_unlock(&m->lock);
-    if (m->on_connect)
+    if (m->on_connect && m->deliver)
+        kg_mqtt__deliver_connect(m, reconnect);
+    else if (m->on_connect)
         m->on_connect(m->ctx, reconnect);
     request_sync(m);
 }

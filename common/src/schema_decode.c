@@ -5,7 +5,8 @@
  * includes cJSON. Strict and bounded: a cheap pre-scan checks size, nesting
  * depth, UTF-8, string escapes and number syntax before cJSON builds a tree
  * with cJSON_ParseWithLengthOpts (never cJSON_GetErrorPtr, which is
- * process-global). Pure: no logging, no global state.
+ * process-global). Pure: no logging; its only process-wide state is cJSON's
+ * allocation hooks, set once before main() (see struct tree).
  */
 #include "kvmgrid/schema.h"
 
@@ -13,6 +14,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kvmgrid/error.h"
@@ -200,9 +202,62 @@ static int prescan(const unsigned char *s, size_t n, struct dctx *d)
     return 0;
 }
 
-static int parse(const char *json, size_t len, cJSON **root, struct dctx *d)
+/* cJSON allocates every node, key and string on its own: about a hundred
+ * mallocs and frees for one VM payload, most of a decode's time. A decode
+ * lends it a bump arena on its own stack instead (struct tree): the hooks,
+ * installed once before main() (this file is libkvmgrid's only cJSON user),
+ * take from the calling thread's arena while it parses or deletes a tree, and
+ * use malloc beyond it or on any other thread. */
+#define TREE_ARENA_BYTES 16384 /* a VM payload's tree takes about 5 KiB */
+
+struct tree {
+    cJSON *root;
+    size_t used;                                /* bytes of mem handed out */
+    _Alignas(16) unsigned char mem[TREE_ARENA_BYTES];
+};
+
+static _Thread_local struct tree *tree_active; /* parsing or deleting in it */
+
+static void *tree_malloc(size_t n)
 {
+    struct tree *t = tree_active;
+    size_t need = (n + 15u) & ~(size_t)15u;
+    if (t && need >= n && need <= sizeof(t->mem) - t->used) {
+        void *p = t->mem + t->used;
+        t->used += need;
+        return p;
+    }
+    return malloc(n);
+}
+
+static void tree_free_hook(void *p)
+{
+    struct tree *t = tree_active;
+    if (t && (unsigned char *)p >= t->mem && (unsigned char *)p < t->mem + sizeof(t->mem))
+        return; /* the arena goes with its decode */
+    free(p);
+}
+
+__attribute__((constructor)) static void tree_hooks_install(void)
+{
+    cJSON_Hooks h = {tree_malloc, tree_free_hook};
+    cJSON_InitHooks(&h);
+}
+
+/* Deletes the tree parse() made in t (accepts an empty one). */
+static void tree_free(struct tree *t)
+{
+    tree_active = t;
+    cJSON_Delete(t->root);
+    tree_active = NULL;
+    t->root = NULL;
+}
+
+static int parse(const char *json, size_t len, struct tree *t, struct dctx *d)
+{
+    cJSON **root = &t->root;
     *root = NULL;
+    t->used = 0;
     if (!json)
         return fail(d, KG_EINVAL, "no payload");
     if (len == 0)
@@ -218,7 +273,9 @@ static int parse(const char *json, size_t len, cJSON **root, struct dctx *d)
      * promises (we read the position through 'end' only). */
     static pthread_mutex_t parse_lock = PTHREAD_MUTEX_INITIALIZER;
     pthread_mutex_lock(&parse_lock);
+    tree_active = t;
     cJSON *r = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    tree_active = NULL;
     pthread_mutex_unlock(&parse_lock);
     if (!r) {
         size_t at = end && end >= json && end <= json + len ? (size_t)(end - json) : 0;
@@ -447,8 +504,9 @@ int kg_vm_decode(const char *json, size_t len, struct kg_vm *out, char *errmsg, 
     if (!out)
         return fail(&d, KG_EINVAL, "no output struct");
     kg_vm_init(out);
-    cJSON *root = NULL;
-    int rc = parse(json, len, &root, &d);
+    struct tree t;
+    int rc = parse(json, len, &t, &d);
+    const cJSON *root = t.root;
     if (rc == 0)
         rc = check_schema(root, &d);
     if (rc == 0)
@@ -459,7 +517,7 @@ int kg_vm_decode(const char *json, size_t len, struct kg_vm *out, char *errmsg, 
     if (rc == 0)
         rc = decode_devs(root, "nets", &kg_schema__net, out->nets, sizeof(out->nets[0]),
                          &out->n_nets, &d);
-    cJSON_Delete(root);
+    tree_free(&t);
     if (rc)
         kg_vm_init(out);
     return rc;
@@ -473,13 +531,14 @@ int kg_host_decode(const char *json, size_t len, struct kg_host *out, char *errm
     if (!out)
         return fail(&d, KG_EINVAL, "no output struct");
     kg_host_init(out);
-    cJSON *root = NULL;
-    int rc = parse(json, len, &root, &d);
+    struct tree t;
+    int rc = parse(json, len, &t, &d);
+    const cJSON *root = t.root;
     if (rc == 0)
         rc = check_schema(root, &d);
     if (rc == 0)
         rc = decode_fields(root, &kg_schema__host, out, "", &d);
-    cJSON_Delete(root);
+    tree_free(&t);
     if (rc)
         kg_host_init(out);
     return rc;
@@ -493,8 +552,9 @@ int kg_load_cmd_decode(const char *json, size_t len, struct kg_load_cmd *out, ch
     if (!out)
         return fail(&d, KG_EINVAL, "no output struct");
     kg_load_cmd_init(out);
-    cJSON *root = NULL;
-    int rc = parse(json, len, &root, &d);
+    struct tree t;
+    int rc = parse(json, len, &t, &d);
+    const cJSON *root = t.root;
     if (rc == 0)
         rc = check_schema(root, &d);
     if (rc == 0)
@@ -505,7 +565,7 @@ int kg_load_cmd_decode(const char *json, size_t len, struct kg_load_cmd *out, ch
         rc = fail(&d, KG_EPARSE, "missing required field \"scenario\" for cmd \"scenario\"");
     if (rc == 0 && out->verb != KG_LOAD_SCENARIO)
         out->scenario[0] = '\0';
-    cJSON_Delete(root);
+    tree_free(&t);
     if (rc)
         kg_load_cmd_init(out);
     return rc;
@@ -519,8 +579,9 @@ int kg_load_state_decode(const char *json, size_t len, struct kg_load_state *out
     if (!out)
         return fail(&d, KG_EINVAL, "no output struct");
     kg_load_state_init(out);
-    cJSON *root = NULL;
-    int rc = parse(json, len, &root, &d);
+    struct tree t;
+    int rc = parse(json, len, &t, &d);
+    const cJSON *root = t.root;
     if (rc == 0)
         rc = check_schema(root, &d);
     if (rc == 0)
@@ -533,7 +594,7 @@ int kg_load_state_decode(const char *json, size_t len, struct kg_load_state *out
         else if (load)
             rc = decode_spec(load, &out->spec, "load.", &d);
     }
-    cJSON_Delete(root);
+    tree_free(&t);
     if (rc)
         kg_load_state_init(out);
     return rc;

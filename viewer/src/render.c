@@ -291,6 +291,13 @@ void render_wait(struct render *r, int timeout_ms)
     SDL_WaitEventTimeout(NULL, timeout_ms);
 }
 
+bool render_windowless(const struct render *r)
+{
+    (void)r; /* SDL's video driver is process-wide; r proves it is initialised */
+    const char *drv = SDL_GetCurrentVideoDriver();
+    return drv != NULL && (strcmp(drv, "offscreen") == 0 || strcmp(drv, "dummy") == 0);
+}
+
 /* ---- frame -------------------------------------------------------------- */
 
 /* A new history step: every visible sparkline again (large tiles are few). */

@@ -50,6 +50,10 @@ bool render_no_display(const struct render *r, char *errmsg, size_t errlen);
 int render_poll(struct render *r, struct input_event *ev);
 /* Waits up to timeout_ms for an event (it stays queued for render_poll). */
 void render_wait(struct render *r, int timeout_ms);
+/* True when the video driver has no window and so no input (offscreen, dummy):
+ * render_wait then only sleeps, in SDL's 1 ms steps, and a caller had better
+ * sleep on its own. */
+bool render_windowless(const struct render *r);
 void render_toggle_fullscreen(struct render *r);
 /* Puts the pointer at output pixel (x, y) as a mouse motion there would: the
  * tooltip follows (--tooltip, for pictures taken without a mouse). */

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -38,18 +39,86 @@
 #define FRAME_MS 16
 #define SETTLE_MS 1000       /* no retained message for this long: the burst is in */
 #define EMPTY_SETTLE_MS 1500 /* connected, nothing retained at all for this long */
+#define WALL_DELIVER_BYTES (1u << 20) /* messages waiting between Paho and model_apply */
+#define WAIT_MAX_MS 50       /* a windowless wall's longest sleep: how late it sees a signal */
+
+/* Where SDL cannot wait (no window: its wait sleeps in 1 ms steps), the main loop
+ * sleeps here instead, and the MQTT side wakes it when the model changed: an
+ * idle wall sleeps until data, its next tick or WAIT_MAX_MS. A message costs the
+ * MQTT side one atomic exchange; only the first after the loop looked takes the
+ * lock, and signals only a loop that sleeps. */
+struct wall_wake {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;        /* CLOCK_MONOTONIC */
+    atomic_bool pending;        /* the model changed since the loop last looked */
+    bool sleeping;              /* guarded by lock: the loop waits for pending */
+    bool ready;                 /* lock and cond initialised */
+};
 
 struct wall_ctx {
     struct model *model;
     atomic_int connected;
     atomic_uint_fast64_t connected_ms;
+    struct wall_wake wake;
 };
+
+static void wake_init(struct wall_wake *k)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&k->lock, NULL);
+    pthread_cond_init(&k->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    atomic_init(&k->pending, false);
+    k->sleeping = false;
+    k->ready = true;
+}
+
+static void wake_destroy(struct wall_wake *k)
+{
+    if (!k->ready)
+        return;
+    pthread_cond_destroy(&k->cond);
+    pthread_mutex_destroy(&k->lock);
+    k->ready = false;
+}
+
+static void wake_post(struct wall_wake *k)
+{
+    if (atomic_exchange(&k->pending, true))
+        return; /* the loop has not looked since: it will see this change too */
+    pthread_mutex_lock(&k->lock);
+    if (k->sleeping)
+        pthread_cond_signal(&k->cond);
+    pthread_mutex_unlock(&k->lock);
+}
+
+/* Sleeps until not_before_ms whatever arrives (frames are paced), then until
+ * the model changes or until_ms (monotonic ms). */
+static void wake_wait(struct wall_wake *k, uint64_t not_before_ms, uint64_t until_ms)
+{
+    pthread_mutex_lock(&k->lock);
+    for (;;) {
+        uint64_t now = kg_clock_mono_ms();
+        if (now >= until_ms || (now >= not_before_ms && atomic_load(&k->pending)))
+            break;
+        uint64_t dl = now < not_before_ms ? not_before_ms : until_ms;
+        struct timespec ts = {(time_t)(dl / 1000u), (long)(dl % 1000u) * 1000000L};
+        k->sleeping = now >= not_before_ms;
+        pthread_cond_timedwait(&k->cond, &k->lock, &ts);
+        k->sleeping = false;
+    }
+    atomic_store(&k->pending, false); /* what arrives from now on is for the next frame */
+    pthread_mutex_unlock(&k->lock);
+}
 
 static void on_message(void *ctx, const char *topic, size_t topic_len, const void *payload,
                        size_t len, bool retained)
 {
     struct wall_ctx *w = ctx;
     model_apply(w->model, topic, topic_len, payload, len, retained, kg_clock_mono_ms());
+    wake_post(&w->wake);
 }
 
 static void on_connect(void *ctx, bool reconnect)
@@ -59,6 +128,7 @@ static void on_connect(void *ctx, bool reconnect)
     model_sync_begin(w->model, now);
     atomic_store(&w->connected_ms, now);
     atomic_store(&w->connected, 1);
+    wake_post(&w->wake);
     kg_info("%s to the broker", reconnect ? "reconnected" : "connected");
 }
 
@@ -68,6 +138,7 @@ static void on_synced(void *ctx)
 {
     struct wall_ctx *w = ctx;
     uint32_t gone = model_sync_end(w->model);
+    wake_post(&w->wake);
     if (gone)
         kg_info("removed %u VMs the broker no longer holds (gone while disconnected)", gone);
 }
@@ -76,6 +147,7 @@ static void on_lost(void *ctx, const char *cause)
 {
     struct wall_ctx *w = ctx;
     atomic_store(&w->connected, 0);
+    wake_post(&w->wake);
     kg_warn("connection lost: %s", cause ? cause : "unknown cause");
 }
 
@@ -234,6 +306,7 @@ struct wall_loop {
     bool send_pending;          /* --operator-send: not sent yet */
     bool tip_pending;           /* --tooltip: not pointed at yet */
     bool burst_logged;          /* the retained state has arrived (settled once) */
+    bool windowless;            /* no window, no input: sleep on ctx->wake */
     int send_status;
     int64_t trace_argb;         /* --trace-tile: colour last reported, -1 none */
 };
@@ -452,6 +525,26 @@ static int screenshot_exit(struct wall_loop *l, int rc, bool timed_out)
     return status;
 }
 
+/* Until the next frame may begin, FRAME_MS after this one began (now). With a
+ * window SDL waits for input or the time. Without one nothing can come from SDL:
+ * the loop sleeps until the model changes, the next tick is due or WAIT_MAX_MS;
+ * until the retained state has settled, and for a screenshot (--frames counts
+ * these turns), it looks every FRAME_MS as with a window. */
+static void wait_step(struct wall_loop *l, uint64_t now)
+{
+    uint64_t spent = kg_clock_mono_ms() - now;
+    if (!l->windowless) {
+        render_wait(l->scr->render, spent >= FRAME_MS ? 1 : (int)(FRAME_MS - spent));
+        return;
+    }
+    uint64_t next = now + FRAME_MS, until = now + WAIT_MAX_MS;
+    if (l->last_tick + TICK_MS < until)
+        until = l->last_tick + TICK_MS;
+    if (l->shot || !l->burst_logged || until < next)
+        until = next;
+    wake_wait(&l->ctx->wake, spent >= FRAME_MS ? now + spent + 1 : next, until);
+}
+
 /* The main loop: report, input, settle, operator send, tick, frame, wait; until
  * quit, *stop or a screenshot. Returns the exit status so far. */
 static int run_loop(struct wall_loop *l, volatile sig_atomic_t *stop,
@@ -493,8 +586,7 @@ static int run_loop(struct wall_loop *l, volatile sig_atomic_t *stop,
         int rc = frame_step(l, now, take);
         if (take)
             return screenshot_exit(l, rc, timed_out);
-        uint64_t spent = kg_clock_mono_ms() - now;
-        render_wait(l->scr->render, spent >= FRAME_MS ? 1 : (int)(FRAME_MS - spent));
+        wait_step(l, now);
     }
 }
 
@@ -507,8 +599,13 @@ static int open_sessions(const struct wall_config *c, struct wall_ctx *ctx, stru
 {
     char err[256];
     struct kg_mqtt_options mo;
+    wake_init(&ctx->wake); /* before the first callback can post */
     kg_client_mqtt_options(&c->client, &mo);
     mo.qos = 0; /* the wall only reads; QoS 0 keeps a retained burst fast */
+    /* model_apply (decode, then store under the model's lock) on the session's own
+     * thread, beside Paho reading the next packets: a burst then takes the longer
+     * of the two, not their sum. */
+    mo.deliver_bytes = WALL_DELIVER_BYTES;
     mo.on_message = on_message;
     mo.on_connect = on_connect;
     mo.on_synced = on_synced;
@@ -626,7 +723,8 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
                            .start_ms = kg_clock_mono_ms(), .shot = c->screenshot[0] != '\0',
                            .send_pending = c->operator_send[0] != '\0',
                            .tip_pending = c->tooltip[0] != '\0',
-                           .send_status = WALL_EXIT_OK, .trace_argb = -1};
+                           .send_status = WALL_EXIT_OK, .trace_argb = -1,
+                           .windowless = render_windowless(scr.render)};
     status = run_loop(&l, stop, report);
     if (c->stats) {
         struct render_stats rs;
@@ -642,6 +740,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         status = l.send_status;
 out:
     status = close_sessions(c, mq, &op, status);
+    wake_destroy(&ctx.wake); /* no callback posts any more */
     screen_close(&scr);
     model_free(m);
     free(l.times.us);

@@ -8,7 +8,8 @@
  * final retained message (the "offline" state) before it disconnects — a clean
  * DISCONNECT suppresses the will, so the session publishes it itself.
  *
- * Threads: callbacks run on Paho's threads. They must copy what they need and
+ * Threads: callbacks run on Paho's threads (or the session's own delivery thread,
+ * see deliver_bytes). They must copy what they need and
  * return quickly; they must not call kg_mqtt_stop/free. kg_mqtt_publish and
  * kg_mqtt_subscribe are safe from any thread, including from callbacks (a
  * publish waits only on a thread that paces its publishes: kg_mqtt_pace_begin).
@@ -89,6 +90,19 @@ struct kg_mqtt_options {
                                     * they reach on_message (retained true) before
                                     * on_synced, and live ones stop with it */
     void *ctx;                     /* passed to callbacks */
+    size_t deliver_bytes;          /* 0: callbacks run on Paho's threads (the
+                                    * default). N > 0: on_message, on_connect,
+                                    * on_synced and on_lost run on a thread of the
+                                    * session's own, in the order Paho reported
+                                    * them, with up to about N bytes of copied
+                                    * topics and payloads waiting for it; Paho's
+                                    * receive thread waits while that is full. Paho
+                                    * reads and calls back on one thread: this lets
+                                    * a subscriber's work per message run beside
+                                    * Paho reading the next one. Those callbacks
+                                    * must then not call into any kg_mqtt session
+                                    * (Paho's thread may wait for room holding
+                                    * Paho's global lock). */
 };
 
 struct kg_mqtt_stats {

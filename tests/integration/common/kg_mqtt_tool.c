@@ -68,7 +68,8 @@ static void usage(void)
             "options: --will TOPIC PAYLOAD [--will-retain] --final TOPIC PAYLOAD --qos 0|1\n"
             "         --id ID --user U --pass P --ca FILE --cert FILE --key FILE --insecure\n"
             "         --keepalive S --timeout S --max-buffered N --reconnect-max-ms N --debug\n"
-            "         --snapshot FILTER\n");
+            "         --snapshot FILTER --deliver-bytes N (callbacks on the session's thread;\n"
+            "         on_connect then publishes nothing, as mqtt.h asks)\n");
 }
 
 static void event(struct tool *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -105,7 +106,7 @@ static void on_connect(void *ctx, bool reconnect)
     struct tool *t = ctx;
     /* What an agent does: (re)announce itself, since a broker restart or a lost
      * connection published the will. Publishing from a callback must work. */
-    if (t->prefix && strcmp(t->mode, "run") == 0) {
+    if (t->prefix && strcmp(t->mode, "run") == 0 && t->opt.deliver_bytes == 0) {
         char topic[512];
         snprintf(topic, sizeof topic, "%s/status", t->prefix);
         int rc = kg_mqtt_publish(t->m, topic, "online", 6, true);
@@ -125,7 +126,7 @@ static void on_lost(void *ctx, const char *cause)
     struct tool *t = ctx;
     event(t, "lost %s", cause ? cause : "-");
     /* Published while disconnected: Paho buffers it, and the reconnect delivers it. */
-    if (t->prefix && strcmp(t->mode, "run") == 0) {
+    if (t->prefix && strcmp(t->mode, "run") == 0 && t->opt.deliver_bytes == 0) {
         char topic[512], payload[32];
         snprintf(topic, sizeof topic, "%s/lost", t->prefix);
         int n = snprintf(payload, sizeof payload, "%ld", ++t->losses);
@@ -371,6 +372,7 @@ static int parse_args(struct tool *t, int argc, char **argv)
             else if (strcmp(a, "--qos") == 0) t->opt.qos = (int)num;
             else if (strcmp(a, "--keepalive") == 0) t->opt.keepalive_s = (int)num;
             else if (strcmp(a, "--max-buffered") == 0) t->opt.max_buffered = (int)num;
+            else if (strcmp(a, "--deliver-bytes") == 0) t->opt.deliver_bytes = (size_t)num;
             else if (strcmp(a, "--reconnect-max-ms") == 0) t->opt.reconnect_max_ms = (uint32_t)num;
             else if (strcmp(a, "--reconnect-min-ms") == 0) t->opt.reconnect_min_ms = (uint32_t)num;
             else {
