@@ -43,7 +43,9 @@ static int order_when_due(struct screen *s, struct model *m, uint64_t now_ms, bo
     bool due = s->order_view_gen != v->order_gen || render_wants_layout(s->render) ||
                m->hosts_removed != g->hosts_removed ||
                (structure_changed && !v->paused &&
-                (force || now_ms < g->ordered_ms || now_ms - g->ordered_ms >= SCREEN_RELAYOUT_MIN_MS));
+                (force || now_ms < g->ordered_ms ||
+                 now_ms - g->ordered_ms >= (m->sync_from_ms != 0 ? SCREEN_RELAYOUT_SYNC_MS
+                                                                 : SCREEN_RELAYOUT_MIN_MS)));
     if (due) {
         bool zoom_gone = false;
         if (layout_grid_order(g, m, v->sort, v->zoomed ? v->zoom : NULL, v->zoom_len, now_ms,

@@ -3,8 +3,8 @@
  * What the wall shows and one frame of it: the view state, the grid and the
  * renderer together, and the frame step that decides when the grid is laid out
  * again (the view asked, the window changed, the host set changed, or under the
- * alerts-only filter the VMs in alert changed, at most
- * every SCREEN_RELAYOUT_MIN_MS and not while paused), takes the model's changes
+ * alerts-only filter the VMs in alert changed, at most every SCREEN_RELAYOUT_MIN_MS,
+ * or SCREEN_RELAYOUT_SYNC_MS while a retained sync streams in, and not while paused), takes the model's changes
  * and has the renderer draw and present them. The only code that writes the
  * model's layout fields (through layout.c) and consumes its dirty list.
  * No SDL here. Main thread only.
@@ -20,6 +20,10 @@
 #include "view.h"
 
 #define SCREEN_RELAYOUT_MIN_MS 250 /* while the host set changes, lay out at most 4x/s */
+/* ... and at most once a second while the broker is still sending its retained state
+ * (a sync): the grid fills in steps the eye can follow, and the layouts (each tens of
+ * ms at 100,000 VMs) leave the CPU to the burst itself. */
+#define SCREEN_RELAYOUT_SYNC_MS 1000
 
 struct screen {
     struct render *render;      /* owned */
