@@ -18,6 +18,7 @@ set -u
 KG_SOURCE_DIR=$(cd "$(dirname "$0")/.." && pwd)
 KG_BUILD_DIR=${1:-$KG_SOURCE_DIR/build}
 OUT=${2:-$KG_SOURCE_DIR/docs}
+mkdir -p "$OUT" || exit 1
 export KG_SOURCE_DIR KG_BUILD_DIR
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 export SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software SDL_FRAMEBUFFER_ACCELERATION=0
