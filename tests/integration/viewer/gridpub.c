@@ -54,6 +54,38 @@ static void make_vm(struct kg_vm *v, const char *host, const char *name, double 
     }
 }
 
+static void make_host(struct kg_host *h, const char *name, double interval_s, double cpu_pct)
+{
+    kg_host_init(h);
+    h->ts_ms = kg_clock_real_ms();
+    snprintf(h->name, sizeof(h->name), "%s", name);
+    snprintf(h->agent_version, sizeof(h->agent_version), "0.1.0");
+    snprintf(h->collect_path, sizeof(h->collect_path), "bulk");
+    h->libvirt_ok = true;
+    h->interval_s = interval_s;
+    h->cpus = 16;
+    h->cpu_pct = cpu_pct;
+}
+
+/* Publishes v (of host/name) retained; drops it when the client's buffer is full. */
+static void publish_vm(struct kg_mqtt *m, const char *prefix, const struct kg_vm *v,
+                       const char *host, const char *name)
+{
+    static char buf[KG_PAYLOAD_MAX];
+    char topic[KG_TOPIC_MAX];
+    int n = kg_vm_encode(v, buf, sizeof(buf));
+    if (n > 0 && kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_VM, host, name) > 0)
+        kg_mqtt_publish(m, topic, buf, (size_t)n, true);
+}
+
+/* Sleeps until one second after sec0 (monotonic ns). */
+static void rest_of_second(uint64_t sec0)
+{
+    uint64_t spent = kg_clock_mono_ns() - sec0;
+    if (spent < 1000000000ull)
+        kg_clock_sleep_ns(1000000000ull - spent, NULL);
+}
+
 /* --wave: VM j of host i at t seconds; hot VMs sit over the default alert lines */
 static void make_wave_vm(struct kg_vm *v, const char *host, const char *name, long i, long j,
                          double t, double period, bool hot)
@@ -97,15 +129,8 @@ int main(int argc, char **argv)
     }
     if (argc >= 4 && !strcmp(argv[1], "--print-host")) {
         struct kg_host h;
-        kg_host_init(&h);
-        h.ts_ms = 1764420000000;
-        snprintf(h.name, sizeof(h.name), "%s", argv[2]);
-        snprintf(h.agent_version, sizeof(h.agent_version), "0.1.0");
-        snprintf(h.collect_path, sizeof(h.collect_path), "bulk");
-        h.libvirt_ok = true;
-        h.interval_s = atof(argv[3]);
-        h.cpus = 16;
-        h.cpu_pct = 25;
+        make_host(&h, argv[2], atof(argv[3]), 25);
+        h.ts_ms = 1764420000000; /* fixed: deterministic pictures */
         int n = kg_host_encode(&h, buf, sizeof(buf));
         if (n < 0)
             return 1;
@@ -173,13 +198,9 @@ int main(int argc, char **argv)
                 snprintf(host, sizeof(host), "hv%04ld", i);
                 snprintf(name, sizeof(name), "vm%03ld", j);
                 make_vm(&v, host, name, (double)((k >> 40) % 101), KG_VM_RUNNING);
-                int n = kg_vm_encode(&v, buf, sizeof(buf));
-                kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_VM, host, name);
-                kg_mqtt_publish(m, topic, buf, (size_t)n, true);
+                publish_vm(m, prefix, &v, host, name);
             }
-            uint64_t spent = kg_clock_mono_ns() - sec0;
-            if (spent < 1000000000ull)
-                kg_clock_sleep_ns(1000000000ull - spent, NULL);
+            rest_of_second(sec0);
         }
         kg_mqtt_flush(m, 10000);
     }
@@ -191,15 +212,7 @@ int main(int argc, char **argv)
             for (long i = 0; i < hosts; i++) {
                 snprintf(host, sizeof(host), "hv%04ld", i);
                 struct kg_host h;
-                kg_host_init(&h);
-                h.ts_ms = kg_clock_real_ms();
-                snprintf(h.name, sizeof(h.name), "%s", host);
-                snprintf(h.agent_version, sizeof(h.agent_version), "0.1.0");
-                snprintf(h.collect_path, sizeof(h.collect_path), "bulk");
-                h.libvirt_ok = true;
-                h.interval_s = 1;
-                h.cpus = 16;
-                h.cpu_pct = 50 + 30 * sin(2 * M_PI * t / wave + (double)i);
+                make_host(&h, host, 1, 50 + 30 * sin(2 * M_PI * t / wave + (double)i));
                 h.mem_used_pct = 55;
                 int n = kg_host_encode(&h, buf, sizeof(buf));
                 kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_METRICS, host, NULL);
@@ -208,14 +221,10 @@ int main(int argc, char **argv)
                 for (long j = 0; j < vms; j++) {
                     snprintf(name, sizeof(name), "vm%03ld", j);
                     make_wave_vm(&v, host, name, i, j, t, wave, i < hot && j == i % vms);
-                    n = kg_vm_encode(&v, buf, sizeof(buf));
-                    kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_VM, host, name);
-                    kg_mqtt_publish(m, topic, buf, (size_t)n, true);
+                    publish_vm(m, prefix, &v, host, name);
                 }
             }
-            uint64_t spent = kg_clock_mono_ns() - sec0;
-            if (spent < 1000000000ull)
-                kg_clock_sleep_ns(1000000000ull - spent, NULL);
+            rest_of_second(sec0);
         }
         kg_mqtt_flush(m, 10000);
     }
