@@ -17,7 +17,7 @@
 void chrome_areas(struct chrome *ch, const struct text *t, int w, int h)
 {
     int pad = (int)(4 * t->scale);
-    ch->header = (SDL_Rect){0, 0, w, 3 * t->line_h + pad};
+    ch->header = (SDL_Rect){0, 0, w, 2 * t->line_h + t->alert_h + pad};
     ch->status = (SDL_Rect){0, h - t->small_h - pad, w, t->small_h + pad};
     ch->legend = (SDL_Rect){0, ch->status.y - t->line_h - t->small_h - pad, w,
                             t->line_h + t->small_h + pad};
@@ -196,7 +196,7 @@ static void compose_alerts(const struct model *m, const struct view *v, const st
                 snprintf(more, sizeof(more), " +%u more", n - listed - 1);
             char probe[CHROME_TEXT_MAX];
             snprintf(probe, sizeof(probe), "%.*s%s%s", (int)off, out, entry, more);
-            if (text_width(t->font, probe) > width)
+            if (text_width(text_alert_font(t), probe) > width)
                 break;
             off += (size_t)snprintf(out + off, max - off, "%s", entry);
             listed++;
@@ -278,21 +278,21 @@ static void compose_status(const struct chrome *ch, const struct model *m, const
 
 /* Header line i: line 2's alert badge in black on the alert colour, the rest in
  * the line's colour. */
-static void draw_line(struct canvas *c, const struct text *t, const SDL_Rect *line, const char *s,
+static void draw_line(struct canvas *c, TTF_Font *f, const SDL_Rect *line, const char *s,
                       size_t badge_len, uint32_t colour)
 {
     int x = line->x + 6;
     if (badge_len > 0) {
         char badge[64];
         snprintf(badge, sizeof(badge), "%.*s", (int)badge_len, s);
-        int bw = text_width(t->font, badge);
+        int bw = text_width(f, badge);
         canvas_fill(c, x - 3, line->y, bw + 6, line->h, COLOUR_OFFLINE);
-        text_draw(c, t->font, badge, x, line->y, COLOUR_STALE_ALT, line);
+        text_draw(c, f, badge, x, line->y, COLOUR_STALE_ALT, line);
         x += bw + 3;
         s += badge_len;
         colour = COLOUR_TEXT;
     }
-    text_draw(c, t->font, s, x, line->y, colour, line);
+    text_draw(c, f, s, x, line->y, colour, line);
 }
 
 void chrome_update(struct chrome *ch, struct canvas *c, const struct text *t,
@@ -306,9 +306,12 @@ void chrome_update(struct chrome *ch, struct canvas *c, const struct text *t,
         if (!force && strcmp(h[i], ch->header_text[i]) == 0)
             continue;
         memcpy(ch->header_text[i], h[i], CHROME_TEXT_MAX);
-        SDL_Rect line = {ch->header.x, ch->header.y + i * t->line_h, ch->header.w, t->line_h};
+        /* lines 0 and 1 in the header font; line 2, the alerts, in the alert font */
+        SDL_Rect line = {ch->header.x, ch->header.y + i * t->line_h, ch->header.w,
+                         i == 2 ? t->alert_h : t->line_h};
         canvas_fill(c, line.x, line.y, line.w, line.h, COLOUR_BACKGROUND);
-        draw_line(c, t, &line, h[i], i == 2 ? badge_len : 0, i == 0 ? COLOUR_TEXT : COLOUR_TEXT_DIM);
+        draw_line(c, i == 2 ? text_alert_font(t) : t->font, &line, h[i], i == 2 ? badge_len : 0,
+                  i == 0 ? COLOUR_TEXT : COLOUR_TEXT_DIM);
         canvas_dirty(c, line.x, line.y, line.w, line.h);
     }
     if (force || strcmp(status, ch->status_text) != 0) {

@@ -72,6 +72,7 @@ static int make_buffer(struct render *r)
         return KG_EIO;
     if (text_open(&r->text, r->scale) != 0)
         return KG_EIO;
+    text_size_alert_font(&r->text, h);
     chrome_areas(&r->chrome, &r->text, w, h);
     r->need_layout = r->need_chrome = true;
     overlay_reset(&r->overlay);

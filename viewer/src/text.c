@@ -77,6 +77,7 @@ static void close_all(struct text *t)
     int pt = 0;
     close_font(&t->font, &pt, &t->line_h);
     close_font(&t->font_small, &pt, &t->small_h);
+    close_font(&t->font_alert, &t->alert_pt, &t->alert_h);
     close_font(&t->font_host, &t->host_pt, &t->host_h);
     close_font(&t->font_name, &t->name_pt, &t->name_h);
     close_font(&t->font_value, &t->value_pt, &t->value_h);
@@ -147,6 +148,25 @@ static bool open_fit(struct text *t, TTF_Font **f, int *pt, int *h, int want_pt,
     }
     close_font(f, pt, h);
     return false;
+}
+
+int text_size_alert_font(struct text *t, int window_h)
+{
+    int header_pt = (int)lroundf(14.0f * t->scale);
+    int want = clampi(window_h / 45, header_pt, (int)(48 * t->scale));
+    if (want > header_pt &&
+        open_fit(t, &t->font_alert, &t->alert_pt, &t->alert_h, want, window_h / 12)) {
+        t->alert_h = TTF_FontLineSkip(t->font_alert);
+        return t->alert_h;
+    }
+    close_font(&t->font_alert, &t->alert_pt, &t->alert_h);
+    t->alert_h = t->line_h;
+    return t->alert_h;
+}
+
+TTF_Font *text_alert_font(const struct text *t)
+{
+    return t->font_alert != NULL ? t->font_alert : t->font;
 }
 
 int text_size_host_font(struct text *t, int tile_px)

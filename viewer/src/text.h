@@ -30,6 +30,9 @@ struct text {
     float scale;                /* output pixels per point */
     TTF_Font *font, *font_small; /* header and small text */
     int line_h, small_h;        /* their line skips */
+    /* the header's alert line, sized to the window (text_size_alert_font); NULL: font */
+    TTF_Font *font_alert;
+    int alert_pt, alert_h;      /* alert_h: its line skip (line_h when font_alert is NULL) */
     /* sized by the layout: host labels, VM names, values; 0 pt: not open */
     TTF_Font *font_host, *font_name, *font_value;
     int host_pt, name_pt, value_pt;
@@ -49,6 +52,14 @@ void text_close(struct text *t);
 int text_draw(struct canvas *c, TTF_Font *f, const char *s, int x, int y, uint32_t colour,
               const SDL_Rect *clip);
 int text_width(TTF_Font *f, const char *s);
+
+/* Sizes the header's alert line to a window window_h output pixels high: a
+ * 1/45 of it (24 pt at 1080, 48 pt at 2160), never below the header font, so that
+ * "ALERTS n" and its list read from across a room on a large screen. Returns the
+ * line skip of that line. */
+int text_size_alert_font(struct text *t, int window_h);
+/* The alert line's font: font_alert, or the header font at small windows. */
+TTF_Font *text_alert_font(const struct text *t);
 
 /* Chooses the host label font for tiles of tile_px (larger labels for large
  * tiles). Returns its line skip in pixels, or 0 when the small font stays. */
