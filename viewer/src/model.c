@@ -705,8 +705,8 @@ static void apply_host(struct model *m, const struct kg_topic_parsed *tp,
     hp->load1 = f(host->load1);
     if (m->host_hist.steps != 0) {
         double v[HISTORY_SERIES] = {hist_pos(COLOUR_METRIC_CPU, (double)hp->cpu_pct),
-                                    hist_pos(COLOUR_METRIC_MEM, (double)hp->mem_used_pct), NAN,
-                                    NAN};
+                                    hist_pos(COLOUR_METRIC_MEM, (double)hp->mem_used_pct),
+                                    (double)NAN, (double)NAN};
         history_put(&m->host_hist, (uint32_t)h, now_ms, v);
     }
     if (host->ts_ms > m->newest_ts_ms)
