@@ -209,15 +209,23 @@ static void compose_alerts(const struct model *m, const struct view *v, const st
     char hot[CHROME_TEXT_MAX];
     size_t ho = (size_t)snprintf(hot, sizeof(hot), "      hottest by %s:",
                                  colour_metric_label(v->metric));
+    /* whole entries only, as many as fit after the alerts: a list cut at the
+     * window's edge ("hottest b") reads as noise from across a room */
+    bool any = false;
     for (int i = 0; i < MODEL_HOTTEST && m->hottest[i] >= 0 && ho < sizeof(hot); i++) {
         const struct model_vm *vm = &m->vms[m->hottest[i]];
         const struct model_host *host = &m->hosts[vm->host];
-        char name[130], val[32];
+        char name[130], val[32], probe[CHROME_TEXT_MAX];
         both_names(host->name, host->name_len, vm->name, vm->name_len, name, sizeof(name));
         colour_format(v->metric, model_vm_value(vm, v->metric), val, sizeof(val));
+        snprintf(probe, sizeof(probe), "%.*s%.*s   %s %s", (int)off, out, (int)ho, hot, name, val);
+        if (text_width(text_alert_font(t), probe) > width)
+            break;
         ho += (size_t)snprintf(hot + ho, sizeof(hot) - ho, "   %s %s", name, val);
+        any = true;
     }
-    snprintf(out + off, max - off, "%s", hot);
+    if (any)
+        snprintf(out + off, max - off, "%s", hot);
 }
 
 static void compose_header(const struct chrome *ch, const struct text *t, const struct model *m,
