@@ -35,16 +35,21 @@ void fixture_host_apply(struct model *m, const struct kg_host *h, uint64_t now_m
     model_apply(m, topic, (size_t)tl, payload, (size_t)len, true, now_ms);
 }
 
+void fixture_vm_init(struct kg_vm *v, const char *host, const char *name)
+{
+    kg_vm_init(v);
+    v->ts_ms = 1764400000000;
+    snprintf(v->host, sizeof(v->host), "%s", host);
+    snprintf(v->name, sizeof(v->name), "%s", name);
+    v->state = KG_VM_RUNNING;
+    v->cpu_pct = 50;
+    v->vcpus = 4;
+}
+
 void fixture_vm(struct model *m, const char *host, const char *name)
 {
     struct kg_vm v;
-    kg_vm_init(&v);
-    v.ts_ms = 1764400000000;
-    snprintf(v.host, sizeof(v.host), "%s", host);
-    snprintf(v.name, sizeof(v.name), "%s", name);
-    v.state = KG_VM_RUNNING;
-    v.cpu_pct = 50;
-    v.vcpus = 4;
+    fixture_vm_init(&v, host, name);
     fixture_vm_apply(m, &v, 1000);
 }
 

@@ -22,12 +22,15 @@ struct grid_fixture {
 int grid_fixture_setup(void **state);
 int grid_fixture_teardown(void **state);
 
-/* Applies a running VM's retained payload (4 vCPUs, CPU 50 %) on the topic of
+struct kg_vm;
+/* Fills v as a running VM named name on host (4 vCPUs, CPU 50 %, a fixed sample
+ * time), for a test to change figures before fixture_vm_apply. */
+void fixture_vm_init(struct kg_vm *v, const char *host, const char *name);
+/* Applies a running VM's retained payload (fixture_vm_init's) on the topic of
  * its escaped name (cmocka asserts on failure). */
 void fixture_vm(struct model *m, const char *host, const char *name);
 /* Applies v's retained payload on the topic of its host and escaped name at
  * now_ms (monotonic, as model_apply takes it). */
-struct kg_vm;
 void fixture_vm_apply(struct model *m, const struct kg_vm *v, uint64_t now_ms);
 /* Likewise a host's metrics. */
 struct kg_host;

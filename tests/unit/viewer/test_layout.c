@@ -240,13 +240,7 @@ static void memory(struct model *m, const char *host, const char *vm, double mem
                    uint64_t now_ms)
 {
     struct kg_vm v;
-    kg_vm_init(&v);
-    v.ts_ms = 1764400000000;
-    snprintf(v.host, sizeof(v.host), "%s", host);
-    snprintf(v.name, sizeof(v.name), "%s", vm);
-    v.state = KG_VM_RUNNING;
-    v.cpu_pct = 50;
-    v.vcpus = 4;
+    fixture_vm_init(&v, host, vm);
     v.mem_used_pct = mem_pct;
     fixture_vm_apply(m, &v, now_ms);
     model_lock(m);

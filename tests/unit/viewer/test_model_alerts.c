@@ -32,11 +32,8 @@ struct figs {
 static void pub(struct model *m, const char *host, const char *name, struct figs f, uint64_t now)
 {
     struct kg_vm v;
-    kg_vm_init(&v);
-    v.ts_ms = 1764400000000 + (int64_t)now;
-    snprintf(v.host, sizeof(v.host), "%s", host);
-    snprintf(v.name, sizeof(v.name), "%s", name);
-    v.state = KG_VM_RUNNING;
+    fixture_vm_init(&v, host, name);
+    v.ts_ms += (int64_t)now;
     v.vcpus = 2;
     v.cpu_pct = f.cpu;
     v.mem_used_pct = f.mem;
