@@ -603,17 +603,17 @@ static double max_fig(float a, float b)
 static void vm_trend_and_alert(struct model *m, uint32_t idx, uint64_t now_ms)
 {
     const struct model_vm *vp = &m->vms[idx];
+    double fig[ALERTS_METRICS];
+    fig[ALERTS_CPU] = model_vm_value(vp, COLOUR_METRIC_CPU);
+    fig[ALERTS_MEM] = model_vm_value(vp, COLOUR_METRIC_MEM);
     if (m->vm_hist.steps != 0) {
         double v[HISTORY_SERIES];
-        v[HISTORY_CPU] = hist_pos(COLOUR_METRIC_CPU, model_vm_value(vp, COLOUR_METRIC_CPU));
-        v[HISTORY_MEM] = hist_pos(COLOUR_METRIC_MEM, model_vm_value(vp, COLOUR_METRIC_MEM));
+        v[HISTORY_CPU] = hist_pos(COLOUR_METRIC_CPU, fig[ALERTS_CPU]);
+        v[HISTORY_MEM] = hist_pos(COLOUR_METRIC_MEM, fig[ALERTS_MEM]);
         v[HISTORY_DISK] = hist_pos(COLOUR_METRIC_DISK, model_vm_value(vp, COLOUR_METRIC_DISK));
         v[HISTORY_NET] = hist_pos(COLOUR_METRIC_NET, model_vm_value(vp, COLOUR_METRIC_NET));
         history_put(&m->vm_hist, idx, now_ms, v);
     }
-    double fig[ALERTS_METRICS];
-    fig[ALERTS_CPU] = model_vm_value(vp, COLOUR_METRIC_CPU);
-    fig[ALERTS_MEM] = model_vm_value(vp, COLOUR_METRIC_MEM);
     fig[ALERTS_STEAL] = model_vm_value(vp, COLOUR_METRIC_STEAL);
     fig[ALERTS_DISK_LAT] = max_fig(vp->fig[MODEL_FIG_DISK_RD_LAT_MS], vp->fig[MODEL_FIG_DISK_WR_LAT_MS]);
     /* a change repaints the tile: apply_vm marks it dirty in any case */
