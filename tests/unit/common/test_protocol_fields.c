@@ -8,6 +8,13 @@
  * the payload and names that field) with the documented type (an "integer"
  * refuses 1.5, a "number" takes it). A field added to schema.c without a line
  * in PROTOCOL.md, or documented but never written or read, fails here.
+ *
+ * And the tables against the schema's ledger (tests/fixtures/schema/1.ledger):
+ * every field published under this major version, with its type, whether it is
+ * required, and every enum value. A change that would break a consumer silently
+ * (a field renamed, retyped, removed or made required, a new enum value) fails
+ * unless KG_SCHEMA_VERSION is bumped with a new ledger; a new optional field
+ * fails until it is appended to the ledger.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,6 +42,7 @@ struct names {
     unsigned n;
     char name[MAX_FIELDS][48];
     char type[MAX_FIELDS][16]; /* documented: the Type column ("" when not read) */
+    bool required[MAX_FIELDS]; /* documented: "required" in the Absent when column */
 };
 
 static struct names documented[T_COUNT];
@@ -114,6 +122,16 @@ static void load_documented(void)
             assert_true((size_t)(t1 - t0) < sizeof type);
             memcpy(type, t0, (size_t)(t1 - t0));
             type[t1 - t0] = '\0';
+            /* Absent when column: the last cell, exactly "required" for a field
+             * every payload must have ("required for start" is a rule of its own). */
+            char *a1 = strrchr(line, '|'), *a0 = a1;
+            while (a0 > t1 && a0[-1] != '|')
+                a0--;
+            while (*a0 == ' ')
+                a0++;
+            while (a1 > a0 && a1[-1] == ' ')
+                a1--;
+            bool required = a1 - a0 == 8 && strncmp(a0, "required", 8) == 0;
             for (char *p = line + 1; p < cell_end;) {
                 char *q = memchr(p, '`', (size_t)(cell_end - p));
                 if (!q)
@@ -123,8 +141,10 @@ static void load_documented(void)
                 add_name(&documented[cur], q + 1, (size_t)(r - q - 1));
                 for (unsigned i = 0; i < documented[cur].n; i++)
                     if (strlen(documented[cur].name[i]) == (size_t)(r - q - 1) &&
-                        memcmp(documented[cur].name[i], q + 1, (size_t)(r - q - 1)) == 0)
+                        memcmp(documented[cur].name[i], q + 1, (size_t)(r - q - 1)) == 0) {
                         strcpy(documented[cur].type[i], type);
+                        documented[cur].required[i] = required;
+                    }
                 p = r + 1;
             }
         } else if (line[0] != '|') {
@@ -522,12 +542,128 @@ static void test_documented_fields_are_decoded(void **state)
     }
 }
 
+/* ---- the schema's ledger ----------------------------------------------------- */
+
+static const char *const ledger_payloads[T_COUNT] = {
+    "host", "vm", "disk", "net", "load-cmd", "load-state",
+};
+
+/* Names of the code's enum wire values, for the ledger's "enum" lines. */
+static void code_enum(const char *which, struct names *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *n;
+    if (strcmp(which, "vm.state") == 0) {
+        for (int v = 0; v < KG_VM_STATE_COUNT; v++)
+            n = kg_vm_state_name((enum kg_vm_state)v), add_name(out, n, strlen(n));
+    } else if (strcmp(which, "load-cmd.cmd") == 0) {
+        for (int v = KG_LOAD_START; strcmp(n = kg_load_verb_name((enum kg_load_verb)v), "unknown");
+             v++)
+            add_name(out, n, strlen(n));
+    } else if (strcmp(which, "load-cmd.kind") == 0) {
+        for (int v = KG_LOAD_CPU; strcmp(n = kg_load_kind_name((enum kg_load_kind)v), "unknown");
+             v++)
+            add_name(out, n, strlen(n));
+    } else if (strcmp(which, "load-cmd.mode") == 0) {
+        for (int v = KG_DISK_WRITE; strcmp(n = kg_disk_mode_name((enum kg_disk_mode)v), "unknown");
+             v++)
+            add_name(out, n, strlen(n));
+    } else if (strcmp(which, "load-state.status") == 0) {
+        for (int v = KG_LOADST_IDLE;
+             strcmp(n = kg_load_status_name((enum kg_load_status)v), "unknown"); v++)
+            add_name(out, n, strlen(n));
+    } else {
+        fail_msg("ledger: an enum the test does not know: %s", which);
+    }
+}
+
+static void test_schema_ledger(void **state)
+{
+    (void)state;
+    load_documented();
+    char path[256];
+    snprintf(path, sizeof path, KG_SOURCE_DIR "/tests/fixtures/schema/%d.ledger",
+             KG_SCHEMA_VERSION);
+    char *text = read_file(path);
+    struct names in_ledger[T_COUNT];
+    memset(in_ledger, 0, sizeof in_ledger);
+    unsigned enums = 0;
+    int bad = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (line[0] == '#')
+            continue;
+        char a[32], b[48], c[16], d[16];
+        if (sscanf(line, "enum %31s", a) == 1) {
+            struct names code;
+            code_enum(a, &code);
+            unsigned listed = 0;
+            char *rest = line + strlen("enum ");
+            rest += strspn(rest, " ") + strlen(a);
+            for (int k = 0, off; sscanf(rest, "%47s%n", b, &off) == 1; rest += off, k++) {
+                listed++;
+                if (!has_name(&code, b)) {
+                    print_error("ledger: %s value \"%s\" is gone from the code: removing an "
+                                "enum value is an incompatible change\n", a, b);
+                    bad++;
+                }
+            }
+            if (listed != code.n) {
+                print_error("ledger: %s has %u values in the code and %u in the ledger: a new "
+                            "enum value is an incompatible change (bump KG_SCHEMA_VERSION)\n",
+                            a, code.n, listed);
+                bad++;
+            }
+            enums++;
+            continue;
+        }
+        if (sscanf(line, "%31s %47s %15s %15s", a, b, c, d) != 4)
+            fail_msg("ledger %s: a line that is neither a field nor an enum: %s", path, line);
+        int t = -1;
+        for (int i = 0; i < T_COUNT; i++)
+            if (strcmp(a, ledger_payloads[i]) == 0)
+                t = i;
+        if (t < 0)
+            fail_msg("ledger: unknown payload \"%s\"", a);
+        add_name(&in_ledger[t], b, strlen(b));
+        unsigned i = 0;
+        while (i < documented[t].n && strcmp(documented[t].name[i], b) != 0)
+            i++;
+        if (i == documented[t].n) {
+            print_error("%s: \"%s\" is in the schema %d ledger but gone from PROTOCOL.md: "
+                        "removing or renaming a field is an incompatible change\n",
+                        table_names[t], b, KG_SCHEMA_VERSION);
+            bad++;
+        } else if (strcmp(documented[t].type[i], c) != 0) {
+            print_error("%s: \"%s\" was %s and is now %s: retyping a field is an "
+                        "incompatible change\n", table_names[t], b, c, documented[t].type[i]);
+            bad++;
+        } else if (documented[t].required[i] && strcmp(d, "required") != 0) {
+            print_error("%s: \"%s\" was optional and is now required: old publishers do not "
+                        "send it, an incompatible change\n", table_names[t], b);
+            bad++;
+        }
+    }
+    for (int t = 0; t < T_COUNT; t++)
+        for (unsigned i = 0; i < documented[t].n; i++)
+            if (!has_name(&in_ledger[t], documented[t].name[i])) {
+                print_error("%s: \"%s\" is new: append \"%s %s %s %s\" to %s (a new "
+                            "optional field keeps the version)\n",
+                            table_names[t], documented[t].name[i], ledger_payloads[t],
+                            documented[t].name[i], documented[t].type[i],
+                            documented[t].required[i] ? "required" : "optional", path);
+                bad++;
+            }
+    assert_int_equal(enums, 5);
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_documented_equals_encoded),
         cmocka_unit_test(test_state_load_is_command_start_fields),
         cmocka_unit_test(test_documented_fields_are_decoded),
+        cmocka_unit_test(test_schema_ledger),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
