@@ -218,7 +218,7 @@ static int session_start(struct agent *a)
     mo.on_connect = on_connect;
     mo.on_message = on_message;
     mo.on_synced = on_synced;
-    mo.snapshot_filter = a->vm_filter;
+    mo.snapshot_filters[0] = a->vm_filter;
     mo.ctx = a;
     char err[256] = "";
     int rc = kg_mqtt_create(&mo, &a->mqtt, err, sizeof err);
