@@ -24,6 +24,7 @@
 #include "kvmgrid/client.h"
 #include "kvmgrid/clock.h"
 #include "kvmgrid/error.h"
+#include "kvmgrid/ha.h"
 #include "kvmgrid/log.h"
 #include "kvmgrid/mqtt.h"
 #include "kvmgrid/topic.h"
@@ -71,6 +72,12 @@ struct agent {
     atomic_bool connected;          /* set by the session's connect callback */
     char status_topic[KG_TOPIC_MAX];
     char vm_filter[KG_TOPIC_MAX];   /* <prefix>/<host>/vm/+ */
+    /* Home Assistant discovery (cfg.ha_discovery): this host's configs, read
+     * back at each connect like its VM topics, and Home Assistant's status,
+     * whose "online" (its birth) asks for every config again */
+    char ha_filter[KG_TOPIC_MAX];
+    char ha_status[KG_TOPIC_MAX];
+    atomic_bool ha_birth;           /* set on Paho's thread, answered by the loop */
 
     /* The retained VM topics the broker holds for this host, read at every
      * connect (the session's snapshot filter): those that no VM owns any more
@@ -124,13 +131,26 @@ static void on_connect(void *ctx, bool reconnect)
     atomic_store(&a->connected, true); /* the loop answers it; never block here */
 }
 
-/* A retained message of the snapshot filter (this host's VM topics): noted. Live
- * ones (our own, echoed until the filter is unsubscribed) and removals are not. */
+/* Home Assistant's birth message: handed to the loop, which republishes the
+ * discovery configs. A retained one (some sites retain it) comes at every
+ * connect, when they go out anyway. */
+static void on_ha_status(struct agent *a, const void *payload, size_t len)
+{
+    if (len == strlen(KG_HA_BIRTH_ONLINE) && memcmp(payload, KG_HA_BIRTH_ONLINE, len) == 0)
+        atomic_store(&a->ha_birth, true);
+}
+
+/* A retained message of the snapshot filters (this host's VM topics and its
+ * discovery configs): noted. Live ones (our own, echoed until the filters are
+ * unsubscribed) and removals are not. */
 static void on_message(void *ctx, const char *topic, size_t topic_len, const void *payload,
                        size_t len, bool retained)
 {
     struct agent *a = ctx;
-    (void)payload;
+    if (a->ha_status[0] && strcmp(topic, a->ha_status) == 0) {
+        on_ha_status(a, payload, len);
+        return;
+    }
     if (!retained || len == 0)
         return;
     pthread_mutex_lock(&a->found_lock);
@@ -218,7 +238,16 @@ static int session_start(struct agent *a)
     mo.on_connect = on_connect;
     mo.on_message = on_message;
     mo.on_synced = on_synced;
-    mo.snapshot_filter = a->vm_filter;
+    mo.snapshot_filters[0] = a->vm_filter;
+    a->ha_filter[0] = a->ha_status[0] = '\0';
+    if (c->ha_discovery) {
+        if (kg_ha_config_filter(a->ha_filter, sizeof a->ha_filter, c->ha_prefix, c->host) < 0 ||
+            kg_ha_status_topic(a->ha_status, sizeof a->ha_status, c->ha_prefix) < 0) {
+            kg_error("invalid ha_prefix or host name for Home Assistant topics");
+            return KG_EINVAL;
+        }
+        mo.snapshot_filters[1] = a->ha_filter;
+    }
     mo.ctx = a;
     char err[256] = "";
     int rc = kg_mqtt_create(&mo, &a->mqtt, err, sizeof err);
@@ -230,11 +259,22 @@ static int session_start(struct agent *a)
         .prefix = c->client.prefix, .host = c->host, .deadband_pct = c->deadband_pct,
         .max_skip = (unsigned)c->deadband_max_skip, .metrics_qos = (int)c->qos,
         .send = mqtt_send, .send_ctx = a,
+        .ha_prefix = c->ha_discovery ? c->ha_prefix : NULL, .sw_version = KG_VERSION,
     };
     rc = publish_create(&po, &a->pub);
     if (rc) {
         kg_error("publisher: %s", kg_strerror(rc));
         return rc;
+    }
+    if (a->ha_status[0] && (rc = kg_mqtt_subscribe(a->mqtt, a->ha_status)) != 0) {
+        kg_error("mqtt: cannot subscribe to %s: %s", a->ha_status, kg_strerror(rc));
+        return rc;
+    }
+    if (c->ha_discovery) {
+        char hid[KG_HA_HOST_ID_MAX + 1];
+        kg_ha_host_id(c->host, hid, sizeof hid);
+        kg_info("Home Assistant discovery under %s/sensor/kvmgrid_%s/ (host id %s)",
+                c->ha_prefix, hid, hid);
     }
     rc = kg_mqtt_start(a->mqtt);
     if (rc)
@@ -242,9 +282,12 @@ static int session_start(struct agent *a)
     return rc;
 }
 
-/* remove_all: also take this host's VM topics away (prefix or host renamed). */
-static void session_stop(struct agent *a, bool remove_all)
+/* remove_all: also take this host's VM topics away (prefix or host renamed);
+ * clear_ha: and its discovery configs (discovery turned off or moved). */
+static void session_stop(struct agent *a, bool remove_all, bool clear_ha)
 {
+    if (a->pub && clear_ha && kg_mqtt_is_connected(a->mqtt))
+        publish_ha_clear(a->pub);
     if (a->pub && remove_all && kg_mqtt_is_connected(a->mqtt))
         publish_vms(a->pub, NULL, 0, true);
     if (a->mqtt)
@@ -286,9 +329,12 @@ static void send_state(struct agent *a, bool force)
         rates_get(a->rates, i, a->cfg.host, &a->scratch);
         publish_vm(a->pub, &a->scratch);
     }
-    kg_mqtt_pace_end(a->mqtt);
     if ((r = publish_end(a->pub)) != 0 && !rc)
         rc = r;
+    /* discovery configs of new or renamed VMs; nothing when none is due */
+    if ((r = publish_ha(a->pub)) != 0 && !rc)
+        rc = r;
+    kg_mqtt_pace_end(a->mqtt);
     if (rc == KG_EAGAIN)
         kg_complain(&a->pub_complain, KG_LOG_WARN,
                     "publish: the broker acknowledges nothing (%d messages wait for it); the "
@@ -297,6 +343,17 @@ static void send_state(struct agent *a, bool force)
         kg_complain(&a->pub_complain, KG_LOG_WARN, "publish: %s", kg_strerror(rc));
     else if (!rc)
         kg_complain_release(&a->pub_complain, "publish: working again");
+}
+
+/* Every discovery config that is due, paced like a cycle's burst. */
+static void send_ha(struct agent *a)
+{
+    struct kg_mqtt_pace pace = {PACE_BATCH, PACE_WAIT_MS, PACE_BUDGET_MS, a->stop};
+    kg_mqtt_pace_begin(a->mqtt, &pace);
+    int rc = publish_ha(a->pub);
+    kg_mqtt_pace_end(a->mqtt);
+    if (rc && rc != KG_ENOTCONN) /* what failed stays due for the next cycle */
+        kg_complain(&a->pub_complain, KG_LOG_WARN, "publish: discovery: %s", kg_strerror(rc));
 }
 
 /* /proc, the host JSON, and every message of the cycle. node is NULL when
@@ -418,7 +475,8 @@ static void drain_worker(struct agent *a)
 static bool same_session(const struct agent_config *x, const struct agent_config *y)
 {
     return kg_client_same_session(&x->client, &y->client) && !strcmp(x->host, y->host) &&
-           x->qos == y->qos &&
+           x->qos == y->qos && x->ha_discovery == y->ha_discovery &&
+           !strcmp(x->ha_prefix, y->ha_prefix) &&
            x->deadband_pct == y->deadband_pct && x->deadband_max_skip == y->deadband_max_skip;
 }
 
@@ -443,8 +501,11 @@ static void reload(struct agent *a, const struct agent_hooks *h)
         strcmp(n->client.prefix, a->cfg.client.prefix) || strcmp(n->host, a->cfg.host);
     bool new_session = !same_session(&a->cfg, n);
     bool new_libvirt = !same_libvirt(&a->cfg, n);
+    /* configs published under another host id or prefix, or no longer wanted */
+    bool ha_moved = a->cfg.ha_discovery &&
+                    (!n->ha_discovery || renamed || strcmp(n->ha_prefix, a->cfg.ha_prefix));
     if (new_session) {
-        session_stop(a, renamed);
+        session_stop(a, renamed, ha_moved);
         a->cfg = *n;
         if (session_start(a) != 0)
             kg_error("reload: the new MQTT settings do not work; fix them and reload again");
@@ -500,6 +561,11 @@ int agent_run(const struct agent_config *cfg, const struct agent_hooks *h)
             publish_resync(a->pub);
             send_state(a, true);
         }
+        if (atomic_exchange(&a->ha_birth, false) && a->pub && kg_mqtt_is_connected(a->mqtt)) {
+            kg_info("Home Assistant is online: publishing the discovery configs again");
+            publish_ha_resync(a->pub);
+            send_ha(a);
+        }
         drain_worker(a);
         sweep_found(a);
         uint64_t now = kg_clock_mono_ns();
@@ -543,7 +609,7 @@ out:
      * meantime ends its thread without waiting for the broker */
     if (a->worker)
         lvworker_quit(a->worker);
-    session_stop(a, false);
+    session_stop(a, false, false);
     /* after "offline" is out: the collector may be stuck in libvirt for good */
     lvworker_stop(a->worker, WORKER_STOP_MS);
     rates_free(a->rates);

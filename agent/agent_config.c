@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "kvmgrid/error.h"
+#include "kvmgrid/ha.h"
 #include "kvmgrid/log.h"
 
 #define OFF(f) offsetof(struct agent_config, f)
@@ -39,6 +40,11 @@ const struct kg_config_key agent_config_keys[] = {
      "with a deadband, republish a VM at least every N intervals", "12"},
     {"proc_root", KG_CFG_STRING, OFF(proc_root), SZ(proc_root), 0, 0, NULL,
      "where to read the host's /proc figures (empty: do not read /proc)", "/proc"},
+    {"ha_discovery", KG_CFG_BOOL, OFF(ha_discovery), 0, 0, 0, NULL,
+     "publish Home Assistant MQTT discovery configs for the host and its VMs", "false"},
+    {"ha_prefix", KG_CFG_STRING, OFF(ha_prefix), SZ(ha_prefix), 0, 0, NULL,
+     "Home Assistant's discovery prefix (its birth message is read on <ha_prefix>/status)",
+     KG_HA_PREFIX_DEFAULT},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -70,6 +76,10 @@ int agent_config_finalize(struct agent_config *c, const char *path, char *errmsg
         /* gethostname may fill h to the brim: cut explicitly at KG_NAME_MAX */
         snprintf(c->host, sizeof c->host, "%.*s", (int)sizeof c->host - 1, h);
     }
+    char why[256] = "";
+    if (!kg_topic_prefix_valid(c->ha_prefix, why, sizeof why))
+        return kg_config_error(path, "ha_prefix", KG_EINVAL, errmsg, errlen, "%s",
+                               why[0] ? why : "invalid");
     char esc[KG_NAME_ESC_MAX + 1];
     if (kg_topic_escape(c->host, strlen(c->host), esc, sizeof esc) < 0)
         return kg_config_error(path, "host", KG_EINVAL, errmsg, errlen, "not a valid name");

@@ -29,6 +29,8 @@ struct agent_config {
     double deadband_pct;           /* 0: off */
     long long deadband_max_skip;   /* republish at least every N intervals; default 12 */
     char proc_root[AGENT_PATH_MAX]; /* default "/proc"; "" = do not read /proc */
+    bool ha_discovery;             /* publish Home Assistant discovery; default false */
+    char ha_prefix[KG_PREFIX_MAX + 1]; /* its discovery prefix; default "homeassistant" */
 };
 
 /* The key table (NULL-terminated), for kg_config_* and --help. */
@@ -40,7 +42,7 @@ void agent_config_defaults(struct agent_config *c);
 /* Checks what single keys cannot: the client settings (kg_client_check, which
  * also reads password_file into the password), the host name's validity and
  * balloon_period needing a read-write connection. Fills the defaults that need
- * the system (host = gethostname()). path (may be NULL: "command line") names the file in messages,
+ * the system (host = gethostname()) and checks ha_prefix (as a topic prefix). path (may be NULL: "command line") names the file in messages,
  * which have the form "path:line: message" when a key's line is known.
  * Returns 0 or KG_EINVAL / KG_EIO with errmsg set. */
 int agent_config_finalize(struct agent_config *c, const char *path, char *errmsg,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kvmgrid/error.h"
+#include "kvmgrid/ha.h"
 #include "kvmgrid/topic.h"
 #include "uuid_index.h"
 
@@ -91,6 +92,8 @@ struct entry {
                                    * name cannot make one */
     size_t topic_len;             /* strlen(topic) */
     bool on_broker;               /* a retained message of ours is (believed) there */
+    bool ha_on_broker;            /* so are (some of) its discovery configs */
+    bool ha_due;                  /* its discovery configs must be (re)sent */
     bool dirty;                   /* must be sent at the next chance */
     bool seen;
     unsigned skipped;             /* intervals skipped by the deadband in a row */
@@ -106,6 +109,11 @@ struct publish {
     size_t n, cap;
     struct publish_stats st;
     bool resync;
+    /* Home Assistant discovery; ha_prefix "" when off */
+    char ha_prefix[KG_PREFIX_MAX + 1];
+    char sw_version[16];
+    bool ha_pending;              /* some entry's configs or the host's are due */
+    bool ha_host_due;
     /* the cycle in progress (publish_begin .. publish_end) */
     bool in_cycle, force;
     size_t sorted, total;
@@ -164,6 +172,18 @@ int publish_create(const struct publish_options *opt, struct publish **out)
         p->o.max_skip = 1;
     if (p->o.metrics_qos != 0)
         p->o.metrics_qos = 1;
+    if (opt->ha_prefix && opt->ha_prefix[0]) {
+        if (!kg_topic_prefix_valid(opt->ha_prefix, NULL, 0)) {
+            free(p);
+            return KG_EINVAL;
+        }
+        snprintf(p->ha_prefix, sizeof p->ha_prefix, "%s", opt->ha_prefix);
+        snprintf(p->sw_version, sizeof p->sw_version, "%s",
+                 opt->sw_version ? opt->sw_version : "");
+        p->ha_pending = p->ha_host_due = true;
+    }
+    p->o.ha_prefix = p->ha_prefix;
+    p->o.sw_version = p->sw_version;
     *out = p;
     return 0;
 }
@@ -228,6 +248,109 @@ static int remove_topic(struct publish *p, const struct entry *e)
     return rc;
 }
 
+/* ---- Home Assistant discovery ------------------------------------------------- */
+
+/* What e's (NULL: the host's) configs describe. */
+static struct kg_ha_entity ha_entity(const struct publish *p, const struct entry *e)
+{
+    struct kg_ha_entity h = {p->ha_prefix, p->prefix, p->host, e ? e->name : NULL,
+                             e ? e->uuid : NULL, p->sw_version, 0};
+    return h;
+}
+
+/* Sends e's (NULL: the host's) configs, or empties them (clear). 0 when every
+ * one went out, else the first error (the others are still tried). */
+static int ha_send(struct publish *p, const struct entry *e, bool clear)
+{
+    struct kg_ha_entity h = ha_entity(p, e);
+    size_t n = e ? kg_ha_n_vm_sensors : kg_ha_n_host_sensors;
+    int first = 0;
+    char t[KG_TOPIC_MAX];
+    for (h.sensor = 0; h.sensor < n; h.sensor++) {
+        int tl = kg_ha_config_topic(t, sizeof t, &h);
+        int len = tl < 0 || clear ? 0 : kg_ha_config_encode(&h, p->buf, sizeof p->buf);
+        int rc = tl < 0 ? tl : len < 0 ? len : send_msg(p, t, (size_t)tl, p->buf, (size_t)len, 1);
+        if (tl < 0 || len < 0)
+            p->st.encode_errors++;
+        if (rc && !first)
+            first = rc;
+    }
+    return first;
+}
+
+/* Empties e's configs when some are on the broker: 0 when they are gone. */
+static int ha_remove(struct publish *p, struct entry *e)
+{
+    if (!e->ha_on_broker)
+        return 0;
+    int rc = ha_send(p, e, true);
+    if (rc == 0)
+        e->ha_on_broker = false;
+    return rc;
+}
+
+static void ha_due(struct publish *p, struct entry *e)
+{
+    if (p->ha_prefix[0]) {
+        e->ha_due = true;
+        p->ha_pending = true;
+    }
+}
+
+int publish_ha(struct publish *p)
+{
+    if (!p->ha_pending)
+        return 0;
+    int first = 0, rc;
+    bool left = false;
+    if (p->ha_host_due) {
+        rc = ha_send(p, NULL, false);
+        p->ha_host_due = rc != 0;
+        left |= rc != 0;
+        first = rc;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        struct entry *e = p->e[i];
+        if (!e->ha_due)
+            continue;
+        rc = ha_send(p, e, false);
+        e->ha_on_broker = true; /* some may be there even when one failed */
+        e->ha_due = rc != 0;
+        left |= rc != 0;
+        if (rc && !first)
+            first = rc;
+    }
+    p->ha_pending = left;
+    return first;
+}
+
+void publish_ha_resync(struct publish *p)
+{
+    if (!p->ha_prefix[0])
+        return;
+    for (size_t i = 0; i < p->n; i++)
+        p->e[i]->ha_due = true;
+    p->ha_pending = p->ha_host_due = true;
+}
+
+int publish_ha_clear(struct publish *p)
+{
+    if (!p->ha_prefix[0])
+        return 0;
+    int first = ha_send(p, NULL, true), rc;
+    p->ha_host_due = false;
+    for (size_t i = 0; i < p->n; i++) {
+        p->e[i]->ha_due = false;
+        p->e[i]->ha_on_broker = true; /* a config may be there from before a restart */
+        if ((rc = ha_remove(p, p->e[i])) != 0 && !first)
+            first = rc;
+    }
+    p->ha_pending = false;
+    return first;
+}
+
+/* ---- the cycle --------------------------------------------------------------- */
+
 static struct entry *find(const struct publish *p, size_t n, const char *uuid)
 {
     size_t i = uuid_index_find_ptr(p->e, n, uuid);
@@ -284,6 +407,7 @@ int publish_vm(struct publish *p, const struct kg_vm *vm)
         }
         snprintf(e->uuid, sizeof e->uuid, "%s", vm->uuid);
         e->dirty = true;
+        ha_due(p, e);
         p->e[p->total++] = e;
     }
     e->seen = true;
@@ -302,6 +426,7 @@ int publish_vm(struct publish *p, const struct kg_vm *vm)
             return KG_ENOMEM;
         }
         e->dirty = true;
+        ha_due(p, e); /* the same config topics, with the new state topic */
     }
     struct figs f;
     figs_of(vm, &f);
@@ -346,7 +471,12 @@ int publish_end(struct publish *p)
             else
                 cycle_err(p, rc);
         }
-        if (!e->seen && !e->on_broker) {
+        if (!e->seen) {
+            int rc = ha_remove(p, e);
+            if (rc)
+                cycle_err(p, rc);
+        }
+        if (!e->seen && !e->on_broker && !e->ha_on_broker) {
             entry_free(e);
             continue;
         }
@@ -372,34 +502,64 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Adds copies of the config topics of e (NULL: the host) to own. 0 or KG_ENOMEM. */
+static int ha_own(const struct publish *p, const struct entry *e, char **own, size_t *n_own)
+{
+    struct kg_ha_entity h = ha_entity(p, e);
+    size_t n = e ? kg_ha_n_vm_sensors : kg_ha_n_host_sensors;
+    char t[KG_TOPIC_MAX];
+    for (h.sensor = 0; h.sensor < n; h.sensor++) {
+        if (kg_ha_config_topic(t, sizeof t, &h) < 0)
+            continue;
+        if (!(own[*n_own] = strdup(t)))
+            return KG_ENOMEM;
+        (*n_own)++;
+    }
+    return 0;
+}
+
 int publish_sweep(struct publish *p, char *const *topics, size_t n, size_t *removed)
 {
     size_t gone = 0;
-    int first = 0;
-    const char **own = p->n ? malloc(p->n * sizeof *own) : NULL;
-    if (p->n && !own)
+    int first = 0, rc = 0;
+    bool ha = p->ha_prefix[0] != '\0';
+    /* every topic this host owns, copied (this runs once per connect) */
+    size_t cap = p->n + (ha ? p->n * kg_ha_n_vm_sensors + kg_ha_n_host_sensors : 0);
+    char **own = cap ? malloc(cap * sizeof *own) : NULL;
+    if (cap && !own)
         return KG_ENOMEM;
     size_t n_own = 0;
-    for (size_t i = 0; i < p->n; i++)
-        if (p->e[i]->topic)
-            own[n_own++] = p->e[i]->topic;
-    if (n_own > 1)
+    for (size_t i = 0; rc == 0 && i < p->n; i++) {
+        if (!p->e[i]->topic)
+            continue;
+        if ((own[n_own] = strdup(p->e[i]->topic)) != NULL)
+            n_own++;
+        else
+            rc = KG_ENOMEM;
+    }
+    if (ha && rc == 0)
+        rc = ha_own(p, NULL, own, &n_own);
+    for (size_t i = 0; ha && rc == 0 && i < p->n; i++)
+        rc = ha_own(p, p->e[i], own, &n_own);
+    if (rc == 0 && n_own > 1)
         qsort(own, n_own, sizeof *own, cmp_str);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         if (n_own && bsearch(&topics[i], own, n_own, sizeof *own, cmp_str))
             continue;
-        int rc = send_msg(p, topics[i], strlen(topics[i]), "", 0, 1);
-        if (rc == 0) {
+        int r = send_msg(p, topics[i], strlen(topics[i]), "", 0, 1);
+        if (r == 0) {
             p->st.removed++;
             gone++;
         } else if (!first) {
-            first = rc;
+            first = r;
         }
     }
+    for (size_t i = 0; i < n_own; i++)
+        free(own[i]);
     free(own);
     if (removed)
         *removed = gone;
-    return first;
+    return rc ? rc : first;
 }
 
 int publish_remove(struct publish *p, const char *uuid)
@@ -412,7 +572,11 @@ int publish_remove(struct publish *p, const char *uuid)
         int rc = remove_topic(p, e);
         if (rc)
             return rc; /* stays; the next cycle removes it when it is gone */
+        e->on_broker = false;
     }
+    int rc = ha_remove(p, e);
+    if (rc)
+        return rc; /* likewise */
     entry_free(e);
     memmove(&p->e[i], &p->e[i + 1], (p->n - i - 1) * sizeof *p->e);
     p->n--;
@@ -422,6 +586,7 @@ int publish_remove(struct publish *p, const char *uuid)
 void publish_resync(struct publish *p)
 {
     p->resync = true;
+    publish_ha_resync(p);
 }
 
 size_t publish_count(const struct publish *p)

@@ -13,6 +13,13 @@
  * queue full) leaves the VM marked unpublished and a removal pending, so the next
  * cycle (or publish_resync after a reconnect) catches up with the *current*
  * state: no backlog of old samples is ever replayed.
+ *
+ * With Home Assistant discovery (kvmgrid/ha.h) it also keeps each VM's
+ * discovery configs: published for a new VM and again for a renamed one (at
+ * the same config topics, keyed by UUID, with the new state topic), emptied
+ * when the VM goes, and all republished after a reconnect or Home Assistant's
+ * birth. They go out in publish_ha, which costs nothing when none is due: no
+ * discovery message is sent per interval.
  * Not thread-safe on one object; does not log.
  */
 #ifndef AGENT_PUBLISH_H
@@ -38,6 +45,9 @@ struct publish_options {
                                 * QoS 1: they are sent once, never refreshed. */
     publish_send_fn send;
     void *send_ctx;
+    const char *ha_prefix;     /* Home Assistant discovery prefix; NULL or "": no
+                                * discovery. Borrowed for the call. */
+    const char *sw_version;    /* the agent's version, for discovery; may be NULL */
 };
 
 struct publish_stats {
@@ -77,18 +87,35 @@ int publish_begin(struct publish *p, size_t n_hint, bool force);
 int publish_vm(struct publish *p, const struct kg_vm *vm);
 int publish_end(struct publish *p);
 
+/* Sends the discovery configs that are due (new and renamed VMs, the host's,
+ * everything after publish_resync or publish_ha_resync); a config whose send
+ * fails stays due. 0 at once when none is due or discovery is off; else 0 or
+ * the first send error. Not between publish_begin and publish_end. */
+int publish_ha(struct publish *p);
+
+/* Home Assistant came online (its birth message): every discovery config is
+ * due again. */
+void publish_ha_resync(struct publish *p);
+
+/* Empties every discovery config this publisher has sent (discovery turned
+ * off, or the host or prefix renamed): the host's and each VM's. 0 or the
+ * first send error. */
+int publish_ha_clear(struct publish *p);
+
 /* Removes one VM now (libvirt said it was undefined). No-op when unknown. */
 int publish_remove(struct publish *p, const char *uuid);
 
-/* Topics the broker holds retained for this host's VMs (read at a connect):
- * sends an empty retained message to each one that no VM known here owns, i.e.
+/* Topics the broker holds retained for this host's VMs and, with discovery,
+ * its discovery configs (read at a connect): sends an empty retained message
+ * to each one that no VM known here owns (nor the host, for a config), i.e.
  * left by an agent that was killed before it could remove them, or restored by a
  * broker from an older persistence file. Counts them in *removed (may be NULL).
  * Returns 0, or the first send error (the others are still tried). */
 int publish_sweep(struct publish *p, char *const *topics, size_t n, size_t *removed);
 
 /* After a reconnect (the broker may have lost retained messages): the next
- * publish_vms sends every VM whatever the deadband. */
+ * publish_vms sends every VM whatever the deadband, and every discovery
+ * config is due again. */
 void publish_resync(struct publish *p);
 
 /* Number of VMs currently believed published (retained on the broker). */

@@ -3,7 +3,7 @@
 # Creates kvmgrid's broker users, one per role, with generated passwords, and
 # writes the matching Mosquitto password file and ACL file.
 #
-#   mkusers.sh [-d DIR] [-p PREFIX]... [--print] ROLE:NAME...
+#   mkusers.sh [-d DIR] [-p PREFIX]... [--ha-prefix HA] [--print] ROLE:NAME...
 #   mkusers.sh [-d DIR] [-p PREFIX]... --acl-only ROLE:NAME...   (ACL to stdout)
 #   mkusers.sh [-d DIR] [-p PREFIX]... --remove ROLE:NAME...     (delete users)
 #
@@ -16,6 +16,11 @@
 #                                       metrics,vm/+,load/state}, reads SITE/<prefix>/+/load/cmd;
 #                                       SITE/<prefix> is then also a prefix walls read and
 #                                       operators command.
+# --ha-prefix HA: agents publish Home Assistant discovery (ha_discovery = true,
+# ha_prefix = HA): each also writes and reads HA/sensor/kvmgrid_<hostid>/+/config
+# and reads HA/status. <hostid> is the host name when it is at most 32 letters,
+# digits and '-', else what kvmgrid-agent computes for it (docs/PROTOCOL.md, "Home
+# Assistant discovery"), which this script computes too.
 # HOST, NODE, NAME and SITE: 1-63 of [A-Za-z0-9._-], starting with a letter or digit
 # (a plain host name: kvmgrid's topic escaping leaves it unchanged, so the user
 # name is exactly the topic level). '@' is what keeps role users apart from agents.
@@ -34,11 +39,12 @@
 set -eu
 umask 077
 
-usage() { sed -n '3,33p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,38p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "mkusers.sh: $*" >&2; exit 2; }
 
 dir=.
 prefixes=""
+ha_prefix=""
 print=0
 acl_only=0
 reset=0
@@ -48,6 +54,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
     -d) [ $# -ge 2 ] || die "-d needs a directory"; dir=$2; shift 2 ;;
     -p) [ $# -ge 2 ] || die "-p needs a prefix"; prefixes="$prefixes $2"; shift 2 ;;
+    --ha-prefix) [ $# -ge 2 ] || die "--ha-prefix needs a prefix"; ha_prefix=$2; shift 2 ;;
     --print) print=1; shift ;;
     --acl-only) acl_only=1; shift ;;
     --reset) reset=1; shift ;;
@@ -65,6 +72,31 @@ for p in $prefixes; do
         die "invalid prefix '$p' (levels of letters, digits, '.', '_', '-')"
 done
 first_prefix=$(echo $prefixes | cut -d' ' -f1)
+if [ -n "$ha_prefix" ]; then
+    printf '%s\n' "$ha_prefix" | grep -Eq '^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$' ||
+        die "invalid --ha-prefix '$ha_prefix' (levels of letters, digits, '.', '_', '-')"
+fi
+
+# The Home Assistant host id of an agent's name (kvmgrid/ha.h): the name when it
+# is 1-32 of [A-Za-z0-9-]; else its first 32 bytes with every other byte as '_',
+# '_' and the 64-bit FNV-1a hash of the name in hex. The hash is kept in two
+# 32-bit halves so that sh's 64-bit signed arithmetic never overflows.
+ha_host_id() {
+    if printf '%s\n' "$1" | grep -Eq '^[A-Za-z0-9-]{1,32}$'; then
+        echo "$1"
+        return
+    fi
+    _hi=$((0xcbf29ce4)); _lo=$((0x84222325)); _rest=$1
+    while [ -n "$_rest" ]; do
+        _c=${_rest%"${_rest#?}"}; _rest=${_rest#?}
+        _lo=$(( _lo ^ $(printf '%d' "'$_c") ))
+        # h * 0x100000001b3 mod 2^64 = h * 0x1b3 + (h << 40)
+        _m=$(( _lo * 0x1b3 ))
+        _hi=$(( (_hi * 0x1b3 + (_m >> 32) + (_lo << 8)) & 0xffffffff ))
+        _lo=$(( _m & 0xffffffff ))
+    done
+    printf '%s_%08x%08x\n' "$(printf '%.32s' "$1" | tr -c 'A-Za-z0-9-' '_')" "$_hi" "$_lo"
+}
 
 valid_name() { printf '%s\n' "$1" | grep -Eq '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$'; }
 
@@ -148,6 +180,22 @@ write_acl() {
         echo "pattern write $p/%u/metrics"
         echo "pattern readwrite $p/%u/vm/+"
     done
+    if [ -n "$ha_prefix" ]; then
+        echo
+        echo "# -- agents, Home Assistant discovery: their configs (read back at each"
+        echo "#    connect to empty the left-over ones) and Home Assistant's birth message"
+        echo "pattern readwrite $ha_prefix/sensor/kvmgrid_%u/+/config"
+        echo "pattern read $ha_prefix/status"
+        for s in $all; do
+            [ "${s%%:*}" = agent ] || continue
+            id=$(ha_host_id "${s#*:}")
+            [ "$id" = "${s#*:}" ] && continue
+            echo
+            echo "# -- agent ${s#*:}: its host id is not its name"
+            echo "user ${s#*:}"
+            echo "topic readwrite $ha_prefix/sensor/kvmgrid_$id/+/config"
+        done
+    fi
     # walls and operators also read (and operators command) every bridged site.
     readable=$prefixes
     for s in $all; do
@@ -160,6 +208,7 @@ write_acl() {
         echo "# -- $role $name"
         echo "user $u"
         for p in $prefixes; do echo "topic deny $p/$u/#"; done
+        [ -z "$ha_prefix" ] || echo "topic deny $ha_prefix/sensor/kvmgrid_$u/#"
         case "$role" in
         wall)
             for p in $readable; do echo "topic read $p/#"; done ;;

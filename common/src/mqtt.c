@@ -389,7 +389,9 @@ int kg_mqtt_create(const struct kg_mqtt_options *opt, struct kg_mqtt **out, char
     m->will_topic = dup_or_null(opt->will_topic, &oom);
     m->will_payload =
         opt->will_topic ? dup_or_null(opt->will_payload ? opt->will_payload : "", &oom) : NULL;
-    m->snapshot_filter = dup_or_null(opt->snapshot_filter, &oom);
+    for (size_t i = 0; i < KG_MQTT_SNAPSHOT_MAX; i++)
+        if (opt->snapshot_filters[i])
+            m->snapshot_filters[m->n_snapshots++] = dup_or_null(opt->snapshot_filters[i], &oom);
     if (oom) {
         kg_mqtt__set_err(errmsg, errlen, "out of memory");
         kg_mqtt_free(m);
@@ -621,7 +623,8 @@ void kg_mqtt_free(struct kg_mqtt *m)
     for (size_t i = 0; i < m->n_filters; i++)
         free(m->filters[i]);
     free(m->filters);
-    free(m->snapshot_filter);
+    for (size_t i = 0; i < m->n_snapshots; i++)
+        free(m->snapshot_filters[i]);
     kg_mqtt__waiting_clear(m);
     /* Publishes still queued, or dropped by Paho without an outcome (it can, when
      * a clean session ends): lost, as mqtt.h promises their callers, who must know

@@ -76,7 +76,8 @@ struct kg_mqtt {
     kg_mqtt_connect_cb on_connect;
     kg_mqtt_lost_cb on_lost;
     kg_mqtt_synced_cb on_synced;
-    char *snapshot_filter;
+    char *snapshot_filters[KG_MQTT_SNAPSHOT_MAX];
+    size_t n_snapshots;   /* the first n_snapshots of them are set */
     void *ctx;
     struct kg_mqtt_deliver *deliver; /* NULL: callbacks run on Paho's thread */
 
@@ -170,7 +171,7 @@ const char *kg_mqtt__connack_reason(int code);
 /* ---- mqtt_subscribe.c ---------------------------------------------------- */
 
 /* Lock held, right after a connect: copies the filters to renew (the
- * snapshot filter last, at QoS 0) into *snap and *qos, returned owned and
+ * snapshot filters last, at QoS 0) into *snap and *qos, returned owned and
  * passed on to kg_mqtt__renew. Returns how many (0 when there are none or
  * memory ran out: the session is then ready without them). */
 size_t kg_mqtt__filters_copy_locked(struct kg_mqtt *m, char ***snap, int **qos);

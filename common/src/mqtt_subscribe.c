@@ -4,7 +4,7 @@
  * SUBSCRIBE after every connect (the session is ready, and on_connect runs,
  * once the broker answered it; a refused filter is said, not silent), and the
  * UNSUBSCRIBE whose acknowledgement tells that every retained message of the
- * connect has arrived (on_synced), of the snapshot filter when there is one.
+ * connect has arrived (on_synced), of the snapshot filters when there are some.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -46,11 +46,11 @@ static void on_unsubscribed5(void *context, MQTTAsync_successData5 *resp)
 #define SYNC_MARKER_FILTER "$kvmgrid/sync"
 
 /* Sends the UNSUBSCRIBE whose acknowledgement means "every retained message of
- * this connect has arrived": of the snapshot filter when there is one (so its
- * live messages stop), else of a filter nobody uses. */
+ * this connect has arrived": of the snapshot filters when there are some (so
+ * their live messages stop), else of a filter nobody uses. */
 static void request_sync(struct kg_mqtt *m)
 {
-    if (!m->on_synced && !m->snapshot_filter)
+    if (!m->on_synced && !m->n_snapshots)
         return;
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
     ro.context = m;
@@ -58,8 +58,9 @@ static void request_sync(struct kg_mqtt *m)
         ro.onSuccess5 = on_unsubscribed5;
     else
         ro.onSuccess = on_unsubscribed;
-    int rc = MQTTAsync_unsubscribe(
-        m->client, m->snapshot_filter ? m->snapshot_filter : SYNC_MARKER_FILTER, &ro);
+    int rc = m->n_snapshots ? MQTTAsync_unsubscribeMany(m->client, (int)m->n_snapshots,
+                                                        m->snapshot_filters, &ro)
+                            : MQTTAsync_unsubscribe(m->client, SYNC_MARKER_FILTER, &ro);
     if (rc != MQTTASYNC_SUCCESS)
         kg_warn("mqtt: cannot send UNSUBSCRIBE to %s: %s", m->uri, MQTTAsync_strerror(rc));
 }
@@ -190,15 +191,15 @@ static void subscribe_response(struct kg_mqtt *m, MQTTAsync_responseOptions *ro,
 
 size_t kg_mqtt__filters_copy_locked(struct kg_mqtt *m, char ***snapp, int **qosp)
 {
-    size_t n = m->n_filters + (m->snapshot_filter ? 1 : 0);
+    size_t n = m->n_filters + m->n_snapshots;
     char **snap = NULL;
     int *qos = NULL;
     if (n > 0) {
         snap = calloc(n, sizeof *snap);
         qos = calloc(n, sizeof *qos);
         for (size_t i = 0; snap && qos && i < n; i++) {
-            bool snapshot = i == m->n_filters; /* the last one */
-            snap[i] = strdup(snapshot ? m->snapshot_filter : m->filters[i]);
+            bool snapshot = i >= m->n_filters; /* the last ones */
+            snap[i] = strdup(snapshot ? m->snapshot_filters[i - m->n_filters] : m->filters[i]);
             qos[i] = snapshot ? 0 : m->qos;
             if (!snap[i]) {
                 n = i;

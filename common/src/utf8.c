@@ -88,3 +88,22 @@ size_t kg_text_visible(const char *s, size_t len, char *out, size_t size)
     out[n] = '\0';
     return n;
 }
+
+size_t kg_utf8_clean(const char *s, size_t n, char *out, size_t size)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t len = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t k = kg_utf8_decode(u + i, n - i, &cp);
+        const char *src = k ? s + i : "\xEF\xBF\xBD"; /* U+FFFD */
+        size_t outk = k ? k : 3;
+        if (outk >= size - len)
+            break;
+        memcpy(out + len, src, outk);
+        len += outk;
+        i += k ? k : 1;
+    }
+    out[len] = '\0';
+    return len;
+}

@@ -21,4 +21,9 @@ size_t kg_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
  * canonical form of kvmgrid's topic escaping). */
 int kg_hex_value(unsigned char c, bool upper_only);
 
+/* Copies s[0..n) into out (size > 0 bytes, NUL-terminated) with every byte
+ * that does not begin a valid sequence (kg_utf8_decode) replaced by U+FFFD,
+ * cut on a character boundary when out is too small. Returns the length. */
+size_t kg_utf8_clean(const char *s, size_t n, char *out, size_t size);
+
 #endif

@@ -24,6 +24,9 @@
 
 struct kg_mqtt;
 
+/* Most snapshot filters a session reads at each connect (kg_mqtt_options). */
+#define KG_MQTT_SNAPSHOT_MAX 2
+
 /* A message arrived. topic is NUL-terminated (topic_len bytes); payload is NOT
  * NUL-terminated. Both are borrowed for the duration of the call. retained is
  * true for messages the broker delivered from its retained store. */
@@ -35,7 +38,7 @@ typedef void (*kg_mqtt_connect_cb)(void *ctx, bool reconnect);
 /* The connection was lost (cause may be NULL). The session is reconnecting. */
 typedef void (*kg_mqtt_lost_cb)(void *ctx, const char *cause);
 /* The broker has delivered every retained message that this connect's
- * subscriptions matched (snapshot_filter's included): an UNSUBSCRIBE sent after
+ * subscriptions matched (the snapshot filters' included): an UNSUBSCRIBE sent after
  * the SUBACK was acknowledged, and a broker answers a client in order. Runs once
  * per connect, after on_connect, on a Paho thread. Exact for QoS 0 subscriptions
  * (the snapshot filter is always QoS 0); with QoS 1 a broker may hold retained
@@ -84,11 +87,13 @@ struct kg_mqtt_options {
     kg_mqtt_connect_cb on_connect; /* may be NULL */
     kg_mqtt_lost_cb on_lost;       /* may be NULL */
     kg_mqtt_synced_cb on_synced;   /* may be NULL */
-    const char *snapshot_filter;   /* NULL: none. Subscribed (QoS 0) with every
-                                    * connect's SUBSCRIBE only to read the retained
-                                    * messages it matches, and unsubscribed at once:
-                                    * they reach on_message (retained true) before
-                                    * on_synced, and live ones stop with it */
+    const char *snapshot_filters[KG_MQTT_SNAPSHOT_MAX];
+                                   /* NULL: none. Each is subscribed (QoS 0) with
+                                    * every connect's SUBSCRIBE only to read the
+                                    * retained messages it matches, and all are
+                                    * unsubscribed at once: they reach on_message
+                                    * (retained true) before on_synced, and live
+                                    * ones stop with it */
     void *ctx;                     /* passed to callbacks */
     size_t deliver_bytes;          /* 0: callbacks run on Paho's threads (the
                                     * default). N > 0: on_message, on_connect,

@@ -36,6 +36,23 @@ expect_exit2 "$KG_TMP/dup.conf:4: 'interval' is already set on line 1" --config 
 head -c 5000 /dev/zero | tr '\0' x > "$KG_TMP/long.conf"
 expect_exit2 "$KG_TMP/long.conf:1: " --config "$KG_TMP/long.conf"
 
+# Home Assistant discovery's keys: every bad value names its key and line, in a
+# file and as a flag, with --check too
+printf 'interval = 1s\nha_discovery = maybe\n' > "$KG_TMP/ha_bool.conf"
+expect_exit2 "$KG_TMP/ha_bool.conf:2: " --config "$KG_TMP/ha_bool.conf"
+expect_exit2 "ha_discovery" --config "$KG_TMP/ha_bool.conf" --check
+expect_exit2 "--ha-discovery: 'ha_discovery' expects true/false" --ha-discovery=maybe
+long=$(head -c 200 /dev/zero | tr '\0' h)
+n=0
+for v in 'ha/+' '#' 'a//b' '/ha' 'ha/' '$SYS' 'ha/#/x' "$long" "$(printf 'h\001a')" \
+         "$(printf 'h\377a')" ''; do
+    n=$((n + 1))
+    printf 'ha_discovery = true\nha_prefix = "%s"\n' "$v" > "$KG_TMP/ha_prefix$n.conf"
+    expect_exit2 "$KG_TMP/ha_prefix$n.conf:2: " --config "$KG_TMP/ha_prefix$n.conf" --check
+    kg_assert_contains "the message names ha_prefix ($n)" "$_out" "ha_prefix"
+    expect_exit2 "ha_prefix" --ha-prefix "$v" --check
+done
+
 out=$("$AGENT" --help); rc=$?
 kg_assert_eq "--help exits 0" 0 "$rc"
 kg_assert_contains "--help lists flags" "$out" "--libvirt-uri"

@@ -118,5 +118,27 @@ out=$(kg_prod_pub web-03 kvmgrid/web-01/status hijack3 -V 5)
 kg_assert_contains "new agent is confined to its host too" "$out" "Not authorized"
 out=$(kg_prod_pub web-01 kvmgrid/web-01/status online -V 5)
 kg_assert_not_contains "existing users keep their passwords" "$out" "not authorised"
+# --- Home Assistant discovery (mkusers.sh --ha-prefix): an agent writes its own
+#     configs (under its host id, computed for a name that is not one) and no other
+"$KG_BROKER_CFG/mkusers.sh" -d "$KG_PROD_DIR/etc" --ha-prefix homeassistant agent:hv-01.example.org \
+    2>>"$KG_TMP/setup.log" || kg_die "mkusers.sh --ha-prefix failed"
+kill -HUP "$KG_PROD_PID"
+HA=homeassistant/sensor
+kg_wait_for 10 sh -c "'$MOSQUITTO_PUB' -h 127.0.0.1 -p $KG_PROD_PORT -u hv-01.example.org -P '$(kg_prod_password hv-01.example.org)' -q 1 -t kvmgrid/hv-01.example.org/status -m online" ||
+    kg_fail "agent hv-01.example.org refused after SIGHUP"
+out=$(kg_prod_pub web-01 "$HA/kvmgrid_web-01/x_cpu_pct/config" '{}' -V 5 -r)
+kg_assert_not_contains "agent writes its own discovery config" "$out" "Not authorized"
+out=$(kg_prod_pub hv-01.example.org "$HA/kvmgrid_hv-01_example_org_fff96cfb3d12d025/x_cpu_pct/config" '{}' -V 5 -r)
+kg_assert_not_contains "agent with a hashed host id writes its own config" "$out" "Not authorized"
+for t in "$HA/kvmgrid_web-02/x_cpu_pct/config" "$HA/kvmgrid_hv-01.example.org/x/config" homeassistant/status \
+         "$HA/other/x/config"; do
+    out=$(kg_prod_pub web-01 "$t" '{}' -V 5 -r)
+    kg_assert_contains "agent web-01 cannot publish $t" "$out" "Not authorized"
+done
+out=$(kg_prod_pub wall@lobby "$HA/kvmgrid_wall@lobby/x/config" '{}' -V 5 -r)
+kg_assert_contains "a role cannot use the agent pattern for its own name" "$out" "Not authorized"
+kg_assert_eq "an agent reads back its own configs" "$HA/kvmgrid_web-01/x_cpu_pct/config" \
+    "$(kg_prod_retained web-01 "$HA/#" 1 | cut -d' ' -f1)"
+
 kill -0 "$KG_PROD_PID" 2>/dev/null && kg_pass "broker alive after all of it" || kg_fail "broker died"
 kg_stop "$KG_PROD_PID"

@@ -12,7 +12,7 @@
  *   kg-mqtt-tool badtopics URI PREFIX ...
  *
  * --snapshot FILTER reads the retained messages under FILTER at every connect
- * (kg_mqtt_options.snapshot_filter), and "event synced" says they all arrived.
+ * (kg_mqtt_options.snapshot_filters), and "event synced" says they all arrived.
  * Events go to stderr ("event connected reconnect=0", "event lost"), received
  * messages to stdout ("TOPIC PAYLOAD", as mosquitto_sub -v prints them).
  * Exit status: 0 done, 1 failed at run time (timeout, refused publish), 2 bad
@@ -361,7 +361,8 @@ static int parse_args(struct tool *t, int argc, char **argv)
             else if (strcmp(a, "--ca") == 0) t->opt.ca_file = v;
             else if (strcmp(a, "--cert") == 0) t->opt.cert_file = v;
             else if (strcmp(a, "--key") == 0) t->opt.key_file = v;
-            else if (strcmp(a, "--snapshot") == 0) t->opt.snapshot_filter = v;
+            else if (strcmp(a, "--snapshot") == 0) /* up to two */
+                t->opt.snapshot_filters[t->opt.snapshot_filters[0] != NULL] = v;
             else if (!numeric) {
                 fprintf(stderr, "kg-mqtt-tool: unknown option %s or non-numeric value \"%s\"\n", a, v);
                 return 2;
