@@ -200,6 +200,11 @@ def step_values():
     ok("%d exported values equal their payload's figures (scaled to base units), with "
        "exactly the labels sensor=<host>/vm/<vm> or <host>/metrics and topic" % n_values)
     ok("%d figures absent from a payload have no series (none exported as 0)" % n_absent)
+    doc = open(os.path.join(DIR, "..", "prometheus.md"), encoding="utf-8").read()
+    for c in cfg:
+        if "| `%s` | `%s` |" % (c["prom_name"], c["mqtt_name"]) not in doc:
+            fail("prometheus.md has no table row for %s (%s)" % (c["prom_name"], c["mqtt_name"]))
+    ok("prometheus.md's tables name all %d metrics of the config with their fields" % len(cfg))
 
     # every figure the agent sends is mapped; the strings and arrays left out are the ones
     # prometheus.md lists
