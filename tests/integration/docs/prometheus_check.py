@@ -3,12 +3,14 @@
 # mqtt2prometheus exporters' /metrics and a real Prometheus that scrapes them with
 # the shipped prometheus.yml (relabelling), for payloads the real agent published.
 # Run by test_prometheus.sh, one step at a time:
-#   python3 prometheus_check.py STEP
+#   python3 prometheus_check.py STEP [--within SECONDS] ARGS...
 # STEP: dashboard (Prometheus answers every query of kvmgrid-grafana.json),
 # values (every mapped figure of every retained payload, exactly, and nothing for
 # an absent one), series TOPIC present|absent [METRIC=VALUE ...] (the exporter's
-# series of one topic), received TOPIC (prints how many messages of TOPIC the exporter
-# stored), prom-present|prom-absent SELECTOR (Prometheus has series for it, or none).
+# series of one topic), received TOPIC (prints how many messages of TOPIC the
+# exporter stored), received-more TOPIC N (it stored more than N),
+# prom-present|prom-absent SELECTOR (Prometheus has series for it, or none).
+# --within SECONDS tries the step again every 0.2 s until it passes or time is up.
 # Settings come from the environment: KG_PROM_DIR (docs/integrations/prometheus),
 # KG_EXPORTER_URL, KG_STATUS_URL (the exporters' /metrics), KG_PROM_URL
 # (Prometheus), KG_VMS, KG_HOSTS, KG_STATUS (files of "topic payload" lines, from
@@ -27,9 +29,12 @@ DIR = os.environ.get("KG_PROM_DIR", "")
 PREFIX = "kvmgrid/"
 
 
+class Failed(Exception):
+    pass
+
+
 def fail(msg):
-    print("FAIL: " + msg, flush=True)
-    sys.exit(1)
+    raise Failed(msg)
 
 
 def ok(msg):
@@ -43,39 +48,52 @@ def get(url):
 
 # ---- the shipped exporter config (our own file: a line-based reader is enough)
 def load_config(path):
-    """[{prom_name, mqtt_name, sensor_name_filter, mqtt_value_scale, map}] in file order."""
+    """[{prom_name, mqtt_name, sensor_name_filter}] in file order: what the config maps
+    (how it converts is checked against the units, not read from it)."""
     metrics, cur = [], None
     for line in open(path, encoding="utf-8"):
         s = line.strip()
         m = re.match(r"- prom_name: (\S+)$", s)
         if m:
-            cur = {"prom_name": m.group(1), "map": None}
+            cur = {"prom_name": m.group(1)}
             metrics.append(cur)
             continue
-        if cur is None:
-            continue
-        m = re.match(r"(mqtt_name|sensor_name_filter|mqtt_value_scale|error_value): (.+)$", s)
-        if m:
+        m = re.match(r"(mqtt_name|sensor_name_filter): (.+)$", s)
+        if m and cur is not None:
             cur[m.group(1)] = m.group(2).strip('"')
-        m = re.match(r"map: \{(.*)\}$", s)
-        if m:
-            cur["map"] = {k.strip(): float(v) for k, v in
-                          (kv.split(":") for kv in m.group(1).split(","))}
     return metrics
 
 
+# What a payload figure must become, from its unit (PROTOCOL.md, "Units live in field
+# names") and not from the config under test: (field suffix, metric suffix, factor).
+UNITS = [("_pct", "_ratio", 0.01), ("_kib", "_bytes", 1024.0), ("_ms", "_seconds", 0.001),
+         ("_bytes_per_s", "_bytes_per_second", 1.0), ("_iops", "_requests_per_second", 1.0),
+         ("_pkts_per_s", "_packets_per_second", 1.0), ("_per_s", "_per_second", 1.0),
+         ("_s", "_seconds", 1.0)]
+# libvirt's virDomainState, in order
+STATES = ["nostate", "running", "blocked", "paused", "shutdown", "shutoff", "crashed",
+          "pmsuspended"]
+
+
 def expected(cfg, value):
-    """The value 0.1.7 exports for a payload value (parser.go's parseMetric)."""
+    """The value the metric must have for a payload value."""
+    field, name = cfg["mqtt_name"], cfg["prom_name"]
+    if field == "ts":
+        if not name.endswith("_timestamp_seconds"):
+            fail("%s: ts in a metric not named _timestamp_seconds" % name)
+        return float(value) * 0.001
     if isinstance(value, bool):
-        v = 1.0 if value else 0.0
-    elif isinstance(value, str):
-        if cfg["map"] is None:
-            fail("%s: string value %r without a mapping" % (cfg["prom_name"], value))
-        v = cfg["map"].get(value, float(cfg.get("error_value", "nan")))
-    else:
-        v = float(value)
-    scale = float(cfg.get("mqtt_value_scale", "0"))
-    return v * scale if scale else v
+        return 1.0 if value else 0.0
+    if isinstance(value, str):
+        if field != "state":
+            fail("%s: string field %s" % (name, field))
+        return float(STATES.index(value)) if value in STATES else -1.0
+    for fsuf, msuf, factor in UNITS:
+        if field.endswith(fsuf):
+            if not name.endswith(msuf):
+                fail("%s: %s (%s) in a metric not named %s" % (name, field, fsuf, msuf))
+            return float(value) * factor
+    return float(value)
 
 
 # ---- Prometheus text exposition
@@ -257,6 +275,14 @@ def step_received():
     print(int(n))
 
 
+def step_received_more():
+    n = sum(v for (name, labels), v in scrape(os.environ["KG_EXPORTER_URL"]).items()
+            if name == "received_messages" and dict(labels).get("topic") == sys.argv[2])
+    if n <= int(sys.argv[3]):
+        fail("the exporter stored %d messages of %s, not more than %s" % (n, sys.argv[2], sys.argv[3]))
+    ok("the exporter stored %d messages of %s" % (n, sys.argv[2]))
+
+
 def step_prom_present():
     res = query(sys.argv[2])
     if not res:
@@ -371,8 +397,23 @@ def step_dashboard():
 
 
 steps = {"values": step_values, "dashboard": step_dashboard, "series": step_series,
-         "received": step_received, "prom-present": step_prom_present,
-         "prom-absent": step_prom_absent}
+         "received": step_received, "received-more": step_received_more,
+         "prom-present": step_prom_present, "prom-absent": step_prom_absent}
 if len(sys.argv) < 2 or sys.argv[1] not in steps:
-    fail("usage: prometheus_check.py %s" % "|".join(steps))
-steps[sys.argv[1]]()
+    print("usage: prometheus_check.py %s [--within SECONDS] ARGS..." % "|".join(steps))
+    sys.exit(2)
+# --within SECONDS: try again every 0.2 s until the step passes or the time is up
+within = 0.0
+if len(sys.argv) > 3 and sys.argv[2] == "--within":
+    within = float(sys.argv[3])
+    del sys.argv[2:4]
+deadline = time.time() + within
+while True:
+    try:
+        steps[sys.argv[1]]()
+        break
+    except (Failed, OSError) as e:
+        if time.time() >= deadline:
+            print("FAIL: %s" % e, flush=True)
+            sys.exit(1)
+        time.sleep(0.2)
