@@ -19,11 +19,13 @@ done
 case "$want" in *" all "*) want=$groups ;; esac
 
 missing=""
-while read -r pkg group _; do
+no_service=""
+while read -r pkg group flag _; do
     case "$pkg" in ''|'#'*) continue ;; esac
     case "$want" in *" $group "*) ;; *) continue ;; esac
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
         missing="$missing $pkg"
+        [ "${flag:-}" = no-service ] && no_service="$no_service $pkg"
     fi
 done < "$manifest"
 
@@ -40,3 +42,12 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q || true
 # shellcheck disable=SC2086
 $sudo apt-get install -y -q --no-install-recommends $missing
+# The services of the no-service packages just installed (their postinst enabled and,
+# under systemd, started them): stopped and disabled. A service installed before, by
+# someone else, is left as it is.
+if [ -n "$no_service" ] && [ -d /run/systemd/system ]; then
+    for pkg in $no_service; do
+        echo "third_party: stopping and disabling $pkg.service (kvmgrid's tests run their own)"
+        $sudo systemctl disable --now "$pkg.service"
+    done
+fi
