@@ -1,0 +1,199 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# docs/integrations/node-red-cpu-alert.json in the real Node-RED, headless (no
+# HTTP server at all), against a private broker: the flow exactly as shipped,
+# with one of its tab's settings changed as its readers are told to (CPU_FOR_S,
+# 60 s, shortened to FOR_S so that the test takes seconds). Node-RED is the one
+# third_party/install.sh test installs from third_party/node-red's lock into
+# .cache/node-red; without it the test fails.
+#
+# Two hosts feed it. hv1 is the real kvmgrid-agent on libvirt's test driver,
+# whose domains' CPU time grows with wall time (docs/PLATFORM.md): its two
+# running 1-vCPU VMs are at 100 % and must fire, its 2-vCPU ones at 50 %, the
+# paused and shut-off ones (no cpu_pct) and every first sample (no cpu_pct)
+# must not. hv-lab is published by the test: payloads from libkvmgrid's encoder
+# (kg-wall-gridpub --print-vm) with sample times of its choosing, so that when
+# an alert fires and resolves is exact and does not depend on this machine's
+# speed: a sustained VM, a spiking one, hysteresis, a removal, a VM that stops,
+# an absent cpu_pct, stale figures, another schema version, a payload that is
+# not JSON, and a name escaped in its topic.
+. "$KG_SOURCE_DIR/tests/integration/lib.sh"
+. "$KG_SOURCE_DIR/tests/integration/agent/agent_lib.sh"
+
+FLOW=$KG_SOURCE_DIR/docs/integrations/node-red-cpu-alert.json
+RED_JS=${KG_NODE_RED:-$KG_SOURCE_DIR/.cache/node-red/node_modules/node-red/red.js}
+GRIDPUB=$(kg_bin kg-wall-gridpub)
+FOR_S=4
+command -v node >/dev/null || kg_die "node is missing (third_party/install.sh test: nodejs)"
+[ -f "$RED_JS" ] || kg_die "Node-RED is missing: no $RED_JS (third_party/install.sh test installs it)"
+command -v jq >/dev/null || kg_die "jq is missing (third_party/install.sh test)"
+kg_log "Node-RED $(node -p 'require(process.argv[1]).version' "${RED_JS%/red.js}/package.json") on Node.js $(node --version)"
+
+# The shipped flow with CPU_FOR_S set to FOR_S on its tab; its other settings
+# as shipped (CPU_ALERT_PCT, CPU_CLEAR_PCT, ALERT_PREFIX ...) in $KG_TMP/settings.env.
+python3 - "$FLOW" "$KG_TMP/flows.json" "$FOR_S" >"$KG_TMP/settings.env" <<'EOF' \
+    || kg_die "docs/integrations/node-red-cpu-alert.json is not the flow it should be"
+import json, sys
+flow = json.load(open(sys.argv[1]))
+tabs = [n for n in flow if n["type"] == "tab"]
+assert len(tabs) == 1, "one tab"
+env = {e["name"]: e for e in tabs[0]["env"]}
+env["CPU_FOR_S"]["value"] = sys.argv[3]
+for n in ("CPU_ALERT_PCT", "CPU_CLEAR_PCT", "ALERT_PREFIX", "VM_TOPIC"):
+    print("%s='%s'" % (n, env[n]["value"]))
+json.dump(flow, open(sys.argv[2], "w"), indent=1)
+EOF
+. "$KG_TMP/settings.env"
+kg_assert_eq "the flow reads the agent's default prefix" "kvmgrid/+/vm/+" "$VM_TOPIC"
+
+# Headless on loopback: no editor, no admin API, no port; nothing written
+# outside $KG_TMP; no telemetry, update checks, projects or module installs.
+mkdir -p "$KG_TMP/node-red"
+cat >"$KG_TMP/settings.js" <<EOF
+module.exports = {
+    flowFile: "$KG_TMP/flows.json",
+    userDir: "$KG_TMP/node-red",
+    uiHost: "127.0.0.1",
+    httpAdminRoot: false,
+    httpNodeRoot: false,
+    credentialSecret: false,
+    diagnostics: { enabled: false, ui: false },
+    runtimeState: { enabled: false, ui: false },
+    telemetry: { enabled: false, updateNotification: false },
+    editorTheme: { projects: { enabled: false } },
+    externalModules: { autoInstall: false, palette: { allowInstall: false }, modules: { allowInstall: false } },
+    logging: { console: { level: "info", metrics: false, audit: false } },
+};
+EOF
+
+kg_broker_start
+kg_spawn alerts "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -q 1 -t "$ALERT_PREFIX/+/+/cpu" -v
+ALERTS=$KG_TMP/alerts.log
+kg_agent_start agent --libvirt-uri "test://$NODE_XML" --interval 1s
+# The broker's address reaches the flow through the environment (the tab's
+# MQTT_HOST and MQTT_PORT read KVMGRID_MQTT_HOST and KVMGRID_MQTT_PORT).
+kg_spawn nodered env HOME="$KG_TMP/node-red" KVMGRID_MQTT_HOST=127.0.0.1 KVMGRID_MQTT_PORT="$KG_PORT" \
+    node "$RED_JS" --settings "$KG_TMP/settings.js"
+RED_PID=$KG_LAST_PID
+connected() { grep -q "Connected to broker: mqtt://127.0.0.1:$KG_PORT" "$KG_TMP/nodered.log"; }
+kg_wait_for 60 connected || kg_die "Node-RED did not connect to the broker at 127.0.0.1:$KG_PORT"
+kg_pass "Node-RED runs the flow and connected to 127.0.0.1:$KG_PORT (\${ENV} in the broker node)"
+kg_assert_contains "headless: no HTTP server" "$(cat "$KG_TMP/nodered.log")" "headless mode"
+
+# summary_is PYEXPR: the flow's retained summary (d) satisfies PYEXPR.
+summary_is() {
+    _s=$(kg_retained_payload "$ALERT_PREFIX/summary" 1)
+    [ -n "$_s" ] && [ "$(kg_json_get "$_s" "$1" 2>/dev/null)" = "True" ]
+}
+# The agent's 7 domains, 4 of them running with a CPU figure.
+kg_wait_for 30 summary_is "d['hosts'].get('hv1', {}).get('measured') == 4" \
+    || kg_die "the flow did not see hv1's VMs: $(kg_retained_payload "$ALERT_PREFIX/summary" 1)"
+kg_pass "the flow sees the real agent's VMs: $(kg_json_get "$(kg_retained_payload "$ALERT_PREFIX/summary" 1)" "d['hosts']['hv1']")"
+
+# sample VM_LEVEL SECOND CPU [STATE [stale|nocpu|schema2]]: hv-lab's VM at T0 +
+# SECOND s, retained as the agent publishes it. VM_LEVEL is its topic level;
+# the name in the payload is the level with %2F read as '/'.
+T0=$(( $(date +%s) * 1000 - 600000 ))
+sample() {
+    _name=$(printf '%s' "$1" | sed 's/%2F/\//g')
+    _p=$("$GRIDPUB" --print-vm hv-lab "$_name" "$3" "${4:-running}") || kg_die "kg-wall-gridpub --print-vm failed"
+    _p=$(printf '%s' "$_p" | jq -c --argjson ts $((T0 + $2 * 1000)) --arg how "${5:-}" '
+        .ts = $ts
+        | if $how == "stale" then .stale = true | .age_s = 30
+          elif $how == "nocpu" then del(.cpu_pct, .cpu_host_pct, .steal_pct)
+          elif $how == "schema2" then .schema = 2
+          else . end') || kg_die "jq failed"
+    kg_pub "kvmgrid/hv-lab/vm/$1" "$_p" -q 1 -r || kg_fail "mosquitto_pub of $1 failed"
+}
+for s in 0 1 2 3 4 5 6 7 8; do
+    # hot: over the line from 0 s on, fires at 4 s; at 85 (between CLEAR and
+    # ALERT) it keeps firing, at 50 it resolves
+    case $s in [0-4]) sample hot $s 97 ;; 5) sample hot $s 85 ;; 6) sample hot $s 50 ;; esac
+    # spike: over the line for 2 s at most, twice: never fires
+    case $s in [0-2]|[4-6]) sample spike $s 97 ;; 3|7) sample spike $s 30 ;; esac
+    # web/01: fires at 4 s; a sample without cpu_pct (not 0) changes nothing;
+    # removed (an empty payload) at 6 s: resolves
+    case $s in [0-4]) sample web%2F01 $s 97 ;; 5) sample web%2F01 $s 0 running nocpu ;;
+               6) kg_pub kvmgrid/hv-lab/vm/web%2F01 "" -q 1 -r ;; esac
+    # stop: fires at 4 s, shut off at 5 s: resolves
+    case $s in [0-4]) sample stop $s 97 ;; 5) sample stop $s 0 shutoff ;; esac
+    # never: running without a CPU figure; old figures again and again; schema 2
+    sample nocpu $s 0 running nocpu
+    sample stale $s 97 running stale
+    sample v2 $s 97 running schema2
+    [ $s -ne 3 ] || kg_pub kvmgrid/hv-lab/vm/junk "this is not JSON" -q 1 -r
+done
+kg_log "hv-lab: 9 s of samples published"
+
+# Every alert expected: three on hv-lab that fire and resolve, hv1's two hot VMs.
+count() { grep -c "$1" "$ALERTS" || true; }
+all_seen() {
+    [ "$(count '^kvmgrid-alerts/hv-lab/.*"resolved"')" -ge 3 ] && [ "$(count '^kvmgrid-alerts/hv1/')" -ge 2 ]
+}
+kg_wait_for 30 all_seen || kg_fail "not every expected alert came: $(cat "$ALERTS")"
+# hv1's 2-vCPU VMs have been measured as long as its hot ones: none of them,
+# nor anything else, may have fired. The summary that says so is newer than
+# every message above.
+kg_wait_for 15 summary_is "d['hosts'].get('hv-lab', {}).get('vms') == 5 and d['hosts']['hv1']['firing'] == 2" \
+    || kg_fail "summary: $(kg_retained_payload "$ALERT_PREFIX/summary" 1)"
+kg_pass "summary: $(kg_retained_payload "$ALERT_PREFIX/summary" 1)"
+sleep 1   # an alert that would come last, after the summary, is in the log too
+
+if python3 - "$ALERTS" "$T0" "$FOR_S" "$CPU_ALERT_PCT" "$CPU_CLEAR_PCT" >"$KG_TMP/check.out" 2>&1 <<'EOF'
+import json, sys
+lines = [l.rstrip("\n") for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+t0, for_ms, alert, clear = int(sys.argv[2]), int(sys.argv[3]) * 1000, float(sys.argv[4]), float(sys.argv[5])
+got = {}
+for l in lines:
+    topic, payload = l.split(" ", 1)
+    got.setdefault(topic, []).append(json.loads(payload))
+fails = []
+def check(what, cond):
+    print(("ok: " if cond else "FAIL: ") + what)
+    if not cond: fails.append(what)
+def lab(level, name, *want):
+    t = "kvmgrid-alerts/hv-lab/%s/cpu" % level
+    a = got.pop(t, [])
+    check("%s: %s" % (t, " then ".join(w[0] for w in want)),
+          [x["state"] for x in a] == [w[0] for w in want])
+    for x, (state, ts, reason) in zip(a, want):
+        check("%s %s: host, vm, alert" % (level, state),
+              (x["host"], x["vm"], x["alert"]) == ("hv-lab", name, "cpu"))
+        if ts is not None:
+            check("%s %s at its sample of +%d ms (got %+d)" % (level, state, ts, x["ts"] - t0),
+                  x["ts"] == t0 + ts)
+        check("%s %s: since the first sample over the line" % (level, state), x["since"] == t0)
+        check("%s %s: %s" % (level, state, "reason " + reason if reason else "no reason"),
+              x.get("reason") == reason)
+    return a
+hot = lab("hot", "hot", ("firing", for_ms, None), ("resolved", 6000, "below"))
+if len(hot) == 2:
+    check("hot fires at %s %% over %s for its duration" % (hot[0].get("cpu_pct"), alert),
+          hot[0].get("cpu_pct") == 97 and hot[0]["threshold_pct"] == alert and hot[0]["for_s"] * 1000 == for_ms)
+    check("hot resolves at 50 %% under %s, not at 85" % clear,
+          hot[1].get("cpu_pct") == 50 and hot[1]["threshold_pct"] == clear)
+# removed: no sample, so its time is the flow's clock's
+lab("web%2F01", "web/01", ("firing", for_ms, None), ("resolved", None, "removed"))
+lab("stop", "stop", ("firing", for_ms, None), ("resolved", 5000, "not-running"))
+for level, name in (("db%232", "db#2"), ("grüße-虚拟机", "grüße-虚拟机")):
+    a = got.pop("kvmgrid-alerts/hv1/%s/cpu" % level, [])
+    check("hv1/%s (real agent, 100 %%): fires once" % level, [x["state"] for x in a] == ["firing"])
+    if a:
+        x = a[0]
+        check("hv1/%s: %s %% after %d ms over the line" % (level, x.get("cpu_pct"), x["ts"] - x["since"]),
+              x["host"] == "hv1" and x["vm"] == name and x["cpu_pct"] > alert and x["ts"] - x["since"] >= for_ms)
+check("no other alert (spike, nocpu, stale, v2, junk; hv1's 50 %%, paused and shut-off VMs): %s"
+      % sorted(got), not got)
+sys.exit(1 if fails else 0)
+EOF
+then
+    while read -r line; do kg_pass "${line#ok: }"; done <"$KG_TMP/check.out"
+else
+    kg_fail "alerts: $(grep -v '^ok: ' "$KG_TMP/check.out")"
+fi
+
+kg_assert_eq "Node-RED still runs" 0 "$(kill -0 "$RED_PID" 2>/dev/null; echo $?)"
+kg_assert_not_contains "no error in Node-RED's log" "$(cat "$KG_TMP/nodered.log")" "[error]"
+kg_stop "$RED_PID"
+kg_assert_eq "Node-RED exits 0 on SIGTERM" 0 "$KG_EXIT_STATUS"
+kg_stop "$AGENT_PID"
