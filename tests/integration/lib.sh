@@ -189,6 +189,17 @@ kg_json_get() {
     python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
+# kg_doc_block FILE NAME: the text of the ```sh block after the line
+# "<!-- recipe: NAME -->" in the markdown FILE (docs whose blocks tests run as
+# printed: docs/RECIPES.md, docs/integrations/node-red.md); empty when none.
+kg_doc_block() {
+    awk -v want="<!-- recipe: $2 -->" '
+        $0 == want { found = 1; next }
+        found == 1 && /^```sh$/ { found = 2; next }
+        found == 2 && /^```$/ { exit }
+        found == 2 { print }' "$1"
+}
+
 # kg_pub TOPIC PAYLOAD [mosquitto_pub args...]
 kg_pub() {
     _t=$1; _p=$2; shift 2

@@ -90,39 +90,57 @@ kg_wait_for 30 summary_is "d['hosts'].get('hv1', {}).get('measured') == 4" \
     || kg_die "the flow did not see hv1's VMs: $(kg_retained_payload "$ALERT_PREFIX/summary" 1)"
 kg_pass "the flow sees the real agent's VMs: $(kg_json_get "$(kg_retained_payload "$ALERT_PREFIX/summary" 1)" "d['hosts']['hv1']")"
 
-# sample VM_LEVEL SECOND CPU [STATE [stale|nocpu|schema2]]: hv-lab's VM at T0 +
-# SECOND s, retained as the agent publishes it. VM_LEVEL is its topic level;
-# the name in the payload is the level with %2F read as '/'.
+# hv-lab's samples, one line per VM: its topic level (the name in the payload is
+# the level with %2F read as '/'), then SECONDS:CPU[:STATE[:stale|nocpu|schema2]]
+# for each sample, at T0 + SECONDS (A-B: one a second). Payloads from
+# libkvmgrid's encoder (kg-wall-gridpub --print-vm); each VM's are published
+# retained and in order, as the agent does; the order between VMs does not matter.
 T0=$(( $(date +%s) * 1000 - 600000 ))
-sample() {
-    _name=$(printf '%s' "$1" | sed 's/%2F/\//g')
-    _p=$("$GRIDPUB" --print-vm hv-lab "$_name" "$3" "${4:-running}") || kg_die "kg-wall-gridpub --print-vm failed"
-    _p=$(printf '%s' "$_p" | jq -c --argjson ts $((T0 + $2 * 1000)) --arg how "${5:-}" '
-        .ts = $ts
-        | if $how == "stale" then .stale = true | .age_s = 30
-          elif $how == "nocpu" then del(.cpu_pct, .cpu_host_pct, .steal_pct)
-          elif $how == "schema2" then .schema = 2
-          else . end') || kg_die "jq failed"
-    kg_pub "kvmgrid/hv-lab/vm/$1" "$_p" -q 1 -r || kg_fail "mosquitto_pub of $1 failed"
-}
-for s in 0 1 2 3 4 5 6 7 8; do
-    # hot: over the line from 0 s on, fires at 5 s; at 87 (between CLEAR and
-    # ALERT) it keeps firing, at 85 (CLEAR) it resolves
-    case $s in [0-5]) sample hot $s 97 ;; 6) sample hot $s 87 ;; 7) sample hot $s 85 ;; esac
-    # spike: over the line for 2 s at most, twice: never fires
-    case $s in [0-2]|[4-6]) sample spike $s 97 ;; 3|7) sample spike $s 30 ;; esac
-    # web/01: fires at 5 s; a sample without cpu_pct (not 0) changes nothing;
-    # removed (an empty payload) at 7 s: resolves
-    case $s in [0-5]) sample web%2F01 $s 97 ;; 6) sample web%2F01 $s 0 running nocpu ;;
-               7) kg_pub kvmgrid/hv-lab/vm/web%2F01 "" -q 1 -r ;; esac
-    # stop: fires at 5 s, shut off at 6 s: resolves
-    case $s in [0-5]) sample stop $s 97 ;; 6) sample stop $s 0 shutoff ;; esac
-    # never: running without a CPU figure; old figures again and again; schema 2
-    sample nocpu $s 0 running nocpu
-    sample stale $s 97 running stale
-    sample v2 $s 97 running schema2
-    [ $s -ne 3 ] || kg_pub kvmgrid/hv-lab/vm/junk "this is not JSON" -q 1 -r
+cat >"$KG_TMP/lab.txt" <<'EOF'
+# fires at 5 s; at 87 (between CLEAR and ALERT) it keeps firing, at 85 (CLEAR) it resolves
+hot 0-5:97 6:87 7:85
+# over the line for 2 s at most (3 samples), twice: never fires
+spike 0-2:97 3:30 4-6:97 7:30
+# fires at 5 s; a sample without cpu_pct (not 0) changes nothing; removed below
+web%2F01 0-5:97 6:0:running:nocpu
+# fires at 5 s; shut off at 6 s: resolves
+stop 0-5:97 6:0:shutoff
+# never: running without a CPU figure; old figures again and again; schema 2
+nocpu 0-8:0:running:nocpu
+stale 0-8:97:running:stale
+v2 0-8:97:running:schema2
+EOF
+mkdir -p "$KG_TMP/lab"
+python3 - "$KG_TMP/lab.txt" "$KG_TMP/lab" "$GRIDPUB" "$T0" <<'EOF' || kg_die "hv-lab's samples could not be made"
+import json, subprocess, sys
+spec, out, gridpub, t0 = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+for line in open(spec):
+    if not line.strip() or line.startswith("#"):
+        continue
+    level, *samples = line.split()
+    name = level.replace("%2F", "/")
+    with open("%s/%s" % (out, level), "w") as f:
+        for smp in samples:
+            secs, cpu, state, how = (smp.split(":") + ["running", ""])[:4]
+            first, _, last = secs.partition("-")
+            p = json.loads(subprocess.check_output([gridpub, "--print-vm", "hv-lab", name, cpu, state]))
+            for sec in range(int(first), int(last or first) + 1):
+                p["ts"] = t0 + sec * 1000
+                if how == "stale":
+                    p["stale"], p["age_s"] = True, 30
+                elif how == "nocpu":
+                    for k in ("cpu_pct", "cpu_host_pct", "steal_pct"):
+                        p.pop(k, None)
+                elif how == "schema2":
+                    p["schema"] = 2
+                f.write(json.dumps(p, ensure_ascii=False, separators=(",", ":")) + "\n")
+EOF
+for f in "$KG_TMP"/lab/*; do
+    "$MOSQUITTO_PUB" -h 127.0.0.1 -p "$KG_PORT" -t "kvmgrid/hv-lab/vm/${f##*/}" -q 1 -r -l <"$f" \
+        || kg_fail "mosquitto_pub of ${f##*/} failed"
 done
+kg_pub kvmgrid/hv-lab/vm/web%2F01 "" -q 1 -r    # removed: resolves
+kg_pub kvmgrid/hv-lab/vm/junk "this is not JSON" -q 1 -r
 kg_log "hv-lab: 9 s of samples published"
 
 # Every alert expected: three on hv-lab that fire and resolve, hv1's two hot VMs.
@@ -212,13 +230,7 @@ mkdir -p "$KG_TMP/config"
 printf -- '-h 127.0.0.1\n-p %s\n' "$KG_PORT" >"$KG_TMP/config/mosquitto_sub"
 cp "$KG_TMP/config/mosquitto_sub" "$KG_TMP/config/mosquitto_pub"
 # block NAME: the sh block after "<!-- recipe: NAME -->" in node-red.md
-block() {
-    awk -v want="<!-- recipe: $1 -->" '
-        $0 == want { found = 1; next }
-        found == 1 && /^```sh$/ { found = 2; next }
-        found == 2 && /^```$/ { exit }
-        found == 2 { print }' "$DOC"
-}
+block() { kg_doc_block "$DOC" "$1"; }
 # doc_spawn NAME: block NAME in the background, its output in $KG_TMP/NAME.log
 doc_spawn() {
     _text=$(block "$1")

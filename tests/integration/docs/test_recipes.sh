@@ -13,13 +13,7 @@ GRIDPUB=$(kg_bin kg-wall-gridpub) LOAD=$(kg_bin kvmgrid-load)
 command -v jq >/dev/null || kg_die "jq missing (package jq)"
 
 # recipe NAME: the text of the recipe's sh block
-recipe() {
-    awk -v want="<!-- recipe: $1 -->" '
-        $0 == want { found = 1; next }
-        found == 1 && /^```sh$/ { found = 2; next }
-        found == 2 && /^```$/ { exit }
-        found == 2 { print }' "$RECIPES"
-}
+recipe() { kg_doc_block "$RECIPES" "$1"; }
 # run NAME: runs the recipe as printed; its output in $KG_TMP/NAME.out
 run() {
     text=$(recipe "$1")
