@@ -268,11 +268,6 @@ doc_spawn() {
     [ -n "$_text" ] || kg_die "no block $1 in node-red.md"
     kg_spawn "$1" env XDG_CONFIG_HOME="$KG_TMP/config" sh -c "$_text"
 }
-# stop_tree PID: the block's processes (a pipeline's are the shell's children), then the shell
-stop_tree() {
-    for _c in $(ps -o pid= --ppid "$1"); do kg_stop "$_c"; done
-    kg_stop "$1"
-}
 doc_spawn nodered-watch; WATCH_PID=$KG_LAST_PID
 doc_spawn nodered-firing; FIRING_PID=$KG_LAST_PID
 # alerts are not retained: the watchers must listen before anything fires
@@ -282,6 +277,8 @@ listening() {
     grep -q probe "$KG_TMP/nodered-watch.log" && grep -q probe "$KG_TMP/nodered-firing.log"
 }
 kg_wait_for 20 listening || kg_fail "node-red.md's watchers print nothing"
+kg_adopt_children "$WATCH_PID"
+kg_adopt_children "$FIRING_PID"
 text=$(block nodered-fire)
 [ -n "$text" ] || kg_die "no block nodered-fire in node-red.md"
 XDG_CONFIG_HOME="$KG_TMP/config" sh -c "$text" >"$KG_TMP/nodered-fire.log" 2>&1
@@ -298,8 +295,8 @@ kg_assert_eq "watch: fired at the sample $FOR_S s after the first" $((FOR_S * 10
 printed() { grep -q '^hv-test/busy 97 % since 20[0-9-]*T[0-9:]*Z$' "$KG_TMP/nodered-firing.log"; }
 kg_wait_for 10 printed || kg_fail "only what fires: $(cat "$KG_TMP/nodered-firing.log")"
 kg_assert_eq "only what fires: one line, no resolved one" 1 "$(grep -c '^hv-test/' "$KG_TMP/nodered-firing.log")"
-stop_tree "$WATCH_PID"
-stop_tree "$FIRING_PID"
+kg_stop_tree "$WATCH_PID"
+kg_stop_tree "$FIRING_PID"
 text=$(block nodered-summary)
 sum=$(XDG_CONFIG_HOME="$KG_TMP/config" sh -c "$text" 2>&1)
 kg_assert_eq "node-red.md's summary: hv1's VMs" 7 "$(kg_json_get "$sum" "d['hosts']['hv1']['vms']")"

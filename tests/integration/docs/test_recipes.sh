@@ -51,9 +51,10 @@ WPID=$!
 KG_PIDS="$KG_PIDS $WPID"
 watch_has() { [ "$(grep -c '^kvmgrid/hv-01/' "$KG_TMP/watch.out")" -ge "$1" ]; }
 kg_wait_for 10 watch_has 5 || kg_fail "watch-host: retained state not shown: $(cat "$KG_TMP/watch.out")"
+kg_adopt_children "$WPID"
 vm hv-01 web-01 31 running
 kg_wait_for 10 watch_has 6 || kg_fail "watch-host: the update was not shown"
-kg_stop "$WPID"
+kg_stop_tree "$WPID"
 w=$(cat "$KG_TMP/watch.out")
 kg_assert_contains "watch-host: status" "$w" "kvmgrid/hv-01/status online"
 kg_assert_contains "watch-host: host figures" "$w" "kvmgrid/hv-01/metrics {"
