@@ -100,6 +100,18 @@ kg_stop() {
     wait "$1" 2>/dev/null || KG_EXIT_STATUS=$?
 }
 
+# A `sh -c TEXT` in the background (a doc's block run as printed) is the parent
+# of what TEXT runs: dash does not exec even a single command there, and a
+# signal to the shell leaves its children running (a mosquitto_sub would
+# reconnect for ever). kg_adopt_children PID: records PID's children now, for
+# kg_cleanup to stop by PID at exit; kg_stop_tree PID: kg_stop on each child,
+# then on PID.
+kg_adopt_children() { KG_PIDS="$KG_PIDS $(ps -o pid= --ppid "$1" | xargs)"; }
+kg_stop_tree() {
+    for _c in $(ps -o pid= --ppid "$1"); do kg_stop "$_c"; done
+    kg_stop "$1"
+}
+
 # kg_wait_for SECONDS CMD ARGS...: polls CMD every 0.1 s until it succeeds. 0 or 1.
 # Not re-entrant: CMD must not call kg_wait_for itself (sh has one _deadline).
 kg_wait_for() {
@@ -187,6 +199,17 @@ kg_no_retained() { [ -z "$(kg_retained_payload "$1" "${2:-2}")" ]; }
 # as True/False). Fails when JSON does not parse or EXPR raises.
 kg_json_get() {
     python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# kg_doc_block FILE NAME: the text of the ```sh block after the line
+# "<!-- recipe: NAME -->" in the markdown FILE (docs whose blocks tests run as
+# printed: docs/RECIPES.md, docs/integrations/node-red.md); empty when none.
+kg_doc_block() {
+    awk -v want="<!-- recipe: $2 -->" '
+        $0 == want { found = 1; next }
+        found == 1 && /^```sh$/ { found = 2; next }
+        found == 2 && /^```$/ { exit }
+        found == 2 { print }' "$1"
 }
 
 # kg_pub TOPIC PAYLOAD [mosquitto_pub args...]

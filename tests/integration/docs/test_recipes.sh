@@ -13,13 +13,7 @@ GRIDPUB=$(kg_bin kg-wall-gridpub) LOAD=$(kg_bin kvmgrid-load)
 command -v jq >/dev/null || kg_die "jq missing (package jq)"
 
 # recipe NAME: the text of the recipe's sh block
-recipe() {
-    awk -v want="<!-- recipe: $1 -->" '
-        $0 == want { found = 1; next }
-        found == 1 && /^```sh$/ { found = 2; next }
-        found == 2 && /^```$/ { exit }
-        found == 2 { print }' "$RECIPES"
-}
+recipe() { kg_doc_block "$RECIPES" "$1"; }
 # run NAME: runs the recipe as printed; its output in $KG_TMP/NAME.out
 run() {
     text=$(recipe "$1")
@@ -57,9 +51,10 @@ WPID=$!
 KG_PIDS="$KG_PIDS $WPID"
 watch_has() { [ "$(grep -c '^kvmgrid/hv-01/' "$KG_TMP/watch.out")" -ge "$1" ]; }
 kg_wait_for 10 watch_has 5 || kg_fail "watch-host: retained state not shown: $(cat "$KG_TMP/watch.out")"
+kg_adopt_children "$WPID"
 vm hv-01 web-01 31 running
 kg_wait_for 10 watch_has 6 || kg_fail "watch-host: the update was not shown"
-kg_stop "$WPID"
+kg_stop_tree "$WPID"
 w=$(cat "$KG_TMP/watch.out")
 kg_assert_contains "watch-host: status" "$w" "kvmgrid/hv-01/status online"
 kg_assert_contains "watch-host: host figures" "$w" "kvmgrid/hv-01/metrics {"
