@@ -112,8 +112,10 @@ static int stream_json(const struct top_config *c, struct feed *f, struct model 
         uint64_t now = kg_clock_mono_ms();
         uint64_t next = last + c->delay_ms;
         if (now < next) {
-            /* paced: a signal is seen within 100 ms */
-            feed_wait(f, 0, next < now + 100 ? next : now + 100);
+            /* paced: nothing is printed before next, whatever arrives; a
+             * signal is seen within 100 ms */
+            uint64_t until = next < now + 100 ? next : now + 100;
+            feed_wait(f, until, until);
             continue;
         }
         last = now;
@@ -141,8 +143,6 @@ static int stream_json(const struct top_config *c, struct feed *f, struct model 
             status = out_status();
             break;
         }
-        if (!feed_connected(f))
-            kg_debug("not connected; the lines resume after the reconnect");
     }
     return status;
 }

@@ -231,7 +231,8 @@ int top_screen_run(const struct top_config *c, struct feed *f, struct model *m,
         return TOP_EXIT_RUNTIME;
     }
     int saved = quiet_stderr();
-    set_escdelay(ESC_DELAY_MS);
+    if (getenv("ESCDELAY") == NULL)
+        set_escdelay(ESC_DELAY_MS); /* Esc is a key of its own here, not a prefix */
     cbreak();
     noecho();
     nonl();
