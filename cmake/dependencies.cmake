@@ -10,6 +10,8 @@ find_package(cJSON REQUIRED)
 pkg_check_modules(LIBVIRT REQUIRED IMPORTED_TARGET libvirt)
 if(KVMGRID_BUILD_VIEWER)
   pkg_check_modules(SDL2 REQUIRED IMPORTED_TARGET sdl2 SDL2_ttf SDL2_image)
+  # kvmgrid-top, the viewer's terminal front end: ncurses with wide characters
+  pkg_check_modules(NCURSESW REQUIRED IMPORTED_TARGET ncursesw)
 endif()
 if(KVMGRID_BUILD_TESTS)
   pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)

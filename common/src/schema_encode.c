@@ -430,6 +430,40 @@ int kg_vm_encode(const struct kg_vm *vm, char *buf, size_t size)
     return rc;
 }
 
+int kg_vm_seen_encode(const struct kg_vm *vm, const struct kg_vm_seen *seen, char *buf,
+                      size_t size)
+{
+    if (!vm || !seen || !buf || seen->n_alerts > KG_VM_SEEN_ALERTS_MAX)
+        return KG_EINVAL;
+    if (size == 0)
+        return KG_ETOOBIG;
+    struct kg_vm v = *vm;
+    v.stale = seen->stale;
+    v.age_s = seen->age_s;
+    v.n_disks = v.n_nets = 0;
+    struct wbuf w;
+    w_begin(&w, buf, size);
+    int rc = encode_fields(&w, &kg_schema__vm, &v, 0, false);
+    if (rc == 0) {
+        w_key(&w, "offline");
+        w_mem(&w, seen->offline ? "true" : "false", seen->offline ? 4 : 5);
+        w_key(&w, "alerts");
+        w_ch(&w, '[');
+        for (unsigned i = 0; i < seen->n_alerts && rc == 0; i++) {
+            if (i > 0)
+                w_ch(&w, ',');
+            const char *a = seen->alerts[i] ? seen->alerts[i] : "";
+            rc = w_str(&w, a, strlen(a), 64, false);
+        }
+        w_ch(&w, ']');
+    }
+    if (rc == 0)
+        rc = w_end(&w);
+    if (rc < 0)
+        buf[0] = '\0';
+    return rc;
+}
+
 int kg_host_encode(const struct kg_host *h, char *buf, size_t size)
 {
     if (!h || !buf)

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * UTF-8 decoding and hex digits for libkvmgrid's parsers (see utf8.h), and the
- * visible form of names for displays (kvmgrid/text.h).
+ * visible form of names for displays and their width in terminal columns
+ * (kvmgrid/text.h).
  */
+#define _XOPEN_SOURCE 700 /* wcwidth */
 #include "utf8.h"
 
 #include <string.h>
+#include <wchar.h>
 
 #include "kvmgrid/text.h"
 
@@ -106,4 +109,26 @@ size_t kg_utf8_clean(const char *s, size_t n, char *out, size_t size)
     }
     out[len] = '\0';
     return len;
+}
+
+size_t kg_text_fit(const char *s, size_t len, size_t cols, size_t *used)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, w = 0;
+    while (i < len) {
+        uint32_t cp = 0;
+        size_t k = kg_utf8_decode(p + i, len - i, &cp);
+        int cw = 1;
+        if (k == 0)
+            k = 1;
+        else if (cp >= 0x80 && (cw = wcwidth((wchar_t)cp)) < 0)
+            cw = 1; /* unknown to wcwidth (or not a UTF-8 locale): one column */
+        if ((size_t)cw > cols - w)
+            break;
+        w += (size_t)cw;
+        i += k;
+    }
+    if (used != NULL)
+        *used = w;
+    return i;
 }

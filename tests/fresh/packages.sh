@@ -155,7 +155,7 @@ for d in /etc/kvmgrid /usr/share/doc/kvmgrid-agent /usr/share/doc/kvmgrid-wall \
     /usr/share/doc/kvmgrid-load /usr/share/doc/kvmgrid-broker; do
     if [ -d "$R$d" ]; then kg_pass "$d made by the packages"; else kg_fail "$d missing after install"; fi
 done
-for b in /usr/sbin/kvmgrid-agent /usr/bin/kvmgrid-wall /usr/bin/kvmgrid-load; do
+for b in /usr/sbin/kvmgrid-agent /usr/bin/kvmgrid-wall /usr/bin/kvmgrid-top /usr/bin/kvmgrid-load; do
     if [ -x "$R$b" ]; then kg_pass "$b installed"; else kg_fail "$b missing after install"; fi
 done
 

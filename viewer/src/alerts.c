@@ -291,6 +291,11 @@ uint64_t alerts_vm_since(const struct alerts_vm *a)
 static const int shown_order[ALERTS_KINDS] = {ALERTS_OFFLINE, ALERTS_STALE, ALERTS_CPU,
                                               ALERTS_MEM, ALERTS_STEAL, ALERTS_DISK_LAT};
 
+enum alerts_kind alerts_kind_shown(int i)
+{
+    return (enum alerts_kind)shown_order[i >= 0 && i < ALERTS_KINDS ? i : 0];
+}
+
 int alerts_vm_first(const struct alerts_vm *a)
 {
     for (int i = 0; i < ALERTS_KINDS; i++)

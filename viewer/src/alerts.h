@@ -88,6 +88,10 @@ uint64_t alerts_vm_since(const struct alerts_vm *a);
  * order), or -1 when none. */
 int alerts_vm_first(const struct alerts_vm *a);
 
+/* The i-th kind (0 <= i < ALERTS_KINDS) in the order screens list them:
+ * offline, stale, then the metric kinds in enum order. */
+enum alerts_kind alerts_kind_shown(int i);
+
 /* Writes the active kinds in alerts_vm_first's order, joined by sep ("OFFLINE",
  * "CPU+MEM"); "" when none. Returns buf. */
 char *alerts_vm_kinds(const struct alerts_vm *a, const char *sep, char *buf, size_t size);

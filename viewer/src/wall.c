@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The wall's run loop. The MQTT session's callbacks (Paho's threads) only hand
- * messages to model_apply; the main thread ticks the model twice a second, lets
+ * The wall's run loop. The feed (feed.h) fills the model from the MQTT session
+ * and wakes this loop; the main thread ticks the model twice a second, lets
  * the screen draw what changed, and sleeps in SDL's event wait between frames.
  * Its steps: report (SIGUSR1), input, settle (has the retained burst arrived?),
  * the operator's send, tick, frame, and the screenshot's exit.
@@ -9,17 +9,16 @@
  */
 #include "wall.h"
 
-#include <errno.h>
 #include <math.h>
-#include <pthread.h>
-#include <unistd.h>
 #include <stdatomic.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "colour.h"
+#include "feed.h"
 #include "input.h"
 #include "kvmgrid/client.h"
 #include "kvmgrid/clock.h"
@@ -41,115 +40,6 @@
 #define EMPTY_SETTLE_MS 1500 /* connected, nothing retained at all for this long */
 #define WALL_DELIVER_BYTES (1u << 20) /* messages waiting between Paho and model_apply */
 #define WAIT_MAX_MS 50       /* a windowless wall's longest sleep: how late it sees a signal */
-
-/* Where SDL cannot wait (no window: its wait sleeps in 1 ms steps), the main loop
- * sleeps here instead, and the MQTT side wakes it when the model changed: an
- * idle wall sleeps until data, its next tick or WAIT_MAX_MS. A message costs the
- * MQTT side one atomic exchange; only the first after the loop looked takes the
- * lock, and signals only a loop that sleeps. */
-struct wall_wake {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;        /* CLOCK_MONOTONIC */
-    atomic_bool pending;        /* the model changed since the loop last looked */
-    bool sleeping;              /* guarded by lock: the loop waits for pending */
-    bool ready;                 /* lock and cond initialised */
-};
-
-struct wall_ctx {
-    struct model *model;
-    atomic_int connected;
-    atomic_uint_fast64_t connected_ms;
-    struct wall_wake wake;
-};
-
-static void wake_init(struct wall_wake *k)
-{
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_mutex_init(&k->lock, NULL);
-    pthread_cond_init(&k->cond, &ca);
-    pthread_condattr_destroy(&ca);
-    atomic_init(&k->pending, false);
-    k->sleeping = false;
-    k->ready = true;
-}
-
-static void wake_destroy(struct wall_wake *k)
-{
-    if (!k->ready)
-        return;
-    pthread_cond_destroy(&k->cond);
-    pthread_mutex_destroy(&k->lock);
-    k->ready = false;
-}
-
-static void wake_post(struct wall_wake *k)
-{
-    if (atomic_exchange(&k->pending, true))
-        return; /* the loop has not looked since: it will see this change too */
-    pthread_mutex_lock(&k->lock);
-    if (k->sleeping)
-        pthread_cond_signal(&k->cond);
-    pthread_mutex_unlock(&k->lock);
-}
-
-/* Sleeps until not_before_ms whatever arrives (frames are paced), then until
- * the model changes or until_ms (monotonic ms). */
-static void wake_wait(struct wall_wake *k, uint64_t not_before_ms, uint64_t until_ms)
-{
-    pthread_mutex_lock(&k->lock);
-    for (;;) {
-        uint64_t now = kg_clock_mono_ms();
-        if (now >= until_ms || (now >= not_before_ms && atomic_load(&k->pending)))
-            break;
-        uint64_t dl = now < not_before_ms ? not_before_ms : until_ms;
-        struct timespec ts = {(time_t)(dl / 1000u), (long)(dl % 1000u) * 1000000L};
-        k->sleeping = now >= not_before_ms;
-        pthread_cond_timedwait(&k->cond, &k->lock, &ts);
-        k->sleeping = false;
-    }
-    atomic_store(&k->pending, false); /* what arrives from now on is for the next frame */
-    pthread_mutex_unlock(&k->lock);
-}
-
-static void on_message(void *ctx, const char *topic, size_t topic_len, const void *payload,
-                       size_t len, bool retained)
-{
-    struct wall_ctx *w = ctx;
-    model_apply(w->model, topic, topic_len, payload, len, retained, kg_clock_mono_ms());
-    wake_post(&w->wake);
-}
-
-static void on_connect(void *ctx, bool reconnect)
-{
-    struct wall_ctx *w = ctx;
-    uint64_t now = kg_clock_mono_ms();
-    model_sync_begin(w->model, now);
-    atomic_store(&w->connected_ms, now);
-    atomic_store(&w->connected, 1);
-    wake_post(&w->wake);
-    kg_info("%s to the broker", reconnect ? "reconnected" : "connected");
-}
-
-/* Every retained message of this connect has arrived: VMs the broker no longer
- * holds (removed while the wall was away, or lost by a broker restart) go. */
-static void on_synced(void *ctx)
-{
-    struct wall_ctx *w = ctx;
-    uint32_t gone = model_sync_end(w->model);
-    wake_post(&w->wake);
-    if (gone)
-        kg_info("removed %u VMs the broker no longer holds (gone while disconnected)", gone);
-}
-
-static void on_lost(void *ctx, const char *cause)
-{
-    struct wall_ctx *w = ctx;
-    atomic_store(&w->connected, 0);
-    wake_post(&w->wake);
-    kg_warn("connection lost: %s", cause ? cause : "unknown cause");
-}
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -296,7 +186,7 @@ static void times_add(struct wall_times *t, uint32_t us, uint32_t cpu_us)
 /* What the run loop keeps between its steps. */
 struct wall_loop {
     const struct wall_config *c;
-    struct wall_ctx *ctx;
+    struct feed *feed;
     struct model *m;
     struct screen *scr;
     struct wall_op *op;
@@ -306,7 +196,7 @@ struct wall_loop {
     bool send_pending;          /* --operator-send: not sent yet */
     bool tip_pending;           /* --tooltip: not pointed at yet */
     bool burst_logged;          /* the retained state has arrived (settled once) */
-    bool windowless;            /* no window, no input: sleep on ctx->wake */
+    bool windowless;            /* no window, no input: sleep in feed_wait */
     int send_status;
     int64_t trace_argb;         /* --trace-tile: colour last reported, -1 none */
 };
@@ -381,7 +271,7 @@ static int dump_layout(struct wall_loop *l)
 static void report_step(struct wall_loop *l)
 {
     const struct wall_config *c = l->c;
-    print_counters(l->m, atomic_load(&l->ctx->connected_ms));
+    print_counters(l->m, atomic_load(&l->feed->connected_ms));
     model_lock(l->m);
     bool ahead = l->m->values_gen != l->tick_values_gen;
     model_unlock(l->m);
@@ -421,30 +311,22 @@ static bool input_step(struct wall_loop *l)
     return quit;
 }
 
-/* Has the retained state arrived? Quiet for a moment after the burst.
- * last_retained_ms and connected_ms come from the MQTT threads' own clock
- * readings and may be newer than now: such a difference is 0, not a huge
- * unsigned number (that wrap-around once called bursts complete after a
- * few thousand of 100,000 messages). Logs the burst once. */
-static bool settle_step(struct wall_loop *l, uint64_t now, bool connected)
+/* Has the retained state arrived? Quiet for a moment after the burst
+ * (feed_settled). Logs the burst once. */
+static bool settle_step(struct wall_loop *l, uint64_t now)
 {
     struct model *m = l->m;
-    bool settled = false;
-    model_lock(m);
-    uint64_t cms = atomic_load(&l->ctx->connected_ms);
-    if (connected && cms > 0) {
-        if (m->retained_seen > 0)
-            settled = now > m->last_retained_ms && now - m->last_retained_ms >= SETTLE_MS;
-        else
-            settled = now > cms && now - cms >= EMPTY_SETTLE_MS;
-    }
+    bool settled = feed_settled(l->feed, now, SETTLE_MS, EMPTY_SETTLE_MS);
     if (settled && !l->burst_logged) {
         l->burst_logged = true;
+        uint64_t cms = atomic_load(&l->feed->connected_ms);
+        model_lock(m);
         kg_info("retained state: %llu messages applied, last %llu ms after connecting",
                 (unsigned long long)m->retained_seen,
-                (unsigned long long)(m->retained_seen ? m->last_retained_ms - cms : 0));
+                (unsigned long long)(m->retained_seen && m->last_retained_ms > cms
+                                     ? m->last_retained_ms - cms : 0));
+        model_unlock(m);
     }
-    model_unlock(m);
     return settled;
 }
 
@@ -542,7 +424,7 @@ static void wait_step(struct wall_loop *l, uint64_t now)
         until = l->last_tick + TICK_MS;
     if (l->shot || !l->burst_logged || until < next)
         until = next;
-    wake_wait(&l->ctx->wake, spent >= FRAME_MS ? now + spent + 1 : next, until);
+    feed_wait(l->feed, spent >= FRAME_MS ? now + spent + 1 : next, until);
 }
 
 /* The main loop: report, input, settle, operator send, tick, frame, wait; until
@@ -561,9 +443,8 @@ static int run_loop(struct wall_loop *l, volatile sig_atomic_t *stop,
         if (input_step(l))
             return WALL_EXIT_OK;
         uint64_t now = kg_clock_mono_ms();
-        bool connected = atomic_load(&l->ctx->connected) != 0;
-        view_set_connected(&l->scr->view, connected);
-        bool settled = settle_step(l, now, connected);
+        view_set_connected(&l->scr->view, feed_connected(l->feed));
+        bool settled = settle_step(l, now);
         bool take = false, timed_out = false;
         if (l->shot) {
             take = c->frames > 0 ? l->frames + 1 >= (uint64_t)c->frames : settled;
@@ -590,28 +471,18 @@ static int run_loop(struct wall_loop *l, volatile sig_atomic_t *stop,
     }
 }
 
-/* The wall's session (QoS 0, read only) and, in operator mode, a second one for
+/* The wall's feed (QoS 0, read only) and, in operator mode, a second session for
  * commands (QoS 1, its own client id: two sessions with one id would throw each
  * other off). Returns WALL_EXIT_OK or the exit status of the failure (logged);
  * what was opened is left for close_sessions. */
-static int open_sessions(const struct wall_config *c, struct wall_ctx *ctx, struct kg_mqtt **mq,
+static int open_sessions(const struct wall_config *c, struct feed *feed, struct model *m,
                          struct wall_op *op)
 {
     char err[256];
-    struct kg_mqtt_options mo;
-    wake_init(&ctx->wake); /* before the first callback can post */
-    kg_client_mqtt_options(&c->client, &mo);
-    mo.qos = 0; /* the wall only reads; QoS 0 keeps a retained burst fast */
     /* model_apply (decode, then store under the model's lock) on the session's own
      * thread, beside Paho reading the next packets: a burst then takes the longer
      * of the two, not their sum. */
-    mo.deliver_bytes = WALL_DELIVER_BYTES;
-    mo.on_message = on_message;
-    mo.on_connect = on_connect;
-    mo.on_synced = on_synced;
-    mo.on_lost = on_lost;
-    mo.ctx = ctx;
-    if (kg_mqtt_create(&mo, mq, err, sizeof(err)) != 0) {
+    if (feed_open(feed, &c->client, m, WALL_DELIVER_BYTES, err, sizeof(err)) != 0) {
         kg_error("broker %s: %s", c->client.broker, err);
         return WALL_EXIT_USAGE;
     }
@@ -635,9 +506,7 @@ static int open_sessions(const struct wall_config *c, struct wall_ctx *ctx, stru
         }
         kg_info("operator mode: F5..F8 send load commands as %s", c->client.username);
     }
-    char filter[KG_TOPIC_MAX];
-    if (kg_topic_filter_all(filter, sizeof(filter), c->client.prefix) < 0 ||
-        kg_mqtt_subscribe(*mq, filter) != 0 || kg_mqtt_start(*mq) != 0) {
+    if (feed_start(feed, c->client.prefix) != 0) {
         kg_error("cannot subscribe to %s/#", c->client.prefix);
         return WALL_EXIT_RUNTIME;
     }
@@ -646,7 +515,7 @@ static int open_sessions(const struct wall_config *c, struct wall_ctx *ctx, stru
 
 /* Stops both sessions; commands handed over must reach the broker before the
  * wall goes. Returns status, or WALL_EXIT_RUNTIME when they did not. */
-static int close_sessions(const struct wall_config *c, struct kg_mqtt *mq, struct wall_op *op,
+static int close_sessions(const struct wall_config *c, struct feed *feed, struct wall_op *op,
                           int status)
 {
     if (op->mq != NULL) {
@@ -658,10 +527,7 @@ static int close_sessions(const struct wall_config *c, struct kg_mqtt *mq, struc
         kg_mqtt_stop(op->mq, NULL, NULL, 1000);
         kg_mqtt_free(op->mq);
     }
-    if (mq != NULL) {
-        kg_mqtt_stop(mq, NULL, NULL, 1000);
-        kg_mqtt_free(mq); /* no more callbacks into the model after this */
-    }
+    feed_close(feed); /* no more callbacks into the model after this */
     return status;
 }
 
@@ -670,25 +536,20 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
 {
     int w = 0, h = 0, status = WALL_EXIT_OK;
     char err[256];
-    struct wall_ctx ctx;
+    struct feed feed;
     struct model *m = NULL;
     struct screen scr;
-    struct kg_mqtt *mq = NULL;
     struct wall_op op = {NULL, 0, 0};
     struct wall_loop l;
 
     memset(&scr, 0, sizeof(scr));
     memset(&l, 0, sizeof(l));
     wall_config_size(c, &w, &h);
-    memset(&ctx, 0, sizeof(ctx));
-    atomic_init(&ctx.connected, 0);
-    atomic_init(&ctx.connected_ms, 0);
-    if (model_create(c->client.prefix, (uint32_t)c->stale_intervals,
-                     (double)c->interval_ms / 1000.0, &m) != 0) {
+    memset(&feed, 0, sizeof(feed)); /* feed_close accepts it unopened */
+    if (feed_model_create(&c->feed, c->client.prefix, &m) != 0) {
         kg_error("cannot create the grid model");
         return WALL_EXIT_RUNTIME;
     }
-    model_set_caps(m, (uint32_t)c->max_hosts, (uint32_t)c->max_vms);
     /* the clock model_apply is given: the trends start now */
     if (model_set_history(m, c->history_ms, c->history_step_ms, kg_clock_mono_ms()) != 0) {
         kg_error("cannot keep %llu ms of history in steps of %llu ms",
@@ -696,8 +557,6 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         model_free(m);
         return WALL_EXIT_RUNTIME;
     }
-    model_set_alert_rules(m, &c->rules);
-    ctx.model = m;
 
     struct render_options ro = {w, h, c->fullscreen, c->font[0] ? c->font : NULL, "kvmgrid-wall",
                                 c->client.prefix, c->client.broker};
@@ -716,10 +575,10 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         goto out;
     }
 
-    if ((status = open_sessions(c, &ctx, &mq, &op)) != WALL_EXIT_OK)
+    if ((status = open_sessions(c, &feed, m, &op)) != WALL_EXIT_OK)
         goto out;
 
-    l = (struct wall_loop){.c = c, .ctx = &ctx, .m = m, .scr = &scr, .op = &op,
+    l = (struct wall_loop){.c = c, .feed = &feed, .m = m, .scr = &scr, .op = &op,
                            .start_ms = kg_clock_mono_ms(), .shot = c->screenshot[0] != '\0',
                            .send_pending = c->operator_send[0] != '\0',
                            .tip_pending = c->tooltip[0] != '\0',
@@ -730,7 +589,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         struct render_stats rs;
         render_get_stats(scr.render, &rs);
         print_stats(l.times.us, l.times.cpu_us, l.times.n, &rs);
-        print_counters(m, atomic_load(&ctx.connected_ms));
+        print_counters(m, atomic_load(&feed.connected_ms));
     }
     if (l.send_pending && status == WALL_EXIT_OK) {
         kg_error("operator: %s not sent: the retained state had not arrived", c->operator_send);
@@ -739,8 +598,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
     if (status == WALL_EXIT_OK)
         status = l.send_status;
 out:
-    status = close_sessions(c, mq, &op, status);
-    wake_destroy(&ctx.wake); /* no callback posts any more */
+    status = close_sessions(c, &feed, &op, status);
     screen_close(&scr);
     model_free(m);
     free(l.times.us);

@@ -30,29 +30,12 @@ const struct kg_config_key wall_config_keys[] = {
     {"alerts_only", KG_CFG_BOOL, OFF(alerts_only), 0, 0, 0, NULL,
      "start with the alerts-only filter: only VMs in alert on the grid (key a)", "false"},
     {"sort", KG_CFG_ENUM, OFF(sort), 0, 0, 0, sort_choices, "host order", "name"},
-    {"stale_intervals", KG_CFG_INT, OFF(stale_intervals), 0, 1, 1000, NULL,
-     "missed agent intervals before a VM or host is stale", "3"},
-    {"interval", KG_CFG_DURATION_MS, OFF(interval_ms), 0, 100, 86400000, NULL,
-     "agent interval assumed until a host reports it", "5s"},
-    {"max_hosts", KG_CFG_INT, OFF(max_hosts), 0, 1, 10000000, NULL,
-     "most hosts held; messages naming more are dropped and counted", "100000"},
-    {"max_vms", KG_CFG_INT, OFF(max_vms), 0, 1, 100000000, NULL,
-     "most VMs held; messages adding more are dropped and counted", "2000000"},
+    FEED_MODEL_KEYS(struct wall_config, feed),
     {"history", KG_CFG_DURATION_MS, OFF(history_ms), 0, 0, 86400000, NULL,
      "trends kept of each VM's and host's figures (0: none; at most 4096 steps)", "15m"},
     {"history_step", KG_CFG_DURATION_MS, OFF(history_step_ms), 0, 100, 3600000, NULL,
      "one point of the trends: set it to the agents' interval", "5s"},
-    STR("alert_cpu", alert_cpu,
-        "a VM is in alert over this CPU %: OVER [for DURATION] [clear CLEAR], or off",
-        "90 for 60s clear 85"),
-    STR("alert_mem", alert_mem, "likewise for memory used %", "95 clear 90"),
-    STR("alert_steal", alert_steal, "likewise for CPU steal %", "10 clear 5"),
-    STR("alert_disk_latency", alert_disk_latency,
-        "likewise for the larger of disk read and write latency, ms", "50 clear 40"),
-    {"alert_stale", KG_CFG_BOOL, OFF(alert_stale), 0, 0, 0, NULL,
-     "a VM not updated for stale_intervals (or stale by its agent) is in alert", "true"},
-    {"alert_offline", KG_CFG_BOOL, OFF(alert_offline), 0, 0, 0, NULL,
-     "a VM of an offline host is in alert", "true"},
+    FEED_ALERT_KEYS(struct wall_config, feed),
     STR("font", font, "TTF font file", KG_WALL_FONT),
     {"fullscreen", KG_CFG_BOOL, OFF(fullscreen), 0, 0, 0, NULL, "start in full screen", "false"},
     STR("size", size, "window size WxH, in points", "1280x720"),
@@ -87,26 +70,7 @@ void wall_config_defaults(struct wall_config *c)
     char why[256];
     /* the table's defaults are constants: a failure is a bug, caught by the tests */
     (void)kg_config_defaults(wall_config_keys, c, why, sizeof(why));
-    alerts_rules_default(&c->rules); /* what the alert_* defaults say */
-}
-
-/* The alert_* keys, parsed into c->rules. */
-static int check_alerts(struct wall_config *c, const char *path, char *errmsg, size_t errlen)
-{
-    const char *text[ALERTS_METRICS];
-    text[ALERTS_CPU] = c->alert_cpu;
-    text[ALERTS_MEM] = c->alert_mem;
-    text[ALERTS_STEAL] = c->alert_steal;
-    text[ALERTS_DISK_LAT] = c->alert_disk_latency;
-    for (int k = 0; k < ALERTS_METRICS; k++) {
-        char why[200];
-        if (alerts_rule_parse(text[k], &c->rules.r[k], why, sizeof(why)) != 0)
-            return kg_config_error(path, alerts_kind_key((enum alerts_kind)k), KG_EINVAL, errmsg,
-                                   errlen, "%s", why);
-    }
-    c->rules.stale = c->alert_stale;
-    c->rules.offline = c->alert_offline;
-    return 0;
+    feed_config_defaults(&c->feed);
 }
 
 /* history / history_step: a whole number of steps, not too many. */
@@ -179,5 +143,5 @@ int wall_config_check(struct wall_config *c, const char *path, char *errmsg, siz
     }
     if ((rc = check_history(c, path, errmsg, errlen)) != 0)
         return rc;
-    return check_alerts(c, path, errmsg, errlen);
+    return feed_config_check(&c->feed, path, errmsg, errlen);
 }

@@ -13,7 +13,7 @@
 #include "kvmgrid/client.h"
 #include "kvmgrid/config.h"
 #include "kvmgrid/topic.h"
-#include "alerts.h"
+#include "feed.h"
 
 struct wall_config {
     struct kg_client client;    /* broker, credentials, TLS, prefix, log level */
@@ -21,15 +21,9 @@ struct wall_config {
     uint64_t rotate_ms;         /* step the view on this often; 0: off */
     bool alerts_only;           /* start with the alerts-only filter */
     int sort;                   /* enum layout_sort_by */
-    long long stale_intervals;  /* missed intervals before a VM or host is stale */
-    long long max_hosts, max_vms; /* caps on what the model holds */
+    struct feed_config feed;    /* staleness, assumed interval, caps, alert rules */
     uint64_t history_ms;        /* trends kept per VM and host, 0: none */
     uint64_t history_step_ms;   /* one point of a trend */
-    char alert_cpu[64], alert_mem[64], alert_steal[64], alert_disk_latency[64]; /* rules as
-                                   written (alerts_rule_parse) */
-    bool alert_stale, alert_offline;
-    struct alerts_rules rules;  /* the alert_* keys parsed (wall_config_check) */
-    uint64_t interval_ms;       /* agent interval assumed until a host tells its own */
     char font[512];
     bool fullscreen;
     char size[32];              /* "WxH" window size in points */
@@ -53,7 +47,9 @@ void wall_config_defaults(struct wall_config *c);
 
 /* Checks what the table cannot: the client settings (kg_client_check, which
  * reads password_file into the password), the size's syntax, operator mode's
- * needs, the history's number of steps, the alert rules (parsed into c->rules). path (may be NULL) is the config file, for "file:line: message".
+ * needs, the history's number of steps, the alert rules (feed_config_check:
+ * parsed into c->feed.rules). path (may be NULL) is the config file, for
+ * "file:line: message".
  * 0 or KG_EINVAL / KG_EIO / KG_ERANGE with errmsg. */
 int wall_config_check(struct wall_config *c, const char *path, char *errmsg, size_t errlen);
 

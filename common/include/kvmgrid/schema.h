@@ -132,6 +132,30 @@ void kg_vm_init(struct kg_vm *vm);
 int kg_vm_encode(const struct kg_vm *vm, char *buf, size_t size);
 int kg_vm_decode(const char *json, size_t len, struct kg_vm *out, char *errmsg, size_t errlen);
 
+/* ---- a VM as a viewer judges it ------------------------------------------ */
+
+#define KG_VM_SEEN_ALERTS_MAX 8
+
+/* What a viewer knows of a VM beyond its last sample (kvmgrid-top --json). */
+struct kg_vm_seen {
+    bool stale;                      /* not updated for its stale_intervals, or said
+                                        stale by its agent */
+    bool offline;                    /* its host's agent said offline */
+    double age_s;                    /* age of its last sample (the viewer's clock
+                                        minus ts); KG_NA: unknown */
+    unsigned n_alerts;               /* <= KG_VM_SEEN_ALERTS_MAX */
+    const char *alerts[KG_VM_SEEN_ALERTS_MAX]; /* borrowed: the names of the alert
+                                        kinds it is in ("CPU", "STALE"...) */
+};
+
+/* One JSON object for a line of JSON lines: the VM as kg_vm_encode writes it,
+ * without "disks" and "nets", with "stale" and "age_s" taken from seen, then
+ * "offline" (a boolean) and "alerts" (an array of strings, [] when none).
+ * Never contains a newline. Returns the length, KG_EINVAL (as kg_vm_encode, or
+ * too many alerts) or KG_ETOOBIG. */
+int kg_vm_seen_encode(const struct kg_vm *vm, const struct kg_vm_seen *seen, char *buf,
+                      size_t size);
+
 /* ---- host -------------------------------------------------------------- */
 
 struct kg_host {

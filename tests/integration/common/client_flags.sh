@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The three programs are one kind of MQTT client on the command line: the same
+# The programs are one kind of MQTT client on the command line: the same
 # common flags (--config, --check, --help, --version and the client settings),
 # the same answers to the same mistakes, and the same exit statuses. No broker
 # is needed: --check validates and exits before any connection.
@@ -9,6 +9,7 @@
 AGENT=$(kg_bin kvmgrid-agent)
 WALL=$(kg_bin kvmgrid-wall)
 LOAD=$(kg_bin kvmgrid-load)
+TOP=$(kg_bin kvmgrid-top)
 
 printf 's3cret\nignored\n' >"$KG_TMP/pw"
 printf '\n' >"$KG_TMP/pw-empty"
@@ -25,7 +26,7 @@ expect() {
     kg_assert_contains "$_name: says so" "$(cat "$KG_TMP/out")" "$_needle"
 }
 
-for prog in "$AGENT" "$WALL" "$LOAD"; do
+for prog in "$AGENT" "$WALL" "$LOAD" "$TOP"; do
     p=$(basename "$prog")
     expect "$p --help" 0 "--password-file FILE" "$prog" --help
     for flag in --config --check --version --broker --username --password --ca-file \

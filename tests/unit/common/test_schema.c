@@ -1457,6 +1457,52 @@ static void test_error_resets_output(void **state)
     assert_true(kg_na(vm.cpu_pct) && kg_na(vm.disks[0].rd_iops));
 }
 
+/* The viewer's JSON line of a VM: the payload's fields without devices, with
+ * stale and age_s as judged, offline and the alerts added; one line. */
+static void test_vm_seen_encode(void **state)
+{
+    (void)state;
+    static struct kg_vm vm;
+    kg_vm_init(&vm);
+    vm.ts_ms = 1764400000000;
+    snprintf(vm.host, sizeof(vm.host), "h/1");
+    snprintf(vm.name, sizeof(vm.name), "a\nb");
+    vm.state = KG_VM_RUNNING;
+    vm.cpu_pct = 12.5;
+    vm.n_disks = 1;
+    snprintf(vm.disks[0].name, sizeof(vm.disks[0].name), "vda");
+    vm.disks[0].rd_bytes_per_s = 1;
+    struct kg_vm_seen seen = {true, true, 42.25, 2, {"OFFLINE", "CPU"}};
+    char buf[KG_PAYLOAD_MAX];
+    int n = kg_vm_seen_encode(&vm, &seen, buf, sizeof(buf));
+    assert_true(n > 0);
+    assert_int_equal((size_t)n, strlen(buf));
+    assert_null(strchr(buf, '\n'));
+    assert_string_equal(buf, "{\"schema\":1,\"ts\":1764400000000,\"host\":\"h/1\","
+                             "\"name\":\"a\\nb\",\"state\":\"running\",\"stale\":true,"
+                             "\"age_s\":42.25,\"cpu_pct\":12.5,\"offline\":true,"
+                             "\"alerts\":[\"OFFLINE\",\"CPU\"]}");
+    cJSON *j = cJSON_ParseWithLength(buf, (size_t)n);
+    assert_non_null(j);
+    cJSON_Delete(j);
+    /* the VM's own stale and age do not leak through; no alerts is [] */
+    vm.stale = true;
+    vm.age_s = 30;
+    struct kg_vm_seen calm = {false, false, KG_NA, 0, {NULL}};
+    n = kg_vm_seen_encode(&vm, &calm, buf, sizeof(buf));
+    assert_true(n > 0);
+    assert_non_null(strstr(buf, "\"stale\":false,"));
+    assert_null(strstr(buf, "age_s"));
+    assert_non_null(strstr(buf, "\"offline\":false,\"alerts\":[]}"));
+    /* refusals */
+    seen.n_alerts = KG_VM_SEEN_ALERTS_MAX + 1;
+    assert_int_equal(kg_vm_seen_encode(&vm, &seen, buf, sizeof(buf)), KG_EINVAL);
+    assert_int_equal(kg_vm_seen_encode(&vm, &calm, buf, 20), KG_ETOOBIG);
+    assert_string_equal(buf, "");
+    vm.name[0] = '\0';
+    assert_int_equal(kg_vm_seen_encode(&vm, &calm, buf, sizeof(buf)), KG_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1470,6 +1516,7 @@ int main(void)
         cmocka_unit_test(test_encode_digits),
         cmocka_unit_test(test_encode_strings),
         cmocka_unit_test(test_encode_buffer_sizes),
+        cmocka_unit_test(test_vm_seen_encode),
         cmocka_unit_test(test_encode_vm_worst_case),
         cmocka_unit_test(test_encode_cmd_invalid),
         cmocka_unit_test(test_enum_names),

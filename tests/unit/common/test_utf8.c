@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* The one UTF-8 decoder and hex reader of libkvmgrid (common/src/utf8.c): every
  * sequence length, each way a sequence is invalid, and hex digits both ways; and
- * names as displays show them (kvmgrid/text.h). */
+ * names as displays show them (kvmgrid/text.h), and the terminal columns they
+ * take. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <locale.h>
 
 #include "kvmgrid/text.h"
 #include "utf8.h"
@@ -116,6 +119,42 @@ static void test_visible(void **state)
     assert_int_equal(one, 'z'); /* size 0: nothing written */
 }
 
+static size_t fit(const char *s, size_t cols, size_t *used)
+{
+    return kg_text_fit(s, strlen(s), cols, used);
+}
+
+static void test_fit(void **state)
+{
+    (void)state;
+    assert_non_null(setlocale(LC_CTYPE, "C.UTF-8"));
+    size_t used = 99;
+    assert_int_equal(fit("abc", SIZE_MAX, &used), 3);
+    assert_int_equal(used, 3);
+    assert_int_equal(fit("abc", 2, &used), 2);
+    assert_int_equal(used, 2);
+    assert_int_equal(fit("abc", 0, &used), 0);
+    assert_int_equal(used, 0);
+    /* two columns each for East Asian wide characters, never half of one */
+    assert_int_equal(fit("\xE4\xB8\xAD\xE6\x96\x87", SIZE_MAX, &used), 6);
+    assert_int_equal(used, 4);
+    assert_int_equal(fit("\xE4\xB8\xAD\xE6\x96\x87", 3, &used), 3);
+    assert_int_equal(used, 2);
+    assert_int_equal(fit("\xE4\xB8\xAD", 1, &used), 0);
+    assert_int_equal(used, 0);
+    /* one column for an accented letter, none for a combining accent */
+    assert_int_equal(fit("caf\xC3\xA9", SIZE_MAX, &used), 5);
+    assert_int_equal(used, 4);
+    assert_int_equal(fit("e\xCC\x81x", 1, &used), 3);
+    assert_int_equal(used, 1);
+    /* a byte that is not UTF-8: one column, and a cut never splits a sequence */
+    assert_int_equal(fit("a\xFF" "b", SIZE_MAX, &used), 3);
+    assert_int_equal(used, 3);
+    assert_int_equal(fit("\xC3\xA9\xC3\xA9", 1, NULL), 2);
+    assert_int_equal(kg_text_fit("ab", 0, SIZE_MAX, &used), 0);
+    assert_int_equal(used, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +162,7 @@ int main(void)
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_hex),
         cmocka_unit_test(test_visible),
+        cmocka_unit_test(test_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

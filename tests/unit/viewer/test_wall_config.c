@@ -67,12 +67,12 @@ static void defaults(void **state)
     struct alerts_rules d;
     alerts_rules_default(&d);
     for (int k = 0; k < ALERTS_METRICS; k++)
-        rule_equal(&c.rules.r[k], &d.r[k]);
-    assert_true(c.rules.stale && c.rules.offline);
+        rule_equal(&c.feed.rules.r[k], &d.r[k]);
+    assert_true(c.feed.rules.stale && c.feed.rules.offline);
     /* before any check, too */
     wall_config_defaults(&c);
     for (int k = 0; k < ALERTS_METRICS; k++)
-        rule_equal(&c.rules.r[k], &d.r[k]);
+        rule_equal(&c.feed.rules.r[k], &d.r[k]);
 }
 
 static void values_reach_the_rules(void **state)
@@ -85,12 +85,12 @@ static void values_reach_the_rules(void **state)
                           "alert_offline = no\n"
                           "history = 0\n"),
                      0);
-    assert_false(c.rules.r[ALERTS_CPU].on);
+    assert_false(c.feed.rules.r[ALERTS_CPU].on);
     struct alerts_rule mem = {true, 80, 70, 120000}, disk = {true, 20, 20, 0};
-    rule_equal(&c.rules.r[ALERTS_MEM], &mem);
-    rule_equal(&c.rules.r[ALERTS_DISK_LAT], &disk);
-    assert_false(c.rules.stale);
-    assert_false(c.rules.offline);
+    rule_equal(&c.feed.rules.r[ALERTS_MEM], &mem);
+    rule_equal(&c.feed.rules.r[ALERTS_DISK_LAT], &disk);
+    assert_false(c.feed.rules.stale);
+    assert_false(c.feed.rules.offline);
     assert_int_equal(c.history_ms, 0);
     /* the longest history in the steps allowed */
     assert_int_equal(load("history_step = 30s\nhistory = 24h\n"), 0);
