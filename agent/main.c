@@ -53,18 +53,9 @@ int main(int argc, char **argv)
     kg_log_init("kvmgrid-agent");
     static struct kg_cli_args args;
     char err[1024] = "";
-    if (kg_cli_parse(&cli, argc, argv, &args, err, sizeof err) != 0) {
-        fprintf(stderr, "kvmgrid-agent: %s\n", err);
-        return AGENT_EXIT_CONFIG;
-    }
-    int rc = kg_cli_answer(&cli, &args);
+    int rc = kg_cli_begin(&cli, argc, argv, &args, false, AGENT_EXIT_CONFIG);
     if (rc >= 0)
-        goto out;
-    if (args.n_pos > 0) {
-        fprintf(stderr, "kvmgrid-agent: unexpected argument '%s' (try --help)\n", args.pos[0]);
-        rc = AGENT_EXIT_CONFIG;
-        goto out;
-    }
+        return rc;
     static struct agent_config cfg;
     if (agent_config_load(&cfg, &args, err, sizeof err) != 0) {
         fprintf(stderr, "kvmgrid-agent: %s\n", err);

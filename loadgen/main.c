@@ -373,15 +373,9 @@ int main(int argc, char **argv)
     char err[1024];
     kg_log_init("kvmgrid-load");
     kg_load_spec_init(&a->spec);
-    if (kg_cli_parse(&cli, argc, argv, &ca, err, sizeof err)) {
-        fprintf(stderr, "kvmgrid-load: %s\n", err);
-        return EXIT_USAGE;
-    }
-    int rc = kg_cli_answer(&cli, &ca);
-    if (rc >= 0) {
-        kg_cli_args_free(&ca);
+    int rc = kg_cli_begin(&cli, argc, argv, &ca, true, EXIT_USAGE);
+    if (rc >= 0)
         return rc;
-    }
     rc = load_config(&ca, a, &cfg);
     if (rc == 0)
         rc = parse_operands(&ca, a, ca.check);

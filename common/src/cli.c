@@ -240,6 +240,24 @@ int kg_cli_answer(const struct kg_cli *cli, const struct kg_cli_args *a)
     return -1;
 }
 
+int kg_cli_begin(const struct kg_cli *cli, int argc, char **argv, struct kg_cli_args *out,
+                 bool operands, int usage_status)
+{
+    char err[1024];
+    if (kg_cli_parse(cli, argc, argv, out, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", cli->program, err);
+        return usage_status;
+    }
+    int rc = kg_cli_answer(cli, out);
+    if (rc < 0 && !operands && out->n_pos > 0) {
+        fprintf(stderr, "%s: unexpected argument '%s' (try --help)\n", cli->program, out->pos[0]);
+        rc = usage_status;
+    }
+    if (rc >= 0)
+        kg_cli_args_free(out);
+    return rc;
+}
+
 int kg_cli_apply(const struct kg_config_key *keys, const struct kg_cli_args *a, void *obj,
                  char *errmsg, size_t errlen)
 {

@@ -55,18 +55,10 @@ int main(int argc, char **argv)
     kg_log_init("kvmgrid-wall");
     struct kg_cli_args args;
     char err[1024];
-    if (kg_cli_parse(&cli, argc, argv, &args, err, sizeof(err)) != 0) {
-        fprintf(stderr, "kvmgrid-wall: %s\n", err);
-        return WALL_EXIT_USAGE;
-    }
-    int rc = kg_cli_answer(&cli, &args);
+    int rc = kg_cli_begin(&cli, argc, argv, &args, false, WALL_EXIT_USAGE);
     if (rc >= 0)
-        goto out;
+        return rc;
     rc = WALL_EXIT_USAGE;
-    if (args.n_pos > 0) {
-        fprintf(stderr, "kvmgrid-wall: unexpected argument '%s' (try --help)\n", args.pos[0]);
-        goto out;
-    }
     static struct wall_config c;
     wall_config_defaults(&c);
     if (kg_cli_apply(wall_config_keys, &args, &c, err, sizeof(err)) != 0 ||

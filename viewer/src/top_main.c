@@ -83,18 +83,10 @@ int main(int argc, char **argv)
     kg_log_init("kvmgrid-top");
     struct kg_cli_args args;
     char err[1024];
-    if (kg_cli_parse(&cli, argc, argv, &args, err, sizeof(err)) != 0) {
-        fprintf(stderr, "kvmgrid-top: %s\n", err);
-        return TOP_EXIT_USAGE;
-    }
-    int rc = kg_cli_answer(&cli, &args);
+    int rc = kg_cli_begin(&cli, argc, argv, &args, false, TOP_EXIT_USAGE);
     if (rc >= 0)
-        goto out;
+        return rc;
     rc = TOP_EXIT_USAGE;
-    if (args.n_pos > 0) {
-        fprintf(stderr, "kvmgrid-top: unexpected argument '%s' (try --help)\n", args.pos[0]);
-        goto out;
-    }
     static struct top_config c;
     top_config_defaults(&c);
     if ((wall_config_path != NULL &&

@@ -74,6 +74,13 @@ void kg_cli_args_free(struct kg_cli_args *a);
  * (the exit status) when one was asked for, else -1. */
 int kg_cli_answer(const struct kg_cli *cli, const struct kg_cli_args *a);
 
+/* The start of every program's main: kg_cli_parse, then kg_cli_answer, then (unless
+ * operands is true) a refusal of arguments that are not options; errors go to stderr
+ * as "<program>: <message>". Returns -1 to go on, with *out filled; else the exit
+ * status, with *out freed: 0 after --help or --version, usage_status after an error. */
+int kg_cli_begin(const struct kg_cli *cli, int argc, char **argv, struct kg_cli_args *out,
+                 bool operands, int usage_status);
+
 /* The config file (if any) then the flags, in order, into obj, which holds the
  * defaults beforehand. 0 or the KG_* code of the first error, with errmsg
  * "file:line: message" or "--key: message". */
