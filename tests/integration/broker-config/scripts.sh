@@ -109,6 +109,22 @@ kg_assert_eq "mkusers passes passwords to mosquitto_passwd through a pipe, never
 acl=$("$CFG/mkusers.sh" --acl-only -p kvmgrid bridge:site1 wall:hq)
 kg_assert_contains "a bridge site prefix is readable by walls" "$acl" "topic read site1/kvmgrid/#"
 kg_assert_contains "the bridge writes only under its site prefix" "$acl" "topic write site1/kvmgrid/+/vm/+"
+acl=$("$CFG/mkusers.sh" --acl-only -p kvmgrid bridge-summary:site2 wall:hq)
+kg_assert_contains "a summary bridge writes its site's link state" "$acl" 'topic write site2/kvmgrid/$bridge/state'
+kg_assert_contains "a summary bridge writes its site's summaries" "$acl" "topic write site2/kvmgrid/+/summary"
+kg_assert_not_contains "a summary bridge writes no metrics" "$acl" "site2/kvmgrid/+/metrics"
+kg_assert_contains "a summary-bridged site is readable by walls" "$acl" "topic read site2/kvmgrid/#"
+expect_error "mkusers: a site bridged both ways" "given twice: bridge@site2" \
+    "$CFG/mkusers.sh" --acl-only bridge:site2 bridge-summary:site2
+# Switching a site from the full bridge to the summary bridge keeps its password.
+D2="$KG_TMP/users2"
+"$CFG/mkusers.sh" -d "$D2" bridge:site5 wall:hq 2>/dev/null || kg_fail "mkusers.sh bridge:site5 failed"
+pw5=$(cat "$D2/credentials/bridge@site5.pass")
+sed -i 's/^bridge:site5$/bridge-summary:site5/' "$D2/users"
+"$CFG/mkusers.sh" -d "$D2" 2>/dev/null || kg_fail "mkusers.sh after switching site5 failed"
+kg_assert_contains "switched site: the ACL has the summary bridge" "$(cat "$D2/acl")" 'topic write site5/kvmgrid/$bridge/state'
+kg_assert_not_contains "switched site: no full-bridge rights left" "$(cat "$D2/acl")" "site5/kvmgrid/+/vm/+"
+kg_assert_eq "switched site: the bridge keeps its password" "$pw5" "$(cat "$D2/credentials/bridge@site5.pass")"
 
 # --- mkusers --remove: gone from passwd, users, credentials and ACL
 "$CFG/mkusers.sh" -d "$D" --remove load:vm-7 2>/dev/null || kg_fail "mkusers.sh --remove failed"
