@@ -13,7 +13,8 @@
 #      (the bridge's will) while sites 1 and 2 keep flowing; what changed at site
 #      3 meanwhile arrives once the link is back, exactly once, and the link state
 #      turns "1"; a load command published at the centre for a site-3 node reaches
-#      site 3 only, once;
+#      site 3 only, once; a summary too big for the centre is dropped at its site
+#      without cutting the link;
 #   and the bridge users are confined to their own site and to this mode's topics.
 # The test renders the bridges with keepalive 5 s and restart_timeout 1 s (the
 # shipped defaults are 60 s and "5 60") so that links come up at once.
@@ -210,6 +211,18 @@ kg_wait_for 10 in_file "$CENTRE_OUT" 'site3/kvmgrid/hv-31/status after-cmd' || k
 kg_assert_eq "3: the command arrived once at site 3" 1 "$(count "$KG_TMP/site3.out" "kvmgrid/vm-31/load/cmd $CMD")"
 kg_assert_eq "3: the command was not echoed back to the centre" 1 \
     "$(count "$CENTRE_OUT" "site3/kvmgrid/vm-31/load/cmd $CMD")"
+# A summary over the centre's max_packet_size at site 1 is dropped there
+# (bridge_max_packet_size): the link stays up and what follows still flows.
+head -c 70000 /dev/zero | tr '\0' x > "$KG_TMP/big"
+spub 1 -r -t kvmgrid/hv-11/summary -f "$KG_TMP/big"
+spub 1 -r -t kvmgrid/hv-12/summary -m "$(summary hv-12 3)"
+kg_wait_for 10 in_file "$CENTRE_OUT" "site1/kvmgrid/hv-12/summary $(summary hv-12 3)" &&
+    kg_pass "an oversized summary at site 1 did not stop what follows it" ||
+    kg_fail "site 1 stopped flowing after an oversized summary"
+kg_assert_eq "site 1's link stayed up" 0 "$(count "$CENTRE_OUT" "site1/kvmgrid/$LINK 0")"
+kg_assert_eq "the centre keeps site 1's last summary that fits" "site1/kvmgrid/hv-11/summary $(summary hv-11 2)" \
+    "$(centre_retained site1/kvmgrid/hv-11/summary)"
+
 # No loop, nothing doubled: the centre holds nothing but site<N>/kvmgrid/<host>/{status,summary}
 # and link states; each site holds nothing of another site, only its own link state.
 kg_assert_eq "no topic at the centre outside the scheme (no site<N>/kvmgrid/site<M>/...)" "" \
