@@ -15,6 +15,7 @@
 #      turns "1"; a load command published at the centre for a site-3 node reaches
 #      site 3 only, once; a summary too big for the centre is dropped at its site
 #      without cutting the link;
+#   4. a site removed as OPERATIONS.md says leaves nothing at the centre;
 #   and the bridge users are confined to their own site and to this mode's topics.
 # The test renders the bridges with keepalive 5 s and restart_timeout 1 s (the
 # shipped defaults are 60 s and "5 60") so that links come up at once.
@@ -275,6 +276,26 @@ done
 kg_assert_contains "the centre's wall on +/kvmgrid/# read all three sites" \
     "$(cut -d/ -f1 "$CENTRE_OUT" | sort -u | tr '\n' ' ')" "site1 site2 site3"
 
+# --- removing a site (docs/OPERATIONS.md, "Removing a site"): its bridge goes,
+#     its own bridge user clears what it left retained at the centre, then the
+#     user is removed.
+others=$(centre_retained '+/kvmgrid/#' | grep -v '^site1/')
+kg_stop "$S1_PID"
+kg_wait_for 10 in_file "$CENTRE_OUT" "site1/kvmgrid/$LINK 0" || kg_fail "site 1's link state never turned '0'"
+B1PW=$(kg_prod_password bridge@site1)
+kg_sub_retained "$KG_PROD_PORT" 'site1/kvmgrid/#' 2 -F '%t' -u operator@alice -P "$(kg_prod_password operator@alice)" |
+    while read -r t; do
+        "$MOSQUITTO_PUB" -h 127.0.0.1 -p "$KG_PROD_PORT" -u bridge@site1 -P "$B1PW" -q 1 -r -n -t "$t"
+    done
+kg_assert_eq "removed site: nothing of site 1 left at the centre" "" "$(centre_retained 'site1/kvmgrid/#')"
+kg_assert_eq "removed site: the other sites untouched" "$others" "$(centre_retained '+/kvmgrid/#')"
+"$KG_BROKER_CFG/mkusers.sh" -d "$KG_PROD_DIR/etc" --remove bridge-summary:site1 2>>"$KG_TMP/setup.log" ||
+    kg_fail "mkusers.sh --remove bridge-summary:site1 failed"
+kill -HUP "$KG_PROD_PID"
+kg_wait_for 10 sh -c "! '$MOSQUITTO_PUB' -h 127.0.0.1 -p $KG_PROD_PORT -u bridge@site1 -P '$B1PW' -q 1 -t site1/kvmgrid/x/status -m x" &&
+    kg_pass "removed site: its bridge user is refused after the reload" ||
+    kg_fail "removed site: its bridge user still connects"
+
 kg_stop "$AGENT_PID"
-for n in 1 2 3; do eval "kg_stop \$S${n}_PID"; done
+for n in 2 3; do eval "kg_stop \$S${n}_PID"; done
 kg_stop "$KG_PROD_PID"

@@ -46,6 +46,11 @@ P3=$(kg_free_port)
   CENTRE_ADDRESS=127.0.0.1:1 BRIDGE_PASSWORD_FILE="$KG_TMP/bp" BRIDGE_CAFILE="$KG_PROD_DIR/etc/tls/ca.crt" \
       "$CFG/render.sh" "$CFG/bridge-summary.conf.in"; } > "$KG_TMP/bridge-summary.conf"
 accepts bridge-summary.conf "$KG_TMP/bridge-summary.conf" "$P3"
+# a site as OPERATIONS.md sets one up: production.conf with the summary bridge appended
+{ cat "$KG_PROD_CONF"
+  CENTRE_ADDRESS=127.0.0.1:1 BRIDGE_PASSWORD_FILE="$KG_TMP/bp" BRIDGE_CAFILE="$KG_PROD_DIR/etc/tls/ca.crt" \
+      "$CFG/render.sh" "$CFG/bridge-summary.conf.in"; } > "$KG_PROD_DIR/site.conf"
+accepts "production.conf + bridge-summary.conf" "$KG_PROD_DIR/site.conf" "$KG_PROD_TLS_PORT"
 
 # --- bad input: exit 2, a message naming the problem, nothing written
 expect_error() { # WHAT NEEDLE CMD...
