@@ -15,7 +15,13 @@
 #   bridge:SITE     user bridge@SITE    (on a central broker) writes SITE/<prefix>/+/{status,
 #                                       metrics,vm/+,load/state}, reads SITE/<prefix>/+/load/cmd;
 #                                       SITE/<prefix> is then also a prefix walls read and
-#                                       operators command.
+#                                       operators command. (bridge.conf)
+#   bridge-summary:SITE  user bridge@SITE  (on a region's centre) writes SITE/<prefix>/+/{status,
+#                                       summary} and the link state SITE/<prefix>/$bridge/state,
+#                                       reads SITE/<prefix>/+/load/cmd; walls and operators as
+#                                       for bridge:SITE. (bridge-summary.conf) A site is one
+#                                       or the other: to switch, change the role in DIR/users
+#                                       and rerun mkusers.sh -d DIR (the password stays).
 # --ha-prefix HA: agents publish Home Assistant discovery (ha_discovery = true,
 # ha_prefix = HA): each also writes and reads HA/sensor/kvmgrid_<hostid>/+/config
 # and reads HA/status. <hostid> is the host name when it is at most 32 letters,
@@ -39,7 +45,7 @@
 set -eu
 umask 077
 
-usage() { sed -n '3,38p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,44p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "mkusers.sh: $*" >&2; exit 2; }
 
 dir=.
@@ -106,6 +112,7 @@ user_of() {
     case "$role" in
     agent) echo "$name" ;;
     wall|load|operator|bridge) echo "$role@$name" ;;
+    bridge-summary) echo "bridge@$name" ;;
     esac
 }
 
@@ -113,8 +120,8 @@ check_spec() {
     case "$1" in *:*) ;; *) die "'$1': expected ROLE:NAME (e.g. agent:web-01)" ;; esac
     role=${1%%:*}; name=${1#*:}
     case "$role" in
-    agent|wall|load|operator|bridge) ;;
-    *) die "'$1': unknown role '$role' (agent, wall, load, operator, bridge)" ;;
+    agent|wall|load|operator|bridge|bridge-summary) ;;
+    *) die "'$1': unknown role '$role' (agent, wall, load, operator, bridge, bridge-summary)" ;;
     esac
     valid_name "$name" ||
         die "'$1': invalid name '$name' (1-63 of letters, digits, '.', '_', '-', starting with a letter or digit)"
@@ -153,9 +160,10 @@ else
 fi
 
 # Two specs must not map to one user name (e.g. the same node twice is fine,
-# a role clash cannot happen since only agents lack '@').
+# a clash between agents and roles cannot happen since only agents lack '@';
+# bridge:SITE and bridge-summary:SITE are both bridge@SITE: one or the other).
 dups=$(for s in $all; do user_of "$s"; done | sort | uniq -d)
-[ -z "$dups" ] || die "user name(s) given twice: $dups"
+[ -z "$dups" ] || die "user name(s) given twice: $dups (a site is bridge:SITE or bridge-summary:SITE, not both)"
 
 write_acl() {
     echo "# SPDX-License-Identifier: MIT"
@@ -199,7 +207,7 @@ write_acl() {
     # walls and operators also read (and operators command) every bridged site.
     readable=$prefixes
     for s in $all; do
-        case "$s" in bridge:*) readable="$readable ${s#bridge:}/$first_prefix" ;; esac
+        case "$s" in bridge:*|bridge-summary:*) readable="$readable ${s#*:}/$first_prefix" ;; esac
     done
     for s in $all; do
         role=${s%%:*}; name=${s#*:}; u=$(user_of "$s")
@@ -225,6 +233,15 @@ write_acl() {
             echo "topic write $r/+/metrics"
             echo "topic write $r/+/vm/+"
             echo "topic write $r/+/load/state"
+            echo "topic read $r/+/load/cmd" ;;
+        bridge-summary)
+            # bridge-summary.conf: status and summaries only, and the link state
+            # ("1" on connect; "0" is the bridge's will, which mosquitto drops
+            # when it fires if the user may not write its topic).
+            r=$name/$first_prefix
+            echo "topic write $r/+/status"
+            echo "topic write $r/+/summary"
+            echo "topic write $r/\$bridge/state"
             echo "topic read $r/+/load/cmd" ;;
         esac
     done

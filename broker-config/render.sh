@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Renders a broker-config template (production.conf.in, bridge.conf.in) to stdout,
+# Renders a broker-config template (production.conf.in, bridge.conf.in,
+# bridge-summary.conf.in) to stdout,
 # replacing @NAME@ placeholders with values from the environment, or with the
 # Debian defaults below when a variable is unset. Fails, naming it, when a
 # placeholder is left that has neither.
@@ -19,7 +20,7 @@ set -eu
 : "${LOG_DEST:=file /var/log/mosquitto/mosquitto.log}"
 : "${TLS_PORT:=8883}"
 : "${LOCAL_PORT:=1883}"
-# bridge.conf.in
+# bridge.conf.in, bridge-summary.conf.in
 : "${SITE:=site1}"
 : "${PREFIX:=kvmgrid}"
 : "${REMOTE_PREFIX:=$SITE/$PREFIX}"
@@ -27,9 +28,12 @@ set -eu
 : "${BRIDGE_USER:=bridge@$SITE}"
 : "${BRIDGE_PASSWORD_FILE:=$CONF_DIR/bridge.pass}"
 : "${BRIDGE_CAFILE:=$CONF_DIR/tls/centre-ca.crt}"
+# bridge-summary.conf.in: seconds between pings on an idle link; reconnect delay "BASE CAP"
+: "${BRIDGE_KEEPALIVE:=60}"
+: "${BRIDGE_RESTART_TIMEOUT:=5 60}"
 
 for v in CONF_DIR DATA_DIR RUN_DIR LOG_DEST TLS_PORT LOCAL_PORT SITE PREFIX REMOTE_PREFIX \
-         CENTRE_ADDRESS BRIDGE_USER BRIDGE_CAFILE; do
+         CENTRE_ADDRESS BRIDGE_USER BRIDGE_CAFILE BRIDGE_KEEPALIVE BRIDGE_RESTART_TIMEOUT; do
     eval "val=\$$v"
     case "$val" in *'|'*) echo "$0: $v must not contain '|'" >&2; exit 2 ;; esac
 done
@@ -51,7 +55,8 @@ out=$(sed -e "s|@CONF_DIR@|$CONF_DIR|g" -e "s|@DATA_DIR@|$DATA_DIR|g" \
     -e "s|@TLS_PORT@|$TLS_PORT|g" -e "s|@LOCAL_PORT@|$LOCAL_PORT|g" \
     -e "s|@SITE@|$SITE|g" -e "s|@PREFIX@|$PREFIX|g" -e "s|@REMOTE_PREFIX@|$REMOTE_PREFIX|g" \
     -e "s|@CENTRE_ADDRESS@|$CENTRE_ADDRESS|g" -e "s|@BRIDGE_USER@|$BRIDGE_USER|g" \
-    -e "s|@BRIDGE_CAFILE@|$BRIDGE_CAFILE|g" -e "s|@BRIDGE_PASSWORD@|$BRIDGE_PASSWORD|g" "$1")
+    -e "s|@BRIDGE_CAFILE@|$BRIDGE_CAFILE|g" -e "s|@BRIDGE_PASSWORD@|$BRIDGE_PASSWORD|g" \
+    -e "s|@BRIDGE_KEEPALIVE@|$BRIDGE_KEEPALIVE|g" -e "s|@BRIDGE_RESTART_TIMEOUT@|$BRIDGE_RESTART_TIMEOUT|g" "$1")
 left=$(printf '%s\n' "$out" | grep -v '^#' | grep -o '@[A-Z_]*@' | sort -u | tr '\n' ' ' || true)
 if [ -n "$left" ]; then
     echo "$0: $1: unknown placeholder(s): $left" >&2

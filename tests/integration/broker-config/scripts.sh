@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# broker-config's files and scripts: the shipped production.conf, production.acl
-# and bridge.conf are what the templates/scripts produce; mosquitto accepts every
-# config; mkusers.sh, mkcerts.sh and render.sh refuse bad input with a clear
+# broker-config's files and scripts: the shipped production.conf, production.acl,
+# bridge.conf and bridge-summary.conf are what the templates/scripts produce;
+# mosquitto accepts every config; mkusers.sh, mkcerts.sh and render.sh refuse bad input with a clear
 # message and exit status 2 (never a half-written file); passwords are stored
 # privately and never on a command line; re-running keeps passwords.
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
@@ -19,6 +19,10 @@ echo 'example-password' > "$KG_TMP/bp"
 kg_assert_eq "bridge.conf is bridge.conf.in rendered with the defaults" "" \
     "$(BRIDGE_PASSWORD_FILE="$KG_TMP/bp" "$CFG/render.sh" "$CFG/bridge.conf.in" |
        sed 's/^remote_password .*/remote_password CHANGE-ME/' | diff - "$CFG/bridge.conf")"
+kg_assert_eq "bridge-summary.conf is bridge-summary.conf.in rendered with the defaults" "" \
+    "$(env -u BRIDGE_KEEPALIVE -u BRIDGE_RESTART_TIMEOUT BRIDGE_PASSWORD_FILE="$KG_TMP/bp" \
+        "$CFG/render.sh" "$CFG/bridge-summary.conf.in" |
+       sed 's/^remote_password .*/remote_password CHANGE-ME/' | diff - "$CFG/bridge-summary.conf")"
 kg_assert_eq "dev.conf has no listener (the starter adds one)" "" "$(grep -E '^[[:space:]]*listener' "$CFG/dev.conf")"
 
 # --- mosquitto accepts each config: it starts and listens.
@@ -37,6 +41,16 @@ P2=$(kg_free_port)
   CENTRE_ADDRESS=127.0.0.1:1 BRIDGE_PASSWORD_FILE="$KG_TMP/bp" BRIDGE_CAFILE="$KG_PROD_DIR/etc/tls/ca.crt" \
       "$CFG/render.sh" "$CFG/bridge.conf.in"; } > "$KG_TMP/bridge.conf"
 accepts bridge.conf "$KG_TMP/bridge.conf" "$P2"
+P3=$(kg_free_port)
+{ echo "listener $P3 127.0.0.1"; cat "$CFG/dev.conf"
+  CENTRE_ADDRESS=127.0.0.1:1 BRIDGE_PASSWORD_FILE="$KG_TMP/bp" BRIDGE_CAFILE="$KG_PROD_DIR/etc/tls/ca.crt" \
+      "$CFG/render.sh" "$CFG/bridge-summary.conf.in"; } > "$KG_TMP/bridge-summary.conf"
+accepts bridge-summary.conf "$KG_TMP/bridge-summary.conf" "$P3"
+# a site as OPERATIONS.md sets one up: production.conf with the summary bridge appended
+{ cat "$KG_PROD_CONF"
+  CENTRE_ADDRESS=127.0.0.1:1 BRIDGE_PASSWORD_FILE="$KG_TMP/bp" BRIDGE_CAFILE="$KG_PROD_DIR/etc/tls/ca.crt" \
+      "$CFG/render.sh" "$CFG/bridge-summary.conf.in"; } > "$KG_PROD_DIR/site.conf"
+accepts "production.conf + bridge-summary.conf" "$KG_PROD_DIR/site.conf" "$KG_PROD_TLS_PORT"
 
 # --- bad input: exit 2, a message naming the problem, nothing written
 expect_error() { # WHAT NEEDLE CMD...
@@ -70,6 +84,8 @@ expect_error "render: missing template" "cannot read" "$CFG/render.sh" "$KG_TMP/
 expect_error "render: '|' in a value" "must not contain" env TLS_PORT='1|2' "$CFG/render.sh" "$CFG/production.conf.in"
 expect_error "render: bridge without password file" "needs the bridge password" \
     env BRIDGE_PASSWORD_FILE="$KG_TMP/none" "$CFG/render.sh" "$CFG/bridge.conf.in"
+expect_error "render: summary bridge without password file" "needs the bridge password" \
+    env BRIDGE_PASSWORD_FILE="$KG_TMP/none" "$CFG/render.sh" "$CFG/bridge-summary.conf.in"
 
 # --- mkusers: private credentials, stable passwords, --reset, permissions
 "$CFG/mkusers.sh" -d "$D" agent:web-01 wall:lobby 2>/dev/null || kg_fail "mkusers.sh failed"
@@ -98,6 +114,22 @@ kg_assert_eq "mkusers passes passwords to mosquitto_passwd through a pipe, never
 acl=$("$CFG/mkusers.sh" --acl-only -p kvmgrid bridge:site1 wall:hq)
 kg_assert_contains "a bridge site prefix is readable by walls" "$acl" "topic read site1/kvmgrid/#"
 kg_assert_contains "the bridge writes only under its site prefix" "$acl" "topic write site1/kvmgrid/+/vm/+"
+acl=$("$CFG/mkusers.sh" --acl-only -p kvmgrid bridge-summary:site2 wall:hq)
+kg_assert_contains "a summary bridge writes its site's link state" "$acl" 'topic write site2/kvmgrid/$bridge/state'
+kg_assert_contains "a summary bridge writes its site's summaries" "$acl" "topic write site2/kvmgrid/+/summary"
+kg_assert_not_contains "a summary bridge writes no metrics" "$acl" "site2/kvmgrid/+/metrics"
+kg_assert_contains "a summary-bridged site is readable by walls" "$acl" "topic read site2/kvmgrid/#"
+expect_error "mkusers: a site bridged both ways" "given twice: bridge@site2" \
+    "$CFG/mkusers.sh" --acl-only bridge:site2 bridge-summary:site2
+# Switching a site from the full bridge to the summary bridge keeps its password.
+D2="$KG_TMP/users2"
+"$CFG/mkusers.sh" -d "$D2" bridge:site5 wall:hq 2>/dev/null || kg_fail "mkusers.sh bridge:site5 failed"
+pw5=$(cat "$D2/credentials/bridge@site5.pass")
+sed -i 's/^bridge:site5$/bridge-summary:site5/' "$D2/users"
+"$CFG/mkusers.sh" -d "$D2" 2>/dev/null || kg_fail "mkusers.sh after switching site5 failed"
+kg_assert_contains "switched site: the ACL has the summary bridge" "$(cat "$D2/acl")" 'topic write site5/kvmgrid/$bridge/state'
+kg_assert_not_contains "switched site: no full-bridge rights left" "$(cat "$D2/acl")" "site5/kvmgrid/+/vm/+"
+kg_assert_eq "switched site: the bridge keeps its password" "$pw5" "$(cat "$D2/credentials/bridge@site5.pass")"
 
 # --- mkusers --remove: gone from passwd, users, credentials and ACL
 "$CFG/mkusers.sh" -d "$D" --remove load:vm-7 2>/dev/null || kg_fail "mkusers.sh --remove failed"
