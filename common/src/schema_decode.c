@@ -253,7 +253,7 @@ static void tree_free(struct tree *t)
     t->root = NULL;
 }
 
-static int parse(const char *json, size_t len, struct tree *t, struct dctx *d)
+static int parse(const char *json, size_t len, size_t max, struct tree *t, struct dctx *d)
 {
     cJSON **root = &t->root;
     *root = NULL;
@@ -262,8 +262,8 @@ static int parse(const char *json, size_t len, struct tree *t, struct dctx *d)
         return fail(d, KG_EINVAL, "no payload");
     if (len == 0)
         return fail(d, KG_EPARSE, "empty payload");
-    if (len > KG_PAYLOAD_MAX)
-        return fail(d, KG_ETOOBIG, "payload of %zu bytes exceeds %d", len, KG_PAYLOAD_MAX);
+    if (len > max)
+        return fail(d, KG_ETOOBIG, "payload of %zu bytes exceeds %zu", len, max);
     int rc = prescan((const unsigned char *)json, len, d);
     if (rc)
         return rc;
@@ -505,7 +505,7 @@ int kg_vm_decode(const char *json, size_t len, struct kg_vm *out, char *errmsg, 
         return fail(&d, KG_EINVAL, "no output struct");
     kg_vm_init(out);
     struct tree t;
-    int rc = parse(json, len, &t, &d);
+    int rc = parse(json, len, KG_PAYLOAD_MAX, &t, &d);
     const cJSON *root = t.root;
     if (rc == 0)
         rc = check_schema(root, &d);
@@ -532,7 +532,7 @@ int kg_host_decode(const char *json, size_t len, struct kg_host *out, char *errm
         return fail(&d, KG_EINVAL, "no output struct");
     kg_host_init(out);
     struct tree t;
-    int rc = parse(json, len, &t, &d);
+    int rc = parse(json, len, KG_PAYLOAD_MAX, &t, &d);
     const cJSON *root = t.root;
     if (rc == 0)
         rc = check_schema(root, &d);
@@ -553,7 +553,7 @@ int kg_load_cmd_decode(const char *json, size_t len, struct kg_load_cmd *out, ch
         return fail(&d, KG_EINVAL, "no output struct");
     kg_load_cmd_init(out);
     struct tree t;
-    int rc = parse(json, len, &t, &d);
+    int rc = parse(json, len, KG_PAYLOAD_MAX, &t, &d);
     const cJSON *root = t.root;
     if (rc == 0)
         rc = check_schema(root, &d);
@@ -580,7 +580,7 @@ int kg_load_state_decode(const char *json, size_t len, struct kg_load_state *out
         return fail(&d, KG_EINVAL, "no output struct");
     kg_load_state_init(out);
     struct tree t;
-    int rc = parse(json, len, &t, &d);
+    int rc = parse(json, len, KG_PAYLOAD_MAX, &t, &d);
     const cJSON *root = t.root;
     if (rc == 0)
         rc = check_schema(root, &d);
@@ -597,5 +597,152 @@ int kg_load_state_decode(const char *json, size_t len, struct kg_load_state *out
     tree_free(&t);
     if (rc)
         kg_load_state_init(out);
+    return rc;
+}
+
+/* ---- host summary ---------------------------------------------------------- */
+
+/* The columns of one summary: for each cell of a row, the column table's
+ * field it fills, or NULL for a column this decoder does not know. */
+struct sum_cols {
+    unsigned n;
+    const struct field *f[KG_SUMMARY_COLS_MAX];
+};
+
+static int decode_cols(const cJSON *root, struct sum_cols *sc, struct dctx *d)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "cols");
+    if (!arr)
+        return fail(d, KG_EPARSE, "missing required field \"cols\"");
+    if (!cJSON_IsArray(arr))
+        return fail(d, KG_EPARSE, "field \"cols\": expected an array, got %s", type_name(arr));
+    const struct table *t = &kg_schema__summary_cols;
+    char names[KG_SUMMARY_COLS_MAX][KG_SUMMARY_COL_MAX];
+    sc->n = 0;
+    for (const cJSON *e = arr->child; e; e = e->next) {
+        unsigned i = sc->n;
+        if (i >= KG_SUMMARY_COLS_MAX)
+            return fail(d, KG_ETOOBIG, "field \"cols\": more than %d columns",
+                        KG_SUMMARY_COLS_MAX);
+        if (!cJSON_IsString(e) || !e->valuestring)
+            return fail(d, KG_EPARSE, "field \"cols[%u]\": expected a string, got %s", i,
+                        type_name(e));
+        size_t len = strlen(e->valuestring);
+        if (len == 0 || len >= KG_SUMMARY_COL_MAX)
+            return fail(d, KG_EPARSE, "field \"cols[%u]\": a column name is 1 to %d bytes", i,
+                        KG_SUMMARY_COL_MAX - 1);
+        for (unsigned k = 0; k < i; k++)
+            if (strcmp(names[k], e->valuestring) == 0)
+                return fail(d, KG_EPARSE, "field \"cols[%u]\": column \"%s\" appears twice", i,
+                            names[k]);
+        memcpy(names[i], e->valuestring, len + 1);
+        sc->f[i] = NULL;
+        for (size_t k = 0; k < t->n; k++)
+            if (strcmp(t->fields[k].key, e->valuestring) == 0)
+                sc->f[i] = &t->fields[k];
+        sc->n++;
+    }
+    for (size_t k = 0; k < t->n; k++) {
+        if (!(t->fields[k].flags & F_REQ))
+            continue;
+        unsigned i = 0;
+        while (i < sc->n && sc->f[i] != &t->fields[k])
+            i++;
+        if (i == sc->n)
+            return fail(d, KG_EPARSE, "field \"cols\": required column \"%s\" missing",
+                        t->fields[k].key);
+    }
+    return 0;
+}
+
+static void summary_vm_init(struct kg_summary_vm *v)
+{
+    memset(v, 0, sizeof *v);
+    v->cpu_pct = v->mem_used_pct = v->disk_bytes_per_s = v->net_bytes_per_s = KG_NA;
+    v->steal_pct = v->disk_lat_ms = KG_NA;
+}
+
+/* Row i into *v: exactly one cell per column; null only in a figure's column. */
+static int decode_row(const cJSON *row, unsigned i, const struct sum_cols *sc,
+                      struct kg_summary_vm *v, struct dctx *d)
+{
+    if (!cJSON_IsArray(row))
+        return fail(d, KG_EPARSE, "field \"vms[%u]\": expected an array, got %s", i,
+                    type_name(row));
+    summary_vm_init(v);
+    char path[32];
+    snprintf(path, sizeof path, "vms[%u].", i);
+    unsigned k = 0;
+    for (const cJSON *c = row->child; c; c = c->next, k++) {
+        if (k >= sc->n)
+            return fail(d, KG_EPARSE, "field \"vms[%u]\": more cells than the %u columns", i,
+                        sc->n);
+        const struct field *f = sc->f[k];
+        if (!f)
+            continue; /* a column added after this decoder */
+        if (cJSON_IsNull(c) && !(f->flags & F_REQ))
+            continue; /* not available */
+        int rc = decode_field(f, c, v, path, d);
+        if (rc)
+            return rc;
+    }
+    if (k != sc->n)
+        return fail(d, KG_EPARSE, "field \"vms[%u]\": %u cells for %u columns", i, k, sc->n);
+    return 0;
+}
+
+/* Every row checked (fn NULL), or handed to fn. */
+static int walk_rows(const cJSON *arr, const struct sum_cols *sc, kg_summary_row_fn fn,
+                     void *ctx, unsigned *count, struct dctx *d)
+{
+    struct kg_summary_vm v;
+    unsigned i = 0;
+    for (const cJSON *row = arr->child; row; row = row->next, i++) {
+        int rc = decode_row(row, i, sc, &v, d);
+        if (rc == 0 && fn)
+            rc = fn(ctx, i, &v);
+        if (rc)
+            return rc;
+    }
+    *count = i;
+    return 0;
+}
+
+int kg_summary_decode(const char *json, size_t len, struct kg_summary *out,
+                      kg_summary_row_fn fn, void *ctx, char *errmsg, size_t errlen)
+{
+    struct dctx d = {errmsg, errlen};
+    err_clear(errmsg, errlen);
+    if (!out)
+        return fail(&d, KG_EINVAL, "no output struct");
+    memset(out, 0, sizeof *out);
+    kg_host_init(&out->host);
+    struct tree t;
+    int rc = parse(json, len, KG_SUMMARY_MAX, &t, &d);
+    const cJSON *root = t.root;
+    struct sum_cols sc;
+    const cJSON *vms = NULL;
+    if (rc == 0)
+        rc = check_schema(root, &d);
+    if (rc == 0)
+        rc = decode_fields(root, &kg_schema__summary, out, "", &d);
+    if (rc == 0)
+        rc = decode_cols(root, &sc, &d);
+    if (rc == 0) {
+        vms = cJSON_GetObjectItemCaseSensitive(root, "vms");
+        if (!cJSON_IsArray(vms))
+            rc = fail(&d, KG_EPARSE, "field \"vms\": expected an array, got %s",
+                      type_name(vms));
+    }
+    /* all rows checked before the first one is handed out */
+    if (rc == 0)
+        rc = walk_rows(vms, &sc, NULL, NULL, &out->n_vms, &d);
+    if (rc) {
+        memset(out, 0, sizeof *out);
+        kg_host_init(&out->host);
+    } else if (fn) {
+        rc = walk_rows(vms, &sc, fn, ctx, &out->n_vms, &d);
+    }
+    tree_free(&t);
     return rc;
 }

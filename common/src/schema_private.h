@@ -40,6 +40,8 @@ enum ftype {
 #define F_DISK 0x40u  /* load spec: written for disk loads only */
 #define F_SCEN 0x80u  /* string: empty or a valid scenario name */
 #define F_UUID 0x100u /* string: empty or 8-4-4-4-12 hex */
+#define F_DEC1 0x200u /* summary cell: written to 1 decimal */
+#define F_DEC2 0x400u /* summary cell: written to 2 decimals */
 
 #define KEY_MAX 24 /* bytes of the longest key */
 
@@ -63,7 +65,8 @@ struct table {
 };
 
 extern const struct table kg_schema__vm, kg_schema__disk, kg_schema__net, kg_schema__host,
-    kg_schema__spec, kg_schema__cmd, kg_schema__state;
+    kg_schema__spec, kg_schema__cmd, kg_schema__state, kg_schema__summary,
+    kg_schema__summary_cols;
 
 /* s (NUL-terminated) is 8-4-4-4-12 hex digits, a libvirt UUID. */
 bool kg_schema__uuid_valid(const char *s);
