@@ -150,6 +150,7 @@ all_stale() {
 kg_wait_for 15 all_stale && kg_pass "libvirt away: libvirt_ok false, every row stale" ||
     kg_fail "not stale: $(decoded)"
 kg_stop "$AGENT_PID"
+kg_assert_eq "exit 0 (summary on)" 0 "$KG_EXIT_STATUS"
 
 # summary = false: none, and the one left on the broker is cleared at connect
 kg_agent_start agent2 --interval 1s --summary false
@@ -164,4 +165,4 @@ kg_wait_for 15 three_metrics || kg_fail "the agent stopped publishing its metric
 kg_stop "$SUB_PID"
 kg_assert_eq "summary = false publishes no summary" 0 "$(grep -c "^$S {" "$KG_TMP/stream2")"
 kg_stop "$AGENT_PID"
-kg_assert_eq "exit 0" 0 "$KG_EXIT_STATUS"
+kg_assert_eq "exit 0 (summary off)" 0 "$KG_EXIT_STATUS"
