@@ -425,6 +425,7 @@ const struct table kg_schema__state = {state_fields, COUNT(state_fields)};
 const struct table kg_schema__summary = {summary_fields, COUNT(summary_fields)};
 const struct table kg_schema__summary_cols = {summary_cols, COUNT(summary_cols)};
 _Static_assert(COUNT(summary_cols) <= KG_SUMMARY_COLS_MAX, "columns");
+_Static_assert(COUNT(summary_fields) < 64, "schema_summary.c: masks and MEMBERS_MAX");
 
 bool kg_schema__uuid_valid(const char *s)
 {

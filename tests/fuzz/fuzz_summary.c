@@ -6,13 +6,18 @@
  * hands out no row; an accepted summary hands out exactly n_vms rows, in order,
  * each with a name and a known state; and it re-encodes (rows, host and the
  * rows left out) to a summary that decodes to the same rows and re-encodes to
- * the same bytes. Built as a libFuzzer target (clang, KVMGRID_FUZZ=ON) or
- * linked with fuzz_main.c as a corpus regression test.
+ * the same bytes. The decoder reads the bytes itself (no tree), so cJSON is
+ * its reference: what it accepts cJSON parses too, to an object whose "vms"
+ * rows hold, cell by cell, what the decoder handed out. Built as a libFuzzer
+ * target (clang, KVMGRID_FUZZ=ON) or linked with fuzz_main.c as a corpus
+ * regression test.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "kvmgrid/error.h"
 #include "kvmgrid/schema.h"
@@ -64,6 +69,63 @@ static bool same_row(const struct kg_summary_vm *a, const struct kg_summary_vm *
            same_num(a->steal_pct, b->steal_pct) && same_num(a->disk_lat_ms, b->disk_lat_ms);
 }
 
+/* The rows as cJSON reads the same bytes: each cell of a known column equal to
+ * what the decoder handed out (null: not available). */
+static void check_against_cjson(const char *json, size_t size, const struct rows *r)
+{
+    cJSON *root = cJSON_ParseWithLength(json, size);
+    check(cJSON_IsObject(root), "accepted, but cJSON does not parse it to an object", "");
+    const cJSON *cols = cJSON_GetObjectItemCaseSensitive(root, "cols");
+    const cJSON *vms = cJSON_GetObjectItemCaseSensitive(root, "vms");
+    check(cJSON_IsArray(cols) && cJSON_IsArray(vms), "accepted without cols or vms arrays", "");
+    check(cJSON_GetArraySize(vms) == (int)r->n, "row count differs from cJSON's", "");
+    unsigned i = 0;
+    for (const cJSON *row = vms->child; row; row = row->next, i++) {
+        const struct kg_summary_vm *v = &r->v[i];
+        const cJSON *cell = row->child;
+        for (const cJSON *c = cols->child; c; c = c->next, cell = cell ? cell->next : NULL) {
+            check(cell != NULL, "a row shorter than cols in cJSON's reading", v->name);
+            const char *k = c->valuestring;
+            double want = KG_NA, got;
+            if (strcmp(k, "name") == 0) {
+                check(cJSON_IsString(cell) && strcmp(cell->valuestring, v->name) == 0,
+                      "name differs from cJSON's", v->name);
+                continue;
+            } else if (strcmp(k, "state") == 0) {
+                check(cJSON_IsString(cell) &&
+                          strcmp(cell->valuestring, kg_vm_state_name(v->state)) == 0,
+                      "state differs from cJSON's", v->name);
+                continue;
+            } else if (strcmp(k, "stale") == 0) {
+                check(cJSON_IsBool(cell) && cJSON_IsTrue(cell) == v->stale,
+                      "stale differs from cJSON's", v->name);
+                continue;
+            } else if (strcmp(k, "cpu_pct") == 0) {
+                got = v->cpu_pct;
+            } else if (strcmp(k, "mem_used_pct") == 0) {
+                got = v->mem_used_pct;
+            } else if (strcmp(k, "disk_bytes_per_s") == 0) {
+                got = v->disk_bytes_per_s;
+            } else if (strcmp(k, "net_bytes_per_s") == 0) {
+                got = v->net_bytes_per_s;
+            } else if (strcmp(k, "steal_pct") == 0) {
+                got = v->steal_pct;
+            } else if (strcmp(k, "disk_lat_ms") == 0) {
+                got = v->disk_lat_ms;
+            } else {
+                continue; /* a column the decoder does not know */
+            }
+            if (cJSON_IsNumber(cell))
+                want = cell->valuedouble;
+            else
+                check(cJSON_IsNull(cell), "a figure that is neither a number nor null", k);
+            check(same_num(want, got), "a figure differs from cJSON's", k);
+        }
+        check(cell == NULL, "a row longer than cols in cJSON's reading", v->name);
+    }
+    cJSON_Delete(root);
+}
+
 static char e1[KG_SUMMARY_MAX + 1], e2[KG_SUMMARY_MAX + 1];
 static struct rows r0, r1, r2;
 
@@ -97,6 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(r0.overflow || s0.n_vms == r0.n, "n_vms differs from the rows handed out", "");
     if (r0.overflow)
         return 0;
+    check_against_cjson(json, size, &r0);
     int n1 = encode(&s0, &r0, e1);
     check(n1 > 0, "accepted but not re-encodable", "");
     r1.n = 0;

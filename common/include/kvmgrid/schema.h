@@ -197,7 +197,8 @@ int kg_host_decode(const char *json, size_t len, struct kg_host *out, char *errm
  * Decoding is as strict as the other payloads (schema.h's top), bounded by
  * KG_SUMMARY_MAX, and hands the rows to a callback one at a time, only once the
  * whole payload is known to be valid: a reader never applies half a summary,
- * and needs no array of rows. Errors name the row and column:
+ * and needs no array of rows. It reads the bytes (no tree, no allocation).
+ * Errors name the row and column:
  * field "vms[12].cpu_pct": -1 is outside 0..100. */
 
 #define KG_SUMMARY_MAX 1048576        /* bytes, a summary payload */

@@ -430,6 +430,62 @@ static void test_truncated_every_byte(void **state)
     }
 }
 
+/* The decoder reads the bytes itself (no cJSON tree): the grammar is its own
+ * to check, numbers are read as strtod reads them, strings unescaped as JSON
+ * says. */
+static void test_reader_grammar(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        HEAD COLS "\"vms\":[[\"a\",\"running\",false,1}]}",  /* mismatched bracket */
+        HEAD COLS "\"vms\":[[\"a\",\"running\",false,1],]}", /* trailing comma */
+        HEAD COLS "\"vms\":[[\"a\",\"running\",false,1][\"b\",\"running\",false,1]]}",
+        HEAD COLS "\"vms\":[[\"a\" \"running\",false,1]]}",  /* missing comma */
+        HEAD COLS "\"vms\":[[\"a\",\"running\",falsey,1]]}",
+        HEAD COLS "\"vms\":[[\"a\",\"running\",false,1.]]}",
+        HEAD COLS "\"vms\":[[\"a\",\"running\",false,-]]}",
+        HEAD COLS "\"vms\":[[\"a\",\"running\",false,nul]]}",
+        HEAD COLS "\"vms\":[]",                                 /* unterminated */
+        HEAD COLS "\"vms\":[]}}",
+        HEAD COLS "\"vms\":[],}",
+        HEAD COLS "\"x\" 1,\"vms\":[]}",                        /* missing colon */
+        HEAD COLS "\"x\":{\"a\":1,},\"vms\":[]}",
+        HEAD COLS "\"x\":{1:2},\"vms\":[]}",
+        HEAD COLS "\"x\":[1 2],\"vms\":[]}",
+        HEAD COLS "\"vms\":",
+        "[]", "\"s\"", "1", " ", "{", "}", "{\"schema\":1,}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_bad(bad[i], NULL);
+    expect_bad("[1,2]", "top level is not a JSON object");
+    expect_bad("{} {}", "trailing data");
+
+    char err[KG_ERRMSG_MAX];
+    /* whitespace anywhere, escapes, surrogate pairs, an empty object in an
+     * unknown member */
+    const char *j = " { \"schema\" : 1 ,\n\"ts\":1,\"host\":\"h\\/v\",\"x\":{},\"y\":[] ,\r\n"
+                    "\"cols\" : [ \"name\" , \"state\" , \"stale\", \"cpu_pct\" ] ,\t\"vms\" : [ "
+                    "[ \"caf\\u00e9 \\ud83d\\ude00 \\\"q\\\" \\t\" , \"running\" , true , 1E+1 ] ] } ";
+    assert_int_equal(decode(j, strlen(j), err, sizeof err), 0);
+    assert_string_equal(g_sum.host.name, "h/v");
+    assert_string_equal(g_rows.v[0].name, "caf\xC3\xA9 \xF0\x9F\x98\x80 \"q\" \t");
+    assert_true(g_rows.v[0].cpu_pct == 10);
+    /* numbers as strtod reads them, the quick way or not */
+    static const char *const nums[] = {"0", "-0", "0.1", "37.1", "99.99", "12.345678901234",
+                                       "1234567890123456", "0.30000000000000004", "1e1",
+                                       "2.5E-1", "100", "1e2", "99.9999999999999999"};
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        char buf[200];
+        snprintf(buf, sizeof buf,
+                 HEAD "\"cols\":[\"name\",\"state\",\"stale\",\"disk_lat_ms\"],"
+                      "\"vms\":[[\"a\",\"running\",false,%s]]}", nums[i]);
+        if (decode(buf, strlen(buf), err, sizeof err) != 0)
+            fail_msg("%s: %s", nums[i], err);
+        if (g_rows.v[0].disk_lat_ms != strtod(nums[i], NULL))
+            fail_msg("%s read as %.17g", nums[i], g_rows.v[0].disk_lat_ms);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -442,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_rows_left_out),
         cmocka_unit_test(test_large_host),
         cmocka_unit_test(test_truncated_every_byte),
+        cmocka_unit_test(test_reader_grammar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
