@@ -46,6 +46,17 @@ static int bad(struct rd *r)
     return dfail(r->d, KG_EPARSE, "invalid JSON near byte %zu", r->i);
 }
 
+/* After an element or member: ',' (1: another follows) or close (0: the
+ * container ends), consumed; anything else is bad. */
+static int next_or_end(struct rd *r, int close)
+{
+    int c = peek(r);
+    if (c != ',' && c != close)
+        return bad(r);
+    r->i++;
+    return c == ',';
+}
+
 /* What the value starting with c is, for messages (the grammar is checked). */
 static enum jkind kind_at(int c)
 {
@@ -316,14 +327,8 @@ static int skip_value(struct rd *r, unsigned depth)
         }
         if ((rc = skip_value(r, depth + 1)) != 0)
             return rc;
-        int t = peek(r);
-        r->i++;
-        if (t == ',')
-            continue;
-        if (t == close)
-            return 0;
-        r->i--;
-        return bad(r);
+        if ((rc = next_or_end(r, close)) <= 0)
+            return rc;
     }
 }
 
@@ -369,9 +374,8 @@ static int decode_cols(struct rd *r, size_t at, struct sum_cols *sc)
     const struct table *t = &kg_schema__summary_cols;
     char names[KG_SUMMARY_COLS_MAX][KG_SUMMARY_COL_MAX];
     sc->n = 0;
-    if (peek(r) == ']')
-        c = ']';
-    while (c != ']') {
+    int more = peek(r) != ']';
+    while (more) {
         unsigned i = sc->n;
         if (i >= KG_SUMMARY_COLS_MAX)
             return dfail(r->d, KG_ETOOBIG, "field \"cols\": more than %d columns",
@@ -398,12 +402,8 @@ static int decode_cols(struct rd *r, size_t at, struct sum_cols *sc)
             if (strcmp(t->fields[k].key, name) == 0)
                 sc->f[i] = &t->fields[k];
         sc->n++;
-        c = peek(r);
-        r->i++;
-        if (c != ',' && c != ']') {
-            r->i--;
-            return bad(r);
-        }
+        if ((more = next_or_end(r, ']')) < 0)
+            return more;
     }
     for (size_t k = 0; k < t->n; k++) {
         if (!(t->fields[k].flags & F_REQ))
@@ -467,14 +467,10 @@ static int decode_row(struct rd *r, unsigned i, const struct sum_cols *sc,
                     return kg_schema__decode_field(f, &jv, v, path, r->d);
                 }
             }
-            c = peek(r);
-            r->i++;
-            if (c == ']')
+            if ((rc = next_or_end(r, ']')) < 0)
+                return rc;
+            if (rc == 0)
                 break;
-            if (c != ',') {
-                r->i--;
-                return bad(r);
-            }
         }
         k++;
     }
@@ -501,16 +497,10 @@ static int walk_rows(struct rd *r, size_t at, const struct sum_cols *sc, kg_summ
         int rc = decode_row(r, i, sc, &v);
         if (rc == 0 && fn)
             rc = fn(ctx, i, &v);
-        if (rc)
+        if (rc || (rc = next_or_end(r, ']')) < 0)
             return rc;
-        int c = peek(r);
-        r->i++;
-        if (c == ']')
+        if (rc == 0)
             break;
-        if (c != ',') {
-            r->i--;
-            return bad(r);
-        }
     }
     *count = i + 1;
     return 0;
@@ -535,18 +525,17 @@ static int walk_top(struct rd *r, struct member *members, unsigned *n_members)
     uint64_t seen = 0;
     bool repeated = false;
     *n_members = 0;
-    int c = peek(r);
+    bool object = peek(r) == '{';
     int rc;
-    if (c != '{') {
+    if (!object) {
         if ((rc = skip_value(r, 0)) != 0)
             return rc;
     } else {
         r->i++;
-        if (peek(r) == '}') {
+        int more = peek(r) != '}';
+        if (!more)
             r->i++;
-            c = '}';
-        }
-        while (c != '}') {
+        while (more) {
             char key[KEY_MAX + 2];
             size_t len;
             if ((rc = read_string(r, key, sizeof key, &len)) != 0)
@@ -566,19 +555,14 @@ static int walk_top(struct rd *r, struct member *members, unsigned *n_members)
                 seen |= UINT64_C(1) << k;
             }
             bool rows = v0 == '[' && k < t->n && strcmp(t->fields[k].key, "vms") == 0;
-            if ((rc = rows ? skip_rows(r) : skip_value(r, 1)) != 0)
-                return rc;
-            c = peek(r);
-            r->i++;
-            if (c != ',' && c != '}') {
-                r->i--;
-                return bad(r);
-            }
+            if ((rc = rows ? skip_rows(r) : skip_value(r, 1)) != 0 ||
+                (more = next_or_end(r, '}')) < 0)
+                return rc ? rc : more;
         }
     }
     if (peek(r) != -1)
         return dfail(r->d, KG_EPARSE, "trailing data at byte %zu", r->i);
-    if (c != '}')
+    if (!object)
         return dfail(r->d, KG_EPARSE, "top level is not a JSON object");
     return 0;
 }

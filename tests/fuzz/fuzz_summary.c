@@ -12,6 +12,7 @@
  * target (clang, KVMGRID_FUZZ=ON) or linked with fuzz_main.c as a corpus
  * regression test.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,20 @@ static bool same_row(const struct kg_summary_vm *a, const struct kg_summary_vm *
            same_num(a->steal_pct, b->steal_pct) && same_num(a->disk_lat_ms, b->disk_lat_ms);
 }
 
+/* The figure columns and where a row keeps them. */
+static const struct {
+    const char *col;
+    size_t off;
+} figs[] = {
+    {"cpu_pct", offsetof(struct kg_summary_vm, cpu_pct)},
+    {"mem_used_pct", offsetof(struct kg_summary_vm, mem_used_pct)},
+    {"disk_bytes_per_s", offsetof(struct kg_summary_vm, disk_bytes_per_s)},
+    {"net_bytes_per_s", offsetof(struct kg_summary_vm, net_bytes_per_s)},
+    {"steal_pct", offsetof(struct kg_summary_vm, steal_pct)},
+    {"disk_lat_ms", offsetof(struct kg_summary_vm, disk_lat_ms)},
+};
+#define N_FIGS (sizeof figs / sizeof figs[0])
+
 /* The rows as cJSON reads the same bytes: each cell of a known column equal to
  * what the decoder handed out (null: not available). */
 static void check_against_cjson(const char *json, size_t size, const struct rows *r)
@@ -100,21 +115,13 @@ static void check_against_cjson(const char *json, size_t size, const struct rows
                 check(cJSON_IsBool(cell) && cJSON_IsTrue(cell) == v->stale,
                       "stale differs from cJSON's", v->name);
                 continue;
-            } else if (strcmp(k, "cpu_pct") == 0) {
-                got = v->cpu_pct;
-            } else if (strcmp(k, "mem_used_pct") == 0) {
-                got = v->mem_used_pct;
-            } else if (strcmp(k, "disk_bytes_per_s") == 0) {
-                got = v->disk_bytes_per_s;
-            } else if (strcmp(k, "net_bytes_per_s") == 0) {
-                got = v->net_bytes_per_s;
-            } else if (strcmp(k, "steal_pct") == 0) {
-                got = v->steal_pct;
-            } else if (strcmp(k, "disk_lat_ms") == 0) {
-                got = v->disk_lat_ms;
-            } else {
-                continue; /* a column the decoder does not know */
             }
+            size_t f = 0;
+            while (f < N_FIGS && strcmp(figs[f].col, k) != 0)
+                f++;
+            if (f == N_FIGS)
+                continue; /* a column the decoder does not know */
+            memcpy(&got, (const char *)v + figs[f].off, sizeof got);
             if (cJSON_IsNumber(cell))
                 want = cell->valuedouble;
             else
@@ -127,6 +134,15 @@ static void check_against_cjson(const char *json, size_t size, const struct rows
 }
 
 static char e1[KG_SUMMARY_MAX + 1], e2[KG_SUMMARY_MAX + 1];
+
+/* Decodes into *s, the rows into *r. */
+static int decode(const char *json, size_t size, struct kg_summary *s, struct rows *r, char *err,
+                  size_t errlen)
+{
+    r->n = 0;
+    r->overflow = false;
+    return kg_summary_decode(json, size, s, collect, r, err, errlen);
+}
 static struct rows r0, r1, r2;
 
 static int encode(const struct kg_summary *s, const struct rows *r, char *buf)
@@ -146,9 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *json = (const char *)data;
     static struct kg_summary s0, s1, s2;
     char err[KG_ERRMSG_MAX] = "";
-    r0.n = 0;
-    r0.overflow = false;
-    int rc = kg_summary_decode(json, size, &s0, collect, &r0, err, sizeof err);
+    int rc = decode(json, size, &s0, &r0, err, sizeof err);
     if (rc < 0) {
         check(err[0] != '\0', "error without a message", "");
         check(r0.n == 0 && !r0.overflow, "rows handed out for a rejected summary", err);
@@ -162,17 +176,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_against_cjson(json, size, &r0);
     int n1 = encode(&s0, &r0, e1);
     check(n1 > 0, "accepted but not re-encodable", "");
-    r1.n = 0;
-    r1.overflow = false;
-    rc = kg_summary_decode(e1, (size_t)n1, &s1, collect, &r1, err, sizeof err);
+    rc = decode(e1, (size_t)n1, &s1, &r1, err, sizeof err);
     check(rc == 0, "own output rejected", err);
     check(s1.vms_omitted == s0.vms_omitted, "vms_omitted changed", e1);
     check(r1.n == r0.n, "row count changed", e1);
     int n2 = encode(&s1, &r1, e2);
     check(n2 == n1 && memcmp(e1, e2, (size_t)n1) == 0, "re-encoding differs", e1);
-    r2.n = 0;
-    r2.overflow = false;
-    rc = kg_summary_decode(e2, (size_t)n2, &s2, collect, &r2, err, sizeof err);
+    rc = decode(e2, (size_t)n2, &s2, &r2, err, sizeof err);
     check(rc == 0 && r2.n == r1.n, "second decode differs", err);
     for (unsigned i = 0; i < r1.n; i++)
         check(same_row(&r1.v[i], &r2.v[i]), "row changed through encode/decode", r1.v[i].name);
