@@ -90,7 +90,7 @@ struct agent {
     bool found_complete;            /* the broker delivered all of them */
     bool libvirt_answered;          /* a cycle with libvirt ok: the VM list is real */
 
-    struct kg_complain pub_complain, proc_complain, hung_complain;
+    struct kg_complain pub_complain, proc_complain, hung_complain, sum_complain;
     char lv_error[128];
     char lv_path[16];
 
@@ -260,6 +260,7 @@ static int session_start(struct agent *a)
         .max_skip = (unsigned)c->deadband_max_skip, .metrics_qos = (int)c->qos,
         .send = mqtt_send, .send_ctx = a,
         .ha_prefix = c->ha_discovery ? c->ha_prefix : NULL, .sw_version = KG_VERSION,
+        .summary = c->summary,
     };
     rc = publish_create(&po, &a->pub);
     if (rc) {
@@ -343,6 +344,15 @@ static void send_state(struct agent *a, bool force)
         kg_complain(&a->pub_complain, KG_LOG_WARN, "publish: %s", kg_strerror(rc));
     else if (!rc)
         kg_complain_release(&a->pub_complain, "publish: working again");
+    struct publish_stats st;
+    publish_get_stats(a->pub, &st);
+    if (st.summary_omitted)
+        kg_complain(&a->sum_complain, KG_LOG_WARN,
+                    "summary: %u VMs left out (over %d bytes, or a name that cannot be "
+                    "encoded); their own topics are published", st.summary_omitted,
+                    KG_SUMMARY_MAX);
+    else
+        kg_complain_release(&a->sum_complain, "summary: every VM fits again");
 }
 
 /* Every discovery config that is due, paced like a cycle's burst. */
@@ -475,7 +485,7 @@ static void drain_worker(struct agent *a)
 static bool same_session(const struct agent_config *x, const struct agent_config *y)
 {
     return kg_client_same_session(&x->client, &y->client) && !strcmp(x->host, y->host) &&
-           x->qos == y->qos && x->ha_discovery == y->ha_discovery &&
+           x->qos == y->qos && x->ha_discovery == y->ha_discovery && x->summary == y->summary &&
            !strcmp(x->ha_prefix, y->ha_prefix) &&
            x->deadband_pct == y->deadband_pct && x->deadband_max_skip == y->deadband_max_skip;
 }
@@ -558,6 +568,8 @@ int agent_run(const struct agent_config *cfg, const struct agent_hooks *h)
              * messages (restart without persistence): send the current state */
             kg_info("mqtt: connected to %s; publishing the current state", a->cfg.client.broker);
             publish_status(a->pub, true);
+            if (!a->cfg.summary) /* one an earlier run (or configuration) left */
+                publish_summary_clear(a->pub);
             publish_resync(a->pub);
             send_state(a, true);
         }

@@ -38,6 +38,9 @@ const struct kg_config_key agent_config_keys[] = {
      "skip a VM whose figures moved less than this % (0: publish every interval)", "0"},
     {"deadband_max_skip", KG_CFG_INT, OFF(deadband_max_skip), 0, 1, 100000, NULL,
      "with a deadband, republish a VM at least every N intervals", "12"},
+    {"summary", KG_CFG_BOOL, OFF(summary), 0, 0, 0, NULL,
+     "publish the host's summary (<prefix>/<host>/summary: the host and a row per VM) every "
+     "interval", "true"},
     {"proc_root", KG_CFG_STRING, OFF(proc_root), SZ(proc_root), 0, 0, NULL,
      "where to read the host's /proc figures (empty: do not read /proc)", "/proc"},
     {"ha_discovery", KG_CFG_BOOL, OFF(ha_discovery), 0, 0, 0, NULL,

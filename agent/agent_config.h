@@ -29,6 +29,7 @@ struct agent_config {
     double deadband_pct;           /* 0: off */
     long long deadband_max_skip;   /* republish at least every N intervals; default 12 */
     char proc_root[AGENT_PATH_MAX]; /* default "/proc"; "" = do not read /proc */
+    bool summary;                  /* publish <prefix>/<host>/summary; default true */
     bool ha_discovery;             /* publish Home Assistant discovery; default false */
     char ha_prefix[KG_PREFIX_MAX + 1]; /* its discovery prefix; default "homeassistant" */
 };

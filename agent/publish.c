@@ -119,6 +119,15 @@ struct publish {
     size_t sorted, total;
     int first_err;
     char buf[KG_PAYLOAD_MAX];
+    /* the host summary: its topic, the host of the last publish_host, and the
+     * summary of the cycle in progress (active: begun and not sent yet) */
+    char sum_topic[KG_TOPIC_MAX];
+    size_t sum_topic_len;
+    char *sum_buf;                /* KG_SUMMARY_MAX + 1 bytes when summary is on; the
+                                   * pages a host's summary never reaches stay untouched */
+    struct kg_host sum_host;
+    bool have_host, sum_active;
+    struct kg_summary_writer sw;
 };
 
 static void entry_free(struct entry *e)
@@ -184,6 +193,13 @@ int publish_create(const struct publish_options *opt, struct publish **out)
     }
     p->o.ha_prefix = p->ha_prefix;
     p->o.sw_version = p->sw_version;
+    int tl = kg_topic_build(p->sum_topic, sizeof p->sum_topic, p->prefix, KG_TOPIC_SUMMARY,
+                            p->host, NULL);
+    p->sum_topic_len = tl > 0 ? (size_t)tl : 0;
+    if (opt->summary && (tl < 0 || !(p->sum_buf = malloc((size_t)KG_SUMMARY_MAX + 1)))) {
+        free(p);
+        return tl < 0 ? KG_EINVAL : KG_ENOMEM;
+    }
     *out = p;
     return 0;
 }
@@ -192,6 +208,7 @@ void publish_free(struct publish *p)
 {
     if (!p)
         return;
+    free(p->sum_buf);
     for (size_t i = 0; i < p->n; i++)
         entry_free(p->e[i]);
     free(p->e);
@@ -229,12 +246,21 @@ int publish_host(struct publish *p, const struct kg_host *h)
     int tl = kg_topic_build(t, sizeof t, p->prefix, KG_TOPIC_METRICS, p->host, NULL);
     if (tl < 0)
         return KG_EINVAL;
+    p->sum_host = *h;
+    p->have_host = true;
     int len = kg_host_encode(h, buf, sizeof buf);
     if (len < 0) {
         p->st.encode_errors++;
         return len;
     }
     return send_msg(p, t, (size_t)tl, buf, (size_t)len, p->o.metrics_qos);
+}
+
+int publish_summary_clear(struct publish *p)
+{
+    if (!p->sum_topic_len)
+        return KG_EINVAL;
+    return send_msg(p, p->sum_topic, p->sum_topic_len, "", 0, 1);
 }
 
 /* An empty retained message on e's current topic. */
@@ -374,6 +400,15 @@ int publish_begin(struct publish *p, size_t n_hint, bool force)
     p->sorted = p->total = p->n;
     for (size_t i = 0; i < p->sorted; i++)
         p->e[i]->seen = false;
+    /* no summary before the host's figures are known (a connect before the
+     * first sample): the first cycle sends one */
+    p->sum_active = false;
+    if (p->sum_buf && p->have_host) {
+        p->sum_active = kg_summary_begin(&p->sw, p->sum_buf, (size_t)KG_SUMMARY_MAX + 1,
+                                         &p->sum_host) == 0;
+        if (!p->sum_active)
+            p->st.encode_errors++; /* the host's name or ts cannot be encoded */
+    }
     return 0;
 }
 
@@ -387,6 +422,10 @@ int publish_vm(struct publish *p, const struct kg_vm *vm)
 {
     if (!p->in_cycle)
         return KG_ESTATE;
+    /* every VM has its row, whatever happens to its own topic below; a row that
+     * does not fit is counted by the writer */
+    if (p->sum_active)
+        (void)kg_summary_add(&p->sw, vm);
     struct entry *e = find(p, p->sorted, vm->uuid);
     if (!e) {
         if (p->total == p->cap) {
@@ -486,6 +525,20 @@ int publish_end(struct publish *p)
     /* dropping entries keeps the order: sort only when some were appended */
     if (p->total > p->sorted)
         uuid_index_sort_ptrs(p->e, p->n);
+    if (p->sum_active) {
+        p->sum_active = false;
+        p->st.summary_omitted = p->sw.omitted;
+        int len = kg_summary_end(&p->sw);
+        int rc = len < 0 ? len
+                         : send_msg(p, p->sum_topic, p->sum_topic_len, p->sum_buf, (size_t)len,
+                                    p->o.metrics_qos);
+        if (len < 0)
+            p->st.encode_errors++;
+        else if (rc == 0)
+            p->st.summaries++;
+        if (rc)
+            cycle_err(p, rc);
+    }
     return p->first_err;
 }
 

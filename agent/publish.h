@@ -14,6 +14,12 @@
  * cycle (or publish_resync after a reconnect) catches up with the *current*
  * state: no backlog of old samples is ever replayed.
  *
+ * With summary on, each cycle also ends with the host's summary
+ * (<prefix>/<host>/summary: the host's figures of the last publish_host and a
+ * row for every VM given to publish_vm, deadband or not), sent after the VMs'
+ * messages and removals of the cycle. It is encoded row by row as the VMs come,
+ * into one buffer allocated with the publisher: nothing per VM or per cycle.
+ *
  * With Home Assistant discovery (kvmgrid/ha.h) it also keeps each VM's
  * discovery configs: published for a new VM and again for a renamed one (at
  * the same config topics, keyed by UUID, with the new state topic), emptied
@@ -48,6 +54,7 @@ struct publish_options {
     const char *ha_prefix;     /* Home Assistant discovery prefix; NULL or "": no
                                 * discovery. Borrowed for the call. */
     const char *sw_version;    /* the agent's version, for discovery; may be NULL */
+    bool summary;              /* end each cycle with the host's summary (at metrics_qos) */
 };
 
 struct publish_stats {
@@ -57,6 +64,8 @@ struct publish_stats {
     uint64_t removed;          /* empty retained messages sent */
     uint64_t failed;           /* sends refused by the transport */
     uint64_t encode_errors;    /* VMs that could not be encoded (bad name...) */
+    uint64_t summaries;        /* summaries sent */
+    unsigned summary_omitted;  /* rows left out of the last summary (size limit, bad name) */
 };
 
 struct publish;
@@ -67,8 +76,14 @@ void publish_free(struct publish *p);
 
 /* Retained "online"/"offline" on <prefix>/<host>/status. 0 or the send's error. */
 int publish_status(struct publish *p, bool online);
-/* Retained host JSON on <prefix>/<host>/metrics. */
+/* Retained host JSON on <prefix>/<host>/metrics; h (borrowed for the call) is
+ * also what the following cycles' summaries say of the host. */
 int publish_host(struct publish *p, const struct kg_host *h);
+
+/* An empty retained message on <prefix>/<host>/summary, QoS 1: no summary (the
+ * summary is off, and one may be left from a run with it on). 0 or the send's
+ * error. */
+int publish_summary_clear(struct publish *p);
 
 /* One interval's VMs (n of them, unique UUIDs): publishes each one that moved
  * (all of them when force or no deadband), moves renamed ones, removes every VM
@@ -79,8 +94,9 @@ int publish_vms(struct publish *p, const struct kg_vm *vms, size_t n, bool force
 /* publish_vms one VM at a time, so that the caller needs no array of struct
  * kg_vm (4 kB each): publish_begin (n_hint: how many VMs will come, for one
  * allocation), publish_vm for each VM (vm borrowed for the call), then
- * publish_end, which removes the VMs published before and not seen in between
- * and returns the cycle's first error (0 when all went out). publish_vm
+ * publish_end, which removes the VMs published before and not seen in between,
+ * sends the summary (when on, and a host was given to publish_host before
+ * publish_begin) and returns the cycle's first error (0 when all went out). publish_vm
  * returns its own send error too; KG_ESTATE outside begin/end. No other call of
  * this module may come between begin and end. */
 int publish_begin(struct publish *p, size_t n_hint, bool force);

@@ -8,12 +8,14 @@
 #   mkusers.sh [-d DIR] [-p PREFIX]... --remove ROLE:NAME...     (delete users)
 #
 # Roles and the MQTT user name each gets (README.md, "Users and ACLs"):
-#   agent:HOST      user HOST           writes <prefix>/HOST/{status,metrics,vm/+}, reads vm/+
+#   agent:HOST      user HOST           writes <prefix>/HOST/{status,metrics,summary,vm/+},
+#                                       reads vm/+
 #   wall:NAME       user wall@NAME      reads <prefix>/#, writes nothing
 #   load:NODE       user load@NODE      reads <prefix>/NODE/load/cmd, writes <prefix>/NODE/load/state
 #   operator:NAME   user operator@NAME  reads <prefix>/#, writes <prefix>/+/load/cmd
 #   bridge:SITE     user bridge@SITE    (on a central broker) writes SITE/<prefix>/+/{status,
-#                                       metrics,vm/+,load/state}, reads SITE/<prefix>/+/load/cmd;
+#                                       metrics,summary,vm/+,load/state}, reads
+#                                       SITE/<prefix>/+/load/cmd;
 #                                       SITE/<prefix> is then also a prefix walls read and
 #                                       operators command. (bridge.conf)
 #   bridge-summary:SITE  user bridge@SITE  (on a region's centre) writes SITE/<prefix>/+/{status,
@@ -181,11 +183,13 @@ write_acl() {
     echo "# which no host name has, and its own block whose first line denies the topics"
     echo "# the agent patterns would otherwise open to it under <prefix>/<its name>/."
     echo
-    echo "# -- agents: <prefix>/<host>/status, metrics (retained), vm/<vm> (retained; read"
-    echo "#    back at each connect to remove the VM topics left over from before)"
+    echo "# -- agents: <prefix>/<host>/status, metrics and summary (retained), vm/<vm>"
+    echo "#    (retained; read back at each connect to remove the VM topics left over from"
+    echo "#    before)"
     for p in $prefixes; do
         echo "pattern write $p/%u/status"
         echo "pattern write $p/%u/metrics"
+        echo "pattern write $p/%u/summary"
         echo "pattern readwrite $p/%u/vm/+"
     done
     if [ -n "$ha_prefix" ]; then
@@ -231,6 +235,7 @@ write_acl() {
             r=$name/$first_prefix
             echo "topic write $r/+/status"
             echo "topic write $r/+/metrics"
+            echo "topic write $r/+/summary"
             echo "topic write $r/+/vm/+"
             echo "topic write $r/+/load/state"
             echo "topic read $r/+/load/cmd" ;;

@@ -159,6 +159,29 @@ void kg_host_init(struct kg_host *h)
     h->vms_running = h->vms_defined = KG_NA;
 }
 
+/* a + b, either alone when the other is absent */
+static double sum_avail(double a, double b)
+{
+    return kg_na(a) ? b : kg_na(b) ? a : a + b;
+}
+
+void kg_summary_vm_of(const struct kg_vm *vm, struct kg_summary_vm *out)
+{
+    memset(out, 0, sizeof *out);
+    memcpy(out->name, vm->name, sizeof out->name);
+    out->name[sizeof out->name - 1] = '\0';
+    out->state = vm->state;
+    out->stale = vm->stale;
+    out->cpu_pct = vm->cpu_pct;
+    out->mem_used_pct = vm->mem_used_pct;
+    out->disk_bytes_per_s = sum_avail(vm->disk_rd_bytes_per_s, vm->disk_wr_bytes_per_s);
+    out->net_bytes_per_s = sum_avail(vm->net_rx_bytes_per_s, vm->net_tx_bytes_per_s);
+    out->steal_pct = vm->steal_pct;
+    /* the larger, or the one available (the wall's DISK_LAT alert) */
+    double r = vm->disk_rd_lat_ms, w = vm->disk_wr_lat_ms;
+    out->disk_lat_ms = kg_na(r) || w > r ? w : r;
+}
+
 void kg_load_spec_init(struct kg_load_spec *s)
 {
     if (!s)
@@ -295,6 +318,52 @@ static const struct field host_fields[] = {
     FINT("vms_defined", struct kg_host, vms_defined),
 };
 
+/* A summary's top level: the host payload's fields, its name under "host" as in
+ * a VM payload, then the rows. */
+#define SUMH(m) host.m
+static const struct field summary_fields[] = {
+    FSCHEMA,
+    {"ts", JKEY("ts"), FT_TS, F_REQ | F_INT, 0, offsetof(struct kg_summary, host.ts_ms), 0, 0, NULL},
+    FSTR("host", struct kg_summary, SUMH(name), F_REQ | F_NAME),
+    FSTR("agent_version", struct kg_summary, SUMH(agent_version), 0),
+    FRATE("interval_s", struct kg_summary, SUMH(interval_s)),
+    FBOOL("libvirt_ok", struct kg_summary, SUMH(libvirt_ok), 0),
+    FSTR("libvirt_error", struct kg_summary, SUMH(libvirt_error), 0),
+    FSTR("collect_path", struct kg_summary, SUMH(collect_path), 0),
+    FINT("cpus", struct kg_summary, SUMH(cpus)),
+    FPCT("cpu_pct", struct kg_summary, SUMH(cpu_pct)),
+    FCOUNT("mem_total_kib", struct kg_summary, SUMH(mem_total_kib)),
+    FCOUNT("mem_used_kib", struct kg_summary, SUMH(mem_used_kib)),
+    FPCT("mem_used_pct", struct kg_summary, SUMH(mem_used_pct)),
+    FRATE("load1", struct kg_summary, SUMH(load1)),
+    FRATE("load5", struct kg_summary, SUMH(load5)),
+    FRATE("load15", struct kg_summary, SUMH(load15)),
+    FRATE("disk_rd_bytes_per_s", struct kg_summary, SUMH(disk_rd_bytes_per_s)),
+    FRATE("disk_wr_bytes_per_s", struct kg_summary, SUMH(disk_wr_bytes_per_s)),
+    FRATE("net_rx_bytes_per_s", struct kg_summary, SUMH(net_rx_bytes_per_s)),
+    FRATE("net_tx_bytes_per_s", struct kg_summary, SUMH(net_tx_bytes_per_s)),
+    FINT("vms_running", struct kg_summary, SUMH(vms_running)),
+    FINT("vms_defined", struct kg_summary, SUMH(vms_defined)),
+    {"cols", JKEY("cols"), FT_SPECIAL, F_REQ, 0, 0, 0, 0, NULL},
+    {"vms", JKEY("vms"), FT_SPECIAL, F_REQ, 0, 0, 0, 0, NULL},
+    FUINT("vms_omitted", struct kg_summary, vms_omitted, F_OMIT0, 4294967295.0),
+};
+
+/* The columns of a summary's rows, in the order the encoder writes them; the
+ * cells of the first three may not be null. F_DEC1/F_DEC2: the encoder's
+ * rounding (percentages to 0.1, latency to 0.01; F_WHOLE: integers). */
+static const struct field summary_cols[] = {
+    FSTR("name", struct kg_summary_vm, name, F_REQ | F_NAME),
+    FENUM("state", struct kg_summary_vm, state, F_REQ, vm_state_names, 0),
+    FBOOL("stale", struct kg_summary_vm, stale, F_REQ),
+    FNUM("cpu_pct", struct kg_summary_vm, cpu_pct, F_PCT | F_DEC1, 0, 100),
+    FNUM("mem_used_pct", struct kg_summary_vm, mem_used_pct, F_PCT | F_DEC1, 0, 100),
+    FNUM("disk_bytes_per_s", struct kg_summary_vm, disk_bytes_per_s, F_WHOLE, 0, QMAX),
+    FNUM("net_bytes_per_s", struct kg_summary_vm, net_bytes_per_s, F_WHOLE, 0, QMAX),
+    FNUM("steal_pct", struct kg_summary_vm, steal_pct, F_PCT | F_DEC1, 0, 100),
+    FNUM("disk_lat_ms", struct kg_summary_vm, disk_lat_ms, F_DEC2, 0, QMAX),
+};
+
 /* What a load asks for: flat in a command, the "load" object of a state. */
 static const struct field spec_fields[] = {
     FENUM("kind", struct kg_load_spec, kind, F_REQ, load_kind_names, 1),
@@ -353,6 +422,10 @@ const struct table kg_schema__host = {host_fields, COUNT(host_fields)};
 const struct table kg_schema__spec = {spec_fields, COUNT(spec_fields)};
 const struct table kg_schema__cmd = {cmd_fields, COUNT(cmd_fields)};
 const struct table kg_schema__state = {state_fields, COUNT(state_fields)};
+const struct table kg_schema__summary = {summary_fields, COUNT(summary_fields)};
+const struct table kg_schema__summary_cols = {summary_cols, COUNT(summary_cols)};
+_Static_assert(COUNT(summary_cols) <= KG_SUMMARY_COLS_MAX, "columns");
+_Static_assert(COUNT(summary_fields) < 64, "schema_summary.c: masks and MEMBERS_MAX");
 
 bool kg_schema__uuid_valid(const char *s)
 {

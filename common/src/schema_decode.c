@@ -5,8 +5,10 @@
  * includes cJSON. Strict and bounded: a cheap pre-scan checks size, nesting
  * depth, UTF-8, string escapes and number syntax before cJSON builds a tree
  * with cJSON_ParseWithLengthOpts (never cJSON_GetErrorPtr, which is
- * process-global). Pure: no logging; its only process-wide state is cJSON's
- * allocation hooks, set once before main() (see struct tree).
+ * process-global). The pre-scan, the schema check and the field decoder are
+ * also the host summary's (schema_summary.c reads its bytes without a tree).
+ * Pure: no logging; its only process-wide state is cJSON's allocation hooks,
+ * set once before main() (see struct tree).
  */
 #include "kvmgrid/schema.h"
 
@@ -23,25 +25,6 @@
 #define NUM_TOKEN_MAX 40  /* characters of one JSON number */
 
 /* ---- decoding ------------------------------------------------------------ */
-
-struct dctx {
-    char *errmsg;
-    size_t errlen;
-};
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int fail(struct dctx *d, int code, const char *fmt, ...)
-{
-    if (d->errmsg && d->errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(d->errmsg, d->errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 static bool is_digit(unsigned char c)
 {
@@ -79,15 +62,15 @@ static int scan_string(const unsigned char *s, size_t n, size_t *pi, struct dctx
             if (e == 'u') {
                 long v = read_u_escape(s, n, i);
                 if (v < 0)
-                    return fail(d, KG_EPARSE, "bad \\u escape at byte %zu", i);
+                    return dfail(d, KG_EPARSE, "bad \\u escape at byte %zu", i);
                 if (v == 0)
-                    return fail(d, KG_EPARSE, "\\u0000 in a string at byte %zu", i);
+                    return dfail(d, KG_EPARSE, "\\u0000 in a string at byte %zu", i);
                 if (v >= 0xDC00 && v <= 0xDFFF)
-                    return fail(d, KG_EPARSE, "lone UTF-16 surrogate at byte %zu", i);
+                    return dfail(d, KG_EPARSE, "lone UTF-16 surrogate at byte %zu", i);
                 if (v >= 0xD800 && v <= 0xDBFF) {
                     long lo = read_u_escape(s, n, i + 6);
                     if (lo < 0xDC00 || lo > 0xDFFF)
-                        return fail(d, KG_EPARSE, "lone UTF-16 surrogate at byte %zu", i);
+                        return dfail(d, KG_EPARSE, "lone UTF-16 surrogate at byte %zu", i);
                     i += 6;
                 }
                 i += 6;
@@ -95,20 +78,20 @@ static int scan_string(const unsigned char *s, size_t n, size_t *pi, struct dctx
                        e == 'r' || e == 't') {
                 i += 2;
             } else {
-                return fail(d, KG_EPARSE, "bad escape at byte %zu", i);
+                return dfail(d, KG_EPARSE, "bad escape at byte %zu", i);
             }
         } else if (c < 0x20) {
-            return fail(d, KG_EPARSE, "control character 0x%02x in a string at byte %zu", c, i);
+            return dfail(d, KG_EPARSE, "control character 0x%02x in a string at byte %zu", c, i);
         } else if (c >= 0x80) {
             size_t k = utf8_seq(s + i, n - i);
             if (k == 0)
-                return fail(d, KG_EPARSE, "invalid UTF-8 at byte %zu", i);
+                return dfail(d, KG_EPARSE, "invalid UTF-8 at byte %zu", i);
             i += k;
         } else {
             i++;
         }
     }
-    return fail(d, KG_EPARSE, "unterminated string starting at byte %zu", start);
+    return dfail(d, KG_EPARSE, "unterminated string starting at byte %zu", start);
 }
 
 static int scan_number(const unsigned char *s, size_t n, size_t *pi, struct dctx *d)
@@ -119,17 +102,17 @@ static int scan_number(const unsigned char *s, size_t n, size_t *pi, struct dctx
     if (i < n && s[i] == '0') {
         i++;
         if (i < n && is_digit(s[i]))
-            return fail(d, KG_EPARSE, "number with a leading zero at byte %zu", start);
+            return dfail(d, KG_EPARSE, "number with a leading zero at byte %zu", start);
     } else if (i < n && is_digit(s[i])) {
         while (i < n && is_digit(s[i]))
             i++;
     } else {
-        return fail(d, KG_EPARSE, "malformed number at byte %zu", start);
+        return dfail(d, KG_EPARSE, "malformed number at byte %zu", start);
     }
     if (i < n && s[i] == '.') {
         i++;
         if (i >= n || !is_digit(s[i]))
-            return fail(d, KG_EPARSE, "malformed number at byte %zu", start);
+            return dfail(d, KG_EPARSE, "malformed number at byte %zu", start);
         while (i < n && is_digit(s[i]))
             i++;
     }
@@ -138,13 +121,13 @@ static int scan_number(const unsigned char *s, size_t n, size_t *pi, struct dctx
         if (i < n && (s[i] == '+' || s[i] == '-'))
             i++;
         if (i >= n || !is_digit(s[i]))
-            return fail(d, KG_EPARSE, "malformed number at byte %zu", start);
+            return dfail(d, KG_EPARSE, "malformed number at byte %zu", start);
         while (i < n && is_digit(s[i]))
             i++;
     }
     if (i - start > NUM_TOKEN_MAX)
-        return fail(d, KG_EPARSE, "number longer than %d characters at byte %zu",
-                    NUM_TOKEN_MAX, start);
+        return dfail(d, KG_EPARSE, "number longer than %d characters at byte %zu",
+                     NUM_TOKEN_MAX, start);
     *pi = i;
     return 0;
 }
@@ -152,7 +135,7 @@ static int scan_number(const unsigned char *s, size_t n, size_t *pi, struct dctx
 /* One pass over the raw bytes before cJSON sees them: nesting depth (cJSON
  * would recurse to 1000), UTF-8 everywhere, string escapes, number syntax and
  * stray bytes. cJSON then checks the grammar. */
-static int prescan(const unsigned char *s, size_t n, struct dctx *d)
+int kg_schema__prescan(const unsigned char *s, size_t n, struct dctx *d)
 {
     unsigned depth = 0;
     size_t i = 0;
@@ -165,13 +148,13 @@ static int prescan(const unsigned char *s, size_t n, struct dctx *d)
             break;
         case '{': case '[':
             if (++depth > KG_JSON_DEPTH_MAX)
-                return fail(d, KG_EPARSE, "nesting deeper than %d at byte %zu",
-                            KG_JSON_DEPTH_MAX, i);
+                return dfail(d, KG_EPARSE, "nesting deeper than %d at byte %zu",
+                             KG_JSON_DEPTH_MAX, i);
             i++;
             break;
         case '}': case ']':
             if (depth == 0)
-                return fail(d, KG_EPARSE, "unbalanced '%c' at byte %zu", c, i);
+                return dfail(d, KG_EPARSE, "unbalanced '%c' at byte %zu", c, i);
             depth--;
             i++;
             break;
@@ -192,11 +175,11 @@ static int prescan(const unsigned char *s, size_t n, struct dctx *d)
                 break;
             }
             if (c >= 0x80)
-                return fail(d, KG_EPARSE, "%s at byte %zu",
-                            utf8_seq(s + i, n - i) ? "non-ASCII character outside a string"
-                                                   : "invalid UTF-8",
-                            i);
-            return fail(d, KG_EPARSE, "unexpected byte 0x%02x at byte %zu", c, i);
+                return dfail(d, KG_EPARSE, "%s at byte %zu",
+                             utf8_seq(s + i, n - i) ? "non-ASCII character outside a string"
+                                                    : "invalid UTF-8",
+                             i);
+            return dfail(d, KG_EPARSE, "unexpected byte 0x%02x at byte %zu", c, i);
         }
     }
     return 0;
@@ -253,18 +236,18 @@ static void tree_free(struct tree *t)
     t->root = NULL;
 }
 
-static int parse(const char *json, size_t len, struct tree *t, struct dctx *d)
+static int parse(const char *json, size_t len, size_t max, struct tree *t, struct dctx *d)
 {
     cJSON **root = &t->root;
     *root = NULL;
     t->used = 0;
     if (!json)
-        return fail(d, KG_EINVAL, "no payload");
+        return dfail(d, KG_EINVAL, "no payload");
     if (len == 0)
-        return fail(d, KG_EPARSE, "empty payload");
-    if (len > KG_PAYLOAD_MAX)
-        return fail(d, KG_ETOOBIG, "payload of %zu bytes exceeds %d", len, KG_PAYLOAD_MAX);
-    int rc = prescan((const unsigned char *)json, len, d);
+        return dfail(d, KG_EPARSE, "empty payload");
+    if (len > max)
+        return dfail(d, KG_ETOOBIG, "payload of %zu bytes exceeds %zu", len, max);
+    int rc = kg_schema__prescan((const unsigned char *)json, len, d);
     if (rc)
         return rc;
     const char *end = NULL;
@@ -279,58 +262,86 @@ static int parse(const char *json, size_t len, struct tree *t, struct dctx *d)
     pthread_mutex_unlock(&parse_lock);
     if (!r) {
         size_t at = end && end >= json && end <= json + len ? (size_t)(end - json) : 0;
-        return fail(d, KG_EPARSE, "invalid JSON near byte %zu", at);
+        return dfail(d, KG_EPARSE, "invalid JSON near byte %zu", at);
     }
     *root = r;
     if (!end || end < json || end > json + len)
-        return fail(d, KG_EPARSE, "invalid JSON");
+        return dfail(d, KG_EPARSE, "invalid JSON");
     while (end < json + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
         end++;
     if (end != json + len)
-        return fail(d, KG_EPARSE, "trailing data at byte %zu", (size_t)(end - json));
+        return dfail(d, KG_EPARSE, "trailing data at byte %zu", (size_t)(end - json));
     if (!cJSON_IsObject(r))
-        return fail(d, KG_EPARSE, "top level is not a JSON object");
+        return dfail(d, KG_EPARSE, "top level is not a JSON object");
     return 0;
 }
 
-/* The one check made before anything else: a newer major schema may have
- * changed what the other fields mean. */
+/* A tree's node as the field decoder sees it. */
+static struct jval jv(const cJSON *c)
+{
+    struct jval v = {J_OBJECT, 0, NULL};
+    if (cJSON_IsNull(c))
+        v.kind = J_NULL;
+    else if (cJSON_IsFalse(c))
+        v.kind = J_FALSE;
+    else if (cJSON_IsTrue(c))
+        v.kind = J_TRUE;
+    else if (cJSON_IsNumber(c))
+        v.kind = J_NUMBER, v.num = c->valuedouble;
+    else if (cJSON_IsString(c) && c->valuestring)
+        v.kind = J_STRING, v.str = c->valuestring;
+    else if (cJSON_IsArray(c))
+        v.kind = J_ARRAY;
+    return v;
+}
+
+int kg_schema__check_schema(const struct jval *v, struct dctx *d)
+{
+    if (!v)
+        return dfail(d, KG_EPARSE, "missing required field \"schema\"");
+    if (v->kind != J_NUMBER)
+        return dfail(d, KG_EPARSE, "field \"schema\": expected a number");
+    double x = v->num;
+    if (!isfinite(x) || x != floor(x))
+        return dfail(d, KG_EPARSE, "field \"schema\": expected an integer");
+    if (x > KG_SCHEMA_VERSION)
+        return dfail(d, KG_ERANGE, "field \"schema\": version %.0f is newer than %d",
+                     x > 1e9 ? 1e9 : x, KG_SCHEMA_VERSION);
+    if (x != KG_SCHEMA_VERSION)
+        return dfail(d, KG_ERANGE, "field \"schema\": version %.0f is not %d",
+                     x < -1e9 ? -1e9 : x, KG_SCHEMA_VERSION);
+    return 0;
+}
+
+/* The one check made before anything else, in a tree. */
 static int check_schema(const cJSON *root, struct dctx *d)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "schema");
-    if (!v)
-        return fail(d, KG_EPARSE, "missing required field \"schema\"");
-    if (!cJSON_IsNumber(v))
-        return fail(d, KG_EPARSE, "field \"schema\": expected a number");
-    double x = v->valuedouble;
-    if (!isfinite(x) || x != floor(x))
-        return fail(d, KG_EPARSE, "field \"schema\": expected an integer");
-    if (x > KG_SCHEMA_VERSION)
-        return fail(d, KG_ERANGE, "field \"schema\": version %.0f is newer than %d",
-                    x > 1e9 ? 1e9 : x, KG_SCHEMA_VERSION);
-    if (x != KG_SCHEMA_VERSION)
-        return fail(d, KG_ERANGE, "field \"schema\": version %.0f is not %d",
-                    x < -1e9 ? -1e9 : x, KG_SCHEMA_VERSION);
-    return 0;
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(root, "schema");
+    struct jval v = c ? jv(c) : (struct jval){J_NULL, 0, NULL};
+    return kg_schema__check_schema(c ? &v : NULL, d);
 }
 
-static const char *type_name(const cJSON *v)
+const char *kg_schema__type_name(const struct jval *v)
 {
-    if (cJSON_IsNull(v))
-        return "null";
-    if (cJSON_IsBool(v))
-        return "a boolean";
-    if (cJSON_IsNumber(v))
-        return "a number";
-    if (cJSON_IsString(v))
-        return "a string";
-    if (cJSON_IsArray(v))
-        return "an array";
-    return "an object";
+    switch (v->kind) {
+    case J_NULL: return "null";
+    case J_FALSE:
+    case J_TRUE: return "a boolean";
+    case J_NUMBER: return "a number";
+    case J_STRING: return "a string";
+    case J_ARRAY: return "an array";
+    default: return "an object";
+    }
 }
 
-static int decode_field(const struct field *f, const cJSON *v, void *base, const char *path,
-                        struct dctx *d)
+static const char *type_name(const cJSON *c)
+{
+    struct jval v = jv(c);
+    return kg_schema__type_name(&v);
+}
+
+int kg_schema__decode_field(const struct field *f, const struct jval *v, void *base,
+                            const char *path, struct dctx *d)
 {
     char *p = (char *)base + f->off;
     switch (f->type) {
@@ -340,19 +351,19 @@ static int decode_field(const struct field *f, const cJSON *v, void *base, const
     case FT_TS:
     case FT_NUM:
     case FT_UINT: {
-        if (!cJSON_IsNumber(v))
-            return fail(d, KG_EPARSE, "field \"%s%s\": expected a number, got %s", path,
-                        f->key, type_name(v));
-        double x = v->valuedouble;
+        if (v->kind != J_NUMBER)
+            return dfail(d, KG_EPARSE, "field \"%s%s\": expected a number, got %s", path,
+                         f->key, kg_schema__type_name(v));
+        double x = v->num;
         double lo = f->type == FT_TS ? 0 : f->min;
         double hi = f->type == FT_TS ? (double)TS_MAX_MS : f->max;
         if (!isfinite(x))
-            return fail(d, KG_ERANGE, "field \"%s%s\": not a finite number", path, f->key);
+            return dfail(d, KG_ERANGE, "field \"%s%s\": not a finite number", path, f->key);
         if (x < lo || x > hi)
-            return fail(d, KG_ERANGE, "field \"%s%s\": %.15g is outside %.15g..%.15g", path,
-                        f->key, x, lo, hi);
+            return dfail(d, KG_ERANGE, "field \"%s%s\": %.15g is outside %.15g..%.15g", path,
+                         f->key, x, lo, hi);
         if ((f->flags & F_INT || f->type != FT_NUM) && x != floor(x))
-            return fail(d, KG_ERANGE, "field \"%s%s\": %.15g is not an integer", path, f->key, x);
+            return dfail(d, KG_ERANGE, "field \"%s%s\": %.15g is not an integer", path, f->key, x);
         if (f->type == FT_TS) {
             int64_t ts = (int64_t)x;
             memcpy(p, &ts, sizeof(ts));
@@ -365,50 +376,50 @@ static int decode_field(const struct field *f, const cJSON *v, void *base, const
         return 0;
     }
     case FT_STR: {
-        if (!cJSON_IsString(v) || !v->valuestring)
-            return fail(d, KG_EPARSE, "field \"%s%s\": expected a string, got %s", path,
-                        f->key, type_name(v));
-        const char *s = v->valuestring;
+        if (v->kind != J_STRING)
+            return dfail(d, KG_EPARSE, "field \"%s%s\": expected a string, got %s", path,
+                         f->key, kg_schema__type_name(v));
+        const char *s = v->str;
         size_t len = strlen(s);
         if (len >= f->size)
-            return fail(d, KG_ETOOBIG, "field \"%s%s\": longer than %u bytes", path, f->key,
-                        (unsigned)f->size - 1);
+            return dfail(d, KG_ETOOBIG, "field \"%s%s\": longer than %u bytes", path, f->key,
+                         (unsigned)f->size - 1);
         if ((f->flags & F_NAME) && len == 0)
-            return fail(d, KG_EPARSE, "field \"%s%s\": empty", path, f->key);
+            return dfail(d, KG_EPARSE, "field \"%s%s\": empty", path, f->key);
         if ((f->flags & F_SCEN) && len && !kg_scenario_name_valid(s))
-            return fail(d, KG_EPARSE,
-                        "field \"%s%s\": not a scenario name ([A-Za-z0-9._-], not starting "
-                        "with '.')", path, f->key);
+            return dfail(d, KG_EPARSE,
+                         "field \"%s%s\": not a scenario name ([A-Za-z0-9._-], not starting "
+                         "with '.')", path, f->key);
         if ((f->flags & F_UUID) && len && !kg_schema__uuid_valid(s))
-            return fail(d, KG_EPARSE, "field \"%s%s\": not a UUID", path, f->key);
+            return dfail(d, KG_EPARSE, "field \"%s%s\": not a UUID", path, f->key);
         memcpy(p, s, len + 1);
         return 0;
     }
     case FT_BOOL: {
-        if (!cJSON_IsBool(v))
-            return fail(d, KG_EPARSE, "field \"%s%s\": expected true or false, got %s", path,
-                        f->key, type_name(v));
-        bool b = cJSON_IsTrue(v);
+        if (v->kind != J_TRUE && v->kind != J_FALSE)
+            return dfail(d, KG_EPARSE, "field \"%s%s\": expected true or false, got %s", path,
+                         f->key, kg_schema__type_name(v));
+        bool b = v->kind == J_TRUE;
         memcpy(p, &b, sizeof(b));
         return 0;
     }
     case FT_ENUM: {
-        if (!cJSON_IsString(v) || !v->valuestring)
-            return fail(d, KG_EPARSE, "field \"%s%s\": expected a string, got %s", path,
-                        f->key, type_name(v));
+        if (v->kind != J_STRING)
+            return dfail(d, KG_EPARSE, "field \"%s%s\": expected a string, got %s", path,
+                         f->key, kg_schema__type_name(v));
         unsigned lo = (unsigned)f->min, hi = (unsigned)f->max;
         for (unsigned k = lo; k <= hi; k++) {
-            if (f->names[k] && strcmp(f->names[k], v->valuestring) == 0) {
+            if (f->names[k] && strcmp(f->names[k], v->str) == 0) {
                 memcpy(p, &k, sizeof(k));
                 return 0;
             }
         }
         char shown[40];
-        snprintf(shown, sizeof(shown), "%s", v->valuestring);
-        return fail(d, KG_EPARSE, "field \"%s%s\": unknown value \"%s\"", path, f->key, shown);
+        snprintf(shown, sizeof(shown), "%s", v->str);
+        return dfail(d, KG_EPARSE, "field \"%s%s\": unknown value \"%s\"", path, f->key, shown);
     }
     default:
-        return fail(d, KG_EPARSE, "internal: bad field type");
+        return dfail(d, KG_EPARSE, "internal: bad field type");
     }
 }
 
@@ -438,15 +449,16 @@ static int decode_fields(const cJSON *obj, const struct table *tab, void *base, 
             continue;
         hint = i + 1 < n ? i + 1 : 0;
         if (seen & (UINT64_C(1) << i))
-            return fail(d, KG_EPARSE, "field \"%s%s\" appears twice", path, t[i].key);
+            return dfail(d, KG_EPARSE, "field \"%s%s\" appears twice", path, t[i].key);
         seen |= UINT64_C(1) << i;
-        int rc = decode_field(&t[i], c, base, path, d);
+        struct jval v = jv(c);
+        int rc = kg_schema__decode_field(&t[i], &v, base, path, d);
         if (rc)
             return rc;
     }
     for (size_t i = 0; i < n; i++) {
         if ((t[i].flags & F_REQ) && !(seen & (UINT64_C(1) << i)))
-            return fail(d, KG_EPARSE, "missing required field \"%s%s\"", path, t[i].key);
+            return dfail(d, KG_EPARSE, "missing required field \"%s%s\"", path, t[i].key);
     }
     return 0;
 }
@@ -459,17 +471,17 @@ static int decode_devs(const cJSON *root, const char *key, const struct table *t
     if (!arr)
         return 0;
     if (!cJSON_IsArray(arr))
-        return fail(d, KG_EPARSE, "field \"%s\": expected an array, got %s", key,
-                    type_name(arr));
+        return dfail(d, KG_EPARSE, "field \"%s\": expected an array, got %s", key,
+                     type_name(arr));
     unsigned i = 0;
     for (const cJSON *e = arr->child; e; e = e->next, i++) {
         if (i >= KG_DEV_MAX)
-            return fail(d, KG_ETOOBIG, "field \"%s\": more than %d entries", key, KG_DEV_MAX);
+            return dfail(d, KG_ETOOBIG, "field \"%s\": more than %d entries", key, KG_DEV_MAX);
         char path[32];
         snprintf(path, sizeof(path), "%s[%u].", key, i);
         if (!cJSON_IsObject(e))
-            return fail(d, KG_EPARSE, "field \"%s[%u]\": expected an object, got %s", key, i,
-                        type_name(e));
+            return dfail(d, KG_EPARSE, "field \"%s[%u]\": expected an object, got %s", key, i,
+                         type_name(e));
         int rc = decode_fields(e, t, (char *)first + (size_t)i * stride, path, d);
         if (rc)
             return rc;
@@ -485,9 +497,9 @@ static int decode_spec(const cJSON *obj, struct kg_load_spec *s, const char *pat
     if (rc)
         return rc;
     if (s->kind == KG_LOAD_CPU && isnan(s->pct))
-        return fail(d, KG_EPARSE, "missing required field \"%spct\" for a cpu load", path);
+        return dfail(d, KG_EPARSE, "missing required field \"%spct\" for a cpu load", path);
     if (s->kind == KG_LOAD_MEM && isnan(s->mib))
-        return fail(d, KG_EPARSE, "missing required field \"%smib\" for a mem load", path);
+        return dfail(d, KG_EPARSE, "missing required field \"%smib\" for a mem load", path);
     return 0;
 }
 
@@ -502,10 +514,10 @@ int kg_vm_decode(const char *json, size_t len, struct kg_vm *out, char *errmsg, 
     struct dctx d = {errmsg, errlen};
     err_clear(errmsg, errlen);
     if (!out)
-        return fail(&d, KG_EINVAL, "no output struct");
+        return dfail(&d, KG_EINVAL, "no output struct");
     kg_vm_init(out);
     struct tree t;
-    int rc = parse(json, len, &t, &d);
+    int rc = parse(json, len, KG_PAYLOAD_MAX, &t, &d);
     const cJSON *root = t.root;
     if (rc == 0)
         rc = check_schema(root, &d);
@@ -529,10 +541,10 @@ int kg_host_decode(const char *json, size_t len, struct kg_host *out, char *errm
     struct dctx d = {errmsg, errlen};
     err_clear(errmsg, errlen);
     if (!out)
-        return fail(&d, KG_EINVAL, "no output struct");
+        return dfail(&d, KG_EINVAL, "no output struct");
     kg_host_init(out);
     struct tree t;
-    int rc = parse(json, len, &t, &d);
+    int rc = parse(json, len, KG_PAYLOAD_MAX, &t, &d);
     const cJSON *root = t.root;
     if (rc == 0)
         rc = check_schema(root, &d);
@@ -550,10 +562,10 @@ int kg_load_cmd_decode(const char *json, size_t len, struct kg_load_cmd *out, ch
     struct dctx d = {errmsg, errlen};
     err_clear(errmsg, errlen);
     if (!out)
-        return fail(&d, KG_EINVAL, "no output struct");
+        return dfail(&d, KG_EINVAL, "no output struct");
     kg_load_cmd_init(out);
     struct tree t;
-    int rc = parse(json, len, &t, &d);
+    int rc = parse(json, len, KG_PAYLOAD_MAX, &t, &d);
     const cJSON *root = t.root;
     if (rc == 0)
         rc = check_schema(root, &d);
@@ -562,7 +574,7 @@ int kg_load_cmd_decode(const char *json, size_t len, struct kg_load_cmd *out, ch
     if (rc == 0 && out->verb == KG_LOAD_START)
         rc = decode_spec(root, &out->spec, "", &d);
     if (rc == 0 && out->verb == KG_LOAD_SCENARIO && out->scenario[0] == '\0')
-        rc = fail(&d, KG_EPARSE, "missing required field \"scenario\" for cmd \"scenario\"");
+        rc = dfail(&d, KG_EPARSE, "missing required field \"scenario\" for cmd \"scenario\"");
     if (rc == 0 && out->verb != KG_LOAD_SCENARIO)
         out->scenario[0] = '\0';
     tree_free(&t);
@@ -577,10 +589,10 @@ int kg_load_state_decode(const char *json, size_t len, struct kg_load_state *out
     struct dctx d = {errmsg, errlen};
     err_clear(errmsg, errlen);
     if (!out)
-        return fail(&d, KG_EINVAL, "no output struct");
+        return dfail(&d, KG_EINVAL, "no output struct");
     kg_load_state_init(out);
     struct tree t;
-    int rc = parse(json, len, &t, &d);
+    int rc = parse(json, len, KG_PAYLOAD_MAX, &t, &d);
     const cJSON *root = t.root;
     if (rc == 0)
         rc = check_schema(root, &d);
@@ -589,8 +601,8 @@ int kg_load_state_decode(const char *json, size_t len, struct kg_load_state *out
     if (rc == 0) {
         const cJSON *load = cJSON_GetObjectItemCaseSensitive(root, "load");
         if (load && !cJSON_IsObject(load))
-            rc = fail(&d, KG_EPARSE, "field \"load\": expected an object, got %s",
-                      type_name(load));
+            rc = dfail(&d, KG_EPARSE, "field \"load\": expected an object, got %s",
+                       type_name(load));
         else if (load)
             rc = decode_spec(load, &out->spec, "load.", &d);
     }

@@ -525,3 +525,152 @@ int kg_load_state_encode(const struct kg_load_state *s, char *buf, size_t size)
     return w_end(&w);
 }
 
+
+/* ---- host summary ---------------------------------------------------------- */
+
+/* What kg_summary_end adds after the last row: ],"vms_omitted":4294967295} and
+ * the NUL; kept free while rows are added, so that the end always fits. */
+#define SUMMARY_TAIL ((size_t)40)
+
+int kg_summary_begin(struct kg_summary_writer *w, char *buf, size_t size,
+                     const struct kg_host *h)
+{
+    if (!w)
+        return KG_EINVAL;
+    memset(w, 0, sizeof *w);
+    w->rc = KG_EINVAL;
+    if (!buf || !h)
+        return w->rc;
+    w->rc = KG_ETOOBIG;
+    if (size == 0)
+        return w->rc;
+    buf[0] = '\0';
+    size_t lim = size < (size_t)KG_SUMMARY_MAX + 1 ? size : (size_t)KG_SUMMARY_MAX + 1;
+    if (lim < SUMMARY_TAIL + 64)
+        return w->rc;
+    struct kg_summary s = {.host = *h};
+    struct wbuf b = {buf, 0, lim - SUMMARY_TAIL, false, true};
+    w_ch(&b, '{');
+    int rc = encode_fields(&b, &kg_schema__summary, &s, 0, false);
+    if (rc) {
+        buf[0] = '\0';
+        return w->rc = rc;
+    }
+    w_key(&b, "cols");
+    w_ch(&b, '[');
+    for (size_t i = 0; i < kg_schema__summary_cols.n; i++) {
+        const char *k = kg_schema__summary_cols.fields[i].key;
+        if (i)
+            w_ch(&b, ',');
+        w_ch(&b, '"');
+        w_mem(&b, k, strlen(k));
+        w_ch(&b, '"');
+    }
+    w_mem(&b, "],\"vms\":[", 9);
+    if (b.full) {
+        buf[0] = '\0';
+        return w->rc;
+    }
+    w->buf = buf;
+    w->len = b.len;
+    w->cap = b.cap;
+    w->rc = 0;
+    return 0;
+}
+
+/* A cell: null when absent or out of range, else rounded as its column says. */
+static size_t put_cell(char *d, const struct field *f, double v)
+{
+    if ((f->flags & F_PCT) && isfinite(v))
+        v = v < 0 ? 0 : v > 100 ? 100 : v;
+    if (isnan(v) || !isfinite(v) || v < f->min || v > f->max) {
+        memcpy(d, "null", 4);
+        return 4;
+    }
+    unsigned scale = f->flags & F_DEC1 ? 10u : f->flags & F_DEC2 ? 100u : 1u;
+    if (scale == 1 || v >= 1e6)
+        return put_u64(d, (uint64_t)(v + 0.5));
+    uint64_t m = (uint64_t)(v * scale + 0.5);
+    size_t n = put_u64(d, m / scale);
+    unsigned frac = (unsigned)(m % scale);
+    if (frac) {
+        d[n++] = '.';
+        if (scale == 100) {
+            d[n++] = (char)('0' + frac / 10);
+            frac %= 10;
+        }
+        if (frac)
+            d[n++] = (char)('0' + frac);
+    }
+    return n;
+}
+
+int kg_summary_add_row(struct kg_summary_writer *w, const struct kg_summary_vm *row)
+{
+    if (!w || !w->buf || w->rc)
+        return KG_ESTATE;
+    const struct field *c = kg_schema__summary_cols.fields;
+    size_t nc = kg_schema__summary_cols.n;
+    struct wbuf b = {w->buf, w->len, w->cap, false, true};
+    if (w->n_vms)
+        w_ch(&b, ',');
+    w_ch(&b, '[');
+    int rc = 0;
+    if (row->state >= KG_VM_STATE_COUNT)
+        rc = KG_EINVAL;
+    size_t nl = strnlen(row->name, sizeof row->name);
+    if (nl == 0 || nl == sizeof row->name)
+        rc = KG_EINVAL;
+    if (rc == 0)
+        rc = w_str(&b, row->name, nl, KG_NAME_MAX, true);
+    if (rc == 0) {
+        const char *st = kg_vm_state_name(row->state);
+        w_mem(&b, ",\"", 2);
+        w_mem(&b, st, strlen(st));
+        w_mem(&b, row->stale ? "\",true" : "\",false", row->stale ? 6 : 7);
+        for (size_t i = 3; i < nc; i++) {
+            double v;
+            memcpy(&v, (const char *)row + c[i].off, sizeof v);
+            char cell[NUM_MAX + 1];
+            cell[0] = ',';
+            w_mem(&b, cell, 1 + put_cell(cell + 1, &c[i], v));
+        }
+        w_ch(&b, ']');
+        if (b.full)
+            rc = KG_ETOOBIG;
+    }
+    if (rc) {
+        w->omitted++;
+        return rc;
+    }
+    w->len = b.len;
+    w->n_vms++;
+    return 0;
+}
+
+int kg_summary_add(struct kg_summary_writer *w, const struct kg_vm *vm)
+{
+    if (!vm)
+        return KG_EINVAL;
+    struct kg_summary_vm row;
+    kg_summary_vm_of(vm, &row);
+    return kg_summary_add_row(w, &row);
+}
+
+int kg_summary_end(struct kg_summary_writer *w)
+{
+    if (!w)
+        return KG_EINVAL;
+    if (!w->buf || w->rc)
+        return w->rc ? w->rc : KG_ESTATE;
+    /* the room kept back: the cap excluded SUMMARY_TAIL bytes */
+    struct wbuf b = {w->buf, w->len, w->cap + SUMMARY_TAIL - 1, false, false};
+    w_ch(&b, ']');
+    if (w->omitted) {
+        const struct field *f = &kg_schema__summary.fields[kg_schema__summary.n - 1];
+        w_member_u64(&b, f, w->omitted);
+    }
+    int len = w_end(&b);
+    w->rc = len < 0 ? len : KG_ESTATE; /* ended: no more rows */
+    return len;
+}

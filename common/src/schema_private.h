@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The field tables of the metric schema (schema.c), shared by its encoder
- * (schema_encode.c) and its decoder (schema_decode.c, the only cJSON user), so
- * that a field's key, unit and range live in one place. Private to common/, not
- * installed.
+ * (schema_encode.c), its decoder (schema_decode.c, the only cJSON user) and the
+ * host summary's streaming decoder (schema_summary.c), so that a field's key,
+ * unit and range live in one place, and what the decoders share. Private to
+ * common/, not installed.
  */
 #ifndef KG_COMMON_SCHEMA_PRIVATE_H
 #define KG_COMMON_SCHEMA_PRIVATE_H
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "utf8.h"
 
@@ -40,6 +43,8 @@ enum ftype {
 #define F_DISK 0x40u  /* load spec: written for disk loads only */
 #define F_SCEN 0x80u  /* string: empty or a valid scenario name */
 #define F_UUID 0x100u /* string: empty or 8-4-4-4-12 hex */
+#define F_DEC1 0x200u /* summary cell: written to 1 decimal */
+#define F_DEC2 0x400u /* summary cell: written to 2 decimals */
 
 #define KEY_MAX 24 /* bytes of the longest key */
 
@@ -63,10 +68,58 @@ struct table {
 };
 
 extern const struct table kg_schema__vm, kg_schema__disk, kg_schema__net, kg_schema__host,
-    kg_schema__spec, kg_schema__cmd, kg_schema__state;
+    kg_schema__spec, kg_schema__cmd, kg_schema__state, kg_schema__summary,
+    kg_schema__summary_cols;
 
 /* s (NUL-terminated) is 8-4-4-4-12 hex digits, a libvirt UUID. */
 bool kg_schema__uuid_valid(const char *s);
+
+/* ---- decoding (schema_decode.c; the summary's in schema_summary.c) ------- */
+
+/* Where a decoder's one-line reason goes. */
+struct dctx {
+    char *errmsg;
+    size_t errlen;
+};
+
+/* Writes the reason into d's buffer (when there is one); returns code. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static inline int dfail(struct dctx *d, int code, const char *fmt, ...)
+{
+    if (d->errmsg && d->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(d->errmsg, d->errlen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+/* A JSON value as the field decoder sees it, whoever parsed it (a cJSON tree,
+ * or the summary's streaming reader). */
+enum jkind { J_NULL, J_FALSE, J_TRUE, J_NUMBER, J_STRING, J_ARRAY, J_OBJECT };
+struct jval {
+    enum jkind kind;
+    double num;              /* J_NUMBER */
+    const char *str;         /* J_STRING: unescaped, NUL-terminated (no NUL inside) */
+};
+
+/* The pre-scan of raw bytes every decoder makes before parsing: nesting depth,
+ * UTF-8 everywhere, string escapes (no \u0000, no lone surrogate), number
+ * syntax (at most 40 characters), stray bytes. Not the grammar. 0 or KG_EPARSE. */
+int kg_schema__prescan(const unsigned char *s, size_t n, struct dctx *d);
+/* "schema" (v; NULL when missing) is KG_SCHEMA_VERSION: the one check made
+ * before anything else, since a newer major version may have changed what the
+ * other fields mean. */
+int kg_schema__check_schema(const struct jval *v, struct dctx *d);
+/* One field's value into base + f->off, checked against f (type, range, size,
+ * flags); errors name path + f->key. */
+int kg_schema__decode_field(const struct field *f, const struct jval *v, void *base,
+                            const char *path, struct dctx *d);
+/* "null", "a number", "an array"...: for messages. */
+const char *kg_schema__type_name(const struct jval *v);
 
 /* ---- UTF-8 --------------------------------------------------------------- */
 

@@ -180,6 +180,7 @@ static const char *kind_suffix(enum kg_topic_kind kind)
     case KG_TOPIC_VM: return "vm";
     case KG_TOPIC_LOAD_CMD: return "load/cmd";
     case KG_TOPIC_LOAD_STATE: return "load/state";
+    case KG_TOPIC_SUMMARY: return "summary";
     }
     return NULL;
 }
@@ -285,6 +286,8 @@ int kg_topic_parse(const char *prefix, const char *topic, size_t len,
         kind = KG_TOPIC_STATUS;
     else if (nlv == 2 && level_is(lv[1], lvlen[1], "metrics"))
         kind = KG_TOPIC_METRICS;
+    else if (nlv == 2 && level_is(lv[1], lvlen[1], "summary"))
+        kind = KG_TOPIC_SUMMARY;
     else if (nlv == 3 && level_is(lv[1], lvlen[1], "vm"))
         kind = KG_TOPIC_VM;
     else if (nlv == 3 && level_is(lv[1], lvlen[1], "load") && level_is(lv[2], lvlen[2], "cmd"))

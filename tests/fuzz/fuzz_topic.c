@@ -141,7 +141,7 @@ static void fuzz_parse(const char *prefix, const char *topic, size_t len)
     check(r == 0 || r == KG_ENOENT || r == KG_EPARSE, "parse: undocumented code", topic, len);
     if (r != 0)
         return;
-    check(p.kind >= KG_TOPIC_STATUS && p.kind <= KG_TOPIC_LOAD_STATE, "parse: bad kind", topic,
+    check(p.kind >= KG_TOPIC_STATUS && p.kind <= KG_TOPIC_SUMMARY, "parse: bad kind", topic,
           len);
     check(p.name_len >= 1 && p.name_len <= KG_NAME_MAX && p.name[p.name_len] == '\0',
           "parse: bad name", topic, len);
@@ -155,7 +155,7 @@ static void fuzz_parse(const char *prefix, const char *topic, size_t len)
     int en = kg_topic_escape(p.name, p.name_len, ename, sizeof ename);
     check(en > 0, "parse: name does not escape", topic, len);
     static const char *const suffix[] = { "", "status", "metrics", "vm", "load/cmd",
-                                          "load/state" };
+                                          "load/state", "summary" };
     int bn;
     if (p.kind == KG_TOPIC_VM) {
         check(kg_topic_escape(p.vm, p.vm_len, evm, sizeof evm) > 0, "parse: vm does not escape",

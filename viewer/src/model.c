@@ -796,6 +796,11 @@ void model_apply(struct model *m, const char *topic, size_t topic_len, const voi
     const char *p = payload;
     int rc = kg_topic_parse(m->prefix, topic, topic_len, &tp);
 
+    /* This model is filled from the per-VM topics; a host's summary repeats
+     * them for readers that do not get them (PROTOCOL.md), and may be larger
+     * than KG_PAYLOAD_MAX. */
+    if (rc == 0 && tp.kind == KG_TOPIC_SUMMARY)
+        rc = KG_ENOENT;
     if (rc == 0 && len > KG_PAYLOAD_MAX) {
         model_lock(m);
         set_bad(m, MODEL_BAD_OVERSIZED, topic, topic_len, "payload over 16 KiB");

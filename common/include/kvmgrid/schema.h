@@ -179,6 +179,99 @@ void kg_host_init(struct kg_host *h);
 int kg_host_encode(const struct kg_host *h, char *buf, size_t size);
 int kg_host_decode(const char *json, size_t len, struct kg_host *out, char *errmsg, size_t errlen);
 
+/* ---- host summary --------------------------------------------------------- */
+
+/* <prefix>/<host>/summary: the host's figures (the metrics payload's fields,
+ * its name under "host") and one compact row per VM, for readers that take no
+ * per-VM topics (a central wall behind site bridges). Rows are arrays whose
+ * cells "cols" names; a figure that is not available is null there, the one
+ * place the protocol has null (a row cannot leave a cell out).
+ *
+ * Encoding is incremental, straight into the caller's buffer (no allocation,
+ * nothing per VM): kg_summary_begin, kg_summary_add (or _add_row) per VM,
+ * kg_summary_end. A row that would push the payload over the buffer (at most
+ * KG_SUMMARY_MAX) is left out and counted in "vms_omitted", so a summary is
+ * always published, complete up to its limit. Rounding: percentages to 0.1,
+ * bytes/s to integers, latency to 0.01 ms (the per-VM topics keep 3 decimals).
+ *
+ * Decoding is as strict as the other payloads (schema.h's top), bounded by
+ * KG_SUMMARY_MAX, and hands the rows to a callback one at a time, only once the
+ * whole payload is known to be valid: a reader never applies half a summary,
+ * and needs no array of rows. It reads the bytes (no tree, no allocation).
+ * Errors name the row and column:
+ * field "vms[12].cpu_pct": -1 is outside 0..100. */
+
+#define KG_SUMMARY_MAX 1048576        /* bytes, a summary payload */
+#define KG_SUMMARY_COLS_MAX 32        /* columns a decoder takes */
+#define KG_SUMMARY_COL_MAX 32         /* bytes of a column name, incl. NUL */
+
+/* One VM's row. */
+struct kg_summary_vm {
+    char name[KG_NAME_MAX + 1];      /* libvirt domain name (as in its VM topic's payload) */
+    enum kg_vm_state state;
+    bool stale;                      /* the agent's statistics did not come back in time */
+    double cpu_pct;                  /* of its own vCPUs */
+    double mem_used_pct;             /* guest-reported */
+    double disk_bytes_per_s;         /* read + write */
+    double net_bytes_per_s;          /* rx + tx */
+    double steal_pct;
+    double disk_lat_ms;              /* the larger of the read and write latency */
+};
+
+/* The row of a VM: its name, state, staleness, and the sums and maxima above
+ * (a sum of one available and one absent figure is the available one; both
+ * absent: KG_NA), as the wall computes them from a VM payload. */
+void kg_summary_vm_of(const struct kg_vm *vm, struct kg_summary_vm *out);
+
+/* A decoded summary's top level. */
+struct kg_summary {
+    struct kg_host host;             /* host.name is the "host" field */
+    unsigned n_vms;                  /* rows in "vms" */
+    unsigned vms_omitted;            /* rows the publisher left out (size limit) */
+};
+
+/* Encoder state: fill with kg_summary_begin; the fields are the encoder's. */
+struct kg_summary_writer {
+    char *buf;                       /* borrowed: the caller's buffer */
+    size_t cap;                      /* bytes usable, less the room kept for the end */
+    size_t len;
+    unsigned n_vms;                  /* rows written */
+    unsigned omitted;                /* rows left out; a caller may add its own */
+    int rc;                          /* 0, or the error that ended the summary */
+};
+
+/* Starts a summary of host h (borrowed for the call; h->name required, its
+ * figures as kg_host_encode writes them) in buf[size] (borrowed until
+ * kg_summary_end; at most KG_SUMMARY_MAX of it is used). 0, KG_EINVAL (no
+ * buffer, empty or bad host name, bad ts) or KG_ETOOBIG (not even the header
+ * fits). */
+int kg_summary_begin(struct kg_summary_writer *w, char *buf, size_t size,
+                     const struct kg_host *h);
+/* Adds a row: 0; KG_ETOOBIG (it did not fit) or KG_EINVAL (empty name, bad
+ * state), the row left out and counted in omitted; KG_ESTATE after a failed
+ * begin. */
+int kg_summary_add_row(struct kg_summary_writer *w, const struct kg_summary_vm *row);
+/* kg_summary_add_row(w, the row of vm). */
+int kg_summary_add(struct kg_summary_writer *w, const struct kg_vm *vm);
+/* Ends the summary: returns its length (buf is NUL-terminated, always accepted
+ * by kg_summary_decode), or the error of kg_summary_begin. */
+int kg_summary_end(struct kg_summary_writer *w);
+
+/* Called for each row in order, i from 0; vm borrowed for the call. Non-zero
+ * stops the decoder, which returns that value. */
+typedef int (*kg_summary_row_fn)(void *ctx, unsigned i, const struct kg_summary_vm *vm);
+
+/* Decodes a summary payload: *out (the header and counts), and each row through
+ * fn (may be NULL: only check), after the whole payload was checked. Returns 0,
+ * a negative KG_* code with errmsg naming the field (then fn has not run and
+ * *out is as kg_host_init leaves it, counts 0), or fn's non-zero value. Rows map
+ * their cells by the column names in "cols": unknown columns are ignored, cols
+ * without "name", "state" and "stale", or with a column twice, are refused; each
+ * row has exactly as many cells as cols. Thread-safe; fn runs on the calling
+ * thread. */
+int kg_summary_decode(const char *json, size_t len, struct kg_summary *out,
+                      kg_summary_row_fn fn, void *ctx, char *errmsg, size_t errlen);
+
 /* ---- load generator ---------------------------------------------------- */
 
 enum kg_load_kind { KG_LOAD_NONE = 0, KG_LOAD_CPU, KG_LOAD_MEM, KG_LOAD_DISK };

@@ -5,6 +5,7 @@
  *   <prefix>/<host>/status        "online" | "offline"  retained; the agent's will is "offline"
  *   <prefix>/<host>/metrics       host JSON             retained
  *   <prefix>/<host>/vm/<vm>       VM JSON               retained; empty retained = VM removed
+ *   <prefix>/<host>/summary       host summary JSON     retained; empty retained = no summary
  *   <prefix>/<node>/load/cmd      load command JSON
  *   <prefix>/<node>/load/state    load state JSON       retained; will marks it offline
  *
@@ -49,6 +50,7 @@ enum kg_topic_kind {
     KG_TOPIC_VM,         /* <prefix>/<host>/vm/<vm> */
     KG_TOPIC_LOAD_CMD,   /* <prefix>/<node>/load/cmd */
     KG_TOPIC_LOAD_STATE, /* <prefix>/<node>/load/state */
+    KG_TOPIC_SUMMARY,    /* <prefix>/<host>/summary */
 };
 
 /* Escapes name[0..len) into out (size bytes, NUL-terminated). Returns the escaped

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The agent on the test-driver fixture node and a real mosquitto: a fresh
-# subscriber sees exactly the expected retained topics (escaped names), plausible
+# subscriber sees exactly the expected retained topics (escaped names; the
+# host's summary with a row for each VM), plausible
 # values at the driver's known rates, "online"; SIGTERM -> "offline", exit 0 in
 # under a second.
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
@@ -22,11 +23,18 @@ $P/vm/back%5Cslash
 $P/vm/db%232
 $P/vm/grüße-虚拟机
 $P/vm/it%27s%20%24x
+$P/summary
 $P/vm/say%20%22hi%22
 $P/vm/web%2B1"
 kg_assert_eq "exactly the expected retained topics" "$(printf '%s\n' "$expected" | sort)" \
     "$(kg_retained_topics 'kvmgrid/#')"
 kg_assert_eq "status online" "online" "$(kg_retained_payload $P/status)"
+# the summary (on by default) has a row per VM, names as in their payloads, read by
+# libkvmgrid's decoder
+names=$(for t in $(kg_retained_topics "$P/vm/+"); do kg_json_get "$(kg_retained_payload "$t")" "d['name']"; done | LC_ALL=C sort)
+kg_assert_eq "the summary has every VM, awkward names included" "$names" \
+    "$(kg_json_get "$(kg_retained_payload "$P/summary" | "$(kg_bin kg-test-summary-decode)")" \
+       "'\\n'.join(sorted(r['name'] for r in d['vms']))")"
 
 web=$(kg_retained_payload "$P/vm/web%2B1")
 kg_assert_eq "web+1 name round-trips" "web+1" "$(kg_json_get "$web" "d['name']")"

@@ -22,6 +22,10 @@ kg_wait_for 10 sh -c "'$MOSQUITTO_PUB' -h 127.0.0.1 -p $KG_PROD_PORT -u web-01 -
 out=$(kg_prod_pub web-01 kvmgrid/web-01/metrics '{"ok":1}' -V 5)
 kg_assert_not_contains "agent writes its own metrics (v5, no refusal)" "$out" "Not authorized"
 kg_prod_pub web-01 kvmgrid/web-01/vm/db-1 '{"vm":1}' -r >/dev/null
+out=$(kg_prod_pub web-01 kvmgrid/web-01/summary '{"vms":[]}' -V 5 -r)
+kg_assert_not_contains "agent writes its own summary (v5, no refusal)" "$out" "Not authorized"
+out=$(kg_prod_pub web-01 kvmgrid/web-02/summary hijack -V 5 -r)
+kg_assert_contains "agent cannot write another host's summary" "$out" "Not authorized"
 out=$(kg_prod_pub web-01 kvmgrid/web-02/status hijack -V 5 -r)
 kg_assert_contains "agent publishing as another host is refused with 0x87 (v5)" "$out" "Not authorized"
 out=$(kg_prod_pub web-01 kvmgrid/web-02/vm/x hijack311 -V 311 -r)
@@ -67,6 +71,7 @@ done
 kg_prod_sync "$OUT" web-01 kvmgrid/web-01/status
 seen=$(cat "$OUT")
 kg_assert_contains "allowed agent metrics delivered" "$seen" 'kvmgrid/web-01/metrics {"ok":1}'
+kg_assert_contains "allowed agent summary delivered" "$seen" 'kvmgrid/web-01/summary {"vms":[]}'
 kg_assert_contains "allowed load state delivered" "$seen" 'kvmgrid/vm-7/load/state {"state":"idle"}'
 kg_assert_contains "allowed command delivered" "$seen" 'kvmgrid/vm-8/load/cmd {"cmd":"stop"}'
 for bad in hijack hijack311 fake short wall-wrote load-wrote op-wrote; do
@@ -91,6 +96,16 @@ kg_assert_eq "load generator vm-7 reads only its own commands" \
     "$(grep -v '^kvmgrid/vm-7/load/cmd ' "$KG_TMP/load7.out")" ""
 kg_assert_eq "an agent reads only its own VM topics (to remove left-overs)" \
     'kvmgrid/web-01/vm/db-1 {"vm":1}' "$(cat "$KG_TMP/agentread.out")"
+
+# --- a summary as large as a summary may be (KG_SUMMARY_MAX, 1 MiB) fits production.conf's
+#     max_packet_size: accepted, kept retained whole, and its sender stays connected
+head -c 1048576 /dev/zero | tr '\0' x > "$KG_TMP/big-summary"
+out=$("$MOSQUITTO_PUB" -h 127.0.0.1 -p "$KG_PROD_PORT" -u web-01 -P "$(kg_prod_password web-01)" \
+    -q 1 -V 5 -r -t kvmgrid/web-01/summary -f "$KG_TMP/big-summary" 2>&1); rc=$?
+kg_assert_eq "a 1 MiB summary is accepted ($out)" 0 "$rc"
+len=$("$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PROD_PORT" -u operator@alice \
+    -P "$(kg_prod_password operator@alice)" -t kvmgrid/web-01/summary -C 1 -W 5 -F '%l' 2>&1)
+kg_assert_eq "the 1 MiB summary is retained whole" 1048576 "$len"
 
 # --- authentication
 out=$("$MOSQUITTO_PUB" -h 127.0.0.1 -p "$KG_PROD_PORT" -t kvmgrid/anon/status -m x 2>&1); rc=$?

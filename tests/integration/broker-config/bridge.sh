@@ -28,6 +28,7 @@ centre_sub_retained() { kg_prod_retained wall@hq "$1"; }
 # Retained state published at the site while the centre is down.
 site_pub -r -t kvmgrid/web-01/status -m online
 site_pub -r -t kvmgrid/web-01/metrics -m '{"cpu_pct":7}'
+site_pub -r -t kvmgrid/web-01/summary -m '{"vms":[]}'
 site_pub -r -t kvmgrid/web-01/vm/db-1 -m '{"cpu_pct":55}'
 site_pub -r -t kvmgrid/web-01/vm/gone -m '{"cpu_pct":1}'
 site_pub -r -t kvmgrid/vm-7/load/state -m '{"state":"idle"}'
@@ -41,11 +42,12 @@ kg_pass "bridge connected to the centre over TLS with its own user"
 expected='site1/kvmgrid/vm-7/load/state {"state":"idle"}
 site1/kvmgrid/web-01/metrics {"cpu_pct":7}
 site1/kvmgrid/web-01/status online
+site1/kvmgrid/web-01/summary {"vms":[]}
 site1/kvmgrid/web-01/vm/db-1 {"cpu_pct":55}
 site1/kvmgrid/web-01/vm/gone {"cpu_pct":1}'
 centre_complete() { [ "$(centre_sub_retained 'site1/kvmgrid/#')" = "$1" ]; }
 kg_wait_for 15 centre_complete "$expected" || true
-kg_assert_eq "retained host, VM and load state at the centre, under site1/kvmgrid, retained there too" \
+kg_assert_eq "retained host, summary, VM and load state at the centre, under site1/kvmgrid, retained there too" \
     "$expected" "$(centre_sub_retained 'site1/kvmgrid/#')"
 kg_assert_eq "nothing of the site under the centre's own prefix" "" "$(centre_sub_retained 'kvmgrid/#')"
 

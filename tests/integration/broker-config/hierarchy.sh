@@ -214,7 +214,7 @@ kg_assert_eq "3: the command was not echoed back to the centre" 1 \
     "$(count "$CENTRE_OUT" "site3/kvmgrid/vm-31/load/cmd $CMD")"
 # A summary over the centre's max_packet_size at site 1 is dropped there
 # (bridge_max_packet_size): the link stays up and what follows still flows.
-head -c 70000 /dev/zero | tr '\0' x > "$KG_TMP/big"
+head -c 1200000 /dev/zero | tr '\0' x > "$KG_TMP/big"
 spub 1 -r -t kvmgrid/hv-11/summary -f "$KG_TMP/big"
 spub 1 -r -t kvmgrid/hv-12/summary -m "$(summary hv-12 3)"
 kg_wait_for 10 in_file "$CENTRE_OUT" "site1/kvmgrid/hv-12/summary $(summary hv-12 3)" &&

@@ -410,6 +410,90 @@ static void test_empty_first_cycle(void **state)
     publish_free(p);
 }
 
+/* Rows of a decoded summary, for test_summary. */
+struct rows {
+    unsigned n;
+    struct kg_summary_vm v[4];
+};
+
+static int on_row(void *ctx, unsigned i, const struct kg_summary_vm *vm)
+{
+    struct rows *r = ctx;
+    assert_true(i < 4);
+    r->v[r->n++] = *vm;
+    return 0;
+}
+
+/* With summary on, each cycle ends with the host's summary: after the VMs and
+ * the removals, at the figures' QoS, with a row for every VM, skipped by the
+ * deadband or not; none before the host is known. */
+static void test_summary(void **state)
+{
+    (void)state;
+    static struct sink s;
+    memset(&s, 0, sizeof s);
+    struct publish_options o = {.prefix = "kvmgrid", .host = "hv 1", .deadband_pct = 50,
+                                .max_skip = 100, .metrics_qos = 0, .send = sink_send,
+                                .send_ctx = &s, .summary = true};
+    struct publish *p = NULL;
+    assert_int_equal(publish_create(&o, &p), 0);
+    struct kg_vm vms[2];
+    mkvm(&vms[0], "u1", "a", 10);
+    mkvm(&vms[1], "u2", "b", 20);
+    assert_int_equal(publish_vms(p, vms, 2, false), 0);
+    assert_int_equal(s.n, 2); /* no host yet: no summary */
+    struct kg_host h;
+    kg_host_init(&h);
+    h.ts_ms = 1764458534000;
+    snprintf(h.name, sizeof h.name, "hv 1");
+    h.cpu_pct = 12.5;
+    assert_int_equal(publish_host(p, &h), 0);
+    s.n = 0;
+    mkvm(&vms[0], "u1", "a", 10.01); /* within the deadband: skipped */
+    assert_int_equal(publish_vms(p, vms, 1, false), 0); /* b vanished */
+    assert_int_equal(s.n, 2);                              /* b removed, summary */
+    assert_int_equal(s.len[0], 0);
+    assert_string_equal(s.topic[1], "kvmgrid/hv%201/summary");
+    assert_true(s.retain[1]);
+    assert_int_equal(s.qos[1], 0);
+    struct kg_summary sum;
+    struct rows r = {0};
+    char err[KG_ERRMSG_MAX];
+    assert_int_equal(kg_summary_decode(s.payload[1], s.len[1], &sum, on_row, &r, err, sizeof err),
+                     0);
+    assert_string_equal(sum.host.name, "hv 1");
+    assert_true(sum.host.cpu_pct == 12.5);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.v[0].name, "a");
+    assert_true(r.v[0].cpu_pct == 10); /* the figure of this sample, rounded */
+    struct publish_stats st;
+    publish_get_stats(p, &st);
+    assert_int_equal(st.summaries, 1);
+    assert_int_equal(st.skipped, 1);
+    assert_int_equal(st.summary_omitted, 0);
+    /* a summary that cannot be sent is an error of the cycle */
+    s.down = true;
+    assert_int_equal(publish_vms(p, vms, 1, false), KG_ENOTCONN);
+    s.down = false;
+    /* clearing: an empty retained message at QoS 1 */
+    s.n = 0;
+    assert_int_equal(publish_summary_clear(p), 0);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.topic[0], "kvmgrid/hv%201/summary");
+    assert_int_equal(s.len[0], 0);
+    assert_int_equal(s.qos[0], 1);
+    publish_free(p);
+    /* off: never a summary */
+    memset(&s, 0, sizeof s);
+    o.summary = false;
+    assert_int_equal(publish_create(&o, &p), 0);
+    assert_int_equal(publish_host(p, &h), 0);
+    assert_int_equal(publish_vms(p, vms, 2, false), 0);
+    for (int i = 0; i < s.n; i++)
+        assert_null(strstr(s.topic[i], "summary"));
+    publish_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_qos_per_message),
         cmocka_unit_test(test_empty_first_cycle),
         cmocka_unit_test(test_sweep_left_overs),
+        cmocka_unit_test(test_summary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
 /*
  * docs/PROTOCOL.md against the code, mechanically: the field names in the
  * document's field tables (host, VM, disk object, interface object, load
- * command, load state) must be exactly the JSON keys that the encoders write
+ * command, load state, summary, and the summary's columns, whose names are the
+ * strings of its "cols") must be exactly the JSON keys that the encoders write
  * for fully populated structs, table by table, and every documented field must
  * be known to its decoder (given a value of the wrong type, the decoder rejects
  * the payload and names that field) with the documented type (an "integer"
@@ -31,10 +32,10 @@
 #include "kvmgrid/schema.h"
 
 /* The field tables of PROTOCOL.md, by the heading or line above them. */
-enum table { T_HOST, T_VM, T_DISK, T_NET, T_CMD, T_STATE, T_COUNT };
+enum table { T_HOST, T_VM, T_DISK, T_NET, T_CMD, T_STATE, T_SUM, T_SUMCOL, T_COUNT };
 static const char *const table_names[T_COUNT] = {
     "Host payload", "VM payload", "Disk object", "Interface object", "Load command payload",
-    "Load state payload",
+    "Load state payload", "Summary payload", "Summary columns",
 };
 
 #define MAX_FIELDS 64
@@ -97,14 +98,16 @@ static void load_documented(void)
         if (eol)
             *eol = '\0';
         if (strncmp(line, "## ", 3) == 0 || strncmp(line, "Disk object", 11) == 0 ||
-            strncmp(line, "Interface object", 16) == 0) {
+            strncmp(line, "Interface object", 16) == 0 ||
+            strncmp(line, "Summary columns", 15) == 0) {
             const char *title = line[0] == '#' ? line + 3 : line;
             cur = -1;
             for (int t = 0; t < T_COUNT; t++)
                 if (strncmp(title, table_names[t], strlen(table_names[t])) == 0)
                     cur = t;
         }
-        if (strncmp(line, "| Field |", 9) == 0) {
+        /* a summary's columns are listed like fields: "| Column |" */
+        if (strncmp(line, "| Field |", 9) == 0 || strncmp(line, "| Column |", 10) == 0) {
             if (cur < 0)
                 fail_msg("PROTOCOL.md: a field table under no known heading: %s", line);
             in_table = true;
@@ -268,6 +271,22 @@ static void full_state(struct kg_load_state *s)
 
 static char g_buf[KG_PAYLOAD_MAX];
 
+/* A summary of full_host with one row of full_vm, and one row left out (so that
+ * "vms_omitted" is written too), in g_buf; returns its length. */
+static int full_summary(void)
+{
+    struct kg_host h;
+    full_host(&h);
+    static struct kg_vm vm;
+    full_vm(&vm);
+    struct kg_summary_writer w;
+    assert_int_equal(kg_summary_begin(&w, g_buf, sizeof g_buf, &h), 0);
+    assert_int_equal(kg_summary_add(&w, &vm), 0);
+    vm.name[0] = '\0';
+    assert_int_equal(kg_summary_add(&w, &vm), KG_EINVAL);
+    return kg_summary_end(&w);
+}
+
 static void keys_of(const cJSON *obj, struct names *out)
 {
     assert_true(cJSON_IsObject(obj));
@@ -332,6 +351,14 @@ static void encoded_names(struct names enc[T_COUNT], struct names *load_obj)
     root = parsed(kg_load_state_encode(&s, g_buf, sizeof g_buf));
     keys_of(root, &enc[T_STATE]);
     keys_of(cJSON_GetObjectItemCaseSensitive(root, "load"), load_obj);
+    cJSON_Delete(root);
+
+    root = parsed(full_summary());
+    keys_of(root, &enc[T_SUM]);
+    const cJSON *cols = cJSON_GetObjectItemCaseSensitive(root, "cols");
+    assert_true(cJSON_IsArray(cols));
+    for (const cJSON *e = cols->child; e; e = e->next)
+        add_name(&enc[T_SUMCOL], e->valuestring, strlen(e->valuestring));
     cJSON_Delete(root);
 }
 
@@ -430,6 +457,11 @@ static int decode_with(enum table t, const char *in, const char *key, cJSON *rep
     case T_HOST: rc = kg_host_decode(json, len, &h, err, errlen); break;
     case T_CMD: rc = kg_load_cmd_decode(json, len, &c, err, errlen); break;
     case T_STATE: rc = kg_load_state_decode(json, len, &s, err, errlen); break;
+    case T_SUM: {
+        static struct kg_summary sum;
+        rc = kg_summary_decode(json, len, &sum, NULL, NULL, err, errlen);
+        break;
+    }
     default: rc = kg_vm_decode(json, len, &vm, err, errlen); break;
     }
     *json_out = json;
@@ -477,11 +509,70 @@ static void expect_number_type(enum table t, const char *in, const char *key, co
     cJSON_free(json);
 }
 
+/* A summary column's cell in the first row of full_summary() replaced with repl
+ * (taken): the decoder's result, its message in err. */
+static int decode_cell_with(const char *col, cJSON *repl, char *err, size_t errlen,
+                            char **json_out)
+{
+    cJSON *root = parsed(full_summary());
+    const cJSON *cols = cJSON_GetObjectItemCaseSensitive(root, "cols");
+    cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "vms"), 0);
+    int at = 0;
+    for (const cJSON *c = cols->child; c && strcmp(c->valuestring, col) != 0; c = c->next)
+        at++;
+    assert_true(at < cJSON_GetArraySize(cols));
+    cJSON_ReplaceItemInArray(row, at, repl);
+    char *json = cJSON_PrintUnformatted(root);
+    assert_non_null(json);
+    cJSON_Delete(root);
+    static struct kg_summary sum;
+    err[0] = '\0';
+    int rc = kg_summary_decode(json, strlen(json), &sum, NULL, NULL, err, errlen);
+    *json_out = json;
+    return rc;
+}
+
+/* Each documented column is decoded with its documented type, and the
+ * required ones may not be null. */
+static void test_documented_columns_are_decoded(void **state)
+{
+    (void)state;
+    load_documented();
+    for (unsigned i = 0; i < documented[T_SUMCOL].n; i++) {
+        const char *col = documented[T_SUMCOL].name[i];
+        const char *type = documented[T_SUMCOL].type[i];
+        char err[KG_ERRMSG_MAX], *json, quoted[80];
+        snprintf(quoted, sizeof quoted, "vms[0].%s\"", col);
+        int rc = decode_cell_with(col, cJSON_CreateObject(), err, sizeof err, &json);
+        if (rc >= 0 || !strstr(err, quoted))
+            fail_msg("Summary columns: decoder does not know \"%s\" (rc %d, \"%s\"): %s", col,
+                     rc, err, json);
+        cJSON_free(json);
+        rc = decode_cell_with(col, cJSON_CreateNull(), err, sizeof err, &json);
+        if (documented[T_SUMCOL].required[i] != (rc < 0))
+            fail_msg("Summary columns: \"%s\" is %s but null is %s: %s", col,
+                     documented[T_SUMCOL].required[i] ? "required" : "optional",
+                     rc < 0 ? "refused" : "accepted", json);
+        cJSON_free(json);
+        if (strcmp(type, "number") == 0 || strcmp(type, "integer") == 0) {
+            rc = decode_cell_with(col, cJSON_CreateNumber(1.5), err, sizeof err, &json);
+            if ((strcmp(type, "number") == 0) != (rc == 0))
+                fail_msg("Summary columns: \"%s\" is documented as %s; 1.5 gives %d (%s)", col,
+                         type, rc, err);
+            cJSON_free(json);
+        } else if (strcmp(type, "string") != 0 && strcmp(type, "boolean") != 0) {
+            fail_msg("Summary columns: \"%s\" has an unknown type \"%s\"", col, type);
+        }
+    }
+}
+
 static void test_documented_fields_are_decoded(void **state)
 {
     (void)state;
     load_documented();
     for (int t = 0; t < T_COUNT; t++) {
+        if (t == T_SUMCOL)
+            continue; /* test_documented_columns_are_decoded */
         for (unsigned i = 0; i < documented[t].n; i++) {
             const char *f = documented[t].name[i];
             const char *in = t == T_DISK ? "disks" : t == T_NET ? "nets" : NULL;
@@ -512,6 +603,9 @@ static void test_documented_fields_are_decoded(void **state)
                 assert_true(kg_load_state_encode(&s, g_buf, sizeof g_buf) > 0);
                 break;
             }
+            case T_SUM:
+                assert_true(full_summary() > 0);
+                break;
             default: {
                 static struct kg_vm vm;
                 full_vm(&vm);
@@ -545,7 +639,7 @@ static void test_documented_fields_are_decoded(void **state)
 /* ---- the schema's ledger ----------------------------------------------------- */
 
 static const char *const ledger_payloads[T_COUNT] = {
-    "host", "vm", "disk", "net", "load-cmd", "load-state",
+    "host", "vm", "disk", "net", "load-cmd", "load-state", "summary", "summary-col",
 };
 
 /* Names of the code's enum wire values, for the ledger's "enum" lines. */
@@ -663,6 +757,7 @@ int main(void)
         cmocka_unit_test(test_documented_equals_encoded),
         cmocka_unit_test(test_state_load_is_command_start_fields),
         cmocka_unit_test(test_documented_fields_are_decoded),
+        cmocka_unit_test(test_documented_columns_are_decoded),
         cmocka_unit_test(test_schema_ledger),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

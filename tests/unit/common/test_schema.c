@@ -900,16 +900,31 @@ static char *read_file(const char *path, size_t *len)
 }
 
 /* Every ```json block in docs/PROTOCOL.md follows a line "<!-- example: KIND -->"
- * (vm, host, load-cmd, load-state) and decodes with that kind's decoder; a
+ * (vm, host, load-cmd, load-state, summary) and decodes with that kind's decoder; a
  * Home Assistant discovery config (ha-config) is test_ha's to check. */
 #define HA_CONFIG (-3)
+#define SUMMARY (-4)
+static int decode_summary(const char *json, size_t len, char *errmsg, size_t errlen)
+{
+    char *copy = malloc(len ? len : 1);
+    assert_non_null(copy);
+    if (len)
+        memcpy(copy, json, len);
+    struct kg_summary *s = malloc(sizeof *s);
+    assert_non_null(s);
+    int rc = kg_summary_decode(copy, len, s, NULL, NULL, errmsg, errlen);
+    free(s);
+    free(copy);
+    return rc;
+}
+
 static void test_protocol_examples(void **state)
 {
     (void)state;
     size_t len;
     char *doc = read_file(KG_SOURCE_DIR "/docs/PROTOCOL.md", &len);
     int marker = -1;
-    unsigned counts[4] = {0}, blocks = 0;
+    unsigned counts[4] = {0}, blocks = 0, summaries = 0;
     char *line = doc;
     static char block[KG_PAYLOAD_MAX + 1];
     while (line && *line) {
@@ -927,11 +942,13 @@ static void test_protocol_examples(void **state)
             }
             if (marker == -2 && strncmp(line, "<!-- example: ha-config -->", ll) == 0)
                 marker = HA_CONFIG; /* Home Assistant discovery: test_ha compares it */
+            if (marker == -2 && strncmp(line, "<!-- example: summary -->", ll) == 0)
+                marker = SUMMARY;
             if (marker == -2)
                 fail_msg("unknown example marker: %.*s", (int)ll, line);
         } else if (ll >= 7 && strncmp(line, "```json", 7) == 0) {
             blocks++;
-            if (marker < 0 && marker != HA_CONFIG)
+            if (marker < 0 && marker != HA_CONFIG && marker != SUMMARY)
                 fail_msg("```json block %u has no <!-- example: KIND --> line before it", blocks);
             size_t bl = 0;
             line = next;
@@ -953,6 +970,16 @@ static void test_protocol_examples(void **state)
                 continue;
             }
             char err[KG_ERRMSG_MAX] = "";
+            if (marker == SUMMARY) {
+                if (decode_summary(block, bl, err, sizeof err) != 0)
+                    fail_msg("PROTOCOL.md example %u (summary) does not decode: %s\n%s", blocks,
+                             err, block);
+                summaries++;
+                marker = -1;
+                eol = strchr(line, '\n');
+                line = eol ? eol + 1 : NULL;
+                continue;
+            }
             int rc = decode_as((enum kind)marker, block, bl, err, sizeof(err));
             if (rc != 0)
                 fail_msg("PROTOCOL.md example %u (%s) does not decode: %s\n%s", blocks,
@@ -971,6 +998,7 @@ static void test_protocol_examples(void **state)
     assert_true(counts[K_VM] >= 2);
     assert_true(counts[K_CMD] >= 6);
     assert_true(counts[K_STATE] >= 4);
+    assert_true(summaries >= 1);
 }
 
 /* ---- bad input -------------------------------------------------------------- */

@@ -394,7 +394,8 @@ static void check_build_parse(const char *prefix, enum kg_topic_kind kind, const
     assert_null(strchr(topic, '#'));
     assert_true(valid_utf8((const unsigned char *)topic, (size_t)len));
     size_t want_levels = count_char(prefix, '/') + 1 +
-                         (kind == KG_TOPIC_STATUS || kind == KG_TOPIC_METRICS ? 2 : 3);
+                         (kind == KG_TOPIC_STATUS || kind == KG_TOPIC_METRICS ||
+                                  kind == KG_TOPIC_SUMMARY ? 2 : 3);
     assert_int_equal(count_char(topic, '/') + 1, want_levels);
     assert_memory_equal(topic, prefix, strlen(prefix));
 
@@ -438,7 +439,8 @@ static void test_build_parse_every_kind(void **state)
                             "\xC2\x85", "\xF0\x9F\x94\xA5", "tab\t\r\n", n255, s255, u255 };
     const char *prefixes[] = { "kvmgrid", "site1/kvmgrid", "m\xC3\xBCnchen", p128 };
     const enum kg_topic_kind kinds[] = { KG_TOPIC_STATUS, KG_TOPIC_METRICS,
-                                         KG_TOPIC_LOAD_CMD, KG_TOPIC_LOAD_STATE };
+                                         KG_TOPIC_LOAD_CMD, KG_TOPIC_LOAD_STATE,
+                                         KG_TOPIC_SUMMARY };
     size_t nn = sizeof names / sizeof names[0];
 
     for (size_t pi = 0; pi < sizeof prefixes / sizeof prefixes[0]; pi++) {
@@ -461,6 +463,8 @@ static void test_build_parse_every_kind(void **state)
     assert_string_equal(topic, "s/kvmgrid/n/load/cmd");
     kg_topic_build(topic, sizeof topic, "kvmgrid", KG_TOPIC_LOAD_STATE, "n", NULL);
     assert_string_equal(topic, "kvmgrid/n/load/state");
+    kg_topic_build(topic, sizeof topic, "kvmgrid", KG_TOPIC_SUMMARY, "hv 1", NULL);
+    assert_string_equal(topic, "kvmgrid/hv%201/summary");
 
     /* the longest topic fits KG_TOPIC_MAX exactly or with room */
     int len = kg_topic_build(topic, sizeof topic, p128, KG_TOPIC_VM, s255, s255);
@@ -514,6 +518,8 @@ static void test_filters(void **state)
     assert_string_equal(f, "kvmgrid/+/load/cmd");
     kg_topic_filter_kind(f, sizeof f, "s/kvmgrid", KG_TOPIC_LOAD_STATE);
     assert_string_equal(f, "s/kvmgrid/+/load/state");
+    kg_topic_filter_kind(f, sizeof f, "kvmgrid", KG_TOPIC_SUMMARY);
+    assert_string_equal(f, "kvmgrid/+/summary");
 
     assert_int_equal(kg_topic_filter_all(f, sizeof f, "a/#"), KG_EINVAL);
     assert_int_equal(kg_topic_filter_all(f, sizeof f, ""), KG_EINVAL);
