@@ -3,7 +3,8 @@
 # 300 test-driver domains, at qos 1 and at qos 0: every cycle's messages go out
 # paced (the agent waits for the broker every 100 messages), and a fresh
 # subscriber sees every VM retained, with rates after two cycles; then SIGTERM
-# still gives "offline" and exit 0 within a second.
+# still gives "offline" and exit 0 promptly (no wait for a window, acks or a
+# hung disconnect).
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 . "$KG_SOURCE_DIR/tests/integration/agent/agent_lib.sh"
 N=300
@@ -49,6 +50,11 @@ print(len(vms), sum(vms.values()))')
     kg_stop "$AGENT_PID"
     ms=$(( ($(date +%s%N) - t0) / 1000000 ))
     kg_assert_eq "qos $q: exit 0" 0 "$KG_EXIT_STATUS"
-    [ "$ms" -lt 1000 ] && kg_pass "qos $q: stopped in $ms ms" || kg_fail "qos $q: stop took $ms ms"
+    # What this guards is a stop that waits for something it should not: a
+    # pacing window that never opens, acks that never come, a hung disconnect
+    # (the session gives a clean disconnect 2 s at most). Not speed: the bound is far
+    # above a normal stop (tens of ms here; 1.6 s seen under ASan on a loaded
+    # machine) and below those waits plus the 2 s.
+    [ "$ms" -lt 5000 ] && kg_pass "qos $q: stopped in $ms ms" || kg_fail "qos $q: stop took $ms ms"
     kg_assert_eq "qos $q: status offline" offline "$(kg_retained_payload "$P/status")"
 done
