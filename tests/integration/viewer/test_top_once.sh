@@ -98,7 +98,9 @@ TABLE
 mask_age <"$KG_TMP/table.txt" >"$KG_TMP/got.txt"
 if cmp -s "$KG_TMP/want.txt" "$KG_TMP/got.txt"; then kg_pass "--once: the exact table"
 else kg_fail "--once: table differs:$(diff "$KG_TMP/want.txt" "$KG_TMP/got.txt")"; fi
-kg_assert_contains "--once: ages of fresh VMs in seconds" "$(sed -n 2p "$KG_TMP/table.txt")" " 0s"
+# Fresh: published just before (a few seconds on a loaded machine), shown in seconds.
+if sed -n 2p "$KG_TMP/table.txt" | grep -Eq ' [0-9]s( |$)'; then kg_pass "--once: ages of fresh VMs in seconds"
+else kg_fail "--once: ages of fresh VMs in seconds: $(sed -n 2p "$KG_TMP/table.txt")"; fi
 
 # sorted by CPU (largest first), then reversed; a host filter, a glob, alerts only
 # the VMs in the order --json prints them (the table's, by --sort), names displayed
