@@ -5,13 +5,16 @@
  * (so they follow docs/PROTOCOL.md by construction), optionally keeps updating a
  * share of them per second, or prints one payload for mosquitto_pub.
  *
- *   kg-wall-gridpub --broker URI [--prefix P] --hosts N --vms M
+ *   kg-wall-gridpub --broker URI [--prefix P] --hosts N --vms M [--summary]
  *                   [--rate UPDATES_PER_S --duration S] [--status online]
  *                   [--wave PERIOD_S --duration S [--hot N]]
  *   kg-wall-gridpub --print-vm HOST VM CPU_PCT STATE [stale]
  *   kg-wall-gridpub --print-host HOST INTERVAL_S
  *
  * Values are deterministic: VM j of host i gets cpu_pct (i * 7 + j * 13) % 101.
+ * --summary publishes the same grid as one summary per host (its figures and a
+ * row per VM, by kg_summary_*) instead of a topic per VM: what a wall with
+ * source = summaries reads; not with --rate or --wave, which update VM topics.
  * --rate updates that many random VMs per second with random figures (the
  * benchmark's load). --wave republishes every VM and every host once a second
  * for --duration S with figures that follow waves of PERIOD_S seconds, each VM
@@ -19,6 +22,7 @@
  * first N hosts (--hot) stays at 97 % CPU and 96 % memory (alerts to show).
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +82,32 @@ static void publish_vm(struct kg_mqtt *m, const char *prefix, const struct kg_vm
         kg_mqtt_publish(m, topic, buf, (size_t)n, true);
 }
 
+/* --summary: host i's summary of VMs vm000.. (the grid's figures), retained,
+ * waiting while the client's buffer is full. Returns the rows published. */
+static long publish_summary(struct kg_mqtt *m, const char *prefix, const char *host, long i,
+                            long vms)
+{
+    static char sbuf[KG_SUMMARY_MAX];
+    char topic[KG_TOPIC_MAX], name[64];
+    struct kg_host h;
+    make_host(&h, host, 5, 25);
+    struct kg_summary_writer w;
+    if (kg_summary_begin(&w, sbuf, sizeof(sbuf), &h) != 0)
+        return 0;
+    for (long j = 0; j < vms; j++) {
+        struct kg_vm v;
+        snprintf(name, sizeof(name), "vm%03ld", j);
+        make_vm(&v, host, name, (double)((i * 7 + j * 13) % 101), KG_VM_RUNNING);
+        (void)kg_summary_add(&w, &v);
+    }
+    int n = kg_summary_end(&w);
+    if (n < 0 || kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_SUMMARY, host, NULL) < 0)
+        return 0;
+    while (kg_mqtt_publish(m, topic, sbuf, (size_t)n, true) == KG_EAGAIN)
+        kg_clock_sleep_ns(1000000, NULL);
+    return (long)w.n_vms;
+}
+
 /* Sleeps until one second after sec0 (monotonic ns). */
 static void rest_of_second(uint64_t sec0)
 {
@@ -101,7 +131,8 @@ static void make_wave_vm(struct kg_vm *v, const char *host, const char *name, lo
 static int usage(void)
 {
     fprintf(stderr, "usage: kg-wall-gridpub --broker URI [--prefix P] --hosts N --vms M "
-                    "[--rate N --duration S] [--wave PERIOD_S --duration S [--hot N]]\n"
+                    "[--summary] [--rate N --duration S] [--wave PERIOD_S --duration S "
+                    "[--hot N]]\n"
                     "       kg-wall-gridpub --print-vm HOST VM CPU_PCT STATE [stale]\n"
                     "       kg-wall-gridpub --print-host HOST INTERVAL_S\n");
     return 2;
@@ -140,7 +171,14 @@ int main(int argc, char **argv)
     const char *broker = NULL, *prefix = KG_PREFIX_DEFAULT;
     long hosts = 0, vms = 0, rate = 0, hot = 0;
     double duration = 0, wave = 0;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    bool summary = false;
+    for (int i = 1; i < argc; i += 2) {
+        if (!strcmp(argv[i], "--summary")) {
+            summary = true;
+            i--; /* a flag: no value */
+            continue;
+        }
+        if (i + 1 >= argc) return usage();
         if (!strcmp(argv[i], "--broker")) broker = argv[i + 1];
         else if (!strcmp(argv[i], "--prefix")) prefix = argv[i + 1];
         else if (!strcmp(argv[i], "--hosts")) hosts = atol(argv[i + 1]);
@@ -151,7 +189,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--hot")) hot = atol(argv[i + 1]);
         else return usage();
     }
-    if (broker == NULL || hosts <= 0 || vms < 0)
+    if (broker == NULL || hosts <= 0 || vms < 0 || (summary && (rate > 0 || wave > 0)))
         return usage();
     struct kg_mqtt_options o;
     memset(&o, 0, sizeof(o));
@@ -176,6 +214,10 @@ int main(int argc, char **argv)
         kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_STATUS, host, NULL);
         while (kg_mqtt_publish(m, topic, "online", 6, true) == KG_EAGAIN)
             kg_clock_sleep_ns(1000000, NULL);
+        if (summary) {
+            sent += (uint64_t)publish_summary(m, prefix, host, i, vms);
+            continue;
+        }
         for (long j = 0; j < vms; j++) {
             snprintf(name, sizeof(name), "vm%03ld", j);
             make_vm(&v, host, name, (double)((i * 7 + j * 13) % 101), KG_VM_RUNNING);
@@ -187,7 +229,8 @@ int main(int argc, char **argv)
         }
     }
     kg_mqtt_flush(m, 60000);
-    fprintf(stderr, "gridpub: %llu retained VM payloads in %.2f s\n", (unsigned long long)sent,
+    fprintf(stderr, "gridpub: %llu retained VM %s in %.2f s\n", (unsigned long long)sent,
+            summary ? "rows in summaries" : "payloads",
             (double)(kg_clock_mono_ns() - t0) / 1e9);
     if (rate > 0 && duration > 0 && vms > 0) {
         uint64_t end = kg_clock_mono_ns() + (uint64_t)(duration * 1e9), k = 0;
