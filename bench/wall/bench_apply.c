@@ -3,9 +3,10 @@
  * kg-bench-wall-apply: what the viewer's model costs per VM to take a grid from
  * each source, in process (no broker): HOSTS x VMS retained VM payloads and
  * host metrics through model_apply (source = vms), against one summary per
- * host (source = summaries), both made by libkvmgrid's encoders from the same
- * figures. Two rounds each: the first creates the VMs, the second updates them
- * (the steady state). Prints ns per VM, best of REPEAT runs; never fails on time.
+ * host (source = summaries), both made by libkvmgrid's encoders from
+ * kg-wall-gridpub's figures (grid_figures.h). Two rounds each: the first
+ * creates the VMs, the second updates them (the steady state). Prints ns per
+ * VM, best of REPEAT runs; never fails on time.
  *
  *   kg-bench-wall-apply [HOSTS [VMS [REPEAT]]]     (default 2000 50 3)
  */
@@ -16,6 +17,7 @@
 #include "kvmgrid/clock.h"
 #include "kvmgrid/schema.h"
 #include "kvmgrid/topic.h"
+#include "grid_figures.h"
 #include "model.h"
 
 struct msg {
@@ -25,40 +27,17 @@ struct msg {
     size_t len;
 };
 
+/* gridpub's grid (grid_figures.h), with a fixed time stamp */
 static void make_vm(struct kg_vm *v, const char *host, const char *name, double cpu)
 {
-    kg_vm_init(v);
+    grid_vm(v, host, name, cpu, KG_VM_RUNNING);
     v->ts_ms = 1764420000000;
-    snprintf(v->host, sizeof(v->host), "%s", host);
-    snprintf(v->name, sizeof(v->name), "%s", name);
-    v->state = KG_VM_RUNNING;
-    v->vcpus = 2;
-    v->cpu_pct = cpu;
-    v->cpu_host_pct = cpu / 4;
-    v->steal_pct = cpu / 10;
-    v->mem_cur_kib = 2097152;
-    v->mem_max_kib = 4194304;
-    v->mem_used_pct = cpu;
-    v->mem_used_kib = 2097152 * cpu / 100;
-    v->mem_rss_kib = 1500000;
-    v->disk_rd_bytes_per_s = cpu * 1e6;
-    v->disk_wr_bytes_per_s = cpu * 1e3;
-    v->disk_rd_lat_ms = cpu / 20;
-    v->net_rx_bytes_per_s = cpu * 1e5;
-    v->net_tx_bytes_per_s = cpu * 1e4;
 }
 
 static void make_host(struct kg_host *h, const char *name)
 {
-    kg_host_init(h);
+    grid_host(h, name, 5, 25);
     h->ts_ms = 1764420000000;
-    snprintf(h->name, sizeof(h->name), "%s", name);
-    snprintf(h->agent_version, sizeof(h->agent_version), "0.1.0");
-    snprintf(h->collect_path, sizeof(h->collect_path), "bulk");
-    h->libvirt_ok = true;
-    h->interval_s = 5;
-    h->cpus = 16;
-    h->cpu_pct = 25;
 }
 
 static void keep(struct msg *m, enum kg_topic_kind kind, const char *host, const char *vm,

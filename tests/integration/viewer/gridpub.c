@@ -32,44 +32,7 @@
 #include "kvmgrid/mqtt.h"
 #include "kvmgrid/schema.h"
 #include "kvmgrid/topic.h"
-
-static void make_vm(struct kg_vm *v, const char *host, const char *name, double cpu,
-                    enum kg_vm_state st)
-{
-    kg_vm_init(v);
-    v->ts_ms = kg_clock_real_ms();
-    snprintf(v->host, sizeof(v->host), "%s", host);
-    snprintf(v->name, sizeof(v->name), "%s", name);
-    v->state = st;
-    v->vcpus = 2;
-    if (st == KG_VM_RUNNING || st == KG_VM_PAUSED) {
-        v->cpu_pct = cpu;
-        v->cpu_host_pct = cpu / 4;
-        v->steal_pct = cpu / 10;
-        v->mem_cur_kib = 2097152;
-        v->mem_max_kib = 4194304;
-        v->mem_used_pct = cpu;
-        v->mem_used_kib = 2097152 * cpu / 100;
-        v->mem_rss_kib = 1500000;
-        v->disk_rd_bytes_per_s = cpu * 1e6;
-        v->disk_wr_bytes_per_s = 0;
-        v->net_rx_bytes_per_s = cpu * 1e5;
-        v->net_tx_bytes_per_s = 0;
-    }
-}
-
-static void make_host(struct kg_host *h, const char *name, double interval_s, double cpu_pct)
-{
-    kg_host_init(h);
-    h->ts_ms = kg_clock_real_ms();
-    snprintf(h->name, sizeof(h->name), "%s", name);
-    snprintf(h->agent_version, sizeof(h->agent_version), "0.1.0");
-    snprintf(h->collect_path, sizeof(h->collect_path), "bulk");
-    h->libvirt_ok = true;
-    h->interval_s = interval_s;
-    h->cpus = 16;
-    h->cpu_pct = cpu_pct;
-}
+#include "grid_figures.h"
 
 /* Publishes v (of host/name) retained; drops it when the client's buffer is full. */
 static void publish_vm(struct kg_mqtt *m, const char *prefix, const struct kg_vm *v,
@@ -90,14 +53,14 @@ static long publish_summary(struct kg_mqtt *m, const char *prefix, const char *h
     static char sbuf[KG_SUMMARY_MAX];
     char topic[KG_TOPIC_MAX], name[64];
     struct kg_host h;
-    make_host(&h, host, 5, 25);
+    grid_host(&h, host, 5, 25);
     struct kg_summary_writer w;
     if (kg_summary_begin(&w, sbuf, sizeof(sbuf), &h) != 0)
         return 0;
     for (long j = 0; j < vms; j++) {
         struct kg_vm v;
         snprintf(name, sizeof(name), "vm%03ld", j);
-        make_vm(&v, host, name, (double)((i * 7 + j * 13) % 101), KG_VM_RUNNING);
+        grid_vm(&v, host, name, (double)((i * 7 + j * 13) % 101), KG_VM_RUNNING);
         (void)kg_summary_add(&w, &v);
     }
     int n = kg_summary_end(&w);
@@ -121,7 +84,7 @@ static void make_wave_vm(struct kg_vm *v, const char *host, const char *name, lo
                          double t, double period, bool hot)
 {
     double ph = (double)((i * 7 + j * 13) % 101) / 101.0 * 2 * M_PI, w = 2 * M_PI / period;
-    make_vm(v, host, name, hot ? 97 : 50 + 45 * sin(w * t + ph), KG_VM_RUNNING);
+    grid_vm(v, host, name, hot ? 97 : 50 + 45 * sin(w * t + ph), KG_VM_RUNNING);
     v->mem_used_pct = hot ? 96 : 60 + 30 * sin(w * t / 3 + ph);
     v->disk_rd_bytes_per_s = pow(10, 3 + 5 * (0.5 + 0.5 * sin(w * t / 2 + 2 * ph)));
     v->net_rx_bytes_per_s = pow(10, 2 + 5 * (0.5 + 0.5 * cos(w * t + ph)));
@@ -146,7 +109,7 @@ int main(int argc, char **argv)
         enum kg_vm_state st;
         if (kg_vm_state_parse(argv[5], strlen(argv[5]), &st) != 0)
             return usage();
-        make_vm(&v, argv[2], argv[3], atof(argv[4]), st);
+        grid_vm(&v, argv[2], argv[3], atof(argv[4]), st);
         v.ts_ms = 1764420000000; /* fixed: deterministic pictures */
         if (argc >= 7 && !strcmp(argv[6], "stale")) {
             v.stale = true;
@@ -160,7 +123,7 @@ int main(int argc, char **argv)
     }
     if (argc >= 4 && !strcmp(argv[1], "--print-host")) {
         struct kg_host h;
-        make_host(&h, argv[2], atof(argv[3]), 25);
+        grid_host(&h, argv[2], atof(argv[3]), 25);
         h.ts_ms = 1764420000000; /* fixed: deterministic pictures */
         int n = kg_host_encode(&h, buf, sizeof(buf));
         if (n < 0)
@@ -220,7 +183,7 @@ int main(int argc, char **argv)
         }
         for (long j = 0; j < vms; j++) {
             snprintf(name, sizeof(name), "vm%03ld", j);
-            make_vm(&v, host, name, (double)((i * 7 + j * 13) % 101), KG_VM_RUNNING);
+            grid_vm(&v, host, name, (double)((i * 7 + j * 13) % 101), KG_VM_RUNNING);
             int n = kg_vm_encode(&v, buf, sizeof(buf));
             kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_VM, host, name);
             while (kg_mqtt_publish(m, topic, buf, (size_t)n, true) == KG_EAGAIN)
@@ -240,7 +203,7 @@ int main(int argc, char **argv)
                 long i = (long)((k >> 33) % (uint64_t)hosts), j = (long)((k >> 13) % (uint64_t)vms);
                 snprintf(host, sizeof(host), "hv%04ld", i);
                 snprintf(name, sizeof(name), "vm%03ld", j);
-                make_vm(&v, host, name, (double)((k >> 40) % 101), KG_VM_RUNNING);
+                grid_vm(&v, host, name, (double)((k >> 40) % 101), KG_VM_RUNNING);
                 publish_vm(m, prefix, &v, host, name);
             }
             rest_of_second(sec0);
@@ -255,7 +218,7 @@ int main(int argc, char **argv)
             for (long i = 0; i < hosts; i++) {
                 snprintf(host, sizeof(host), "hv%04ld", i);
                 struct kg_host h;
-                make_host(&h, host, 1, 50 + 30 * sin(2 * M_PI * t / wave + (double)i));
+                grid_host(&h, host, 1, 50 + 30 * sin(2 * M_PI * t / wave + (double)i));
                 h.mem_used_pct = 55;
                 int n = kg_host_encode(&h, buf, sizeof(buf));
                 kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_METRICS, host, NULL);

@@ -18,6 +18,7 @@
 
 #include "kvmgrid/schema.h"
 #include "kvmgrid/topic.h"
+#include "grid_fixture.h"
 #include "model.h"
 
 static char payload[KG_SUMMARY_MAX];
@@ -32,11 +33,7 @@ static struct model *mk(enum model_source src)
 
 static void vm_fill(struct kg_vm *v, const char *host, const char *name, double cpu)
 {
-    kg_vm_init(v);
-    v->ts_ms = 1764400000000;
-    snprintf(v->host, sizeof(v->host), "%s", host);
-    snprintf(v->name, sizeof(v->name), "%s", name);
-    v->state = KG_VM_RUNNING;
+    fixture_vm_init(v, host, name);
     v->cpu_pct = cpu;
     v->mem_used_pct = 40;
     v->steal_pct = 1.5;
@@ -44,8 +41,7 @@ static void vm_fill(struct kg_vm *v, const char *host, const char *name, double 
     v->disk_wr_bytes_per_s = 500;
     v->disk_rd_lat_ms = 60;
     v->disk_wr_lat_ms = 2;
-    v->net_rx_bytes_per_s = 300;
-    v->vcpus = 2;
+    v->net_rx_bytes_per_s = 300; /* tx not available */
 }
 
 static void host_fill(struct kg_host *h, const char *name)
@@ -148,11 +144,7 @@ static void same_values_as_vm_topics(void **state)
     pub_summary(ms, "hv1", names, 1, 0, 1000);
     struct kg_vm v;
     vm_fill(&v, "hv1", "a", 10.0);
-    char buf[KG_PAYLOAD_MAX];
-    int len = kg_vm_encode(&v, buf, sizeof(buf));
-    char topic[KG_TOPIC_MAX];
-    int tl = kg_topic_build(topic, sizeof(topic), "kvmgrid", KG_TOPIC_VM, "hv1", "a");
-    model_apply(mv, topic, (size_t)tl, buf, (size_t)len, true, 1000);
+    fixture_vm_apply(mv, &v, 1000);
     const struct model_vm *a = &ms->vms[find(ms, "hv1", "a")];
     const struct model_vm *b = &mv->vms[find(mv, "hv1", "a")];
     for (int k = 0; k < COLOUR_METRIC_COUNT; k++)
@@ -307,11 +299,7 @@ static void other_source_ignored(void **state)
     assert_int_equal(mv->ignored, 1);
     struct kg_vm v;
     vm_fill(&v, "hv1", "a", 10.0);
-    char buf[KG_PAYLOAD_MAX];
-    int vl = kg_vm_encode(&v, buf, sizeof(buf));
-    char topic[KG_TOPIC_MAX];
-    int tl = kg_topic_build(topic, sizeof(topic), "kvmgrid", KG_TOPIC_VM, "hv1", "a");
-    model_apply(ms, topic, (size_t)tl, buf, (size_t)vl, true, 1000);
+    fixture_vm_apply(ms, &v, 1000);
     assert_int_equal(ms->n_vms, 0);
     assert_int_equal(ms->ignored, 1);
     assert_int_equal(model_bad_total(ms) + model_bad_total(mv), 0);
