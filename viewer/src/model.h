@@ -12,7 +12,7 @@
  * dirty VMs, so the main thread's work follows what changed, not how many
  * messages arrived.
  *
- * Memory: a VM costs one struct model_vm (~120 bytes) plus its name, its alert
+ * Memory: a VM costs one struct model_vm (136 bytes) plus its name, its alert
  * state (struct alerts_vm, 56 bytes) and, when trends are kept, its history
  * (history.h: 724 bytes at 15 minutes in 5 s steps); the full struct kg_vm
  * (with device arrays) is never kept, nor is a summary.
