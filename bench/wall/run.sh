@@ -11,7 +11,12 @@
 # several times and quote min/median (docs/BENCHMARKS.md, "Wall").
 #
 #   bench/wall/run.sh [BUILD_DIR] [HOSTS 2000] [VMS 50] [RATE 6000] [SECONDS 10]
+#
+# SOURCE=summaries: the broker holds one summary per host instead (gridpub
+# --summary) and the wall reads them (--source summaries); the update phase,
+# which publishes VM topics, is skipped.
 set -u
+SOURCE=${SOURCE:-vms}
 KG_SOURCE_DIR=$(cd "$(dirname "$0")/../.." && pwd)
 KG_BUILD_DIR=${1:-$KG_SOURCE_DIR/build}
 HOSTS=${2:-2000} VMS=${3:-50} RATE=${4:-6000} SECS=${5:-10}
@@ -25,21 +30,29 @@ cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "
 echo "bench: load average at start $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
 printf 'max_queued_messages 400000\nmax_inflight_messages 0\n' >"$KG_TMP/extra.conf"
 kg_broker_start "$KG_TMP/extra.conf"
-"$GRIDPUB" --broker "$KG_BROKER_URI" --hosts "$HOSTS" --vms "$VMS" 2>&1 | grep gridpub:
+PUBFLAG=
+[ "$SOURCE" = summaries ] && PUBFLAG=--summary
+"$GRIDPUB" --broker "$KG_BROKER_URI" --hosts "$HOSTS" --vms "$VMS" $PUBFLAG 2>&1 | grep gridpub:
 # The publisher's flush only means its messages left its socket: wait until the broker
 # has stored the last one (one client's publishes are processed in order), so the wall
 # below measures its own burst, not the broker still digesting the fill.
 LAST_TOPIC=$(printf 'kvmgrid/hv%04d/vm/vm%03d' $((HOSTS - 1)) $((VMS - 1)))
+[ "$SOURCE" = summaries ] && LAST_TOPIC=$(printf 'kvmgrid/hv%04d/summary' $((HOSTS - 1)))
 kg_wait_for 120 kg_has_retained "$LAST_TOPIC" || kg_die "the broker never stored $LAST_TOPIC"
 
-kg_spawn wall "$WALL" --broker "$KG_BROKER_URI" --size 1920x1080 --interval 1h --stats
+kg_spawn wall "$WALL" --broker "$KG_BROKER_URI" --size 1920x1080 --interval 1h --stats \
+    --source "$SOURCE"
 WALL_PID=$KG_LAST_PID
 kg_wait_for 60 grep -q "retained state:" "$KG_TMP/wall.log" || kg_die "no retained state"
 echo "wall: $(grep -o 'retained state:.*' "$KG_TMP/wall.log")"
 echo "wall: peak RSS after the burst $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' /proc/$WALL_PID/status)"
 echo "wall: CPU time after the burst (start, burst, 1 s settle; all threads) $(cpu_s "$WALL_PID") s"
 cpu0=$(cpu_s "$WALL_PID")
-"$GRIDPUB" --broker "$KG_BROKER_URI" --hosts "$HOSTS" --vms "$VMS" --rate "$RATE" --duration "$SECS" >/dev/null 2>&1
+if [ "$SOURCE" = summaries ]; then
+    echo "wall: no update phase with SOURCE=summaries (gridpub updates VM topics)"
+else
+    "$GRIDPUB" --broker "$KG_BROKER_URI" --hosts "$HOSTS" --vms "$VMS" --rate "$RATE" --duration "$SECS" >/dev/null 2>&1
+fi
 echo "wall: peak RSS after $SECS s of $RATE updates/s $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' /proc/$WALL_PID/status)"
 echo "wall: CPU time during $SECS s of $RATE updates/s $(echo "$(cpu_s "$WALL_PID") $cpu0" | awk '{ printf "%.2f", $1 - $2 }') s"
 kg_stop "$WALL_PID" TERM

@@ -15,6 +15,8 @@
 #include "kvmgrid/log.h"
 #include "kvmgrid/topic.h"
 
+const char *const feed_source_choices[] = {"vms", "summaries", NULL};
+
 void feed_config_defaults(struct feed_config *c)
 {
     alerts_rules_default(&c->rules); /* what the alert_* defaults say */
@@ -46,6 +48,7 @@ int feed_model_create(const struct feed_config *c, const char *prefix, struct mo
         return rc;
     model_set_caps(*out, (uint32_t)c->max_hosts, (uint32_t)c->max_vms);
     model_set_alert_rules(*out, &c->rules);
+    model_set_source(*out, (enum model_source)c->source);
     return 0;
 }
 
@@ -174,9 +177,21 @@ int feed_open(struct feed *f, const struct kg_client *c, struct model *m, size_t
 int feed_start(struct feed *f, const char *prefix)
 {
     char filter[KG_TOPIC_MAX];
-    if (kg_topic_filter_all(filter, sizeof(filter), prefix) < 0)
-        return KG_EINVAL;
-    int rc = kg_mqtt_subscribe(f->mq, filter);
+    int rc = 0;
+    if (f->model->source == MODEL_SOURCE_SUMMARIES) {
+        /* a region's wall: no per-VM topic crosses the bridges, nor is read here */
+        static const enum kg_topic_kind kinds[] = {KG_TOPIC_SUMMARY, KG_TOPIC_STATUS,
+                                                   KG_TOPIC_LOAD_STATE};
+        for (size_t i = 0; rc == 0 && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+            if (kg_topic_filter_kind(filter, sizeof(filter), prefix, kinds[i]) < 0)
+                return KG_EINVAL;
+            rc = kg_mqtt_subscribe(f->mq, filter);
+        }
+    } else {
+        if (kg_topic_filter_all(filter, sizeof(filter), prefix) < 0)
+            return KG_EINVAL;
+        rc = kg_mqtt_subscribe(f->mq, filter);
+    }
     return rc != 0 ? rc : kg_mqtt_start(f->mq);
 }
 

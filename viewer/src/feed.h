@@ -3,8 +3,8 @@
  * The feed: the MQTT session that fills the grid model, shared by the viewer's
  * front ends (the wall, the terminal). It holds the model's settings as both
  * config tables take them (stale_intervals, interval, the caps, the alert
- * rules), builds the model from them, subscribes to <prefix>/#, hands every
- * message to model_apply, keeps the connected and synced state, and wakes a
+ * rules, the source), builds the model from them, subscribes to what the
+ * source needs (feed_start), hands every message to model_apply, keeps the connected and synced state, and wakes a
  * front end's loop when the model changed. What a front end draws, and when, is
  * not here.
  *
@@ -32,6 +32,7 @@ struct feed_config {
     long long stale_intervals;  /* missed intervals before a VM or host is stale */
     uint64_t interval_ms;       /* agent interval assumed until a host tells its own */
     long long max_hosts, max_vms; /* caps on what the model holds */
+    int source;                 /* enum model_source: index in feed_source_choices */
     char alert_cpu[64], alert_mem[64], alert_steal[64], alert_disk_latency[64]; /* rules as
                                    written (alerts_rule_parse) */
     bool alert_stale, alert_offline;
@@ -42,6 +43,9 @@ struct feed_config {
     {#f, kind, offsetof(type, member.f), size, lo, hi, NULL, help, def}
 #define FEED_STR_(type, member, f, help, def)                                                 \
     FEED_KEY_(type, member, f, KG_CFG_STRING, sizeof(((type *)0)->member.f), 0, 0, help, def)
+
+/* The source key's values, in enum model_source's order. */
+extern const char *const feed_source_choices[];
 
 /* The model's keys, as entries of a front end's kg_config_key table; member names
  * the struct feed_config inside type. Two groups, so that a table may put other
@@ -54,7 +58,11 @@ struct feed_config {
     FEED_KEY_(type, member, max_hosts, KG_CFG_INT, 0, 1, 10000000,                            \
               "most hosts held; messages naming more are dropped and counted", "100000"),     \
     FEED_KEY_(type, member, max_vms, KG_CFG_INT, 0, 1, 100000000,                             \
-              "most VMs held; messages adding more are dropped and counted", "2000000")
+              "most VMs held; messages adding more are dropped and counted", "2000000"),    \
+    {"source", KG_CFG_ENUM, offsetof(type, member.source), 0, 0, 0, feed_source_choices,      \
+     "where VMs come from: vms (each VM's topic and each host's metrics) or summaries (one "  \
+     "summary per host: tiles, alerts and trends, no per-device or iops/packet figures)",    \
+     "vms"}
 
 #define FEED_ALERT_KEYS(type, member)                                                          \
     FEED_STR_(type, member, alert_cpu,                                                         \
@@ -77,7 +85,7 @@ void feed_config_defaults(struct feed_config *c);
 int feed_config_check(struct feed_config *c, const char *path, char *errmsg, size_t errlen);
 
 /* Creates the model c describes for topics under prefix: staleness, assumed
- * interval, caps and alert rules. 0 and *out (free with model_free), or
+ * interval, caps, alert rules and source. 0 and *out (free with model_free), or
  * model_create's code. */
 int feed_model_create(const struct feed_config *c, const char *prefix, struct model **out);
 
@@ -107,7 +115,10 @@ struct feed {
  * options (a usage error). f is ready for feed_close either way. */
 int feed_open(struct feed *f, const struct kg_client *c, struct model *m, size_t deliver_bytes,
               char *errmsg, size_t errlen);
-/* Subscribes to <prefix>/# and starts the session. 0 or a KG_* code. */
+/* Subscribes to what the model's source reads and starts the session: with
+ * MODEL_SOURCE_VMS <prefix>/#; with MODEL_SOURCE_SUMMARIES <prefix>/+/summary,
+ * <prefix>/+/status and <prefix>/+/load/state (the load marks and operator
+ * mode), not the VM and metrics topics. 0 or a KG_* code. */
 int feed_start(struct feed *f, const char *prefix);
 /* Stops and frees the session (no callback runs after it), then the wake.
  * Accepts a feed that feed_open failed on, and a closed one. */

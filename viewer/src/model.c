@@ -207,6 +207,17 @@ void model_set_caps(struct model *m, uint32_t max_hosts, uint32_t max_vms)
     m->max_vms = max_vms ? max_vms : 1;
 }
 
+void model_set_source(struct model *m, enum model_source source)
+{
+    m->source = (unsigned)source < MODEL_SOURCE_COUNT ? source : MODEL_SOURCE_VMS;
+}
+
+const char *model_source_name(enum model_source s)
+{
+    static const char *const names[MODEL_SOURCE_COUNT] = {"vms", "summaries"};
+    return (unsigned)s < MODEL_SOURCE_COUNT ? names[s] : "?";
+}
+
 uint64_t model_dropped_total(const struct model *m)
 {
     return m->dropped_hosts + m->dropped_vms;
@@ -593,11 +604,6 @@ static double hist_pos(enum colour_metric metric, double value)
     return t < 0 ? (double)NAN : t;
 }
 
-static double max_fig(float a, float b)
-{
-    return isnan(a) || b > a ? (double)b : (double)a;
-}
-
 /* The VM's new figures into its trend (positions on the tiles' colour scales, so
  * the sparkline and the tile agree) and its alert state. */
 static void vm_trend_and_alert(struct model *m, uint32_t idx, uint64_t now_ms)
@@ -615,7 +621,7 @@ static void vm_trend_and_alert(struct model *m, uint32_t idx, uint64_t now_ms)
         history_put(&m->vm_hist, idx, now_ms, v);
     }
     fig[ALERTS_STEAL] = model_vm_value(vp, COLOUR_METRIC_STEAL);
-    fig[ALERTS_DISK_LAT] = max_fig(vp->fig[MODEL_FIG_DISK_RD_LAT_MS], vp->fig[MODEL_FIG_DISK_WR_LAT_MS]);
+    fig[ALERTS_DISK_LAT] = (double)vp->fig[MODEL_FIG_DISK_LAT_MS];
     /* a change repaints the tile: apply_vm marks it dirty in any case */
     (void)alerts_vm_sample(&m->alerts[idx], &m->rules, fig, now_ms);
     note_alerts(&m->vms[idx], &m->alerts[idx]);
@@ -671,24 +677,32 @@ static void apply_vm(struct model *m, const struct kg_topic_parsed *tp, const st
     g[MODEL_FIG_NET_ERRS_PS] = f(vm->net_errs_per_s);
     g[MODEL_FIG_NET_DROP_PS] = f(vm->net_drop_per_s);
     g[MODEL_FIG_AGE_S] = f(vm->age_s);
+    struct kg_summary_vm row; /* the sums as a summary's row has them: one rule */
+    kg_summary_vm_of(vm, &row);
+    g[MODEL_FIG_DISK_BPS] = f(row.disk_bytes_per_s);
+    g[MODEL_FIG_NET_BPS] = f(row.net_bytes_per_s);
+    g[MODEL_FIG_DISK_LAT_MS] = f(row.disk_lat_ms);
     if (vm->ts_ms > m->newest_ts_ms)
         m->newest_ts_ms = vm->ts_ms;
     vm_trend_and_alert(m, (uint32_t)v, now_ms);
     push_dirty(m, (uint32_t)v);
 }
 
-static void apply_host(struct model *m, const struct kg_topic_parsed *tp,
-                       const struct kg_host *host, uint64_t now_ms, const char *topic,
-                       size_t topic_len)
+/* The host's figures from its metrics or its summary (bad names the counter
+ * for out of memory). Returns the host's index, or -1 when dropped (over the
+ * cap, or out of memory: counted). */
+static int32_t apply_host(struct model *m, const struct kg_topic_parsed *tp,
+                          const struct kg_host *host, uint64_t now_ms, enum model_bad bad,
+                          const char *topic, size_t topic_len)
 {
     int32_t h = host_get(m, tp->name, tp->name_len, true);
     if (h == OVER_CAP) {
         m->dropped_hosts++;
-        return;
+        return -1;
     }
     if (h < 0) {
-        set_bad(m, MODEL_BAD_HOST, topic, topic_len, "out of memory");
-        return;
+        set_bad(m, bad, topic, topic_len, "out of memory");
+        return -1;
     }
     struct model_host *hp = &m->hosts[h];
     if (!hp->has_metrics || hp->stale || hp->libvirt_ok != host->libvirt_ok)
@@ -711,6 +725,7 @@ static void apply_host(struct model *m, const struct kg_topic_parsed *tp,
     }
     if (host->ts_ms > m->newest_ts_ms)
         m->newest_ts_ms = host->ts_ms;
+    return h;
 }
 
 static void apply_status(struct model *m, const struct kg_topic_parsed *tp, const char *p,
@@ -788,6 +803,139 @@ static void apply_load(struct model *m, const struct kg_topic_parsed *tp,
         m->structure_gen++; /* the VMs named like this node repaint */
 }
 
+/* A summary being applied: the rows arrive through the decoder's callback,
+ * after the decoder has checked the whole payload. */
+struct sum_apply {
+    struct model *m;
+    const struct kg_topic_parsed *tp;
+    const struct kg_summary *sum;    /* the decoder's output: its header is filled
+                                        before the first row is handed out */
+    uint64_t now_ms;
+    const char *topic;
+    size_t topic_len;
+    int32_t host;                    /* -1 until begun */
+    bool locked;
+};
+
+#define SUM_STOP 1 /* the callback's "dropped: apply nothing" */
+
+/* Takes the lock, checks the host and applies its figures: before the first
+ * row, or for a summary without rows. SUM_STOP when the summary is dropped. */
+static int sum_begin(struct sum_apply *a)
+{
+    struct model *m = a->m;
+    model_lock(m);
+    a->locked = true;
+    const struct kg_host *hd = &a->sum->host;
+    if (strlen(hd->name) != a->tp->name_len || memcmp(hd->name, a->tp->name, a->tp->name_len)) {
+        /* its VMs are shown under the host that says it runs them, or not at all */
+        char why[KG_ERRMSG_MAX];
+        snprintf(why, sizeof(why), "host \"%.40s\" in the payload but \"%.40s\" in the topic",
+                 hd->name, a->tp->name);
+        set_bad(m, MODEL_BAD_SUMMARY, a->topic, a->topic_len, why);
+        return SUM_STOP;
+    }
+    a->host = apply_host(m, a->tp, hd, a->now_ms, MODEL_BAD_SUMMARY, a->topic, a->topic_len);
+    if (a->host < 0)
+        return SUM_STOP;
+    struct model_host *hp = &m->hosts[a->host];
+    bool incomplete = a->sum->vms_omitted > 0;
+    if (hp->incomplete != incomplete) {
+        hp->incomplete = incomplete;
+        m->structure_gen++;
+    }
+    return 0;
+}
+
+static int sum_row(void *ctx, unsigned i, const struct kg_summary_vm *row)
+{
+    struct sum_apply *a = ctx;
+    (void)i;
+    if (a->host < 0 && sum_begin(a) != 0)
+        return SUM_STOP;
+    struct model *m = a->m;
+    uint32_t h = (uint32_t)a->host;
+    int32_t v = vm_get(m, h, row->name, strlen(row->name));
+    if (v == OVER_CAP) {
+        m->dropped_vms++;
+        return 0;
+    }
+    if (v < 0) {
+        set_bad(m, MODEL_BAD_SUMMARY, a->topic, a->topic_len, "out of memory");
+        return 0; /* counted; the other rows go on */
+    }
+    struct model_vm *vp = &m->vms[v];
+    vp->ts_ms = a->sum->host.ts_ms;
+    vp->seen_ms = a->now_ms;
+    vp->state = (uint8_t)row->state;
+    vp->flags &= (uint8_t)~(MODEL_VM_STALE | MODEL_VM_AGENT_STALE);
+    vp->flags |= MODEL_VM_LISTED | (row->stale ? MODEL_VM_AGENT_STALE : 0);
+    float *g = vp->fig;
+    for (int k = 0; k < MODEL_FIG_COUNT; k++)
+        g[k] = NAN; /* what a row does not carry */
+    g[MODEL_FIG_CPU_PCT] = f(row->cpu_pct);
+    g[MODEL_FIG_MEM_USED_PCT] = f(row->mem_used_pct);
+    g[MODEL_FIG_STEAL_PCT] = f(row->steal_pct);
+    g[MODEL_FIG_DISK_BPS] = f(row->disk_bytes_per_s);
+    g[MODEL_FIG_NET_BPS] = f(row->net_bytes_per_s);
+    g[MODEL_FIG_DISK_LAT_MS] = f(row->disk_lat_ms);
+    vm_trend_and_alert(m, (uint32_t)v, a->now_ms);
+    push_dirty(m, (uint32_t)v);
+    return 0;
+}
+
+/* After the rows: the host's VMs the summary did not name are gone, unless it
+ * left rows out; the marks are cleared either way. */
+static void sum_end(struct sum_apply *a, bool ok)
+{
+    struct model *m = a->m;
+    if (a->host < 0)
+        return;
+    struct model_host *hp = &m->hosts[a->host];
+    bool prune = ok && !hp->incomplete;
+    /* backwards: vm_remove moves the host's last VM into the freed place */
+    for (uint32_t i = hp->n_vms; i-- > 0;) {
+        struct model_vm *vp = &m->vms[hp->vms[i]];
+        if (vp->flags & MODEL_VM_LISTED)
+            vp->flags &= (uint8_t)~MODEL_VM_LISTED;
+        else if (prune)
+            vm_remove(m, (uint32_t)a->host, vp->name, vp->name_len);
+    }
+}
+
+/* A summary message; returns with the lock held. */
+static void apply_summary(struct model *m, const struct kg_topic_parsed *tp, const char *p,
+                          size_t len, uint64_t now_ms, const char *topic, size_t topic_len)
+{
+    if (len == 0) {
+        /* the host's summary is gone: its figures with it; its VMs stay and
+         * turn stale as any VM no longer updated */
+        model_lock(m);
+        int32_t h = host_get(m, tp->name, tp->name_len, false);
+        if (h >= 0) {
+            m->hosts[h].has_metrics = false;
+            m->structure_gen++;
+            host_maybe_remove(m, (uint32_t)h);
+        }
+        m->applied++;
+        return;
+    }
+    struct kg_summary sum;
+    struct sum_apply a = {m, tp, &sum, now_ms, topic, topic_len, -1, false};
+    char err[KG_ERRMSG_MAX] = "";
+    uint64_t dropped = model_dropped_total(m); /* read unlocked: only this thread writes it */
+    int rc = kg_summary_decode(p, len, &sum, sum_row, &a, err, sizeof(err));
+    if (rc == 0 && !a.locked)
+        rc = sum_begin(&a); /* no rows */
+    if (!a.locked)
+        model_lock(m);
+    if (rc < 0)
+        set_bad(m, MODEL_BAD_SUMMARY, topic, topic_len, err[0] ? err : kg_strerror(rc));
+    sum_end(&a, rc == 0);
+    if (rc == 0 && model_dropped_total(m) == dropped)
+        m->applied++;
+}
+
 void model_apply(struct model *m, const char *topic, size_t topic_len, const void *payload,
                  size_t len, bool retained, uint64_t now_ms)
 {
@@ -796,11 +944,22 @@ void model_apply(struct model *m, const char *topic, size_t topic_len, const voi
     const char *p = payload;
     int rc = kg_topic_parse(m->prefix, topic, topic_len, &tp);
 
-    /* This model is filled from the per-VM topics; a host's summary repeats
-     * them for readers that do not get them (PROTOCOL.md), and may be larger
-     * than KG_PAYLOAD_MAX. */
-    if (rc == 0 && tp.kind == KG_TOPIC_SUMMARY)
+    /* VMs and host figures come from one source: the per-VM topics and
+     * metrics, or the hosts' summaries, which repeat them (PROTOCOL.md); the
+     * other is ignored. A summary may be larger than KG_PAYLOAD_MAX. */
+    bool summaries = m->source == MODEL_SOURCE_SUMMARIES;
+    if (rc == 0 && (tp.kind == KG_TOPIC_SUMMARY ? !summaries
+                    : summaries && (tp.kind == KG_TOPIC_VM || tp.kind == KG_TOPIC_METRICS)))
         rc = KG_ENOENT;
+    if (rc == 0 && tp.kind == KG_TOPIC_SUMMARY) {
+        if (len > KG_SUMMARY_MAX) {
+            model_lock(m);
+            set_bad(m, MODEL_BAD_OVERSIZED, topic, topic_len, "summary over 1 MiB");
+        } else {
+            apply_summary(m, &tp, p, len, now_ms, topic, topic_len);
+        }
+        goto done;
+    }
     if (rc == 0 && len > KG_PAYLOAD_MAX) {
         model_lock(m);
         set_bad(m, MODEL_BAD_OVERSIZED, topic, topic_len, "payload over 16 KiB");
@@ -855,7 +1014,7 @@ void model_apply(struct model *m, const char *topic, size_t topic_len, const voi
             set_bad(m, MODEL_BAD_HOST, topic, topic_len, err[0] ? err : kg_strerror(rc));
         else {
             uint64_t dropped = model_dropped_total(m);
-            apply_host(m, &tp, &host, now_ms, topic, topic_len);
+            (void)apply_host(m, &tp, &host, now_ms, MODEL_BAD_HOST, topic, topic_len);
             if (model_dropped_total(m) == dropped)
                 m->applied++;
         }
@@ -898,15 +1057,6 @@ done:
 
 /* ---- reading ---------------------------------------------------------- */
 
-static double sum2(float a, float b)
-{
-    if (isnan(a))
-        return (double)b;
-    if (isnan(b))
-        return (double)a;
-    return (double)a + (double)b;
-}
-
 double model_vm_value(const struct model_vm *vm, enum colour_metric metric)
 {
     const float *g = vm->fig;
@@ -920,9 +1070,9 @@ double model_vm_value(const struct model_vm *vm, enum colour_metric metric)
             return 100.0 * (double)g[MODEL_FIG_MEM_USED_KIB] / (double)g[MODEL_FIG_MEM_CUR_KIB];
         return (double)NAN;
     case COLOUR_METRIC_DISK:
-        return sum2(g[MODEL_FIG_DISK_RD_BPS], g[MODEL_FIG_DISK_WR_BPS]);
+        return (double)g[MODEL_FIG_DISK_BPS];
     case COLOUR_METRIC_NET:
-        return sum2(g[MODEL_FIG_NET_RX_BPS], g[MODEL_FIG_NET_TX_BPS]);
+        return (double)g[MODEL_FIG_NET_BPS];
     case COLOUR_METRIC_STEAL:
         return (double)g[MODEL_FIG_STEAL_PCT];
     default:
@@ -1159,6 +1309,6 @@ uint64_t model_bad_total(const struct model *m)
 const char *model_bad_name(enum model_bad b)
 {
     static const char *const names[MODEL_BAD_COUNT] = {"topic", "status", "host", "vm", "load",
-                                                       "oversized"};
+                                                       "oversized", "summary"};
     return (unsigned)b < MODEL_BAD_COUNT ? names[b] : "?";
 }

@@ -12,10 +12,10 @@
  * dirty VMs, so the main thread's work follows what changed, not how many
  * messages arrived.
  *
- * Memory: a VM costs one struct model_vm (~110 bytes) plus its name, its alert
+ * Memory: a VM costs one struct model_vm (136 bytes) plus its name, its alert
  * state (struct alerts_vm, 56 bytes) and, when trends are kept, its history
  * (history.h: 724 bytes at 15 minutes in 5 s steps); the full struct kg_vm
- * (with device arrays) is never kept.
+ * (with device arrays) is never kept, nor is a summary.
  * Never logs (malformed input is counted, with the last reason kept).
  */
 #ifndef KG_WALL_MODEL_H
@@ -39,6 +39,11 @@ enum model_fig {
     MODEL_FIG_NET_RX_BPS, MODEL_FIG_NET_TX_BPS, MODEL_FIG_NET_RX_PPS,
     MODEL_FIG_NET_TX_PPS, MODEL_FIG_NET_ERRS_PS, MODEL_FIG_NET_DROP_PS,
     MODEL_FIG_AGE_S,
+    /* what the tiles, alerts and trends read: from a VM payload, its figures
+     * reduced as kg_summary_vm_of does; from a summary, its row's cells */
+    MODEL_FIG_DISK_BPS,     /* read + write bytes/s */
+    MODEL_FIG_NET_BPS,      /* rx + tx bytes/s */
+    MODEL_FIG_DISK_LAT_MS,  /* the larger of read and write latency */
     MODEL_FIG_COUNT
 };
 
@@ -49,6 +54,8 @@ enum model_fig {
 #define MODEL_VM_AGENT_STALE 0x08u /* the agent itself said "stale" */
 #define MODEL_VM_ALERTS      0x10u /* its alert state holds a kind (over or active):
                                       model_tick reads only these, and stale ones */
+#define MODEL_VM_LISTED      0x20u /* named by the summary being applied (only while
+                                      model_apply applies one) */
 
 struct model_vm {
     char *name;             /* owned; raw bytes + NUL */
@@ -62,6 +69,15 @@ struct model_vm {
     uint8_t flags;
 };
 
+/* Where VMs and host figures come from (model_set_source); status and load
+ * states are read in both. */
+enum model_source {
+    MODEL_SOURCE_VMS = 0,   /* <prefix>/<host>/vm/<vm> and .../metrics; summaries ignored */
+    MODEL_SOURCE_SUMMARIES, /* <prefix>/<host>/summary; VM and metrics topics ignored */
+    MODEL_SOURCE_COUNT
+};
+const char *model_source_name(enum model_source s); /* "vms" "summaries" */
+
 enum model_host_status { MODEL_HOST_UNKNOWN = 0, MODEL_HOST_ONLINE, MODEL_HOST_OFFLINE };
 
 struct model_host {
@@ -70,6 +86,7 @@ struct model_host {
     uint8_t status;         /* enum model_host_status */
     bool stale;             /* metrics not updated for stale_intervals intervals */
     bool has_metrics;
+    bool incomplete;        /* its last summary left VMs out (vms_omitted > 0) */
     bool libvirt_ok;
     int64_t ts_ms;
     uint64_t seen_ms;       /* monotonic ms of the last metrics */
@@ -90,7 +107,7 @@ struct model_load {
 
 enum model_bad {
     MODEL_BAD_TOPIC = 0, MODEL_BAD_STATUS, MODEL_BAD_HOST, MODEL_BAD_VM, MODEL_BAD_LOAD,
-    MODEL_BAD_OVERSIZED,
+    MODEL_BAD_OVERSIZED, MODEL_BAD_SUMMARY,
     MODEL_BAD_COUNT
 };
 
@@ -115,6 +132,7 @@ struct model_counts {
 struct model {
     pthread_mutex_t lock;
     char prefix[160];
+    enum model_source source;    /* model_set_source; default MODEL_SOURCE_VMS */
     uint32_t stale_intervals;
     double default_interval_s;   /* used until a host tells its interval */
 
@@ -181,7 +199,19 @@ void model_unlock(struct model *m);
 /* Applies one MQTT message (takes the lock itself). topic/payload are borrowed;
  * payload need not be NUL-terminated. now_ms is monotonic ms. Never fails:
  * malformed input is counted in m->bad[] and m->last_bad. Out of memory drops
- * the message (counted as MODEL_BAD_VM/HOST). */
+ * the message (counted as MODEL_BAD_VM/HOST).
+ *
+ * With MODEL_SOURCE_SUMMARIES a host's summary (up to KG_SUMMARY_MAX) sets the
+ * host's figures as its metrics would, and each row its VM's: state, stale,
+ * CPU, memory, steal, and the disk and network sums and disk latency
+ * (MODEL_FIG_DISK_BPS...); figures a row lacks are NaN. Its rows are applied as
+ * the decoder hands them out, with no copy of the summary. A VM of the host
+ * not in the summary is removed, unless the summary says rows were left out
+ * (vms_omitted: the host is marked incomplete and keeps them). An empty
+ * summary takes the host's figures away and keeps its VMs, which turn stale as
+ * any VM no longer updated. A summary that does not decode, or whose "host" is
+ * not the topic's, is counted (MODEL_BAD_SUMMARY) and nothing of it is
+ * applied. */
 void model_apply(struct model *m, const char *topic, size_t topic_len, const void *payload,
                  size_t len, bool retained, uint64_t now_ms);
 
@@ -200,6 +230,8 @@ uint32_t model_sync_end(struct model *m);
  * and VMs already held stay; only new ones are refused. Lock held or before the
  * MQTT session starts. */
 void model_set_caps(struct model *m, uint32_t max_hosts, uint32_t max_vms);
+/* Reads VMs from source (see model_apply). Before the MQTT session starts. */
+void model_set_source(struct model *m, enum model_source source);
 
 /* Keeps window_ms of trends in steps of step_ms from now_ms on (window_ms 0:
  * none; the default is none); gaps of up to stale_intervals steps are filled.

@@ -5,13 +5,16 @@
  * (so they follow docs/PROTOCOL.md by construction), optionally keeps updating a
  * share of them per second, or prints one payload for mosquitto_pub.
  *
- *   kg-wall-gridpub --broker URI [--prefix P] --hosts N --vms M
+ *   kg-wall-gridpub --broker URI [--prefix P] --hosts N --vms M [--summary]
  *                   [--rate UPDATES_PER_S --duration S] [--status online]
  *                   [--wave PERIOD_S --duration S [--hot N]]
  *   kg-wall-gridpub --print-vm HOST VM CPU_PCT STATE [stale]
  *   kg-wall-gridpub --print-host HOST INTERVAL_S
  *
  * Values are deterministic: VM j of host i gets cpu_pct (i * 7 + j * 13) % 101.
+ * --summary publishes the same grid as one summary per host (its figures and a
+ * row per VM, by kg_summary_*) instead of a topic per VM: what a wall with
+ * source = summaries reads; not with --rate or --wave, which update VM topics.
  * --rate updates that many random VMs per second with random figures (the
  * benchmark's load). --wave republishes every VM and every host once a second
  * for --duration S with figures that follow waves of PERIOD_S seconds, each VM
@@ -19,6 +22,7 @@
  * first N hosts (--hot) stays at 97 % CPU and 96 % memory (alerts to show).
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,44 +32,7 @@
 #include "kvmgrid/mqtt.h"
 #include "kvmgrid/schema.h"
 #include "kvmgrid/topic.h"
-
-static void make_vm(struct kg_vm *v, const char *host, const char *name, double cpu,
-                    enum kg_vm_state st)
-{
-    kg_vm_init(v);
-    v->ts_ms = kg_clock_real_ms();
-    snprintf(v->host, sizeof(v->host), "%s", host);
-    snprintf(v->name, sizeof(v->name), "%s", name);
-    v->state = st;
-    v->vcpus = 2;
-    if (st == KG_VM_RUNNING || st == KG_VM_PAUSED) {
-        v->cpu_pct = cpu;
-        v->cpu_host_pct = cpu / 4;
-        v->steal_pct = cpu / 10;
-        v->mem_cur_kib = 2097152;
-        v->mem_max_kib = 4194304;
-        v->mem_used_pct = cpu;
-        v->mem_used_kib = 2097152 * cpu / 100;
-        v->mem_rss_kib = 1500000;
-        v->disk_rd_bytes_per_s = cpu * 1e6;
-        v->disk_wr_bytes_per_s = 0;
-        v->net_rx_bytes_per_s = cpu * 1e5;
-        v->net_tx_bytes_per_s = 0;
-    }
-}
-
-static void make_host(struct kg_host *h, const char *name, double interval_s, double cpu_pct)
-{
-    kg_host_init(h);
-    h->ts_ms = kg_clock_real_ms();
-    snprintf(h->name, sizeof(h->name), "%s", name);
-    snprintf(h->agent_version, sizeof(h->agent_version), "0.1.0");
-    snprintf(h->collect_path, sizeof(h->collect_path), "bulk");
-    h->libvirt_ok = true;
-    h->interval_s = interval_s;
-    h->cpus = 16;
-    h->cpu_pct = cpu_pct;
-}
+#include "grid_figures.h"
 
 /* Publishes v (of host/name) retained; drops it when the client's buffer is full. */
 static void publish_vm(struct kg_mqtt *m, const char *prefix, const struct kg_vm *v,
@@ -76,6 +43,32 @@ static void publish_vm(struct kg_mqtt *m, const char *prefix, const struct kg_vm
     int n = kg_vm_encode(v, buf, sizeof(buf));
     if (n > 0 && kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_VM, host, name) > 0)
         kg_mqtt_publish(m, topic, buf, (size_t)n, true);
+}
+
+/* --summary: host i's summary of VMs vm000.. (the grid's figures), retained,
+ * waiting while the client's buffer is full. Returns the rows published. */
+static long publish_summary(struct kg_mqtt *m, const char *prefix, const char *host, long i,
+                            long vms)
+{
+    static char sbuf[KG_SUMMARY_MAX];
+    char topic[KG_TOPIC_MAX], name[64];
+    struct kg_host h;
+    grid_host(&h, host, 5, 25);
+    struct kg_summary_writer w;
+    if (kg_summary_begin(&w, sbuf, sizeof(sbuf), &h) != 0)
+        return 0;
+    for (long j = 0; j < vms; j++) {
+        struct kg_vm v;
+        snprintf(name, sizeof(name), "vm%03ld", j);
+        grid_vm(&v, host, name, (double)((i * 7 + j * 13) % 101), KG_VM_RUNNING);
+        (void)kg_summary_add(&w, &v);
+    }
+    int n = kg_summary_end(&w);
+    if (n < 0 || kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_SUMMARY, host, NULL) < 0)
+        return 0;
+    while (kg_mqtt_publish(m, topic, sbuf, (size_t)n, true) == KG_EAGAIN)
+        kg_clock_sleep_ns(1000000, NULL);
+    return (long)w.n_vms;
 }
 
 /* Sleeps until one second after sec0 (monotonic ns). */
@@ -91,7 +84,7 @@ static void make_wave_vm(struct kg_vm *v, const char *host, const char *name, lo
                          double t, double period, bool hot)
 {
     double ph = (double)((i * 7 + j * 13) % 101) / 101.0 * 2 * M_PI, w = 2 * M_PI / period;
-    make_vm(v, host, name, hot ? 97 : 50 + 45 * sin(w * t + ph), KG_VM_RUNNING);
+    grid_vm(v, host, name, hot ? 97 : 50 + 45 * sin(w * t + ph), KG_VM_RUNNING);
     v->mem_used_pct = hot ? 96 : 60 + 30 * sin(w * t / 3 + ph);
     v->disk_rd_bytes_per_s = pow(10, 3 + 5 * (0.5 + 0.5 * sin(w * t / 2 + 2 * ph)));
     v->net_rx_bytes_per_s = pow(10, 2 + 5 * (0.5 + 0.5 * cos(w * t + ph)));
@@ -101,7 +94,8 @@ static void make_wave_vm(struct kg_vm *v, const char *host, const char *name, lo
 static int usage(void)
 {
     fprintf(stderr, "usage: kg-wall-gridpub --broker URI [--prefix P] --hosts N --vms M "
-                    "[--rate N --duration S] [--wave PERIOD_S --duration S [--hot N]]\n"
+                    "[--summary] [--rate N --duration S] [--wave PERIOD_S --duration S "
+                    "[--hot N]]\n"
                     "       kg-wall-gridpub --print-vm HOST VM CPU_PCT STATE [stale]\n"
                     "       kg-wall-gridpub --print-host HOST INTERVAL_S\n");
     return 2;
@@ -115,7 +109,7 @@ int main(int argc, char **argv)
         enum kg_vm_state st;
         if (kg_vm_state_parse(argv[5], strlen(argv[5]), &st) != 0)
             return usage();
-        make_vm(&v, argv[2], argv[3], atof(argv[4]), st);
+        grid_vm(&v, argv[2], argv[3], atof(argv[4]), st);
         v.ts_ms = 1764420000000; /* fixed: deterministic pictures */
         if (argc >= 7 && !strcmp(argv[6], "stale")) {
             v.stale = true;
@@ -129,7 +123,7 @@ int main(int argc, char **argv)
     }
     if (argc >= 4 && !strcmp(argv[1], "--print-host")) {
         struct kg_host h;
-        make_host(&h, argv[2], atof(argv[3]), 25);
+        grid_host(&h, argv[2], atof(argv[3]), 25);
         h.ts_ms = 1764420000000; /* fixed: deterministic pictures */
         int n = kg_host_encode(&h, buf, sizeof(buf));
         if (n < 0)
@@ -140,7 +134,14 @@ int main(int argc, char **argv)
     const char *broker = NULL, *prefix = KG_PREFIX_DEFAULT;
     long hosts = 0, vms = 0, rate = 0, hot = 0;
     double duration = 0, wave = 0;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    bool summary = false;
+    for (int i = 1; i < argc; i += 2) {
+        if (!strcmp(argv[i], "--summary")) {
+            summary = true;
+            i--; /* a flag: no value */
+            continue;
+        }
+        if (i + 1 >= argc) return usage();
         if (!strcmp(argv[i], "--broker")) broker = argv[i + 1];
         else if (!strcmp(argv[i], "--prefix")) prefix = argv[i + 1];
         else if (!strcmp(argv[i], "--hosts")) hosts = atol(argv[i + 1]);
@@ -151,7 +152,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--hot")) hot = atol(argv[i + 1]);
         else return usage();
     }
-    if (broker == NULL || hosts <= 0 || vms < 0)
+    if (broker == NULL || hosts <= 0 || vms < 0 || (summary && (rate > 0 || wave > 0)))
         return usage();
     struct kg_mqtt_options o;
     memset(&o, 0, sizeof(o));
@@ -176,9 +177,13 @@ int main(int argc, char **argv)
         kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_STATUS, host, NULL);
         while (kg_mqtt_publish(m, topic, "online", 6, true) == KG_EAGAIN)
             kg_clock_sleep_ns(1000000, NULL);
+        if (summary) {
+            sent += (uint64_t)publish_summary(m, prefix, host, i, vms);
+            continue;
+        }
         for (long j = 0; j < vms; j++) {
             snprintf(name, sizeof(name), "vm%03ld", j);
-            make_vm(&v, host, name, (double)((i * 7 + j * 13) % 101), KG_VM_RUNNING);
+            grid_vm(&v, host, name, (double)((i * 7 + j * 13) % 101), KG_VM_RUNNING);
             int n = kg_vm_encode(&v, buf, sizeof(buf));
             kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_VM, host, name);
             while (kg_mqtt_publish(m, topic, buf, (size_t)n, true) == KG_EAGAIN)
@@ -187,7 +192,8 @@ int main(int argc, char **argv)
         }
     }
     kg_mqtt_flush(m, 60000);
-    fprintf(stderr, "gridpub: %llu retained VM payloads in %.2f s\n", (unsigned long long)sent,
+    fprintf(stderr, "gridpub: %llu retained VM %s in %.2f s\n", (unsigned long long)sent,
+            summary ? "rows in summaries" : "payloads",
             (double)(kg_clock_mono_ns() - t0) / 1e9);
     if (rate > 0 && duration > 0 && vms > 0) {
         uint64_t end = kg_clock_mono_ns() + (uint64_t)(duration * 1e9), k = 0;
@@ -197,7 +203,7 @@ int main(int argc, char **argv)
                 long i = (long)((k >> 33) % (uint64_t)hosts), j = (long)((k >> 13) % (uint64_t)vms);
                 snprintf(host, sizeof(host), "hv%04ld", i);
                 snprintf(name, sizeof(name), "vm%03ld", j);
-                make_vm(&v, host, name, (double)((k >> 40) % 101), KG_VM_RUNNING);
+                grid_vm(&v, host, name, (double)((k >> 40) % 101), KG_VM_RUNNING);
                 publish_vm(m, prefix, &v, host, name);
             }
             rest_of_second(sec0);
@@ -212,7 +218,7 @@ int main(int argc, char **argv)
             for (long i = 0; i < hosts; i++) {
                 snprintf(host, sizeof(host), "hv%04ld", i);
                 struct kg_host h;
-                make_host(&h, host, 1, 50 + 30 * sin(2 * M_PI * t / wave + (double)i));
+                grid_host(&h, host, 1, 50 + 30 * sin(2 * M_PI * t / wave + (double)i));
                 h.mem_used_pct = 55;
                 int n = kg_host_encode(&h, buf, sizeof(buf));
                 kg_topic_build(topic, sizeof(topic), prefix, KG_TOPIC_METRICS, host, NULL);

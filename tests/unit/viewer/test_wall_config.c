@@ -69,6 +69,7 @@ static void defaults(void **state)
     for (int k = 0; k < ALERTS_METRICS; k++)
         rule_equal(&c.feed.rules.r[k], &d.r[k]);
     assert_true(c.feed.rules.stale && c.feed.rules.offline);
+    assert_int_equal(c.feed.source, MODEL_SOURCE_VMS);
     /* before any check, too */
     wall_config_defaults(&c);
     for (int k = 0; k < ALERTS_METRICS; k++)
@@ -94,6 +95,14 @@ static void values_reach_the_rules(void **state)
     assert_int_equal(c.history_ms, 0);
     /* the longest history in the steps allowed */
     assert_int_equal(load("history_step = 30s\nhistory = 24h\n"), 0);
+    /* the feed's source reaches the model */
+    assert_int_equal(load("source = summaries\n"), 0);
+    assert_int_equal(c.feed.source, MODEL_SOURCE_SUMMARIES);
+    struct model *m = NULL;
+    assert_int_equal(feed_model_create(&c.feed, "kvmgrid", &m), 0);
+    assert_int_equal(m->source, MODEL_SOURCE_SUMMARIES);
+    model_free(m);
+    assert_int_not_equal(load("source = auto\n"), 0);
 }
 
 /* Each file is refused with code, naming its line and key. */
