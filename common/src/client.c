@@ -42,7 +42,8 @@ static int read_password(struct kg_client *c, const char *path, char *errmsg, si
 int kg_client_check(struct kg_client *c, const char *path, char *errmsg, size_t errlen)
 {
     char why[256] = "";
-    if (!kg_topic_prefix_valid(c->prefix, why, sizeof why))
+    if (!(c->reader ? kg_topic_prefix_filter_valid(c->prefix, why, sizeof why)
+                    : kg_topic_prefix_valid(c->prefix, why, sizeof why)))
         return kg_config_error(path, "prefix", KG_EINVAL, errmsg, errlen, "%s",
                                why[0] ? why : "invalid");
     if (!c->broker[0])

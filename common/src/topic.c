@@ -122,7 +122,19 @@ static void set_err(char *errmsg, size_t errlen, const char *msg)
         snprintf(errmsg, errlen, "%s", msg);
 }
 
-bool kg_topic_prefix_valid(const char *prefix, char *errmsg, size_t errlen)
+/* The "+" level of a valid prefix, or NULL. */
+static const char *wild_level(const char *prefix)
+{
+    for (const char *p = prefix; *p; p++)
+        if (*p == '+' && (p == prefix || p[-1] == '/'))
+            return p;
+    return NULL;
+}
+
+static int finish(int r, size_t size);
+
+/* The prefix rules; wild: one level may be the wildcard "+" (a reader's). */
+static bool prefix_check(const char *prefix, bool wild, char *errmsg, size_t errlen)
 {
     if (!prefix || !*prefix) {
         set_err(errmsg, errlen, "prefix is empty");
@@ -142,10 +154,22 @@ bool kg_topic_prefix_valid(const char *prefix, char *errmsg, size_t errlen)
         return false;
     }
     const unsigned char *s = (const unsigned char *)prefix;
+    unsigned plus = 0;
     for (size_t i = 0; i < len;) {
         unsigned char c = s[i];
+        bool whole = (i == 0 || s[i - 1] == '/') && (i + 1 == len || s[i + 1] == '/');
+        if (c == '+' && wild && whole && plus++ == 0) {
+            i++;
+            continue;
+        }
+        if (c == '+' && wild) {
+            set_err(errmsg, errlen, whole ? "prefix has more than one '+' level"
+                                          : "'+' must be a whole level of the prefix");
+            return false;
+        }
         if (c == '+' || c == '#') {
-            set_err(errmsg, errlen, "prefix must not contain the wildcards '+' or '#'");
+            set_err(errmsg, errlen, wild ? "prefix must not contain the wildcard '#'"
+                                         : "prefix must not contain the wildcards '+' or '#'");
             return false;
         }
         if (c < 0x20 || c == 0x7F) {
@@ -170,6 +194,35 @@ bool kg_topic_prefix_valid(const char *prefix, char *errmsg, size_t errlen)
         i += t;
     }
     return true;
+}
+
+bool kg_topic_prefix_valid(const char *prefix, char *errmsg, size_t errlen)
+{
+    return prefix_check(prefix, false, errmsg, errlen);
+}
+
+bool kg_topic_prefix_filter_valid(const char *prefix, char *errmsg, size_t errlen)
+{
+    return prefix_check(prefix, true, errmsg, errlen);
+}
+
+int kg_topic_prefix_fill(char *out, size_t size, const char *prefix, const char *group,
+                         size_t group_len)
+{
+    if (!kg_topic_prefix_filter_valid(prefix, NULL, 0))
+        return KG_EINVAL;
+    const char *plus = wild_level(prefix);
+    char eg[KG_NAME_ESC_MAX + 1];
+    if (plus && (!group || kg_topic_escape(group, group_len, eg, sizeof eg) < 0))
+        return KG_EINVAL;
+    if (!out || size == 0)
+        return KG_ETOOBIG;
+    if (!plus)
+        return finish(snprintf(out, size, "%s", prefix), size);
+    int r = snprintf(out, size, "%.*s%s%s", (int)(plus - prefix), prefix, eg, plus + 1);
+    if (r > KG_PREFIX_MAX && (size_t)r < size)
+        return KG_EINVAL; /* a concrete prefix has the publisher's limit */
+    return finish(r, size);
 }
 
 static const char *kind_suffix(enum kg_topic_kind kind)
@@ -220,7 +273,7 @@ int kg_topic_build(char *out, size_t size, const char *prefix, enum kg_topic_kin
 
 int kg_topic_filter_all(char *out, size_t size, const char *prefix)
 {
-    if (!kg_topic_prefix_valid(prefix, NULL, 0))
+    if (!kg_topic_prefix_filter_valid(prefix, NULL, 0))
         return KG_EINVAL;
     if (!out || size == 0)
         return KG_ETOOBIG;
@@ -231,7 +284,7 @@ int kg_topic_filter_kind(char *out, size_t size, const char *prefix, enum kg_top
 {
     const char *suffix = kind_suffix(kind);
 
-    if (!suffix || !kg_topic_prefix_valid(prefix, NULL, 0))
+    if (!suffix || !kg_topic_prefix_filter_valid(prefix, NULL, 0))
         return KG_EINVAL;
     if (!out || size == 0)
         return KG_ETOOBIG;
@@ -258,17 +311,33 @@ int kg_topic_parse(const char *prefix, const char *topic, size_t len,
     /* Zeroed up front and again on a bad name: an error never leaves a kind or
      * half a name behind for a caller that forgets to check the result. */
     memset(out, 0, sizeof *out);
-    if (!kg_topic_prefix_valid(prefix, NULL, 0))
+    if (!kg_topic_prefix_filter_valid(prefix, NULL, 0))
         return KG_EINVAL;
     if (!topic)
         return KG_ENOENT;
+    const char *end = topic + len;
+    const char *p = topic, *glv = NULL;
+    size_t glen = 0;
+    const char *plus = wild_level(prefix);
+    if (plus) {
+        /* the levels before "+", the group's level, then the rest of the prefix */
+        size_t before = (size_t)(plus - prefix);
+        if (len < before || memcmp(topic, prefix, before) != 0)
+            return KG_ENOENT;
+        glv = topic + before;
+        const char *slash = memchr(glv, '/', (size_t)(end - glv));
+        if (!slash)
+            return KG_ENOENT;
+        glen = (size_t)(slash - glv);
+        p = slash;
+        prefix = plus + 1; /* "" or "/rest" */
+    }
     size_t plen = strlen(prefix);
-    if (len <= plen + 1 || memcmp(topic, prefix, plen) != 0 || topic[plen] != '/')
+    if ((size_t)(end - p) <= plen + 1 || memcmp(p, prefix, plen) != 0 || p[plen] != '/')
         return KG_ENOENT;
 
     /* Split what follows the prefix into at most 4 levels; more means not ours. */
-    const char *p = topic + plen + 1;
-    const char *end = topic + len;
+    p += plen + 1;
     for (;;) {
         const char *slash = memchr(p, '/', (size_t)(end - p));
         if (nlv == 4)
@@ -300,7 +369,8 @@ int kg_topic_parse(const char *prefix, const char *topic, size_t len,
 
     if (kg_topic_unescape(lv[0], lvlen[0], out->name, sizeof out->name, &out->name_len) < 0 ||
         (kind == KG_TOPIC_VM &&
-         kg_topic_unescape(lv[2], lvlen[2], out->vm, sizeof out->vm, &out->vm_len) < 0)) {
+         kg_topic_unescape(lv[2], lvlen[2], out->vm, sizeof out->vm, &out->vm_len) < 0) ||
+        (glv && kg_topic_unescape(glv, glen, out->group, sizeof out->group, &out->group_len) < 0)) {
         memset(out, 0, sizeof *out);
         return KG_EPARSE;
     }

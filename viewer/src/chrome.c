@@ -125,13 +125,23 @@ void chrome_legend(struct chrome *ch, struct canvas *c, const struct text *t, co
 }
 
 /* "host/vm", printable and cut to 60 bytes each. */
-static void both_names(const char *host, size_t host_len, const char *vm, size_t vm_len,
-                       char *buf, size_t size)
+static void both_names(const struct model *m, const struct model_vm *vm, char *buf, size_t size)
 {
-    char hn[KG_NAME_ESC_MAX + 1], vn[KG_NAME_ESC_MAX + 1];
-    model_display(host, host_len, hn, sizeof(hn));
-    model_display(vm, vm_len, vn, sizeof(vn));
+    char hn[MODEL_HOST_LABEL_MAX], vn[KG_NAME_ESC_MAX + 1];
+    model_host_display(m, &m->hosts[vm->host], hn, sizeof(hn));
+    model_display(vm->name, vm->name_len, vn, sizeof(vn));
     snprintf(buf, size, "%.60s/%.60s", hn, vn);
+}
+
+/* The selection as "host/vm" ("site/host/vm" in a group), as both_names. */
+static void sel_names(const struct view *v, char *buf, size_t size)
+{
+    char gn[KG_NAME_ESC_MAX + 1] = "", hn[KG_NAME_ESC_MAX + 1], vn[KG_NAME_ESC_MAX + 1];
+    if (v->sel_group_len > 0)
+        model_display(v->sel_group, v->sel_group_len, gn, sizeof(gn));
+    model_display(v->sel_host, v->sel_host_len, hn, sizeof(hn));
+    model_display(v->sel_vm, v->sel_vm_len, vn, sizeof(vn));
+    snprintf(buf, size, "%.60s%s%.60s/%.60s", gn, v->sel_group_len > 0 ? "/" : "", hn, vn);
 }
 
 /* Line 0's view: what tiles show, the rotation, the sort, pause, the filter, zoom. */
@@ -141,8 +151,12 @@ static void compose_view(const struct chrome *ch, const struct model *m, const s
     char zoom[KG_NAME_ESC_MAX + 16] = "", rotate[48] = "", filter[96] = "";
     if (v->zoomed) {
         char zn[KG_NAME_ESC_MAX + 1];
+        char gn[KG_NAME_ESC_MAX + 1] = "";
+        if (v->zoom_group_len > 0)
+            model_display(v->zoom_group, v->zoom_group_len, gn, sizeof(gn));
         model_display(v->zoom, v->zoom_len, zn, sizeof(zn));
-        snprintf(zoom, sizeof(zoom), "   zoom: %.60s (Esc)", zn);
+        snprintf(zoom, sizeof(zoom), "   zoom: %.40s%s%.60s (Esc)", gn,
+                 v->zoom_group_len > 0 ? "/" : "", zn);
     }
     if (v->rotating) {
         char d[32];
@@ -186,8 +200,7 @@ static void compose_alerts(const struct model *m, const struct view *v, const st
             const struct alerts_vm *a = model_vm_alerts(m, idx);
             uint64_t since = alerts_vm_since(a);
             char name[130], dur[32], kinds[56], entry[240];
-            both_names(m->hosts[vm->host].name, m->hosts[vm->host].name_len, vm->name,
-                       vm->name_len, name, sizeof(name));
+            both_names(m, vm, name, sizeof(name));
             alerts_format_duration(now_ms > since ? now_ms - since : 0, dur, sizeof(dur));
             snprintf(entry, sizeof(entry), "%s%s %s %s", listed ? " \xC2\xB7 " : "   ", name,
                      alerts_vm_kinds(a, "+", kinds, sizeof(kinds)), dur);
@@ -214,9 +227,8 @@ static void compose_alerts(const struct model *m, const struct view *v, const st
     bool any = false;
     for (int i = 0; i < MODEL_HOTTEST && m->hottest[i] >= 0 && ho < sizeof(hot); i++) {
         const struct model_vm *vm = &m->vms[m->hottest[i]];
-        const struct model_host *host = &m->hosts[vm->host];
         char name[130], val[32], probe[CHROME_TEXT_MAX];
-        both_names(host->name, host->name_len, vm->name, vm->name_len, name, sizeof(name));
+        both_names(m, vm, name, sizeof(name));
         colour_format(v->metric, model_vm_value(vm, v->metric), val, sizeof(val));
         snprintf(probe, sizeof(probe), "%.*s%.*s   %s %s", (int)off, out, (int)ho, hot, name, val);
         if (text_width(text_alert_font(t), probe) > width)
@@ -254,7 +266,7 @@ static void compose_status(const struct chrome *ch, const struct model *m, const
     if (v->operator_mode) {
         char sel[KG_NAME_ESC_MAX * 2 + 8] = "none (click a tile or use the arrow keys)";
         if (v->selected)
-            both_names(v->sel_host, v->sel_host_len, v->sel_vm, v->sel_vm_len, sel, sizeof(sel));
+            sel_names(v, sel, sizeof(sel));
         off = (size_t)snprintf(status, max,
                                "OPERATOR  %.200s   selected %s (F5 cpu 80%%, F6 mem 256 MiB, "
                                "F7 disk 20 MB/s, F8 stop)   ",

@@ -200,7 +200,10 @@ static int key_cmp(const struct layout_sort_key *keys, enum layout_sort_by by, u
         if (!an && a->load != b->load)
             return a->load > b->load ? -1 : 1;
     }
-    int c = layout_name_cmp(a->name, a->name_len, b->name, b->name_len);
+    int c = layout_name_cmp(a->group ? a->group : "", a->group_len, b->group ? b->group : "",
+                            b->group_len);
+    if (c == 0)
+        c = layout_name_cmp(a->name, a->name_len, b->name, b->name_len);
     if (c != 0)
         return c;
     return x < y ? -1 : (x > y ? 1 : 0);
@@ -265,7 +268,7 @@ static int64_t order_vms(struct layout_grid *g, struct model *m, struct model_ho
 {
     for (uint32_t j = 0; j < h->n_vms; j++) {
         const struct model_vm *v = &m->vms[h->vms[j]];
-        g->keys[j] = (struct layout_sort_key){v->name, v->name_len, 0};
+        g->keys[j] = (struct layout_sort_key){v->name, v->name_len, 0, NULL, 0};
     }
     uint32_t *vo = g->tmp + max_vms + 1; /* n_vms <= max_vms */
     uint32_t *copy = g->tmp; /* scratch */
@@ -307,7 +310,8 @@ static bool host_shown(const struct layout_grid *g, const struct model *m,
 }
 
 int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_by by,
-                      const char *zoom, size_t zoom_len, uint64_t now_ms, bool *zoom_gone)
+                      const char *zoom_group, size_t zoom_group_len, const char *zoom,
+                      size_t zoom_len, uint64_t now_ms, bool *zoom_gone)
 {
     uint32_t n = m->n_hosts;
     size_t cap = g->cap_blocks;
@@ -328,7 +332,9 @@ int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_b
         g->cap_blocks = cap;
     }
 
-    int32_t zhost = zoom != NULL ? model_find_host(m, zoom, zoom_len) : -1;
+    int32_t zhost = zoom != NULL ? model_find_host_named(m, zoom_group ? zoom_group : "",
+                                                         zoom_group_len, zoom, zoom_len)
+                                 : -1;
     if (zoom_gone != NULL)
         *zoom_gone = zoom != NULL && zhost < 0;
     uint32_t nk = 0, max_vms = 0;
@@ -348,7 +354,9 @@ int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_b
         struct model_host *h = &m->hosts[i];
         if ((zhost >= 0 && i != (uint32_t)zhost) || !host_shown(g, m, h))
             continue;
-        g->keys[nk] = (struct layout_sort_key){h->name, h->name_len, model_host_load(m, h)};
+        const struct model_group *gr = &m->groups[h->group];
+        g->keys[nk] = (struct layout_sort_key){h->name, h->name_len, model_host_load(m, h),
+                                               gr->name, gr->name_len};
         g->tmp[nk++] = i;
     }
     uint32_t *sorted = g->tmp + nk;

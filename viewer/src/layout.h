@@ -66,13 +66,15 @@ struct layout_sort_key {
     const char *name;         /* borrowed; raw bytes */
     size_t name_len;
     double load;              /* NaN sorts last */
+    const char *group;        /* borrowed; the host's group, before the name (NULL: none) */
+    size_t group_len;
 };
 
 /* Natural byte-wise comparison ("h2" < "h10"); ties broken by plain bytes, length. */
 int layout_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
 
-/* Writes into order[0..n) the indices of keys sorted by name (natural) or by load
- * (descending; ties by name). Stable and total: equal keys keep index order.
+/* Writes into order[0..n) the indices of keys sorted by group and name (natural)
+ * or by load (descending; ties by group and name). Stable and total: equal keys keep index order.
  * Returns 0 or KG_ENOMEM. */
 int layout_sort(const struct layout_sort_key *keys, size_t n, enum layout_sort_by by,
                 uint32_t *order);
@@ -105,7 +107,8 @@ struct layout_grid {
 };
 
 /* Lock held. Orders the shown hosts (all of them, or only the one named zoom, raw
- * bytes zoom_len, when zoom is not NULL) by `by` into g->order, sorts each shown
+ * bytes zoom_len, of the group zoom_group (NULL or "": none), when zoom is not
+ * NULL) by `by` into g->order, sorts each shown
  * host's VM list in the model by name (natural order) and sets each VM's pos: its
  * tile index, -1 for the VMs of hosts not shown. With g->alerts_only, only VMs in
  * alert (model_vm_in_alert) are shown, each host's first in its VM list (by name,
@@ -114,7 +117,8 @@ struct layout_grid {
  * whether the zoomed host no longer exists (all hosts are shown then). Returns 0 or
  * KG_ENOMEM (g->order_gen unchanged). */
 int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_by by,
-                      const char *zoom, size_t zoom_len, uint64_t now_ms, bool *zoom_gone);
+                      const char *zoom_group, size_t zoom_group_len, const char *zoom,
+                      size_t zoom_len, uint64_t now_ms, bool *zoom_gone);
 /* Lock held. True when g->alerts_only and the VMs in alert are no longer the VMs
  * with tiles (of the hosts the grid may show): the grid is to be ordered again.
  * O(VMs). */

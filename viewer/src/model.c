@@ -30,20 +30,16 @@ static uint64_t fnv1a(const char *s, size_t len, uint64_t seed)
     return h ^ (h >> 29);
 }
 
-static uint64_t host_hash(const char *name, size_t len)
+/* A VM's key is (its host, its name), a host's (its group, its name). */
+static uint64_t key_hash(uint32_t owner, const char *name, size_t len)
 {
-    return fnv1a(name, len, 0);
-}
-
-static uint64_t vm_hash(uint32_t host, const char *name, size_t len)
-{
-    return fnv1a(name, len, (uint64_t)host * 0x9E3779B97F4A7C15ull);
+    return fnv1a(name, len, (uint64_t)owner * 0x9E3779B97F4A7C15ull);
 }
 
 /* ---- open-addressing tables of indices -------------------------------- */
 
 struct tab_key {
-    uint32_t host;
+    uint32_t host;                   /* TAB_HOST: the group */
     const char *name;
     size_t len;
 };
@@ -54,15 +50,16 @@ static bool tab_eq(const struct model *m, enum tab_kind kind, uint32_t idx, cons
 {
     if (kind == TAB_HOST) {
         const struct model_host *h = &m->hosts[idx];
-        return h->name_len == k->len && memcmp(h->name, k->name, k->len) == 0;
+        return h->group == k->host && h->name_len == k->len &&
+               memcmp(h->name, k->name, k->len) == 0;
     }
     const struct model_vm *v = &m->vms[idx];
     return v->host == k->host && v->name_len == k->len && memcmp(v->name, k->name, k->len) == 0;
 }
 
-static uint64_t tab_key_hash(enum tab_kind kind, const struct tab_key *k)
+static uint64_t tab_key_hash(const struct tab_key *k)
 {
-    return kind == TAB_HOST ? host_hash(k->name, k->len) : vm_hash(k->host, k->name, k->len);
+    return key_hash(k->host, k->name, k->len);
 }
 
 /* Returns the slot holding the key, or -1. */
@@ -72,7 +69,7 @@ static int64_t tab_find_slot(const struct model *m, enum tab_kind kind, const st
     uint32_t cap = kind == TAB_HOST ? m->host_tab_cap : m->vm_tab_cap;
     if (cap == 0)
         return -1;
-    uint32_t mask = cap - 1, i = (uint32_t)tab_key_hash(kind, k) & mask;
+    uint32_t mask = cap - 1, i = (uint32_t)tab_key_hash(k) & mask;
     for (uint32_t probes = 0; probes < cap; probes++, i = (i + 1) & mask) {
         if (tab[i] == TAB_EMPTY)
             return -1;
@@ -102,7 +99,8 @@ static int tab_rebuild(struct model *m, enum tab_kind kind, uint32_t want_cap)
     uint32_t used = 0;
     if (kind == TAB_HOST) {
         for (uint32_t i = 0; i < m->n_hosts; i++, used++)
-            tab_put_raw(tab, cap, host_hash(m->hosts[i].name, m->hosts[i].name_len), i);
+            tab_put_raw(tab, cap,
+                        key_hash(m->hosts[i].group, m->hosts[i].name, m->hosts[i].name_len), i);
         free(m->host_tab);
         m->host_tab = tab;
         m->host_tab_cap = cap;
@@ -112,7 +110,7 @@ static int tab_rebuild(struct model *m, enum tab_kind kind, uint32_t want_cap)
             const struct model_vm *v = &m->vms[i];
             if (!(v->flags & MODEL_VM_LIVE))
                 continue;
-            tab_put_raw(tab, cap, vm_hash(v->host, v->name, v->name_len), i);
+            tab_put_raw(tab, cap, key_hash(v->host, v->name, v->name_len), i);
             used++;
         }
         free(m->vm_tab);
@@ -134,10 +132,10 @@ static int tab_insert(struct model *m, enum tab_kind kind, const struct tab_key 
             return rc;
     }
     if (kind == TAB_HOST) {
-        tab_put_raw(m->host_tab, m->host_tab_cap, tab_key_hash(kind, k), idx);
+        tab_put_raw(m->host_tab, m->host_tab_cap, tab_key_hash(k), idx);
         m->host_tab_used++;
     } else {
-        tab_put_raw(m->vm_tab, m->vm_tab_cap, tab_key_hash(kind, k), idx);
+        tab_put_raw(m->vm_tab, m->vm_tab_cap, tab_key_hash(k), idx);
         m->vm_tab_used++;
     }
     return 0;
@@ -154,11 +152,60 @@ static void tab_delete(struct model *m, enum tab_kind kind, const struct tab_key
         m->vm_tab[s] = TAB_DELETED;
 }
 
-int32_t model_find_host(const struct model *m, const char *name, size_t len)
+int32_t model_find_group(const struct model *m, const char *name, size_t len)
 {
-    struct tab_key k = {0, name, len};
+    for (uint32_t g = 0; g < m->n_groups; g++)
+        if (m->groups[g].name_len == len && memcmp(m->groups[g].name, name, len) == 0)
+            return (int32_t)g;
+    return -1;
+}
+
+int32_t model_find_host_in(const struct model *m, uint32_t group, const char *name, size_t len)
+{
+    struct tab_key k = {group, name, len};
     int64_t s = tab_find_slot(m, TAB_HOST, &k);
     return s < 0 ? -1 : (int32_t)(m->host_tab[s] - 1);
+}
+
+int32_t model_find_host(const struct model *m, const char *name, size_t len)
+{
+    return model_find_host_in(m, 0, name, len);
+}
+
+int32_t model_find_host_named(const struct model *m, const char *group, size_t group_len,
+                              const char *name, size_t len)
+{
+    int32_t g = model_find_group(m, group, group_len);
+    return g < 0 ? -1 : model_find_host_in(m, (uint32_t)g, name, len);
+}
+
+/* "group/name" written by fmt (model_display or model_printable). */
+static char *host_label(const struct model *m, const struct model_host *h, char *buf,
+                        size_t size, char *(*fmt)(const char *, size_t, char *, size_t))
+{
+    const struct model_group *g = &m->groups[h->group];
+    size_t n = 0;
+    if (g->name_len > 0) {
+        fmt(g->name, g->name_len, buf, size);
+        n = strlen(buf);
+        if (n + 1 < size)
+            buf[n++] = '/';
+    }
+    if (n < size)
+        fmt(h->name, h->name_len, buf + n, size - n);
+    return buf;
+}
+
+char *model_host_display(const struct model *m, const struct model_host *h, char *buf,
+                         size_t size)
+{
+    return host_label(m, h, buf, size, model_display);
+}
+
+char *model_host_printable(const struct model *m, const struct model_host *h, char *buf,
+                           size_t size)
+{
+    return host_label(m, h, buf, size, model_printable);
 }
 
 int32_t model_find_vm(const struct model *m, uint32_t host, const char *name, size_t len)
@@ -175,12 +222,21 @@ int model_create(const char *prefix, uint32_t stale_intervals, double default_in
 {
     if (prefix == NULL || out == NULL || stale_intervals < 1 || !(default_interval_s > 0) ||
         strlen(prefix) >= sizeof(((struct model *)0)->prefix) ||
-        !kg_topic_prefix_valid(prefix, NULL, 0))
+        !kg_topic_prefix_filter_valid(prefix, NULL, 0))
         return KG_EINVAL;
     struct model *m = calloc(1, sizeof(*m));
     if (m == NULL)
         return KG_ENOMEM;
+    m->groups = calloc(1, sizeof(*m->groups)); /* group 0: none (""), always there */
+    if (m->groups == NULL || (m->groups[0].name = calloc(1, 1)) == NULL) {
+        free(m->groups);
+        free(m);
+        return KG_ENOMEM;
+    }
+    m->n_groups = m->cap_groups = 1;
     if (pthread_mutex_init(&m->lock, NULL) != 0) {
+        free(m->groups[0].name);
+        free(m->groups);
         free(m);
         return KG_ENOMEM;
     }
@@ -279,6 +335,9 @@ void model_free(struct model *m)
             free(m->vms[i].name);
     for (uint32_t i = 0; i < m->n_loads; i++)
         free(m->loads[i].node);
+    for (uint32_t i = 0; i < m->n_groups; i++)
+        free(m->groups[i].name);
+    free(m->groups);
     free(m->hosts);
     free(m->vms);
     free(m->loads);
@@ -356,9 +415,41 @@ static void set_bad(struct model *m, enum model_bad what, const char *topic, siz
 /* host_get and vm_get: -1 out of memory, OVER_CAP a new one would pass its cap. */
 #define OVER_CAP (-2)
 
-static int32_t host_get(struct model *m, const char *name, size_t len, bool create)
+/* The group named name[0..len) ("" is group 0); -1 when it is not there and
+ * create is false, out of memory, or OVER_CAP. */
+static int32_t group_get(struct model *m, const char *name, size_t len, bool create)
 {
-    int32_t h = model_find_host(m, name, len);
+    int32_t g = model_find_group(m, name, len);
+    if (g >= 0 || !create)
+        return g;
+    if (m->n_groups >= MODEL_MAX_GROUPS)
+        return OVER_CAP;
+    if (m->n_groups == m->cap_groups) {
+        uint32_t ncap = m->cap_groups * 2;
+        struct model_group *ng = realloc(m->groups, ncap * sizeof(*ng));
+        if (ng == NULL)
+            return -1;
+        m->groups = ng;
+        m->cap_groups = ncap;
+    }
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return -1;
+    memcpy(copy, name, len);
+    copy[len] = '\0';
+    m->groups[m->n_groups] = (struct model_group){copy, (uint16_t)len};
+    return (int32_t)m->n_groups++;
+}
+
+/* The host of a parsed topic: its group's, then its own. */
+static int32_t host_get(struct model *m, const struct kg_topic_parsed *tp, bool create)
+{
+    int32_t g = group_get(m, tp->group, tp->group_len, create);
+    if (g < 0)
+        return g;
+    const char *name = tp->name;
+    size_t len = tp->name_len;
+    int32_t h = model_find_host_in(m, (uint32_t)g, name, len);
     if (h >= 0)
         m->hosts[h].heard_sync = m->sync_gen; /* news of it in this connect */
     if (h >= 0 || !create)
@@ -385,10 +476,11 @@ static int32_t host_get(struct model *m, const char *name, size_t len, bool crea
     memset(hp, 0, sizeof(*hp));
     hp->name = copy;
     hp->name_len = (uint16_t)len;
+    hp->group = (uint32_t)g;
     hp->interval_s = hp->cpu_pct = hp->mem_used_pct = hp->cpus = hp->load1 = NAN;
     hp->libvirt_ok = true;
     hp->heard_sync = m->sync_gen;
-    struct tab_key k = {0, name, len};
+    struct tab_key k = {(uint32_t)g, name, len};
     /* Insert before counting it: a rebuild inside tab_insert walks the live hosts. */
     if (tab_insert(m, TAB_HOST, &k, m->n_hosts) != 0) {
         free(copy);
@@ -630,7 +722,7 @@ static void vm_trend_and_alert(struct model *m, uint32_t idx, uint64_t now_ms)
 static void apply_vm(struct model *m, const struct kg_topic_parsed *tp, const struct kg_vm *vm,
                      uint64_t now_ms, const char *topic, size_t topic_len)
 {
-    int32_t h = host_get(m, tp->name, tp->name_len, true);
+    int32_t h = host_get(m, tp, true);
     int32_t v = h >= 0 ? vm_get(m, (uint32_t)h, tp->vm, tp->vm_len) : h;
     if (v == OVER_CAP) {
         if (h == OVER_CAP) {
@@ -695,7 +787,7 @@ static int32_t apply_host(struct model *m, const struct kg_topic_parsed *tp,
                           const struct kg_host *host, uint64_t now_ms, enum model_bad bad,
                           const char *topic, size_t topic_len)
 {
-    int32_t h = host_get(m, tp->name, tp->name_len, true);
+    int32_t h = host_get(m, tp, true);
     if (h == OVER_CAP) {
         m->dropped_hosts++;
         return -1;
@@ -742,7 +834,7 @@ static void apply_status(struct model *m, const struct kg_topic_parsed *tp, cons
         set_bad(m, MODEL_BAD_STATUS, topic, topic_len, "status is neither online nor offline");
         return;
     }
-    int32_t h = host_get(m, tp->name, tp->name_len, len > 0);
+    int32_t h = host_get(m, tp, len > 0);
     if (h == OVER_CAP) {
         m->dropped_hosts++;
         return;
@@ -911,7 +1003,7 @@ static void apply_summary(struct model *m, const struct kg_topic_parsed *tp, con
         /* the host's summary is gone: its figures with it; its VMs stay and
          * turn stale as any VM no longer updated */
         model_lock(m);
-        int32_t h = host_get(m, tp->name, tp->name_len, false);
+        int32_t h = host_get(m, tp, false);
         if (h >= 0) {
             m->hosts[h].has_metrics = false;
             m->structure_gen++;
@@ -968,7 +1060,7 @@ void model_apply(struct model *m, const char *topic, size_t topic_len, const voi
     if (rc == 0 && tp.kind == KG_TOPIC_VM) {
         if (len == 0) {
             model_lock(m);
-            int32_t h = host_get(m, tp.name, tp.name_len, false);
+            int32_t h = host_get(m, &tp, false);
             if (h >= 0) {
                 vm_remove(m, (uint32_t)h, tp.vm, tp.vm_len);
                 host_maybe_remove(m, (uint32_t)h);
@@ -998,7 +1090,7 @@ void model_apply(struct model *m, const char *topic, size_t topic_len, const voi
     if (rc == 0 && tp.kind == KG_TOPIC_METRICS) {
         if (len == 0) {
             model_lock(m);
-            int32_t h = host_get(m, tp.name, tp.name_len, false);
+            int32_t h = host_get(m, &tp, false);
             if (h >= 0) {
                 m->hosts[h].has_metrics = false;
                 m->structure_gen++;

@@ -80,8 +80,20 @@ const char *model_source_name(enum model_source s); /* "vms" "summaries" */
 
 enum model_host_status { MODEL_HOST_UNKNOWN = 0, MODEL_HOST_ONLINE, MODEL_HOST_OFFLINE };
 
+/* A group of hosts: the value of the prefix's "+" level (a site, when the
+ * prefix is "+/kvmgrid" at a central broker, kvmgrid/topic.h). Group 0 is
+ * none (""), the only one under a prefix without "+". Groups stay until the
+ * model is freed; at most MODEL_MAX_GROUPS (a message naming one more is
+ * dropped and counted with the hosts). */
+struct model_group {
+    char *name;             /* owned; raw bytes + NUL */
+    uint16_t name_len;
+};
+#define MODEL_MAX_GROUPS 4096u
+
 struct model_host {
     char *name;             /* owned; raw bytes + NUL */
+    uint32_t group;         /* index into model.groups; a host is its (group, name) */
     uint16_t name_len;
     uint8_t status;         /* enum model_host_status */
     bool stale;             /* metrics not updated for stale_intervals intervals */
@@ -136,6 +148,8 @@ struct model {
     uint32_t stale_intervals;
     double default_interval_s;   /* used until a host tells its interval */
 
+    struct model_group *groups;  /* [0] is none ("") */
+    uint32_t n_groups, cap_groups;
     struct model_host *hosts;
     uint32_t n_hosts, cap_hosts;
     struct model_vm *vms;        /* slots; free ones linked through 'pos' */
@@ -185,7 +199,8 @@ struct model {
     struct alerts_vm *alerts;    /* per VM slot (cap_vm_slots) */
 };
 
-/* Creates an empty model for topics under prefix. stale_intervals: a VM or host
+/* Creates an empty model for topics under prefix (a reader's prefix: with a "+"
+ * level every host is in the group that level names). stale_intervals: a VM or host
  * not updated for that many agent intervals turns stale (>= 1);
  * default_interval_s is assumed until a host's metrics give its interval.
  * Returns 0 and *out (free with model_free), KG_EINVAL, KG_ENOMEM. */
@@ -269,8 +284,13 @@ double model_host_load(const struct model *m, const struct model_host *h);
  * count; *list stays valid until the next model call. */
 uint32_t model_take_dirty(struct model *m, const uint32_t **list, bool *all);
 
-/* Lookups, lock held. Return an index or -1. */
+/* Lookups, lock held. Return an index or -1. model_find_host looks in group 0
+ * (a prefix without "+"); model_find_host_named by the group's name. */
+int32_t model_find_group(const struct model *m, const char *name, size_t len);
+int32_t model_find_host_in(const struct model *m, uint32_t group, const char *name, size_t len);
 int32_t model_find_host(const struct model *m, const char *name, size_t len);
+int32_t model_find_host_named(const struct model *m, const char *group, size_t group_len,
+                              const char *name, size_t len);
 int32_t model_find_vm(const struct model *m, uint32_t host, const char *name, size_t len);
 
 /* Writes name in its topic escaping (one word of printable ASCII-safe text: '/',
@@ -280,6 +300,14 @@ char *model_printable(const char *name, size_t len, char *buf, size_t size);
 /* Writes name as people wrote it, for the screen: only control characters and
  * bytes that are not UTF-8 made visible (\xNN, kvmgrid/text.h). Returns buf. */
 char *model_display(const char *name, size_t len, char *buf, size_t size);
+
+/* A host's name as model_display and model_printable write it, after its
+ * group's and a '/' when it has one ("paris/hv-01"). Lock held. Return buf. */
+#define MODEL_HOST_LABEL_MAX (2 * KG_NAME_ESC_MAX + 2) /* either's buf suffices */
+char *model_host_display(const struct model *m, const struct model_host *h, char *buf,
+                         size_t size);
+char *model_host_printable(const struct model *m, const struct model_host *h, char *buf,
+                           size_t size);
 
 uint64_t model_bad_total(const struct model *m);
 const char *model_bad_name(enum model_bad b);

@@ -145,8 +145,8 @@ void overlay_tooltip_text(const struct layout_grid *g, const struct model *m, in
     const struct model_host *h = tip_at(g, m, x, y, &t);
     if (h == NULL)
         return;
-    char hn[KG_NAME_ESC_MAX + 1];
-    model_display(h->name, h->name_len, hn, sizeof(hn));
+    char hn[MODEL_HOST_LABEL_MAX];
+    model_host_display(m, h, hn, sizeof(hn));
     const char *hs = h->status == MODEL_HOST_OFFLINE ? "OFFLINE"
                      : h->status == MODEL_HOST_ONLINE ? (h->stale ? "online, stale" : "online")
                                                       : "status unknown";

@@ -434,13 +434,13 @@ bool render_tile_colour(const struct render *r, const struct model *m,
 
 static void dump_blocks(FILE *f, const struct model *m, const struct layout_grid *g)
 {
-    char hn[KG_NAME_ESC_MAX + 1], vn[KG_NAME_ESC_MAX + 1];
+    char hn[MODEL_HOST_LABEL_MAX], vn[KG_NAME_ESC_MAX + 1];
     for (size_t b = 0; b < g->n_blocks; b++) {
         const struct model_host *h = layout_grid_host(g, m, b);
         if (h == NULL)
             continue;
         const struct layout_block *blk = &g->blocks[b];
-        model_printable(h->name, h->name_len, hn, sizeof(hn));
+        model_host_printable(m, h, hn, sizeof(hn));
         fprintf(f, "host %s %d %d %d %d %s\n", hn, blk->rect.x, blk->rect.y, blk->rect.w,
                 blk->rect.h,
                 h->status == MODEL_HOST_OFFLINE ? "offline"

@@ -48,7 +48,8 @@ static int order_when_due(struct screen *s, struct model *m, uint64_t now_ms, bo
                                                                  : SCREEN_RELAYOUT_MIN_MS)));
     if (due) {
         bool zoom_gone = false;
-        if (layout_grid_order(g, m, v->sort, v->zoomed ? v->zoom : NULL, v->zoom_len, now_ms,
+        if (layout_grid_order(g, m, v->sort, v->zoom_group, v->zoom_group_len,
+                              v->zoomed ? v->zoom : NULL, v->zoom_len, now_ms,
                               &zoom_gone) != 0)
             return KG_ENOMEM;
         if (zoom_gone)

@@ -34,7 +34,8 @@ bool selection_find(const struct view *v, const struct layout_grid *g, const str
 {
     if (!v->selected)
         return false;
-    int32_t h = model_find_host(m, v->sel_host, v->sel_host_len);
+    int32_t h = model_find_host_named(m, v->sel_group, v->sel_group_len, v->sel_host,
+                                      v->sel_host_len);
     if (h < 0 || (size_t)h >= g->cap_host_block || g->host_block[h] < 0 ||
         (size_t)g->host_block[h] >= g->n_blocks)
         return false;
@@ -56,7 +57,9 @@ static bool select_tile(struct view *v, const struct layout_grid *g, const struc
     int32_t vi = vm_at(m, h, pos);
     if (vi < 0)
         return false;
-    view_select(v, h->name, h->name_len, m->vms[vi].name, m->vms[vi].name_len);
+    const struct model_group *gr = &m->groups[h->group];
+    view_select(v, gr->name, gr->name_len, h->name, h->name_len, m->vms[vi].name,
+                m->vms[vi].name_len);
     return true;
 }
 
@@ -140,19 +143,23 @@ bool selection_name(struct view *v, const struct layout_grid *g, struct model *m
 }
 
 bool selection_get(const struct view *v, struct model *m, char *vm, size_t vm_size,
-                   size_t *vm_len, char *host, size_t host_size)
+                   size_t *vm_len, char *host, size_t host_size, char *group, size_t group_size,
+                   size_t *group_len)
 {
     if (!v->operator_mode || !v->selected || vm_size <= v->sel_vm_len ||
-        host_size <= v->sel_host_len)
+        host_size <= v->sel_host_len || group_size <= v->sel_group_len)
         return false;
     model_lock(m);
-    int32_t h = model_find_host(m, v->sel_host, v->sel_host_len);
+    int32_t h = model_find_host_named(m, v->sel_group, v->sel_group_len, v->sel_host,
+                                      v->sel_host_len);
     bool ok = h >= 0 && model_find_vm(m, (uint32_t)h, v->sel_vm, v->sel_vm_len) >= 0;
     model_unlock(m);
     if (ok) {
         memcpy(vm, v->sel_vm, v->sel_vm_len + 1);
         *vm_len = v->sel_vm_len;
         memcpy(host, v->sel_host, v->sel_host_len + 1);
+        memcpy(group, v->sel_group, v->sel_group_len + 1);
+        *group_len = v->sel_group_len;
     }
     return ok;
 }

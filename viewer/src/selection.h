@@ -29,10 +29,12 @@ bool selection_move(struct view *v, const struct layout_grid *g, struct model *m
 bool selection_name(struct view *v, const struct layout_grid *g, struct model *m, const char *vm,
                     size_t len);
 /* Copies the selected VM's raw name (NUL-terminated; KG_NAME_MAX + 1 suffices; its
- * length in *vm_len, as a raw name may hold a NUL) and its host's into the
- * buffers; false when nothing (or a VM that is gone) is selected. Takes the lock. */
+ * length in *vm_len, as a raw name may hold a NUL), its host's and its host's
+ * group's ("" none; its length in *group_len) into the buffers; false when
+ * nothing (or a VM that is gone) is selected. Takes the lock. */
 bool selection_get(const struct view *v, struct model *m, char *vm, size_t vm_size,
-                   size_t *vm_len, char *host, size_t host_size);
+                   size_t *vm_len, char *host, size_t host_size, char *group, size_t group_size,
+                   size_t *group_len);
 /* Lock held: the selected VM's block and VM slot, when it has a tile on the grid. */
 bool selection_find(const struct view *v, const struct layout_grid *g, const struct model *m,
                     int32_t *block, int32_t *vm);

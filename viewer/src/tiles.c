@@ -281,8 +281,8 @@ void tiles_paint_vm(struct tiles *t, uint32_t idx)
 static void host_label(struct tiles *t, const struct model_host *h, const struct layout_block *b)
 {
     const struct layout_result *lr = &t->grid->lr;
-    char label[KG_NAME_ESC_MAX + 1];
-    model_display(h->name, h->name_len, label, sizeof(label));
+    char label[MODEL_HOST_LABEL_MAX];
+    model_host_display(t->model, h, label, sizeof(label));
     bool offline = h->status == MODEL_HOST_OFFLINE;
     if (lr->labels) {
         TTF_Font *f = t->text->font_host ? t->text->font_host : t->text->font_small;

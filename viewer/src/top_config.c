@@ -47,6 +47,7 @@ void top_config_defaults(struct top_config *c)
     /* the table's defaults are constants: a failure is a bug, caught by the tests */
     (void)kg_config_defaults(top_config_keys, c, why, sizeof(why));
     feed_config_defaults(&c->feed);
+    c->client.reader = true; /* a "+" level in the prefix reads every site */
 }
 
 int top_config_check(struct top_config *c, const char *path, char *errmsg, size_t errlen)

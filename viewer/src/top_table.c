@@ -94,13 +94,28 @@ static uint32_t text_add(struct top_table *t, const char *s, size_t len)
 static bool add_display(struct top_table *t, const char *name, size_t len, uint32_t *off,
                         uint16_t *dlen, uint16_t *w)
 {
-    char vis[4 * KG_NAME_MAX + 1];
+    char vis[8 * KG_NAME_MAX + 8];
     size_t n = kg_text_visible(name, len, vis, sizeof(vis)), cols = 0;
     kg_text_fit(vis, n, SIZE_MAX, &cols);
     *off = text_add(t, vis, n);
     *dlen = (uint16_t)n;
     *w = (uint16_t)(cols < UINT16_MAX ? cols : UINT16_MAX);
     return *off != UINT32_MAX;
+}
+
+/* A host's name as shown: after its group's and a '/' when it has one (raw
+ * bytes, into buf of 2 * KG_NAME_MAX + 2). Returns the length. */
+static size_t host_joined(const struct model *m, const struct model_host *h, char *buf)
+{
+    const struct model_group *g = &m->groups[h->group];
+    size_t n = 0;
+    if (g->name_len > 0) {
+        memcpy(buf, g->name, g->name_len);
+        n = g->name_len;
+        buf[n++] = '/';
+    }
+    memcpy(buf + n, h->name, h->name_len);
+    return n + h->name_len;
 }
 
 static bool add_row(struct top_table *t, const struct model *m, const struct model_vm *v,
@@ -117,7 +132,9 @@ static bool add_row(struct top_table *t, const struct model *m, const struct mod
     }
     struct top_row *r = &t->rows[t->n];
     memset(r, 0, sizeof(*r));
-    if (!add_display(t, h->name, h->name_len, &r->host_off, &r->host_len, &r->host_w) ||
+    char hj[2 * KG_NAME_MAX + 2];
+    size_t hjl = host_joined(m, h, hj);
+    if (!add_display(t, hj, hjl, &r->host_off, &r->host_len, &r->host_w) ||
         !add_display(t, v->name, v->name_len, &r->vm_off, &r->vm_len, &r->vm_w))
         return false;
     r->host_raw = text_add(t, h->name, h->name_len);
@@ -160,8 +177,9 @@ static bool host_passes(const struct model *m, const struct top_filter *f, uint3
 {
     if (f == NULL || f->host == NULL || f->host[0] == '\0')
         return true;
-    char vis[4 * KG_NAME_MAX + 1];
-    kg_text_visible(m->hosts[hi].name, m->hosts[hi].name_len, vis, sizeof(vis));
+    char hj[2 * KG_NAME_MAX + 2], vis[8 * KG_NAME_MAX + 8];
+    size_t hjl = host_joined(m, &m->hosts[hi], hj);
+    kg_text_visible(hj, hjl, vis, sizeof(vis));
     return top_filter_match(f->host, vis);
 }
 

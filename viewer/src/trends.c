@@ -354,14 +354,14 @@ void trends_tip(struct trends *tr, const struct text *t, const struct model *m, 
 void trends_dump(const struct trends *tr, FILE *f, const struct model *m,
                  const struct layout_grid *g, struct layout_rect panel_at)
 {
-    char hn[KG_NAME_ESC_MAX + 1];
+    char hn[MODEL_HOST_LABEL_MAX];
     size_t n = g->n_blocks < tr->cap_bands ? g->n_blocks : tr->cap_bands;
     for (size_t b = 0; b < n; b++) {
         const struct trends_box *bx = &tr->bands[b];
         const struct model_host *h = layout_grid_host(g, m, b);
         if (bx->w == 0 || h == NULL || !h->has_metrics)
             continue;
-        model_printable(h->name, h->name_len, hn, sizeof(hn));
+        model_host_printable(m, h, hn, sizeof(hn));
         fprintf(f, "host_trend %s %d %d %d %d\n", hn, bx->x, bx->y, bx->w, bx->h);
     }
     if (panel_at.w == 0)

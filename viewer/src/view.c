@@ -167,6 +167,9 @@ bool view_zoom_at(struct view *v, const struct layout_grid *g, struct model *m, 
         memcpy(v->zoom, h->name, h->name_len);
         v->zoom[h->name_len] = '\0';
         v->zoom_len = h->name_len;
+        const struct model_group *gr = &m->groups[h->group];
+        memcpy(v->zoom_group, gr->name, gr->name_len + 1);
+        v->zoom_group_len = gr->name_len;
         v->zoomed = true;
     }
     model_unlock(m);
@@ -200,8 +203,12 @@ void view_set_operator(struct view *v, bool on)
     v->overlay_gen++;
 }
 
-void view_select(struct view *v, const char *host, size_t host_len, const char *vm, size_t vm_len)
+void view_select(struct view *v, const char *group, size_t group_len, const char *host,
+                 size_t host_len, const char *vm, size_t vm_len)
 {
+    memcpy(v->sel_group, group, group_len);
+    v->sel_group[group_len] = '\0';
+    v->sel_group_len = group_len;
     memcpy(v->sel_host, host, host_len);
     v->sel_host[host_len] = '\0';
     v->sel_host_len = host_len;

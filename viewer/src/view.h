@@ -51,10 +51,13 @@ struct view {
     bool zoomed;
     char zoom[KG_NAME_MAX + 1];     /* the zoomed host's raw name */
     size_t zoom_len;
+    char zoom_group[KG_NAME_MAX + 1]; /* and its group's ("" none) */
+    size_t zoom_group_len;
     /* operator mode: the selected VM by name (survives layouts), a status message */
     bool operator_mode, selected;
-    char sel_host[KG_NAME_MAX + 1], sel_vm[KG_NAME_MAX + 1]; /* raw names */
-    size_t sel_host_len, sel_vm_len;
+    char sel_group[KG_NAME_MAX + 1]; /* raw names; the host's group "" when none */
+    char sel_host[KG_NAME_MAX + 1], sel_vm[KG_NAME_MAX + 1];
+    size_t sel_group_len, sel_host_len, sel_vm_len;
     char op_msg[VIEW_MSG_MAX];
     /* bumped by the setters: what the next frame has to redo */
     uint64_t order_gen;             /* host order or the hosts shown */
@@ -111,9 +114,10 @@ void view_zoom_lost(struct view *v);
 
 /* Operator mode on or off; off clears the selection. */
 void view_set_operator(struct view *v, bool on);
-/* Selects the VM named vm (raw, vm_len) on host (raw, host_len); both at most
- * KG_NAME_MAX bytes. */
-void view_select(struct view *v, const char *host, size_t host_len, const char *vm, size_t vm_len);
+/* Selects the VM named vm (raw, vm_len) on host (raw, host_len) of group (raw,
+ * group_len; "" none); each at most KG_NAME_MAX bytes. */
+void view_select(struct view *v, const char *group, size_t group_len, const char *host,
+                 size_t host_len, const char *vm, size_t vm_len);
 void view_clear_selection(struct view *v);
 /* The operator's line at the start of the status bar (copied; NULL or "" clears). */
 void view_set_operator_message(struct view *v, const char *msg);

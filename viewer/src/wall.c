@@ -121,15 +121,20 @@ struct wall_op {
 static int op_send(struct wall_op *op, struct screen *scr, struct model *m, const char *prefix,
                    enum operator_preset p)
 {
-    char vm[KG_NAME_MAX + 1], host[KG_NAME_MAX + 1], msg[600];
-    char topic[KG_TOPIC_MAX], json[512];
-    size_t vlen = 0, jlen = 0;
+    char vm[KG_NAME_MAX + 1], host[KG_NAME_MAX + 1], group[KG_NAME_MAX + 1], msg[600];
+    char topic[KG_TOPIC_MAX], json[512], site[KG_PREFIX_MAX + 1];
+    size_t vlen = 0, jlen = 0, glen = 0;
     int rc = KG_EINVAL;
-    if (!selection_get(&scr->view, m, vm, sizeof(vm), &vlen, host, sizeof(host))) {
+    if (!selection_get(&scr->view, m, vm, sizeof(vm), &vlen, host, sizeof(host), group,
+                       sizeof(group), &glen)) {
         snprintf(msg, sizeof(msg), "not sent: no VM selected");
     } else if (strlen(vm) != vlen) {
         snprintf(msg, sizeof(msg), "not sent: the VM's name holds a NUL byte");
-    } else if ((rc = operator_command(p, op->seq + 1, prefix, vm, topic, sizeof(topic), json,
+    } else if ((rc = kg_topic_prefix_fill(site, sizeof(site), prefix, group, glen)) < 0) {
+        /* the command goes to the VM's site: its prefix, "+" filled in */
+        snprintf(msg, sizeof(msg), "not sent: no command prefix for its site: %s",
+                 kg_strerror(rc));
+    } else if ((rc = operator_command(p, op->seq + 1, site, vm, topic, sizeof(topic), json,
                                       sizeof(json), &jlen)) != 0) {
         snprintf(msg, sizeof(msg), "not sent: %s", kg_strerror(rc));
     } else if (!kg_mqtt_is_connected(op->mq)) {
@@ -212,13 +217,17 @@ static void print_view(struct wall_loop *l, bool model_ahead)
     bool pending = screen_pending(scr, l->m, &rv);
     struct render_stats rs;
     render_get_stats(scr->render, &rs);
-    char vm[KG_NAME_MAX + 1], host[KG_NAME_MAX + 1], sel[2 * KG_NAME_ESC_MAX + 2] = "-";
-    size_t vlen;
-    if (selection_get(v, l->m, vm, sizeof(vm), &vlen, host, sizeof(host))) {
-        char hn[KG_NAME_ESC_MAX + 1], vn[KG_NAME_ESC_MAX + 1];
+    char vm[KG_NAME_MAX + 1], host[KG_NAME_MAX + 1], group[KG_NAME_MAX + 1];
+    char sel[3 * KG_NAME_ESC_MAX + 3] = "-";
+    size_t vlen, glen;
+    if (selection_get(v, l->m, vm, sizeof(vm), &vlen, host, sizeof(host), group, sizeof(group),
+                      &glen)) {
+        char gn[KG_NAME_ESC_MAX + 1] = "", hn[KG_NAME_ESC_MAX + 1], vn[KG_NAME_ESC_MAX + 1];
+        if (glen > 0)
+            model_printable(group, glen, gn, sizeof(gn));
         model_printable(host, strlen(host), hn, sizeof(hn));
         model_printable(vm, vlen, vn, sizeof(vn));
-        snprintf(sel, sizeof(sel), "%s/%s", hn, vn);
+        snprintf(sel, sizeof(sel), "%s%s%s/%s", gn, glen > 0 ? "/" : "", hn, vn);
     }
     printf("view inputs %llu frames %llu settled %d pending %d metric %s rotating %d alerts_only %d "
            "sort %s paused %d help %d "

@@ -71,6 +71,7 @@ void wall_config_defaults(struct wall_config *c)
     /* the table's defaults are constants: a failure is a bug, caught by the tests */
     (void)kg_config_defaults(wall_config_keys, c, why, sizeof(why));
     feed_config_defaults(&c->feed);
+    c->client.reader = true; /* a "+" level in the prefix reads every site */
 }
 
 /* history / history_step: a whole number of steps, not too many. */

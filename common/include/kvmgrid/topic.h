@@ -27,6 +27,12 @@
  * "site1/kvmgrid"), valid UTF-8, no '+', '#', NUL, no empty level, not starting
  * with '$', at most KG_PREFIX_MAX bytes; also no control characters (C0, DEL,
  * C1) and no Unicode noncharacters, which brokers refuse.
+ *
+ * A reader (the wall, kvmgrid-top) may be given a prefix with one level that is
+ * the wildcard "+" ("+/kvmgrid" at a central broker where each site's bridge
+ * puts its agents' topics under "<site>/kvmgrid"): it reads every site, and a
+ * topic's value at that level is its group (escaped like a name). Publishers'
+ * prefixes never have one.
  * Pure module: no allocation, never logs. Thread-safe.
  */
 #ifndef KVMGRID_TOPIC_H
@@ -67,6 +73,14 @@ int kg_topic_unescape(const char *level, size_t len, char *out, size_t size, siz
 
 /* True when prefix is acceptable (see above); errmsg (may be NULL) says why not. */
 bool kg_topic_prefix_valid(const char *prefix, char *errmsg, size_t errlen);
+/* The same for a reader's prefix: one level may be "+". */
+bool kg_topic_prefix_filter_valid(const char *prefix, char *errmsg, size_t errlen);
+/* The concrete prefix of a group: prefix's "+" level replaced by group[0..len)
+ * escaped (prefix copied when it has none; group ignored then). Returns the
+ * length, KG_EINVAL (prefix not a valid reader's prefix, a bad group, or a
+ * result longer than KG_PREFIX_MAX) or KG_ETOOBIG (out too small). */
+int kg_topic_prefix_fill(char *out, size_t size, const char *prefix, const char *group,
+                         size_t group_len);
 
 /* Builds a topic. name and vm are raw NUL-terminated names (vm only for
  * KG_TOPIC_VM, else NULL). Returns the topic length, or KG_EINVAL (bad kind,
@@ -76,7 +90,8 @@ bool kg_topic_prefix_valid(const char *prefix, char *errmsg, size_t errlen);
 int kg_topic_build(char *out, size_t size, const char *prefix, enum kg_topic_kind kind,
                    const char *name, const char *vm);
 
-/* The subscription filter for everything under the prefix: "<prefix>/#".
+/* The subscription filter for everything under the prefix (a reader's prefix
+ * allowed): "<prefix>/#".
  * And for one kind on every host: "<prefix>/+/status" etc. (KG_TOPIC_VM gives
  * "<prefix>/+/vm/+"). Returns length or KG_EINVAL/KG_ETOOBIG. */
 int kg_topic_filter_all(char *out, size_t size, const char *prefix);
@@ -90,9 +105,12 @@ struct kg_topic_parsed {
     size_t name_len;
     char vm[KG_NAME_MAX + 1];   /* KG_TOPIC_VM only, else "" */
     size_t vm_len;
+    char group[KG_NAME_MAX + 1]; /* the prefix's "+" level, else "" */
+    size_t group_len;
 };
 
-/* Parses topic[0..len) under prefix. Returns 0, KG_ENOENT when it is not under
+/* Parses topic[0..len) under prefix (a reader's prefix allowed: the "+" level's
+ * value, unescaped, is the group). Returns 0, KG_ENOENT when it is not under
  * the prefix or not one of the kinds above (a topic to ignore), or KG_EPARSE when
  * it looks like ours but a name level is not canonically escaped (or is empty, as
  * in "kvmgrid//status"); KG_EINVAL when prefix is invalid or out is NULL.

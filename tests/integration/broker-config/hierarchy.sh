@@ -22,6 +22,7 @@
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 . "$KG_SOURCE_DIR/tests/integration/broker-config/broker-lib.sh"
 AGENT=$(kg_bin kvmgrid-agent)
+TOP=$(kg_bin kvmgrid-top)
 LINK='$bridge/state'   # under each site's prefix at the centre
 
 # --- the centre, configured but not started yet
@@ -143,6 +144,20 @@ kg_wait_for 15 back_online && kg_pass "2: the agent restarted: 'online' again at
     kg_fail "2: the restarted agent's 'online' never reached the centre"
 kg_assert_eq "2: 'online' is retained at the centre" 'site2/kvmgrid/hv-2a/status online' \
     "$(centre_retained 'site2/kvmgrid/hv-2a/status')"
+
+# A region's reader at the centre: kvmgrid-top on the prefix "+/kvmgrid" reads
+# every site's summaries; the site is the host's group ("site2/hv-2a"); the
+# placeholder summaries of the other hosts are malformed and show no VM.
+top_at_centre() {
+    "$TOP" --once --broker "tcp://127.0.0.1:$KG_PROD_PORT" --username wall@hq \
+        --password-file "$KG_PROD_DIR/etc/credentials/wall@hq.pass" --prefix '+/kvmgrid' \
+        --source summaries --sort name --timeout 5s >"$KG_TMP/top.out" 2>"$KG_TMP/top.err"
+}
+top_sees_agent() { top_at_centre && grep -q '^site2/hv-2a  *test ' "$KG_TMP/top.out"; }
+kg_wait_for 15 top_sees_agent ||
+    kg_fail "2: kvmgrid-top at the centre never showed site 2's agent: $(cat "$KG_TMP/top.out" "$KG_TMP/top.err")"
+kg_assert_eq "2: kvmgrid-top at the centre (prefix +/kvmgrid, summaries): one row per VM of the agent, under its site" \
+    "site2/hv-2a test" "$(awk 'NR > 1 && $1 ~ /\// { print $1, $2 }' "$KG_TMP/top.out")"
 
 # --- 3. site 3's link dies: its broker is killed
 kg_stop "$S3_PID" KILL

@@ -274,7 +274,11 @@ kg_assert_contains "no drops by default" "$(grep '^dropped' "$LAYOUT")" "dropped
 "$WALL" --size 12 >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "bad --size exits 2" 2 $?
 "$WALL" --metric gpu >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "bad --metric exits 2" 2 $?
 kg_assert_contains "bad --metric message" "$(cat "$KG_TMP/bad.log")" "metric"
-"$WALL" --prefix 'a/+' >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "bad --prefix exits 2" 2 $?
+"$WALL" --prefix 'a/+/+' >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "bad --prefix (two '+' levels) exits 2" 2 $?
+kg_assert_contains "bad --prefix message" "$(cat "$KG_TMP/bad.log")" "more than one '+' level"
+"$WALL" --prefix 'a/#' >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "bad --prefix ('#') exits 2" 2 $?
+"$WALL" --prefix 'a+/b' --check >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "bad --prefix ('+' inside a level) exits 2" 2 $?
+"$WALL" --prefix '+/kvmgrid' --check >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "a region's prefix (+/kvmgrid) passes --check" 0 $?
 "$WALL" --no-such-flag >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "unknown flag exits 2" 2 $?
 printf 'broker = tcp://127.0.0.1:1\nbogus = 1\n' >"$KG_TMP/bad.conf"
 "$WALL" --config "$KG_TMP/bad.conf" >"$KG_TMP/bad.log" 2>&1; kg_assert_eq "bad config exits 2" 2 $?

@@ -617,6 +617,97 @@ static void test_parse_details(void **state)
     assert_string_equal(p.name, "status");
 }
 
+/* A reader's prefix with a "+" level: the level's value is the group. */
+static void test_group_prefix(void **state)
+{
+    (void)state;
+    char err[128], out[KG_TOPIC_MAX];
+    struct kg_topic_parsed p;
+    const char *good[] = {"+/kvmgrid", "+", "kvmgrid/+", "a/+/b", "+/m\xC3\xBCnchen"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        assert_true(kg_topic_prefix_filter_valid(good[i], err, sizeof err));
+        assert_false(kg_topic_prefix_valid(good[i], NULL, 0)); /* never a publisher's */
+    }
+    assert_true(kg_topic_prefix_filter_valid("kvmgrid", err, sizeof err));
+    const char *bad[] = {"+/+/kvmgrid", "a+/kvmgrid", "+a/kvmgrid", "#/kvmgrid", "kvmgrid/#",
+                         "/+", "+/", "$SYS/+", "++"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        assert_false(kg_topic_prefix_filter_valid(bad[i], err, sizeof err));
+        assert_true(err[0] != '\0');
+    }
+    assert_string_equal((kg_topic_prefix_filter_valid("+/+", err, sizeof err), err),
+                        "prefix has more than one '+' level");
+
+    /* parse: the group, unescaped; the rest as under a plain prefix */
+    const char *t = "paris/kvmgrid/hv%201/summary";
+    assert_int_equal(kg_topic_parse("+/kvmgrid", t, strlen(t), &p), 0);
+    assert_int_equal(p.kind, KG_TOPIC_SUMMARY);
+    assert_string_equal(p.group, "paris");
+    assert_int_equal(p.group_len, 5);
+    assert_string_equal(p.name, "hv 1");
+    t = "s%2F1/kvmgrid/h/vm/v";
+    assert_int_equal(kg_topic_parse("+/kvmgrid", t, strlen(t), &p), 0);
+    assert_int_equal(p.kind, KG_TOPIC_VM);
+    assert_string_equal(p.group, "s/1");
+    assert_string_equal(p.vm, "v");
+    t = "a/x/b/h/status";
+    assert_int_equal(kg_topic_parse("a/+/b", t, strlen(t), &p), 0);
+    assert_string_equal(p.group, "x");
+    t = "kvmgrid/site/h/status";
+    assert_int_equal(kg_topic_parse("kvmgrid/+", t, strlen(t), &p), 0);
+    assert_string_equal(p.group, "site");
+    t = "site/h/status";
+    assert_int_equal(kg_topic_parse("+", t, strlen(t), &p), 0);
+    assert_string_equal(p.group, "site");
+    assert_string_equal(p.name, "h");
+    /* a plain prefix has no group */
+    t = "kvmgrid/h/status";
+    assert_int_equal(kg_topic_parse("kvmgrid", t, strlen(t), &p), 0);
+    assert_int_equal(p.group_len, 0);
+    assert_string_equal(p.group, "");
+    /* not ours: no site level, another second level, the bridge's own state */
+    const char *none[] = {"kvmgrid/h/status", "paris/other/h/status", "paris/kvmgrid",
+                          "paris/kvmgrid/", "paris/kvmgrid/$bridge/state", "paris",
+                          "paris/kvmgridx/h/status"};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+        assert_int_equal(kg_topic_parse("+/kvmgrid", none[i], strlen(none[i]), &p), KG_ENOENT);
+    /* ours, but the site level is not a canonical name: an error, output zeroed */
+    const char *broken[] = {"/kvmgrid/h/status", "a%2f/kvmgrid/h/status", "a b/kvmgrid/h/status"};
+    for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+        memset(&p, 0x55, sizeof p);
+        assert_int_equal(kg_topic_parse("+/kvmgrid", broken[i], strlen(broken[i]), &p), KG_EPARSE);
+        assert_int_equal(p.group_len, 0);
+        assert_int_equal(p.kind, 0);
+    }
+
+    /* filters */
+    assert_int_equal(kg_topic_filter_kind(out, sizeof out, "+/kvmgrid", KG_TOPIC_SUMMARY), 19);
+    assert_string_equal(out, "+/kvmgrid/+/summary");
+    assert_true(kg_topic_filter_all(out, sizeof out, "+/kvmgrid") > 0);
+    assert_string_equal(out, "+/kvmgrid/#");
+    /* publishers' topics are never built under a "+" */
+    assert_int_equal(kg_topic_build(out, sizeof out, "+/kvmgrid", KG_TOPIC_STATUS, "h", NULL),
+                     KG_EINVAL);
+
+    /* the concrete prefix of a group: where a command to that site goes */
+    assert_int_equal(kg_topic_prefix_fill(out, sizeof out, "+/kvmgrid", "paris", 5), 13);
+    assert_string_equal(out, "paris/kvmgrid");
+    assert_true(kg_topic_prefix_fill(out, sizeof out, "a/+/b", "s/1", 3) > 0);
+    assert_string_equal(out, "a/s%2F1/b");
+    assert_true(kg_topic_prefix_fill(out, sizeof out, "kvmgrid", NULL, 0) > 0);
+    assert_string_equal(out, "kvmgrid");
+    assert_true(kg_topic_prefix_valid(out, NULL, 0));
+    assert_int_equal(kg_topic_prefix_fill(out, sizeof out, "+/kvmgrid", "", 0), KG_EINVAL);
+    assert_int_equal(kg_topic_prefix_fill(out, sizeof out, "+/kvmgrid", NULL, 0), KG_EINVAL);
+    assert_int_equal(kg_topic_prefix_fill(out, 5, "+/kvmgrid", "paris", 5), KG_ETOOBIG);
+    char s255[256];
+    memset(s255, 'x', 255);
+    s255[255] = '\0';
+    /* 255 bytes of site + "/kvmgrid" is over KG_PREFIX_MAX */
+    assert_int_equal(kg_topic_prefix_fill(out, sizeof out, "+/kvmgrid", s255, 255), KG_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -635,6 +726,7 @@ int main(void)
         cmocka_unit_test(test_parse_not_ours),
         cmocka_unit_test(test_parse_error_zeroes_output),
         cmocka_unit_test(test_parse_details),
+        cmocka_unit_test(test_group_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,7 +56,7 @@ void fixture_vm(struct model *m, const char *host, const char *name)
 void fixture_layout(struct layout_grid *g, struct model *m)
 {
     model_lock(m);
-    assert_int_equal(layout_grid_order(g, m, LAYOUT_SORT_NAME, NULL, 0, 1000, NULL), 0);
+    assert_int_equal(layout_grid_order(g, m, LAYOUT_SORT_NAME, NULL, 0, NULL, 0, 1000, NULL), 0);
     model_unlock(m);
     struct layout_params p = {{0, 0, 640, 400}, 0, 6, 0};
     assert_int_equal(layout_grid_place(g, &p), 0);

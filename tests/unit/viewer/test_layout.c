@@ -180,8 +180,9 @@ static void natural_names(void **state)
 static void sort_orders(void **state)
 {
     (void)state;
-    struct layout_sort_key k[5] = {
-        {"node10", 6, 50}, {"node2", 5, 90}, {"node1", 5, NAN}, {"alpha", 5, 90}, {"node3", 5, 10}};
+    struct layout_sort_key k[5] = {{"node10", 6, 50, NULL, 0}, {"node2", 5, 90, NULL, 0},
+                                   {"node1", 5, NAN, NULL, 0}, {"alpha", 5, 90, NULL, 0},
+                                   {"node3", 5, 10, NULL, 0}};
     uint32_t o[5];
     assert_int_equal(layout_sort(k, 5, LAYOUT_SORT_NAME, o), 0);
     uint32_t by_name[5] = {3, 2, 1, 4, 0};
@@ -190,10 +191,20 @@ static void sort_orders(void **state)
     uint32_t by_load[5] = {3, 1, 0, 4, 2}; /* 90 alpha, 90 node2, 50, 10, NaN last */
     assert_memory_equal(o, by_load, sizeof(o));
     /* stability: identical keys keep their index order */
-    struct layout_sort_key same[4] = {{"x", 1, 1}, {"x", 1, 1}, {"x", 1, 1}, {"x", 1, 1}};
+    struct layout_sort_key same[4] = {
+        {"x", 1, 1, NULL, 0}, {"x", 1, 1, NULL, 0}, {"x", 1, 1, "", 0}, {"x", 1, 1, NULL, 0}};
     assert_int_equal(layout_sort(same, 4, LAYOUT_SORT_LOAD, o), 0);
     for (uint32_t i = 0; i < 4; i++)
         assert_int_equal(o[i], i);
+    /* groups (sites) first, natural order, then names; by load, ties by group */
+    struct layout_sort_key gk[4] = {{"a", 1, 5, "site10", 6}, {"b", 1, 7, "site2", 5},
+                                    {"a", 1, 7, "site2", 5}, {"z", 1, 5, NULL, 0}};
+    assert_int_equal(layout_sort(gk, 4, LAYOUT_SORT_NAME, o), 0);
+    uint32_t g_name[4] = {3, 2, 1, 0};
+    assert_memory_equal(o, g_name, sizeof(g_name));
+    assert_int_equal(layout_sort(gk, 4, LAYOUT_SORT_LOAD, o), 0);
+    uint32_t g_load[4] = {2, 1, 3, 0};
+    assert_memory_equal(o, g_load, sizeof(g_load));
     /* large random set is ordered */
     enum { N = 3000 };
     static char names[N][16];
@@ -251,7 +262,7 @@ static void memory(struct model *m, const char *host, const char *vm, double mem
 static void order(struct layout_grid *g, struct model *m, const char *zoom)
 {
     model_lock(m);
-    assert_int_equal(layout_grid_order(g, m, LAYOUT_SORT_NAME, zoom, zoom ? strlen(zoom) : 0, 5000,
+    assert_int_equal(layout_grid_order(g, m, LAYOUT_SORT_NAME, NULL, 0, zoom, zoom ? strlen(zoom) : 0, 5000,
                                        NULL), 0);
     model_unlock(m);
 }

@@ -536,11 +536,66 @@ static void concurrent_reader(void **state)
     model_free(m);
 }
 
+/* Under a "+" prefix (a centre's wall) hosts are (site, name): the same name
+ * at two sites is two hosts; shown as "site/name"; ordered by site. */
+static void groups_from_the_prefix(void **state)
+{
+    (void)state;
+    struct model *m = NULL;
+    assert_int_equal(model_create("+/kvmgrid", 3, 5.0, &m), 0);
+    struct kg_vm v;
+    kg_vm_init(&v);
+    v.ts_ms = 1764400000000;
+    snprintf(v.host, sizeof(v.host), "hv1");
+    snprintf(v.name, sizeof(v.name), "web");
+    v.state = KG_VM_RUNNING;
+    v.cpu_pct = 10;
+    int len = kg_vm_encode(&v, payload, sizeof(payload));
+    assert_true(len > 0);
+    const char *topics[] = {"paris/kvmgrid/hv1/vm/web", "lyon/kvmgrid/hv1/vm/web",
+                            "s%2F2/kvmgrid/hv1/vm/web"};
+    for (size_t i = 0; i < 3; i++)
+        model_apply(m, topics[i], strlen(topics[i]), payload, (size_t)len, true, 1000);
+    pub_raw(m, "paris/kvmgrid/hv1/status", "offline", 1000);
+    /* not under the prefix: ignored; a site level not canonically escaped: bad */
+    pub_raw(m, "kvmgrid/hv1/status", "online", 1000);
+    pub_raw(m, "a%2f/kvmgrid/hv1/status", "online", 1000);
+    model_lock(m);
+    assert_int_equal(m->n_hosts, 3);
+    assert_int_equal(m->n_vms, 3);
+    assert_int_equal(m->n_groups, 4); /* none, paris, lyon, s/2 */
+    assert_int_equal(m->bad[MODEL_BAD_TOPIC], 1);
+    int32_t hp = model_find_host_named(m, "paris", 5, "hv1", 3);
+    int32_t hl = model_find_host_named(m, "lyon", 4, "hv1", 3);
+    int32_t hs = model_find_host_named(m, "s/2", 3, "hv1", 3);
+    assert_true(hp >= 0 && hl >= 0 && hs >= 0 && hp != hl && hl != hs);
+    assert_int_equal(model_find_host(m, "hv1", 3), -1); /* group 0 is empty here */
+    assert_int_equal(model_find_host_named(m, "rome", 4, "hv1", 3), -1);
+    assert_int_equal(m->hosts[hp].status, MODEL_HOST_OFFLINE);
+    assert_int_equal(m->hosts[hl].status, MODEL_HOST_UNKNOWN);
+    char buf[MODEL_HOST_LABEL_MAX];
+    assert_string_equal(model_host_display(m, &m->hosts[hp], buf, sizeof(buf)), "paris/hv1");
+    assert_string_equal(model_host_printable(m, &m->hosts[hs], buf, sizeof(buf)), "s%2F2/hv1");
+    assert_true(model_find_vm(m, (uint32_t)hl, "web", 3) >= 0);
+    model_unlock(m);
+    /* removal reaches only its own site's VM */
+    model_apply(m, "lyon/kvmgrid/hv1/vm/web", 23, "", 0, true, 2000);
+    model_lock(m);
+    assert_int_equal(m->n_vms, 2);
+    assert_int_equal(model_find_host_named(m, "lyon", 4, "hv1", 3), -1); /* nothing left of it */
+    hp = model_find_host_named(m, "paris", 5, "hv1", 3);
+    assert_true(hp >= 0 && model_find_vm(m, (uint32_t)hp, "web", 3) >= 0);
+    model_unlock(m);
+    model_free(m);
+}
+
 static void bad_create(void **state)
 {
     (void)state;
     struct model *m = NULL;
-    assert_int_equal(model_create("a/+/b", 3, 5, &m), KG_EINVAL);
+    assert_int_equal(model_create("a/#/b", 3, 5, &m), KG_EINVAL);
+    assert_int_equal(model_create("+/+/b", 3, 5, &m), KG_EINVAL);
+    assert_int_equal(model_create("a+/b", 3, 5, &m), KG_EINVAL);
     assert_int_equal(model_create("kvmgrid", 0, 5, &m), KG_EINVAL);
     assert_int_equal(model_create("kvmgrid", 3, 0, &m), KG_EINVAL);
     model_free(NULL);
@@ -588,6 +643,7 @@ int main(void)
         cmocka_unit_test(many_vms_compact),
         cmocka_unit_test(concurrent_reader),
         cmocka_unit_test(bad_create),
+        cmocka_unit_test(groups_from_the_prefix),
         cmocka_unit_test(names_as_written),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

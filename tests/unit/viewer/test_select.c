@@ -58,8 +58,10 @@ static int teardown(void **state)
 static const char *sel(struct fixture *f)
 {
     static char vmn[KG_NAME_MAX + 1], host[KG_NAME_MAX + 1];
-    size_t len;
-    if (!selection_get(&f->s.view, f->m, vmn, sizeof(vmn), &len, host, sizeof(host)))
+    char group[KG_NAME_MAX + 1];
+    size_t len, glen;
+    if (!selection_get(&f->s.view, f->m, vmn, sizeof(vmn), &len, host, sizeof(host), group,
+                       sizeof(group), &glen))
         return "";
     static char both[2 * KG_NAME_MAX + 2];
     snprintf(both, sizeof(both), "%s/%s", host, vmn);

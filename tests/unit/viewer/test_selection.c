@@ -22,8 +22,10 @@
 static const char *sel(struct grid_fixture *f)
 {
     static char vm[KG_NAME_MAX + 1], host[KG_NAME_MAX + 1], both[2 * KG_NAME_MAX + 2];
-    size_t len;
-    if (!selection_get(&f->v, f->m, vm, sizeof(vm), &len, host, sizeof(host)))
+    char group[KG_NAME_MAX + 1];
+    size_t len, glen;
+    if (!selection_get(&f->v, f->m, vm, sizeof(vm), &len, host, sizeof(host), group,
+                       sizeof(group), &glen))
         return "";
     assert_int_equal(len, strlen(vm));
     snprintf(both, sizeof(both), "%s/%s", host, vm);

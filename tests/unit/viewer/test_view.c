@@ -241,7 +241,7 @@ static void operator_selection_message(void **state)
     struct view v;
     view_init(&v, VIEW_SHOW_CPU, LAYOUT_SORT_NAME, true);
     struct gens g = gens(&v);
-    view_select(&v, "h\0x", 3, "vm1", 3);
+    view_select(&v, "", 0, "h\0x", 3, "vm1", 3);
     assert_true(v.selected);
     assert_int_equal(v.sel_host_len, 3);
     assert_memory_equal(v.sel_host, "h\0x", 4);
@@ -254,7 +254,7 @@ static void operator_selection_message(void **state)
     g = gens(&v);
     view_clear_selection(&v); /* nothing selected: nothing */
     moved(&v, g, 0, 0, 0, 0);
-    view_select(&v, "h", 1, "vm", 2);
+    view_select(&v, "", 0, "h", 1, "vm", 2);
     view_set_operator(&v, false);
     assert_false(v.selected);
     assert_false(v.operator_mode);
