@@ -444,6 +444,19 @@ int kg_vm_seen_encode(const struct kg_vm *vm, const struct kg_vm_seen *seen, cha
     struct wbuf w;
     w_begin(&w, buf, size);
     int rc = encode_fields(&w, &kg_schema__vm, &v, 0, false);
+    static const char *const sums[] = {"disk_bytes_per_s", "net_bytes_per_s", "disk_lat_ms"};
+    const double sv[] = {seen->disk_bytes_per_s, seen->net_bytes_per_s, seen->disk_lat_ms};
+    for (size_t i = 0; i < sizeof sums / sizeof sums[0] && rc == 0; i++) {
+        if (!(sv[i] >= 0 && sv[i] <= QMAX))
+            continue; /* not available (NaN), or nothing a figure can be */
+        char d[32];
+        w_key(&w, sums[i]);
+        w_mem(&w, d, put_num(d, sv[i], i < 2));
+    }
+    if (rc == 0 && seen->group && seen->group_len > 0) {
+        w_key(&w, "group");
+        rc = w_str(&w, seen->group, seen->group_len, KG_NAME_MAX * 3, false);
+    }
     if (rc == 0) {
         w_key(&w, "offline");
         w_mem(&w, seen->offline ? "true" : "false", seen->offline ? 4 : 5);

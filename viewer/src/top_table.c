@@ -143,6 +143,13 @@ static bool add_row(struct top_table *t, const struct model *m, const struct mod
         return false;
     r->host_raw_len = h->name_len;
     r->vm_raw_len = v->name_len;
+    const struct model_group *gr = &m->groups[h->group];
+    if (gr->name_len > 0) {
+        r->group_raw = text_add(t, gr->name, gr->name_len);
+        if (r->group_raw == UINT32_MAX)
+            return false;
+        r->group_raw_len = gr->name_len;
+    }
     r->state = v->state;
     r->alerts = model_vm_alerts(m, idx)->active;
     r->stale = (v->flags & (MODEL_VM_STALE | MODEL_VM_AGENT_STALE)) != 0;
@@ -547,6 +554,13 @@ int top_table_json(const struct top_table *t, const struct top_row *r, char *buf
     seen.stale = r->stale;
     seen.offline = r->offline;
     seen.age_s = r->age_s;
+    seen.disk_bytes_per_s = fig(r, MODEL_FIG_DISK_BPS);
+    seen.net_bytes_per_s = fig(r, MODEL_FIG_NET_BPS);
+    seen.disk_lat_ms = fig(r, MODEL_FIG_DISK_LAT_MS);
+    if (r->group_raw_len > 0) {
+        seen.group = t->text + r->group_raw;
+        seen.group_len = r->group_raw_len;
+    }
     for (int i = 0; i < ALERTS_KINDS && seen.n_alerts < KG_VM_SEEN_ALERTS_MAX; i++) {
         enum alerts_kind k = alerts_kind_shown(i); /* as the MARKS column lists them */
         if (r->alerts & (1u << k))

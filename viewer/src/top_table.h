@@ -40,6 +40,8 @@ struct top_row {
     uint16_t host_len, vm_len;      /* their bytes */
     uint32_t host_raw, vm_raw;      /* the names as received, in the table's text */
     uint16_t host_raw_len, vm_raw_len;
+    uint32_t group_raw;             /* its host's group, in the text (group_raw_len 0: none) */
+    uint16_t group_raw_len;
     uint16_t host_w, vm_w;          /* their terminal columns */
     uint8_t state;                  /* enum kg_vm_state */
     uint8_t alerts;                 /* struct alerts_vm's active bits */

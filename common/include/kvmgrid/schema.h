@@ -146,11 +146,19 @@ struct kg_vm_seen {
     unsigned n_alerts;               /* <= KG_VM_SEEN_ALERTS_MAX */
     const char *alerts[KG_VM_SEEN_ALERTS_MAX]; /* borrowed: the names of the alert
                                         kinds it is in ("CPU", "STALE"...) */
+    /* the summary's reductions (its columns' names and units), from a summary
+     * row or from the VM's own figures; KG_NA: not available */
+    double disk_bytes_per_s, net_bytes_per_s, disk_lat_ms;
+    const char *group;               /* borrowed, raw: its host's group (a reader's
+                                        "+" prefix level), NULL or "" none */
+    size_t group_len;
 };
 
 /* One JSON object for a line of JSON lines: the VM as kg_vm_encode writes it,
  * without "disks" and "nets", with "stale" and "age_s" taken from seen, then
- * "offline" (a boolean) and "alerts" (an array of strings, [] when none).
+ * "disk_bytes_per_s", "net_bytes_per_s" and "disk_lat_ms" when available,
+ * "group" when it has one, "offline" (a boolean) and "alerts" (an array of
+ * strings, [] when none).
  * Never contains a newline. Returns the length, KG_EINVAL (as kg_vm_encode, or
  * too many alerts) or KG_ETOOBIG. */
 int kg_vm_seen_encode(const struct kg_vm *vm, const struct kg_vm_seen *seen, char *buf,

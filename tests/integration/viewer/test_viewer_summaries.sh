@@ -5,7 +5,8 @@
 #   of the same cycle, then stopped so that nothing moves): kvmgrid-top --once
 #   gives the same rows from either source (the summary's rounding is the
 #   table's: 0.1 %, whole bytes/s), and --json in summaries mode has only the
-#   fields a summary carries;
+#   fields a summary carries (with its disk and network sums and disk latency,
+#   which both modes print);
 # - kg-wall-gridpub's grid published both ways (per-VM topics under one prefix,
 #   one summary per host under another; integer figures, so nothing is lost to
 #   rounding): the wall's all-metrics picture has the same layout and the same
@@ -44,21 +45,29 @@ import json, sys
 s = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 v = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
 carried = {'schema', 'ts', 'host', 'name', 'state', 'stale', 'age_s', 'offline', 'alerts',
-           'cpu_pct', 'mem_used_pct', 'steal_pct'}
+           'cpu_pct', 'mem_used_pct', 'steal_pct',
+           'disk_bytes_per_s', 'net_bytes_per_s', 'disk_lat_ms'}
 assert s and len(s) == len(v), (len(s), len(v))
 for a, b in zip(s, v):
     extra = set(a) - carried
     assert not extra, 'summaries mode has %s' % sorted(extra)
     assert a['name'] == b['name'] and a['state'] == b['state'], (a, b)
-    for k in ('cpu_pct', 'mem_used_pct', 'steal_pct'):
+    for k, tol in (('cpu_pct', 0.05), ('mem_used_pct', 0.05), ('steal_pct', 0.05),
+                   ('disk_bytes_per_s', 0.5), ('net_bytes_per_s', 0.5), ('disk_lat_ms', 0.05)):
         assert (k in a) == (k in b), k
         if k in a:
-            assert abs(a[k] - b[k]) <= 0.05 + 1e-9, (k, a[k], b[k])
+            assert abs(a[k] - b[k]) <= tol + 1e-9, (k, a[k], b[k])
+# the sums are the VM payload's read + write and rx + tx
+for b in v:
+    if 'disk_rd_bytes_per_s' in b:
+        assert abs(b['disk_bytes_per_s'] - b['disk_rd_bytes_per_s'] - b['disk_wr_bytes_per_s']) <= 1, b
+assert any('disk_bytes_per_s' in a for a in s), 'the summaries carry disk sums'
+assert any('net_bytes_per_s' in a for a in s), 'the summaries carry network sums' 
 assert any('vcpus' in b for b in v), 'the VM topics carry vcpus'
 print('ok')
 EOPY
 [ "$(cat "$KG_TMP/json.out")" = ok ] &&
-    kg_pass "--json, summaries: only what a summary carries, the same figures within its rounding" ||
+    kg_pass "--json, summaries: only what a summary carries, the same figures (sums too) within its rounding" ||
     kg_fail "--json: $(cat "$KG_TMP/json.out")"
 
 # ---- the wall: one grid published both ways

@@ -1500,7 +1500,8 @@ static void test_vm_seen_encode(void **state)
     vm.n_disks = 1;
     snprintf(vm.disks[0].name, sizeof(vm.disks[0].name), "vda");
     vm.disks[0].rd_bytes_per_s = 1;
-    struct kg_vm_seen seen = {true, true, 42.25, 2, {"OFFLINE", "CPU"}};
+    struct kg_vm_seen seen = {true, true, 42.25, 2, {"OFFLINE", "CPU"}, KG_NA, KG_NA, KG_NA,
+                              NULL, 0};
     char buf[KG_PAYLOAD_MAX];
     int n = kg_vm_seen_encode(&vm, &seen, buf, sizeof(buf));
     assert_true(n > 0);
@@ -1516,12 +1517,28 @@ static void test_vm_seen_encode(void **state)
     /* the VM's own stale and age do not leak through; no alerts is [] */
     vm.stale = true;
     vm.age_s = 30;
-    struct kg_vm_seen calm = {false, false, KG_NA, 0, {NULL}};
+    struct kg_vm_seen calm = {false, false, KG_NA, 0, {NULL}, KG_NA, KG_NA, KG_NA, NULL, 0};
     n = kg_vm_seen_encode(&vm, &calm, buf, sizeof(buf));
     assert_true(n > 0);
     assert_non_null(strstr(buf, "\"stale\":false,"));
     assert_null(strstr(buf, "age_s"));
     assert_non_null(strstr(buf, "\"offline\":false,\"alerts\":[]}"));
+    /* the summary's reductions when available (bytes/s whole), and the group */
+    struct kg_vm_seen sums = calm;
+    sums.disk_bytes_per_s = 1500.4;
+    sums.net_bytes_per_s = 0;
+    sums.disk_lat_ms = 2.25;
+    sums.group = "site 1\"";
+    sums.group_len = 7;
+    n = kg_vm_seen_encode(&vm, &sums, buf, sizeof(buf));
+    assert_true(n > 0);
+    assert_non_null(strstr(buf, ",\"disk_bytes_per_s\":1500,\"net_bytes_per_s\":0,"
+                                "\"disk_lat_ms\":2.25,\"group\":\"site 1\\\"\",\"offline\""));
+    sums.disk_bytes_per_s = -1; /* nothing a figure can be: left out */
+    sums.group_len = 0;
+    n = kg_vm_seen_encode(&vm, &sums, buf, sizeof(buf));
+    assert_null(strstr(buf, "disk_bytes_per_s"));
+    assert_null(strstr(buf, "group"));
     /* refusals */
     seen.n_alerts = KG_VM_SEEN_ALERTS_MAX + 1;
     assert_int_equal(kg_vm_seen_encode(&vm, &seen, buf, sizeof(buf)), KG_EINVAL);
