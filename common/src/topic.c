@@ -234,6 +234,7 @@ static const char *kind_suffix(enum kg_topic_kind kind)
     case KG_TOPIC_LOAD_CMD: return "load/cmd";
     case KG_TOPIC_LOAD_STATE: return "load/state";
     case KG_TOPIC_SUMMARY: return "summary";
+    case KG_TOPIC_LINK: return "$bridge/state";
     }
     return NULL;
 }
@@ -255,7 +256,7 @@ int kg_topic_build(char *out, size_t size, const char *prefix, enum kg_topic_kin
     char evm[KG_NAME_ESC_MAX + 1];
     const char *suffix = kind_suffix(kind);
 
-    if (!suffix || !name || !kg_topic_prefix_valid(prefix, NULL, 0))
+    if (!suffix || !name || kind == KG_TOPIC_LINK || !kg_topic_prefix_valid(prefix, NULL, 0))
         return KG_EINVAL;
     if ((kind == KG_TOPIC_VM) != (vm != NULL))
         return KG_EINVAL;
@@ -290,6 +291,8 @@ int kg_topic_filter_kind(char *out, size_t size, const char *prefix, enum kg_top
         return KG_ETOOBIG;
     if (kind == KG_TOPIC_VM)
         return finish(snprintf(out, size, "%s/+/vm/+", prefix), size);
+    if (kind == KG_TOPIC_LINK)
+        return finish(snprintf(out, size, "%s/%s", prefix, suffix), size);
     return finish(snprintf(out, size, "%s/+/%s", prefix, suffix), size);
 }
 
@@ -351,6 +354,16 @@ int kg_topic_parse(const char *prefix, const char *topic, size_t len,
     }
 
     enum kg_topic_kind kind;
+    if (nlv == 2 && level_is(lv[0], lvlen[0], "$bridge") && level_is(lv[1], lvlen[1], "state")) {
+        /* no name: an escaped name never starts with '$' */
+        out->kind = KG_TOPIC_LINK;
+        if (glv && kg_topic_unescape(glv, glen, out->group, sizeof out->group,
+                                     &out->group_len) < 0) {
+            memset(out, 0, sizeof *out);
+            return KG_EPARSE;
+        }
+        return 0;
+    }
     if (nlv == 2 && level_is(lv[1], lvlen[1], "status"))
         kind = KG_TOPIC_STATUS;
     else if (nlv == 2 && level_is(lv[1], lvlen[1], "metrics"))

@@ -240,6 +240,25 @@ static void compose_alerts(const struct model *m, const struct view *v, const st
         snprintf(out + off, max - off, "%s", hot);
 }
 
+/* "   SITE LINK DOWN: site3, site4" after the counts: a region's sites whose
+ * bridge is cut; what the wall shows of them is as old as the cut. */
+static void links_down(const struct model *m, char *out)
+{
+    size_t off = strlen(out);
+    const char *sep = "   SITE LINK DOWN: ";
+    for (uint32_t g = 0; g < m->n_groups && off + 1 < CHROME_TEXT_MAX; g++) {
+        if (m->groups[g].link != MODEL_LINK_DOWN)
+            continue;
+        char gn[KG_NAME_ESC_MAX + 1];
+        if (m->groups[g].name_len > 0)
+            model_display(m->groups[g].name, m->groups[g].name_len, gn, sizeof(gn));
+        else
+            snprintf(gn, sizeof(gn), "%s", "this site");
+        off += (size_t)snprintf(out + off, CHROME_TEXT_MAX - off, "%s%.60s", sep, gn);
+        sep = ", ";
+    }
+}
+
 static void compose_header(const struct chrome *ch, const struct text *t, const struct model *m,
                            const struct view *v, uint64_t now_ms, char h[3][CHROME_TEXT_MAX],
                            size_t *badge_len)
@@ -254,6 +273,8 @@ static void compose_header(const struct chrome *ch, const struct text *t, const 
              "   (running %u, paused %u, shut off %u)   newest sample %s",
              c->hosts, c->hosts_online, c->hosts_offline, c->hosts_stale, c->vms, c->vms_online,
              c->vms_offline, c->vms_stale, c->vms_running, c->vms_paused, c->vms_shutoff, ts);
+    if (c->links_down > 0)
+        links_down(m, h[1]);
     compose_alerts(m, v, t, ch->header.w - 12, now_ms, h[2], badge_len);
 }
 

@@ -181,7 +181,7 @@ int feed_start(struct feed *f, const char *prefix)
     if (f->model->source == MODEL_SOURCE_SUMMARIES) {
         /* a region's wall: no per-VM topic crosses the bridges, nor is read here */
         static const enum kg_topic_kind kinds[] = {KG_TOPIC_SUMMARY, KG_TOPIC_STATUS,
-                                                   KG_TOPIC_LOAD_STATE};
+                                                   KG_TOPIC_LOAD_STATE, KG_TOPIC_LINK};
         for (size_t i = 0; rc == 0 && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
             if (kg_topic_filter_kind(filter, sizeof(filter), prefix, kinds[i]) < 0)
                 return KG_EINVAL;

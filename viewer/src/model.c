@@ -437,7 +437,7 @@ static int32_t group_get(struct model *m, const char *name, size_t len, bool cre
         return -1;
     memcpy(copy, name, len);
     copy[len] = '\0';
-    m->groups[m->n_groups] = (struct model_group){copy, (uint16_t)len};
+    m->groups[m->n_groups] = (struct model_group){copy, (uint16_t)len, MODEL_LINK_UNKNOWN};
     return (int32_t)m->n_groups++;
 }
 
@@ -852,6 +852,34 @@ static void apply_status(struct model *m, const struct kg_topic_parsed *tp, cons
         host_maybe_remove(m, (uint32_t)h);
 }
 
+/* A site's bridge link state: "1" up, "0" down (its will), empty: forgotten. */
+static void apply_link(struct model *m, const struct kg_topic_parsed *tp, const char *p,
+                       size_t len, const char *topic, size_t topic_len)
+{
+    uint8_t st = len == 0 ? MODEL_LINK_UNKNOWN
+                 : len == 1 && p[0] == '1' ? MODEL_LINK_UP
+                 : len == 1 && p[0] == '0' ? MODEL_LINK_DOWN : 0xFF;
+    if (st == 0xFF) {
+        set_bad(m, MODEL_BAD_STATUS, topic, topic_len, "link state is neither 1 nor 0");
+        return;
+    }
+    int32_t g = group_get(m, tp->group, tp->group_len, len > 0);
+    if (g == OVER_CAP) {
+        m->dropped_hosts++;
+        return;
+    }
+    if (g < 0) {
+        if (len > 0)
+            set_bad(m, MODEL_BAD_STATUS, topic, topic_len, "out of memory");
+        return;
+    }
+    if (m->groups[g].link != st) {
+        m->groups[g].link = st;
+        m->structure_gen++;
+    }
+    m->applied++;
+}
+
 static void apply_load(struct model *m, const struct kg_topic_parsed *tp,
                        const struct kg_load_state *ls, bool remove, const char *topic,
                        size_t topic_len)
@@ -1132,6 +1160,8 @@ void model_apply(struct model *m, const char *topic, size_t topic_len, const voi
         apply_status(m, &tp, p, len, topic, topic_len);
         if (m->bad[MODEL_BAD_STATUS] == before && model_dropped_total(m) == dropped)
             m->applied++;
+    } else if (rc == 0 && tp.kind == KG_TOPIC_LINK) {
+        apply_link(m, &tp, p, len, topic, topic_len);
     } else if (rc == 0 || rc == KG_ENOENT) {
         m->ignored++; /* load/cmd, or not one of ours */
     } else {
@@ -1365,6 +1395,8 @@ void model_tick(struct model *m, uint64_t now_ms, enum colour_metric metric)
     for (uint32_t i = 0; i < m->n_loads; i++)
         if (m->loads[i].status == KG_LOADST_RUNNING)
             c.loads_running++;
+    for (uint32_t g = 0; g < m->n_groups; g++)
+        c.links_down += m->groups[g].link == MODEL_LINK_DOWN;
     m->counts = c;
     m->ticks++;
 }

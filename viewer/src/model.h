@@ -82,12 +82,16 @@ enum model_host_status { MODEL_HOST_UNKNOWN = 0, MODEL_HOST_ONLINE, MODEL_HOST_O
 
 /* A group of hosts: the value of the prefix's "+" level (a site, when the
  * prefix is "+/kvmgrid" at a central broker, kvmgrid/topic.h). Group 0 is
- * none (""), the only one under a prefix without "+". Groups stay until the
+ * none (""), the only one under a prefix without "+" (whose link state, at a
+ * centre with prefix "site1/kvmgrid", is site1's). Groups stay until the
  * model is freed; at most MODEL_MAX_GROUPS (a message naming one more is
  * dropped and counted with the hosts). */
+enum model_link { MODEL_LINK_UNKNOWN = 0, MODEL_LINK_UP, MODEL_LINK_DOWN };
 struct model_group {
     char *name;             /* owned; raw bytes + NUL */
     uint16_t name_len;
+    uint8_t link;           /* enum model_link: its site's bridge, from
+                               <group's prefix>/$bridge/state ("1" up, "0" down) */
 };
 #define MODEL_MAX_GROUPS 4096u
 
@@ -129,6 +133,7 @@ struct model_counts {
     uint32_t vms_running, vms_paused, vms_shutoff, vms_other;
     uint32_t loads_running;
     uint32_t vms_alert;                  /* VMs with at least one active alert kind */
+    uint32_t links_down;                 /* groups whose bridge link state is "0" */
     uint32_t alert_kinds[ALERTS_KINDS];  /* VMs per active kind */
 };
 

@@ -492,6 +492,16 @@ int render_dump_layout(const struct render *r, const struct model *m,
     fprintf(f, "dropped hosts %llu max_hosts %u vms %llu max_vms %u\n",
             (unsigned long long)m->dropped_hosts, m->max_hosts, (unsigned long long)m->dropped_vms,
             m->max_vms);
+    fprintf(f, "links_down %u", c->links_down);
+    for (uint32_t i = 0; i < m->n_groups; i++) {
+        char gn[KG_NAME_ESC_MAX + 1];
+        if (m->groups[i].link == MODEL_LINK_DOWN)
+            fprintf(f, " %s", m->groups[i].name_len > 0
+                                  ? model_printable(m->groups[i].name, m->groups[i].name_len,
+                                                    gn, sizeof(gn))
+                                  : "-");
+    }
+    fputc('\n', f);
     dump_blocks(f, m, g);
     trends_dump(&r->trends, f, m, g, r->overlay.panel_rect);
     if (fclose(f) != 0 || rename(tmp, path) != 0) {

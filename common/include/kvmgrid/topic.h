@@ -8,6 +8,8 @@
  *   <prefix>/<host>/summary       host summary JSON     retained; empty retained = no summary
  *   <prefix>/<node>/load/cmd      load command JSON
  *   <prefix>/<node>/load/state    load state JSON       retained; will marks it offline
+ *   <prefix>/$bridge/state        "1" | "0"             retained; at a region's centre,
+ *                                                       <site>/<prefix>: its bridge link
  *
  * <host>, <vm> and <node> are single topic levels, escaped reversibly: bytes that
  * are safe and readable stay as they are (letters, digits, "-_.:@~,=", and valid
@@ -57,6 +59,8 @@ enum kg_topic_kind {
     KG_TOPIC_LOAD_CMD,   /* <prefix>/<node>/load/cmd */
     KG_TOPIC_LOAD_STATE, /* <prefix>/<node>/load/state */
     KG_TOPIC_SUMMARY,    /* <prefix>/<host>/summary */
+    KG_TOPIC_LINK,       /* <prefix>/$bridge/state: a site's bridge link (parse and
+                            filter only; Mosquitto publishes it, no name) */
 };
 
 /* Escapes name[0..len) into out (size bytes, NUL-terminated). Returns the escaped
@@ -83,7 +87,7 @@ int kg_topic_prefix_fill(char *out, size_t size, const char *prefix, const char 
                          size_t group_len);
 
 /* Builds a topic. name and vm are raw NUL-terminated names (vm only for
- * KG_TOPIC_VM, else NULL). Returns the topic length, or KG_EINVAL (bad kind,
+ * KG_TOPIC_VM, else NULL); not KG_TOPIC_LINK. Returns the topic length, or KG_EINVAL (bad kind,
  * prefix or name: NULL, empty, longer than KG_NAME_MAX; also a vm given for
  * another kind or missing for KG_TOPIC_VM) or KG_ETOOBIG (out too small;
  * KG_TOPIC_MAX suffices). */
@@ -93,7 +97,7 @@ int kg_topic_build(char *out, size_t size, const char *prefix, enum kg_topic_kin
 /* The subscription filter for everything under the prefix (a reader's prefix
  * allowed): "<prefix>/#".
  * And for one kind on every host: "<prefix>/+/status" etc. (KG_TOPIC_VM gives
- * "<prefix>/+/vm/+"). Returns length or KG_EINVAL/KG_ETOOBIG. */
+ * "<prefix>/+/vm/+", KG_TOPIC_LINK "<prefix>/$bridge/state"). Returns length or KG_EINVAL/KG_ETOOBIG. */
 int kg_topic_filter_all(char *out, size_t size, const char *prefix);
 int kg_topic_filter_kind(char *out, size_t size, const char *prefix, enum kg_topic_kind kind);
 

@@ -23,6 +23,7 @@
 . "$KG_SOURCE_DIR/tests/integration/broker-config/broker-lib.sh"
 AGENT=$(kg_bin kvmgrid-agent)
 TOP=$(kg_bin kvmgrid-top)
+WALL=$(kg_bin kvmgrid-wall)
 LINK='$bridge/state'   # under each site's prefix at the centre
 
 # --- the centre, configured but not started yet
@@ -167,6 +168,17 @@ kg_wait_for 15 in_file "$CENTRE_OUT" "site3/kvmgrid/$LINK 0" &&
 kg_assert_eq "3: link states retained at the centre: site3 down, sites 1 and 2 up" \
     "$(printf '%s\n' "site1/kvmgrid/$LINK 1" "site2/kvmgrid/$LINK 1" "site3/kvmgrid/$LINK 0" | sort)" \
     "$(centre_retained "+/kvmgrid/$LINK")"
+# The wall at the centre says so: the cut site in its header and layout dump.
+SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software "$WALL" \
+    --broker "tcp://127.0.0.1:$KG_PROD_PORT" --username wall@hq \
+    --password-file "$KG_PROD_DIR/etc/credentials/wall@hq.pass" --prefix '+/kvmgrid' \
+    --source summaries --size 640x360 --timeout 10s --screenshot "$KG_TMP/centre.png" \
+    --dump-layout "$KG_TMP/centre.txt" >"$KG_TMP/centre-wall.log" 2>&1 ||
+    kg_fail "3: the wall at the centre failed: $(tail -3 "$KG_TMP/centre-wall.log")"
+kg_assert_eq "3: the wall at the centre (prefix +/kvmgrid) shows site 3's link down" \
+    "links_down 1 site3" "$(grep '^links_down' "$KG_TMP/centre.txt")"
+kg_assert_eq "3: ... and site 2's agent as site2/hv-2a, its VM tiled" "host site2/hv-2a" \
+    "$(grep -o '^host site2/hv-2a' "$KG_TMP/centre.txt")"
 # Sites 1 and 2 keep flowing meanwhile.
 spub 1 -r -t kvmgrid/hv-11/summary -m "$(summary hv-11 2)"
 spub 2 -r -t kvmgrid/hv-21/summary -m "$(summary hv-21 2)"

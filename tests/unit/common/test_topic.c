@@ -666,14 +666,30 @@ static void test_group_prefix(void **state)
     assert_int_equal(kg_topic_parse("kvmgrid", t, strlen(t), &p), 0);
     assert_int_equal(p.group_len, 0);
     assert_string_equal(p.group, "");
-    /* not ours: no site level, another second level, the bridge's own state */
+    /* the site's bridge link: its group, no name */
+    t = "paris/kvmgrid/$bridge/state";
+    assert_int_equal(kg_topic_parse("+/kvmgrid", t, strlen(t), &p), 0);
+    assert_int_equal(p.kind, KG_TOPIC_LINK);
+    assert_string_equal(p.group, "paris");
+    assert_int_equal(p.name_len, 0);
+    t = "paris/kvmgrid/$bridge/state";
+    assert_int_equal(kg_topic_parse("paris/kvmgrid", t, strlen(t), &p), 0);
+    assert_int_equal(p.kind, KG_TOPIC_LINK);
+    assert_int_equal(p.group_len, 0);
+    assert_int_equal(kg_topic_filter_kind(out, sizeof out, "+/kvmgrid", KG_TOPIC_LINK), 23);
+    assert_string_equal(out, "+/kvmgrid/$bridge/state");
+    assert_int_equal(kg_topic_build(out, sizeof out, "kvmgrid", KG_TOPIC_LINK, "h", NULL),
+                     KG_EINVAL);
+    /* not ours: no site level, another second level, other $bridge shapes */
     const char *none[] = {"kvmgrid/h/status", "paris/other/h/status", "paris/kvmgrid",
-                          "paris/kvmgrid/", "paris/kvmgrid/$bridge/state", "paris",
+                          "paris/kvmgrid/", "paris/kvmgrid/$bridge/other", "paris",
+                          "paris/kvmgrid/$bridge/state/x", "paris/kvmgrid/$bridge",
                           "paris/kvmgridx/h/status"};
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
         assert_int_equal(kg_topic_parse("+/kvmgrid", none[i], strlen(none[i]), &p), KG_ENOENT);
     /* ours, but the site level is not a canonical name: an error, output zeroed */
-    const char *broken[] = {"/kvmgrid/h/status", "a%2f/kvmgrid/h/status", "a b/kvmgrid/h/status"};
+    const char *broken[] = {"/kvmgrid/h/status", "a%2f/kvmgrid/h/status", "a b/kvmgrid/h/status",
+                            "a b/kvmgrid/$bridge/state"};
     for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
         memset(&p, 0x55, sizeof p);
         assert_int_equal(kg_topic_parse("+/kvmgrid", broken[i], strlen(broken[i]), &p), KG_EPARSE);

@@ -564,6 +564,7 @@ static void groups_from_the_prefix(void **state)
     assert_int_equal(m->n_hosts, 3);
     assert_int_equal(m->n_vms, 3);
     assert_int_equal(m->n_groups, 4); /* none, paris, lyon, s/2 */
+    assert_int_equal(m->groups[0].link, MODEL_LINK_UNKNOWN);
     assert_int_equal(m->bad[MODEL_BAD_TOPIC], 1);
     int32_t hp = model_find_host_named(m, "paris", 5, "hv1", 3);
     int32_t hl = model_find_host_named(m, "lyon", 4, "hv1", 3);
@@ -578,6 +579,29 @@ static void groups_from_the_prefix(void **state)
     assert_string_equal(model_host_printable(m, &m->hosts[hs], buf, sizeof(buf)), "s%2F2/hv1");
     assert_true(model_find_vm(m, (uint32_t)hl, "web", 3) >= 0);
     model_unlock(m);
+    /* a site's bridge link: "0" down, "1" up, empty forgotten, else malformed */
+    pub_raw(m, "rome/kvmgrid/$bridge/state", "0", 1000); /* a site with no host yet */
+    pub_raw(m, "paris/kvmgrid/$bridge/state", "1", 1000);
+    pub_raw(m, "paris/kvmgrid/$bridge/state", "up", 1000);
+    model_lock(m);
+    model_tick(m, 1000, COLOUR_METRIC_CPU);
+    assert_int_equal(m->counts.links_down, 1);
+    int32_t rome = model_find_group(m, "rome", 4);
+    assert_true(rome > 0);
+    assert_int_equal(m->groups[rome].link, MODEL_LINK_DOWN);
+    assert_int_equal(m->groups[model_find_group(m, "paris", 5)].link, MODEL_LINK_UP);
+    assert_int_equal(m->bad[MODEL_BAD_STATUS], 1);
+    model_unlock(m);
+    pub_raw(m, "rome/kvmgrid/$bridge/state", "1", 1000);
+    model_lock(m);
+    model_tick(m, 1000, COLOUR_METRIC_CPU);
+    assert_int_equal(m->counts.links_down, 0);
+    model_unlock(m);
+    model_apply(m, "rome/kvmgrid/$bridge/state", 26, "", 0, true, 1000);
+    model_lock(m);
+    assert_int_equal(m->groups[rome].link, MODEL_LINK_UNKNOWN);
+    model_unlock(m);
+
     /* removal reaches only its own site's VM */
     model_apply(m, "lyon/kvmgrid/hv1/vm/web", 23, "", 0, true, 2000);
     model_lock(m);
