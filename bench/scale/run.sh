@@ -49,27 +49,43 @@ echo "scale: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(awk '/MemTotal/ 
 echo "scale: $HOSTS hosts x $VMS VMs = $((HOSTS * VMS)) VMs on $SITES sites ($PER_SITE hosts each), summaries every $INTERVAL s, window $SECS s"
 echo "scale: load average at start $(load)"
 
-# --- the centre: dev.conf on a free port; $SYS every second for the message rates
-used=""
-free_port() {
-    _p=$(kg_free_port)
-    while case " $used " in *" $_p "*) true ;; *) false ;; esac; do _p=$(kg_free_port); done
-    used="$used $_p"; echo "$_p"
+# --- the ports: one python for all of them (a python start costs up to a second
+# on a loaded machine), distinct, free on 127.0.0.1 right now
+ports() { # N: N distinct free ports / ports_open PORT...: waits up to 10 s for each
+    python3 -c 'import socket,sys
+ss=[socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss: s.bind(("127.0.0.1",0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
 }
-CPORT=$(free_port)
+ports_open() {
+    python3 -c 'import socket,sys,time
+end=time.time()+10
+for p in sys.argv[1:]:
+    while True:
+        try: socket.create_connection(("127.0.0.1",int(p)),0.5).close(); break
+        except OSError:
+            if time.time()>end: sys.exit(1)
+            time.sleep(0.05)' "$@"
+}
+set -- $(ports $((SITES + 1)))
+CPORT=$1; shift
+SITE_PORTS="$*"
+
+# --- the centre: dev.conf; $SYS every second for the message rates
 {
     echo "listener $CPORT 127.0.0.1"
     grep -v '^[[:space:]]*listener' "$CFG/dev.conf"
     echo "sys_interval 1"
 } >"$KG_TMP/centre.conf"
-kg_mosquitto_start centre "$KG_TMP/centre.conf" "$CPORT" || kg_die "the centre did not start"
+kg_spawn centre "$MOSQUITTO" -c "$KG_TMP/centre.conf"
 CENTRE_PID=$KG_LAST_PID
+ports_open "$CPORT" || kg_die "the centre did not start"
 
 # --- the sites: dev.conf plus the shipped summary bridge, rendered, to the centre
 echo unused >"$KG_TMP/bridge.pass"
-SITE_URIS=""
-for n in $(seq 1 "$SITES"); do
-    p=$(free_port)
+SITE_URIS="" n=0
+for p in $SITE_PORTS; do
+    n=$((n + 1))
     SITE=site$n PREFIX=kvmgrid REMOTE_PREFIX=site$n/kvmgrid CENTRE_ADDRESS="127.0.0.1:$CPORT" \
         BRIDGE_PASSWORD_FILE="$KG_TMP/bridge.pass" BRIDGE_CAFILE=/nonexistent \
         "$CFG/render.sh" "$CFG/bridge-summary.conf.in" >"$KG_TMP/site$n.bridge" ||
@@ -81,10 +97,12 @@ for n in $(seq 1 "$SITES"); do
         grep -Ev '^(bridge_cafile|bridge_insecure|bridge_tls_version|remote_username|remote_password) ' \
             "$KG_TMP/site$n.bridge"
     } >"$KG_TMP/site$n.conf"
-    kg_mosquitto_start "site$n" "$KG_TMP/site$n.conf" "$p" || kg_die "site $n did not start"
+    kg_spawn "site$n" "$MOSQUITTO" -c "$KG_TMP/site$n.conf"
     eval "SITE${n}_PID=$KG_LAST_PID"
     SITE_URIS="$SITE_URIS --site tcp://127.0.0.1:$p"
 done
+# shellcheck disable=SC2086
+ports_open $SITE_PORTS || kg_die "a site broker did not start"
 links_up() {
     [ "$(kg_sub_retained "$CPORT" '+/kvmgrid/$bridge/state' 1 -F '%p' | grep -c '^1$')" -eq "$SITES" ]
 }
@@ -173,8 +191,9 @@ kg_stop "$PUB_PID" TERM
 echo "$(grep -o 'scale-pub: rounds.*' "$KG_TMP/pub.log")"
 
 # --- what the centre holds at the end
-n_sum=$(kg_sub_retained "$CPORT" '+/kvmgrid/+/summary' 10 -F '%t' | wc -l)
-n_st=$(kg_sub_retained "$CPORT" '+/kvmgrid/+/status' 10 -F '%t' | wc -l)
+# (-C: done as soon as all are there; -W: at most that long when some are not)
+n_sum=$(kg_sub_retained "$CPORT" '+/kvmgrid/+/summary' 20 -C $((SITES * PER_SITE)) -F '%t' | wc -l)
+n_st=$(kg_sub_retained "$CPORT" '+/kvmgrid/+/status' 20 -C $((SITES * PER_SITE)) -F '%t' | wc -l)
 echo "scale: the centre holds $n_sum summaries and $n_st statuses (expected $((SITES * PER_SITE)) each)"
 
 # --- latencies: each probe summary published -> its arrival at the centre's
