@@ -19,13 +19,16 @@
 # "+/kvmgrid", every site, when this wall accepts a wildcard site level, else
 # "site1/kvmgrid": one site, labelled as a stand-in), WALL_ARGS (more wall
 # flags, e.g. "--history 0"), WALL_SIZE (1920x1080), NO_WALL=1 (brokers only),
+# FLAT=1 (the bridges rendered with REMOTE_PREFIX=kvmgrid, OPERATIONS.md's "one
+# wall over all sites": the centre's kvmgrid/ is the union of the sites, host
+# names unique across them, and the wall reads all of it with prefix kvmgrid),
 # KEEP=DIR (the logs and configurations are copied there at the end).
 set -u
 KG_SOURCE_DIR=${KG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 KG_BUILD_DIR=${1:-$KG_SOURCE_DIR/build}
 HOSTS=${2:-20000} VMS=${3:-50} SECS=${4:-60}
 SITES=${SITES:-4} INTERVAL=${INTERVAL:-5} WALL_SIZE=${WALL_SIZE:-1920x1080}
-WALL_ARGS=${WALL_ARGS:-} NO_WALL=${NO_WALL:-0} KEEP=${KEEP:-}
+WALL_ARGS=${WALL_ARGS:-} NO_WALL=${NO_WALL:-0} KEEP=${KEEP:-} FLAT=${FLAT:-0}
 export KG_SOURCE_DIR KG_BUILD_DIR
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 export SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software SDL_FRAMEBUFFER_ACCELERATION=0
@@ -44,6 +47,9 @@ mono() { awk '{ print $1 }' /proc/uptime; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 hwm() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 host_name() { printf 'hv%05d' "$1"; }
+# at_centre N: site N's prefix at the centre; CENTRE_ALL: a filter level for all sites
+if [ "$FLAT" = 1 ]; then at_centre() { echo kvmgrid; }; CENTRE_ALL=kvmgrid
+else at_centre() { echo "site$1/kvmgrid"; }; CENTRE_ALL='+/kvmgrid'; fi
 
 echo "scale: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $("$MOSQUITTO" -h 2>/dev/null | head -n 1)"
 echo "scale: $HOSTS hosts x $VMS VMs = $((HOSTS * VMS)) VMs on $SITES sites ($PER_SITE hosts each), summaries every $INTERVAL s, window $SECS s"
@@ -86,7 +92,7 @@ echo unused >"$KG_TMP/bridge.pass"
 SITE_URIS="" n=0
 for p in $SITE_PORTS; do
     n=$((n + 1))
-    SITE=site$n PREFIX=kvmgrid REMOTE_PREFIX=site$n/kvmgrid CENTRE_ADDRESS="127.0.0.1:$CPORT" \
+    SITE=site$n PREFIX=kvmgrid REMOTE_PREFIX=$(at_centre $n) CENTRE_ADDRESS="127.0.0.1:$CPORT" \
         BRIDGE_PASSWORD_FILE="$KG_TMP/bridge.pass" BRIDGE_CAFILE=/nonexistent \
         "$CFG/render.sh" "$CFG/bridge-summary.conf.in" >"$KG_TMP/site$n.bridge" ||
         kg_die "render.sh bridge-summary.conf.in failed"
@@ -103,14 +109,12 @@ for p in $SITE_PORTS; do
 done
 # shellcheck disable=SC2086
 ports_open $SITE_PORTS || kg_die "a site broker did not start"
-links_up() {
-    [ "$(kg_sub_retained "$CPORT" '+/kvmgrid/$bridge/state' 1 -F '%p' | grep -c '^1$')" -eq "$SITES" ]
-}
+links_up() { [ "$(grep -c 'New bridge connected' "$KG_TMP/centre.log")" -ge "$SITES" ]; }
 kg_wait_for 30 links_up || kg_die "not every site's bridge came up"
 echo "scale: centre on 127.0.0.1:$CPORT, $SITES site brokers bridged (bridge-summary.conf.in: +/status and +/summary out, QoS 1)"
 
 # --- a subscriber at the centre stamps every arrival of the probe host's summary
-PROBE_TOPIC="site1/kvmgrid/$(host_name 0)/summary"
+PROBE_TOPIC="$(at_centre 1)/$(host_name 0)/summary"
 "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$CPORT" -t "$PROBE_TOPIC" -F '%U' >"$KG_TMP/probe-centre.out" 2>/dev/null &
 KG_PIDS="$KG_PIDS $!"
 
@@ -120,13 +124,13 @@ PUB_PID=$KG_LAST_PID
 kg_wait_for 600 grep -q 'scale-pub: fill' "$KG_TMP/pub.log" || kg_die "the publisher's fill did not end"
 echo "$(grep -o 'scale-pub: fill.*' "$KG_TMP/pub.log")"
 t_fill=$(mono)
-at_centre() { # every site's last host has a summary at the centre (each bridge forwards in order)
+filled() { # every site's last host has a summary at the centre (each bridge forwards in order)
     for n in $(seq 1 "$SITES"); do
-        kg_has_retained_at "site$n/kvmgrid/$(host_name $((n * PER_SITE - 1)))/summary" || return 1
+        kg_has_retained_at "$(at_centre $n)/$(host_name $((n * PER_SITE - 1)))/summary" || return 1
     done
 }
 kg_has_retained_at() { [ -n "$(kg_sub_retained "$CPORT" "$1" 2 -C 1 -F '%t')" ]; }
-kg_wait_for 600 at_centre || kg_die "the fill never reached the centre"
+kg_wait_for 600 filled || kg_die "the fill never reached the centre"
 echo "scale: the fill's last summaries at the centre $(awk -v a="$t_fill" -v b="$(mono)" 'BEGIN { printf "%.1f", b - a }') s after the publisher's flush"
 
 # --- the window
@@ -150,13 +154,14 @@ sys0=$(sys_counters); t0=$(mono); t0_real_ms=$(($(date +%s%N) / 1000000))
 WALL_PID=""
 if [ "$NO_WALL" != 1 ]; then
     if [ -z "${WALL_PREFIX:-}" ]; then
-        if "$WALL" --check --prefix '+/kvmgrid' >/dev/null 2>&1; then WALL_PREFIX='+/kvmgrid'
+        if [ "$FLAT" = 1 ]; then WALL_PREFIX=kvmgrid
+        elif "$WALL" --check --prefix '+/kvmgrid' >/dev/null 2>&1; then WALL_PREFIX='+/kvmgrid'
         else WALL_PREFIX=site1/kvmgrid; fi
     fi
     case "$WALL_PREFIX" in
-        +/*) WALL_VMS=$((SITES * PER_SITE * VMS)); WALL_WHAT="every site" ;;
+        +/*|"$CENTRE_ALL") WALL_VMS=$((SITES * PER_SITE * VMS)); WALL_WHAT="every site" ;;
         *) WALL_VMS=$((PER_SITE * VMS))
-           WALL_WHAT="ONE SITE ONLY, a stand-in: this wall takes no wildcard site level" ;;
+           WALL_WHAT="ONE SITE ONLY, a stand-in for the region" ;;
     esac
     echo "scale: wall on the centre, prefix $WALL_PREFIX ($WALL_WHAT: $WALL_VMS VMs), $WALL_SIZE ${WALL_ARGS:+$WALL_ARGS}"
     # shellcheck disable=SC2086 # WALL_ARGS is a list of flags
@@ -192,8 +197,8 @@ echo "$(grep -o 'scale-pub: rounds.*' "$KG_TMP/pub.log")"
 
 # --- what the centre holds at the end
 # (-C: done as soon as all are there; -W: at most that long when some are not)
-n_sum=$(kg_sub_retained "$CPORT" '+/kvmgrid/+/summary' 20 -C $((SITES * PER_SITE)) -F '%t' | wc -l)
-n_st=$(kg_sub_retained "$CPORT" '+/kvmgrid/+/status' 20 -C $((SITES * PER_SITE)) -F '%t' | wc -l)
+n_sum=$(kg_sub_retained "$CPORT" "$CENTRE_ALL/+/summary" 20 -C $((SITES * PER_SITE)) -F '%t' | wc -l)
+n_st=$(kg_sub_retained "$CPORT" "$CENTRE_ALL/+/status" 20 -C $((SITES * PER_SITE)) -F '%t' | wc -l)
 echo "scale: the centre holds $n_sum summaries and $n_st statuses (expected $((SITES * PER_SITE)) each)"
 
 # --- latencies: each probe summary published -> its arrival at the centre's
