@@ -168,7 +168,7 @@ if [ "$NO_WALL" != 1 ]; then
     kg_spawn wall "$WALL" --broker "tcp://127.0.0.1:$CPORT" --prefix "$WALL_PREFIX" \
         --source summaries --interval "${INTERVAL}s" --size "$WALL_SIZE" --stats \
         --trace-tile probe $WALL_ARGS
-    WALL_PID=$KG_LAST_PID
+    WALL_PID=$KG_LAST_PID; w_start=$(mono)
     kg_wait_for 300 grep -q "retained state:" "$KG_TMP/wall.log" || kg_die "the wall never settled"
     settled_real_ms=$(($(date +%s%N) / 1000000)); w_settled=$(mono); w_cpu_settled=$(cpu_ticks "$WALL_PID")
     echo "wall: $(grep -o 'retained state:.*' "$KG_TMP/wall.log") (load average $(load))"
@@ -178,13 +178,17 @@ left=$(awk -v a="$t0" -v b="$(mono)" -v s="$SECS" 'BEGIN { d = s - (b - a); prin
 half=$(awk -v l="$left" 'BEGIN { print l / 2 }')
 sleep "$half"; L1=$(load); echo "scale: load average mid-window $L1"
 sleep "$half"
-t1=$(mono); sys1=$(sys_counters)
+t1=$(mono); sys1=$(sys_counters); centre_hwm=$(hwm "$CENTRE_PID")
 c1=$(cpu_ticks "$CENTRE_PID"); p1=$(cpu_ticks "$PUB_PID")
 s1=""; for n in $(seq 1 "$SITES"); do eval "s1=\"\$s1 \$(cpu_ticks \$SITE${n}_PID)\""; done
 L2=$(load); echo "scale: load average at the window's end $L2"
 win=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 if [ -n "$WALL_PID" ]; then
     wall_hwm=$(hwm "$WALL_PID")
+    # what the centre had for the wall: the retained status and summary of each
+    # host it covers, and each of their summaries since it connected
+    w_offered=$(awk -v h=$((WALL_VMS / VMS)) -v i="$INTERVAL" -v a="$w_start" -v b="$(mono)" \
+        'BEGIN { printf "%.0f", 2 * h + h / i * (b - a) }')
     w_cpu_end=$(cpu_ticks "$WALL_PID")
     wall_cpu=$(pct 0 "$w_cpu_end" 1 | awk '{ printf "%.2f", $1 / 100 }')
     wall_live=$(pct "$w_cpu_settled" "$w_cpu_end" "$(awk -v a="$w_settled" -v b="$(mono)" 'BEGIN { print b - a }')")
@@ -231,6 +235,7 @@ echo
 echo "| figure ($HOSTS x $VMS, $SITES sites, interval $INTERVAL s, window $win s) | measured | target |"
 echo "|---|---:|---|"
 echo "| centre broker CPU, % of one core | $(pct "$c0" "$c1" "$win") | < 50 |"
+echo "| centre broker peak RSS (VmHWM), MiB | $centre_hwm | |"
 echo "| centre publishes in / out per s (\$SYS; offered: $((SITES * PER_SITE / INTERVAL)) summaries/s) | $(rate "$i0" "$i1") / $(rate "$o0" "$o1") | |"
 echo "| centre packets in per s (\$SYS messages/received: publishes and acknowledgements) | $(rate "$r0" "$r1") | |"
 echo "| centre publishes dropped in the window (\$SYS) | $((d1 - d0)) | 0 |"
@@ -248,6 +253,7 @@ if [ -n "$WALL_PID" ]; then
     echo "| wall: frame CPU median / p99, ms ($(val frames) frames, $(val layouts) layouts) | $(val frame_cpu_ms_median) / $(val frame_cpu_ms_p99) | p99 < 8 |"
     echo "| wall: frame wall-clock median / p99, ms | $(val frame_ms_median) / $(val frame_ms_p99) | |"
     echo "| wall: peak RSS (VmHWM), MiB | $wall_hwm | < 500 |"
+    echo "| wall: messages applied while it ran / what the centre had for it (retained + live) | $(grep '^applied' "$KG_TMP/wall.log" | awk '{ print $2 }') / $w_offered | |"
     echo "| wall: CPU from start to window end, s | $wall_cpu | |"
     echo "| wall: CPU once settled, % of one core (all threads: the live summaries) | $wall_live | |"
     echo "| site -> wall tile repainted, ms: median / max ($1 probes after the burst) | $2 / $3 | < $((INTERVAL * 1000 + 1000)) |"
