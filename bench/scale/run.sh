@@ -168,7 +168,7 @@ if [ "$NO_WALL" != 1 ]; then
     kg_spawn wall "$WALL" --broker "tcp://127.0.0.1:$CPORT" --prefix "$WALL_PREFIX" \
         --source summaries --interval "${INTERVAL}s" --size "$WALL_SIZE" --stats \
         --trace-tile probe $WALL_ARGS
-    WALL_PID=$KG_LAST_PID; w_start=$(mono)
+    WALL_PID=$KG_LAST_PID
     kg_wait_for 300 grep -q "retained state:" "$KG_TMP/wall.log" || kg_die "the wall never settled"
     settled_real_ms=$(($(date +%s%N) / 1000000)); w_settled=$(mono); w_cpu_settled=$(cpu_ticks "$WALL_PID")
     echo "wall: $(grep -o 'retained state:.*' "$KG_TMP/wall.log") (load average $(load))"
@@ -185,10 +185,6 @@ L2=$(load); echo "scale: load average at the window's end $L2"
 win=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 if [ -n "$WALL_PID" ]; then
     wall_hwm=$(hwm "$WALL_PID")
-    # what the centre had for the wall: the retained status and summary of each
-    # host it covers, and each of their summaries since it connected
-    w_offered=$(awk -v h=$((WALL_VMS / VMS)) -v i="$INTERVAL" -v a="$w_start" -v b="$(mono)" \
-        'BEGIN { printf "%.0f", 2 * h + h / i * (b - a) }')
     w_cpu_end=$(cpu_ticks "$WALL_PID")
     wall_cpu=$(pct 0 "$w_cpu_end" 1 | awk '{ printf "%.2f", $1 / 100 }')
     wall_live=$(pct "$w_cpu_settled" "$w_cpu_end" "$(awk -v a="$w_settled" -v b="$(mono)" 'BEGIN { print b - a }')")
@@ -248,12 +244,16 @@ if [ -n "$WALL_PID" ]; then
     burst=$(grep -o 'last [0-9]* ms after' "$KG_TMP/wall.log" | head -n 1 | awk '{ printf "%.2f", $2 / 1000 }')
     fr=$(grep '^frames' "$KG_TMP/wall.log")
     val() { printf '%s\n' "$fr" | awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'; }
+    # what the centre had for the wall: the retained status and summary of each host
+    # it covers, and their share of the summaries the centre received in the window
+    w_offered=$(awk -v h=$((WALL_VMS / VMS)) -v n=$((SITES * PER_SITE)) -v a="$r0" -v b="$r1" \
+        'BEGIN { printf "%.0f", 2 * h + (b - a) * h / n }')
     set -- $lat_wall
     echo "| wall ($WALL_PREFIX, $WALL_VMS VMs): retained burst applied, s | $burst | < 3 |"
     echo "| wall: frame CPU median / p99, ms ($(val frames) frames, $(val layouts) layouts) | $(val frame_cpu_ms_median) / $(val frame_cpu_ms_p99) | p99 < 8 |"
     echo "| wall: frame wall-clock median / p99, ms | $(val frame_ms_median) / $(val frame_ms_p99) | |"
     echo "| wall: peak RSS (VmHWM), MiB | $wall_hwm | < 500 |"
-    echo "| wall: messages applied while it ran / what the centre had for it (retained + live) | $(grep '^applied' "$KG_TMP/wall.log" | awk '{ print $2 }') / $w_offered | |"
+    echo "| wall: messages applied while it ran / about what the centre had for it (retained + live in the window) | $(grep '^applied' "$KG_TMP/wall.log" | awk '{ print $2 }') / $w_offered | |"
     echo "| wall: CPU from start to window end, s | $wall_cpu | |"
     echo "| wall: CPU once settled, % of one core (all threads: the live summaries) | $wall_live | |"
     echo "| site -> wall tile repainted, ms: median / max ($1 probes after the burst) | $2 / $3 | < $((INTERVAL * 1000 + 1000)) |"
