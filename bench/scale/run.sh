@@ -73,6 +73,7 @@ for p in sys.argv[1:]:
             if time.time()>end: sys.exit(1)
             time.sleep(0.05)' "$@"
 }
+# shellcheck disable=SC2046 # a list of ports
 set -- $(ports $((SITES + 1)))
 CPORT=$1; shift
 SITE_PORTS="$*"
@@ -122,14 +123,14 @@ KG_PIDS="$KG_PIDS $!"
 kg_spawn pub "$PUB" $SITE_URIS --hosts "$HOSTS" --vms "$VMS" --interval "$INTERVAL" --duration 86400
 PUB_PID=$KG_LAST_PID
 kg_wait_for 600 grep -q 'scale-pub: fill' "$KG_TMP/pub.log" || kg_die "the publisher's fill did not end"
-echo "$(grep -o 'scale-pub: fill.*' "$KG_TMP/pub.log")"
+grep -o 'scale-pub: fill.*' "$KG_TMP/pub.log"
 t_fill=$(mono)
 filled() { # every site's last host has a summary at the centre (each bridge forwards in order)
     for n in $(seq 1 "$SITES"); do
-        kg_has_retained_at "$(at_centre $n)/$(host_name $((n * PER_SITE - 1)))/summary" || return 1
+        centre_has "$(at_centre $n)/$(host_name $((n * PER_SITE - 1)))/summary" || return 1
     done
 }
-kg_has_retained_at() { [ -n "$(kg_sub_retained "$CPORT" "$1" 2 -C 1 -F '%t')" ]; }
+centre_has() { [ -n "$(kg_sub_retained "$CPORT" "$1" 2 -C 1 -F '%t')" ]; }
 kg_wait_for 600 filled || kg_die "the fill never reached the centre"
 echo "scale: the fill's last summaries at the centre $(awk -v a="$t_fill" -v b="$(mono)" 'BEGIN { printf "%.1f", b - a }') s after the publisher's flush"
 
@@ -193,7 +194,7 @@ if [ -n "$WALL_PID" ]; then
     echo "wall: $(grep '^applied' "$KG_TMP/wall.log" | tail -n 1)"
 fi
 kg_stop "$PUB_PID" TERM
-echo "$(grep -o 'scale-pub: rounds.*' "$KG_TMP/pub.log")"
+grep -o 'scale-pub: rounds.*' "$KG_TMP/pub.log"
 
 # --- what the centre holds at the end
 # (-C: done as soon as all are there; -W: at most that long when some are not)
