@@ -242,7 +242,13 @@ echo "| publisher CPU, % of one core | $(pct "$p0" "$p1" "$win") | |"
 set -- $lat_centre
 echo "| site -> centre subscriber, ms: median / max ($1 probes) | $2 / $3 | |"
 if [ -n "$WALL_PID" ]; then
-    burst=$(grep -o 'last [0-9]* ms after' "$KG_TMP/wall.log" | head -n 1 | awk '{ printf "%.2f", $2 / 1000 }')
+    # the burst: the last retained message applied, from the counters at exit (the
+    # settle line can come early: a pause in a slow burst reads as its end), with
+    # how many of the retained messages arrived
+    settle=$(grep -o 'last [0-9]* ms after' "$KG_TMP/wall.log" | head -n 1 | awk '{ printf "%.2f", $2 / 1000 }')
+    burst=$(grep '^applied' "$KG_TMP/wall.log" | tail -n 1 | awk -v want=$((2 * WALL_VMS / VMS)) '{
+        for (i = 1; i < NF; i++) { if ($i == "retained") r = $(i + 1); if ($i == "last_retained_after_connect_ms") ms = $(i + 1) }
+        printf "%.2f (%d of %d retained; settle line %s)", ms / 1000, r, want, "'"$settle"'" }')
     fr=$(grep '^frames' "$KG_TMP/wall.log")
     val() { printf '%s\n' "$fr" | awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'; }
     # what the centre had for the wall: the retained status and summary of each host
