@@ -6,7 +6,8 @@
 # them at the end of CYCLES more, then prints Ir per cycle and the top functions
 # (inclusive). Figures, never pass/fail. The interval is 15 s so that a cycle
 # slowed down ~50x by valgrind still ends well before the next is due (a late one
-# would be published as a hung cycle and counted wrong).
+# would be published as a hung cycle and counted wrong); on a machine busy with
+# other work that is not enough: KG_PROFILE_INTERVAL=S sets it (seconds).
 #   bench/agent/profile.sh N [CYCLES] [EXTRA AGENT FLAGS...]
 #   e.g. bench/agent/profile.sh 1000 5 --qos 0
 # The first extra word may instead name another program or mode:
@@ -37,6 +38,7 @@ case "${1:-}" in
 esac
 python3 "$KG_SOURCE_DIR/bench/agent/gen_node.py" "$N" "$KG_TMP/node.xml"
 OUT="${KG_PROFILE_OUT:-$KG_TMP/callgrind.out}"
+IV=${KG_PROFILE_INTERVAL:-15}
 CG="valgrind --tool=callgrind --callgrind-out-file=$OUT"
 
 # count_at_least FILE PATTERN N: FILE has at least N lines matching PATTERN
@@ -65,11 +67,11 @@ report() {
 
 case $MODE in
 calls)
-    kg_spawn calls $CG "$(kg_bin kg-bench-lv-baseline)" --calls "test://$KG_TMP/node.xml" 15000
+    kg_spawn calls $CG "$(kg_bin kg-bench-lv-baseline)" --calls "test://$KG_TMP/node.xml" $((IV * 1000))
     pid=$KG_LAST_PID
     kg_wait_for 300 grep -q 'calls:' "$KG_TMP/calls.log" || kg_die "no first cycle"
     callgrind_control -z "$pid" >/dev/null
-    sleep $((CYCLES * 15)) # the window; no wire to count on
+    sleep $((CYCLES * IV)) # the window; no wire to count on
     callgrind_control -d "$pid" >/dev/null
     calls=$(callgrind_annotate --threshold=100 --tree=calling --auto=no "$OUT.1" 2>/dev/null |
         sed -n 's/.*)  >  *???:virDomainGetInfo (\([0-9,]*\)x).*/\1/p' | tr -d , | awk '{ s += $1 } END { print s }')
@@ -80,7 +82,7 @@ collectd)
     # 6 values per domain per cycle (cpu, memory, vcpu and 3 interface figures)
     COLLECTD=$(command -v collectd || echo /usr/sbin/collectd)
     kg_broker_start
-    kg_collectd_conf "$KG_TMP/collectd.conf" "$KG_TMP/node.xml" 15 3600 "${1:-0}" "${2:-true}"
+    kg_collectd_conf "$KG_TMP/collectd.conf" "$KG_TMP/node.xml" "$IV" 3600 "${1:-0}" "${2:-true}"
     kg_spawn wire "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t '#' -F '%t'
     kg_spawn collectd $CG "$COLLECTD" -f -C "$KG_TMP/collectd.conf"
     pid=$KG_LAST_PID
@@ -89,7 +91,7 @@ collectd)
     ;;
 --no-broker)
     kg_spawn agent $CG "$AGENT" --libvirt-uri "test://$KG_TMP/node.xml" \
-        --broker "tcp://127.0.0.1:$(kg_free_port)" --host bench --interval 15s --proc-root /proc \
+        --broker "tcp://127.0.0.1:$(kg_free_port)" --host bench --interval "${IV}s" --proc-root /proc \
         --log-level debug "$@"
     pid=$KG_LAST_PID
     window "$KG_TMP/agent.log" 'cycle: libvirt ok' 1
@@ -99,7 +101,7 @@ agent)
     kg_broker_start
     kg_spawn wire "$MOSQUITTO_SUB" -h 127.0.0.1 -p "$KG_PORT" -t '#' -F '%t'
     kg_spawn agent $CG "$AGENT" --libvirt-uri "test://$KG_TMP/node.xml" --broker "$KG_BROKER_URI" \
-        --host bench --interval 15s --proc-root /proc --log-level warn "$@"
+        --host bench --interval "${IV}s" --proc-root /proc --log-level warn "$@"
     pid=$KG_LAST_PID
     window "$KG_TMP/wire.log" /vm/ "$N" # one message per VM per cycle (no deadband)
     report "kvmgrid $*"

@@ -13,7 +13,10 @@
  * return quickly; they must not call kg_mqtt_stop/free. kg_mqtt_publish and
  * kg_mqtt_subscribe are safe from any thread, including from callbacks (a
  * publish waits only on a thread that paces its publishes: kg_mqtt_pace_begin).
- * No persistence files are written (MQTTCLIENT_PERSISTENCE_NONE).
+ * No persistence files are written (MQTTCLIENT_PERSISTENCE_NONE). The first
+ * kg_mqtt_create sets Paho's process-wide trace level to errors only, so Paho does
+ * not format a trace of every call that nobody reads; with MQTT_C_CLIENT_TRACE set
+ * in the environment (Paho's own switch for its trace) the level is left alone.
  */
 #ifndef KVMGRID_MQTT_H
 #define KVMGRID_MQTT_H
