@@ -41,7 +41,10 @@
                                      * (it was told to stop before the MQTT stop) */
 /* A sample unanswered for an interval, and at least this long, is a hung cycle
  * (host libvirt_ok = false, VMs stale); a shorter delay is only a late cycle, so
- * a host whose sample takes about an interval does not flap. */
+ * a host whose sample takes about an interval does not flap. "Unanswered" counts
+ * from the sample's last progress (a domain's calls begun or done), not from its
+ * start: a sample of many domains on a loaded host that keeps moving is late,
+ * never hung, and no second libvirt connection is opened for it. */
 #define HUNG_MIN_NS (2000 * MS)
 /* A hung cycle first retires the collector thread and asks a new one (see
  * lvworker_replace), which usually answers at once for every domain but the
@@ -587,8 +590,12 @@ int agent_run(const struct agent_config *cfg, const struct agent_hooks *h)
         if (a->grace_until_ns && now >= a->grace_until_ns) {
             /* the new collector thread did not answer either */
             a->grace_until_ns = 0;
-            if (lvworker_pending(a->worker, &since))
-                hung_cycle(a, since);
+            if (lvworker_pending(a->worker, &since)) {
+                if (now - since >= REPLACE_GRACE_NS)
+                    hung_cycle(a, since);
+                else /* it is getting through the domains: wait as long again */
+                    a->grace_until_ns = since + REPLACE_GRACE_NS;
+            }
         }
         bool early_due = a->early && now >= a->last_cycle_ns +
                                                  (interval < EARLY_MIN_NS ? interval : EARLY_MIN_NS);

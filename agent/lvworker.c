@@ -36,7 +36,8 @@ struct lvthread {
     bool retired;
     uint64_t born_ns;               /* started (monotonic ns) */
     uint64_t busy_since;            /* on the request since it was made, or since this
-                                     * thread took it over; 0: idle */
+                                     * thread took it over, or since its last progress
+                                     * (a domain's calls begun or done); 0: idle */
     char in_uuid[KG_UUID_LEN + 1];  /* the domain whose per-domain calls it is in, or "" */
     char in_name[KG_NAME_MAX + 1];
 
@@ -117,6 +118,8 @@ static bool progress(void *ctx, const char *uuid, const char *name)
     struct lvthread *t = ctx;
     pthread_mutex_lock(&t->w->lock);
     bool go = !t->retired && !t->w->quit;
+    if (go && t->busy_since)
+        t->busy_since = kg_clock_mono_ns(); /* a slow sample that moves on is not hung */
     copy_str(t->in_uuid, sizeof t->in_uuid, go ? uuid : NULL);
     copy_str(t->in_name, sizeof t->in_name, go ? name : NULL);
     pthread_mutex_unlock(&t->w->lock);
@@ -364,7 +367,8 @@ bool lvworker_pending(struct lvworker *w, uint64_t *since_ns)
     pthread_mutex_lock(&w->lock);
     bool p = w->request;
     if (since_ns)
-        *since_ns = w->request_ns;
+        *since_ns = w->cur && w->cur->busy_since > w->request_ns ? w->cur->busy_since
+                                                                 : w->request_ns;
     pthread_mutex_unlock(&w->lock);
     return p;
 }

@@ -54,7 +54,8 @@ int lvworker_start(const struct collect_options *opt, struct lvworker **out);
 bool lvworker_request(struct lvworker *w);
 
 /* True while a request is unanswered; *since_ns (may be NULL) gets the monotonic
- * time it was made. */
+ * time it was made, or of the collector's last progress on it (a domain's calls
+ * begun or done) when later: how long it has been stuck, not how long it took. */
 bool lvworker_pending(struct lvworker *w, uint64_t *since_ns);
 
 /* Waits until the worker has something for the main loop (a result, a removal,
@@ -76,7 +77,7 @@ bool lvworker_take_early(struct lvworker *w);
 #define LVWORKER_MAX_STUCK 4
 
 /* The collector thread has been inside libvirt on the pending request for at
- * least busy_ns: it is retired (left to finish its call and end on its own) and
+ * least busy_ns (since its last progress): it is retired (left to finish its call and end on its own) and
  * the request goes to a new thread on a new connection, which answers for every
  * domain but the one the old thread hangs on: that one is marked incomplete
  * (published stale) for as long as the call hangs. On the bulk path the new
