@@ -78,8 +78,9 @@ bool lvworker_take_early(struct lvworker *w);
 
 /* The collector thread has been inside libvirt on the pending request for at
  * least busy_ns since its last progress: it is retired (left to finish its call
- * and end on its own) and the request goes to a new thread on a new connection, which answers for every
- * domain but the one the old thread hangs on: that one is marked incomplete
+ * and end on its own) and the request goes to a new thread on a new connection,
+ * which answers for every domain but the one the old thread hangs on: that one
+ * is marked incomplete
  * (published stale) for as long as the call hangs. On the bulk path the new
  * call's NOWAIT skips a domain whose job is held and its record comes back
  * incomplete the same way. True when a new thread took the request; false when
