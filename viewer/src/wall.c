@@ -270,7 +270,7 @@ static void trace_tile(struct wall_loop *l, const char *vm)
 static int dump_layout(struct wall_loop *l)
 {
     model_lock(l->m);
-    int rc = render_dump_layout(l->scr->render, l->m, &l->scr->grid, l->c->dump_layout);
+    int rc = render_dump_layout(l->scr->render, l->m, &l->scr->grid, &l->scr->agg, l->c->dump_layout);
     model_unlock(l->m);
     return rc;
 }
@@ -567,6 +567,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
         return WALL_EXIT_RUNTIME;
     }
 
+    model_set_history_max_vms(m, (uint32_t)c->history_max_vms);
     struct render_options ro = {w, h, c->fullscreen, c->font[0] ? c->font : NULL, "kvmgrid-wall",
                                 c->client.prefix, c->client.broker};
     if (screen_open(&scr, &ro, (enum view_show)c->metric, (enum layout_sort_by)c->sort,
@@ -577,6 +578,7 @@ int wall_run(const struct wall_config *c, volatile sig_atomic_t *stop,
     }
     view_set_rotation(&scr.view, c->rotate_ms);
     view_set_alerts_only(&scr.view, c->alerts_only);
+    view_set_tiles(&scr.view, (enum layout_tiles)c->tiles, (int)c->host_tiles_below_px);
     /* a screenshot needs no window; anything else drawn without one is lost */
     if (c->screenshot[0] == '\0' && render_no_display(scr.render, err, sizeof(err))) {
         kg_error("%s", err);
