@@ -134,6 +134,15 @@ int hostagg_take(struct hostagg *a, const struct model *m, const uint32_t *dirty
     return 0;
 }
 
+void hostagg_sweep(struct hostagg *a, const struct model *m)
+{
+    if (!a->valid)
+        return;
+    for (uint32_t h = 0; h < m->n_hosts && h < a->cap; h++)
+        if (a->hosts[h].offline != (m->hosts[h].status == MODEL_HOST_OFFLINE))
+            take_host(a, m, h);
+}
+
 void hostagg_reset(struct hostagg *a)
 {
     a->valid = false;

@@ -61,6 +61,10 @@ void hostagg_compute(const struct model *m, uint32_t h, float *scratch, struct h
  * or KG_ENOMEM (a is then invalid and recomputed whole next time). */
 int hostagg_take(struct hostagg *a, const struct model *m, const uint32_t *dirty, uint32_t n,
                  bool all);
+/* Lock held, after hostagg_take: recomputes (and adds to a->changed) the hosts
+ * whose status no longer matches their aggregate (offline): a status names no
+ * dirty VM. O(hosts); for frames after the model's structure changed. */
+void hostagg_sweep(struct hostagg *a, const struct model *m);
 /* Forgets everything: the next hostagg_take computes every host. */
 void hostagg_reset(struct hostagg *a);
 /* Host index h's aggregate, or NULL when not computed. */

@@ -370,9 +370,12 @@ int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_b
     uint32_t nk = 0, max_vms = 0;
     for (size_t i = 0; i < g->cap_host_block; i++)
         g->host_block[i] = -1; /* hosts created after this layout map to no block */
+    /* after host tiles no VM has a tile (new ones come without): a region's
+     * million VMs need not be written again */
+    bool clear = !g->host_tiles;
     for (uint32_t i = 0; i < n; i++) {
         struct model_host *h = &m->hosts[i];
-        for (uint32_t j = 0; j < h->n_vms; j++)
+        for (uint32_t j = 0; clear && j < h->n_vms; j++)
             m->vms[h->vms[j]].pos = -1;
         if (h->n_vms > max_vms)
             max_vms = h->n_vms;
@@ -425,6 +428,9 @@ int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_b
         g->host_block[g->order[i]] = (int32_t)i;
     }
     g->zoom_host = zhost;
+    g->shape_hosts = m->n_hosts;
+    g->shape_vms = m->n_vms;
+    g->shape_removed = m->removed;
     g->structure_gen = m->structure_gen;
     g->hosts_removed = m->hosts_removed;
     g->ordered_ms = now_ms;
@@ -512,4 +518,11 @@ const struct model_host *layout_grid_host_tile(const struct layout_grid *g, cons
         g->order[i] >= m->n_hosts)
         return NULL;
     return &m->hosts[g->order[i]];
+}
+
+bool layout_grid_same_hosts(const struct layout_grid *g, const struct model *m)
+{
+    return g->host_tiles && g->hosts_removed == m->hosts_removed &&
+           g->shape_hosts == m->n_hosts && g->shape_vms == m->n_vms &&
+           g->shape_removed == m->removed;
 }

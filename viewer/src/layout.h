@@ -127,6 +127,8 @@ struct layout_grid {
     bool host_tiles;
     size_t n_host_tiles;
     struct layout_block host_rect;
+    uint32_t shape_hosts, shape_vms; /* the model's hosts and VMs when last ordered */
+    uint64_t shape_removed;     /* the model's VMs removed when last ordered */
 };
 
 /* Lock held. Orders the shown hosts (all of them, or only the one named zoom, raw
@@ -152,6 +154,10 @@ bool layout_grid_filter_stale(const struct layout_grid *g, const struct model *m
 const struct model_host *layout_grid_host(const struct layout_grid *g, const struct model *m,
                                          size_t b);
 
+/* Lock held. True when g shows host tiles and no host or VM came or went since
+ * it was ordered: a structure change of the model (a host's status, staleness,
+ * a load state) then changes what host tiles show, not which there are. */
+bool layout_grid_same_hosts(const struct layout_grid *g, const struct model *m);
 /* Lock held, with g->host_tiles. The host of host tile i, or NULL (as
  * layout_grid_host). */
 const struct model_host *layout_grid_host_tile(const struct layout_grid *g, const struct model *m,

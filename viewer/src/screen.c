@@ -33,6 +33,14 @@ static int order_when_due(struct screen *s, struct model *m, uint64_t now_ms, bo
     struct view *v = &s->view;
     struct layout_grid *g = &s->grid;
     bool structure_changed = m->structure_gen != g->structure_gen;
+    /* host tiles: a host's status or staleness, a load state repaint host tiles
+     * (their aggregates), they lay nothing out again (at 1,000,000 VMs a layout
+     * costs tens of ms, and hosts turn stale and back all the time) */
+    if (structure_changed && !v->alerts_only && layout_grid_same_hosts(g, m)) {
+        g->structure_gen = m->structure_gen;
+        structure_changed = false;
+        s->sweep = true;
+    }
     /* alerts only: the VMs in alert changed (looked at once per model tick) */
     if (v->alerts_only && m->ticks != s->filter_ticks) {
         s->filter_ticks = m->ticks;
@@ -84,6 +92,9 @@ int screen_frame(struct screen *s, struct model *m, uint64_t now_ms, bool force,
          * back costs no recount of every host. */
         if (s->grid.host_tiles || (s->view.zoomed && s->agg.valid)) {
             (void)hostagg_take(&s->agg, m, ch.dirty, ch.n_dirty, ch.all); /* ENOMEM: grey */
+            if (s->sweep)
+                hostagg_sweep(&s->agg, m);
+            s->sweep = false;
             ch.hosts = s->agg.changed;
             ch.n_hosts = s->agg.n_changed;
         } else {

@@ -157,6 +157,16 @@ static void only_changed_hosts(void **state)
     assert_int_equal(a.n_changed, 0);
     assert_int_equal(hostagg_take(&a, m, d, 0, true), 0);
     assert_int_equal(a.n_changed, 5);
+    /* a host's status names no dirty VM: the sweep finds it */
+    model_unlock(m);
+    model_apply(m, "kvmgrid/hv4/status", 18, "offline", 7, true, 3000);
+    model_lock(m);
+    n = model_take_dirty(m, &d, NULL);
+    assert_int_equal(hostagg_take(&a, m, d, n, false), 0);
+    assert_int_equal(a.n_changed, 0);
+    hostagg_sweep(&a, m);
+    assert_int_equal(a.n_changed, 1);
+    assert_true(agg_of(&a, m, "hv4")->offline);
     hostagg_reset(&a);
     assert_null(hostagg_get(&a, 0));
     assert_int_equal(hostagg_take(&a, m, d, 0, false), 0);
@@ -230,6 +240,7 @@ static void grid_host_tiles_and_zoom(void **state)
     assert_string_equal(h->name, "h1"); /* by name */
     assert_string_equal(layout_grid_host_tile(g, m, 2)->name, "h3");
     assert_int_equal(g->counts[0], 7);
+    assert_true(layout_grid_same_hosts(g, m)); /* nothing came or went */
     struct layout_rect t = layout_tile_rect(&g->lr, &g->host_rect, 2);
     assert_int_equal(layout_grid_host_tile_at(g, t.x + t.w / 2, t.y + t.h / 2), 2);
     assert_int_equal(layout_grid_host_tile_at(g, -1, -1), 0);
@@ -252,6 +263,11 @@ static void grid_host_tiles_and_zoom(void **state)
     view_zoom_out(&v);
     fixture_layout(g, m);
     assert_true(g->host_tiles);
+    model_unlock(m);
+    fixture_vm(m, "h2", "new"); /* a VM came: the host tiles are laid out again */
+    model_lock(m);
+    assert_false(layout_grid_same_hosts(g, m));
+    model_unlock(m);
     /* forced VM tiles */
     g->tiles = LAYOUT_TILES_VMS;
     fixture_layout(g, m);
