@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kvmgrid/error.h"
+#include "layout.h"
 #include "model.h"
 
 static int desc(const void *a, const void *b)
@@ -68,21 +69,6 @@ void hostagg_compute(const struct model *m, uint32_t h, float *scratch, struct h
     }
 }
 
-static bool grow(void **p, size_t *cap, size_t want, size_t elem)
-{
-    if (*cap >= want)
-        return true;
-    size_t ncap = *cap ? *cap : 64;
-    while (ncap < want)
-        ncap *= 2;
-    void *np = realloc(*p, ncap * elem);
-    if (np == NULL)
-        return false;
-    *p = np;
-    *cap = ncap;
-    return true;
-}
-
 /* Recomputes host h and lists it in a->changed, once per take. */
 static void take_host(struct hostagg *a, const struct model *m, uint32_t h)
 {
@@ -101,10 +87,10 @@ int hostagg_take(struct hostagg *a, const struct model *m, const uint32_t *dirty
     for (uint32_t h = 0; h < nh; h++)
         if (m->hosts[h].n_vms > max_vms)
             max_vms = m->hosts[h].n_vms;
-    if (!grow((void **)&a->hosts, &a->cap, nh + 1, sizeof(*a->hosts)) ||
-        !grow((void **)&a->mark, &cap_mark, nh + 1, sizeof(*a->mark)) ||
-        !grow((void **)&a->changed, &a->cap_changed, nh + 1, sizeof(*a->changed)) ||
-        !grow((void **)&a->scratch, &a->cap_scratch, (size_t)max_vms * COLOUR_METRIC_COUNT,
+    if (!layout_ensure((void **)&a->hosts, &a->cap, nh + 1, sizeof(*a->hosts)) ||
+        !layout_ensure((void **)&a->mark, &cap_mark, nh + 1, sizeof(*a->mark)) ||
+        !layout_ensure((void **)&a->changed, &a->cap_changed, nh + 1, sizeof(*a->changed)) ||
+        !layout_ensure((void **)&a->scratch, &a->cap_scratch, (size_t)max_vms * COLOUR_METRIC_COUNT,
               sizeof(*a->scratch))) {
         a->valid = false;
         return KG_ENOMEM;

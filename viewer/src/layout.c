@@ -263,7 +263,7 @@ int layout_sort(const struct layout_sort_key *keys, size_t n, enum layout_sort_b
 
 /* ---- the grid: the model on screen ------------------------------------------ */
 
-static bool ensure(void **p, size_t *cap, size_t want, size_t elem)
+bool layout_ensure(void **p, size_t *cap, size_t want, size_t elem)
 {
     if (*cap >= want)
         return true;
@@ -345,9 +345,9 @@ int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_b
 {
     uint32_t n = m->n_hosts;
     size_t cap = g->cap_blocks;
-    if (!ensure((void **)&g->keys, &g->cap_keys, n + 1, sizeof(*g->keys)) ||
-        !ensure((void **)&g->order, &cap, n + 1, sizeof(*g->order)) ||
-        !ensure((void **)&g->host_block, &g->cap_host_block, n + 1, sizeof(*g->host_block)))
+    if (!layout_ensure((void **)&g->keys, &g->cap_keys, n + 1, sizeof(*g->keys)) ||
+        !layout_ensure((void **)&g->order, &cap, n + 1, sizeof(*g->order)) ||
+        !layout_ensure((void **)&g->host_block, &g->cap_host_block, n + 1, sizeof(*g->host_block)))
         return KG_ENOMEM;
     /* order, counts and blocks share cap_blocks */
     if (cap != g->cap_blocks) {
@@ -381,7 +381,7 @@ int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_b
             max_vms = h->n_vms;
     }
     /* host keys: tmp maps key index -> host index */
-    if (!ensure((void **)&g->tmp, &g->cap_tmp, (n > max_vms ? n : max_vms) * 2 + 2, sizeof(*g->tmp)))
+    if (!layout_ensure((void **)&g->tmp, &g->cap_tmp, (n > max_vms ? n : max_vms) * 2 + 2, sizeof(*g->tmp)))
         return KG_ENOMEM;
     for (uint32_t i = 0; i < n; i++) {
         struct model_host *h = &m->hosts[i];
@@ -417,7 +417,7 @@ int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_b
         nk = 0;
     }
     /* VMs inside each shown host: natural order by name, in place */
-    if (!ensure((void **)&g->keys, &g->cap_keys, max_vms + 1, sizeof(*g->keys)))
+    if (!layout_ensure((void **)&g->keys, &g->cap_keys, max_vms + 1, sizeof(*g->keys)))
         return KG_ENOMEM;
     for (uint32_t i = 0; i < nk; i++) {
         struct model_host *h = &m->hosts[g->order[i]];

@@ -90,6 +90,11 @@ enum layout_tiles { LAYOUT_TILES_AUTO = 0, LAYOUT_TILES_VMS, LAYOUT_TILES_HOSTS 
 bool layout_host_tiles(const struct layout_params *p, const uint32_t *counts, size_t n,
                        enum layout_tiles mode, int below_px, struct layout_block *scratch);
 
+/* Grows *p (elements of elem bytes, *cap of them) by doubling, from 64, to hold
+ * want: the grid's arrays and the host aggregates'. False (nothing changed) when
+ * out of memory. */
+bool layout_ensure(void **p, size_t *cap, size_t want, size_t elem);
+
 struct model;
 
 /* The model on screen. layout_grid_order (the run loop) decides which hosts are

@@ -49,6 +49,23 @@ static const struct hostagg_host *agg_of(struct hostagg *a, struct model *m, con
     return hostagg_get(a, (uint32_t)h);
 }
 
+/* Lock held: the model's dirty list into a's aggregates. Returns the list's length. */
+static uint32_t take(struct hostagg *a, struct model *m)
+{
+    const uint32_t *d;
+    uint32_t n = model_take_dirty(m, &d, NULL);
+    assert_int_equal(hostagg_take(a, m, d, n, false), 0);
+    return n;
+}
+
+/* Lock held: the end of a test. */
+static void done(struct hostagg *a, struct model *m)
+{
+    model_unlock(m);
+    hostagg_free(a);
+    model_free(m);
+}
+
 static void distribution_worst_first(void **state)
 {
     (void)state;
@@ -61,10 +78,8 @@ static void distribution_worst_first(void **state)
     vm(m, "hv1", "nocpu", NAN, 50, false, 1000);
     struct hostagg a;
     memset(&a, 0, sizeof(a));
-    const uint32_t *d;
     model_lock(m);
-    uint32_t n = model_take_dirty(m, &d, NULL);
-    assert_int_equal(hostagg_take(&a, m, d, n, false), 0);
+    take(&a, m);
     const struct hostagg_host *x = agg_of(&a, m, "hv1");
     assert_non_null(x);
     assert_int_equal(x->n_vms, 11);
@@ -85,9 +100,7 @@ static void distribution_worst_first(void **state)
     assert_int_equal(x->n_alert, 0);
     assert_int_equal(x->n_stale, 0);
     assert_false(x->offline);
-    model_unlock(m);
-    hostagg_free(&a);
-    model_free(m);
+    done(&a, m);
 }
 
 static void stale_alert_offline(void **state)
@@ -101,11 +114,9 @@ static void stale_alert_offline(void **state)
     model_apply(m, "kvmgrid/hv2/status", 18, "offline", 7, true, 1000);
     struct hostagg a;
     memset(&a, 0, sizeof(a));
-    const uint32_t *d;
     model_lock(m);
     model_tick(m, 1000, COLOUR_METRIC_CPU);
-    uint32_t n = model_take_dirty(m, &d, NULL);
-    assert_int_equal(hostagg_take(&a, m, d, n, false), 0);
+    take(&a, m);
     const struct hostagg_host *x = agg_of(&a, m, "hv1");
     assert_int_equal(x->n_vms, 3);
     assert_int_equal(x->n_alert, 2); /* memory, and stale (an alert kind of its own) */
@@ -116,12 +127,9 @@ static void stale_alert_offline(void **state)
     assert_int_equal(x->n_alert, 1); /* offline is an alert kind */
     /* much later every VM is stale: the tick marks them dirty, the take sees it */
     model_tick(m, 1000 + 3600 * 1000, COLOUR_METRIC_CPU);
-    n = model_take_dirty(m, &d, NULL);
-    assert_int_equal(hostagg_take(&a, m, d, n, false), 0);
+    take(&a, m);
     assert_int_equal(agg_of(&a, m, "hv1")->n_stale, 3);
-    model_unlock(m);
-    hostagg_free(&a);
-    model_free(m);
+    done(&a, m);
 }
 
 static void only_changed_hosts(void **state)
@@ -136,44 +144,37 @@ static void only_changed_hosts(void **state)
     }
     struct hostagg a;
     memset(&a, 0, sizeof(a));
-    const uint32_t *d;
     model_lock(m);
-    uint32_t n = model_take_dirty(m, &d, NULL);
-    assert_int_equal(hostagg_take(&a, m, d, n, false), 0);
+    take(&a, m);
     assert_int_equal(a.n_changed, 5); /* the first take: every host */
     model_unlock(m);
     vm(m, "hv3", "a", 77, 10, false, 2000);
     vm(m, "hv3", "b", 5, 10, false, 2000);
     model_lock(m);
-    n = model_take_dirty(m, &d, NULL);
-    assert_int_equal(n, 2);
-    assert_int_equal(hostagg_take(&a, m, d, n, false), 0);
+    assert_int_equal(take(&a, m), 2);
     assert_int_equal(a.n_changed, 1); /* hv3, once for its two VMs */
     assert_int_equal(a.changed[0], (uint32_t)model_find_host(m, "hv3", 3));
     assert_true(hostagg_at(agg_of(&a, m, "hv3"), COLOUR_METRIC_CPU, 0) == 77.0);
     assert_true(hostagg_at(agg_of(&a, m, "hv2"), COLOUR_METRIC_CPU, 0) == 20.0);
     /* nothing changed: nothing recomputed; a reset or a full repaint: all */
-    assert_int_equal(hostagg_take(&a, m, d, 0, false), 0);
+    assert_int_equal(hostagg_take(&a, m, NULL, 0, false), 0);
     assert_int_equal(a.n_changed, 0);
-    assert_int_equal(hostagg_take(&a, m, d, 0, true), 0);
+    assert_int_equal(hostagg_take(&a, m, NULL, 0, true), 0);
     assert_int_equal(a.n_changed, 5);
     /* a host's status names no dirty VM: the sweep finds it */
     model_unlock(m);
     model_apply(m, "kvmgrid/hv4/status", 18, "offline", 7, true, 3000);
     model_lock(m);
-    n = model_take_dirty(m, &d, NULL);
-    assert_int_equal(hostagg_take(&a, m, d, n, false), 0);
+    take(&a, m);
     assert_int_equal(a.n_changed, 0);
     hostagg_sweep(&a, m);
     assert_int_equal(a.n_changed, 1);
     assert_true(agg_of(&a, m, "hv4")->offline);
     hostagg_reset(&a);
     assert_null(hostagg_get(&a, 0));
-    assert_int_equal(hostagg_take(&a, m, d, 0, false), 0);
+    assert_int_equal(hostagg_take(&a, m, NULL, 0, false), 0);
     assert_int_equal(a.n_changed, 5);
-    model_unlock(m);
-    hostagg_free(&a);
-    model_free(m);
+    done(&a, m);
 }
 
 static void rows_worst_median_best(void **state)
