@@ -69,29 +69,29 @@ void hostagg_compute(const struct model *m, uint32_t h, float *scratch, struct h
     }
 }
 
-/* Recomputes host h and lists it in a->changed, once per take. */
-static void take_host(struct hostagg *a, const struct model *m, uint32_t h)
+/* Recomputes host h and lists it in a->changed, once per take. False when out
+ * of memory for its values. */
+static bool take_host(struct hostagg *a, const struct model *m, uint32_t h)
 {
     if (a->mark[h] == a->takes)
-        return;
+        return true;
+    if (!layout_ensure((void **)&a->scratch, &a->cap_scratch,
+                       (size_t)m->hosts[h].n_vms * COLOUR_METRIC_COUNT, sizeof(*a->scratch)))
+        return false;
     a->mark[h] = a->takes;
     hostagg_compute(m, h, a->scratch, &a->hosts[h]);
     a->changed[a->n_changed++] = h;
+    return true;
 }
 
 int hostagg_take(struct hostagg *a, const struct model *m, const uint32_t *dirty, uint32_t n,
                  bool all)
 {
-    uint32_t nh = m->n_hosts, max_vms = 1;
+    uint32_t nh = m->n_hosts;
     size_t cap_mark = a->cap_mark;
-    for (uint32_t h = 0; h < nh; h++)
-        if (m->hosts[h].n_vms > max_vms)
-            max_vms = m->hosts[h].n_vms;
     if (!layout_ensure((void **)&a->hosts, &a->cap, nh + 1, sizeof(*a->hosts)) ||
         !layout_ensure((void **)&a->mark, &cap_mark, nh + 1, sizeof(*a->mark)) ||
-        !layout_ensure((void **)&a->changed, &a->cap_changed, nh + 1, sizeof(*a->changed)) ||
-        !layout_ensure((void **)&a->scratch, &a->cap_scratch, (size_t)max_vms * COLOUR_METRIC_COUNT,
-              sizeof(*a->scratch))) {
+        !layout_ensure((void **)&a->changed, &a->cap_changed, nh + 1, sizeof(*a->changed))) {
         a->valid = false;
         return KG_ENOMEM;
     }
@@ -105,28 +105,37 @@ int hostagg_take(struct hostagg *a, const struct model *m, const uint32_t *dirty
         a->takes = 1;
     }
     a->n_changed = 0;
+    bool ok = true;
     if (!a->valid || all || a->hosts_removed != m->hosts_removed) {
         for (uint32_t h = 0; h < nh; h++)
-            take_host(a, m, h);
-        a->valid = true;
+            ok = take_host(a, m, h) && ok;
+        a->valid = ok;
         a->hosts_removed = m->hosts_removed;
-        return 0;
+        a->n_hosts = nh;
+        return ok ? 0 : KG_ENOMEM;
     }
+    /* hosts new since the last take (one without VMs names no dirty VM) */
+    for (uint32_t h = a->n_hosts; h < nh; h++)
+        ok = take_host(a, m, h) && ok;
+    a->n_hosts = nh;
     for (uint32_t i = 0; i < n; i++) {
         const struct model_vm *v = &m->vms[dirty[i]];
         if ((v->flags & MODEL_VM_LIVE) && v->host < nh)
-            take_host(a, m, v->host);
+            ok = take_host(a, m, v->host) && ok;
     }
-    return 0;
+    if (!ok)
+        a->valid = false;
+    return ok ? 0 : KG_ENOMEM;
 }
 
 void hostagg_sweep(struct hostagg *a, const struct model *m)
 {
     if (!a->valid)
         return;
-    for (uint32_t h = 0; h < m->n_hosts && h < a->cap; h++)
-        if (a->hosts[h].offline != (m->hosts[h].status == MODEL_HOST_OFFLINE))
-            take_host(a, m, h);
+    for (uint32_t h = 0; h < m->n_hosts && h < a->n_hosts; h++)
+        if (a->hosts[h].offline != (m->hosts[h].status == MODEL_HOST_OFFLINE) &&
+            !take_host(a, m, h))
+            a->valid = false;
 }
 
 void hostagg_reset(struct hostagg *a)
@@ -136,7 +145,7 @@ void hostagg_reset(struct hostagg *a)
 
 const struct hostagg_host *hostagg_get(const struct hostagg *a, uint32_t h)
 {
-    return a->valid && h < a->cap ? &a->hosts[h] : NULL;
+    return a->valid && h < a->n_hosts ? &a->hosts[h] : NULL;
 }
 
 double hostagg_at(const struct hostagg_host *x, enum colour_metric metric, double frac)

@@ -46,6 +46,7 @@ struct hostagg {
     float *scratch;               /* one host's values, sorted */
     size_t cap_scratch;
     uint64_t hosts_removed;       /* the model's hosts_removed when last taken */
+    uint32_t n_hosts;             /* hosts computed: the model's n_hosts when last taken */
     bool valid;                   /* every host computed since the last reset */
 };
 
@@ -55,8 +56,8 @@ struct hostagg {
 void hostagg_compute(const struct model *m, uint32_t h, float *scratch, struct hostagg_host *out);
 
 /* Lock held. Brings a up to date with m: after hostagg_reset, a full repaint
- * (all), or hosts removed since the last call, every host; otherwise the hosts of
- * the VM slots in dirty[0..n) (model_take_dirty's list: may repeat or name VMs
+ * (all), or hosts removed since the last call, every host; otherwise the hosts new
+ * since the last call and the hosts of the VM slots in dirty[0..n) (model_take_dirty's list: may repeat or name VMs
  * no longer live). a->changed lists the hosts recomputed, each once. Returns 0
  * or KG_ENOMEM (a is then invalid and recomputed whole next time). */
 int hostagg_take(struct hostagg *a, const struct model *m, const uint32_t *dirty, uint32_t n,

@@ -161,6 +161,14 @@ static void only_changed_hosts(void **state)
     assert_int_equal(a.n_changed, 0);
     assert_int_equal(hostagg_take(&a, m, NULL, 0, true), 0);
     assert_int_equal(a.n_changed, 5);
+    /* a new host without VMs names no dirty VM: computed all the same */
+    model_unlock(m);
+    model_apply(m, "kvmgrid/hv9/status", 18, "online", 6, true, 3000);
+    model_lock(m);
+    take(&a, m);
+    assert_int_equal(a.n_changed, 1);
+    assert_int_equal(agg_of(&a, m, "hv9")->n_vms, 0);
+    assert_true(isnan(hostagg_at(agg_of(&a, m, "hv9"), COLOUR_METRIC_CPU, 0)));
     /* a host's status names no dirty VM: the sweep finds it */
     model_unlock(m);
     model_apply(m, "kvmgrid/hv4/status", 18, "offline", 7, true, 3000);
@@ -173,7 +181,7 @@ static void only_changed_hosts(void **state)
     hostagg_reset(&a);
     assert_null(hostagg_get(&a, 0));
     assert_int_equal(hostagg_take(&a, m, NULL, 0, false), 0);
-    assert_int_equal(a.n_changed, 5);
+    assert_int_equal(a.n_changed, 6);
     done(&a, m);
 }
 
