@@ -168,11 +168,13 @@ static void compose_view(const struct chrome *ch, const struct model *m, const s
         snprintf(filter, sizeof(filter), "   ALERTS ONLY: %u VMs hidden (a)",
                  c->vms > c->vms_alert ? c->vms - c->vms_alert : 0);
     }
-    snprintf(out, CHROME_TEXT_MAX, "kvmgrid-wall   %s @ %s   %s   showing: %s%s%s   sort: %s%s%s"
+    snprintf(out, CHROME_TEXT_MAX, "kvmgrid-wall   %s @ %s   %s   showing: %s%s%s%s   sort: %s%s%s"
              "   h: help",
              ch->prefix ? ch->prefix : KG_PREFIX_DEFAULT, ch->broker ? ch->broker : "-",
              v->connected ? "connected" : "NOT CONNECTED",
              v->all ? "ALL METRICS (CPU MEM / DISK NET)" : colour_metric_label(v->metric),
+             /* a host tile: its VMs worst at the top, the median in the middle */
+             v->host_tiles ? "   HOST TILES: worst / median / best (t; click: its VMs)" : "",
              rotate, filter, v->sort == LAYOUT_SORT_NAME ? "name" : "load",
              v->paused ? "   PAUSED" : "", zoom);
 }

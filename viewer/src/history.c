@@ -50,9 +50,22 @@ static size_t row_bytes(const struct history *h)
     return (size_t)h->steps * HISTORY_SERIES;
 }
 
+void history_set_max_slots(struct history *h, size_t max_slots)
+{
+    h->max_slots = max_slots;
+}
+
 int history_reserve(struct history *h, size_t n)
 {
-    if (h->steps == 0 || n <= h->cap_slots)
+    if (h->steps == 0)
+        return 0;
+    if (h->max_slots > 0 && n > h->max_slots) {
+        history_free(h);
+        h->steps = 0;
+        h->dropped = true;
+        return 0;
+    }
+    if (n <= h->cap_slots)
         return 0;
     size_t row = row_bytes(h);
     size_t chunk = CHUNK_BYTES / row;
@@ -60,6 +73,8 @@ int history_reserve(struct history *h, size_t n)
     if (n > SIZE_MAX - chunk)
         return KG_ENOMEM;
     size_t ncap = (n + chunk - 1) / chunk * chunk;
+    if (h->max_slots > 0 && ncap > h->max_slots)
+        ncap = h->max_slots; /* no chunk beyond the cap */
     if (ncap > SIZE_MAX / row || ncap > SIZE_MAX / sizeof(uint32_t))
         return KG_ENOMEM;
     uint8_t *nd = realloc(h->data, ncap * row);

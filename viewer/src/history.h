@@ -43,6 +43,8 @@ struct history {
     uint32_t fill_steps;
     uint64_t step_ms;
     uint64_t start_ms;      /* monotonic ms of step 0 */
+    size_t max_slots;       /* 0: no cap; a reserve beyond it turns the history off */
+    bool dropped;           /* turned off by max_slots */
 };
 
 /* Sets h up for window_ms of history in steps of step_ms (window_ms 0: off),
@@ -52,7 +54,12 @@ int history_init(struct history *h, uint64_t window_ms, uint64_t step_ms, uint32
                  uint64_t start_ms);
 void history_free(struct history *h);
 
-/* Makes room for slots [0, n): 0 or KG_ENOMEM (h unchanged). New slots are empty. */
+/* Caps the slots kept (0: none; history_init clears it): once a reserve asks
+ * for more slots than max_slots, the history frees everything and is off for good (dropped; every
+ * call a no-op), so that a grid too large for trends costs none of their memory. */
+void history_set_max_slots(struct history *h, size_t max_slots);
+/* Makes room for slots [0, n): 0 or KG_ENOMEM (h unchanged). New slots are empty.
+ * Beyond max_slots: 0, the history turned off. */
 int history_reserve(struct history *h, size_t n);
 /* Empties slot (a VM removed, a slot reused). */
 void history_clear(struct history *h, size_t slot);

@@ -29,6 +29,9 @@ static enum input_action key(const struct input_event *ev, struct view *v,
     case INPUT_KEY_ALERTS:
         view_set_alerts_only(v, !v->alerts_only);
         return INPUT_DONE;
+    case INPUT_KEY_TILES:
+        view_next_tiles(v);
+        return INPUT_DONE;
     case INPUT_KEY_SORT:
         view_toggle_sort(v);
         return INPUT_DONE;
@@ -75,7 +78,8 @@ enum input_action input_apply(const struct input_event *ev, struct view *v,
     case INPUT_EV_QUIT:
         return INPUT_QUIT;
     case INPUT_EV_CLICK:
-        if (v->operator_mode)
+        /* a host tile has no VM to select: the click drills into the host */
+        if (v->operator_mode && !g->host_tiles)
             selection_at(v, g, m, ev->x, ev->y); /* operators zoom with Enter */
         else
             view_zoom_at(v, g, m, ev->x, ev->y);

@@ -26,7 +26,8 @@ enum input_key {
     INPUT_KEY_OP_1, INPUT_KEY_OP_2, INPUT_KEY_OP_3, INPUT_KEY_OP_4,
     INPUT_KEY_METRIC_ALL,       /* every metric at once */
     INPUT_KEY_ROTATE,           /* resume or stop the rotation */
-    INPUT_KEY_ALERTS            /* alerts-only filter on or off */
+    INPUT_KEY_ALERTS,           /* alerts-only filter on or off */
+    INPUT_KEY_TILES             /* tiles: auto -> hosts -> vms -> auto */
 };
 
 enum input_event_type { INPUT_EV_NONE = 0, INPUT_EV_QUIT, INPUT_EV_KEY, INPUT_EV_CLICK };

@@ -121,6 +121,24 @@ int layout_compute(const struct layout_params *p, const uint32_t *vm_counts, siz
     return KG_ERANGE;
 }
 
+bool layout_host_tiles(const struct layout_params *p, const uint32_t *counts, size_t n,
+                       enum layout_tiles mode, int below_px, struct layout_block *scratch)
+{
+    if (mode != LAYOUT_TILES_AUTO)
+        return mode == LAYOUT_TILES_HOSTS;
+    if (n == 0 || p->area.w <= 0 || p->area.h <= 0)
+        return false;
+    double total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += counts[i] == 0 ? 1 : counts[i];
+    /* layout_compute searches down from this pitch: already too small, no search */
+    if (floor(sqrt((double)p->area.w * p->area.h / total)) < below_px)
+        return true;
+    struct layout_result r;
+    int rc = layout_compute(p, counts, n, scratch, &r);
+    return rc == KG_ERANGE || (rc == 0 && r.tile_px < below_px);
+}
+
 struct layout_rect layout_tile_rect(const struct layout_result *r, const struct layout_block *b,
                                     uint32_t idx)
 {
@@ -245,7 +263,7 @@ int layout_sort(const struct layout_sort_key *keys, size_t n, enum layout_sort_b
 
 /* ---- the grid: the model on screen ------------------------------------------ */
 
-static bool ensure(void **p, size_t *cap, size_t want, size_t elem)
+bool layout_ensure(void **p, size_t *cap, size_t want, size_t elem)
 {
     if (*cap >= want)
         return true;
@@ -297,6 +315,18 @@ static int64_t order_vms(struct layout_grid *g, struct model *m, struct model_ho
     return shown;
 }
 
+/* The VMs of h that get tiles: all, or with alerts_only those in alert. */
+static uint32_t vms_shown(const struct layout_grid *g, const struct model *m,
+                          const struct model_host *h)
+{
+    if (!g->alerts_only)
+        return h->n_vms;
+    uint32_t n = 0;
+    for (uint32_t j = 0; j < h->n_vms; j++)
+        n += model_vm_in_alert(m, h->vms[j]);
+    return n;
+}
+
 /* A host the filter lets through: any, or with alerts_only one with a VM in alert. */
 static bool host_shown(const struct layout_grid *g, const struct model *m,
                        const struct model_host *h)
@@ -315,9 +345,9 @@ int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_b
 {
     uint32_t n = m->n_hosts;
     size_t cap = g->cap_blocks;
-    if (!ensure((void **)&g->keys, &g->cap_keys, n + 1, sizeof(*g->keys)) ||
-        !ensure((void **)&g->order, &cap, n + 1, sizeof(*g->order)) ||
-        !ensure((void **)&g->host_block, &g->cap_host_block, n + 1, sizeof(*g->host_block)))
+    if (!layout_ensure((void **)&g->keys, &g->cap_keys, n + 1, sizeof(*g->keys)) ||
+        !layout_ensure((void **)&g->order, &cap, n + 1, sizeof(*g->order)) ||
+        !layout_ensure((void **)&g->host_block, &g->cap_host_block, n + 1, sizeof(*g->host_block)))
         return KG_ENOMEM;
     /* order, counts and blocks share cap_blocks */
     if (cap != g->cap_blocks) {
@@ -340,15 +370,18 @@ int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_b
     uint32_t nk = 0, max_vms = 0;
     for (size_t i = 0; i < g->cap_host_block; i++)
         g->host_block[i] = -1; /* hosts created after this layout map to no block */
+    /* after host tiles no VM has a tile (new ones come without): a region's
+     * million VMs need not be written again */
+    bool clear = !g->host_tiles;
     for (uint32_t i = 0; i < n; i++) {
         struct model_host *h = &m->hosts[i];
-        for (uint32_t j = 0; j < h->n_vms; j++)
+        for (uint32_t j = 0; clear && j < h->n_vms; j++)
             m->vms[h->vms[j]].pos = -1;
         if (h->n_vms > max_vms)
             max_vms = h->n_vms;
     }
     /* host keys: tmp maps key index -> host index */
-    if (!ensure((void **)&g->tmp, &g->cap_tmp, (n > max_vms ? n : max_vms) * 2 + 2, sizeof(*g->tmp)))
+    if (!layout_ensure((void **)&g->tmp, &g->cap_tmp, (n > max_vms ? n : max_vms) * 2 + 2, sizeof(*g->tmp)))
         return KG_ENOMEM;
     for (uint32_t i = 0; i < n; i++) {
         struct model_host *h = &m->hosts[i];
@@ -366,8 +399,25 @@ int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_b
         g->order[i] = g->tmp[sorted[i]];
     g->n_blocks = nk;
 
+    /* One tile per host when VM tiles would be too small (or asked for; never
+     * zoomed into a host): its VMs get no tile and need no order. */
+    g->host_tiles = false;
+    g->n_host_tiles = 0;
+    if (zhost < 0 && nk > 0) {
+        for (uint32_t i = 0; i < nk; i++)
+            g->counts[i] = vms_shown(g, m, &m->hosts[g->order[i]]);
+        g->host_tiles = layout_host_tiles(&g->params, g->counts, nk, g->tiles,
+                                          g->host_tiles_below_px, g->blocks);
+    }
+    if (g->host_tiles) {
+        for (uint32_t i = 0; i < nk; i++)
+            g->host_block[g->order[i]] = (int32_t)i;
+        g->n_host_tiles = nk;
+        g->n_blocks = 0;
+        nk = 0;
+    }
     /* VMs inside each shown host: natural order by name, in place */
-    if (!ensure((void **)&g->keys, &g->cap_keys, max_vms + 1, sizeof(*g->keys)))
+    if (!layout_ensure((void **)&g->keys, &g->cap_keys, max_vms + 1, sizeof(*g->keys)))
         return KG_ENOMEM;
     for (uint32_t i = 0; i < nk; i++) {
         struct model_host *h = &m->hosts[g->order[i]];
@@ -378,6 +428,9 @@ int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_b
         g->host_block[g->order[i]] = (int32_t)i;
     }
     g->zoom_host = zhost;
+    g->shape_hosts = m->n_hosts;
+    g->shape_vms = m->n_vms;
+    g->shape_removed = m->removed;
     g->structure_gen = m->structure_gen;
     g->hosts_removed = m->hosts_removed;
     g->ordered_ms = now_ms;
@@ -389,6 +442,12 @@ bool layout_grid_filter_stale(const struct layout_grid *g, const struct model *m
 {
     if (!g->alerts_only)
         return false;
+    if (g->host_tiles) { /* the hosts with a VM in alert changed */
+        for (uint32_t i = 0; i < m->n_hosts; i++)
+            if ((i < g->cap_host_block && g->host_block[i] >= 0) != host_shown(g, m, &m->hosts[i]))
+                return true;
+        return false;
+    }
     for (uint32_t i = 0; i < m->n_hosts; i++) {
         if (g->zoom_host >= 0 && i != (uint32_t)g->zoom_host)
             continue;
@@ -402,6 +461,12 @@ bool layout_grid_filter_stale(const struct layout_grid *g, const struct model *m
 
 int layout_grid_place(struct layout_grid *g, const struct layout_params *p)
 {
+    if (g->host_tiles) { /* one block of host tiles, unlabelled */
+        struct layout_params hp = *p;
+        hp.label_px = 0;
+        uint32_t n = (uint32_t)g->n_host_tiles;
+        return layout_compute(&hp, &n, 1, &g->host_rect, &g->lr);
+    }
     return layout_compute(p, g->counts, g->n_blocks, g->blocks, &g->lr);
 }
 
@@ -413,6 +478,16 @@ int32_t layout_grid_block_at(const struct layout_grid *g, int x, int y)
             return (int32_t)b;
     }
     return -1;
+}
+
+int32_t layout_grid_host_tile_at(const struct layout_grid *g, int x, int y)
+{
+    if (!g->host_tiles || g->n_host_tiles == 0)
+        return -1;
+    if (x < 0)
+        return 0;
+    int t = layout_tile_at(&g->lr, &g->host_rect, x, y);
+    return t >= 0 && (size_t)t < g->n_host_tiles ? t : -1;
 }
 
 void layout_grid_free(struct layout_grid *g)
@@ -434,4 +509,20 @@ const struct model_host *layout_grid_host(const struct layout_grid *g, const str
     if (b >= g->n_blocks || g->hosts_removed != m->hosts_removed || g->order[b] >= m->n_hosts)
         return NULL;
     return &m->hosts[g->order[b]];
+}
+
+const struct model_host *layout_grid_host_tile(const struct layout_grid *g, const struct model *m,
+                                              size_t i)
+{
+    if (!g->host_tiles || i >= g->n_host_tiles || g->hosts_removed != m->hosts_removed ||
+        g->order[i] >= m->n_hosts)
+        return NULL;
+    return &m->hosts[g->order[i]];
+}
+
+bool layout_grid_same_hosts(const struct layout_grid *g, const struct model *m)
+{
+    return g->host_tiles && g->hosts_removed == m->hosts_removed &&
+           g->shape_hosts == m->n_hosts && g->shape_vms == m->n_vms &&
+           g->shape_removed == m->removed;
 }

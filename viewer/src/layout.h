@@ -79,6 +79,22 @@ int layout_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
 int layout_sort(const struct layout_sort_key *keys, size_t n, enum layout_sort_by by,
                 uint32_t *order);
 
+/* VM tiles, or one tile per host (its VMs' distribution, hostagg.h). */
+enum layout_tiles { LAYOUT_TILES_AUTO = 0, LAYOUT_TILES_VMS, LAYOUT_TILES_HOSTS };
+#define LAYOUT_HOST_TILES_BELOW_PX 3 /* auto: host tiles when VM tiles would be smaller */
+
+/* Whether counts[0..n) VMs of n hosts placed with p are shown as host tiles:
+ * LAYOUT_TILES_HOSTS yes, LAYOUT_TILES_VMS no, LAYOUT_TILES_AUTO when VM tiles
+ * would be under below_px (layout_compute's tile_px; scratch holds n blocks,
+ * overwritten). p's area empty (not known yet): VM tiles unless forced. */
+bool layout_host_tiles(const struct layout_params *p, const uint32_t *counts, size_t n,
+                       enum layout_tiles mode, int below_px, struct layout_block *scratch);
+
+/* Grows *p (elements of elem bytes, *cap of them) by doubling, from 64, to hold
+ * want: the grid's arrays and the host aggregates'. False (nothing changed) when
+ * out of memory. */
+bool layout_ensure(void **p, size_t *cap, size_t want, size_t elem);
+
 struct model;
 
 /* The model on screen. layout_grid_order (the run loop) decides which hosts are
@@ -104,6 +120,20 @@ struct layout_grid {
     bool alerts_only;           /* the filter, set before layout_grid_order: only VMs
                                    in alert get tiles, only their hosts blocks */
     int32_t zoom_host;          /* the zoomed host's index when last ordered, -1 none */
+    /* host tiles: set before layout_grid_order (the renderer's area and label
+     * band for the choice, layout_grid_params) */
+    enum layout_tiles tiles;
+    int host_tiles_below_px;
+    struct layout_params params;
+    /* the choice made by layout_grid_order: with host_tiles, order[0..n_host_tiles)
+     * are the shown hosts in tile order, host_block[h] the tile of host h, counts[i]
+     * its VMs shown, n_blocks 0 (no VM has a tile: every pos -1), and host_rect
+     * the one block that holds the host tiles (lr its geometry) */
+    bool host_tiles;
+    size_t n_host_tiles;
+    struct layout_block host_rect;
+    uint32_t shape_hosts, shape_vms; /* the model's hosts and VMs when last ordered */
+    uint64_t shape_removed;     /* the model's VMs removed when last ordered */
 };
 
 /* Lock held. Orders the shown hosts (all of them, or only the one named zoom, raw
@@ -129,7 +159,20 @@ bool layout_grid_filter_stale(const struct layout_grid *g, const struct model *m
 const struct model_host *layout_grid_host(const struct layout_grid *g, const struct model *m,
                                          size_t b);
 
-/* Places the ordered blocks into p's area (layout_compute). Its return code. */
+/* Lock held. True when g shows host tiles and no host or VM came or went since
+ * it was ordered: a structure change of the model (a host's status, staleness,
+ * a load state) then changes what host tiles show, not which there are. */
+bool layout_grid_same_hosts(const struct layout_grid *g, const struct model *m);
+/* Lock held, with g->host_tiles. The host of host tile i, or NULL (as
+ * layout_grid_host). */
+const struct model_host *layout_grid_host_tile(const struct layout_grid *g, const struct model *m,
+                                              size_t i);
+/* With g->host_tiles: the host tile (index) under output pixel (x, y), or -1; x < 0:
+ * the first tile, if any. */
+int32_t layout_grid_host_tile_at(const struct layout_grid *g, int x, int y);
+
+/* Places the ordered blocks (or the host tiles) into p's area (layout_compute).
+ * Its return code. */
 int layout_grid_place(struct layout_grid *g, const struct layout_params *p);
 /* The block (index) whose rectangle holds output pixel (x, y), or -1; x < 0: the
  * first block, if any. */

@@ -304,6 +304,13 @@ int model_set_history(struct model *m, uint64_t window_ms, uint64_t step_ms, uin
     return rc;
 }
 
+void model_set_history_max_vms(struct model *m, uint32_t max_vms)
+{
+    model_lock(m);
+    history_set_max_slots(&m->vm_hist, max_vms);
+    model_unlock(m);
+}
+
 void model_set_alert_rules(struct model *m, const struct alerts_rules *r)
 {
     model_lock(m);

@@ -257,6 +257,11 @@ void model_set_source(struct model *m, enum model_source source);
  * none; the default is none); gaps of up to stale_intervals steps are filled.
  * Before the MQTT session starts. 0, KG_EINVAL (history_init's) or KG_ENOMEM. */
 int model_set_history(struct model *m, uint64_t window_ms, uint64_t step_ms, uint64_t now_ms);
+/* Keeps VM trends only while the model holds at most max_vms VM slots (0: no
+ * cap): beyond, they are freed and off until the model is made again (the
+ * hosts' stay: a region's wall keeps host trends, not a million VMs'). After
+ * model_set_history, before the session starts. */
+void model_set_history_max_vms(struct model *m, uint32_t max_vms);
 /* The alert rules (default: alerts_rules_default). Before the session starts. */
 void model_set_alert_rules(struct model *m, const struct alerts_rules *r);
 /* The alert state of VM slot idx. Lock held. */

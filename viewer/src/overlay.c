@@ -20,6 +20,7 @@ static const char help_text[] =
     "4 network bytes/s   5 steal %   m next (all, CPU ... steal); a metric key stops the rotation\n"
     "r rotate the view every few seconds / stop rotating     a alerts only: VMs in alert\n"
     "s sort by name / by load        F11 full screen\n"
+    "t tiles: auto (host tiles when VM tiles would be tiny) -> hosts -> VMs\n"
     "Enter or click: zoom into the host under the mouse\n"
     "Esc: close this, zoom out, leave alerts only, clear the selection (one per press)\n"
     "p pause the picture        h or ?: this help        q quit\n"
@@ -31,7 +32,10 @@ static const char help_text[] =
     "White frame around a black one = VM in alert (a white triangle: the quadrant in alert)\n"
     "Checkerboard = stale (no update for N intervals)   stripes + frame + OFFLINE = host offline\n"
     "two bars = paused   hollow square = shut off   white corner = load generator running\n"
-    "grey = no figure for this metric (e.g. rates before the second sample)";
+    "grey = no figure for this metric (e.g. rates before the second sample)\n"
+    "Host tiles: one per host, its rows its VMs' values sorted: the worst at the top,\n"
+    "the median in the middle, the best at the bottom; alert frame and ! n = n VMs in alert;\n"
+    "checkerboard over the bottom rows = the share of its VMs that are stale";
 
 /* Numbers by colour_format_number's rule: whole numbers without decimals. */
 static void fmt_kib(float kib, char *buf, size_t size)
@@ -128,21 +132,76 @@ static const struct model_host *tip_at(const struct layout_grid *g, const struct
     return h;
 }
 
+/* The host of the host tile under (x, y), or NULL. */
+static const struct model_host *host_tile_at(const struct layout_grid *g, const struct model *m,
+                                             int x, int y)
+{
+    int32_t i = x >= 0 ? layout_grid_host_tile_at(g, x, y) : -1;
+    return i >= 0 ? layout_grid_host_tile(g, m, (size_t)i) : NULL;
+}
+
+/* A host tile's tooltip: the host, its VMs, and per metric shown the worst, p90
+ * and median of its VMs' values with how many have none. */
+static void host_tile_tooltip(const struct model *m, const struct model_host *h,
+                              const struct hostagg *agg, const struct view *v, const char *hn,
+                              const char *hs, char *out, size_t size)
+{
+    const struct hostagg_host *a = agg != NULL ? hostagg_get(agg, (uint32_t)(h - m->hosts)) : NULL;
+    size_t off = (size_t)snprintf(out, size, "host %.160s (%s)\nVMs %u", hn, hs, h->n_vms);
+    if (a == NULL)
+        return;
+    if (off < size)
+        off += (size_t)snprintf(out + off, size - off, "   in alert %u   stale %u\n", a->n_alert,
+                                a->n_stale);
+    static const char *const names[COLOUR_METRIC_COUNT] = {"CPU", "memory", "disk", "net",
+                                                           "steal"};
+    for (int k = 0; k < COLOUR_METRIC_COUNT && off < size; k++) {
+        bool shown = v->all ? k != COLOUR_METRIC_STEAL : (enum colour_metric)k == v->metric;
+        if (!shown)
+            continue;
+        char w[32], p[32], md[32];
+        enum colour_metric mk = (enum colour_metric)k;
+        if (a->n_value[k] == 0) {
+            off += (size_t)snprintf(out + off, size - off, "%s: n/a\n", names[k]);
+            continue;
+        }
+        colour_format(mk, hostagg_at(a, mk, 0), w, sizeof(w));
+        colour_format(mk, (double)a->q[k][HOSTAGG_P90], p, sizeof(p));
+        colour_format(mk, hostagg_at(a, mk, 0.5), md, sizeof(md));
+        off += (size_t)snprintf(out + off, size - off, "%s: worst %s   p90 %s   median %s", names[k],
+                                w, p, md);
+        if (off < size && a->n_value[k] < a->n_vms)
+            off += (size_t)snprintf(out + off, size - off, "   (n/a for %u)",
+                                    a->n_vms - a->n_value[k]);
+        if (off < size)
+            off += (size_t)snprintf(out + off, size - off, "\n");
+    }
+    if (off < size)
+        snprintf(out + off, size - off, "click or Enter: its VMs");
+}
+
 void overlay_tooltip_of(const struct layout_grid *g, const struct model *m, int x, int y,
                         int32_t *host, int32_t *vm)
 {
+    if (g->host_tiles) {
+        const struct model_host *h = host_tile_at(g, m, x, y);
+        *host = h != NULL ? (int32_t)(h - m->hosts) : -1;
+        *vm = -1;
+        return;
+    }
     int t = -1;
     const struct model_host *h = tip_at(g, m, x, y, &t);
     *host = h != NULL ? (int32_t)(h - m->hosts) : -1;
     *vm = h != NULL && t >= 0 ? (int32_t)h->vms[t] : -1;
 }
 
-void overlay_tooltip_text(const struct layout_grid *g, const struct model *m, int x, int y,
+void overlay_tooltip_text(const struct layout_grid *g, const struct model *m,
+                          const struct hostagg *agg, const struct view *v, int x, int y,
                           uint64_t now_ms, char *out, size_t size)
 {
     out[0] = '\0';
     int t = -1;
-    const struct model_host *h = tip_at(g, m, x, y, &t);
+    const struct model_host *h = g->host_tiles ? host_tile_at(g, m, x, y) : tip_at(g, m, x, y, &t);
     if (h == NULL)
         return;
     char hn[MODEL_HOST_LABEL_MAX];
@@ -150,6 +209,10 @@ void overlay_tooltip_text(const struct layout_grid *g, const struct model *m, in
     const char *hs = h->status == MODEL_HOST_OFFLINE ? "OFFLINE"
                      : h->status == MODEL_HOST_ONLINE ? (h->stale ? "online, stale" : "online")
                                                       : "status unknown";
+    if (g->host_tiles) {
+        host_tile_tooltip(m, h, agg, v, hn, hs, out, size);
+        return;
+    }
     if (t < 0) {
         char cpu[32];
         fmt_num(h->cpu_pct, " %", cpu, sizeof(cpu));

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hostagg.h"
 #include "layout.h"
 #include "model.h"
 #include "view.h"
@@ -33,11 +34,15 @@ struct overlay {
 };
 
 /* Lock held: the tooltip for output pixel (x, y) of grid g into out ("" over no
- * block): the host's figures over its label band or an empty tile, else the VM's. */
-void overlay_tooltip_text(const struct layout_grid *g, const struct model *m, int x, int y,
+ * block): the host's figures over its label band or an empty tile, else the VM's;
+ * over a host tile the host and its VMs' distribution (agg, may be NULL) of each
+ * metric v shows: the worst, p90 and median, and the VMs in alert and stale. */
+void overlay_tooltip_text(const struct layout_grid *g, const struct model *m,
+                          const struct hostagg *agg, const struct view *v, int x, int y,
                           uint64_t now_ms, char *out, size_t size);
 /* Lock held: what the tooltip at output pixel (x, y) describes: *vm a VM slot
- * or -1, *host the host index (a VM's host too) or -1 over no block. */
+ * or -1, *host the host index (a VM's host too; a host tile's) or -1 over no
+ * block. */
 void overlay_tooltip_of(const struct layout_grid *g, const struct model *m, int x, int y,
                         int32_t *host, int32_t *vm);
 /* Lock held: where the selected VM's frame goes. True when that changed. */

@@ -187,6 +187,11 @@ void render_point(struct render *r, int x, int y)
     r->overlay_changed = true;
 }
 
+void render_grid_params(const struct render *r, struct layout_params *p)
+{
+    tiles_params(&r->text, &r->chrome.grid, p);
+}
+
 bool render_wants_layout(const struct render *r)
 {
     return r->need_layout;
@@ -207,6 +212,7 @@ static enum input_key map_key(const SDL_KeyboardEvent *k)
     case SDLK_a: return INPUT_KEY_ALERTS;
     case SDLK_m: return INPUT_KEY_METRIC_NEXT;
     case SDLK_s: return INPUT_KEY_SORT;
+    case SDLK_t: return INPUT_KEY_TILES;
     case SDLK_F11: return INPUT_KEY_FULLSCREEN;
     case SDLK_RETURN: case SDLK_KP_ENTER: return INPUT_KEY_ZOOM;
     case SDLK_ESCAPE: case SDLK_BACKSPACE: return INPUT_KEY_BACK;
@@ -319,7 +325,8 @@ void render_draw(struct render *r, const struct model *m, const struct view *v,
                  bool force)
 {
     bool trends_step = trends_frame(&r->trends, m, now_ms);
-    struct tiles t = {&r->canvas, &r->text, g, m, v->metric, v->all, v->alerts_only, 0, &r->trends};
+    struct tiles t = {&r->canvas, &r->text, g, m, v->metric, v->all, v->alerts_only, 0, &r->trends,
+                      ch->agg};
     if (ch->ordered) {
         tiles_place(&r->text, g, &r->chrome.grid);
         tiles_paint_all(&t, &r->chrome.grid);
@@ -331,6 +338,9 @@ void render_draw(struct render *r, const struct model *m, const struct view *v,
         if (ch->all || r->tiles_gen != v->tiles_gen) {
             tiles_paint_all(&t, &r->chrome.grid);
             r->tiles_gen = v->tiles_gen;
+        } else if (g->host_tiles) {
+            for (uint32_t i = 0; i < ch->n_hosts; i++)
+                tiles_paint_host(&t, ch->hosts[i]);
         } else {
             for (uint32_t i = 0; i < ch->n_dirty; i++)
                 tiles_paint_vm(&t, ch->dirty[i]);
@@ -356,7 +366,7 @@ void render_draw(struct render *r, const struct model *m, const struct view *v,
     r->tip_next[0] = '\0';
     int32_t tip_host = -1, tip_vm = -1;
     if (r->mouse_in) {
-        overlay_tooltip_text(g, m, r->mouse_x, r->mouse_y, now_ms, r->tip_next,
+        overlay_tooltip_text(g, m, ch->agg, v, r->mouse_x, r->mouse_y, now_ms, r->tip_next,
                              sizeof(r->tip_next));
         overlay_tooltip_of(g, m, r->mouse_x, r->mouse_y, &tip_host, &tip_vm);
     }
@@ -432,6 +442,31 @@ bool render_tile_colour(const struct render *r, const struct model *m,
     return false;
 }
 
+/* Host tiles: one "htile" line each with its rectangle and what it shows (the
+ * VMs, those in alert and stale, the CPU and memory worst, p90 and median). */
+static void dump_host_tiles(FILE *f, const struct model *m, const struct layout_grid *g,
+                            const struct hostagg *agg)
+{
+    char hn[MODEL_HOST_LABEL_MAX];
+    for (size_t i = 0; i < g->n_host_tiles; i++) {
+        const struct model_host *h = layout_grid_host_tile(g, m, i);
+        if (h == NULL)
+            continue;
+        struct layout_rect t = layout_tile_rect(&g->lr, &g->host_rect, (uint32_t)i);
+        model_host_printable(m, h, hn, sizeof(hn));
+        const struct hostagg_host *a = agg != NULL ? hostagg_get(agg, (uint32_t)(h - m->hosts)) : NULL;
+        fprintf(f, "htile %s %d %d %d %s vms %u", hn, t.x, t.y, t.w,
+                h->status == MODEL_HOST_OFFLINE ? "offline"
+                : h->status == MODEL_HOST_ONLINE ? "online" : "unknown", h->n_vms);
+        if (a != NULL)
+            fprintf(f, " alert %u stale %u cpu %.1f %.1f %.1f mem %.1f %.1f %.1f", a->n_alert,
+                    a->n_stale, hostagg_at(a, COLOUR_METRIC_CPU, 0), (double)a->q[COLOUR_METRIC_CPU][HOSTAGG_P90],
+                    hostagg_at(a, COLOUR_METRIC_CPU, 0.5), hostagg_at(a, COLOUR_METRIC_MEM, 0),
+                    (double)a->q[COLOUR_METRIC_MEM][HOSTAGG_P90], hostagg_at(a, COLOUR_METRIC_MEM, 0.5));
+        fputc('\n', f);
+    }
+}
+
 static void dump_blocks(FILE *f, const struct model *m, const struct layout_grid *g)
 {
     char hn[MODEL_HOST_LABEL_MAX], vn[KG_NAME_ESC_MAX + 1];
@@ -464,7 +499,7 @@ static void dump_blocks(FILE *f, const struct model *m, const struct layout_grid
 }
 
 int render_dump_layout(const struct render *r, const struct model *m,
-                       const struct layout_grid *g, const char *path)
+                       const struct layout_grid *g, const struct hostagg *agg, const char *path)
 {
     /* written beside and renamed over: a reader never sees half a layout */
     char tmp[4096];
@@ -502,6 +537,8 @@ int render_dump_layout(const struct render *r, const struct model *m,
                                   : "-");
     }
     fputc('\n', f);
+    fprintf(f, "grid tiles %s host_tiles %zu\n", g->host_tiles ? "hosts" : "vms", g->n_host_tiles);
+    dump_host_tiles(f, m, g, agg);
     dump_blocks(f, m, g);
     trends_dump(&r->trends, f, m, g, r->overlay.panel_rect);
     if (fclose(f) != 0 || rename(tmp, path) != 0) {

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hostagg.h"
 #include "input.h"
 #include "layout.h"
 #include "model.h"
@@ -70,7 +71,14 @@ struct render_changes {
     bool all;                   /* too many changes: paint every tile */
     const uint32_t *dirty;      /* VM slots changed (may repeat or be gone) */
     uint32_t n_dirty;
+    const struct hostagg *agg;  /* host tiles' aggregates (the grid's host_tiles) */
+    const uint32_t *hosts;      /* host tiles: host indices whose aggregate changed */
+    uint32_t n_hosts;
 };
+
+/* The layout parameters of the grid area now (for layout_grid_order's choice of
+ * host tiles before placing). */
+void render_grid_params(const struct render *r, struct layout_params *p);
 
 /* Lock held. Draws into the canvas what changed: places the grid and paints it
  * all after an order, repaints changed tiles, the header and status when the
@@ -93,11 +101,12 @@ int render_present(struct render *r, const struct view *v, const struct layout_g
 bool render_tile_colour(const struct render *r, const struct model *m,
                         const struct layout_grid *g, const char *vm, size_t len, uint32_t *argb);
 
-/* Lock held. Writes the grid as last drawn as text (one "host" line per block, one
- * "tile" line per VM tile with its rectangle) for tests, into PATH.tmp renamed
+/* Lock held. Writes the grid as last drawn as text (a "grid tiles vms|hosts" line, one
+ * "htile" line per host tile with what it shows (agg may be NULL), one "host" line
+ * per block, one "tile" line per VM tile with its rectangle) for tests, into PATH.tmp renamed
  * over path. 0 or KG_EIO. */
 int render_dump_layout(const struct render *r, const struct model *m,
-                       const struct layout_grid *g, const char *path);
+                       const struct layout_grid *g, const struct hostagg *agg, const char *path);
 
 /* Frame statistics for benchmarks. */
 struct render_stats {

@@ -23,6 +23,7 @@ void screen_close(struct screen *s)
     render_free(s->render);
     s->render = NULL;
     layout_grid_free(&s->grid);
+    hostagg_free(&s->agg);
 }
 
 /* Lock held: lays the grid out again when it is due. KG_ENOMEM when that failed. */
@@ -32,6 +33,14 @@ static int order_when_due(struct screen *s, struct model *m, uint64_t now_ms, bo
     struct view *v = &s->view;
     struct layout_grid *g = &s->grid;
     bool structure_changed = m->structure_gen != g->structure_gen;
+    /* host tiles: a host's status or staleness, a load state repaint host tiles
+     * (their aggregates), they lay nothing out again (at 1,000,000 VMs a layout
+     * costs tens of ms, and hosts turn stale and back all the time) */
+    if (structure_changed && !v->alerts_only && layout_grid_same_hosts(g, m)) {
+        g->structure_gen = m->structure_gen;
+        structure_changed = false;
+        s->sweep = true;
+    }
     /* alerts only: the VMs in alert changed (looked at once per model tick) */
     if (v->alerts_only && m->ticks != s->filter_ticks) {
         s->filter_ticks = m->ticks;
@@ -48,12 +57,16 @@ static int order_when_due(struct screen *s, struct model *m, uint64_t now_ms, bo
                                                                  : SCREEN_RELAYOUT_MIN_MS)));
     if (due) {
         bool zoom_gone = false;
+        g->tiles = v->tiles;
+        g->host_tiles_below_px = v->host_tiles_below_px;
+        render_grid_params(s->render, &g->params);
         if (layout_grid_order(g, m, v->sort, v->zoom_group, v->zoom_group_len,
                               v->zoomed ? v->zoom : NULL, v->zoom_len, now_ms,
                               &zoom_gone) != 0)
             return KG_ENOMEM;
         if (zoom_gone)
             view_zoom_lost(v);
+        view_note_host_tiles(v, g->host_tiles);
         s->order_view_gen = v->order_gen;
         ch->ordered = true;
     }
@@ -65,7 +78,7 @@ static int order_when_due(struct screen *s, struct model *m, uint64_t now_ms, bo
 int screen_frame(struct screen *s, struct model *m, uint64_t now_ms, bool force,
                  const char *screenshot_path)
 {
-    struct render_changes ch = {false, false, false, NULL, 0};
+    struct render_changes ch = {false, false, false, NULL, 0, NULL, NULL, 0};
     model_lock(m);
     if (order_when_due(s, m, now_ms, force, &ch) != 0) {
         model_unlock(m);
@@ -73,7 +86,22 @@ int screen_frame(struct screen *s, struct model *m, uint64_t now_ms, bool force,
     }
     if (ch.paint) {
         ch.n_dirty = model_take_dirty(m, &ch.dirty, &ch.all);
+        /* host tiles: the aggregates of the hosts whose VMs changed (of every host
+         * when the tiles were VMs' until now: the dirty lists went to them). Kept
+         * up to date while zoomed into one host of host tiles too, so that going
+         * back costs no recount of every host. */
+        if (s->grid.host_tiles || (s->view.zoomed && s->agg.valid)) {
+            (void)hostagg_take(&s->agg, m, ch.dirty, ch.n_dirty, ch.all); /* ENOMEM: grey */
+            if (s->sweep)
+                hostagg_sweep(&s->agg, m);
+            s->sweep = false;
+            ch.hosts = s->agg.changed;
+            ch.n_hosts = s->agg.n_changed;
+        } else {
+            hostagg_reset(&s->agg);
+        }
     }
+    ch.agg = &s->agg;
     render_draw(s->render, m, &s->view, &s->grid, &ch, now_ms, force);
     model_unlock(m);
     return render_present(s->render, &s->view, &s->grid, force, screenshot_path);

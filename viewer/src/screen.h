@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hostagg.h"
 #include "layout.h"
 #include "model.h"
 #include "render.h"
@@ -31,6 +32,9 @@ struct screen {
     struct layout_grid grid;
     uint64_t order_view_gen;    /* view.order_gen the grid was ordered for */
     uint64_t filter_ticks;      /* model ticks when the alerts-only filter was checked */
+    struct hostagg agg;         /* host tiles' aggregates, kept only while shown */
+    bool sweep;                 /* host tiles: the model's structure changed, not the
+                                   tiles (hostagg_sweep at the next take) */
 };
 
 /* Opens the renderer (render_create's codes, errmsg) and sets the view up. */

@@ -278,6 +278,105 @@ void tiles_paint_vm(struct tiles *t, uint32_t idx)
     t->painted++;
 }
 
+/* Rows [y0, y0 + rows) of a host tile's column at x, w wide: row r in the colour
+ * of the value at rank hostagg_row_frac(r, rows) of metric (grey without one). */
+static void host_bands(struct canvas *c, const struct hostagg_host *a, enum colour_metric metric,
+                       int x, int y0, int w, int rows, unsigned dim)
+{
+    for (int r = 0; r < rows; r++) {
+        double val = a != NULL ? hostagg_at(a, metric, hostagg_row_frac(r, rows)) : (double)NAN;
+        canvas_fill(c, x, y0 + r, w, 1, colour_dim(colour_of(metric, val), dim));
+    }
+}
+
+/* "! n" (VMs in alert) on a black band under the top of the alert frame, where it fits. */
+static void host_alert_count(struct tiles *t, struct layout_rect tr, uint32_t n)
+{
+    char s[32];
+    snprintf(s, sizeof(s), "! %u", n);
+    TTF_Font *f = t->text->font_small;
+    int w = text_width(f, s), fh = t->text->small_h, f3 = tr.w >= 48 ? 3 : 2;
+    if (w == 0 || w + 8 > tr.w - 4 * f3 || fh > tr.w / 2)
+        return;
+    int x = tr.x + (tr.w - w) / 2, y = tr.y + 2 * f3;
+    SDL_Rect clip = {x - 4, y, w + 8, fh};
+    canvas_fill(t->canvas, x - 4, y, w + 8, fh, COLOUR_STALE_ALT);
+    text_draw(t->canvas, f, s, x, y, COLOUR_MARK, &clip);
+}
+
+/* The host's name on a black band at the bottom of a large host tile. */
+static void host_tile_name(struct tiles *t, struct layout_rect tr, const struct model_host *h)
+{
+    char name[MODEL_HOST_LABEL_MAX];
+    model_host_display(t->model, h, name, sizeof(name));
+    TTF_Font *f = t->text->font_small;
+    int fh = t->text->small_h, y = tr.y + tr.h - fh - 4;
+    SDL_Rect clip = {tr.x + 4, y, tr.w - 8, fh};
+    int w = text_width(f, name);
+    canvas_fill(t->canvas, tr.x + 4, y, (w < tr.w - 8 ? w : tr.w - 8), fh, COLOUR_STALE_ALT);
+    text_draw(t->canvas, f, name, tr.x + 4, y, COLOUR_TEXT, &clip);
+}
+
+static void paint_host_tile(struct tiles *t, size_t i)
+{
+    const struct layout_grid *g = t->grid;
+    const struct model_host *h = layout_grid_host_tile(g, t->model, i);
+    if (h == NULL)
+        return;
+    struct layout_rect tr = layout_tile_rect(&g->lr, &g->host_rect, (uint32_t)i);
+    const struct hostagg_host *a =
+        t->agg != NULL ? hostagg_get(t->agg, (uint32_t)(h - t->model->hosts)) : NULL;
+    struct canvas *c = t->canvas;
+    int tw = tr.w;
+    bool offline = h->status == MODEL_HOST_OFFLINE;
+    unsigned dim = offline ? 110 : 256;
+    if (t->all && tw >= 2) {
+        int hw = tw / 2;
+        for (int q = 0; q < VIEW_QUADS; q++) {
+            int x = (q & 1) ? hw : 0, y = (q & 2) ? hw : 0;
+            host_bands(c, a, view_quad_metric[q], tr.x + x, tr.y + y, (q & 1) ? tw - hw : hw,
+                       (q & 2) ? tw - hw : hw, dim);
+        }
+        if (tw >= 24) { /* the thin cross of VM tiles */
+            canvas_fill(c, tr.x + hw, tr.y, 1, tw, COLOUR_BACKGROUND);
+            canvas_fill(c, tr.x, tr.y + hw, tw, 1, COLOUR_BACKGROUND);
+        }
+    } else {
+        host_bands(c, a, t->metric, tr.x, tr.y, tw, tw, dim);
+    }
+    if (offline)
+        for (int y = 1; y < tw; y += 2)
+            canvas_fill(c, tr.x, tr.y + y, tw, 1, COLOUR_STALE_ALT);
+    if (a != NULL && a->n_stale > 0 && a->n_vms > 0) {
+        /* the stale share, over the bottom rows (the best values) */
+        int rows = (int)(((uint64_t)tw * a->n_stale + a->n_vms - 1) / a->n_vms);
+        int cell = tw >= 12 ? 3 : (tw >= 6 ? 2 : 1);
+        for (int y = tw - rows; y < tw; y++)
+            for (int x = 0; x < tw; x++)
+                if (((x / cell) + (y / cell)) & 1)
+                    canvas_put(c, tr.x + x, tr.y + y, COLOUR_STALE_ALT);
+    }
+    if (a != NULL && a->n_alert > 0) {
+        alert_mark(c, tr, 0);
+        if (tw >= 16)
+            host_alert_count(t, tr, a->n_alert);
+    }
+    if (tw >= TEXT_NAME_MIN_TILE_PX)
+        host_tile_name(t, tr, h);
+    canvas_dirty(c, tr.x, tr.y, tr.w, tr.h);
+    t->painted++;
+}
+
+void tiles_paint_host(struct tiles *t, uint32_t h)
+{
+    const struct layout_grid *g = t->grid;
+    if (!g->host_tiles || h >= g->cap_host_block || h >= t->model->n_hosts)
+        return;
+    int32_t i = g->host_block[h];
+    if (i >= 0 && (size_t)i < g->n_host_tiles)
+        paint_host_tile(t, (size_t)i);
+}
+
 static void host_label(struct tiles *t, const struct model_host *h, const struct layout_block *b)
 {
     const struct layout_result *lr = &t->grid->lr;
@@ -332,9 +431,11 @@ void tiles_paint_all(struct tiles *t, const SDL_Rect *area)
     canvas_fill(t->canvas, area->x, area->y, area->w, area->h, COLOUR_BACKGROUND);
     if (t->trends != NULL)
         trends_hosts_reset(t->trends);
-    if (g->n_blocks == 0 && t->alerts_only)
+    if (g->n_blocks == 0 && g->n_host_tiles == 0 && t->alerts_only)
         empty_note(t, area);
     t->canvas->painting_all = true;
+    for (size_t i = 0; g->host_tiles && i < g->n_host_tiles; i++)
+        paint_host_tile(t, i);
     for (size_t i = 0; i < g->n_blocks; i++) {
         const struct model_host *h = layout_grid_host(g, t->model, i);
         if (h == NULL)
@@ -349,13 +450,18 @@ void tiles_paint_all(struct tiles *t, const SDL_Rect *area)
     canvas_dirty(t->canvas, area->x, area->y, area->w, area->h);
 }
 
+void tiles_params(const struct text *t, const SDL_Rect *area, struct layout_params *p)
+{
+    p->area = (struct layout_rect){area->x, area->y, area->w, area->h};
+    p->label_px = t->small_h + 2;
+    p->label_min_pitch_px = 6;
+    p->max_pitch_px = 0; /* tiles as large as the area allows: read across a room */
+}
+
 void tiles_place(struct text *t, struct layout_grid *g, const SDL_Rect *area)
 {
     struct layout_params p;
-    p.area = (struct layout_rect){area->x, area->y, area->w, area->h};
-    p.label_px = t->small_h + 2;
-    p.label_min_pitch_px = 6;
-    p.max_pitch_px = 0; /* tiles as large as the area allows: read across a room */
+    tiles_params(t, area, &p);
     layout_grid_place(g, &p); /* KG_ERANGE: drawn clipped */
     /* Large tiles get larger host labels: lay out again with their band. */
     int skip = text_size_host_font(t, g->lr.labels && g->lr.tile_px >= HOST_BIG_TILE_PX

@@ -19,6 +19,7 @@
 
 #include "canvas.h"
 #include "colour.h"
+#include "hostagg.h"
 #include "layout.h"
 #include "model.h"
 #include "text.h"
@@ -40,6 +41,7 @@ struct tiles {
     bool alerts_only;           /* the grid is filtered: an empty grid says so */
     uint64_t painted;           /* tiles painted, counted up */
     struct trends *trends;      /* sparklines in large tiles and label bands (NULL: none) */
+    const struct hostagg *agg;  /* host tiles' aggregates (NULL: none, grey tiles) */
 };
 
 /* Paints one tile at tr in colour[0], or with nq == VIEW_QUADS in four quadrants
@@ -52,10 +54,20 @@ void tiles_paint(struct canvas *c, struct layout_rect tr, const uint32_t *colour
 /* Repaints VM slot idx where the grid shows it (nothing when it has no tile) and
  * marks it dirty. */
 void tiles_paint_vm(struct tiles *t, uint32_t idx);
+/* With host tiles (g->host_tiles): repaints the tile of host index h, if shown,
+ * and marks it dirty. A host tile's rows top to bottom are its VMs' values from
+ * the worst to the best (hostagg_row_frac: the centre row the median), in
+ * quadrants with all metrics; VMs in alert give it the alert frame (and, where it
+ * fits, "! n"), stale VMs a checkerboard over as many of its bottom rows as
+ * their share (all stale: all of it), an offline host the offline stripes. */
+void tiles_paint_host(struct tiles *t, uint32_t h);
 /* Clears area and paints every block: labels, tiles, offline frames. */
 void tiles_paint_all(struct tiles *t, const SDL_Rect *area);
 /* Places the grid's blocks into area with host labels in t->text's fonts (larger
  * labels for large tiles) and sizes the tile text fonts to the tiles. */
 void tiles_place(struct text *t, struct layout_grid *g, const SDL_Rect *area);
+/* The layout parameters tiles_place starts from for area (the host-tile choice
+ * is made with them before the grid is ordered). */
+void tiles_params(const struct text *t, const SDL_Rect *area, struct layout_params *p);
 
 #endif

@@ -46,7 +46,8 @@ void trends_free(struct trends *tr)
 
 bool trends_frame(struct trends *tr, const struct model *m, uint64_t now_ms)
 {
-    const struct history *h = &m->vm_hist;
+    /* the hosts' trends when the VMs' were turned off (history_max_vms) */
+    const struct history *h = m->vm_hist.dropped ? &m->host_hist : &m->vm_hist;
     tr->now_ms = now_ms;
     tr->notice[0] = '\0';
     if (h->steps == 0 || h->step_ms == 0) {

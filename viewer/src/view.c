@@ -21,6 +21,7 @@ void view_init(struct view *v, enum view_show show, enum layout_sort_by sort,
     v->operator_mode = operator_mode;
     v->all = show == VIEW_SHOW_ALL || (unsigned)show >= VIEW_SHOW_COUNT;
     v->metric = v->all ? COLOUR_METRIC_CPU : (enum colour_metric)(show - VIEW_SHOW_CPU);
+    v->host_tiles_below_px = LAYOUT_HOST_TILES_BELOW_PX;
 }
 
 enum view_show view_showing(const struct view *v)
@@ -158,11 +159,55 @@ void view_set_connected(struct view *v, bool connected)
     v->chrome_gen++;
 }
 
+void view_set_tiles(struct view *v, enum layout_tiles tiles, int below_px)
+{
+    if (below_px <= 0)
+        below_px = v->host_tiles_below_px;
+    if (tiles == v->tiles && below_px == v->host_tiles_below_px)
+        return;
+    v->tiles = tiles;
+    v->host_tiles_below_px = below_px;
+    v->order_gen++;
+    v->chrome_gen++;
+}
+
+void view_next_tiles(struct view *v)
+{
+    static const enum layout_tiles next[] = {LAYOUT_TILES_HOSTS, LAYOUT_TILES_AUTO,
+                                             LAYOUT_TILES_VMS};
+    /* auto -> hosts -> vms -> auto */
+    enum layout_tiles t = v->tiles == LAYOUT_TILES_AUTO    ? next[0]
+                          : v->tiles == LAYOUT_TILES_HOSTS ? next[2]
+                                                           : next[1];
+    view_set_tiles(v, t, 0);
+}
+
+const char *view_tiles_key(enum layout_tiles t)
+{
+    static const char *const keys[] = {"auto", "vms", "hosts"};
+    return (unsigned)t < 3 ? keys[t] : "?";
+}
+
+void view_note_host_tiles(struct view *v, bool host_tiles)
+{
+    if (host_tiles == v->host_tiles)
+        return;
+    v->host_tiles = host_tiles;
+    v->chrome_gen++;
+    v->overlay_gen++;
+}
+
 bool view_zoom_at(struct view *v, const struct layout_grid *g, struct model *m, int x, int y)
 {
     model_lock(m);
-    int32_t b = layout_grid_block_at(g, x, y);
-    const struct model_host *h = b >= 0 ? layout_grid_host(g, m, (size_t)b) : NULL;
+    const struct model_host *h;
+    if (g->host_tiles) {
+        int32_t t = layout_grid_host_tile_at(g, x, y);
+        h = t >= 0 ? layout_grid_host_tile(g, m, (size_t)t) : NULL;
+    } else {
+        int32_t b = layout_grid_block_at(g, x, y);
+        h = b >= 0 ? layout_grid_host(g, m, (size_t)b) : NULL;
+    }
     if (h != NULL) {
         memcpy(v->zoom, h->name, h->name_len);
         v->zoom[h->name_len] = '\0';

@@ -48,6 +48,9 @@ struct view {
     bool alerts_only;               /* the grid shows only VMs in alert */
     enum layout_sort_by sort;
     bool paused, help, connected;
+    enum layout_tiles tiles;        /* VM tiles, host tiles or the size decides (auto) */
+    int host_tiles_below_px;        /* auto: host tiles when VM tiles would be smaller */
+    bool host_tiles;                /* what the grid shows (view_note_host_tiles) */
     bool zoomed;
     char zoom[KG_NAME_MAX + 1];     /* the zoomed host's raw name */
     size_t zoom_len;
@@ -104,8 +107,19 @@ void view_set_paused(struct view *v, bool paused);
 void view_toggle_help(struct view *v);
 void view_set_connected(struct view *v, bool connected);
 
-/* Zooms into the host of the block under output pixel (x, y) of grid g, or into
- * the first block's host when x < 0. Takes the model's lock. True when it zoomed. */
+/* VM tiles, host tiles or auto (host tiles when VM tiles would be under below_px;
+ * below_px <= 0 keeps the current threshold); the grid is laid out again. */
+void view_set_tiles(struct view *v, enum layout_tiles tiles, int below_px);
+/* The next of auto -> hosts -> vms -> auto (key t). */
+void view_next_tiles(struct view *v);
+/* Config key of a layout_tiles ("auto", "vms", "hosts"). */
+const char *view_tiles_key(enum layout_tiles t);
+/* The run loop's note of what the grid now shows (the header says so). */
+void view_note_host_tiles(struct view *v, bool host_tiles);
+
+/* Zooms into the host of the block (or host tile) under output pixel (x, y) of
+ * grid g, or into the first one's host when x < 0. Takes the model's lock. True
+ * when it zoomed. */
 bool view_zoom_at(struct view *v, const struct layout_grid *g, struct model *m, int x, int y);
 void view_zoom_out(struct view *v);
 /* The zoomed host is gone: the grid shows every host (the run loop found out while

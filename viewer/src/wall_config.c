@@ -15,6 +15,8 @@
 /* in enum view_show's order */
 static const char *const metric_choices[] = {"all", "cpu", "mem", "disk", "net", "steal", NULL};
 static const char *const sort_choices[] = {"name", "load", NULL};
+/* in enum layout_tiles' order */
+static const char *const tiles_choices[] = {"auto", "vms", "hosts", NULL};
 
 #define OFF(f) offsetof(struct wall_config, f)
 #define SZ(f) sizeof(((struct wall_config *)0)->f)
@@ -30,11 +32,20 @@ const struct kg_config_key wall_config_keys[] = {
     {"alerts_only", KG_CFG_BOOL, OFF(alerts_only), 0, 0, 0, NULL,
      "start with the alerts-only filter: only VMs in alert on the grid (key a)", "false"},
     {"sort", KG_CFG_ENUM, OFF(sort), 0, 0, 0, sort_choices, "host order", "name"},
+    {"tiles", KG_CFG_ENUM, OFF(tiles), 0, 0, 0, tiles_choices,
+     "a tile per VM (vms), per host showing its VMs' distribution (hosts), or per host when "
+     "VM tiles would be smaller than host_tiles_below_px (auto; key t)", "auto"},
+    {"host_tiles_below_px", KG_CFG_INT, OFF(host_tiles_below_px), 0, 1, 64, NULL,
+     "tiles = auto: one tile per host when VM tiles would be smaller than this (px)", "3"},
     FEED_MODEL_KEYS(struct wall_config, feed),
     {"history", KG_CFG_DURATION_MS, OFF(history_ms), 0, 0, 86400000, NULL,
      "trends kept of each VM's and host's figures (0: none; at most 4096 steps)", "15m"},
     {"history_step", KG_CFG_DURATION_MS, OFF(history_step_ms), 0, 100, 3600000, NULL,
      "one point of the trends: set it to the agents' interval", "5s"},
+    {"history_max_vms", KG_CFG_INT, OFF(history_max_vms), 0, 0, 10000000, NULL,
+     "VM trends only while the wall holds at most this many VMs (about 724 bytes each at 15 "
+     "min in 5 s steps); beyond, they are dropped and only hosts' are kept (0: no cap)",
+     "100000"},
     FEED_ALERT_KEYS(struct wall_config, feed),
     STR("font", font, "TTF font file", KG_WALL_FONT),
     {"fullscreen", KG_CFG_BOOL, OFF(fullscreen), 0, 0, 0, NULL, "start in full screen", "false"},

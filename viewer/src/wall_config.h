@@ -21,9 +21,12 @@ struct wall_config {
     uint64_t rotate_ms;         /* step the view on this often; 0: off */
     bool alerts_only;           /* start with the alerts-only filter */
     int sort;                   /* enum layout_sort_by */
+    int tiles;                  /* enum layout_tiles: auto, vms, hosts */
+    long long host_tiles_below_px; /* auto: host tiles when VM tiles would be smaller */
     struct feed_config feed;    /* staleness, assumed interval, caps, alert rules */
     uint64_t history_ms;        /* trends kept per VM and host, 0: none */
     uint64_t history_step_ms;   /* one point of a trend */
+    long long history_max_vms;  /* VM trends only up to this many VMs (0: no cap) */
     char font[512];
     bool fullscreen;
     char size[32];              /* "WxH" window size in points */

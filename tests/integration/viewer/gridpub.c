@@ -14,9 +14,10 @@
  * Values are deterministic: VM j of host i gets cpu_pct (i * 7 + j * 13) % 101.
  * --summary publishes the same grid as one summary per host (its figures and a
  * row per VM, by kg_summary_*) instead of a topic per VM: what a wall with
- * source = summaries reads; not with --rate or --wave, which update VM topics.
+ * source = summaries reads; not with --wave, which updates VM topics.
  * --rate updates that many random VMs per second with random figures (the
- * benchmark's load). --wave republishes every VM and every host once a second
+ * benchmark's load); with --summary, that many random hosts' summaries per
+ * second, every VM of the host shifted by a random number of percent. --wave republishes every VM and every host once a second
  * for --duration S with figures that follow waves of PERIOD_S seconds, each VM
  * its own phase (trends worth drawing: the docs' pictures); VM (i mod M) of the
  * first N hosts (--hot) stays at 97 % CPU and 96 % memory (alerts to show).
@@ -48,7 +49,7 @@ static void publish_vm(struct kg_mqtt *m, const char *prefix, const struct kg_vm
 /* --summary: host i's summary of VMs vm000.. (the grid's figures), retained,
  * waiting while the client's buffer is full. Returns the rows published. */
 static long publish_summary(struct kg_mqtt *m, const char *prefix, const char *host, long i,
-                            long vms)
+                            long vms, long shift)
 {
     static char sbuf[KG_SUMMARY_MAX];
     char topic[KG_TOPIC_MAX], name[64];
@@ -60,7 +61,7 @@ static long publish_summary(struct kg_mqtt *m, const char *prefix, const char *h
     for (long j = 0; j < vms; j++) {
         struct kg_vm v;
         snprintf(name, sizeof(name), "vm%03ld", j);
-        grid_vm(&v, host, name, (double)((i * 7 + j * 13) % 101), KG_VM_RUNNING);
+        grid_vm(&v, host, name, (double)((i * 7 + j * 13 + shift) % 101), KG_VM_RUNNING);
         (void)kg_summary_add(&w, &v);
     }
     int n = kg_summary_end(&w);
@@ -152,7 +153,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--hot")) hot = atol(argv[i + 1]);
         else return usage();
     }
-    if (broker == NULL || hosts <= 0 || vms < 0 || (summary && (rate > 0 || wave > 0)))
+    if (broker == NULL || hosts <= 0 || vms < 0 || (summary && wave > 0))
         return usage();
     struct kg_mqtt_options o;
     memset(&o, 0, sizeof(o));
@@ -178,7 +179,7 @@ int main(int argc, char **argv)
         while (kg_mqtt_publish(m, topic, "online", 6, true) == KG_EAGAIN)
             kg_clock_sleep_ns(1000000, NULL);
         if (summary) {
-            sent += (uint64_t)publish_summary(m, prefix, host, i, vms);
+            sent += (uint64_t)publish_summary(m, prefix, host, i, vms, 0);
             continue;
         }
         for (long j = 0; j < vms; j++) {
@@ -202,6 +203,10 @@ int main(int argc, char **argv)
             for (long u = 0; u < rate; u++, k = k * 6364136223846793005ull + 1442695040888963407ull) {
                 long i = (long)((k >> 33) % (uint64_t)hosts), j = (long)((k >> 13) % (uint64_t)vms);
                 snprintf(host, sizeof(host), "hv%04ld", i);
+                if (summary) {
+                    publish_summary(m, prefix, host, i, vms, (long)((k >> 40) % 101));
+                    continue;
+                }
                 snprintf(name, sizeof(name), "vm%03ld", j);
                 grid_vm(&v, host, name, (double)((k >> 40) % 101), KG_VM_RUNNING);
                 publish_vm(m, prefix, &v, host, name);

@@ -219,6 +219,26 @@ static void growth_keeps_data(void **state)
     history_free(&h);
 }
 
+/* Past max_slots the history frees everything and stays off. */
+static void capped(void **state)
+{
+    (void)state;
+    struct history h;
+    mk(&h);
+    history_set_max_slots(&h, 100);
+    assert_int_equal(history_reserve(&h, 100), 0);
+    assert_true(h.steps > 0 && h.cap_slots >= 100);
+    put(&h, 99, 1000, 0.5);
+    assert_int_equal(history_reserve(&h, 101), 0);
+    assert_true(h.dropped);
+    assert_int_equal(h.steps, 0);
+    assert_int_equal(history_bytes(&h), 0);
+    put(&h, 99, 2000, 0.5); /* a no-op */
+    assert_int_equal(history_reserve(&h, 5000), 0);
+    assert_int_equal(history_bytes(&h), 0);
+    history_free(&h);
+}
+
 static void bytes_and_filled(void **state)
 {
     (void)state;
@@ -249,6 +269,7 @@ int main(void)
         cmocka_unit_test(off),
         cmocka_unit_test(growth_keeps_data),
         cmocka_unit_test(bytes_and_filled),
+        cmocka_unit_test(capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -116,7 +116,7 @@ static void by_pixel_and_removal(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     model_lock(f->m);
-    assert_int_equal(render_dump_layout(f->s.render, f->m, &f->s.grid, path), 0);
+    assert_int_equal(render_dump_layout(f->s.render, f->m, &f->s.grid, &f->s.agg, path), 0);
     model_unlock(f->m);
     FILE *lf = fopen(path, "r");
     assert_non_null(lf);
@@ -158,7 +158,7 @@ static void tooltip_as_written(void **state)
     fixture_tile_centre(&g, m, "h1", name, &x, &y);
     char tip[1024];
     model_lock(m);
-    overlay_tooltip_text(&g, m, x, y, 1000, tip, sizeof(tip));
+    overlay_tooltip_text(&g, m, NULL, NULL, x, y, 1000, tip, sizeof(tip));
     model_unlock(m);
     if (!strstr(tip, "web/02 #db caf\xc3\xa9") || !strstr(tip, "vCPUs 4\n"))
         fail_msg("tooltip: [%s]", tip);

@@ -17,6 +17,7 @@
 
 #include "kvmgrid/config.h"
 #include "kvmgrid/error.h"
+#include "layout.h"
 #include "wall_config.h"
 
 static struct wall_config c;
@@ -103,6 +104,17 @@ static void values_reach_the_rules(void **state)
     assert_int_equal(m->source, MODEL_SOURCE_SUMMARIES);
     model_free(m);
     assert_int_not_equal(load("source = auto\n"), 0);
+    /* host tiles: auto at 3 px by default; forced; VM trends up to 100,000 VMs */
+    assert_int_equal(load("# nothing\n"), 0);
+    assert_int_equal(c.tiles, LAYOUT_TILES_AUTO);
+    assert_int_equal(c.host_tiles_below_px, LAYOUT_HOST_TILES_BELOW_PX);
+    assert_int_equal(c.history_max_vms, 100000);
+    assert_int_equal(load("tiles = hosts\nhost_tiles_below_px = 8\nhistory_max_vms = 0\n"), 0);
+    assert_int_equal(c.tiles, LAYOUT_TILES_HOSTS);
+    assert_int_equal(c.host_tiles_below_px, 8);
+    assert_int_equal(c.history_max_vms, 0);
+    assert_int_equal(load("tiles = vms\n"), 0);
+    assert_int_equal(c.tiles, LAYOUT_TILES_VMS);
 }
 
 /* Each file is refused with code, naming its line and key. */
@@ -132,6 +144,16 @@ static void errors(void **state)
         /* over the table's range */
         {"history = 25h\n", KG_ERANGE, 1, ""},
         {"history_step = 10ms\n", KG_ERANGE, 1, ""},
+        /* host tiles */
+        {"tiles = hives\n", KG_EINVAL, 1, "'tiles' expects one of: auto, vms, hosts; not 'hives'"},
+        {"\nhost_tiles_below_px = 0\n", KG_ERANGE, 2,
+         "value '0' for 'host_tiles_below_px' is out of range [1, 64]"},
+        {"host_tiles_below_px = 65\n", KG_ERANGE, 1,
+         "value '65' for 'host_tiles_below_px' is out of range [1, 64]"},
+        {"host_tiles_below_px = 3px\n", KG_EINVAL, 1,
+         "'host_tiles_below_px' expects an integer, not '3px'"},
+        {"history_max_vms = -1\n", KG_ERANGE, 1,
+         "value '-1' for 'history_max_vms' is out of range [0, 10000000]"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(load(bad[i].text), bad[i].code);
