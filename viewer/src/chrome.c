@@ -200,6 +200,10 @@ static void compose_alerts(const struct model *m, const struct view *v, const st
             uint32_t idx = (uint32_t)m->worst[i];
             const struct model_vm *vm = &m->vms[idx];
             const struct alerts_vm *a = model_vm_alerts(m, idx);
+            /* the list is the last tick's (at most a second old in a region):
+             * a VM whose figures came back since is no longer named */
+            if (a->active == 0 || !(vm->flags & MODEL_VM_LIVE))
+                continue;
             uint64_t since = alerts_vm_since(a);
             char name[130], dur[32], kinds[56], entry[240];
             both_names(m, vm, name, sizeof(name));
