@@ -22,13 +22,14 @@
 # FLAT=1 (the bridges rendered with REMOTE_PREFIX=kvmgrid, OPERATIONS.md's "one
 # wall over all sites": the centre's kvmgrid/ is the union of the sites, host
 # names unique across them, and the wall reads all of it with prefix kvmgrid),
-# KEEP=DIR (the logs and configurations are copied there at the end).
+# KEEP=DIR (the logs and configurations are copied there at the end), SHOT=FILE.png
+# (a picture of the wall over the region, taken after the window).
 set -u
 KG_SOURCE_DIR=${KG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 KG_BUILD_DIR=${1:-$KG_SOURCE_DIR/build}
 HOSTS=${2:-20000} VMS=${3:-50} SECS=${4:-60}
 SITES=${SITES:-4} INTERVAL=${INTERVAL:-5} WALL_SIZE=${WALL_SIZE:-1920x1080}
-WALL_ARGS=${WALL_ARGS:-} NO_WALL=${NO_WALL:-0} KEEP=${KEEP:-} FLAT=${FLAT:-0}
+WALL_ARGS=${WALL_ARGS:-} NO_WALL=${NO_WALL:-0} KEEP=${KEEP:-} FLAT=${FLAT:-0} SHOT=${SHOT:-}
 export KG_SOURCE_DIR KG_BUILD_DIR
 . "$KG_SOURCE_DIR/tests/integration/lib.sh"
 export SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software SDL_FRAMEBUFFER_ACCELERATION=0
@@ -192,6 +193,16 @@ if [ -n "$WALL_PID" ]; then
     kg_stop "$WALL_PID" TERM
     echo "wall: $(grep '^frames' "$KG_TMP/wall.log")"
     echo "wall: $(grep '^applied' "$KG_TMP/wall.log" | tail -n 1)"
+fi
+# SHOT=FILE.png: a second wall on the centre takes a picture of the region (after
+# the window's figures, so it costs them nothing), with its layout dump beside it.
+if [ -n "$SHOT" ]; then
+    # shellcheck disable=SC2086 # WALL_ARGS is a list of flags
+    "$WALL" --broker "tcp://127.0.0.1:$CPORT" --prefix "$WALL_PREFIX" --source summaries \
+        --interval "${INTERVAL}s" --size "$WALL_SIZE" --timeout 120s --screenshot "$SHOT" \
+        --dump-layout "${SHOT%.png}.txt" $WALL_ARGS >"$KG_TMP/shot.log" 2>&1 &&
+        echo "scale: the region's picture in $SHOT" ||
+        echo "scale: the picture failed: $(tail -n 2 "$KG_TMP/shot.log")"
 fi
 kg_stop "$PUB_PID" TERM
 grep -o 'scale-pub: rounds.*' "$KG_TMP/pub.log"

@@ -18,6 +18,10 @@
  * take them ("scale-pub: fill ..." on stderr when all are acknowledged). Then,
  * for --duration seconds, rounds of one summary per host per --interval.
  *
+ * Figures: CPU 0-100 % moving each round (disk, network, steal and latency follow
+ * it), memory 20-80 % moving, and one VM in 24,989 held at 98 % memory, in alert
+ * on a wall with the default rules (40 in a million).
+ *
  * The probe: host 0's first VM is named VM (default "probe") and its CPU
  * alternates between 5 % and 95 % from round to round, so that its tile turns
  * from cold to hot and back each interval. Every time its summary is handed to
@@ -106,7 +110,11 @@ static double publish_summary(struct pub *p, long i, long r)
         }
         v.state = KG_VM_RUNNING;
         v.cpu_pct = cpu;
-        v.mem_used_pct = (double)((i * 5 + j * 3 + r * 7) % 101);
+        /* memory 20-80 %, moving; one VM in about 500 hosts' worth held at 98 %
+         * (over the wall's default memory alert): a region is mostly calm, and
+         * the few in alert must surface from inside host tiles */
+        v.mem_used_pct = (i * p->vms + j) % 24989 == 7 ? 98
+                                                        : (double)(20 + (i * 5 + j * 3 + r * 7) % 61);
         v.disk_bytes_per_s = cpu * 1e6;
         v.net_bytes_per_s = cpu * 1e5;
         v.steal_pct = cpu / 10;

@@ -423,6 +423,21 @@ bool render_tile_colour(const struct render *r, const struct model *m,
                         const struct layout_grid *g, const char *vm, size_t len, uint32_t *argb)
 {
     const struct canvas *c = &r->canvas;
+    for (size_t i = 0; g->host_tiles && c->px != NULL && i < g->n_host_tiles; i++) {
+        /* host tiles: the VM's host's tile, as a digest of all its pixels (its
+         * rows are the host's VMs sorted: any new figure may move any row) */
+        const struct model_host *h = layout_grid_host_tile(g, m, i);
+        if (h == NULL || model_find_vm(m, (uint32_t)(h - m->hosts), vm, len) < 0)
+            continue;
+        struct layout_rect t = layout_tile_rect(&g->lr, &g->host_rect, (uint32_t)i);
+        uint32_t d = 2166136261u;
+        for (int y = t.y; y < t.y + t.h && y < c->h; y++)
+            for (int x = t.x; x < t.x + t.w && x < c->w; x++)
+                if (x >= 0 && y >= 0)
+                    d = (d ^ c->px[(size_t)y * c->w + x]) * 16777619u;
+        *argb = d;
+        return true;
+    }
     for (size_t b = 0; b < g->n_blocks; b++) {
         if (layout_grid_host(g, m, b) == NULL)
             continue;

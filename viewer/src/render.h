@@ -96,8 +96,9 @@ int render_present(struct render *r, const struct view *v, const struct layout_g
 
 /* Lock held. The colour (0xAARRGGBB) next to the centre (in the CPU quadrant when
  * showing all metrics) of the first tile of a VM named
- * vm (raw bytes, len) in screen order, as last drawn; false when no such VM has a
- * tile. For latency tracing (--trace-tile). */
+ * vm (raw bytes, len) in screen order, as last drawn; with host tiles, a digest
+ * of all the pixels of the tile of the first host holding such a VM; false when
+ * no such VM has a tile. For latency tracing (--trace-tile). */
 bool render_tile_colour(const struct render *r, const struct model *m,
                         const struct layout_grid *g, const char *vm, size_t len, uint32_t *argb);
 

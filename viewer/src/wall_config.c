@@ -61,8 +61,8 @@ const struct kg_config_key wall_config_keys[] = {
     {"stats", KG_CFG_BOOL, OFF(stats), 0, 0, 0, NULL, "print frame-time statistics at exit",
      "false"},
     STR("trace_tile", trace_tile,
-        "VM name: print a timestamped line each time its tile changes colour (latency "
-        "measurements)", NULL),
+        "VM name: print a timestamped line each time its tile changes colour (with host "
+        "tiles: its host's tile changes; latency measurements)", NULL),
     STR("tooltip", tooltip,
         "HOST/VM: once the retained state is in, show the VM's tooltip as if the mouse were "
         "over its tile (screenshots without a mouse; HOST is cut at the first /)", NULL),
