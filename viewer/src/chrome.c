@@ -157,6 +157,10 @@ static void compose_view(const struct chrome *ch, const struct model *m, const s
         model_display(v->zoom, v->zoom_len, zn, sizeof(zn));
         snprintf(zoom, sizeof(zoom), "   zoom: %.40s%s%.60s (Esc)", gn,
                  v->zoom_group_len > 0 ? "/" : "", zn);
+    } else if (v->zoom_site) {
+        char gn[KG_NAME_ESC_MAX + 1];
+        model_display(v->zoom_group, v->zoom_group_len, gn, sizeof(gn));
+        snprintf(zoom, sizeof(zoom), "   zoom: site %.60s (Enter or click: a host; Esc)", gn);
     }
     if (v->rotating) {
         char d[32];

@@ -46,7 +46,7 @@ static enum input_action key(const struct input_event *ev, struct view *v,
          * the help overlay, the zoom, the alerts-only filter, the selection */
         if (v->help)
             view_toggle_help(v);
-        else if (v->zoomed)
+        else if (v->zoomed || v->zoom_site)
             view_zoom_out(v);
         else if (v->alerts_only)
             view_set_alerts_only(v, false);

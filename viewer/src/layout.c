@@ -365,8 +365,13 @@ int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_b
     int32_t zhost = zoom != NULL ? model_find_host_named(m, zoom_group ? zoom_group : "",
                                                          zoom_group_len, zoom, zoom_len)
                                  : -1;
+    /* a site alone: zoom_group without a host */
+    int32_t zgroup = zoom == NULL && zoom_group != NULL && zoom_group_len > 0
+                         ? model_find_group(m, zoom_group, zoom_group_len)
+                         : -1;
     if (zoom_gone != NULL)
-        *zoom_gone = zoom != NULL && zhost < 0;
+        *zoom_gone = (zoom != NULL && zhost < 0) ||
+                     (zoom == NULL && zoom_group != NULL && zoom_group_len > 0 && zgroup < 0);
     uint32_t nk = 0, max_vms = 0;
     for (size_t i = 0; i < g->cap_host_block; i++)
         g->host_block[i] = -1; /* hosts created after this layout map to no block */
@@ -385,7 +390,8 @@ int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_b
         return KG_ENOMEM;
     for (uint32_t i = 0; i < n; i++) {
         struct model_host *h = &m->hosts[i];
-        if ((zhost >= 0 && i != (uint32_t)zhost) || !host_shown(g, m, h))
+        if ((zhost >= 0 && i != (uint32_t)zhost) ||
+            (zgroup >= 0 && h->group != (uint32_t)zgroup) || !host_shown(g, m, h))
             continue;
         const struct model_group *gr = &m->groups[h->group];
         g->keys[nk] = (struct layout_sort_key){h->name, h->name_len, model_host_load(m, h),
@@ -428,6 +434,7 @@ int layout_grid_order(struct layout_grid *g, struct model *m, enum layout_sort_b
         g->host_block[g->order[i]] = (int32_t)i;
     }
     g->zoom_host = zhost;
+    g->zoom_group = zgroup;
     g->shape_hosts = m->n_hosts;
     g->shape_vms = m->n_vms;
     g->shape_removed = m->removed;
@@ -452,6 +459,8 @@ bool layout_grid_filter_stale(const struct layout_grid *g, const struct model *m
         if (g->zoom_host >= 0 && i != (uint32_t)g->zoom_host)
             continue;
         const struct model_host *h = &m->hosts[i];
+        if (g->zoom_group >= 0 && h->group != (uint32_t)g->zoom_group)
+            continue;
         for (uint32_t j = 0; j < h->n_vms; j++)
             if ((m->vms[h->vms[j]].pos >= 0) != model_vm_in_alert(m, h->vms[j]))
                 return true;

@@ -120,6 +120,8 @@ struct layout_grid {
     bool alerts_only;           /* the filter, set before layout_grid_order: only VMs
                                    in alert get tiles, only their hosts blocks */
     int32_t zoom_host;          /* the zoomed host's index when last ordered, -1 none */
+    int32_t zoom_group;         /* the zoomed site's group when last ordered (a site
+                                   alone, no host), -1 none */
     /* host tiles: set before layout_grid_order (the renderer's area and label
      * band for the choice, layout_grid_params) */
     enum layout_tiles tiles;
@@ -138,7 +140,7 @@ struct layout_grid {
 
 /* Lock held. Orders the shown hosts (all of them, or only the one named zoom, raw
  * bytes zoom_len, of the group zoom_group (NULL or "": none), when zoom is not
- * NULL) by `by` into g->order, sorts each shown
+ * NULL; or, zoom NULL and zoom_group a group's name, only that site's hosts) by `by` into g->order, sorts each shown
  * host's VM list in the model by name (natural order) and sets each VM's pos: its
  * tile index, -1 for the VMs of hosts not shown. With g->alerts_only, only VMs in
  * alert (model_vm_in_alert) are shown, each host's first in its VM list (by name,

@@ -21,7 +21,7 @@ static const char help_text[] =
     "r rotate the view every few seconds / stop rotating     a alerts only: VMs in alert\n"
     "s sort by name / by load        F11 full screen\n"
     "t tiles: auto (host tiles when VM tiles would be tiny) -> hosts -> VMs\n"
-    "Enter or click: zoom into the host under the mouse\n"
+    "Enter or click: zoom into the host under the mouse (a region: its site first)\n"
     "Esc: close this, zoom out, leave alerts only, clear the selection (one per press)\n"
     "p pause the picture        h or ?: this help        q quit\n"
     "operator mode: click or arrows select a VM; F5 CPU 80 %, F6 memory 256 MiB,\n"

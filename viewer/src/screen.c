@@ -60,7 +60,8 @@ static int order_when_due(struct screen *s, struct model *m, uint64_t now_ms, bo
         g->tiles = v->tiles;
         g->host_tiles_below_px = v->host_tiles_below_px;
         render_grid_params(s->render, &g->params);
-        if (layout_grid_order(g, m, v->sort, v->zoom_group, v->zoom_group_len,
+        bool zg = v->zoomed || v->zoom_site;
+        if (layout_grid_order(g, m, v->sort, zg ? v->zoom_group : NULL, v->zoom_group_len,
                               v->zoomed ? v->zoom : NULL, v->zoom_len, now_ms,
                               &zoom_gone) != 0)
             return KG_ENOMEM;

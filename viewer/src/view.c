@@ -209,13 +209,17 @@ bool view_zoom_at(struct view *v, const struct layout_grid *g, struct model *m, 
         h = b >= 0 ? layout_grid_host(g, m, (size_t)b) : NULL;
     }
     if (h != NULL) {
-        memcpy(v->zoom, h->name, h->name_len);
-        v->zoom[h->name_len] = '\0';
-        v->zoom_len = h->name_len;
         const struct model_group *gr = &m->groups[h->group];
         memcpy(v->zoom_group, gr->name, gr->name_len + 1);
         v->zoom_group_len = gr->name_len;
-        v->zoomed = true;
+        if (!v->zoomed && !v->zoom_site && gr->name_len > 0 && m->n_groups > 2) {
+            v->zoom_site = true; /* a region: its site first */
+        } else {
+            memcpy(v->zoom, h->name, h->name_len);
+            v->zoom[h->name_len] = '\0';
+            v->zoom_len = h->name_len;
+            v->zoomed = true;
+        }
     }
     model_unlock(m);
     if (h == NULL)
@@ -227,9 +231,12 @@ bool view_zoom_at(struct view *v, const struct layout_grid *g, struct model *m, 
 
 void view_zoom_out(struct view *v)
 {
-    if (!v->zoomed)
+    if (v->zoomed)
+        v->zoomed = false; /* to its site, when entered from there */
+    else if (v->zoom_site)
+        v->zoom_site = false;
+    else
         return;
-    v->zoomed = false;
     v->order_gen++;
     v->chrome_gen++;
 }
@@ -237,6 +244,7 @@ void view_zoom_out(struct view *v)
 void view_zoom_lost(struct view *v)
 {
     v->zoomed = false;
+    v->zoom_site = false;
 }
 
 void view_set_operator(struct view *v, bool on)

@@ -51,10 +51,12 @@ struct view {
     enum layout_tiles tiles;        /* VM tiles, host tiles or the size decides (auto) */
     int host_tiles_below_px;        /* auto: host tiles when VM tiles would be smaller */
     bool host_tiles;                /* what the grid shows (view_note_host_tiles) */
-    bool zoomed;
+    bool zoomed;                    /* into one host */
+    bool zoom_site;                 /* into one site (group) of a region, or through
+                                       it into one of its hosts: Esc comes back here */
     char zoom[KG_NAME_MAX + 1];     /* the zoomed host's raw name */
     size_t zoom_len;
-    char zoom_group[KG_NAME_MAX + 1]; /* and its group's ("" none) */
+    char zoom_group[KG_NAME_MAX + 1]; /* its group's, or the zoomed site's ("" none) */
     size_t zoom_group_len;
     /* operator mode: the selected VM by name (survives layouts), a status message */
     bool operator_mode, selected;
@@ -118,9 +120,13 @@ const char *view_tiles_key(enum layout_tiles t);
 void view_note_host_tiles(struct view *v, bool host_tiles);
 
 /* Zooms into the host of the block (or host tile) under output pixel (x, y) of
- * grid g, or into the first one's host when x < 0. Takes the model's lock. True
+ * grid g, or into the first one's host when x < 0 — or, on a region's grid
+ * (hosts of more than one group: a "+" prefix at a centre) not zoomed yet, into
+ * that host's site first: region -> site -> host. Takes the model's lock. True
  * when it zoomed. */
 bool view_zoom_at(struct view *v, const struct layout_grid *g, struct model *m, int x, int y);
+/* Back one step: from a host to its site when it was entered from there, from a
+ * site (or a host) to everything. */
 void view_zoom_out(struct view *v);
 /* The zoomed host is gone: the grid shows every host (the run loop found out while
  * laying out, so nothing needs to be laid out again). */

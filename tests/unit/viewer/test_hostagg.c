@@ -309,6 +309,91 @@ static void view_tiles_keys(void **state)
     assert_string_equal(view_tiles_key(LAYOUT_TILES_HOSTS), "hosts");
 }
 
+/* Orders g over m for what v shows, and places it (lock taken). */
+static void order_view(struct layout_grid *g, struct model *m, const struct view *v)
+{
+    bool zg = v->zoomed || v->zoom_site;
+    model_lock(m);
+    bool gone = false;
+    assert_int_equal(layout_grid_order(g, m, LAYOUT_SORT_NAME, zg ? v->zoom_group : NULL,
+                                       v->zoom_group_len, v->zoomed ? v->zoom : NULL,
+                                       v->zoom_len, 1000, &gone), 0);
+    assert_false(gone);
+    assert_int_equal(layout_grid_place(g, &g->params), 0);
+    model_unlock(m);
+}
+
+/* A region (prefix "+/kvmgrid"): a click goes region -> site -> host, Esc back
+ * one step at a time; a site alone shows only its hosts, ordered by name. */
+static void region_site_then_host(void **state)
+{
+    (void)state;
+    struct model *m = NULL;
+    assert_int_equal(model_create("+/kvmgrid", 3, 5.0, &m), 0);
+    const char *topics[] = {"lyon/kvmgrid/hv2/status", "lyon/kvmgrid/hv1/status",
+                            "paris/kvmgrid/hv1/status", "rome/kvmgrid/hv9/status"};
+    for (size_t i = 0; i < 4; i++)
+        model_apply(m, topics[i], strlen(topics[i]), "online", 6, true, 1000);
+    struct layout_grid g;
+    memset(&g, 0, sizeof(g));
+    g.tiles = LAYOUT_TILES_HOSTS;
+    g.host_tiles_below_px = 3;
+    g.params = (struct layout_params){{0, 0, 640, 400}, 0, 6, 0};
+    struct view v;
+    view_init(&v, VIEW_SHOW_CPU, LAYOUT_SORT_NAME, false);
+    order_view(&g, m, &v);
+    assert_int_equal(g.n_host_tiles, 4); /* lyon/hv1, lyon/hv2, paris/hv1, rome/hv9 */
+    model_lock(m);
+    assert_string_equal(m->groups[layout_grid_host_tile(&g, m, 1)->group].name, "lyon");
+    struct layout_rect t = layout_tile_rect(&g.lr, &g.host_rect, 1);
+    model_unlock(m);
+    /* a click on lyon/hv2: lyon first */
+    assert_true(view_zoom_at(&v, &g, m, t.x + t.w / 2, t.y + t.h / 2));
+    assert_true(v.zoom_site);
+    assert_false(v.zoomed);
+    assert_string_equal(v.zoom_group, "lyon");
+    order_view(&g, m, &v);
+    assert_int_equal(g.n_host_tiles, 2);
+    model_lock(m);
+    assert_string_equal(layout_grid_host_tile(&g, m, 0)->name, "hv1");
+    assert_string_equal(layout_grid_host_tile(&g, m, 1)->name, "hv2");
+    t = layout_tile_rect(&g.lr, &g.host_rect, 1);
+    model_unlock(m);
+    /* then the host clicked in it */
+    assert_true(view_zoom_at(&v, &g, m, t.x + t.w / 2, t.y + t.h / 2));
+    assert_true(v.zoomed && v.zoom_site);
+    assert_string_equal(v.zoom, "hv2");
+    order_view(&g, m, &v);
+    assert_false(g.host_tiles);
+    assert_int_equal(g.n_blocks, 1);
+    model_lock(m);
+    assert_string_equal(m->hosts[g.order[0]].name, "hv2");
+    assert_int_equal(m->hosts[g.order[0]].group, (uint32_t)model_find_group(m, "lyon", 4));
+    model_unlock(m);
+    /* Esc: the site, then the region */
+    view_zoom_out(&v);
+    assert_true(v.zoom_site && !v.zoomed);
+    order_view(&g, m, &v);
+    assert_int_equal(g.n_host_tiles, 2);
+    view_zoom_out(&v);
+    assert_false(v.zoom_site || v.zoomed);
+    order_view(&g, m, &v);
+    assert_int_equal(g.n_host_tiles, 4);
+    /* a site that went (Enter on nothing named): all hosts, zoom lost */
+    v.zoom_site = true;
+    snprintf(v.zoom_group, sizeof(v.zoom_group), "oslo");
+    v.zoom_group_len = 4;
+    model_lock(m);
+    bool gone = false;
+    assert_int_equal(layout_grid_order(&g, m, LAYOUT_SORT_NAME, v.zoom_group, 4, NULL, 0, 1000,
+                                       &gone), 0);
+    model_unlock(m);
+    assert_true(gone);
+    assert_int_equal(g.n_host_tiles, 4);
+    layout_grid_free(&g);
+    model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +403,7 @@ int main(void)
         cmocka_unit_test(rows_worst_median_best),
         cmocka_unit_test(choice_auto_and_forced),
         cmocka_unit_test(grid_host_tiles_and_zoom),
+        cmocka_unit_test(region_site_then_host),
         cmocka_unit_test(view_tiles_keys),
     };
     return cmocka_run_group_tests(tests, grid_fixture_setup, grid_fixture_teardown);
