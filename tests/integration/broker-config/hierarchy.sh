@@ -23,7 +23,7 @@
 . "$KG_SOURCE_DIR/tests/integration/broker-config/broker-lib.sh"
 AGENT=$(kg_bin kvmgrid-agent)
 TOP=$(kg_bin kvmgrid-top)
-WALL=$(kg_bin kvmgrid-wall)
+. "$KG_SOURCE_DIR/tests/integration/viewer/headless.sh" # WALL, windowless as the wall's tests run it
 LINK='$bridge/state'   # under each site's prefix at the centre
 
 # --- the centre, configured but not started yet
@@ -169,7 +169,7 @@ kg_assert_eq "3: link states retained at the centre: site3 down, sites 1 and 2 u
     "$(printf '%s\n' "site1/kvmgrid/$LINK 1" "site2/kvmgrid/$LINK 1" "site3/kvmgrid/$LINK 0" | sort)" \
     "$(centre_retained "+/kvmgrid/$LINK")"
 # The wall at the centre says so: the cut site in its header and layout dump.
-SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software "$WALL" \
+"$WALL" \
     --broker "tcp://127.0.0.1:$KG_PROD_PORT" --username wall@hq \
     --password-file "$KG_PROD_DIR/etc/credentials/wall@hq.pass" --prefix '+/kvmgrid' \
     --source summaries --size 640x360 --timeout 10s --screenshot "$KG_TMP/centre.png" \
