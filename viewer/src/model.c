@@ -827,6 +827,24 @@ static int32_t apply_host(struct model *m, const struct kg_topic_parsed *tp,
     return h;
 }
 
+/* What host_get or group_get gave a status-like message (a host's status, a
+ * site's link state): false when there is nothing to set, counted when it was
+ * to be created (dropped over the cap, or out of memory). */
+static bool status_target(struct model *m, int32_t idx, bool create, const char *topic,
+                          size_t topic_len)
+{
+    if (idx == OVER_CAP) {
+        m->dropped_hosts++;
+        return false;
+    }
+    if (idx < 0) {
+        if (create)
+            set_bad(m, MODEL_BAD_STATUS, topic, topic_len, "out of memory");
+        return false;
+    }
+    return true;
+}
+
 static void apply_status(struct model *m, const struct kg_topic_parsed *tp, const char *p,
                          size_t len, const char *topic, size_t topic_len)
 {
@@ -842,15 +860,8 @@ static void apply_status(struct model *m, const struct kg_topic_parsed *tp, cons
         return;
     }
     int32_t h = host_get(m, tp, len > 0);
-    if (h == OVER_CAP) {
-        m->dropped_hosts++;
+    if (!status_target(m, h, len > 0, topic, topic_len))
         return;
-    }
-    if (h < 0) {
-        if (len > 0)
-            set_bad(m, MODEL_BAD_STATUS, topic, topic_len, "out of memory");
-        return;
-    }
     if (m->hosts[h].status != st) {
         m->hosts[h].status = st;
         m->structure_gen++;
@@ -871,15 +882,8 @@ static void apply_link(struct model *m, const struct kg_topic_parsed *tp, const 
         return;
     }
     int32_t g = group_get(m, tp->group, tp->group_len, len > 0);
-    if (g == OVER_CAP) {
-        m->dropped_hosts++;
+    if (!status_target(m, g, len > 0, topic, topic_len))
         return;
-    }
-    if (g < 0) {
-        if (len > 0)
-            set_bad(m, MODEL_BAD_STATUS, topic, topic_len, "out of memory");
-        return;
-    }
     if (m->groups[g].link != st) {
         m->groups[g].link = st;
         m->structure_gen++;
